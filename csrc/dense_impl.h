@@ -1,0 +1,71 @@
+/* Dtype-generic dense-layer body: included once per translation unit after
+ * activations_impl.h and gemm_impl.h. */
+
+/* Columns summed together by one thread in the bias gradient. */
+#define DENSE_DB_BLOCK 64
+
+int64_t SFX(dense_forward_workspace_size)(int64_t n, int64_t in_f, int64_t out_f,
+                                          int nthreads) {
+    return SFX(gemm_workspace_size)(n, out_f, in_f, nthreads);
+}
+
+void SFX(dense_forward)(real *restrict out, real *restrict z,
+                        const real *restrict x, const real *restrict w,
+                        const real *restrict b, int64_t n, int64_t in_f,
+                        int64_t out_f, pynn_activation act, double param,
+                        real *restrict work, int nthreads) {
+    /* Bias and activation are applied as each tile of x w^T is stored. */
+    SFX(gemm_epilogue) ep = {b, z, out_f, act, (real)param};
+    SFX(gemm_driver)(out, x, w, n, out_f, in_f, 1, 0, 0, 1, in_f, in_f, out_f, &ep, work,
+                     nthreads);
+}
+
+int64_t SFX(dense_backward_workspace_size)(int64_t n, int64_t in_f, int64_t out_f,
+                                           int nthreads) {
+    int64_t for_dw = SFX(gemm_workspace_size)(out_f, in_f, n, nthreads);
+    int64_t for_dx = SFX(gemm_workspace_size)(n, in_f, out_f, nthreads);
+    return n * out_f + (for_dw > for_dx ? for_dw : for_dx);
+}
+
+/* db (+)= column sums of dz (n, out_f), each column summed in row order. */
+static void SFX(dense_bias_grad)(real *restrict db, const real *restrict dz, int64_t n,
+                                 int64_t out_f, int accumulate, int nthreads) {
+    int64_t blocks = (out_f + DENSE_DB_BLOCK - 1) / DENSE_DB_BLOCK;
+    if (!PYNN_USE_THREADS(n * out_f, nthreads)) nthreads = 1;
+    PYNN_OMP_FOR(nthreads)
+    for (int64_t blk = 0; blk < blocks; blk++) {
+        int64_t j0 = blk * DENSE_DB_BLOCK;
+        int64_t width = out_f - j0 < DENSE_DB_BLOCK ? out_f - j0 : DENSE_DB_BLOCK;
+        real sum[DENSE_DB_BLOCK] = {0};
+        for (int64_t i = 0; i < n; i++) {
+            const real *restrict row = dz + i * out_f + j0;
+            for (int64_t j = 0; j < width; j++) sum[j] += row[j];
+        }
+        for (int64_t j = 0; j < width; j++) db[j0 + j] = accumulate ? db[j0 + j] + sum[j] : sum[j];
+    }
+}
+
+void SFX(dense_backward)(real *restrict dw, real *restrict db, real *restrict dx,
+                         const real *restrict dout, const real *restrict x,
+                         const real *restrict w, const real *restrict a,
+                         const real *restrict z, int64_t n, int64_t in_f,
+                         int64_t out_f, pynn_activation act, double param,
+                         int accumulate, real *restrict work, int nthreads) {
+    /* dZ: dout itself for the identity, else dout * f' in the workspace. */
+    const real *dz = dout;
+    real *gemm_work = work + n * out_f;
+    if (act != PYNN_IDENTITY) {
+        SFX(activation_backward)(work, dout, a, z, n * out_f, act, param, nthreads);
+        dz = work;
+    }
+    /* dw (out_f, in_f) (+)= dz^T (out_f, n) x (n, in_f) */
+    SFX(gemm_driver)(dw, dz, x, out_f, in_f, n, 1, accumulate ? 1 : 0, 1, 0, out_f, in_f,
+                     in_f, NULL, gemm_work, nthreads);
+    if (db) SFX(dense_bias_grad)(db, dz, n, out_f, accumulate, nthreads);
+    /* dx (n, in_f) = dz (n, out_f) w (out_f, in_f) */
+    if (dx)
+        SFX(gemm_driver)(dx, dz, w, n, in_f, out_f, 1, 0, 0, 0, out_f, in_f, in_f, NULL,
+                         gemm_work, nthreads);
+}
+
+#undef DENSE_DB_BLOCK

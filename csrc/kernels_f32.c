@@ -1,0 +1,15 @@
+/* The float (f32) kernels: every dtype-generic body stamped with real = float. */
+#include "pynn.h"
+
+#include "parallel.h"
+
+#include <tgmath.h>
+
+#define real float
+#define SFX(name) name##_f32
+
+#include "activations_impl.h"
+#include "gemm_impl.h"
+#include "dense_impl.h"
+#include "losses_impl.h"
+#include "optim_impl.h"

@@ -1,0 +1,15 @@
+/* The double (f64) kernels: every dtype-generic body stamped with real = double. */
+#include "pynn.h"
+
+#include "parallel.h"
+
+#include <tgmath.h>
+
+#define real double
+#define SFX(name) name##_f64
+
+#include "activations_impl.h"
+#include "gemm_impl.h"
+#include "dense_impl.h"
+#include "losses_impl.h"
+#include "optim_impl.h"

@@ -1,0 +1,299 @@
+/* Losses: dtype-generic bodies, loss and gradient in one pass over each row.
+ *
+ * Included once per translation unit after activations_impl.h (uses its
+ * PYNN_USE_THREADS, PYNN_OMP_FOR, SFX(row_max), SFX(row_sum_exp), SFX(sign));
+ * no include guard.
+ *
+ * Every kernel: a *_range function does rows [lo, hi), each row wholly, and
+ * writes its loss l_i (accumulated in double, rounded once) to sample_loss[i];
+ * the kernel runs it over all rows, or row by row on the threads. Then the mean
+ * sum_i w_i l_i / sum_i w_i is taken serially in row order in double, so the
+ * result does not depend on nthreads. grad row i is c_i * dl_i/dz_i with
+ * c_i = w_i / sum w (1/n without weights), computed in double then rounded.
+ * grad may be NULL (loss only); sample_loss may not. */
+
+/* sum_i w_i serially in double; n when there are no weights, so c_i = 1/n. */
+static double SFX(loss_weight_total)(const real *restrict weights, int64_t n)
+{
+    if (!weights)
+        return (double)n;
+    double total = 0;
+    for (int64_t i = 0; i < n; ++i)
+        total += weights[i];
+    return total;
+}
+
+static inline real SFX(loss_coef)(const real *restrict weights, int64_t i,
+                                  double total)
+{
+    return (real)((weights ? (double)weights[i] : 1.0) / total);
+}
+
+/* sum_i w_i l_i / sum_i w_i (plain mean without weights), serially in double. */
+static double SFX(loss_mean)(const real *restrict sample_loss,
+                             const real *restrict weights, int64_t n, double total)
+{
+    double sum = 0;
+    if (weights) {
+        for (int64_t i = 0; i < n; ++i)
+            sum += (double)weights[i] * (double)sample_loss[i];
+    } else {
+        for (int64_t i = 0; i < n; ++i)
+            sum += sample_loss[i];
+    }
+    return sum / total;
+}
+
+static void SFX(ce_labels_range)(real *restrict dlogits, real *restrict sample_loss,
+                                 const real *restrict logits,
+                                 const int64_t *restrict labels,
+                                 const real *restrict weights, double total,
+                                 int64_t k, int64_t lo, int64_t hi)
+{
+    for (int64_t i = lo; i < hi; ++i) {
+        const real *restrict zi = logits + i * k;
+        real *restrict gi = dlogits ? dlogits + i * k : NULL;
+        const int64_t y = labels[i];
+        const real m = SFX(row_max)(zi, k);
+        /* gi, when given, holds exp(z - m) until it is overwritten below. */
+        const double s = SFX(row_sum_exp)(gi, zi, k, m);
+        /* lse - z_y = (m - z_y) + log(s): two terms >= 0, taken in double. */
+        sample_loss[i] = (real)(((double)m - (double)zi[y]) + log(s));
+        if (gi) {
+            const real c = SFX(loss_coef)(weights, i, total);
+            const real p_y = (real)(gi[y] / s);
+            for (int64_t j = 0; j < k; ++j)
+                gi[j] = c * (real)(gi[j] / s);
+            gi[y] = c * (p_y - (real)1);
+        }
+    }
+}
+
+double SFX(softmax_cross_entropy_labels)(real *restrict dlogits,
+                                         real *restrict sample_loss,
+                                         const real *restrict logits,
+                                         const int64_t *restrict labels,
+                                         const real *restrict weights,
+                                         int64_t n, int64_t k, int nthreads)
+{
+    const double total = SFX(loss_weight_total)(weights, n);
+    if (!PYNN_USE_THREADS(n * k * 8, nthreads)) {
+        SFX(ce_labels_range)(dlogits, sample_loss, logits, labels, weights, total, k,
+                             0, n);
+    } else {
+        PYNN_OMP_FOR(nthreads)
+        for (int64_t i = 0; i < n; ++i)
+            SFX(ce_labels_range)(dlogits, sample_loss, logits, labels, weights, total,
+                                 k, i, i + 1);
+    }
+    return SFX(loss_mean)(sample_loss, weights, n, total);
+}
+
+static void SFX(ce_probs_range)(real *restrict dlogits, real *restrict sample_loss,
+                                const real *restrict logits,
+                                const real *restrict target,
+                                const real *restrict weights, double total,
+                                int64_t k, int64_t lo, int64_t hi)
+{
+    for (int64_t i = lo; i < hi; ++i) {
+        const real *restrict zi = logits + i * k;
+        const real *restrict yi = target + i * k;
+        real *restrict gi = dlogits ? dlogits + i * k : NULL;
+        const real m = SFX(row_max)(zi, k);
+        /* l_i = sum_j y_j (m - z_j) + log(s) sum_j y_j: all terms >= 0.
+         * Terms with y_j == 0 are skipped, so m - z_j never meets 0 * inf. */
+        double s = 0, y_sum = 0, y_gap = 0;
+        for (int64_t j = 0; j < k; ++j) {
+            const real e = exp(zi[j] - m);
+            s += e;
+            if (gi)
+                gi[j] = e;
+            if (yi[j] != 0) {
+                y_sum += yi[j];
+                y_gap += (double)yi[j] * ((double)m - (double)zi[j]);
+            }
+        }
+        sample_loss[i] = (real)(y_gap + y_sum * log(s));
+        if (gi) {
+            const real c = SFX(loss_coef)(weights, i, total);
+            const real ys = (real)y_sum;
+            for (int64_t j = 0; j < k; ++j)
+                gi[j] = c * ((real)(gi[j] / s) * ys - yi[j]);
+        }
+    }
+}
+
+double SFX(softmax_cross_entropy_probs)(real *restrict dlogits,
+                                        real *restrict sample_loss,
+                                        const real *restrict logits,
+                                        const real *restrict target,
+                                        const real *restrict weights,
+                                        int64_t n, int64_t k, int nthreads)
+{
+    const double total = SFX(loss_weight_total)(weights, n);
+    if (!PYNN_USE_THREADS(n * k * 8, nthreads)) {
+        SFX(ce_probs_range)(dlogits, sample_loss, logits, target, weights, total, k,
+                            0, n);
+    } else {
+        PYNN_OMP_FOR(nthreads)
+        for (int64_t i = 0; i < n; ++i)
+            SFX(ce_probs_range)(dlogits, sample_loss, logits, target, weights, total,
+                                k, i, i + 1);
+    }
+    return SFX(loss_mean)(sample_loss, weights, n, total);
+}
+
+static void SFX(bce_range)(real *restrict dlogits, real *restrict sample_loss,
+                           const real *restrict logits, const real *restrict target,
+                           const real *restrict weights, double total, int64_t k,
+                           int64_t lo, int64_t hi)
+{
+    for (int64_t i = lo; i < hi; ++i) {
+        const real *restrict zi = logits + i * k;
+        const real *restrict yi = target + i * k;
+        real *restrict gi = dlogits ? dlogits + i * k : NULL;
+        const real c = SFX(loss_coef)(weights, i, total);
+        double l = 0;
+        for (int64_t j = 0; j < k; ++j) {
+            const real z = zi[j], y = yi[j];
+            /* exp(-|z|) serves both the loss and the stable sigmoid (as in
+             * SFX(sigmoid)); max(z,0) - z y in double, exact for float. */
+            const real e = exp(-fabs(z));
+            l += (double)(z > 0 ? z : (real)0) - (double)z * (double)y
+                 + (double)log1p(e);
+            if (gi)
+                gi[j] = c * ((z >= 0 ? (real)1 : e) / ((real)1 + e) - y);
+        }
+        sample_loss[i] = (real)l;
+    }
+}
+
+double SFX(sigmoid_binary_cross_entropy)(real *restrict dlogits,
+                                         real *restrict sample_loss,
+                                         const real *restrict logits,
+                                         const real *restrict target,
+                                         const real *restrict weights,
+                                         int64_t n, int64_t k, int nthreads)
+{
+    const double total = SFX(loss_weight_total)(weights, n);
+    if (!PYNN_USE_THREADS(n * k * 16, nthreads)) {
+        SFX(bce_range)(dlogits, sample_loss, logits, target, weights, total, k, 0, n);
+    } else {
+        PYNN_OMP_FOR(nthreads)
+        for (int64_t i = 0; i < n; ++i)
+            SFX(bce_range)(dlogits, sample_loss, logits, target, weights, total, k, i,
+                           i + 1);
+    }
+    return SFX(loss_mean)(sample_loss, weights, n, total);
+}
+
+static void SFX(mse_range)(real *restrict dpred, real *restrict sample_loss,
+                           const real *restrict pred, const real *restrict target,
+                           const real *restrict weights, double total, int64_t k,
+                           int64_t lo, int64_t hi)
+{
+    for (int64_t i = lo; i < hi; ++i) {
+        const real *restrict pi = pred + i * k;
+        const real *restrict yi = target + i * k;
+        real *restrict gi = dpred ? dpred + i * k : NULL;
+        const real c = SFX(loss_coef)(weights, i, total);
+        double l = 0;
+        for (int64_t j = 0; j < k; ++j) {
+            const double d = (double)pi[j] - (double)yi[j];
+            l += d * d;
+            if (gi)
+                gi[j] = c * (pi[j] - yi[j]);
+        }
+        sample_loss[i] = (real)(0.5 * l);
+    }
+}
+
+double SFX(mse)(real *restrict dpred, real *restrict sample_loss,
+                const real *restrict pred, const real *restrict target,
+                const real *restrict weights, int64_t n, int64_t k, int nthreads)
+{
+    const double total = SFX(loss_weight_total)(weights, n);
+    if (!PYNN_USE_THREADS(n * k, nthreads)) {
+        SFX(mse_range)(dpred, sample_loss, pred, target, weights, total, k, 0, n);
+    } else {
+        PYNN_OMP_FOR(nthreads)
+        for (int64_t i = 0; i < n; ++i)
+            SFX(mse_range)(dpred, sample_loss, pred, target, weights, total, k, i,
+                           i + 1);
+    }
+    return SFX(loss_mean)(sample_loss, weights, n, total);
+}
+
+static void SFX(l1_range)(real *restrict dpred, real *restrict sample_loss,
+                          const real *restrict pred, const real *restrict target,
+                          const real *restrict weights, double total, int64_t k,
+                          int64_t lo, int64_t hi)
+{
+    for (int64_t i = lo; i < hi; ++i) {
+        const real *restrict pi = pred + i * k;
+        const real *restrict yi = target + i * k;
+        real *restrict gi = dpred ? dpred + i * k : NULL;
+        const real c = SFX(loss_coef)(weights, i, total);
+        double l = 0;
+        for (int64_t j = 0; j < k; ++j) {
+            l += fabs((double)pi[j] - (double)yi[j]);
+            if (gi) /* p - y rounds to 0 only when p == y: same sign as exact */
+                gi[j] = c * SFX(sign)(pi[j] - yi[j]);
+        }
+        sample_loss[i] = (real)l;
+    }
+}
+
+double SFX(l1)(real *restrict dpred, real *restrict sample_loss,
+               const real *restrict pred, const real *restrict target,
+               const real *restrict weights, int64_t n, int64_t k, int nthreads)
+{
+    const double total = SFX(loss_weight_total)(weights, n);
+    if (!PYNN_USE_THREADS(n * k, nthreads)) {
+        SFX(l1_range)(dpred, sample_loss, pred, target, weights, total, k, 0, n);
+    } else {
+        PYNN_OMP_FOR(nthreads)
+        for (int64_t i = 0; i < n; ++i)
+            SFX(l1_range)(dpred, sample_loss, pred, target, weights, total, k, i,
+                          i + 1);
+    }
+    return SFX(loss_mean)(sample_loss, weights, n, total);
+}
+
+static void SFX(hinge_range)(real *restrict dpred, real *restrict sample_loss,
+                             const real *restrict pred, const real *restrict target,
+                             const real *restrict weights, double total, int64_t k,
+                             int64_t lo, int64_t hi)
+{
+    for (int64_t i = lo; i < hi; ++i) {
+        const real *restrict pi = pred + i * k;
+        const real *restrict yi = target + i * k;
+        real *restrict gi = dpred ? dpred + i * k : NULL;
+        const real c = SFX(loss_coef)(weights, i, total);
+        double l = 0;
+        for (int64_t j = 0; j < k; ++j) {
+            const real margin = yi[j] * pi[j];
+            const double h = 1.0 - (double)margin;
+            l += h < 0 ? 0.0 : h; /* not h > 0 ? h : 0, so NaN propagates */
+            if (gi)
+                gi[j] = c * (margin < 1 ? -yi[j] : (real)0);
+        }
+        sample_loss[i] = (real)l;
+    }
+}
+
+double SFX(hinge)(real *restrict dpred, real *restrict sample_loss,
+                  const real *restrict pred, const real *restrict target,
+                  const real *restrict weights, int64_t n, int64_t k, int nthreads)
+{
+    const double total = SFX(loss_weight_total)(weights, n);
+    if (!PYNN_USE_THREADS(n * k, nthreads)) {
+        SFX(hinge_range)(dpred, sample_loss, pred, target, weights, total, k, 0, n);
+    } else {
+        PYNN_OMP_FOR(nthreads)
+        for (int64_t i = 0; i < n; ++i)
+            SFX(hinge_range)(dpred, sample_loss, pred, target, weights, total, k, i,
+                             i + 1);
+    }
+    return SFX(loss_mean)(sample_loss, weights, n, total);
+}

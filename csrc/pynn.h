@@ -1,0 +1,208 @@
+/* pynn's C API: every kernel, for float (_f32) and double (_f64).
+ *
+ * Conventions (shared/DESIGN.md):
+ * - Row-major, batch first. Sizes are int64_t; a (rows, cols) matrix argument
+ *   is contiguous unless a leading dimension (ld*) is passed with it.
+ * - Arguments: outputs first, then const inputs, then sizes and scalars, then
+ *   the caller's workspace, then the thread count.
+ * - Scalars (learning rates, alpha, ...) come as double and are rounded to the
+ *   kernel's type where torch's tensor ops would round them.
+ * - Outputs never overlap inputs (except the optimizer state updated in place);
+ *   the Cython layer checks this, so pointers are restrict.
+ * - Results do not depend on nthreads: work is split over rows or columns,
+ *   never over a reduction.
+ * - The C code trusts its inputs: pynn/_kernels.pyx validates them.
+ *
+ * This header declares the API twice: it includes itself once for float and
+ * once for double, with `real` and `SFX(name)` defined for each pass.
+ */
+#ifndef PYNN_API_PASS
+#ifndef PYNN_H
+#define PYNN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Element-wise activations. The numbering is part of the API (Cython uses it). */
+typedef enum {
+    PYNN_IDENTITY = 0,
+    PYNN_SIGMOID = 1,    /* derivative from the output: a(1-a) */
+    PYNN_TANH = 2,       /* derivative from the output: 1-a^2 */
+    PYNN_RELU = 3,       /* derivative from the output: a > 0 */
+    PYNN_LEAKY_RELU = 4, /* param = negative slope; from the output if slope >= 0 */
+    PYNN_SOFTPLUS = 5,   /* derivative from the input: sigmoid(z) */
+    PYNN_ELU = 6,        /* param = alpha; derivative from the input */
+    PYNN_STEP = 7,       /* inference only: 1 for z > 0, 0 for z <= 0 */
+    PYNN_SIGN = 8,       /* inference only: -1, 0, 1 */
+    PYNN_N_ACTIVATIONS = 9
+} pynn_activation;
+
+/* What an activation's derivative reads, so callers keep only that. */
+typedef enum {
+    PYNN_SAVES_NOTHING = 0, /* identity: f' = 1 */
+    PYNN_SAVES_OUTPUT = 1,  /* a = f(z) */
+    PYNN_SAVES_INPUT = 2,   /* z */
+    PYNN_NOT_DIFFERENTIABLE = 3 /* step, sign */
+} pynn_saved;
+
+pynn_saved pynn_activation_saves(pynn_activation act, double param);
+
+/* Threads: what OpenMP would use by default (OMP_NUM_THREADS, else the cores
+ * this process may use), and whether pynn was built with OpenMP. */
+int pynn_default_num_threads(void);
+int pynn_openmp_enabled(void);
+
+/* The vector code path of the matrix kernels, for pynn.show_config(). */
+const char *pynn_simd_path(void);
+
+#define PYNN_API_PASS 1
+#define real float
+#define SFX(name) name##_f32
+#include "pynn.h"
+#undef real
+#undef SFX
+#define real double
+#define SFX(name) name##_f64
+#include "pynn.h"
+#undef real
+#undef SFX
+#undef PYNN_API_PASS
+
+#endif /* PYNN_H */
+#else /* PYNN_API_PASS: the per-dtype declarations */
+
+/* ---- gemm ------------------------------------------------------------- */
+/* C = alpha * op(A) * op(B) + beta * C; beta == 0 overwrites C without reading it,
+ * alpha == 0 (or k == 0) reads neither A nor B, as in BLAS.
+ * c is (m, n) with row stride ldc >= n.
+ * a is (m, k) with lda >= k, or (k, m) with lda >= m when trans_a.
+ * b is (k, n) with ldb >= n, or (n, k) with ldb >= k when trans_b.
+ * work holds gemm_workspace_size(m, n, k, nthreads) reals. */
+int64_t SFX(gemm_workspace_size)(int64_t m, int64_t n, int64_t k, int nthreads);
+void SFX(gemm)(real *restrict c, const real *restrict a, const real *restrict b,
+               int64_t m, int64_t n, int64_t k, double alpha, double beta,
+               int trans_a, int trans_b, int64_t lda, int64_t ldb, int64_t ldc,
+               real *restrict work, int nthreads);
+
+/* ---- dense layer ------------------------------------------------------ */
+/* out = f(x w^T + b).
+ * out is (n, out_f); z is (n, out_f) or NULL: if given, it receives x w^T + b.
+ * x is (n, in_f); w is (out_f, in_f); b is (out_f) or NULL.
+ * work holds dense_forward_workspace_size(n, in_f, out_f, nthreads) reals. */
+int64_t SFX(dense_forward_workspace_size)(int64_t n, int64_t in_f, int64_t out_f,
+                                          int nthreads);
+void SFX(dense_forward)(real *restrict out, real *restrict z,
+                        const real *restrict x, const real *restrict w,
+                        const real *restrict b, int64_t n, int64_t in_f,
+                        int64_t out_f, pynn_activation act, double param,
+                        real *restrict work, int nthreads);
+
+/* dZ = dout * f'(a or z); dw (+)= dZ^T x; db (+)= column sums of dZ; dx = dZ w.
+ * dw is (out_f, in_f); db is (out_f) or NULL (no bias); dx is (n, in_f) or NULL.
+ * dout is (n, out_f); x is (n, in_f); w is (out_f, in_f).
+ * a (the forward's output) and z (its pre-activation) are (n, out_f); only the
+ * one pynn_activation_saves names is read, the other may be NULL.
+ * accumulate: add into dw and db instead of overwriting them (dx is always
+ * overwritten). work holds dense_backward_workspace_size(...) reals. */
+int64_t SFX(dense_backward_workspace_size)(int64_t n, int64_t in_f, int64_t out_f,
+                                           int nthreads);
+void SFX(dense_backward)(real *restrict dw, real *restrict db, real *restrict dx,
+                         const real *restrict dout, const real *restrict x,
+                         const real *restrict w, const real *restrict a,
+                         const real *restrict z, int64_t n, int64_t in_f,
+                         int64_t out_f, pynn_activation act, double param,
+                         int accumulate, real *restrict work, int nthreads);
+
+/* ---- activations (element-wise over `size` contiguous values) ---------- */
+/* out = f(x). */
+void SFX(activation_forward)(real *restrict out, const real *restrict x,
+                             int64_t size, pynn_activation act, double param,
+                             int nthreads);
+/* out = f'(.), read from a (output) or z (input) as pynn_activation_saves says.
+ * Not for PYNN_STEP or PYNN_SIGN. */
+void SFX(activation_derivative)(real *restrict out, const real *restrict a,
+                                const real *restrict z, int64_t size,
+                                pynn_activation act, double param, int nthreads);
+/* dz = dout * f'(.). */
+void SFX(activation_backward)(real *restrict dz, const real *restrict dout,
+                              const real *restrict a, const real *restrict z,
+                              int64_t size, pynn_activation act, double param,
+                              int nthreads);
+
+/* PReLU: out = x > 0 ? x : slope * x.
+ * out, x are (n, features); slope is (features), or (1) when shared. */
+void SFX(prelu_forward)(real *restrict out, const real *restrict x,
+                        const real *restrict slope, int64_t n, int64_t features,
+                        int shared, int nthreads);
+/* dx = dout * (x > 0 ? 1 : slope)  (dx may be NULL);
+ * dslope (+)= sum over rows (and over features when shared) of dout * (x > 0 ? 0 : x).
+ * dslope is (features), or (1) when shared. */
+void SFX(prelu_backward)(real *restrict dx, real *restrict dslope,
+                         const real *restrict dout, const real *restrict x,
+                         const real *restrict slope, int64_t n, int64_t features,
+                         int shared, int accumulate, int nthreads);
+
+/* Row-wise softmax and log-softmax: out, x are (n, k), k >= 1. */
+void SFX(softmax)(real *restrict out, const real *restrict x, int64_t n,
+                  int64_t k, int nthreads);
+void SFX(log_softmax)(real *restrict out, const real *restrict x, int64_t n,
+                      int64_t k, int nthreads);
+
+/* ---- losses ----------------------------------------------------------- */
+/* Each returns the (weighted) mean over samples of the per-sample loss
+ * (summed over outputs): sum_i w_i l_i / sum_i w_i, or the plain mean when
+ * weights is NULL. Sums are taken in double, in row order.
+ * grad (dlogits / dpred) is (n, k) or NULL: c_i * (dl_i / dlogits_i) with
+ * c_i = w_i / sum w (1/n without weights).
+ * sample_loss is (n), never NULL: receives the unweighted per-sample losses l_i.
+ * logits / pred / target are (n, k); weights is (n) or NULL. n >= 1. */
+
+/* l_i = logsumexp(z_i) - z_i[labels_i]; grad = c_i (softmax(z_i) - onehot). */
+double SFX(softmax_cross_entropy_labels)(real *restrict dlogits,
+                                         real *restrict sample_loss,
+                                         const real *restrict logits,
+                                         const int64_t *restrict labels,
+                                         const real *restrict weights,
+                                         int64_t n, int64_t k, int nthreads);
+/* l_i = sum_j y_ij (logsumexp(z_i) - z_ij); grad = c_i (softmax(z_i) sum_j y_ij - y_i). */
+double SFX(softmax_cross_entropy_probs)(real *restrict dlogits,
+                                        real *restrict sample_loss,
+                                        const real *restrict logits,
+                                        const real *restrict target,
+                                        const real *restrict weights,
+                                        int64_t n, int64_t k, int nthreads);
+/* l_i = sum_j max(z,0) - z y + log1p(exp(-|z|)); grad = c_i (sigmoid(z) - y). */
+double SFX(sigmoid_binary_cross_entropy)(real *restrict dlogits,
+                                         real *restrict sample_loss,
+                                         const real *restrict logits,
+                                         const real *restrict target,
+                                         const real *restrict weights,
+                                         int64_t n, int64_t k, int nthreads);
+/* l_i = 1/2 sum_j (pred - y)^2; grad = c_i (pred - y). */
+double SFX(mse)(real *restrict dpred, real *restrict sample_loss,
+                const real *restrict pred, const real *restrict target,
+                const real *restrict weights, int64_t n, int64_t k, int nthreads);
+/* l_i = sum_j |pred - y|; grad = c_i sign(pred - y). */
+double SFX(l1)(real *restrict dpred, real *restrict sample_loss,
+               const real *restrict pred, const real *restrict target,
+               const real *restrict weights, int64_t n, int64_t k, int nthreads);
+/* y in {-1, +1}: l_i = sum_j max(0, 1 - y pred); grad = c_i (y pred < 1 ? -y : 0). */
+double SFX(hinge)(real *restrict dpred, real *restrict sample_loss,
+                  const real *restrict pred, const real *restrict target,
+                  const real *restrict weights, int64_t n, int64_t k, int nthreads);
+
+/* ---- optimizers (flat buffers of `size` values, updated in place) ------ */
+/* torch.optim.SGD, one step. buf may be NULL when momentum == 0.
+ * first_step: the momentum buffer is set to the gradient instead of updated. */
+void SFX(sgd_update)(real *restrict param, real *restrict buf,
+                     const real *restrict grad, int64_t size, double lr,
+                     double momentum, double dampening, int nesterov,
+                     double weight_decay, int first_step, int nthreads);
+/* torch.optim.Adam (decoupled = 0) or AdamW (decoupled = 1), step >= 1. */
+void SFX(adam_update)(real *restrict param, real *restrict exp_avg,
+                      real *restrict exp_avg_sq, const real *restrict grad,
+                      int64_t size, int64_t step, double lr, double beta1,
+                      double beta2, double eps, double weight_decay,
+                      int decoupled, int nthreads);
+
+#endif /* PYNN_API_PASS */
