@@ -1,0 +1,134 @@
+# Cython declarations of csrc/pynn.h (the C API). Shapes are documented there.
+from libc.stdint cimport int64_t
+
+cdef extern from "pynn.h" nogil:
+    ctypedef enum pynn_activation:
+        PYNN_IDENTITY
+        PYNN_SIGMOID
+        PYNN_TANH
+        PYNN_RELU
+        PYNN_LEAKY_RELU
+        PYNN_SOFTPLUS
+        PYNN_ELU
+        PYNN_STEP
+        PYNN_SIGN
+        PYNN_N_ACTIVATIONS
+
+    ctypedef enum pynn_saved:
+        PYNN_SAVES_NOTHING
+        PYNN_SAVES_OUTPUT
+        PYNN_SAVES_INPUT
+        PYNN_NOT_DIFFERENTIABLE
+
+    pynn_saved pynn_activation_saves(pynn_activation act, double param)
+    int pynn_default_num_threads()
+    int pynn_openmp_enabled()
+    const char *pynn_simd_path()
+
+    int64_t gemm_workspace_size_f32(int64_t m, int64_t n, int64_t k, int nthreads)
+    int64_t gemm_workspace_size_f64(int64_t m, int64_t n, int64_t k, int nthreads)
+    void gemm_f32(float *c, const float *a, const float *b, int64_t m, int64_t n,
+                  int64_t k, double alpha, double beta, int trans_a, int trans_b,
+                  int64_t lda, int64_t ldb, int64_t ldc, float *work, int nthreads)
+    void gemm_f64(double *c, const double *a, const double *b, int64_t m, int64_t n,
+                  int64_t k, double alpha, double beta, int trans_a, int trans_b,
+                  int64_t lda, int64_t ldb, int64_t ldc, double *work, int nthreads)
+
+    int64_t dense_forward_workspace_size_f32(int64_t n, int64_t in_f, int64_t out_f, int nthreads)
+    int64_t dense_forward_workspace_size_f64(int64_t n, int64_t in_f, int64_t out_f, int nthreads)
+    void dense_forward_f32(float *out, float *z, const float *x, const float *w,
+                           const float *b, int64_t n, int64_t in_f, int64_t out_f,
+                           pynn_activation act, double param, float *work, int nthreads)
+    void dense_forward_f64(double *out, double *z, const double *x, const double *w,
+                           const double *b, int64_t n, int64_t in_f, int64_t out_f,
+                           pynn_activation act, double param, double *work, int nthreads)
+
+    int64_t dense_backward_workspace_size_f32(int64_t n, int64_t in_f, int64_t out_f, int nthreads)
+    int64_t dense_backward_workspace_size_f64(int64_t n, int64_t in_f, int64_t out_f, int nthreads)
+    void dense_backward_f32(float *dw, float *db, float *dx, const float *dout,
+                            const float *x, const float *w, const float *a, const float *z,
+                            int64_t n, int64_t in_f, int64_t out_f, pynn_activation act,
+                            double param, int accumulate, float *work, int nthreads)
+    void dense_backward_f64(double *dw, double *db, double *dx, const double *dout,
+                            const double *x, const double *w, const double *a, const double *z,
+                            int64_t n, int64_t in_f, int64_t out_f, pynn_activation act,
+                            double param, int accumulate, double *work, int nthreads)
+
+    void activation_forward_f32(float *out, const float *x, int64_t size,
+                                pynn_activation act, double param, int nthreads)
+    void activation_forward_f64(double *out, const double *x, int64_t size,
+                                pynn_activation act, double param, int nthreads)
+    void activation_derivative_f32(float *out, const float *a, const float *z, int64_t size,
+                                   pynn_activation act, double param, int nthreads)
+    void activation_derivative_f64(double *out, const double *a, const double *z, int64_t size,
+                                   pynn_activation act, double param, int nthreads)
+    void activation_backward_f32(float *dz, const float *dout, const float *a, const float *z,
+                                 int64_t size, pynn_activation act, double param, int nthreads)
+    void activation_backward_f64(double *dz, const double *dout, const double *a, const double *z,
+                                 int64_t size, pynn_activation act, double param, int nthreads)
+
+    void prelu_forward_f32(float *out, const float *x, const float *slope, int64_t n,
+                           int64_t features, int shared, int nthreads)
+    void prelu_forward_f64(double *out, const double *x, const double *slope, int64_t n,
+                           int64_t features, int shared, int nthreads)
+    void prelu_backward_f32(float *dx, float *dslope, const float *dout, const float *x,
+                            const float *slope, int64_t n, int64_t features, int shared,
+                            int accumulate, int nthreads)
+    void prelu_backward_f64(double *dx, double *dslope, const double *dout, const double *x,
+                            const double *slope, int64_t n, int64_t features, int shared,
+                            int accumulate, int nthreads)
+
+    void softmax_f32(float *out, const float *x, int64_t n, int64_t k, int nthreads)
+    void softmax_f64(double *out, const double *x, int64_t n, int64_t k, int nthreads)
+    void log_softmax_f32(float *out, const float *x, int64_t n, int64_t k, int nthreads)
+    void log_softmax_f64(double *out, const double *x, int64_t n, int64_t k, int nthreads)
+
+    double softmax_cross_entropy_labels_f32(float *dlogits, float *sample_loss,
+                                            const float *logits, const int64_t *labels,
+                                            const float *weights, int64_t n, int64_t k,
+                                            int nthreads)
+    double softmax_cross_entropy_labels_f64(double *dlogits, double *sample_loss,
+                                            const double *logits, const int64_t *labels,
+                                            const double *weights, int64_t n, int64_t k,
+                                            int nthreads)
+    double softmax_cross_entropy_probs_f32(float *dlogits, float *sample_loss,
+                                           const float *logits, const float *target,
+                                           const float *weights, int64_t n, int64_t k,
+                                           int nthreads)
+    double softmax_cross_entropy_probs_f64(double *dlogits, double *sample_loss,
+                                           const double *logits, const double *target,
+                                           const double *weights, int64_t n, int64_t k,
+                                           int nthreads)
+    double sigmoid_binary_cross_entropy_f32(float *dlogits, float *sample_loss,
+                                            const float *logits, const float *target,
+                                            const float *weights, int64_t n, int64_t k,
+                                            int nthreads)
+    double sigmoid_binary_cross_entropy_f64(double *dlogits, double *sample_loss,
+                                            const double *logits, const double *target,
+                                            const double *weights, int64_t n, int64_t k,
+                                            int nthreads)
+    double mse_f32(float *dpred, float *sample_loss, const float *pred, const float *target,
+                   const float *weights, int64_t n, int64_t k, int nthreads)
+    double mse_f64(double *dpred, double *sample_loss, const double *pred, const double *target,
+                   const double *weights, int64_t n, int64_t k, int nthreads)
+    double l1_f32(float *dpred, float *sample_loss, const float *pred, const float *target,
+                  const float *weights, int64_t n, int64_t k, int nthreads)
+    double l1_f64(double *dpred, double *sample_loss, const double *pred, const double *target,
+                  const double *weights, int64_t n, int64_t k, int nthreads)
+    double hinge_f32(float *dpred, float *sample_loss, const float *pred, const float *target,
+                     const float *weights, int64_t n, int64_t k, int nthreads)
+    double hinge_f64(double *dpred, double *sample_loss, const double *pred, const double *target,
+                     const double *weights, int64_t n, int64_t k, int nthreads)
+
+    void sgd_update_f32(float *param, float *buf, const float *grad, int64_t size, double lr,
+                        double momentum, double dampening, int nesterov, double weight_decay,
+                        int first_step, int nthreads)
+    void sgd_update_f64(double *param, double *buf, const double *grad, int64_t size, double lr,
+                        double momentum, double dampening, int nesterov, double weight_decay,
+                        int first_step, int nthreads)
+    void adam_update_f32(float *param, float *exp_avg, float *exp_avg_sq, const float *grad,
+                         int64_t size, int64_t step, double lr, double beta1, double beta2,
+                         double eps, double weight_decay, int decoupled, int nthreads)
+    void adam_update_f64(double *param, double *exp_avg, double *exp_avg_sq, const double *grad,
+                         int64_t size, int64_t step, double lr, double beta1, double beta2,
+                         double eps, double weight_decay, int decoupled, int nthreads)

@@ -1,0 +1,212 @@
+# Matrix kernels: gemm, dense_forward, dense_backward (included by _kernels.pyx).
+
+
+cdef int64_t _leading_dim(cnp.ndarray arr, str name) except -1:
+    """The row stride, in elements, of a 2-D array whose rows are contiguous."""
+    cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(arr)
+    cdef Py_ssize_t rows = cnp.PyArray_DIM(arr, 0), cols = cnp.PyArray_DIM(arr, 1)
+    cdef Py_ssize_t s0 = cnp.PyArray_STRIDE(arr, 0), s1 = cnp.PyArray_STRIDE(arr, 1)
+    if rows == 0 or cols == 0:  # no element is read
+        return cols if cols > 0 else 1
+    if cols > 1 and s1 != item:
+        raise ValueError(f"{name} must have contiguous rows (its last stride must be the "
+                         f"item size); use numpy.ascontiguousarray")
+    if rows == 1:  # the row stride is never used
+        return cols
+    if s0 <= 0 or s0 % item != 0 or s0 // item < cols:
+        raise ValueError(f"{name} must have a positive row stride of at least one row "
+                         f"(a leading dimension); use numpy.ascontiguousarray")
+    return s0 // item
+
+
+cdef int _kind_of_dtype(object dtype) except -1:
+    dt = np.dtype(dtype)
+    if dt == _DTYPES[F32]:
+        return F32
+    if dt == _DTYPES[F64]:
+        return F64
+    raise TypeError(f"dtype must be float32 or float64, got {dt}")
+
+
+cdef int64_t _gemm_ws(int kind, int64_t m, int64_t n, int64_t k, int nt):
+    if kind == F32:
+        return gemm_workspace_size_f32(m, n, k, nt)
+    return gemm_workspace_size_f64(m, n, k, nt)
+
+
+cdef int64_t _dense_forward_ws(int kind, int64_t n, int64_t in_f, int64_t out_f, int nt):
+    if kind == F32:
+        return dense_forward_workspace_size_f32(n, in_f, out_f, nt)
+    return dense_forward_workspace_size_f64(n, in_f, out_f, nt)
+
+
+cdef int64_t _dense_backward_ws(int kind, int64_t n, int64_t in_f, int64_t out_f, int nt):
+    if kind == F32:
+        return dense_backward_workspace_size_f32(n, in_f, out_f, nt)
+    return dense_backward_workspace_size_f64(n, in_f, out_f, nt)
+
+
+def gemm_workspace_size(m, n, k, dtype=np.float64):
+    """Elements of workspace gemm needs for op(a) (m, k), op(b) (k, n)."""
+    return _gemm_ws(_kind_of_dtype(dtype), _count(m, "m"), _count(n, "n"), _count(k, "k"),
+                    _nthreads())
+
+
+def gemm(a, b, c=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False, workspace=None):
+    """c = alpha op(a) op(b) + beta c, with op(x) = x.T when trans_x."""
+    cdef cnp.ndarray A = _as_array(a, "a")
+    cdef int kind = _kind_of(A, "a")
+    cdef cnp.ndarray B = _float_array(b, "b", kind, False)
+    _check_ndim(A, "a", 2)
+    _check_ndim(B, "b", 2)
+    cdef bint ta = bool(trans_a), tb = bool(trans_b)
+    cdef double al = _real(alpha, "alpha"), be = _real(beta, "beta")
+    cdef int64_t m = A.shape[1] if ta else A.shape[0]
+    cdef int64_t k = A.shape[0] if ta else A.shape[1]
+    cdef int64_t kb = B.shape[1] if tb else B.shape[0]
+    cdef int64_t n = B.shape[0] if tb else B.shape[1]
+    if kb != k:
+        raise ValueError(f"b has shape {_shape(B)} but op(a) has {k} columns: op(b) must have "
+                         f"{k} rows")
+    cdef int64_t lda = _leading_dim(A, "a"), ldb = _leading_dim(B, "b"), ldc
+    cdef cnp.ndarray C
+    if c is None:
+        if be != 0:
+            raise ValueError("beta must be 0 when c is None (there is no c to scale)")
+        C = np.empty((m, n), dtype=_DTYPES[kind])
+    else:
+        C = _float_array(c, "c", kind, False)
+        _check_shape(C, "c", (m, n), " (op(a) rows, op(b) columns)")
+        if not cnp.PyArray_ISWRITEABLE(C):
+            raise ValueError("c must be writeable")
+    ldc = _leading_dim(C, "c")
+    cdef int nt = _nthreads()
+    cdef cnp.ndarray W = _workspace(workspace, _gemm_ws(kind, m, n, k, nt), kind)
+    _check_all_disjoint([W, C, A, B], ["workspace", "c", "a", "b"], 2)
+    cdef void *pc = _ptr(C)
+    cdef void *pa = _ptr(A)
+    cdef void *pb = _ptr(B)
+    cdef void *pw = _ptr(W)
+    with nogil:
+        if kind == F32:
+            gemm_f32(<float *>pc, <float *>pa, <float *>pb, m, n, k, al, be, ta, tb, lda, ldb,
+                     ldc, <float *>pw, nt)
+        else:
+            gemm_f64(<double *>pc, <double *>pa, <double *>pb, m, n, k, al, be, ta, tb, lda,
+                     ldb, ldc, <double *>pw, nt)
+    return C
+
+
+cdef tuple _dense_inputs(object x, object weight, int *kind):
+    """x (n, in_features) and weight (out_features, in_features), checked."""
+    cdef cnp.ndarray X = _as_array(x, "x")
+    kind[0] = _kind_of(X, "x")
+    X = _float_array(X, "x", kind[0])
+    _check_ndim(X, "x", 2)
+    cdef cnp.ndarray Wt = _float_array(weight, "weight", kind[0])
+    _check_ndim(Wt, "weight", 2)
+    if Wt.shape[1] != X.shape[1]:
+        raise ValueError(f"weight must have shape (out_features, {X.shape[1]}) to match x's "
+                         f"{X.shape[1]} features, got {_shape(Wt)}")
+    return X, Wt
+
+
+def dense_forward_workspace_size(n, in_features, out_features, dtype=np.float64):
+    """Elements of workspace dense_forward needs."""
+    return _dense_forward_ws(_kind_of_dtype(dtype), _count(n, "n"),
+                             _count(in_features, "in_features"),
+                             _count(out_features, "out_features"), _nthreads())
+
+
+def dense_backward_workspace_size(n, in_features, out_features, dtype=np.float64):
+    """Elements of workspace dense_backward needs."""
+    return _dense_backward_ws(_kind_of_dtype(dtype), _count(n, "n"),
+                              _count(in_features, "in_features"),
+                              _count(out_features, "out_features"), _nthreads())
+
+
+def dense_forward(x, weight, bias=None, activation="identity", param=None, *, out=None,
+                  z=None, workspace=None):
+    """out = f(x weight^T + bias); z, when given, receives x weight^T + bias."""
+    cdef int kind
+    cdef double p
+    X, Wt = _dense_inputs(x, weight, &kind)
+    cdef int64_t n = X.shape[0], in_f = X.shape[1], out_f = Wt.shape[0]
+    cdef pynn_activation act = _activation(activation, param, &p)
+    cdef cnp.ndarray Bv = None
+    if bias is not None:
+        Bv = _float_array(bias, "bias", kind)
+        _check_shape(Bv, "bias", (out_f,), " (out_features,)")
+    cdef cnp.ndarray O = _output(out, "out", (n, out_f), kind)
+    cdef cnp.ndarray Z = None if z is None else _output(z, "z", (n, out_f), kind)
+    cdef int nt = _nthreads()
+    cdef cnp.ndarray Wk = _workspace(workspace, _dense_forward_ws(kind, n, in_f, out_f, nt), kind)
+    _check_all_disjoint([O, Z, Wk, X, Wt, Bv], ["out", "z", "workspace", "x", "weight", "bias"], 3)
+    cdef void *po = _ptr(O)
+    cdef void *pz = _ptr(Z)
+    cdef void *px = _ptr(X)
+    cdef void *pw = _ptr(Wt)
+    cdef void *pb = _ptr(Bv)
+    cdef void *pk = _ptr(Wk)
+    with nogil:
+        if kind == F32:
+            dense_forward_f32(<float *>po, <float *>pz, <float *>px, <float *>pw, <float *>pb,
+                              n, in_f, out_f, act, p, <float *>pk, nt)
+        else:
+            dense_forward_f64(<double *>po, <double *>pz, <double *>px, <double *>pw,
+                              <double *>pb, n, in_f, out_f, act, p, <double *>pk, nt)
+    return O
+
+
+def dense_backward(dout, x, weight, activation="identity", param=None, *, a=None, z=None,
+                   bias=True, input_grad=True, accumulate=False, dweight=None, dbias=None,
+                   dx=None, workspace=None):
+    """(dweight, dbias, dx) of a dense layer from the gradient of its output."""
+    cdef int kind
+    cdef double p
+    X, Wt = _dense_inputs(x, weight, &kind)
+    cdef int64_t n = X.shape[0], in_f = X.shape[1], out_f = Wt.shape[0]
+    cdef pynn_activation act = _activation(activation, param, &p)
+    saves = _saves_name(act, p, activation)
+    cdef cnp.ndarray D = _float_array(dout, "dout", kind)
+    _check_shape(D, "dout", (n, out_f), " (n, out_features)")
+    cdef cnp.ndarray Av = None, Zv = None
+    _check_saved(saves, activation, a, z)
+    if saves == "output":
+        Av = _float_array(a, "a", kind)
+        _check_shape(Av, "a", (n, out_f), " (n, out_features)")
+    elif saves == "input":
+        Zv = _float_array(z, "z", kind)
+        _check_shape(Zv, "z", (n, out_f), " (n, out_features)")
+    cdef bint acc = bool(accumulate), with_bias = bool(bias), with_dx = bool(input_grad)
+    if acc and dweight is None:
+        raise ValueError("dweight must be given when accumulate=True")
+    if acc and with_bias and dbias is None:
+        raise ValueError("dbias must be given when accumulate=True and bias=True")
+    cdef cnp.ndarray DW = _output(dweight, "dweight", (out_f, in_f), kind)
+    cdef cnp.ndarray DB = _output(dbias, "dbias", (out_f,), kind) if with_bias else None
+    cdef cnp.ndarray DX = _output(dx, "dx", (n, in_f), kind) if with_dx else None
+    cdef int nt = _nthreads()
+    cdef cnp.ndarray Wk = _workspace(workspace, _dense_backward_ws(kind, n, in_f, out_f, nt), kind)
+    _check_all_disjoint([DW, DB, DX, Wk, D, X, Wt, Av, Zv],
+                        ["dweight", "dbias", "dx", "workspace", "dout", "x", "weight", "a", "z"],
+                        4)
+    cdef void *pdw = _ptr(DW)
+    cdef void *pdb = _ptr(DB)
+    cdef void *pdx = _ptr(DX)
+    cdef void *pd = _ptr(D)
+    cdef void *px = _ptr(X)
+    cdef void *pw = _ptr(Wt)
+    cdef void *pa = _ptr(Av)
+    cdef void *pz = _ptr(Zv)
+    cdef void *pk = _ptr(Wk)
+    with nogil:
+        if kind == F32:
+            dense_backward_f32(<float *>pdw, <float *>pdb, <float *>pdx, <float *>pd, <float *>px,
+                               <float *>pw, <float *>pa, <float *>pz, n, in_f, out_f, act, p,
+                               acc, <float *>pk, nt)
+        else:
+            dense_backward_f64(<double *>pdw, <double *>pdb, <double *>pdx, <double *>pd,
+                               <double *>px, <double *>pw, <double *>pa, <double *>pz, n, in_f,
+                               out_f, act, p, acc, <double *>pk, nt)
+    return DW, DB, DX

@@ -1,0 +1,98 @@
+"""Build pynn's one extension module, pynn._kernels, from csrc/ and pynn/*.pyx.
+
+OpenMP is used when a test program compiles and links with the compiler's
+OpenMP flag (as scikit-learn checks it); otherwise pynn is built without
+threads and says so. Set PYNN_DISABLE_OPENMP=1 to build without it.
+No -march=native: vector instructions must come from runtime dispatch, so the
+package runs on any x86-64 and aarch64.
+"""
+import os
+import shutil
+import sys
+import tempfile
+import textwrap
+import warnings
+from glob import glob
+
+import numpy
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+C_SOURCES = sorted(glob(os.path.join("csrc", "*.c")))
+C_HEADERS = sorted(glob(os.path.join("csrc", "*.h")))
+
+OPENMP_TEST = textwrap.dedent(
+    """
+    #include <omp.h>
+    int main(void) {
+        int n = 0;
+        #pragma omp parallel reduction(+:n)
+        n += 1;
+        return n == omp_get_max_threads() ? 0 : 1;
+    }
+    """
+)
+
+
+def openmp_flags(compiler):
+    """(compile flags, link flags) for OpenMP, or None when it does not work."""
+    if os.environ.get("PYNN_DISABLE_OPENMP", "") not in ("", "0"):
+        return None
+    if compiler.compiler_type == "msvc":
+        candidates = [(["/openmp"], [])]
+    elif sys.platform == "darwin":
+        candidates = [(["-Xpreprocessor", "-fopenmp"], ["-lomp"]), (["-fopenmp"], ["-fopenmp"])]
+    else:
+        candidates = [(["-fopenmp"], ["-fopenmp"])]
+    for cflags, ldflags in candidates:
+        tmp = tempfile.mkdtemp()
+        try:
+            src = os.path.join(tmp, "test_openmp.c")
+            with open(src, "w") as f:
+                f.write(OPENMP_TEST)
+            objs = compiler.compile([src], output_dir=tmp, extra_postargs=cflags)
+            compiler.link_executable(objs, "test_openmp", output_dir=tmp, extra_postargs=ldflags)
+            return cflags, ldflags
+        except Exception:
+            continue
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return None
+
+
+class BuildExt(build_ext):
+    def build_extensions(self):
+        msvc = self.compiler.compiler_type == "msvc"
+        # -std=c11 also keeps GCC from contracting a*b+c into an FMA, so results do
+        # not depend on the ISA. The two -fno flags change no result; they let the
+        # compiler vectorise sqrt and selects. Never -ffast-math (NaN, inf, order).
+        cflags = ["/O2"] if msvc else ["-O3", "-std=c11", "-fno-math-errno", "-fno-trapping-math"]
+        ldflags = []
+        omp = openmp_flags(self.compiler)
+        if omp is None:
+            warnings.warn("pynn: OpenMP is not available; building without threads "
+                          "(every kernel runs on one thread).")
+        else:
+            cflags += omp[0]
+            ldflags += omp[1]
+        for ext in self.extensions:
+            ext.extra_compile_args = cflags + ext.extra_compile_args
+            ext.extra_link_args = ldflags + ext.extra_link_args
+        super().build_extensions()
+
+
+extensions = [
+    Extension(
+        "pynn._kernels",
+        sources=["pynn/_kernels.pyx"] + C_SOURCES,
+        depends=C_HEADERS + glob(os.path.join("pynn", "*.pxi")) + ["pynn/_capi.pxd"],
+        include_dirs=["csrc", numpy.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
+    )
+]
+
+setup(
+    ext_modules=cythonize(extensions, compiler_directives={"language_level": "3"}),
+    cmdclass={"build_ext": BuildExt},
+)
