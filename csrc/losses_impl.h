@@ -6,7 +6,7 @@
  *
  * Every kernel: a *_range function does rows [lo, hi), each row wholly, and
  * writes its loss l_i (accumulated in double, rounded once) to sample_loss[i];
- * the kernel runs it over all rows, or row by row on the threads. Then the mean
+ * SFX(loss_run) runs it over all rows, or row by row on the threads. Then the mean
  * sum_i w_i l_i / sum_i w_i is taken serially in row order in double, so the
  * result does not depend on nthreads. grad row i is c_i * dl_i/dz_i with
  * c_i = w_i / sum w (1/n without weights), computed in double then rounded.
@@ -44,12 +44,38 @@ static double SFX(loss_mean)(const real *restrict sample_loss,
     return sum / total;
 }
 
+/* Rows [lo, hi) of one loss: sample_loss[i] and, when grad is not NULL, grad
+ * row i. target is the loss's target: int64_t labels or (n, k) reals. */
+typedef void (*SFX(loss_rows))(real *restrict grad, real *restrict sample_loss,
+                               const real *restrict pred, const void *target,
+                               const real *restrict weights, double total, int64_t k,
+                               int64_t lo, int64_t hi);
+
+/* Every loss kernel: `rows` over all n rows, serially or row by row on the
+ * threads, then the mean. cost: rough work per element, for the threshold. */
+static double SFX(loss_run)(SFX(loss_rows) rows, int64_t cost, real *restrict grad,
+                            real *restrict sample_loss, const real *restrict pred,
+                            const void *target, const real *restrict weights, int64_t n,
+                            int64_t k, int nthreads)
+{
+    const double total = SFX(loss_weight_total)(weights, n);
+    if (!PYNN_USE_THREADS(n * k * cost, nthreads)) {
+        rows(grad, sample_loss, pred, target, weights, total, k, 0, n);
+    } else {
+        PYNN_OMP_FOR(nthreads)
+        for (int64_t i = 0; i < n; ++i)
+            rows(grad, sample_loss, pred, target, weights, total, k, i, i + 1);
+    }
+    return SFX(loss_mean)(sample_loss, weights, n, total);
+}
+
 static void SFX(ce_labels_range)(real *restrict dlogits, real *restrict sample_loss,
                                  const real *restrict logits,
-                                 const int64_t *restrict labels,
+                                 const void *target_,
                                  const real *restrict weights, double total,
                                  int64_t k, int64_t lo, int64_t hi)
 {
+    const int64_t *restrict labels = target_;
     for (int64_t i = lo; i < hi; ++i) {
         const real *restrict zi = logits + i * k;
         real *restrict gi = dlogits ? dlogits + i * k : NULL;
@@ -76,25 +102,17 @@ double SFX(softmax_cross_entropy_labels)(real *restrict dlogits,
                                          const real *restrict weights,
                                          int64_t n, int64_t k, int nthreads)
 {
-    const double total = SFX(loss_weight_total)(weights, n);
-    if (!PYNN_USE_THREADS(n * k * 8, nthreads)) {
-        SFX(ce_labels_range)(dlogits, sample_loss, logits, labels, weights, total, k,
-                             0, n);
-    } else {
-        PYNN_OMP_FOR(nthreads)
-        for (int64_t i = 0; i < n; ++i)
-            SFX(ce_labels_range)(dlogits, sample_loss, logits, labels, weights, total,
-                                 k, i, i + 1);
-    }
-    return SFX(loss_mean)(sample_loss, weights, n, total);
+    return SFX(loss_run)(SFX(ce_labels_range), 8, dlogits, sample_loss, logits, labels,
+                         weights, n, k, nthreads);
 }
 
 static void SFX(ce_probs_range)(real *restrict dlogits, real *restrict sample_loss,
                                 const real *restrict logits,
-                                const real *restrict target,
+                                const void *target_,
                                 const real *restrict weights, double total,
                                 int64_t k, int64_t lo, int64_t hi)
 {
+    const real *restrict target = target_;
     for (int64_t i = lo; i < hi; ++i) {
         const real *restrict zi = logits + i * k;
         const real *restrict yi = target + i * k;
@@ -130,24 +148,16 @@ double SFX(softmax_cross_entropy_probs)(real *restrict dlogits,
                                         const real *restrict weights,
                                         int64_t n, int64_t k, int nthreads)
 {
-    const double total = SFX(loss_weight_total)(weights, n);
-    if (!PYNN_USE_THREADS(n * k * 8, nthreads)) {
-        SFX(ce_probs_range)(dlogits, sample_loss, logits, target, weights, total, k,
-                            0, n);
-    } else {
-        PYNN_OMP_FOR(nthreads)
-        for (int64_t i = 0; i < n; ++i)
-            SFX(ce_probs_range)(dlogits, sample_loss, logits, target, weights, total,
-                                k, i, i + 1);
-    }
-    return SFX(loss_mean)(sample_loss, weights, n, total);
+    return SFX(loss_run)(SFX(ce_probs_range), 8, dlogits, sample_loss, logits, target,
+                         weights, n, k, nthreads);
 }
 
 static void SFX(bce_range)(real *restrict dlogits, real *restrict sample_loss,
-                           const real *restrict logits, const real *restrict target,
+                           const real *restrict logits, const void *target_,
                            const real *restrict weights, double total, int64_t k,
                            int64_t lo, int64_t hi)
 {
+    const real *restrict target = target_;
     for (int64_t i = lo; i < hi; ++i) {
         const real *restrict zi = logits + i * k;
         const real *restrict yi = target + i * k;
@@ -175,23 +185,16 @@ double SFX(sigmoid_binary_cross_entropy)(real *restrict dlogits,
                                          const real *restrict weights,
                                          int64_t n, int64_t k, int nthreads)
 {
-    const double total = SFX(loss_weight_total)(weights, n);
-    if (!PYNN_USE_THREADS(n * k * 16, nthreads)) {
-        SFX(bce_range)(dlogits, sample_loss, logits, target, weights, total, k, 0, n);
-    } else {
-        PYNN_OMP_FOR(nthreads)
-        for (int64_t i = 0; i < n; ++i)
-            SFX(bce_range)(dlogits, sample_loss, logits, target, weights, total, k, i,
-                           i + 1);
-    }
-    return SFX(loss_mean)(sample_loss, weights, n, total);
+    return SFX(loss_run)(SFX(bce_range), 16, dlogits, sample_loss, logits, target,
+                         weights, n, k, nthreads);
 }
 
 static void SFX(mse_range)(real *restrict dpred, real *restrict sample_loss,
-                           const real *restrict pred, const real *restrict target,
+                           const real *restrict pred, const void *target_,
                            const real *restrict weights, double total, int64_t k,
                            int64_t lo, int64_t hi)
 {
+    const real *restrict target = target_;
     for (int64_t i = lo; i < hi; ++i) {
         const real *restrict pi = pred + i * k;
         const real *restrict yi = target + i * k;
@@ -212,23 +215,16 @@ double SFX(mse)(real *restrict dpred, real *restrict sample_loss,
                 const real *restrict pred, const real *restrict target,
                 const real *restrict weights, int64_t n, int64_t k, int nthreads)
 {
-    const double total = SFX(loss_weight_total)(weights, n);
-    if (!PYNN_USE_THREADS(n * k, nthreads)) {
-        SFX(mse_range)(dpred, sample_loss, pred, target, weights, total, k, 0, n);
-    } else {
-        PYNN_OMP_FOR(nthreads)
-        for (int64_t i = 0; i < n; ++i)
-            SFX(mse_range)(dpred, sample_loss, pred, target, weights, total, k, i,
-                           i + 1);
-    }
-    return SFX(loss_mean)(sample_loss, weights, n, total);
+    return SFX(loss_run)(SFX(mse_range), 1, dpred, sample_loss, pred, target,
+                         weights, n, k, nthreads);
 }
 
 static void SFX(l1_range)(real *restrict dpred, real *restrict sample_loss,
-                          const real *restrict pred, const real *restrict target,
+                          const real *restrict pred, const void *target_,
                           const real *restrict weights, double total, int64_t k,
                           int64_t lo, int64_t hi)
 {
+    const real *restrict target = target_;
     for (int64_t i = lo; i < hi; ++i) {
         const real *restrict pi = pred + i * k;
         const real *restrict yi = target + i * k;
@@ -248,23 +244,16 @@ double SFX(l1)(real *restrict dpred, real *restrict sample_loss,
                const real *restrict pred, const real *restrict target,
                const real *restrict weights, int64_t n, int64_t k, int nthreads)
 {
-    const double total = SFX(loss_weight_total)(weights, n);
-    if (!PYNN_USE_THREADS(n * k, nthreads)) {
-        SFX(l1_range)(dpred, sample_loss, pred, target, weights, total, k, 0, n);
-    } else {
-        PYNN_OMP_FOR(nthreads)
-        for (int64_t i = 0; i < n; ++i)
-            SFX(l1_range)(dpred, sample_loss, pred, target, weights, total, k, i,
-                          i + 1);
-    }
-    return SFX(loss_mean)(sample_loss, weights, n, total);
+    return SFX(loss_run)(SFX(l1_range), 1, dpred, sample_loss, pred, target,
+                         weights, n, k, nthreads);
 }
 
 static void SFX(hinge_range)(real *restrict dpred, real *restrict sample_loss,
-                             const real *restrict pred, const real *restrict target,
+                             const real *restrict pred, const void *target_,
                              const real *restrict weights, double total, int64_t k,
                              int64_t lo, int64_t hi)
 {
+    const real *restrict target = target_;
     for (int64_t i = lo; i < hi; ++i) {
         const real *restrict pi = pred + i * k;
         const real *restrict yi = target + i * k;
@@ -286,14 +275,6 @@ double SFX(hinge)(real *restrict dpred, real *restrict sample_loss,
                   const real *restrict pred, const real *restrict target,
                   const real *restrict weights, int64_t n, int64_t k, int nthreads)
 {
-    const double total = SFX(loss_weight_total)(weights, n);
-    if (!PYNN_USE_THREADS(n * k, nthreads)) {
-        SFX(hinge_range)(dpred, sample_loss, pred, target, weights, total, k, 0, n);
-    } else {
-        PYNN_OMP_FOR(nthreads)
-        for (int64_t i = 0; i < n; ++i)
-            SFX(hinge_range)(dpred, sample_loss, pred, target, weights, total, k, i,
-                             i + 1);
-    }
-    return SFX(loss_mean)(sample_loss, weights, n, total);
+    return SFX(loss_run)(SFX(hinge_range), 1, dpred, sample_loss, pred, target,
+                         weights, n, k, nthreads);
 }
