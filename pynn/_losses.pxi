@@ -74,8 +74,8 @@ cdef cnp.ndarray _sample_weight(object sample_weight, int64_t n, int kind):
     cdef void *p = _ptr(W)
     with nogil:
         total = _sum(<float *>p, n) if kind == F32 else _sum(<double *>p, n)
-    if not total > 0:
-        raise ValueError("sample_weight must have a positive sum")
+    if not (total > 0 and total <= _DOUBLE_MAX):
+        raise ValueError("sample_weight must have a positive, finite sum")
     return W
 
 

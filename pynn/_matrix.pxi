@@ -46,10 +46,26 @@ cdef int64_t _dense_backward_ws(int kind, int64_t n, int64_t in_f, int64_t out_f
     return dense_backward_workspace_size_f64(n, in_f, out_f, nt)
 
 
+cdef int64_t _size(object value, str name) except -1:
+    """A matrix dimension for a workspace size: an integer >= 0."""
+    cdef int64_t v = _count(value, name)
+    if v < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return v
+
+
+cdef int _check_products(int64_t a, int64_t b, int64_t c) except -1:
+    """Sizes whose products overflow no int64 (the C code multiplies them)."""
+    if a * 1.0 * b > 2.0 ** 62 or a * 1.0 * c > 2.0 ** 62 or b * 1.0 * c > 2.0 ** 62:
+        raise ValueError(f"sizes ({a}, {b}, {c}) are too large")
+    return 0
+
+
 def gemm_workspace_size(m, n, k, dtype=np.float64):
     """Elements of workspace gemm needs for op(a) (m, k), op(b) (k, n)."""
-    return _gemm_ws(_kind_of_dtype(dtype), _count(m, "m"), _count(n, "n"), _count(k, "k"),
-                    _nthreads())
+    cdef int64_t m_ = _size(m, "m"), n_ = _size(n, "n"), k_ = _size(k, "k")
+    _check_products(m_, n_, k_)
+    return _gemm_ws(_kind_of_dtype(dtype), m_, n_, k_, _nthreads())
 
 
 def gemm(a, b, c=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False, workspace=None):
@@ -113,16 +129,18 @@ cdef tuple _dense_inputs(object x, object weight, int *kind):
 
 def dense_forward_workspace_size(n, in_features, out_features, dtype=np.float64):
     """Elements of workspace dense_forward needs."""
-    return _dense_forward_ws(_kind_of_dtype(dtype), _count(n, "n"),
-                             _count(in_features, "in_features"),
-                             _count(out_features, "out_features"), _nthreads())
+    cdef int64_t n_ = _size(n, "n"), i_ = _size(in_features, "in_features")
+    cdef int64_t o_ = _size(out_features, "out_features")
+    _check_products(n_, i_, o_)
+    return _dense_forward_ws(_kind_of_dtype(dtype), n_, i_, o_, _nthreads())
 
 
 def dense_backward_workspace_size(n, in_features, out_features, dtype=np.float64):
     """Elements of workspace dense_backward needs."""
-    return _dense_backward_ws(_kind_of_dtype(dtype), _count(n, "n"),
-                              _count(in_features, "in_features"),
-                              _count(out_features, "out_features"), _nthreads())
+    cdef int64_t n_ = _size(n, "n"), i_ = _size(in_features, "in_features")
+    cdef int64_t o_ = _size(out_features, "out_features")
+    _check_products(n_, i_, o_)
+    return _dense_backward_ws(_kind_of_dtype(dtype), n_, i_, o_, _nthreads())
 
 
 def dense_forward(x, weight, bias=None, activation="identity", param=None, *, out=None,

@@ -13,8 +13,8 @@ Numerical conventions:
   arguments <= 0, so no intermediate overflows and every finite logit (up to
   +-1e30 in float32 and float64) gives a finite loss and gradient.
 - Losses: the per-sample loss l_i is computed in the input dtype; the returned
-  loss is a Python float, sum_i w_i l_i / sum_i w_i with both sums taken with
-  ``math.fsum`` over float64 values (correctly rounded). The gradient is
+  loss is a Python float, sum_i w_i l_i / sum_i w_i with both sums taken over
+  float64 values (np.sum; an overflowing sum gives inf). The gradient is
   c_i * (...) in the input dtype, with c_i = w_i / sum(w) (or 1/n) computed in
   float64 and then rounded to the dtype.
 - Optimizers follow torch.optim's single-tensor code line by line: scalars such
@@ -123,7 +123,8 @@ def _forward(z, activation, p):
     if activation == "softplus":
         return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
     if activation == "elu":
-        return np.where(z > 0, z, p * np.expm1(np.minimum(z, 0)))
+        # expm1 of z clamped to <= 0 (where(), not minimum(), keeps -0.0's sign)
+        return np.where(z > 0, z, p * np.expm1(np.where(z > 0, 0, z)))
     if activation == "step":
         return np.heaviside(z, z.dtype.type(0))
     return np.sign(z)  # "sign"
@@ -220,11 +221,11 @@ def gemm(a, b, c=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False,
     if c is None and beta != 0:
         raise ValueError("c must be given when beta != 0")
     op_a, op_b = (a.T if trans_a else a), (b.T if trans_b else b)
-    if alpha == 0:
+    if a.dtype.type(alpha) == 0:  # the test is on alpha rounded to the dtype
         product = np.zeros((op_a.shape[0], op_b.shape[1]), dtype=a.dtype)
     else:
         product = alpha * (op_a @ op_b)
-    if beta != 0:
+    if a.dtype.type(beta) != 0:
         product += beta * c
     return _store(product, c, "c")
 
@@ -262,7 +263,8 @@ def dense_backward(dout, x, weight, activation="identity", param=None, *, a=None
 def _finish_loss(l, factor, sample_weight, grad, dgrad, sample_loss, name):
     """(loss, grad) from the per-sample losses l (n,) and the gradient factor (n, k).
 
-    loss = fsum(w_i * l_i) / fsum(w_i) in float64 (plain mean without weights);
+    loss = sum(w_i * l_i) / sum(w_i) in float64 (plain mean without weights), an
+    overflowing sum giving inf as the kernels' serial double sums do;
     grad = c_i * factor_i with c_i = w_i / sum(w) (or 1/n) computed in float64,
     then rounded to the dtype.
     """
@@ -270,16 +272,18 @@ def _finish_loss(l, factor, sample_weight, grad, dgrad, sample_loss, name):
     _store(l, sample_loss, "sample_loss")
     l64 = l.astype(np.float64)
     if sample_weight is None:
-        loss = math.fsum(l64) / n
+        with np.errstate(over="ignore"):  # an overflowing sum is inf, as in the kernels
+            loss = float(np.sum(l64)) / n
         c = np.full(n, 1.0 / n)
     else:
         if sample_weight.shape != (n,):
             raise ValueError(f"sample_weight must have shape ({n},), got {sample_weight.shape}")
         w64 = sample_weight.astype(np.float64)
-        total = math.fsum(w64)
-        if not total > 0:
-            raise ValueError("sample_weight must have a positive sum")
-        loss = math.fsum(w64 * l64) / total
+        with np.errstate(over="ignore"):  # an overflowing sum is inf, as in the kernels
+            total = float(np.sum(w64))
+            if not 0 < total < math.inf:
+                raise ValueError("sample_weight must have a positive, finite sum")
+            loss = float(np.sum(w64 * l64)) / total
         c = w64 / total
     if not grad:
         return loss, None

@@ -304,3 +304,12 @@ if given is not None:
         got = K.activation_backward(dout, act, param, a=a, z=x)
         assert_close(got, expected, x.dtype)
         assert np.all(np.isfinite(got))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_elu_keeps_the_sign_of_negative_zero(dtype):
+    # alpha * expm1(-0.0) is -0.0; array equality cannot see the sign, signbit can.
+    z = np.array([-0.0, 0.0], dtype=dtype)
+    for kernels in (K, R):
+        out = kernels.activation_forward(z, "elu")
+        assert np.signbit(out).tolist() == [True, False]

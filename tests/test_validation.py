@@ -792,3 +792,27 @@ def test_reference_validates_the_documented_basics():
         R.gemm(d.A, d.B, beta=1.0)
     with pytest.raises(TypeError):
         R.gemm(d.A, d.B.astype(f32))
+
+
+@pytest.mark.parametrize("loss", ["mse", "l1", "sigmoid_binary_cross_entropy"])
+def test_sample_weight_whose_sum_overflows_is_rejected(loss):
+    # Each weight is finite but their float64 sum is inf: c_i = w_i / inf would be 0.
+    pred = np.full((2, 1), 0.5)
+    target = np.zeros((2, 1))
+    for kernels in (K, R):
+        with pytest.raises(ValueError, match="sample_weight"):
+            getattr(kernels, loss)(pred, target, np.array([1e308, 1e308]))
+
+
+@pytest.mark.parametrize("size_fn", ["gemm_workspace_size", "dense_forward_workspace_size",
+                                     "dense_backward_workspace_size"])
+def test_workspace_size_functions_check_their_sizes(size_fn):
+    fn = getattr(K, size_fn)
+    with pytest.raises(ValueError, match=">= 0"):
+        fn(-5, 10, 10)
+    with pytest.raises(ValueError, match="too large"):
+        fn(2**62, 1, 4)
+    with pytest.raises(TypeError):
+        fn(2.5, 1, 4)
+    with pytest.raises(TypeError, match="dtype"):
+        fn(2, 3, 4, dtype=np.int32)
