@@ -3,8 +3,8 @@
 OpenMP is used when a test program compiles and links with the compiler's
 OpenMP flag (as scikit-learn checks it); otherwise pynn is built without
 threads and says so. Set PYNN_DISABLE_OPENMP=1 to build without it.
-No flags for the build machine's own CPU: vector instructions must come from runtime dispatch, so the
-package runs on any x86-64 and aarch64.
+No flags for the build machine's own CPU: vector instructions must come from
+runtime dispatch, so the package runs on any x86-64 and aarch64.
 """
 import os
 import shutil
