@@ -7,6 +7,7 @@ functions, their arguments and their maths are documented in docs/kernels.md;
 pynn.reference implements the same functions in plain NumPy.
 """
 cimport numpy as cnp
+from libc.math cimport isfinite
 from libc.stdint cimport int64_t, intptr_t
 
 import numpy as np
@@ -71,7 +72,7 @@ cdef pynn_activation _activation(object name, object param, double *param_out) e
         raise ValueError(f"unknown activation {name!r}; expected one of {', '.join(ACTIVATIONS)}")
     if name in _DEFAULT_PARAMS:
         param_out[0] = _DEFAULT_PARAMS[name] if param is None else _real(param, "param")
-        if param_out[0] != param_out[0] or param_out[0] in (float("inf"), float("-inf")):
+        if not isfinite(param_out[0]):
             raise ValueError(f"param of {name} must be finite, got {param}")
     elif param is not None:
         raise ValueError(f"activation {name!r} takes no param, got {param!r}")
