@@ -1,10 +1,24 @@
 """pynn: small, fast multilayer perceptrons for Python.
 
 The arithmetic lives in C kernels with OpenMP (csrc/), bound by Cython
-(pynn._kernels); pynn.reference has the same kernels in plain NumPy.
+(pynn._kernels); pynn.reference has the same kernels in plain NumPy. On top of them:
+layers (pynn.layers), losses (pynn.losses), optimizers and schedules (pynn.optim) and
+the Sequential model with fit / predict / evaluate (pynn.model).
 """
 from pynn._config import show_config
 from pynn._kernels import get_num_threads, openmp_enabled, set_num_threads
 from pynn._version import __version__
+from pynn.early_stopping import EarlyStopping
+from pynn.errors import NonFiniteLossError
+from pynn.layers import (ELU, Activation, Dense, Identity, LeakyReLU, Maxout, PReLU, ReLU,
+                         Sigmoid, Sign, Softplus, Step, Tanh)
+from pynn.losses import LOSSES
+from pynn.model import Sequential
+from pynn.optim import SGD, Adam, AdamW, InverseScalingLR, ReduceLROnPlateau, StepLR
 
-__all__ = ["__version__", "get_num_threads", "openmp_enabled", "set_num_threads", "show_config"]
+__all__ = [
+    "__version__", "get_num_threads", "openmp_enabled", "set_num_threads", "show_config",
+    "Sequential", "Dense", "Maxout", "PReLU", "Activation", "Identity", "Sigmoid", "Tanh",
+    "ReLU", "LeakyReLU", "Softplus", "ELU", "Step", "Sign", "LOSSES", "SGD", "Adam", "AdamW",
+    "StepLR", "InverseScalingLR", "ReduceLROnPlateau", "EarlyStopping", "NonFiniteLossError",
+]

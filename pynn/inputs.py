@@ -1,0 +1,61 @@
+"""Checking a user's X and reading it in batches into the model's reused buffers.
+
+X may be any 2-D numeric array-like. NumPy arrays and np.memmap are used as they are,
+never copied whole: a batch is gathered row by row into a preallocated buffer of the
+model's dtype, so an on-disk array larger than memory is read only as it is needed.
+"""
+import numpy as np
+
+
+def as_features(X, name="X"):
+    """X as a 2-D numeric ndarray (a view or the array itself when it already is one)."""
+    if not isinstance(X, np.ndarray):
+        if hasattr(X, "__array__") or isinstance(X, (list, tuple)):
+            X = np.asarray(X)
+        else:
+            raise TypeError(f"{name} must be a 2-D array-like of numbers, got "
+                            f"{type(X).__name__}")
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers (bool, integer or float), got dtype "
+                        f"{X.dtype}")
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (samples, features), got shape {X.shape}"
+                         + (": reshape a single feature with X.reshape(-1, 1)"
+                            if X.ndim == 1 else ""))
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it has 0 samples")
+    return X
+
+
+def check_width(X, n_features, name="X"):
+    if X.shape[1] != n_features:
+        raise ValueError(f"{name} has {X.shape[1]} features, but the model expects "
+                         f"{n_features}")
+
+
+def gather(X, rows, out, staging=None):
+    """out[:] = X[rows] cast to out's dtype, where rows is an index array or a slice."""
+    if isinstance(rows, slice):
+        np.copyto(out, X[rows], casting="unsafe")
+    elif X.dtype == out.dtype:
+        np.take(X, rows, axis=0, out=out)
+    else:
+        np.take(X, rows, axis=0, out=staging)
+        np.copyto(out, staging, casting="unsafe")
+    return out
+
+
+def check_finite_batch(batch, name, rows):
+    """ValueError naming the sample if the gathered batch holds NaN or infinity.
+
+    One sum answers in the usual case; only a non-finite sum (NaN, inf, or an overflow
+    of large finite values) looks at the elements."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(batch, axis=None)
+    if np.isfinite(total):
+        return
+    bad = ~np.isfinite(batch)
+    if bad.any():
+        r = int(np.argmax(bad.any(axis=1)))
+        sample = rows.start + r if isinstance(rows, slice) else int(rows[r])
+        raise ValueError(f"{name} contains NaN or infinity (in sample {sample})")

@@ -1,0 +1,21 @@
+"""The layers of a pynn.Sequential model, and rebuilding one from its saved description."""
+from pynn.layers.activation import (ELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Sign,
+                                    Softplus, Step, Tanh)
+from pynn.layers.base import Layer
+from pynn.layers.dense import Dense
+from pynn.layers.maxout import Maxout
+from pynn.layers.prelu import PReLU
+
+_BY_TYPE = {"Dense": Dense, "Activation": Activation, "PReLU": PReLU, "Maxout": Maxout}
+
+
+def layer_from_config(config):
+    """The layer described by `Layer.config()`."""
+    if not isinstance(config, dict) or config.get("type") not in _BY_TYPE:
+        raise ValueError(f"not a pynn layer description: {config!r}")
+    args = {k: v for k, v in config.items() if k != "type"}
+    return _BY_TYPE[config["type"]](**args)
+
+
+__all__ = ["Activation", "Dense", "ELU", "Identity", "Layer", "LeakyReLU", "Maxout", "PReLU",
+           "ReLU", "Sigmoid", "Sign", "Softplus", "Step", "Tanh", "layer_from_config"]

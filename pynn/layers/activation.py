@@ -1,0 +1,84 @@
+"""Activation layers: an elementwise nonlinearity with no parameters."""
+from pynn.layers.base import Layer
+from pynn.layers.dense import HARD_ACTIVATIONS, check_activation, saved_by
+
+
+class Activation(Layer):
+    """Applies a named activation of docs/kernels.md elementwise ("relu", "tanh", ...).
+
+    Usually fused into the Dense layer before it instead (`Dense(..., activation="relu")`),
+    which saves a pass over memory; this layer is for models that want it separate.
+    """
+
+    def __init__(self, activation, param=None):
+        self.activation = check_activation(activation, param)
+        self.param = None if param is None else float(param)
+        self.differentiable = self.activation not in HARD_ACTIVATIONS
+        self._saves = saved_by(self.activation, self.param)
+
+    def forward(self, x, buf, kernels, workspace, training):
+        return kernels.activation_forward(x, self.activation, self.param, out=buf["out"])
+
+    def backward(self, dout, x, buf, kernels, workspace, input_grad):
+        if not input_grad:
+            return None
+        return kernels.activation_backward(dout, self.activation, self.param, a=buf["out"],
+                                           z=x, out=buf["dx"])
+
+    def config(self):
+        return {"type": "Activation", "activation": self.activation, "param": self.param}
+
+    def __repr__(self):
+        if type(self) is Activation:
+            return super().__repr__()
+        return f"{type(self).__name__}()" if self.param is None else \
+            f"{type(self).__name__}({self.param!r})"
+
+
+class Identity(Activation):
+    def __init__(self):
+        super().__init__("identity")
+
+
+class Sigmoid(Activation):
+    def __init__(self):
+        super().__init__("sigmoid")
+
+
+class Tanh(Activation):
+    def __init__(self):
+        super().__init__("tanh")
+
+
+class ReLU(Activation):
+    def __init__(self):
+        super().__init__("relu")
+
+
+class LeakyReLU(Activation):
+    def __init__(self, negative_slope=0.01):
+        super().__init__("leaky_relu", negative_slope)
+
+
+class Softplus(Activation):
+    def __init__(self):
+        super().__init__("softplus")
+
+
+class ELU(Activation):
+    def __init__(self, alpha=1.0):
+        super().__init__("elu", alpha)
+
+
+class Step(Activation):
+    """The unit step (1 if z > 0 else 0): for inference only, it has no useful derivative."""
+
+    def __init__(self):
+        super().__init__("step")
+
+
+class Sign(Activation):
+    """Signum: for inference only, it has no useful derivative."""
+
+    def __init__(self):
+        super().__init__("sign")

@@ -1,0 +1,88 @@
+"""What every layer of a Sequential model provides.
+
+A layer owns no memory of its own. The model gives it
+- views of its parameters and their gradients inside the model's two flat buffers (`bind`),
+- per batch size, the buffers it asked for in `buffer_shapes` (its output, what its
+  backward pass reads, its input gradient), allocated once and reused every step,
+- the kernel module (`pynn._kernels` or `pynn.reference`) and one shared workspace.
+`forward` writes into `buf["out"]`; `backward` overwrites the parameter gradients and,
+when asked, writes the input gradient into `buf["dx"]`.
+"""
+import numbers
+
+
+def positive_int(value, name):
+    """value as an int >= 1, else TypeError/ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return int(value)
+
+
+class Layer:
+    """Base class of the layers of a `pynn.Sequential` model."""
+
+    #: input width this layer requires, or None when it takes any width (elementwise layers)
+    in_features = None
+    #: False for the hard nonlinearities, which have no derivative
+    differentiable = True
+
+    def build(self, in_features):
+        """Check the incoming width and return this layer's output width."""
+        if self.in_features is not None and in_features != self.in_features:
+            raise ValueError(f"{self!r} expects {self.in_features} input features, "
+                             f"but the layer before it gives {in_features}")
+        self.built_in_features = in_features
+        self.out_features = self._out_features(in_features)
+        return self.out_features
+
+    def _out_features(self, in_features):
+        return in_features
+
+    # ---- parameters --------------------------------------------------------------
+    def parameter_shapes(self):
+        """[(name, shape)] of the trainable parameters, in flat-buffer order."""
+        return []
+
+    def bind(self, params, grads):
+        """Receive views of this layer's parameters and gradients (dicts by name)."""
+        self.params = params
+        self.grads = grads
+
+    def reset_parameters(self, rng):
+        """Initialise the parameters from the numpy Generator `rng`."""
+
+    def fan(self):
+        """(fan_in, fan_out) used by the initialisers."""
+        return self.built_in_features, self.out_features
+
+    # ---- buffers and kernels -----------------------------------------------------
+    def buffer_shapes(self, n, training, input_grad):
+        """{name: (shape, dtype or None for the model's)} this layer needs for a batch of n.
+
+        `out` is always needed; `dx` when `input_grad`; whatever backward reads when training.
+        """
+        shapes = {"out": ((n, self.out_features), None)}
+        if training and input_grad:
+            shapes["dx"] = ((n, self.built_in_features), None)
+        return shapes
+
+    def workspace_size(self, backend, n, dtype, training):
+        """Elements of the shared workspace this layer's kernels need."""
+        return 0
+
+    def forward(self, x, buf, kernels, workspace, training):
+        raise NotImplementedError
+
+    def backward(self, dout, x, buf, kernels, workspace, input_grad):
+        raise NotImplementedError
+
+    # ---- description -------------------------------------------------------------
+    def config(self):
+        """A JSON-able description from which `layer_from_config` rebuilds the layer."""
+        raise NotImplementedError
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "type")
+        return f"{type(self).__name__}({args})"

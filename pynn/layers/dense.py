@@ -1,0 +1,99 @@
+"""Dense: a = f(x Wᵀ + b), the activation fused into the matrix kernels."""
+from pynn import reference
+from pynn.backend import dense_workspace_size
+from pynn.init import check_init, default_init, initialize
+from pynn.layers.base import Layer, positive_int
+
+HARD_ACTIVATIONS = ("step", "sign")
+
+
+def check_activation(activation, param):
+    """Normalise an activation name (None means identity) and check its parameter."""
+    name = "identity" if activation is None else activation
+    if not isinstance(name, str) or name not in reference.ACTIVATIONS:
+        hint = " (softmax is applied by loss='softmax_cross_entropy': end the model in logits)" \
+            if name == "softmax" else ""
+        raise ValueError(f"activation must be None or one of {reference.ACTIVATIONS}, "
+                         f"got {activation!r}{hint}")
+    if param is not None and name not in ("leaky_relu", "elu"):
+        raise ValueError(f"activation_param is only for 'leaky_relu' and 'elu', not {name!r}")
+    if name not in HARD_ACTIVATIONS:
+        reference.activation_saves(name, param)  # checks the parameter's value
+    return name
+
+
+def saved_by(activation, param):
+    """'output', 'input' or None: what the backward pass of the activation reads."""
+    return None if activation in HARD_ACTIVATIONS else reference.activation_saves(activation, param)
+
+
+class Dense(Layer):
+    """A fully connected layer: out = activation(x @ weight.T + bias).
+
+    weight is (out_features, in_features) and bias (out_features,), as in PyTorch's
+    `nn.Linear`. `init` is one of pynn.init.INITS; by default He uniform for the
+    rectifiers and Glorot uniform otherwise; biases start at zero.
+    "step" and "sign" are for inference only (see `Sequential.harden`).
+    """
+
+    def __init__(self, in_features, out_features, activation=None, bias=True, init=None,
+                 activation_param=None):
+        self.in_features = positive_int(in_features, "in_features")
+        self.out_features = positive_int(out_features, "out_features")
+        self.activation = check_activation(activation, activation_param)
+        self.activation_param = None if activation_param is None else float(activation_param)
+        if not isinstance(bias, bool):
+            raise TypeError(f"bias must be True or False, got {bias!r}")
+        self.bias = bias
+        self.init = check_init(default_init(self.activation) if init is None else init)
+        self.differentiable = self.activation not in HARD_ACTIVATIONS
+        self._saves = saved_by(self.activation, self.activation_param)
+
+    def _out_features(self, in_features):
+        return self.out_features
+
+    def parameter_shapes(self):
+        shapes = [("weight", (self.out_features, self.in_features))]
+        if self.bias:
+            shapes.append(("bias", (self.out_features,)))
+        return shapes
+
+    def reset_parameters(self, rng):
+        initialize(self.params["weight"], self.init, self.in_features, self.out_features, rng)
+        if self.bias:
+            self.params["bias"][...] = 0
+
+    def buffer_shapes(self, n, training, input_grad):
+        shapes = super().buffer_shapes(n, training, input_grad)
+        if training and self._saves == "input":
+            shapes["z"] = ((n, self.out_features), None)
+        return shapes
+
+    def workspace_size(self, backend, n, dtype, training):
+        size = dense_workspace_size(backend, n, self.in_features, self.out_features, dtype,
+                                    backward=False)
+        if training:
+            size = max(size, dense_workspace_size(backend, n, self.in_features,
+                                                  self.out_features, dtype, backward=True))
+        return size
+
+    def forward(self, x, buf, kernels, workspace, training):
+        return kernels.dense_forward(x, self.params["weight"], self.params.get("bias"),
+                                     self.activation, self.activation_param, out=buf["out"],
+                                     z=buf.get("z") if training else None, workspace=workspace)
+
+    def backward(self, dout, x, buf, kernels, workspace, input_grad):
+        _, _, dx = kernels.dense_backward(
+            dout, x, self.params["weight"], self.activation, self.activation_param,
+            a=buf["out"], z=buf.get("z"), bias=self.bias, input_grad=input_grad,
+            dweight=self.grads["weight"], dbias=self.grads.get("bias"),
+            dx=buf["dx"] if input_grad else None, workspace=workspace)
+        return dx
+
+    def config(self):
+        return {"type": "Dense", "in_features": self.in_features,
+                "out_features": self.out_features,
+                "activation": None if self.activation == "identity" else self.activation,
+                "bias": self.bias, "init": self.init,
+                "activation_param": self.activation_param}
+

@@ -1,0 +1,41 @@
+"""PReLU: x if x > 0 else a·x, with the slope a learned (He et al. 2015)."""
+import math
+
+from pynn.layers.base import Layer, positive_int
+
+
+class PReLU(Layer):
+    """Parametric ReLU with `num_parameters` slopes: 1 shared by every feature, or one per
+    feature (then it must equal the incoming width). As PyTorch's `nn.PReLU`, the slopes
+    start at `init` and are named `weight`."""
+
+    def __init__(self, num_parameters=1, init=0.25):
+        self.num_parameters = positive_int(num_parameters, "num_parameters")
+        init = float(init)
+        if not math.isfinite(init):
+            raise ValueError(f"init must be finite, got {init}")
+        self.init = init
+
+    def build(self, in_features):
+        if self.num_parameters not in (1, in_features):
+            raise ValueError(f"{self!r} has {self.num_parameters} slopes but receives "
+                             f"{in_features} features: use 1 (shared) or {in_features}")
+        return super().build(in_features)
+
+    def parameter_shapes(self):
+        return [("weight", (self.num_parameters,))]
+
+    def reset_parameters(self, rng):
+        self.params["weight"][...] = self.init
+
+    def forward(self, x, buf, kernels, workspace, training):
+        return kernels.prelu_forward(x, self.params["weight"], out=buf["out"])
+
+    def backward(self, dout, x, buf, kernels, workspace, input_grad):
+        dx, _ = kernels.prelu_backward(dout, x, self.params["weight"], input_grad=input_grad,
+                                       dx=buf["dx"] if input_grad else None,
+                                       dslope=self.grads["weight"])
+        return dx
+
+    def config(self):
+        return {"type": "PReLU", "num_parameters": self.num_parameters, "init": self.init}

@@ -1,0 +1,339 @@
+"""Sequential: a stack of layers over one flat parameter buffer and one flat gradient buffer.
+
+Memory (shared/DESIGN.md): every parameter is a view into `flat_params` and its gradient
+the matching view into `flat_grads`; an optimizer keeps flat state of the same length, so
+an update is one kernel call. The buffers a batch needs (activations, what backward reads,
+gradients, the gathered inputs and targets, one kernel workspace) form a `_Plan` made once
+per batch size and reused, so a training step allocates no arrays.
+"""
+import math
+import numbers
+from collections import OrderedDict
+
+import numpy as np
+
+from pynn import backend as backends
+from pynn.inputs import as_features, check_finite_batch, check_width, gather
+from pynn.layers import Layer
+from pynn.losses import get_loss
+from pynn.targets import Targets
+
+EVAL_BATCH = 1024  # rows per forward pass in predict and evaluate
+MAX_PLANS = 6
+
+
+def check_dtype(dtype):
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
+    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+    return dtype
+
+
+def check_random_state(random_state):
+    """None, a non-negative int, a SeedSequence or a Generator (as NumPy accepts)."""
+    if random_state is None or isinstance(random_state, (np.random.Generator,
+                                                         np.random.SeedSequence)):
+        return random_state
+    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
+        raise TypeError(f"random_state must be None, an int or a numpy Generator, got "
+                        f"{random_state!r}")
+    if random_state < 0:
+        raise ValueError(f"random_state must be non-negative, got {random_state}")
+    return int(random_state)
+
+
+def spawn_generators(random_state, count):
+    """`count` independent Generators from one seed (the same seed, the same streams)."""
+    if isinstance(random_state, np.random.Generator):
+        return [random_state] * count
+    seq = random_state if isinstance(random_state, np.random.SeedSequence) else \
+        np.random.SeedSequence(random_state)
+    return [np.random.default_rng(child) for child in seq.spawn(count)]
+
+
+class _Plan:
+    """The reused buffers of one batch size: see the module docstring."""
+
+    def __init__(self, model, n, mode):
+        training, with_targets = mode == "train", mode in ("train", "eval")
+        alloc = lambda shape, dtype=None: np.empty(shape, dtype or model.dtype)  # noqa: E731
+        self.n = n
+        self.x = alloc((n, model.n_features_in_))
+        self.staging = {}  # X's own dtype, when it differs from the model's
+        self.layers = []
+        size = 0
+        for i, layer in enumerate(model.layers):
+            shapes = layer.buffer_shapes(n, training, input_grad=i > 0)
+            self.layers.append({k: alloc(*spec) for k, spec in shapes.items()})
+            size = max(size, layer.workspace_size(model.backend, n, model.dtype, training))
+        self.workspace = alloc((size,)) if model.backend == "c" else None
+        if with_targets:
+            t = model.targets_
+            self.target = alloc((n,), np.int64) if t.kind == "labels" else \
+                alloc((n, t.n_outputs))
+            self.sample_loss = alloc((n,))
+            self.scratch = {k: alloc(*spec) for k, spec in t.scratch_shapes(n).items()}
+        if training:
+            self.dout = alloc((n, model.n_outputs_))
+
+    def stage(self, dtype):
+        if dtype not in self.staging:
+            self.staging[dtype] = np.empty(self.x.shape, dtype)
+        return self.staging[dtype]
+
+
+class Sequential:
+    """A multilayer network: the layers applied in order.
+
+    >>> model = Sequential(Dense(64, 32, activation="relu"), Dense(32, 10), random_state=0)
+
+    dtype is float32 (default) or float64; backend "c" runs pynn's C kernels, "reference"
+    the plain-NumPy ones of pynn.reference (for checking). Parameters are initialised at
+    construction from `random_state`; `fit` re-initialises them from its own random_state
+    (default: the model's) so that one seed gives one result, while `partial_fit`
+    continues from the current parameters.
+    """
+
+    def __init__(self, *layers, dtype=np.float32, backend="c", random_state=None):
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        if not layers:
+            raise ValueError("Sequential needs at least one layer")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layer {i} must be a pynn layer, got {type(layer).__name__}")
+        if len({id(layer) for layer in layers}) != len(layers):
+            raise ValueError("the same layer object appears twice: create one per position")
+        self.layers = list(layers)
+        self.dtype = check_dtype(dtype)
+        self.backend = backends.check_backend(backend)
+        self.random_state = check_random_state(random_state)
+        self._kernels = backends.kernels(backend)
+        self._build()
+        self.loss_ = None
+        self.targets_ = None
+        self.optimizer_ = None
+        self.history_ = None
+        self._plans = OrderedDict()
+        self.reset_parameters(self.random_state)
+
+    # ---- structure -----------------------------------------------------------------------
+    def _build(self):
+        widths = [layer.in_features for layer in self.layers if layer.in_features is not None]
+        if not widths:
+            raise ValueError("the model needs a Dense or Maxout layer to fix its input width")
+        width = self.n_features_in_ = widths[0]
+        for i, layer in enumerate(self.layers):
+            try:
+                width = layer.build(width)
+            except ValueError as error:
+                raise ValueError(f"layer {i}: {error}") from None
+        self.n_outputs_ = width
+        specs = [(i, name, shape) for i, layer in enumerate(self.layers)
+                 for name, shape in layer.parameter_shapes()]
+        total = sum(math.prod(shape) for _, _, shape in specs)
+        self.flat_params = np.zeros(total, self.dtype)
+        self.flat_grads = np.zeros(total, self.dtype)
+        self._names = []
+        offset = 0
+        views = [({}, {}) for _ in self.layers]
+        for i, name, shape in specs:
+            size = math.prod(shape)
+            views[i][0][name] = self.flat_params[offset:offset + size].reshape(shape)
+            views[i][1][name] = self.flat_grads[offset:offset + size].reshape(shape)
+            self._names.append((f"{i}.{name}", views[i][0][name], views[i][1][name]))
+            offset += size
+        for layer, (params, grads) in zip(self.layers, views):
+            layer.bind(params, grads)
+
+    @property
+    def n_parameters(self):
+        """Number of trainable parameters."""
+        return self.flat_params.size
+
+    def named_parameters(self):
+        """[(name, view)] with PyTorch's names ("0.weight", "0.bias", ...)."""
+        return [(name, param) for name, param, _ in self._names]
+
+    def parameters(self):
+        """The parameter views, in flat-buffer order."""
+        return [param for _, param, _ in self._names]
+
+    def state_dict(self):
+        """{name: copy of the parameter}, PyTorch's names and shapes."""
+        return {name: param.copy() for name, param, _ in self._names}
+
+    def load_state_dict(self, state):
+        """Copy parameters in from a state_dict (the same names and shapes, any float dtype)."""
+        names = [name for name, _, _ in self._names]
+        if set(state) != set(names):
+            missing, extra = sorted(set(names) - set(state)), sorted(set(state) - set(names))
+            raise ValueError(f"state_dict does not match the model: missing {missing}, "
+                             f"unexpected {extra}")
+        for name, param, _ in self._names:
+            value = np.asarray(state[name])
+            if value.shape != param.shape:
+                raise ValueError(f"state_dict[{name!r}] has shape {value.shape}, the model's "
+                                 f"is {param.shape}")
+            param[...] = value
+
+    def reset_parameters(self, random_state=None):
+        """Initialise every layer's parameters from one seed."""
+        rng = spawn_generators(check_random_state(random_state), 1)[0]
+        for layer in self.layers:
+            layer.reset_parameters(rng)
+        return self
+
+    def zero_grad(self):
+        self.flat_grads.fill(0)
+
+    # ---- buffers -------------------------------------------------------------------------
+    def _plan(self, n, mode):
+        key = (n, mode, self._kernels.get_num_threads() if self.backend == "c" else 0)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = _Plan(self, n, mode)
+            while len(self._plans) > MAX_PLANS:
+                self._plans.popitem(last=False)
+        else:
+            self._plans.move_to_end(key)
+        return plan
+
+    def _forget_plans(self):
+        self._plans.clear()
+
+    # ---- the computation -----------------------------------------------------------------
+    def _forward(self, plan, training):
+        x = plan.x
+        for layer, buf in zip(self.layers, plan.layers):
+            x = layer.forward(x, buf, self._kernels, plan.workspace, training)
+        return x
+
+    def _backward(self, plan):
+        """Overwrite flat_grads with the gradient of the loss whose output gradient is plan.dout."""
+        dout = plan.dout
+        for i in range(len(self.layers) - 1, -1, -1):
+            x = plan.x if i == 0 else plan.layers[i - 1]["out"]
+            dout = self.layers[i].backward(dout, x, plan.layers[i], self._kernels,
+                                           plan.workspace, input_grad=i > 0)
+
+    def _batches(self, X, n_rows, batch_size):
+        for start in range(0, n_rows, batch_size):
+            yield slice(start, min(start + batch_size, n_rows))
+
+    def _read(self, X, rows, plan):
+        stage = None if X.dtype == self.dtype or isinstance(rows, slice) else plan.stage(X.dtype)
+        return gather(X, rows, plan.x, stage)
+
+    def _check_X(self, X, name="X"):
+        X = as_features(X, name)
+        check_width(X, self.n_features_in_, name)
+        if X.dtype.kind == "f":
+            for rows in self._batches(X, X.shape[0], 65536):
+                check_finite_batch(X[rows], name, rows)
+        return X
+
+    def decision_function(self, X):
+        """The model's raw outputs (the logits, for the classification losses), (n, outputs)."""
+        X = self._check_X(X)
+        n = X.shape[0]
+        result = np.empty((n, self.n_outputs_), self.dtype)
+        for rows in self._batches(X, n, EVAL_BATCH):
+            plan = self._plan(rows.stop - rows.start, "predict")
+            self._read(X, rows, plan)
+            result[rows] = self._forward(plan, training=False)
+        return result
+
+    forward = decision_function
+
+    def _require_fitted(self, what):
+        if self.targets_ is None:
+            raise ValueError(f"{what} needs a trained model: call fit first (it fixes the "
+                             f"loss and, for classifiers, classes_)")
+
+    @property
+    def classes_(self):
+        return None if self.targets_ is None else self.targets_.classes_
+
+    def predict(self, X):
+        """Class labels for a classifier (argmax, or logit > 0 per label); values for a
+        regressor (1-D when it was trained on a 1-D y)."""
+        self._require_fitted("predict")
+        return self.targets_.decode(self.decision_function(X))
+
+    def predict_proba(self, X):
+        """The loss's output nonlinearity applied: softmax rows, or sigmoid per label. For a
+        binary classifier (one output) the columns are P(classes_[0]), P(classes_[1])."""
+        self._require_fitted("predict_proba")
+        p = self.loss_.probabilities(self._kernels, self.decision_function(X))
+        if self.targets_.kind == "binary":
+            p = np.hstack([1 - p, p])
+        return p
+
+    def evaluate(self, X, y):
+        """{"loss": mean loss, metric: value}, the metric being accuracy or R²."""
+        self._require_fitted("evaluate")
+        X = self._check_X(X)
+        target = self.targets_.encode(y_checked(y, X.shape[0]), self.dtype)
+        return self._evaluate(X, None, target)
+
+    def score(self, X, y):
+        """Accuracy for a classifier, R² for a regressor (scikit-learn's convention)."""
+        return self.evaluate(X, y)[self.targets_.metric_name]
+
+    def _evaluate(self, X, rows, target):
+        """Loss and metric over X[rows] (all of X when rows is None) against encoded targets."""
+        n = X.shape[0] if rows is None else len(rows)
+        t = self.targets_
+        total, loss_sum = t.new_total(), 0.0
+        for part in self._batches(X, n, EVAL_BATCH):
+            plan = self._plan(part.stop - part.start, "eval")
+            self._read(X, part if rows is None else rows[part], plan)
+            out = self._forward(plan, training=False)
+            np.copyto(plan.target, target[part])
+            loss_sum += self.loss_(self._kernels, out, plan.target,
+                                   sample_loss=plan.sample_loss) * plan.n
+            t.accumulate(total, out, plan.target, plan.scratch)
+        denominator = None if t.is_classifier else t.r2_denominator(target)
+        return {"loss": loss_sum / n, t.metric_name: t.metric(total, n, denominator)}
+
+    # ---- training ------------------------------------------------------------------------
+    def fit(self, X, y, *, loss=None, optimizer=None, epochs=10, batch_size=32, shuffle=True,
+            validation_data=None, validation_split=0.0, early_stopping=None,
+            lr_scheduler=None, callback=None, verbose=0, random_state=None, classes=None):
+        """Train from freshly initialised parameters; returns self. See pynn.training.fit."""
+        from pynn.training import fit
+        return fit(self, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
+                   batch_size=batch_size, shuffle=shuffle, validation_data=validation_data,
+                   validation_split=validation_split, early_stopping=early_stopping,
+                   lr_scheduler=lr_scheduler, callback=callback, verbose=verbose,
+                   random_state=random_state, classes=classes, warm_start=False)
+
+    def partial_fit(self, X, y, *, loss=None, optimizer=None, epochs=1, batch_size=32,
+                    shuffle=True, validation_data=None, validation_split=0.0,
+                    early_stopping=None, lr_scheduler=None, callback=None, verbose=0,
+                    random_state=None, classes=None):
+        """Continue training from the current parameters and optimizer state (one epoch by
+        default); the first call may set the loss, optimizer and classes. Returns self."""
+        from pynn.training import fit
+        return fit(self, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
+                   batch_size=batch_size, shuffle=shuffle, validation_data=validation_data,
+                   validation_split=validation_split, early_stopping=early_stopping,
+                   lr_scheduler=lr_scheduler, callback=callback, verbose=verbose,
+                   random_state=random_state, classes=classes, warm_start=True)
+
+    def __repr__(self):
+        inner = ",\n".join(f"    {layer!r}" for layer in self.layers)
+        return f"Sequential(\n{inner},\n    dtype={self.dtype.name}, backend={self.backend!r})"
+
+
+def y_checked(y, n):
+    if y is None:
+        raise ValueError("y is required")
+    shape = np.shape(y)
+    if len(shape) == 0 or shape[0] != n:
+        raise ValueError(f"y must have one row per sample of X ({n}), got shape {shape}")
+    return y

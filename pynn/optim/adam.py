@@ -1,0 +1,41 @@
+"""Adam and AdamW, as torch.optim.Adam and torch.optim.AdamW."""
+from pynn.optim.base import Optimizer, check_number
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015) with torch's bias correction and eps placement; weight_decay
+    is L2 added to the gradient (use AdamW for decoupled decay)."""
+
+    state_names = ("exp_avg", "exp_avg_sq")
+    _decoupled = False
+
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(lr)
+        try:
+            beta1, beta2 = betas
+        except (TypeError, ValueError):
+            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}") from None
+        self.betas = (check_number(beta1, "betas[0]", 0.0, 1.0, high_open=True),
+                      check_number(beta2, "betas[1]", 0.0, 1.0, high_open=True))
+        self.eps = check_number(eps, "eps")
+        self.weight_decay = check_number(weight_decay, "weight_decay")
+
+    def _update(self):
+        self.kernels.adam_update(self.params, self.grads, self.state["exp_avg"],
+                                 self.state["exp_avg_sq"], step=self.step_count, lr=self.lr,
+                                 beta1=self.betas[0], beta2=self.betas[1], eps=self.eps,
+                                 weight_decay=self.weight_decay,
+                                 decoupled_weight_decay=self._decoupled)
+
+    def config(self):
+        return {"type": type(self).__name__, "lr": self.lr, "betas": list(self.betas),
+                "eps": self.eps, "weight_decay": self.weight_decay}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019): params *= 1 - lr·wd."""
+
+    _decoupled = True
+
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(lr, betas, eps, weight_decay)

@@ -1,0 +1,56 @@
+"""What the optimizers share: hyperparameter checks and binding to a model's flat buffers."""
+import math
+
+import numpy as np
+
+
+def check_number(value, name, low=0.0, high=math.inf, high_open=False):
+    """value as a float in [low, high] (or [low, high)), else TypeError/ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not (low <= value <= high) or (high_open and value == high) or math.isnan(value):
+        bound = f"[{low}, {high})" if high_open else f"[{low}, {high}]"
+        raise ValueError(f"{name} must be in {bound}, got {value}")
+    return value
+
+
+class Optimizer:
+    """An update rule over one flat parameter buffer and its flat gradient.
+
+    `bind` gives it the buffers (a model does this in `fit`) and creates its flat state;
+    each `step` is one kernel call over the whole model. `lr` may be changed between steps
+    (the schedulers do).
+    """
+
+    state_names = ()
+
+    def __init__(self, lr):
+        self.lr = check_number(lr, "lr")
+        self.params = None
+
+    def bind(self, params, grads, kernels):
+        """Use these flat buffers; the state starts at zero, and the step count at 0."""
+        self.params, self.grads, self.kernels = params, grads, kernels
+        self.state = {name: np.zeros_like(params) for name in self.state_names}
+        self.step_count = 0
+
+    def step(self):
+        if self.params is None:
+            raise RuntimeError("this optimizer is not bound to parameters: pass it to fit()")
+        self.step_count += 1
+        self._update()
+
+    def zero_grad(self):
+        self.grads.fill(0)
+
+    def state_size(self, n_params):
+        """Elements of state this optimizer keeps for n_params parameters."""
+        return len(self.state_names) * n_params
+
+    def config(self):
+        raise NotImplementedError
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "type")
+        return f"{type(self).__name__}({args})"

@@ -1,0 +1,229 @@
+"""Targets: turning a user's y into what a loss kernel reads, and outputs back into predictions.
+
+One `Targets` object per trained model, chosen from the loss and the shape of y:
+
+kind            loss                         y                         model output
+"labels"        softmax_cross_entropy        (n,) any labels           K = number of classes
+"probabilities" softmax_cross_entropy        (n, K) rows of weights    K
+"binary"        binary_cross_entropy, hinge  (n,) two labels           1
+"indicator"     binary_cross_entropy, hinge  (n, K) 0/1 (or -1/+1)     K (multi-label)
+"values"        mse, l1                      (n,) or (n, K) numbers    1 or K
+
+Classifiers keep `classes_` (sorted, as scikit-learn does) and predict labels from the
+logits: argmax, or logit > 0, which is exactly "probability > 0.5" without the rounding
+of the sigmoid near 0. The per-epoch metric is accuracy for classifiers (every label of a
+row right, for multi-label) and R² for regressors.
+"""
+import numpy as np
+
+KINDS = ("labels", "probabilities", "binary", "indicator", "values")
+
+
+def _as_y(y, n):
+    y = np.asarray(y)
+    if y.ndim not in (1, 2):
+        raise ValueError(f"y must be 1-D (n,) or 2-D (n, outputs), got shape {y.shape}")
+    if y.shape[0] != n:
+        raise ValueError(f"y has {y.shape[0]} rows but X has {n}")
+    if y.dtype == object:
+        raise TypeError("y must not have dtype object: use numbers or strings")
+    return y
+
+
+def _check_finite(y, name="y"):
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be numeric, got dtype {y.dtype}")
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+
+
+class Targets:
+    """How a model's targets are encoded and decoded; see the module docstring."""
+
+    def __init__(self, kind, n_outputs, classes=None, squeeze=False, negative=0.0,
+                 hinge=False):
+        if kind not in KINDS:
+            raise ValueError(f"unknown target kind {kind!r}")
+        self.kind = kind
+        self.n_outputs = n_outputs
+        self.classes_ = None if classes is None else np.asarray(classes)
+        self.squeeze = squeeze      # values: y was 1-D
+        self.negative = negative    # indicator: the "off" value of y and of predictions (0 or -1)
+        self.hinge = hinge          # binary/indicator: encode as -1/+1 (hinge) rather than 0/1
+
+    @property
+    def is_classifier(self):
+        return self.kind != "values"
+
+    @property
+    def metric_name(self):
+        return "accuracy" if self.is_classifier else "r2"
+
+    # ---- choosing and encoding ------------------------------------------------------------
+    @classmethod
+    def for_loss(cls, loss, y, n_outputs, classes=None):
+        """The Targets of `loss` (a pynn.losses.Loss) for training data y."""
+        n = len(y) if not hasattr(y, "shape") else y.shape[0]
+        y = _as_y(y, n)
+        if loss.name in ("mse", "l1"):
+            _check_finite(y)
+            k = 1 if y.ndim == 1 else y.shape[1]
+            if k != n_outputs:
+                raise ValueError(f"y has {k} output(s) per sample but the model gives "
+                                 f"{n_outputs}")
+            return cls("values", n_outputs, squeeze=y.ndim == 1)
+        hinge = loss.name == "hinge"
+        if y.ndim == 2:
+            if y.shape[1] != n_outputs:
+                raise ValueError(f"y has {y.shape[1]} columns but the model gives "
+                                 f"{n_outputs} outputs")
+            _check_finite(y)
+            if loss.name == "softmax_cross_entropy":
+                return cls("probabilities", n_outputs, classes=np.arange(n_outputs))
+            # hinge reads -1/+1; a 0/1 indicator is encoded so and predicted back as 0/1
+            negative = -1.0 if hinge and np.isin(y, (-1, 1)).all() and (y == -1).any() else 0.0
+            return cls("indicator", n_outputs, classes=np.arange(n_outputs), negative=negative,
+                       hinge=hinge)
+        found = np.unique(y)
+        if classes is None:
+            classes = found
+        else:
+            classes = np.unique(np.asarray(classes))
+            missing = np.setdiff1d(found, classes)
+            if missing.size:
+                raise ValueError(f"y has labels {missing[:5].tolist()} not in classes")
+        if classes.dtype.kind == "f" and not np.isfinite(classes).all():
+            raise ValueError("y contains NaN or infinity")
+        if loss.name == "softmax_cross_entropy":
+            if len(classes) != n_outputs:
+                raise ValueError(
+                    f"y has {len(classes)} classes but the model gives {n_outputs} outputs: "
+                    f"softmax_cross_entropy needs one output per class (pass classes= when "
+                    f"some classes are missing from y)")
+            return cls("labels", n_outputs, classes=classes)
+        if n_outputs != 1 or len(classes) != 2:
+            raise ValueError(
+                f"{loss.name} with 1-D y needs two classes and a model with 1 output, got "
+                f"{len(classes)} classes and {n_outputs} outputs: use softmax_cross_entropy "
+                f"for more classes, or a 2-D (n, outputs) y for multi-label")
+        return cls("binary", 1, classes=classes, hinge=hinge)
+
+    def encode(self, y, dtype):
+        """y in the form the loss kernel reads: int64 labels (n,), or (n, K) of `dtype`."""
+        y = _as_y(y, len(y) if not hasattr(y, "shape") else y.shape[0])
+        if self.kind in ("labels", "binary"):
+            if y.ndim != 1:
+                raise ValueError(f"y must be 1-D labels for this model, got shape {y.shape}")
+            index = self._label_index(y)
+            if self.kind == "labels":
+                return index.astype(np.int64)
+            on = index.astype(dtype).reshape(-1, 1)
+            return 2 * on - 1 if self.hinge else on
+        if self.kind == "values":
+            _check_finite(y)
+            y2 = y.reshape(-1, 1) if y.ndim == 1 else y
+            if y2.shape[1] != self.n_outputs:
+                raise ValueError(f"y must have {self.n_outputs} column(s), got shape {y.shape}")
+            return np.ascontiguousarray(y2, dtype=dtype)
+        if y.ndim != 2 or y.shape[1] != self.n_outputs:
+            raise ValueError(f"y must have shape (n, {self.n_outputs}), got {y.shape}")
+        _check_finite(y)
+        t = np.ascontiguousarray(y, dtype=dtype)
+        if self.kind == "indicator" and self.hinge:
+            allowed = (-1, 1) if self.negative == -1 else (0, 1)
+            if not np.isin(t, allowed).all():
+                raise ValueError(f"y for hinge must hold only {allowed[0]} and {allowed[1]}, "
+                                 f"as in training")
+            return t if self.negative == -1 else 2 * t - 1
+        return t
+
+    def _label_index(self, y):
+        index = np.searchsorted(self.classes_, y)
+        index = np.minimum(index, len(self.classes_) - 1)
+        bad = self.classes_[index] != y
+        if bad.any():
+            unknown = np.unique(np.asarray(y)[bad])[:5].tolist()
+            raise ValueError(f"y has labels the model was not trained on: {unknown} "
+                             f"(classes_ are {self.classes_[:10].tolist()})")
+        return index
+
+    # ---- predictions -----------------------------------------------------------------------
+    def decode(self, out):
+        """Predictions from the model's outputs (logits for the classification losses)."""
+        if self.kind == "values":
+            return out[:, 0].copy() if self.squeeze else out
+        if self.kind in ("labels", "probabilities"):
+            index = np.argmax(out, axis=1)
+            return self.classes_[index] if self.kind == "labels" else index
+        on = out > 0
+        if self.kind == "binary":
+            return self.classes_[on[:, 0].astype(np.intp)]
+        return np.where(on, 1, int(self.negative)).astype(np.int64)
+
+    # ---- metric ----------------------------------------------------------------------------
+    def scratch_shapes(self, n):
+        """{name: (shape, dtype)} of the buffers `accumulate` needs for a batch of n."""
+        k = self.n_outputs
+        if self.kind == "values":
+            return {"residual": ((n, k), None), "colsum": ((k,), None)}
+        shapes = {"hit": ((n, k), np.bool_), "row": ((n,), np.bool_)}
+        if self.kind in ("labels", "probabilities"):
+            shapes = {"row": ((n,), np.bool_), "argmax": ((n,), np.intp),
+                      "target_argmax": ((n,), np.intp)}
+        elif self.kind == "binary" or self.kind == "indicator":
+            shapes["target_on"] = ((n, k), np.bool_)
+        return shapes
+
+    def new_total(self):
+        """The running sum `accumulate` adds to: correct rows, or squared errors per output."""
+        return np.zeros(self.n_outputs) if self.kind == "values" else np.zeros(1, np.int64)
+
+    def accumulate(self, total, out, target, scratch):
+        """Add one batch's count of correct rows (or per-output squared errors) to `total`,
+        using only the preallocated `scratch` buffers."""
+        if self.kind == "values":
+            r = scratch["residual"]
+            np.subtract(out, target, out=r)
+            np.multiply(r, r, out=r)
+            np.add.reduce(r, axis=0, out=scratch["colsum"])
+            total += scratch["colsum"]
+            return
+        row = scratch["row"]
+        if self.kind in ("labels", "probabilities"):
+            np.argmax(out, axis=1, out=scratch["argmax"])
+            if self.kind == "probabilities":
+                target = np.argmax(target, axis=1, out=scratch["target_argmax"])
+            np.equal(scratch["argmax"], target, out=row)
+        else:
+            hit = scratch["hit"]
+            np.greater(out, 0, out=hit)
+            np.greater(target, 0, out=scratch["target_on"])
+            np.equal(hit, scratch["target_on"], out=hit)
+            np.logical_and.reduce(hit, axis=1, out=row)
+        total[0] += np.count_nonzero(row)
+
+    def r2_denominator(self, target):
+        """Σ (y - mean y)² per output over encoded targets (n, K): R²'s denominator."""
+        t = np.asarray(target, dtype=np.float64)
+        return ((t - t.mean(axis=0)) ** 2).sum(axis=0)
+
+    def metric(self, total, n, denominator=None):
+        """The metric from an accumulated total over n samples."""
+        if self.kind != "values":
+            return float(total[0]) / n
+        # As scikit-learn's r2_score: an output with constant targets scores 1 if fit exactly, else 0.
+        sse = np.asarray(total, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2 = np.where(denominator > 0, 1 - sse / np.where(denominator > 0, denominator, 1),
+                          np.where(sse == 0, 1.0, 0.0))
+        return float(np.mean(r2))
+
+    # ---- saving ----------------------------------------------------------------------------
+    def config(self):
+        return {"kind": self.kind, "n_outputs": self.n_outputs, "squeeze": self.squeeze,
+                "negative": self.negative, "hinge": self.hinge}
+
+    @classmethod
+    def from_config(cls, config, classes):
+        return cls(config["kind"], config["n_outputs"], classes=classes,
+                   squeeze=config["squeeze"], negative=config["negative"], hinge=config["hinge"])
