@@ -301,6 +301,22 @@ class Sequential:
         return {"loss": loss_sum / n, t.metric_name: t.metric(total, n, denominator)}
 
     # ---- training ------------------------------------------------------------------------
+    def loss_and_grad(self, X, target):
+        """The mean loss over (X, target) and its gradient, written into flat_grads.
+
+        `target` is already encoded (`targets_.encode(y, dtype)`), X is checked. One batch,
+        one forward and backward pass: this is what fit does per step, without the update."""
+        self._require_fitted("loss_and_grad")
+        X = self._check_X(X)
+        plan = self._plan(X.shape[0], "train")
+        self._read(X, slice(0, X.shape[0]), plan)
+        np.copyto(plan.target, target)
+        out = self._forward(plan, training=True)
+        value = self.loss_(self._kernels, out, plan.target, grad=plan.dout,
+                           sample_loss=plan.sample_loss)
+        self._backward(plan)
+        return value
+
     def fit(self, X, y, *, loss=None, optimizer=None, epochs=10, batch_size=32, shuffle=True,
             validation_data=None, validation_split=0.0, early_stopping=None,
             lr_scheduler=None, callback=None, verbose=0, random_state=None, classes=None):
