@@ -38,9 +38,9 @@ def gather(X, rows, out, staging=None):
     if isinstance(rows, slice):
         np.copyto(out, X[rows], casting="unsafe")
     elif X.dtype == out.dtype:
-        np.take(X, rows, axis=0, out=out)
+        np.take(X, rows, axis=0, out=out, mode="clip")
     else:
-        np.take(X, rows, axis=0, out=staging)
+        np.take(X, rows, axis=0, out=staging, mode="clip")
         np.copyto(out, staging, casting="unsafe")
     return out
 

@@ -142,7 +142,7 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation
             part = train_rows[start:start + batch]
             plan = model._plan(len(part), "train")
             model._read(X, part, plan)
-            np.take(target, part, axis=0, out=plan.target)
+            np.take(target, part, axis=0, out=plan.target, mode="clip")
             out = model._forward(plan, training=True)
             value = loss(kernels, out, plan.target, grad=plan.dout, sample_loss=plan.sample_loss)
             if not math.isfinite(value):

@@ -69,9 +69,10 @@ class Maxout(Layer):
         dz = buf["dz"]
         dz3 = dz.reshape(dz.shape[0], self.out_features, self.pieces)
         mask = buf["mask"]
+        dz.fill(0)
         for p in range(self.pieces):  # routes dout to the winning piece, without temporaries
             np.equal(buf["argmax"], p, out=mask)
-            np.multiply(dout, mask, out=dz3[:, :, p])
+            np.copyto(dz3[:, :, p], dout, where=mask)
         _, _, dx = kernels.dense_backward(
             dz, x, self.params["weight"], bias=self.bias, input_grad=input_grad,
             dweight=self.grads["weight"], dbias=self.grads.get("bias"),
