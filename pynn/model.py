@@ -232,7 +232,8 @@ class Sequential:
         X = as_features(X, name)
         check_width(X, self.n_features_in_, name)
         if X.dtype.kind == "f":
-            for rows in self._batches(X, X.shape[0], 65536):
+            # in chunks of about 4M values, so an on-disk X is never read into memory whole
+            for rows in self._batches(X, X.shape[0], max(1, 2**22 // max(1, X.shape[1]))):
                 check_finite_batch(X[rows], name, rows)
         return X
 
