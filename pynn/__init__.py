@@ -10,6 +10,7 @@ from pynn._kernels import get_num_threads, openmp_enabled, set_num_threads
 from pynn._version import __version__
 from pynn.early_stopping import EarlyStopping
 from pynn.errors import NonFiniteLossError
+from pynn.gradcheck import gradcheck
 from pynn.layers import (ELU, Activation, Dense, Identity, LeakyReLU, Maxout, PReLU, ReLU,
                          Sigmoid, Sign, Softplus, Step, Tanh)
 from pynn.losses import LOSSES
@@ -21,4 +22,5 @@ __all__ = [
     "Sequential", "Dense", "Maxout", "PReLU", "Activation", "Identity", "Sigmoid", "Tanh",
     "ReLU", "LeakyReLU", "Softplus", "ELU", "Step", "Sign", "LOSSES", "SGD", "Adam", "AdamW",
     "StepLR", "InverseScalingLR", "ReduceLROnPlateau", "EarlyStopping", "NonFiniteLossError",
+    "gradcheck",
 ]
