@@ -1,12 +1,12 @@
 """pynn.gradcheck on whole models: every layer type and every loss, on both backends.
 
 Each case draws small random data and parameters in float64 and checks that backprop
-agrees with central differences to 1e-6 (pynn/gradcheck.py explains the error measure and
-why correct gradients land near 1e-9). Finite differences are wrong at kinks, so every
-case is redrawn until each kinked quantity (relu/leaky_relu/elu/PReLU inputs, the gap
-between Maxout's two largest pieces, pred - y for l1, 1 - y·pred for hinge) is at least
-MARGIN from its kink: 1000 times the step eps = 1e-6 times the inputs' size, so no
-perturbation crosses one.
+agrees with central differences to 1e-6 (pynn/gradcheck.py explains the error measure;
+correct gradients land near 1e-9, wrong ones at 1e-2 and more). Finite differences are
+wrong at kinks, so every case is redrawn until each kinked quantity (relu/leaky_relu/elu/
+PReLU inputs, the gap between Maxout's two largest pieces, pred - y for l1, 1 - y·pred for
+hinge) is at least MARGIN = 1e-3 from its kink: with inputs and weights of size <= 2, a
+step of eps = 1e-6 moves them by a few 1e-6, so no perturbation crosses one.
 
 A checker that cannot fail is worthless: other tests break a gradient on purpose (scaled
 by 1.01) and require gradcheck to report it, and one test compares gradcheck's numeric
@@ -59,7 +59,8 @@ def kink_distance(model, X):
         elif isinstance(layer, Maxout):
             z = a @ p["weight"].T + (p["bias"] if layer.bias else 0)
             pieces = np.sort(z.reshape(len(a), layer.out_features, layer.pieces), axis=2)
-            distances.append(np.min(pieces[:, :, -1] - pieces[:, :, -2]))
+            if layer.pieces > 1:
+                distances.append(np.min(pieces[:, :, -1] - pieces[:, :, -2]))
             a = pieces[:, :, -1]
         elif isinstance(layer, PReLU):
             distances.append(np.min(np.abs(a)))
@@ -170,6 +171,26 @@ def test_maxout(rng, backend, pieces, bias):
     model, X, y = kink_free_case(rng, lambda: (Maxout(N_IN, 3, pieces, bias=bias),
                                                Maxout(3, 2, pieces, bias=bias)),
                                  backend=backend)
+    assert_agrees(model, X, y, "mse")
+
+
+UNUSUAL_STACKS = {
+    "activation-first": lambda: (Tanh(), Dense(N_IN, 3), LeakyReLU(-0.3), Dense(3, 2)),
+    "prelu-first": lambda: (PReLU(), Dense(N_IN, 3, "softplus"), PReLU(3), Dense(3, 2)),
+    "elu-maxout-chain": lambda: (ELU(0.5), Maxout(N_IN, 3, 2), ELU(2.0), Sigmoid(),
+                                 Dense(3, 2, "leaky_relu", activation_param=-0.5)),
+    "maxout-one-piece": lambda: (Maxout(N_IN, 3, 1, bias=False),
+                                 Dense(3, 2, "elu", bias=False)),
+    "two-activations": lambda: (Dense(N_IN, 3), ReLU(), Softplus(), Dense(3, 2)),
+}
+
+
+@pytest.mark.parametrize("make_layers", UNUSUAL_STACKS.values(), ids=UNUSUAL_STACKS.keys())
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_unusual_stacks(rng, backend, make_layers):
+    """Parameterless or parametric layers first (no input gradient asked of them), layers
+    that save their input rather than their output, activations back to back."""
+    model, X, y = kink_free_case(rng, make_layers, backend=backend)
     assert_agrees(model, X, y, "mse")
 
 

@@ -16,7 +16,7 @@ import pynn
 import pynn._kernels as K
 import pynn.reference as R
 from pynn import (ELU, SGD, Adam, AdamW, Dense, LeakyReLU, Maxout, PReLU, ReLU, Sequential,
-                  Softplus, StepLR)
+                  Sigmoid, Softplus, StepLR, Tanh)
 
 F64 = np.float64
 RTOL = 1e-10
@@ -32,6 +32,9 @@ ARCHITECTURES = {
                                                                      activation_param=0.5),
                                        LeakyReLU(0.1), Dense(6, 4), Softplus(), ELU(),
                                        Dense(4, k)),
+    "activation-first": lambda k: (Tanh(), PReLU(), Dense(N_IN, 6, "leaky_relu",
+                                                          activation_param=-0.2),
+                                   Maxout(6, 4, 1), Sigmoid(), Dense(4, k, "softplus")),
 }
 
 OPTIMIZERS = {
