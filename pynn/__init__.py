@@ -11,11 +11,13 @@ from pynn._version import __version__
 from pynn.early_stopping import EarlyStopping
 from pynn.errors import NonFiniteLossError
 from pynn.gradcheck import gradcheck
+from pynn.harden import HardenedModel
 from pynn.layers import (ELU, Activation, Dense, Identity, LeakyReLU, Maxout, PReLU, ReLU,
                          Sigmoid, Sign, Softplus, Step, Tanh)
 from pynn.losses import LOSSES
 from pynn.model import Sequential
 from pynn.optim import SGD, Adam, AdamW, InverseScalingLR, ReduceLROnPlateau, StepLR
+from pynn.persistence import load
 
 __all__ = [
     "__version__", "get_num_threads", "openmp_enabled", "set_num_threads", "show_config",

@@ -346,6 +346,24 @@ class Sequential:
         inner = ",\n".join(f"    {layer!r}" for layer in self.layers)
         return f"Sequential(\n{inner},\n    dtype={self.dtype.name}, backend={self.backend!r})"
 
+    # ---- summary, saving, hardening (pynn.summary, pynn.persistence, pynn.harden) ----------
+    def summary(self, batch_size=32, optimizer=None):
+        """The layers, parameter counts and the memory training needs at this batch size
+        (print it); `optimizer` defaults to the model's own. See pynn.summary."""
+        from pynn.summary import summarize
+        return summarize(self, batch_size, optimizer)
+
+    def save(self, path):
+        """Write the model to the .npz file `path` (atomically); `pynn.load(path)` reads it."""
+        from pynn.persistence import save
+        save(self, path)
+
+    def harden(self):
+        """An inference-only copy with hard output nonlinearities (softmax -> argmax,
+        sigmoid -> unit step, tanh -> signum) that predicts what this model predicts."""
+        from pynn.harden import harden
+        return harden(self)
+
 
 def y_checked(y, n):
     if y is None:

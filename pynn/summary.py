@@ -1,0 +1,178 @@
+"""Sequential.summary(): the layers, their parameter counts, and the memory training needs.
+
+Training memory (shared/notes/001, the "how much memory" quiz) is
+- the parameters, and as much again for their gradients (one copy: a batch's gradient
+  is averaged into the same buffer, never kept per sample),
+- the optimizer's state (0, 1 or 2 copies of the parameters for SGD, SGD with momentum
+  and Adam),
+- per batch: what each layer keeps for its backward pass and its input gradient, the
+  input batch, the targets, the output gradient, the per-sample losses, the metric's
+  scratch and the kernel workspace. These grow with the batch size.
+The per-batch part is computed from the shapes the training loop allocates (the same
+calls as `pynn.model._Plan` makes for mode "train"), so it is what fit really uses,
+apart from a staging copy of X when X's dtype differs from the model's and fit shuffles.
+"""
+import math
+import numbers
+
+import numpy as np
+
+from pynn.optim import Optimizer
+from pynn.targets import Targets
+
+MEMORY_KEYS = ("parameters", "gradients", "optimizer_state", "activations", "total")
+BATCH_KEYS = ("layers", "input", "target", "output_grad", "sample_loss", "metric",
+              "workspace")
+
+
+def layer_label(layer):
+    """A short description of a layer: "Dense(3 -> 4, sigmoid)", "PReLU(4)", "Tanh"."""
+    kind = type(layer).__name__
+    config = layer.config()
+    if config["type"] in ("Dense", "Maxout"):
+        parts = [f"{layer.in_features} -> {layer.out_features}"]
+        if config["type"] == "Maxout":
+            parts.append(f"pieces={layer.pieces}")
+        elif layer.activation != "identity":
+            param = "" if layer.activation_param is None else f"({layer.activation_param:g})"
+            parts.append(layer.activation + param)
+        if not layer.bias:
+            parts.append("no bias")
+        return f"{kind}({', '.join(parts)})"
+    if config["type"] == "PReLU":
+        return f"PReLU({layer.num_parameters})"
+    if kind == "Activation":
+        return layer.activation if layer.param is None else f"{layer.activation}({layer.param:g})"
+    return kind if layer.param is None else f"{kind}({layer.param:g})"
+
+
+def layer_rows(model):
+    """[(index, label, output shape, parameter count)] of a built Sequential."""
+    return [(i, layer_label(layer), (None, layer.out_features),
+             sum(math.prod(shape) for _, shape in layer.parameter_shapes()))
+            for i, layer in enumerate(model.layers)]
+
+
+def layer_table(model):
+    """The layer rows as aligned text lines, with a header."""
+    rows = [("#", "Layer", "Output shape", "Params")]
+    rows += [(str(i), label, str(shape), f"{count:,}")
+             for i, label, shape, count in layer_rows(model)]
+    widths = [max(len(row[c]) for row in rows) for c in range(4)]
+    lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d:>{widths[3]}}"
+             for a, b, c, d in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return lines
+
+
+def format_bytes(count):
+    """1023 B, 1.5 KiB, 2.3 MiB ... (binary prefixes)."""
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+
+
+def _nbytes(shape, dtype):
+    return math.prod(shape) * np.dtype(dtype).itemsize
+
+
+def batch_buffer_bytes(model, n):
+    """{part: bytes} of the buffers one training step on a batch of n allocates.
+
+    The same shapes as pynn.model._Plan(model, n, "train"). Before the model is trained
+    its targets are unknown; they are counted as regression values, (n, outputs) floats.
+    """
+    dtype = model.dtype
+    parts = dict.fromkeys(BATCH_KEYS, 0)
+    parts["input"] = _nbytes((n, model.n_features_in_), dtype)
+    workspace = 0
+    for i, layer in enumerate(model.layers):
+        shapes = layer.buffer_shapes(n, True, input_grad=i > 0)
+        parts["layers"] += sum(_nbytes(shape, dt or dtype) for shape, dt in shapes.values())
+        workspace = max(workspace, layer.workspace_size(model.backend, n, dtype, True))
+    if model.backend == "c":
+        parts["workspace"] = _nbytes((workspace,), dtype)
+    targets = model.targets_ or Targets("values", model.n_outputs_)
+    parts["target"] = _nbytes((n,), np.int64) if targets.kind == "labels" else \
+        _nbytes((n, targets.n_outputs), dtype)
+    parts["sample_loss"] = _nbytes((n,), dtype)
+    parts["metric"] = sum(_nbytes(shape, dt or dtype)
+                          for shape, dt in targets.scratch_shapes(n).values())
+    parts["output_grad"] = _nbytes((n, model.n_outputs_), dtype)
+    return parts
+
+
+class ModelSummary:
+    """What `Sequential.summary()` returns; print it for the table.
+
+    Attributes: `layers` [(index, label, output shape, params)], `total_params`,
+    `trainable_params` (every pynn parameter is trained), `batch_size`, `dtype`,
+    `optimizer` (its class name, or None), `memory` {parameters, gradients,
+    optimizer_state, activations, total} in bytes, `batch_memory` the per-batch part
+    split by buffer (layers, input, target, output_grad, sample_loss, metric, workspace),
+    `targets_assumed` (True when the model is untrained and targets were guessed).
+    """
+
+    def __init__(self, model, batch_size=32, optimizer=None):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
+                or batch_size < 1:
+            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        if optimizer is None:
+            optimizer = model.optimizer_
+        if optimizer is not None and not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer must be a pynn optimizer (SGD, Adam, AdamW) or None, "
+                            f"got {optimizer!r}")
+        self.batch_size = int(batch_size)
+        self.dtype = model.dtype
+        self.backend = model.backend
+        self.loss = None if model.loss_ is None else model.loss_.name
+        self.layers = layer_rows(model)
+        self.total_params = self.trainable_params = model.n_parameters
+        self._table = layer_table(model)
+        self.optimizer = None if optimizer is None else type(optimizer).__name__
+        state = 0 if optimizer is None else optimizer.state_size(model.n_parameters)
+        self.optimizer_state_size = state
+        itemsize = model.dtype.itemsize
+        self.batch_memory = batch_buffer_bytes(model, self.batch_size)
+        self.targets_assumed = model.targets_ is None
+        self.memory = {
+            "parameters": model.n_parameters * itemsize,
+            "gradients": model.n_parameters * itemsize,
+            "optimizer_state": state * itemsize,
+            "activations": sum(self.batch_memory.values()),
+        }
+        self.memory["total"] = sum(self.memory.values())
+
+    def __str__(self):
+        lines = [f"Sequential ({self.dtype.name}, backend {self.backend!r}"
+                 + (f", loss {self.loss!r})" if self.loss else ")")]
+        lines += self._table
+        lines.append(f"Total parameters: {self.total_params:,} (trainable: "
+                     f"{self.trainable_params:,})")
+        copies = self.optimizer_state_size // self.total_params if self.total_params else 0
+        optimizer = "no optimizer" if self.optimizer is None else \
+            f"{self.optimizer}, state {copies} x parameters"
+        lines.append(f"Training memory for batch_size={self.batch_size} ({optimizer}):")
+        labels = {"parameters": "parameters", "gradients": "gradients",
+                  "optimizer_state": "optimizer state",
+                  "activations": "activations and batch buffers", "total": "total"}
+        details = ", ".join(f"{key.replace('_', ' ')} {format_bytes(value)}"
+                            for key, value in self.batch_memory.items() if value)
+        for key in MEMORY_KEYS:
+            line = f"  {labels[key]:<30} {format_bytes(self.memory[key]):>10}  " \
+                   f"({self.memory[key]:,} bytes)"
+            if key == "activations":
+                line += f"\n    {details}"
+                if self.targets_assumed:
+                    line += "\n    (untrained: targets counted as (batch, outputs) values)"
+            lines.append(line)
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def summarize(model, batch_size=32, optimizer=None):
+    """The ModelSummary of `model` for training with batches of `batch_size`."""
+    return ModelSummary(model, batch_size, optimizer)
