@@ -11,7 +11,11 @@ def as_features(X, name="X"):
     """X as a 2-D numeric ndarray (a view or the array itself when it already is one)."""
     if not isinstance(X, np.ndarray):
         if hasattr(X, "__array__") or isinstance(X, (list, tuple)):
-            X = np.asarray(X)
+            try:
+                X = np.asarray(X)
+            except ValueError:  # NumPy's own message does not say which argument
+                raise ValueError(f"{name} must be a 2-D array-like of numbers: its rows have "
+                                 f"different lengths") from None
         else:
             raise TypeError(f"{name} must be a 2-D array-like of numbers, got "
                             f"{type(X).__name__}")
@@ -31,6 +35,25 @@ def check_width(X, n_features, name="X"):
     if X.shape[1] != n_features:
         raise ValueError(f"{name} has {X.shape[1]} features, but the model expects "
                          f"{n_features}")
+
+
+def check_castable(X, dtype, name="X"):
+    """ValueError when a float X holds finite values beyond the largest of the model's
+    `dtype` (float64 data read into a float32 model), which would become infinity.
+
+    Only wider float dtypes are checked, in chunks of about 4M values, by their extremes."""
+    dtype = np.dtype(dtype)
+    if X.dtype.kind != "f" or X.dtype.itemsize <= dtype.itemsize:
+        return
+    largest = np.finfo(dtype).max
+    step = max(1, 2**22 // max(1, X.shape[1]))
+    for start in range(0, X.shape[0], step):
+        chunk = X[start:start + step]
+        if np.max(chunk) > largest or np.min(chunk) < -largest:
+            r = int(np.argmax((np.abs(chunk) > largest).any(axis=1)))
+            raise ValueError(f"{name} has values beyond {dtype}'s range (+-{largest:.4g}) in "
+                             f"sample {start + r}, which {dtype} would make infinite: scale "
+                             f"{name} or use a float64 model")
 
 
 def gather(X, rows, out, staging=None):
