@@ -20,7 +20,10 @@ KINDS = ("labels", "probabilities", "binary", "indicator", "values")
 
 
 def _as_y(y, n):
-    y = np.asarray(y)
+    try:
+        y = np.asarray(y)
+    except ValueError:  # NumPy's own message does not say which argument
+        raise ValueError("y must be an array-like: its rows have different lengths") from None
     if y.ndim not in (1, 2):
         raise ValueError(f"y must be 1-D (n,) or 2-D (n, outputs), got shape {y.shape}")
     if y.shape[0] != n:
@@ -35,6 +38,28 @@ def _check_finite(y, name="y"):
         raise TypeError(f"{name} must be numeric, got dtype {y.dtype}")
     if y.dtype.kind == "f" and not np.isfinite(y).all():
         raise ValueError(f"{name} contains NaN or infinity")
+
+
+def _values(y, limit=5):
+    """The first few distinct values of y, for a message."""
+    return np.unique(y)[:limit].tolist()
+
+
+def check_classes(loss, classes):
+    """`classes` of fit as a sorted 1-D array of distinct labels (None stays None)."""
+    if classes is None:
+        return None
+    if loss.name in ("mse", "l1"):
+        raise ValueError(f"classes is for the classification losses, not {loss.name!r}")
+    classes = np.asarray(classes)
+    if classes.ndim != 1 or classes.size == 0:
+        raise ValueError(f"classes must be a non-empty 1-D list of labels, got shape "
+                         f"{classes.shape}")
+    if classes.dtype == object:
+        raise TypeError("classes must hold numbers or strings, not objects")
+    if classes.dtype.kind == "f" and not np.isfinite(classes).all():
+        raise ValueError("classes contains NaN or infinity")
+    return np.unique(classes)
 
 
 class Targets:
@@ -65,6 +90,7 @@ class Targets:
         """The Targets of `loss` (a pynn.losses.Loss) for training data y."""
         n = len(y) if not hasattr(y, "shape") else y.shape[0]
         y = _as_y(y, n)
+        classes = check_classes(loss, classes)
         if loss.name in ("mse", "l1"):
             _check_finite(y)
             k = 1 if y.ndim == 1 else y.shape[1]
@@ -78,8 +104,14 @@ class Targets:
                 raise ValueError(f"y has {y.shape[1]} columns but the model gives "
                                  f"{n_outputs} outputs")
             _check_finite(y)
+            if classes is not None:
+                raise ValueError("classes is for 1-D labels: a 2-D y has one column per "
+                                 "output already")
             if loss.name == "softmax_cross_entropy":
                 return cls("probabilities", n_outputs, classes=np.arange(n_outputs))
+            if hinge and not (np.isin(y, (-1, 1)).all() or np.isin(y, (0, 1)).all()):
+                raise ValueError(f"hinge with a 2-D y needs values -1/+1 (or 0/1) in every "
+                                 f"column, got {_values(y)}")
             # hinge reads -1/+1; a 0/1 indicator is encoded so and predicted back as 0/1
             negative = -1.0 if hinge and np.isin(y, (-1, 1)).all() and (y == -1).any() else 0.0
             return cls("indicator", n_outputs, classes=np.arange(n_outputs), negative=negative,
@@ -88,7 +120,6 @@ class Targets:
         if classes is None:
             classes = found
         else:
-            classes = np.unique(np.asarray(classes))
             missing = np.setdiff1d(found, classes)
             if missing.size:
                 raise ValueError(f"y has labels {missing[:5].tolist()} not in classes")
@@ -129,6 +160,12 @@ class Targets:
             raise ValueError(f"y must have shape (n, {self.n_outputs}), got {y.shape}")
         _check_finite(y)
         t = np.ascontiguousarray(y, dtype=dtype)
+        if self.kind == "probabilities" and (t < 0).any():
+            raise ValueError(f"y for softmax_cross_entropy must be non-negative class weights "
+                             f"(probabilities or one-hot), got {_values(t[t < 0])}")
+        if self.kind == "indicator" and not self.hinge and ((t < 0) | (t > 1)).any():
+            raise ValueError(f"y for binary_cross_entropy must be in [0, 1], got "
+                             f"{_values(t[(t < 0) | (t > 1)])}")
         if self.kind == "indicator" and self.hinge:
             allowed = (-1, 1) if self.negative == -1 else (0, 1)
             if not np.isin(t, allowed).all():
