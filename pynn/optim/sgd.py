@@ -11,8 +11,9 @@ class SGD(Optimizer):
 
     def __init__(self, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
         super().__init__(lr)
-        self.momentum = check_number(momentum, "momentum")
-        self.dampening = check_number(dampening, "dampening")
+        # torch accepts any momentum >= 0, but from 1 on the step grows without bound
+        self.momentum = check_number(momentum, "momentum", 0.0, 1.0, high_open=True)
+        self.dampening = check_number(dampening, "dampening", 0.0, 1.0)
         self.weight_decay = check_number(weight_decay, "weight_decay")
         if not isinstance(nesterov, bool):
             raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
