@@ -1,26 +1,36 @@
-"""Early stopping: end training when the monitored loss stops improving."""
+"""Early stopping: end training when the monitored value stops improving."""
 import numbers
 
 import numpy as np
+
+from pynn.optim.base import check_count
+from pynn.optim.schedulers import check_monitor, higher_is_better, monitored_key
 
 
 class EarlyStopping:
     """Stop when `monitor` ('val_loss' when there is validation data, else 'loss') has not
     improved by more than `min_delta` for `patience` epochs; with `restore_best_weights`
-    the model ends with the parameters of its best epoch."""
+    the model ends with the parameters of its best epoch. Losses improve downwards,
+    accuracy and R² ('val_accuracy', 'r2', ...) upwards."""
 
     def __init__(self, patience=10, min_delta=0.0, restore_best_weights=True, monitor=None):
-        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 0:
-            raise ValueError(f"patience must be an integer >= 0, got {patience!r}")
-        if not isinstance(min_delta, numbers.Real) or not min_delta >= 0:
-            raise ValueError(f"min_delta must be a number >= 0, got {min_delta!r}")
-        self.patience = int(patience)
+        self.patience = check_count(patience, "patience", 0)
+        if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real):
+            raise TypeError(f"min_delta must be a number, got {min_delta!r}")
+        if not 0 <= min_delta < np.inf:
+            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
+        if not isinstance(restore_best_weights, (bool, np.bool_)):
+            raise TypeError(f"restore_best_weights must be True or False, got "
+                            f"{restore_best_weights!r}")
         self.min_delta = float(min_delta)
         self.restore_best_weights = bool(restore_best_weights)
-        self.monitor = monitor
+        self.monitor = check_monitor(monitor)
 
-    def start(self, model, has_validation):
-        self.key = self.monitor or ("val_loss" if has_validation else "loss")
+    def start(self, model, logged):
+        """Watch `model` through a fit that logs the keys `logged`; ValueError when the
+        monitored key is not among them (before any training, rather than after an epoch)."""
+        self.key = monitored_key(self.monitor, logged, "early stopping")
+        self.sign = -1.0 if higher_is_better(self.key) else 1.0  # compare sign * value, lower wins
         self.model = model
         self.best = np.inf
         self.best_epoch = None
@@ -29,10 +39,7 @@ class EarlyStopping:
 
     def update(self, epoch, logs):
         """Record one epoch; True when training should stop."""
-        if self.key not in logs:
-            raise ValueError(f"early stopping monitors {self.key!r}, which fit does not log "
-                             f"(it logs {sorted(logs)})")
-        value = logs[self.key]
+        value = self.sign * logs[self.key]
         if value < self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.best_params is not None:

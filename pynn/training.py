@@ -3,8 +3,15 @@
 One step (shared/DESIGN.md): gather the batch rows into the plan's input and target
 buffers, run each layer's forward kernel, the fused loss-and-gradient kernel, each
 layer's backward kernel (overwriting the flat gradient), then one optimizer kernel over
-the flat buffers. The loss is checked before the update, so a non-finite loss leaves the
-parameters of the last good step.
+the flat buffers.
+
+Every argument is checked before the model is touched, so a bad call leaves a trained
+model as it was. The loss is checked before each update, so a non-finite loss leaves the
+parameters of the last good step. An update can also overflow while its loss was finite
+(a huge learning rate or gradient); the parameters are checked after each epoch and, at a
+non-finite loss, before they are kept: when they are no longer finite, the model goes back
+to the copy taken at the start of the epoch (one flat copy of the parameters, the only
+memory fit adds to the model's own).
 """
 import math
 import numbers
@@ -15,145 +22,225 @@ import numpy as np
 
 from pynn.early_stopping import EarlyStopping
 from pynn.errors import NonFiniteLossError
+from pynn.inputs import check_castable
 from pynn.losses import get_loss
 from pynn.model import check_random_state, spawn_generators, y_checked
 from pynn.optim import Adam, LRScheduler, Optimizer
-from pynn.targets import Targets
+from pynn.optim.base import check_count
+from pynn.targets import Targets, check_classes
 
 
-def _positive_or_none(value, name):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1 (or None), got {value!r}")
-    return int(value)
+# ---- checking the arguments ------------------------------------------------------------
+def _instance_hint(value, base):
+    """A hint for the common slip of passing the class (Adam) for an instance (Adam())."""
+    if isinstance(value, type) and issubclass(value, base):
+        return f": pass an instance, {value.__name__}(...), not the class"
+    return ""
 
 
-def _check_options(epochs, validation_split, verbose, callback, lr_scheduler, early_stopping):
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
-        raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
-    if not isinstance(validation_split, numbers.Real) or not 0 <= validation_split < 1:
+def _check_options(epochs, batch_size, shuffle, validation_data, validation_split, verbose,
+                   callback, lr_scheduler, early_stopping):
+    """The checked epochs and batch_size, and the EarlyStopping to use (or None)."""
+    epochs = check_count(epochs, "epochs", 0)
+    if batch_size is not None:
+        batch_size = check_count(batch_size, "batch_size (None for full batch)", 1)
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+    if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real):
+        raise TypeError(f"validation_split must be a number in [0, 1), got "
+                        f"{validation_split!r}")
+    if not 0 <= validation_split < 1:
         raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+    if validation_data is not None and validation_split > 0:
+        raise ValueError("give validation_data or validation_split, not both")
     if verbose not in (0, 1, 2, False, True):
         raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
     if callback is not None and not callable(callback):
-        raise TypeError("callback must be callable: callback(model, epoch, logs)")
+        raise TypeError(f"callback must be callable: callback(model, epoch, logs), got "
+                        f"{callback!r}")
     if lr_scheduler is not None and not isinstance(lr_scheduler, LRScheduler):
         raise TypeError(f"lr_scheduler must be a pynn.optim scheduler (StepLR, "
-                        f"InverseScalingLR, ReduceLROnPlateau) or None, got {lr_scheduler!r}")
-    if early_stopping in (None, False):
-        return None
-    if early_stopping is True:
-        return EarlyStopping()
-    if not isinstance(early_stopping, EarlyStopping):
+                        f"InverseScalingLR, ReduceLROnPlateau) or None, got {lr_scheduler!r}"
+                        f"{_instance_hint(lr_scheduler, LRScheduler)}")
+    if early_stopping is None or early_stopping is False:
+        stopper = None
+    elif early_stopping is True:
+        stopper = EarlyStopping()
+    elif isinstance(early_stopping, EarlyStopping):
+        stopper = early_stopping
+    else:
         raise TypeError(f"early_stopping must be True/False or a pynn.EarlyStopping, got "
-                        f"{early_stopping!r}")
-    return early_stopping
+                        f"{early_stopping!r}{_instance_hint(early_stopping, EarlyStopping)}")
+    return epochs, batch_size, stopper
 
 
-def _choose_targets(model, loss, y, classes, warm_start):
-    """Reuse the model's targets when continuing with the same loss, else derive them from y."""
-    if warm_start and model.targets_ is not None and model.loss_ is loss:
-        if classes is not None and not np.array_equal(np.unique(classes), model.classes_):
-            raise ValueError("classes differ from the classes the model was trained on")
-        return model.targets_
-    return Targets.for_loss(loss, y, model.n_outputs_, classes)
-
-
-def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation_data,
-        validation_split, early_stopping, lr_scheduler, callback, verbose, random_state,
-        classes, warm_start):
-    stopper = _check_options(epochs, validation_split, verbose, callback, lr_scheduler,
-                             early_stopping)
-    batch_size = _positive_or_none(batch_size, "batch_size")
+def _check_trainable(model):
     for i, layer in enumerate(model.layers):
         if not layer.differentiable:
             raise ValueError(f"layer {i} ({layer!r}) is for inference only and cannot be trained")
-    X = model._check_X(X)
-    n = X.shape[0]
-    y = y_checked(y, n)
 
+
+def _choose_loss(model, loss):
     if loss is None:
         if model.loss_ is None:
             raise ValueError("fit needs loss= (one of pynn.losses.LOSSES) the first time")
-        loss = model.loss_
+        return model.loss_
     loss = get_loss(loss)
     last = model.layers[-1]
     if loss.proba == "sigmoid" and getattr(last, "activation", None) == "sigmoid":
         raise ValueError("binary_cross_entropy applies the sigmoid itself: end the model in "
                          "logits (no sigmoid activation on the last layer)")
-    targets = _choose_targets(model, loss, y, classes, warm_start)
-    target = targets.encode(y, model.dtype)
-    model.loss_, model.targets_ = loss, targets
-    model._forget_plans()  # target buffers depend on the targets
+    return loss
 
-    seed = check_random_state(model.random_state if random_state is None else random_state)
-    init_rng, data_rng = spawn_generators(seed, 2)
-    if not warm_start:
-        model.reset_parameters(init_rng)
 
-    # Validation: given data, or a seeded random share of X held out (rows never copied).
-    rows = np.arange(n)
-    val = None
-    if validation_data is not None:
-        try:
-            Xv, yv = validation_data
-        except (TypeError, ValueError):
-            raise TypeError("validation_data must be a pair (X_val, y_val)") from None
-        Xv = model._check_X(Xv, "validation_data X")
-        val = (Xv, None, targets.encode(y_checked(yv, Xv.shape[0]), model.dtype))
-    elif validation_split > 0:
-        n_val = int(n * validation_split)
-        if n_val < 1 or n_val >= n:
-            raise ValueError(f"validation_split={validation_split} leaves {n_val} of {n} "
-                             f"samples for validation: need at least 1 in each part")
-        perm = data_rng.permutation(n)
-        rows, val_rows = np.sort(perm[n_val:]), np.sort(perm[:n_val])
-        val = (X, val_rows, target[val_rows])
+def _choose_targets(model, loss, y, classes, warm_start):
+    """Reuse the model's targets when continuing with the same loss, else derive them from y."""
+    if warm_start and model.targets_ is not None and model.loss_ is loss:
+        classes = check_classes(loss, classes)
+        if classes is not None and not (len(classes) == len(model.classes_) and
+                                        np.array_equal(classes, model.classes_)):
+            raise ValueError(f"classes {classes[:10].tolist()} differ from the classes the "
+                             f"model was trained on, {model.classes_[:10].tolist()}")
+        return model.targets_
+    return Targets.for_loss(loss, y, model.n_outputs_, classes)
 
+
+def _choose_optimizer(model, optimizer, warm_start):
     if optimizer is None:
         optimizer = model.optimizer_ if (warm_start and model.optimizer_ is not None) else Adam()
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be a pynn optimizer (SGD, Adam, AdamW), got "
-                        f"{optimizer!r}")
+                        f"{optimizer!r}{_instance_hint(optimizer, Optimizer)}")
+    return optimizer
+
+
+def _validation(model, X, target, targets, validation_data, validation_split, rng):
+    """(training rows, validation set or None); the set is (X, rows or None, encoded y).
+    validation_split holds out a seeded random share of X's rows, never copied."""
+    n = X.shape[0]
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError("validation_data must be a pair (X_val, y_val)")
+        Xv, yv = validation_data
+        Xv = model._check_X(Xv, "validation_data X")
+        check_castable(Xv, model.dtype, "validation_data X")
+        return np.arange(n), (Xv, None, targets.encode(y_checked(yv, Xv.shape[0]),
+                                                       model.dtype))
+    if validation_split == 0:
+        return np.arange(n), None
+    n_val = int(n * validation_split)
+    if n_val < 1 or n_val >= n:
+        raise ValueError(f"validation_split={validation_split} leaves {n_val} of {n} "
+                         f"samples for validation: need at least 1 in each part")
+    perm = rng.permutation(n)
+    rows, val_rows = np.sort(perm[n_val:]), np.sort(perm[:n_val])
+    return rows, (X, val_rows, target[val_rows])
+
+
+def _all_finite(array):
+    """True when no element is NaN or infinite: one sum, and a full look only when the sum
+    is not finite (it also overflows for large finite values)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(array, axis=None)):
+            return True
+    return bool(np.isfinite(array).all())
+
+
+class _EpochStart:
+    """The parameters at the start of the current epoch, to go back to when an update made
+    them non-finite (which the loss shows only at the next step, or not at all)."""
+
+    def __init__(self, model):
+        self.params = model.flat_params
+        self.copy = np.empty_like(self.params)
+
+    def save(self):
+        np.copyto(self.copy, self.params)
+
+    def restore(self):
+        np.copyto(self.params, self.copy)
+
+
+# ---- fit ---------------------------------------------------------------------------------
+def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation_data,
+        validation_split, early_stopping, lr_scheduler, callback, verbose, random_state,
+        classes, warm_start):
+    epochs, batch_size, stopper = _check_options(
+        epochs, batch_size, shuffle, validation_data, validation_split, verbose, callback,
+        lr_scheduler, early_stopping)
+    _check_trainable(model)
+    X = model._check_X(X)
+    check_castable(X, model.dtype, "X")
+    n = X.shape[0]
+    y = y_checked(y, n)
+    loss = _choose_loss(model, loss)
+    targets = _choose_targets(model, loss, y, classes, warm_start)
+    target = targets.encode(y, model.dtype)
+    optimizer = _choose_optimizer(model, optimizer, warm_start)
+    seed = check_random_state(model.random_state if random_state is None else random_state)
+    # One stream each for the initial parameters, the row order and the validation split;
+    # partial_fit continues the row order of the previous call (a fresh seed restarts it),
+    # and draws the same split each call, so it never trains on the rows it validates on.
+    init_rng, shuffle_rng, split_rng = spawn_generators(seed, 3)
+    if warm_start and random_state is None and getattr(model, "_shuffle_rng", None) is not None:
+        shuffle_rng = model._shuffle_rng
+    train_rows, val = _validation(model, X, target, targets, validation_data,
+                                  validation_split, split_rng)
+    metric = targets.metric_name
+    logged = ["loss", metric] + (["val_loss", "val_" + metric] if val is not None else [])
+    if stopper is not None:
+        stopper.start(model, logged)
+    if lr_scheduler is not None:
+        lr_scheduler.bind(optimizer, logged)
+    if warm_start and not _all_finite(model.flat_params):
+        raise ValueError("the model's parameters hold NaN or infinity: call fit to start "
+                         "again from new ones")
+
+    # Every argument is good: set the model up.
+    model.loss_, model.targets_ = loss, targets
+    model._forget_plans()  # target buffers depend on the targets
+    model._shuffle_rng = shuffle_rng
+    if not warm_start:
+        model.reset_parameters(init_rng)
     if not (warm_start and optimizer is model.optimizer_ and optimizer.params is model.flat_params):
         optimizer.bind(model.flat_params, model.flat_grads, model._kernels)
     model.optimizer_ = optimizer
-    if lr_scheduler is not None:
-        lr_scheduler.bind(optimizer)
-    if stopper is not None:
-        stopper.start(model, val is not None)
     if model.history_ is None or not warm_start:
         model.history_ = {}
 
-    train_rows = rows.copy()
     n_train = len(train_rows)
+    order = train_rows.copy()  # this epoch's row order: train_rows shuffled afresh
     batch = n_train if batch_size is None else min(batch_size, n_train)
     denominator = None if targets.is_classifier else targets.r2_denominator(target[train_rows])
     kernels = model._kernels
-    metric = targets.metric_name
+    epoch_start = _EpochStart(model)
     last_epoch = None
     for epoch in range(epochs):
         started = time.perf_counter()
-        if shuffle:
-            data_rng.shuffle(train_rows)
+        epoch_start.save()
+        if shuffle:  # from the sorted rows, so an epoch's order depends on the stream alone
+            np.copyto(order, train_rows)
+            shuffle_rng.shuffle(order)
         total, loss_sum = targets.new_total(), 0.0
         for step, start in enumerate(range(0, n_train, batch)):
-            part = train_rows[start:start + batch]
+            part = order[start:start + batch]
             plan = model._plan(len(part), "train")
             model._read(X, part, plan)
             np.take(target, part, axis=0, out=plan.target, mode="clip")
             out = model._forward(plan, training=True)
             value = loss(kernels, out, plan.target, grad=plan.dout, sample_loss=plan.sample_loss)
             if not math.isfinite(value):
-                raise NonFiniteLossError(
-                    f"the loss became {value} at epoch {epoch + 1}, step {step + 1} (batch of "
-                    f"{plan.n} samples): lower the learning rate or scale the inputs; the "
-                    f"model keeps the parameters from before this step")
+                raise _non_finite_loss(model, epoch_start, value, epoch, step, plan.n)
             model._backward(plan)
             optimizer.step()
             loss_sum += value * plan.n
             targets.accumulate(total, out, plan.target, plan.scratch)
+        if not _all_finite(model.flat_params):
+            epoch_start.restore()
+            raise NonFiniteLossError(
+                f"an update of epoch {epoch + 1} made the parameters NaN or infinite although "
+                f"the loss stayed finite: lower the learning rate or scale the inputs; the "
+                f"model is back at its parameters from the start of epoch {epoch + 1}")
         logs = {"loss": loss_sum / n_train, metric: targets.metric(total, n_train, denominator)}
         if val is not None:
             scores = model._evaluate(*val)
@@ -177,8 +264,21 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation
     return model
 
 
+def _non_finite_loss(model, epoch_start, value, epoch, step, n):
+    """The error for a NaN or infinite loss at (epoch, step), with the model put back on
+    finite parameters: those of the last step when they are, else the epoch's first."""
+    where = f"the loss became {value} at epoch {epoch + 1}, step {step + 1} (batch of {n} samples)"
+    if _all_finite(model.flat_params):
+        kept = "the model keeps the parameters from before this step"
+    else:
+        epoch_start.restore()
+        kept = (f"an earlier update had already made the parameters non-finite, so the model "
+                f"is back at its parameters from the start of epoch {epoch + 1}")
+    return NonFiniteLossError(f"{where}: lower the learning rate or scale the inputs; {kept}")
+
+
 def _print_epoch(epoch, epochs, logs):
     parts = [f"epoch {epoch + 1}/{epochs}"]
     parts += [f"{key} {value:.4g}" for key, value in logs.items() if key not in ("time", "lr")]
-    parts.append(f"{logs['time']:.2f}s")
+    parts += [f"lr {logs['lr']:.4g}", f"{logs['time']:.2f}s"]
     print("  ".join(parts), file=sys.stdout, flush=True)
