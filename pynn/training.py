@@ -190,8 +190,12 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation
     logged = ["loss", metric] + (["val_loss", "val_" + metric] if val is not None else [])
     if stopper is not None:
         stopper.start(model, logged)
+    # partial_fit with the scheduler already driving this optimizer continues its schedule
+    continue_schedule = (warm_start and lr_scheduler is not None
+                         and getattr(lr_scheduler, "optimizer", None) is optimizer
+                         and optimizer is model.optimizer_)
     if lr_scheduler is not None:
-        lr_scheduler.bind(optimizer, logged)
+        lr_scheduler.check_logged(logged)
     if warm_start and not _all_finite(model.flat_params):
         raise ValueError("the model's parameters hold NaN or infinity: call fit to start "
                          "again from new ones")
@@ -205,6 +209,8 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation
     if not (warm_start and optimizer is model.optimizer_ and optimizer.params is model.flat_params):
         optimizer.bind(model.flat_params, model.flat_grads, model._kernels)
     model.optimizer_ = optimizer
+    if lr_scheduler is not None and not continue_schedule:
+        lr_scheduler.bind(optimizer, logged)
     if model.history_ is None or not warm_start:
         model.history_ = {}
 

@@ -160,9 +160,6 @@ def test_plateau_monitoring_a_missing_key_names_it():
 # Schedules and repeated training.
 
 
-@pytest.mark.xfail(strict=True, reason="fit re-binds the optimizer (zeroed state, step 0) "
-                   "but keeps the lr a previous fit's scheduler left in it, so the second "
-                   "fit starts from the decayed lr (reported to the lead)")
 def test_fit_twice_with_the_same_optimizer_and_scheduler_repeats_the_schedule():
     X, y = small_regression()
     model = Sequential(Dense(2, 1), dtype=np.float64, random_state=0)
@@ -175,10 +172,6 @@ def test_fit_twice_with_the_same_optimizer_and_scheduler_repeats_the_schedule():
     np.testing.assert_array_equal(model.flat_params, params)
 
 
-@pytest.mark.xfail(strict=True, reason="partial_fit re-binds the scheduler at every call "
-                   "(epoch count back to 0, base lr = the current, decayed lr), so a "
-                   "schedule never advances over partial_fit calls of one epoch (reported "
-                   "to the lead)")
 @pytest.mark.parametrize("make_scheduler", [lambda: StepLR(step_size=2, gamma=0.5),
                                             lambda: InverseScalingLR(power=0.5)],
                          ids=["StepLR", "InverseScalingLR"])

@@ -40,11 +40,14 @@ class Optimizer:
 
     def __init__(self, lr):
         self.lr = check_number(lr, "lr")
+        self.initial_lr = self.lr  # what a fresh fit starts from, as torch's 'initial_lr'
         self.params = None
 
     def bind(self, params, grads, kernels):
-        """Use these flat buffers; the state starts at zero, and the step count at 0."""
+        """Use these flat buffers; the state starts at zero, the step count at 0 and the
+        learning rate at the one the optimizer was made with (a schedule may have lowered it)."""
         self.params, self.grads, self.kernels = params, grads, kernels
+        self.lr = self.initial_lr
         self.state = {name: np.zeros_like(params) for name in self.state_names}
         self.step_count = 0
 

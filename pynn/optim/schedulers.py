@@ -38,6 +38,9 @@ class LRScheduler:
         self.base_lr = optimizer.lr
         self.epoch = 0
 
+    def check_logged(self, logged):
+        """ValueError when this schedule watches a key fit will not log (`logged`)."""
+
     def step(self, logs):
         """Called at the end of each epoch with that epoch's logs (loss, val_loss, ...)."""
         self.epoch += 1
@@ -96,6 +99,12 @@ class ReduceLROnPlateau(LRScheduler):
             self._watch(monitored_key(self.monitor, logged, "ReduceLROnPlateau"))
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
+
+    def check_logged(self, logged):
+        key = monitored_key(self.monitor, logged, "ReduceLROnPlateau")
+        if getattr(self, "key", None) not in (None, key):  # continuing a schedule
+            raise ValueError(f"ReduceLROnPlateau watches {self.key!r}, which fit does not log "
+                             f"here (it logs {sorted(logged)})")
 
     def _watch(self, key):
         self.key = key
