@@ -37,19 +37,21 @@ def check_width(X, n_features, name="X"):
                          f"{n_features}")
 
 
-def check_castable(X, dtype, name="X"):
-    """ValueError when a float X holds finite values beyond the largest of the model's
-    `dtype` (float64 data read into a float32 model), which would become infinity.
+def check_values(X, dtype, name="X"):
+    """ValueError naming the sample when X holds NaN or infinity, or (a wider float X read
+    into a float32 model) finite values beyond `dtype`'s range, which would become infinite.
 
-    Only wider float dtypes are checked, in chunks of about 4M values, by their extremes."""
-    dtype = np.dtype(dtype)
-    if X.dtype.kind != "f" or X.dtype.itemsize <= dtype.itemsize:
+    X is read in chunks of about 4M values, so an on-disk X is never in memory whole."""
+    if X.dtype.kind != "f":
         return
-    largest = np.finfo(dtype).max
+    dtype = np.dtype(dtype)
+    largest = np.finfo(dtype).max if X.dtype.itemsize > dtype.itemsize else None
     step = max(1, 2**22 // max(1, X.shape[1]))
     for start in range(0, X.shape[0], step):
-        chunk = X[start:start + step]
-        if np.max(chunk) > largest or np.min(chunk) < -largest:
+        rows = slice(start, start + step)
+        chunk = X[rows]
+        check_finite_batch(chunk, name, rows)
+        if largest is not None and (np.max(chunk) > largest or np.min(chunk) < -largest):
             r = int(np.argmax((np.abs(chunk) > largest).any(axis=1)))
             raise ValueError(f"{name} has values beyond {dtype}'s range (+-{largest:.4g}) in "
                              f"sample {start + r}, which {dtype} would make infinite: scale "

@@ -13,7 +13,7 @@ from collections import OrderedDict
 import numpy as np
 
 from pynn import backend as backends
-from pynn.inputs import as_features, check_finite_batch, check_width, gather
+from pynn.inputs import as_features, check_values, check_width, gather
 from pynn.layers import Layer
 from pynn.losses import get_loss
 from pynn.targets import Targets
@@ -23,6 +23,8 @@ MAX_PLANS = 6
 
 
 def check_dtype(dtype):
+    if dtype is None:  # np.dtype(None) would be float64
+        raise TypeError("dtype must be float32 or float64, got None")
     try:
         dtype = np.dtype(dtype)
     except TypeError:
@@ -117,6 +119,7 @@ class Sequential:
         self.targets_ = None
         self.optimizer_ = None
         self.history_ = None
+        self._shuffle_rng = None  # the row-order stream partial_fit continues
         self._plans = OrderedDict()
         self.reset_parameters(self.random_state)
 
@@ -173,12 +176,23 @@ class Sequential:
             missing, extra = sorted(set(names) - set(state)), sorted(set(state) - set(names))
             raise ValueError(f"state_dict does not match the model: missing {missing}, "
                              f"unexpected {extra}")
-        for name, param, _ in self._names:
+        values = {}
+        for name, param, _ in self._names:  # all checked before any is copied
             value = np.asarray(state[name])
+            if value.dtype.kind not in "biuf":
+                raise TypeError(f"state_dict[{name!r}] must hold numbers, got dtype "
+                                f"{value.dtype}")
             if value.shape != param.shape:
                 raise ValueError(f"state_dict[{name!r}] has shape {value.shape}, the model's "
                                  f"is {param.shape}")
-            param[...] = value
+            with np.errstate(over="ignore"):
+                finite = np.isfinite(value.astype(param.dtype)).all()
+            if not finite:
+                raise ValueError(f"state_dict[{name!r}] holds NaN or infinity (in the "
+                                 f"model's {param.dtype})")
+            values[name] = value
+        for name, param, _ in self._names:
+            param[...] = values[name]
 
     def reset_parameters(self, random_state=None):
         """Initialise every layer's parameters from one seed."""
@@ -231,10 +245,7 @@ class Sequential:
     def _check_X(self, X, name="X"):
         X = as_features(X, name)
         check_width(X, self.n_features_in_, name)
-        if X.dtype.kind == "f":
-            # in chunks of about 4M values, so an on-disk X is never read into memory whole
-            for rows in self._batches(X, X.shape[0], max(1, 2**22 // max(1, X.shape[1]))):
-                check_finite_batch(X[rows], name, rows)
+        check_values(X, self.dtype, name)
         return X
 
     def decision_function(self, X):

@@ -22,7 +22,6 @@ import numpy as np
 
 from pynn.early_stopping import EarlyStopping
 from pynn.errors import NonFiniteLossError
-from pynn.inputs import check_castable
 from pynn.losses import get_loss
 from pynn.model import check_random_state, spawn_generators, y_checked
 from pynn.optim import Adam, LRScheduler, Optimizer
@@ -123,7 +122,6 @@ def _validation(model, X, target, targets, validation_data, validation_split, rn
             raise TypeError("validation_data must be a pair (X_val, y_val)")
         Xv, yv = validation_data
         Xv = model._check_X(Xv, "validation_data X")
-        check_castable(Xv, model.dtype, "validation_data X")
         return np.arange(n), (Xv, None, targets.encode(y_checked(yv, Xv.shape[0]),
                                                        model.dtype))
     if validation_split == 0:
@@ -170,7 +168,6 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation
         lr_scheduler, early_stopping)
     _check_trainable(model)
     X = model._check_X(X)
-    check_castable(X, model.dtype, "X")
     n = X.shape[0]
     y = y_checked(y, n)
     loss = _choose_loss(model, loss)

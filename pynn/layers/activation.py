@@ -11,7 +11,7 @@ class Activation(Layer):
     """
 
     def __init__(self, activation, param=None):
-        self.activation = check_activation(activation, param)
+        self.activation = check_activation(activation, param, "param")
         self.param = None if param is None else float(param)
         self.differentiable = self.activation not in HARD_ACTIVATIONS
         self._saves = saved_by(self.activation, self.param)

@@ -2,12 +2,12 @@
 from pynn import reference
 from pynn.backend import dense_workspace_size
 from pynn.init import check_init, default_init, initialize
-from pynn.layers.base import Layer, positive_int
+from pynn.layers.base import Layer, finite_number, positive_int
 
 HARD_ACTIVATIONS = ("step", "sign")
 
 
-def check_activation(activation, param):
+def check_activation(activation, param, param_name="activation_param"):
     """Normalise an activation name (None means identity) and check its parameter."""
     name = "identity" if activation is None else activation
     if not isinstance(name, str) or name not in reference.ACTIVATIONS:
@@ -16,7 +16,9 @@ def check_activation(activation, param):
         raise ValueError(f"activation must be None or one of {reference.ACTIVATIONS}, "
                          f"got {activation!r}{hint}")
     if param is not None and name not in ("leaky_relu", "elu"):
-        raise ValueError(f"activation_param is only for 'leaky_relu' and 'elu', not {name!r}")
+        raise ValueError(f"{param_name} is only for 'leaky_relu' and 'elu', not {name!r}")
+    if param is not None:
+        finite_number(param, param_name)
     if name not in HARD_ACTIVATIONS:
         reference.activation_saves(name, param)  # checks the parameter's value
     return name

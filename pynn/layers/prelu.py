@@ -1,7 +1,5 @@
 """PReLU: x if x > 0 else a·x, with the slope a learned (He et al. 2015)."""
-import math
-
-from pynn.layers.base import Layer, positive_int
+from pynn.layers.base import Layer, finite_number, positive_int
 
 
 class PReLU(Layer):
@@ -11,10 +9,7 @@ class PReLU(Layer):
 
     def __init__(self, num_parameters=1, init=0.25):
         self.num_parameters = positive_int(num_parameters, "num_parameters")
-        init = float(init)
-        if not math.isfinite(init):
-            raise ValueError(f"init must be finite, got {init}")
-        self.init = init
+        self.init = finite_number(init, "init")
 
     def build(self, in_features):
         if self.num_parameters not in (1, in_features):
