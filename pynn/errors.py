@@ -2,5 +2,6 @@
 
 
 class NonFiniteLossError(FloatingPointError):
-    """Training produced a NaN or infinite loss. The message names the epoch and step; the
-    model keeps the parameters of the last completed step."""
+    """Training produced a NaN or infinite loss, or an update made the parameters non-finite.
+    The message names the epoch (and step); the model keeps finite parameters: those before
+    the failing step, or those from the start of the epoch when an earlier update overflowed."""

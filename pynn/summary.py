@@ -5,6 +5,8 @@ Training memory (shared/notes/001, the "how much memory" quiz) is
   is averaged into the same buffer, never kept per sample),
 - the optimizer's state (0, 1 or 2 copies of the parameters for SGD, SGD with momentum
   and Adam),
+- one more copy of the parameters, which fit keeps from the start of each epoch to undo an
+  update that overflows (early stopping with restore_best_weights keeps another),
 - per batch: what each layer keeps for its backward pass and its input gradient, the
   input batch, the targets, the output gradient, the per-sample losses, the metric's
   scratch and the kernel workspace. These grow with the batch size.
@@ -20,7 +22,8 @@ import numpy as np
 from pynn.optim import Optimizer
 from pynn.targets import Targets
 
-MEMORY_KEYS = ("parameters", "gradients", "optimizer_state", "activations", "total")
+MEMORY_KEYS = ("parameters", "gradients", "optimizer_state", "parameter_copy", "activations",
+               "total")
 BATCH_KEYS = ("layers", "input", "target", "output_grad", "sample_loss", "metric",
               "workspace")
 
@@ -110,7 +113,7 @@ class ModelSummary:
     Attributes: `layers` [(index, label, output shape, params)], `total_params`,
     `trainable_params` (every pynn parameter is trained), `batch_size`, `dtype`,
     `optimizer` (its class name, or None), `memory` {parameters, gradients,
-    optimizer_state, activations, total} in bytes, `batch_memory` the per-batch part
+    optimizer_state, parameter_copy, activations, total} in bytes, `batch_memory` the per-batch part
     split by buffer (layers, input, target, output_grad, sample_loss, metric, workspace),
     `targets_assumed` (True when the model is untrained and targets were guessed).
     """
@@ -141,6 +144,7 @@ class ModelSummary:
             "parameters": model.n_parameters * itemsize,
             "gradients": model.n_parameters * itemsize,
             "optimizer_state": state * itemsize,
+            "parameter_copy": model.n_parameters * itemsize,
             "activations": sum(self.batch_memory.values()),
         }
         self.memory["total"] = sum(self.memory.values())
@@ -157,6 +161,7 @@ class ModelSummary:
         lines.append(f"Training memory for batch_size={self.batch_size} ({optimizer}):")
         labels = {"parameters": "parameters", "gradients": "gradients",
                   "optimizer_state": "optimizer state",
+                  "parameter_copy": "fit's copy of the parameters",
                   "activations": "activations and batch buffers", "total": "total"}
         details = ", ".join(f"{key.replace('_', ' ')} {format_bytes(value)}"
                             for key, value in self.batch_memory.items() if value)

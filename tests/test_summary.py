@@ -191,3 +191,10 @@ def test_untrained_model_assumes_regression_targets(rng):
 def test_batch_size_must_be_a_positive_integer(batch_size):
     with pytest.raises(ValueError, match="batch_size"):
         notes_network().summary(batch_size=batch_size)
+
+
+def test_training_memory_counts_fits_copy_of_the_parameters():
+    model = pynn.Sequential(pynn.Dense(3, 4, "sigmoid"), pynn.Dense(4, 2), dtype=np.float64)
+    memory = model.summary(batch_size=8, optimizer=pynn.SGD()).memory
+    assert memory["parameter_copy"] == 26 * 8
+    assert memory["total"] == 26 * 8 * 3 + memory["activations"]
