@@ -1,8 +1,8 @@
 """Dense: a = f(x Wᵀ + b), the activation fused into the matrix kernels."""
 from pynn import reference
-from pynn.backend import dense_workspace_size
-from pynn.init import check_init, default_init, initialize
-from pynn.layers.base import Layer, finite_number, positive_int
+from pynn.init import check_init, default_init
+from pynn.layers.affine import AffineLayer
+from pynn.layers.base import finite_number, positive_int
 
 HARD_ACTIVATIONS = ("step", "sign")
 
@@ -29,7 +29,7 @@ def saved_by(activation, param):
     return None if activation in HARD_ACTIVATIONS else reference.activation_saves(activation, param)
 
 
-class Dense(Layer):
+class Dense(AffineLayer):
     """A fully connected layer: out = activation(x @ weight.T + bias).
 
     weight is (out_features, in_features) and bias (out_features,), as in PyTorch's
@@ -51,33 +51,11 @@ class Dense(Layer):
         self.differentiable = self.activation not in HARD_ACTIVATIONS
         self._saves = saved_by(self.activation, self.activation_param)
 
-    def _out_features(self, in_features):
-        return self.out_features
-
-    def parameter_shapes(self):
-        shapes = [("weight", (self.out_features, self.in_features))]
-        if self.bias:
-            shapes.append(("bias", (self.out_features,)))
-        return shapes
-
-    def reset_parameters(self, rng):
-        initialize(self.params["weight"], self.init, self.in_features, self.out_features, rng)
-        if self.bias:
-            self.params["bias"][...] = 0
-
     def buffer_shapes(self, n, training, input_grad):
         shapes = super().buffer_shapes(n, training, input_grad)
         if training and self._saves == "input":
             shapes["z"] = ((n, self.out_features), None)
         return shapes
-
-    def workspace_size(self, backend, n, dtype, training):
-        size = dense_workspace_size(backend, n, self.in_features, self.out_features, dtype,
-                                    backward=False)
-        if training:
-            size = max(size, dense_workspace_size(backend, n, self.in_features,
-                                                  self.out_features, dtype, backward=True))
-        return size
 
     def forward(self, x, buf, kernels, workspace, training):
         return kernels.dense_forward(x, self.params["weight"], self.params.get("bias"),

@@ -2,12 +2,12 @@
 (Goodfellow et al. 2013)."""
 import numpy as np
 
-from pynn.backend import dense_workspace_size
-from pynn.init import check_init, initialize
-from pynn.layers.base import Layer, positive_int
+from pynn.init import check_init
+from pynn.layers.affine import AffineLayer
+from pynn.layers.base import positive_int
 
 
-class Maxout(Layer):
+class Maxout(AffineLayer):
     """out[:, j] = max over p of (x @ weight.T + bias)[:, j * pieces + p].
 
     weight is (out_features * pieces, in_features): the pieces of output j are rows
@@ -24,37 +24,18 @@ class Maxout(Layer):
         self.bias = bias
         self.init = check_init(init)
 
-    def _out_features(self, in_features):
-        return self.out_features
-
-    def parameter_shapes(self):
-        rows = self.out_features * self.pieces
-        shapes = [("weight", (rows, self.in_features))]
-        if self.bias:
-            shapes.append(("bias", (rows,)))
-        return shapes
-
-    def reset_parameters(self, rng):
-        initialize(self.params["weight"], self.init, self.in_features, self.out_features, rng)
-        if self.bias:
-            self.params["bias"][...] = 0
+    @property
+    def affine_rows(self):
+        return self.out_features * self.pieces
 
     def buffer_shapes(self, n, training, input_grad):
         shapes = super().buffer_shapes(n, training, input_grad)
-        shapes["z"] = ((n, self.out_features * self.pieces), None)
+        shapes["z"] = ((n, self.affine_rows), None)
         if training:
             shapes["argmax"] = ((n, self.out_features), np.intp)
             shapes["mask"] = ((n, self.out_features), np.bool_)
-            shapes["dz"] = ((n, self.out_features * self.pieces), None)
+            shapes["dz"] = ((n, self.affine_rows), None)
         return shapes
-
-    def workspace_size(self, backend, n, dtype, training):
-        rows = self.out_features * self.pieces
-        size = dense_workspace_size(backend, n, self.in_features, rows, dtype, backward=False)
-        if training:
-            size = max(size, dense_workspace_size(backend, n, self.in_features, rows, dtype,
-                                                  backward=True))
-        return size
 
     def forward(self, x, buf, kernels, workspace, training):
         z = kernels.dense_forward(x, self.params["weight"], self.params.get("bias"),
