@@ -111,3 +111,23 @@ def test_widths_chain_through_shape_free_layers():
     # views into the one flat buffer
     for param in model.parameters():
         assert np.shares_memory(param, model.flat_params)
+
+
+@pytest.mark.parametrize("layer", [pynn.Dense(3, 4, "elu", activation_param=0.5, bias=False),
+                                   pynn.Maxout(3, 2, 4), pynn.PReLU(5, init=0.1), pynn.Tanh(),
+                                   pynn.LeakyReLU(0.2), pynn.ELU(), pynn.Step(), pynn.Identity(),
+                                   pynn.Activation("softplus")], ids=repr)
+def test_layers_rebuild_from_their_config(layer):
+    from pynn.layers import layer_from_config
+    rebuilt = layer_from_config(layer.config())
+    assert rebuilt.config() == layer.config()
+    if type(layer) is not pynn.Activation:
+        assert type(rebuilt) is type(layer) and repr(rebuilt) == repr(layer)
+
+
+def test_a_bad_layer_config_is_a_value_error():
+    from pynn.layers import layer_from_config
+    with pytest.raises(ValueError, match="param is only for 'leaky_relu' and 'elu'"):
+        layer_from_config({"type": "Activation", "activation": "relu", "param": 0.3})
+    with pytest.raises(ValueError, match="not a pynn layer description"):
+        layer_from_config({"type": "Conv2d"})

@@ -9,11 +9,25 @@ from pynn.layers.prelu import PReLU
 _BY_TYPE = {"Dense": Dense, "Activation": Activation, "PReLU": PReLU, "Maxout": Maxout}
 
 
+# Activation layers come back as their named class (Tanh(), LeakyReLU(0.2)), so a loaded
+# model reads as the one that was saved.
+_ACTIVATION_CLASSES = {"identity": Identity, "sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU,
+                       "leaky_relu": LeakyReLU, "softplus": Softplus, "elu": ELU,
+                       "step": Step, "sign": Sign}
+
+
 def layer_from_config(config):
     """The layer described by `Layer.config()`."""
     if not isinstance(config, dict) or config.get("type") not in _BY_TYPE:
         raise ValueError(f"not a pynn layer description: {config!r}")
     args = {k: v for k, v in config.items() if k != "type"}
+    if config["type"] == "Activation" and set(args) == {"activation", "param"} \
+            and args["activation"] in _ACTIVATION_CLASSES:
+        cls = _ACTIVATION_CLASSES[args["activation"]]
+        if args["param"] is None:
+            return cls()
+        if args["activation"] in ("leaky_relu", "elu"):
+            return cls(args["param"])
     return _BY_TYPE[config["type"]](**args)
 
 
