@@ -1,0 +1,373 @@
+"""pynn's GEMM and dense-layer kernels against NumPy, as ratios measured in the same run.
+
+    python benchmarks/gemm.py [--threads 1,2] [--dtype float32,float64] [--repeats 7]
+                              [--quick] [--json PATH] [--peak-fp32 256] [--coretype Haswell]
+
+Prints, for every GEMM shape of shared/BENCHMARKS.md (C = A·Bᵀ, M·K·N) and the dense layers of
+the MLP 784-256-128-10 at batch 32/128/512 (forward: relu(x·Wᵀ + b); backward: dW, db, dx),
+at each thread count and dtype: pynn's GFLOP/s, its percentage of the machine's peak, NumPy's
+GFLOP/s with two OpenBLAS kernels, and the ratio pynn speed / NumPy speed (above 1: pynn is
+faster) against the faster NumPy, with the issue's target next to it at 1 thread.
+
+Method (BENCHMARKS.md): each thread count runs in a subprocess of this script whose environment
+sets OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = t (OpenBLAS reads them only when it loads) and
+pynn.set_num_threads(t). NumPy runs twice: with OPENBLAS_CORETYPE as the environment has it (or
+--coretype, Haswell = AVX2 kernels, when the environment does not set it), and with the variable
+removed (OpenBLAS picks its kernel for the CPU: AVX-512 here). In the second run, pynn and NumPy
+calls alternate (interleaved, so the noise of this shared machine hits both alike); each repeat
+times a batch of calls of about REPEAT_SECONDS after a warm-up call, and the tables give the
+MEDIAN over repeats (fewer repeats for calls slower than SLOW_CALL_SECONDS); with several
+threads, a pause of SWITCH_PAUSE_SECONDS before each switch lets the other library's idle
+worker threads stop spinning. pynn's outputs and
+workspaces are preallocated (out=, workspace=), so allocation is not timed.
+"""
+import argparse
+import contextlib
+import ctypes
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from cases import KINDS, shape_label  # first: it puts this source tree's pynn on sys.path
+
+import pynn  # noqa: E402
+from pynn import _kernels as K  # noqa: E402
+
+# The machine's limit (BENCHMARKS.md): 2 FMA pipes x 16 fp32 lanes x 2 flops x ~4.0 GHz per
+# core; float64 has half the lanes. Peak at t threads = t x the per-core figure.
+PEAK_FP32_PER_CORE = 256.0  # GFLOP/s
+AVX2_CORETYPE = "Haswell"  # OpenBLAS core type with AVX2 kernels, when the environment sets none
+REPEAT_SECONDS = 0.025  # each repeat times enough calls to last about this long
+SLOW_CALL_SECONDS = 0.25  # cases whose single call is slower than this (2048³) ...
+SLOW_REPEATS = 3  # ... get at most this many repeats
+# With several threads, the library that just ran keeps its worker threads spinning for a while
+# (OpenBLAS for tens of ms), stealing the cores from the other: pause before switching.
+SWITCH_PAUSE_SECONDS = 0.05
+SCALING_SHAPES = [(1024, 1024, 1024), (2048, 2048, 2048)]  # target: 2 threads >= 1.8x 1 thread
+SCALING_TARGET = 1.8
+QUICK_SHAPES = {
+    "gemm": [(128, 256, 128), (128, 128, 10)],
+    "dense_forward": [(32, 784, 256), (128, 128, 10)],
+    "dense_backward": [(32, 784, 256), (128, 128, 10)],
+}
+DTYPES = ("float32", "float64")
+
+
+def simd_paths():
+    """pynn's selectable SIMD paths, or None when this pynn cannot switch paths."""
+    if not (hasattr(K, "simd_paths") and hasattr(K, "set_simd_path")):
+        return None
+    paths = K.simd_paths() if callable(K.simd_paths) else K.simd_paths
+    return list(paths)
+
+
+def comma_list(convert, allowed=None):
+    def parse(text):
+        items = [convert(item) for item in text.split(",") if item]
+        bad = [item for item in items if allowed is not None and item not in allowed]
+        if not items or bad:
+            raise argparse.ArgumentTypeError(f"expected a comma-separated list of {allowed}")
+        return items
+    return parse
+
+
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n", 2)[2])
+    parser.add_argument("--threads", type=comma_list(positive_int), default=[1, 2],
+                        help="thread counts, comma-separated (default 1,2)")
+    parser.add_argument("--dtype", type=comma_list(str, DTYPES), default=list(DTYPES),
+                        help="float32, float64 or both (default both)")
+    parser.add_argument("--repeats", type=positive_int, default=7,
+                        help=f"timed repeats per case (default 7; at most {SLOW_REPEATS} for "
+                             f"calls slower than {SLOW_CALL_SECONDS} s)")
+    parser.add_argument("--quick", action="store_true",
+                        help="two small shapes per kernel and 3 repeats: a smoke run")
+    parser.add_argument("--json", metavar="PATH", help="also write the results to PATH as JSON")
+    parser.add_argument("--peak-fp32", type=float, default=PEAK_FP32_PER_CORE, metavar="GFLOPS",
+                        help=f"fp32 peak per core in GFLOP/s (default {PEAK_FP32_PER_CORE:g}; "
+                             "fp64 is half; the peak at t threads is t times this)")
+    parser.add_argument("--coretype", default=None,
+                        help="OPENBLAS_CORETYPE of the first NumPy run (default: the "
+                             f"environment's value, or {AVX2_CORETYPE} when it sets none)")
+    paths = simd_paths()
+    if paths is not None:
+        parser.add_argument("--simd", choices=paths, default=None,
+                            help="force pynn's SIMD path (default: the one chosen at import)")
+    # Internal: what a subprocess (one thread count, one NumPy setting) does.
+    parser.add_argument("--worker", choices=("interleaved", "numpy"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker-out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.repeats = min(args.repeats, 3)
+    if not hasattr(args, "simd"):
+        args.simd = None
+    return args
+
+
+# ---------------------------------------------------------------- worker (one subprocess)
+
+def seconds_per_call(fn, calls):
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls
+
+
+def measure(fns, repeats, pause):
+    """Median seconds per call of each function in fns (name -> fn), repeats interleaved,
+    with `pause` seconds of sleep before each switch from one function to the next."""
+    calls, slowest = {}, 0.0
+    for name, fn in fns.items():
+        time.sleep(pause)
+        fn()  # warm-up: first touch of the outputs, thread pools, packing buffers
+        one = seconds_per_call(fn, 1)
+        calls[name] = max(1, int(REPEAT_SECONDS / one))
+        slowest = max(slowest, one)
+    if slowest > SLOW_CALL_SECONDS:
+        repeats = min(repeats, SLOW_REPEATS)
+    samples = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            time.sleep(pause)
+            samples[name].append(seconds_per_call(fn, calls[name]))
+    return {name: statistics.median(times) for name, times in samples.items()}, repeats
+
+
+def openblas_corename():
+    """The kernel OpenBLAS runs (its get_corename), or None when it cannot be asked."""
+    try:
+        with open("/proc/self/maps") as maps:
+            libraries = sorted({line.split()[-1] for line in maps
+                                if "openblas" in line.lower() and ".so" in line})
+        for path in libraries:
+            library = ctypes.CDLL(path)
+            for symbol in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
+                           "openblas_get_corename64_", "openblas_get_corename"):
+                function = getattr(library, symbol, None)
+                if function is not None:
+                    function.restype = ctypes.c_char_p
+                    return function().decode()
+    except OSError:
+        pass
+    return None
+
+
+def numpy_config():
+    blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
+    return {
+        "numpy": np.__version__,
+        "blas": f"{blas.get('name', '?')} {blas.get('version', '?')}",
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+        "corename": openblas_corename(),
+        "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
+    }
+
+
+def pynn_config():
+    try:
+        return {str(key): str(value) for key, value in pynn.show_config(mode="dicts").items()}
+    except TypeError:  # a show_config without modes: keep what it prints
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            pynn.show_config()
+        return {"show_config": printed.getvalue().strip(), "simd": K.simd_path()}
+
+
+def planned_cases(args):
+    for kind, (make, shapes, _) in KINDS.items():
+        for dtype in args.dtype:
+            for shape in (QUICK_SHAPES[kind] if args.quick else shapes):
+                yield kind, make, dtype, shape
+
+
+def run_worker(args):
+    threads = args.threads[0]
+    pynn.set_num_threads(threads)
+    if args.simd is not None:
+        K.set_simd_path(args.simd)
+    rng = np.random.default_rng(0)
+    results = []
+    for kind, make, dtype, shape in planned_cases(args):
+        run_pynn, run_numpy, flops = make(rng, np.dtype(dtype).type, *shape)
+        fns = {"numpy": run_numpy}
+        if args.worker == "interleaved":
+            fns = {"pynn": run_pynn, "numpy": run_numpy}
+        pause = SWITCH_PAUSE_SECONDS if threads > 1 and len(fns) > 1 else 0.0
+        seconds, repeats = measure(fns, args.repeats, pause)
+        results.append({"kind": kind, "shape": list(shape), "dtype": dtype, "threads": threads,
+                        "flops": flops, "repeats": repeats, "seconds": seconds})
+    report = {"numpy": numpy_config(), "pynn": pynn_config(), "pynn_threads": pynn.get_num_threads(),
+              "results": results}
+    with open(args.worker_out, "w") as out:
+        json.dump(report, out)
+
+
+# ---------------------------------------------------------------- parent (orchestration)
+
+def worker_command(args, threads, mode, out_path):
+    command = [sys.executable, os.path.abspath(__file__), "--threads", str(threads),
+               "--dtype", ",".join(args.dtype), "--repeats", str(args.repeats),
+               "--worker", mode, "--worker-out", out_path]
+    if args.quick:
+        command.append("--quick")
+    if args.simd is not None:
+        command += ["--simd", args.simd]
+    return command
+
+
+def worker_env(threads, coretype):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
+    env.pop("OPENBLAS_CORETYPE", None)
+    if coretype is not None:
+        env["OPENBLAS_CORETYPE"] = coretype
+    return env
+
+
+def run_subprocess(args, threads, mode, coretype):
+    with tempfile.TemporaryDirectory() as tmp:
+        out_path = os.path.join(tmp, "results.json")
+        subprocess.run(worker_command(args, threads, mode, out_path),
+                       env=worker_env(threads, coretype), check=True)
+        with open(out_path) as report:
+            return json.load(report)
+
+
+def peak_gflops(args, dtype, threads):
+    per_core = args.peak_fp32 if dtype == "float32" else args.peak_fp32 / 2
+    return per_core * threads
+
+
+def merge(args, env_runs, auto_runs):
+    """One record per case: pynn and NumPy (auto kernel) from the interleaved run, NumPy with
+    the environment's core type from the other run."""
+    rows = []
+    for threads in args.threads:
+        env_results = env_runs[threads]["results"]
+        for auto, env in zip(auto_runs[threads]["results"], env_results):
+            gflops = lambda seconds: auto["flops"] / seconds / 1e9  # noqa: E731
+            rows.append({
+                "kind": auto["kind"], "shape": auto["shape"], "dtype": auto["dtype"],
+                "threads": threads, "flops": auto["flops"], "repeats": auto["repeats"],
+                "pynn_seconds": auto["seconds"]["pynn"],
+                "numpy_auto_seconds": auto["seconds"]["numpy"],
+                "numpy_env_seconds": env["seconds"]["numpy"],
+                "pynn_gflops": gflops(auto["seconds"]["pynn"]),
+                "numpy_auto_gflops": gflops(auto["seconds"]["numpy"]),
+                "numpy_env_gflops": gflops(env["seconds"]["numpy"]),
+                "percent_of_peak": 100 * gflops(auto["seconds"]["pynn"])
+                / peak_gflops(args, auto["dtype"], threads),
+                "ratio": auto["seconds"]["numpy"] / auto["seconds"]["pynn"],
+            })
+    return rows
+
+
+TITLES = {"gemm": "GEMM C = A·Bᵀ (M·K·N)",
+          "dense_forward": "dense_forward relu(x·Wᵀ+b) vs np.maximum(x @ w.T + b, 0) (batch×in→out)",
+          "dense_backward": "dense_backward ReLU: dW, db, dx vs NumPy (batch×in→out; 4·b·i·o flops)"}
+
+
+def print_tables(args, rows, env_label, auto_label):
+    header = (f"{'shape':<16} {'pynn GF/s':>9} {'%peak':>6} {env_label:>16} {auto_label:>16} "
+              f"{'pynn/numpy':>10}  target (1 thread)")
+    for kind in KINDS:
+        for threads in args.threads:
+            for dtype in args.dtype:
+                selected = [row for row in rows if (row["kind"], row["threads"], row["dtype"])
+                            == (kind, threads, dtype)]
+                print(f"\n{TITLES[kind]}, {dtype}, {threads} thread(s), "
+                      f"peak {peak_gflops(args, dtype, threads):g} GFLOP/s")
+                print(header)
+                target = KINDS[kind][2][dtype]
+                for row in selected:
+                    verdict = ""
+                    if threads == 1:
+                        verdict = f">= {target:.2f} " + ("ok" if row["ratio"] >= target else "MISS")
+                    print(f"{shape_label(kind, row['shape']):<16} {row['pynn_gflops']:>9.1f} "
+                          f"{row['percent_of_peak']:>5.0f}% {row['numpy_env_gflops']:>16.1f} "
+                          f"{row['numpy_auto_gflops']:>16.1f} {row['ratio']:>9.2f}x  {verdict}")
+
+
+def print_scaling(args, rows):
+    if not {1, 2} <= set(args.threads):
+        return
+    by_key = {(row["kind"], tuple(row["shape"]), row["dtype"], row["threads"]): row for row in rows}
+    print("\nGEMM speed-up, 2 threads over 1 thread "
+          f"(target: pynn >= {SCALING_TARGET}x at 1024³ and 2048³)")
+    print(f"{'shape':<16} {'dtype':<8} {'pynn':>6} {'numpy':>6}  target")
+    for (kind, shape, dtype, threads), two in by_key.items():
+        if kind != "gemm" or threads != 2 or (kind, shape, dtype, 1) not in by_key:
+            continue
+        one = by_key[(kind, shape, dtype, 1)]
+        ours = two["pynn_gflops"] / one["pynn_gflops"]
+        theirs = two["numpy_auto_gflops"] / one["numpy_auto_gflops"]
+        verdict = ""
+        if shape in SCALING_SHAPES:
+            verdict = f">= {SCALING_TARGET} " + ("ok" if ours >= SCALING_TARGET else "MISS")
+        print(f"{shape_label(kind, shape):<16} {dtype:<8} {ours:>5.2f}x {theirs:>5.2f}x  {verdict}")
+
+
+def numpy_label(config, fallback):
+    return f"numpy[{config['corename'] or fallback}]"
+
+
+def main(args):
+    env_coretype = args.coretype or os.environ.get("OPENBLAS_CORETYPE") or AVX2_CORETYPE
+    env_runs, auto_runs = {}, {}
+    started = time.perf_counter()
+    for threads in args.threads:
+        print(f"... {threads} thread(s): NumPy with OPENBLAS_CORETYPE={env_coretype}",
+              file=sys.stderr, flush=True)
+        env_runs[threads] = run_subprocess(args, threads, "numpy", env_coretype)
+        print(f"... {threads} thread(s): pynn and NumPy without OPENBLAS_CORETYPE, interleaved",
+              file=sys.stderr, flush=True)
+        auto_runs[threads] = run_subprocess(args, threads, "interleaved", None)
+    rows = merge(args, env_runs, auto_runs)
+
+    first = args.threads[0]
+    env_numpy, auto_numpy = env_runs[first]["numpy"], auto_runs[first]["numpy"]
+    env_label, auto_label = numpy_label(env_numpy, "env"), numpy_label(auto_numpy, "auto")
+    print(f"NumPy {auto_numpy['numpy']}, BLAS {auto_numpy['blas']}")
+    print(f"  {env_label}: OPENBLAS_CORETYPE={env_coretype}, OpenBLAS kernel "
+          f"{env_numpy['corename']}")
+    print(f"  {auto_label}: OPENBLAS_CORETYPE unset, OpenBLAS kernel {auto_numpy['corename']} "
+          "(the ratios use this one)")
+    print("pynn " + ", ".join(f"{key}: {value}" for key, value in auto_runs[first]["pynn"].items()
+                              if key not in ("num_threads", "OMP_NUM_THREADS")))
+    print(f"threads {args.threads} (OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = pynn threads); "
+          f"repeats {args.repeats} (median); peak fp32 {args.peak_fp32:g} GFLOP/s per core, "
+          "fp64 half")
+    print("GF/s: GFLOP/s; %peak: pynn's share of the peak at that thread count; "
+          "pynn/numpy: pynn's speed over the faster NumPy's (above 1: pynn is faster)")
+    print_tables(args, rows, env_label, auto_label)
+    print_scaling(args, rows)
+    print(f"\n(measured in {time.perf_counter() - started:.0f} s)")
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump({"numpy": {"env": env_numpy, "auto": auto_numpy},
+                       "pynn": auto_runs[first]["pynn"], "peak_fp32_per_core": args.peak_fp32,
+                       "repeats": args.repeats, "results": rows}, out, indent=1)
+
+
+if __name__ == "__main__":
+    ARGS = parse_args()
+    if ARGS.worker:
+        run_worker(ARGS)
+    else:
+        main(ARGS)
