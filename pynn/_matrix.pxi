@@ -160,7 +160,8 @@ def dense_forward(x, weight, bias=None, activation="identity", param=None, *, ou
     cdef cnp.ndarray O = _output(out, "out", (n, out_f), kind)
     cdef cnp.ndarray Z = None if z is None else _output(z, "z", (n, out_f), kind)
     cdef int nt = _nthreads(), simd = _simd
-    cdef cnp.ndarray Wk = _workspace(workspace, _dense_forward_ws(kind, n, in_f, out_f, simd, nt), kind)
+    cdef cnp.ndarray Wk = _workspace(workspace,
+                                     _dense_forward_ws(kind, n, in_f, out_f, simd, nt), kind)
     _check_all_disjoint([O, Z, Wk, X, Wt, Bv], ["out", "z", "workspace", "x", "weight", "bias"], 3)
     cdef void *po = _ptr(O)
     cdef void *pz = _ptr(Z)
@@ -207,7 +208,8 @@ def dense_backward(dout, x, weight, activation="identity", param=None, *, a=None
     cdef cnp.ndarray DB = _output(dbias, "dbias", (out_f,), kind) if with_bias else None
     cdef cnp.ndarray DX = _output(dx, "dx", (n, in_f), kind) if with_dx else None
     cdef int nt = _nthreads(), simd = _simd
-    cdef cnp.ndarray Wk = _workspace(workspace, _dense_backward_ws(kind, n, in_f, out_f, simd, nt), kind)
+    cdef cnp.ndarray Wk = _workspace(workspace,
+                                     _dense_backward_ws(kind, n, in_f, out_f, simd, nt), kind)
     _check_all_disjoint([DW, DB, DX, Wk, D, X, Wt, Av, Zv],
                         ["dweight", "dbias", "dx", "workspace", "dout", "x", "weight", "a", "z"],
                         4)
