@@ -161,19 +161,24 @@ static inline void SFX(gemm_tile)(const SFX(gemm_path) *path, real *restrict c, 
     }
     _Alignas(64) real acc[GEMM_MAX_TILE];
     path->kernel(kc, ap, bp, acc, path->nr, 1, 0);
+    /* Row by row, one operation per loop so that each loop vectorises. */
     for (int64_t i = 0; i < mr; i++) {
         real *restrict crow = c + (row + i) * ldc + col;
-        const real *restrict arow = acc + i * path->nr;
-        for (int64_t j = 0; j < nr; j++) {
-            real v = alpha * arow[j];
-            if (beta != 0) v += beta * crow[j];
-            if (with_epilogue) {
-                if (ep->bias) v += ep->bias[col + j];
-                if (ep->z) ep->z[(row + i) * ep->ldz + col + j] = v;
-                v = SFX(act_value)(v, ep->act, ep->param);
-            }
-            crow[j] = v;
+        real *restrict v = acc + i * path->nr;
+        for (int64_t j = 0; j < nr; j++) v[j] *= alpha;
+        if (beta != 0)
+            for (int64_t j = 0; j < nr; j++) v[j] += beta * crow[j];
+        if (!with_epilogue) {
+            for (int64_t j = 0; j < nr; j++) crow[j] = v[j];
+            continue;
         }
+        if (ep->bias)
+            for (int64_t j = 0; j < nr; j++) v[j] += ep->bias[col + j];
+        if (ep->z) {
+            real *restrict zrow = ep->z + (row + i) * ep->ldz + col;
+            for (int64_t j = 0; j < nr; j++) zrow[j] = v[j];
+        }
+        SFX(act_forward_range)(crow, v, 0, nr, ep->act, ep->param);
     }
 }
 

@@ -12,6 +12,11 @@
 KERNEL_TARGET void KERNEL_NAME(int64_t kc, const real *restrict ap, const real *restrict bp,
                                real *restrict c, int64_t ldc, real alpha, real beta) {
     vec acc[KERNEL_MR][KERNEL_NV];
+    /* C's tile is read or written only at the end: fetch it meanwhile. */
+    _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++) {
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + KERNEL_NR - 1), _MM_HINT_T0);
+    }
     _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
         _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++) acc[i][v] = V_ZERO();
     for (int64_t p = 0; p < kc; p++) {
