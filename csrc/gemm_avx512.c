@@ -51,8 +51,8 @@
 #define V_ADD(a, b) _mm512_add_pd(a, b)
 #include "gemm_kernel_impl.h"
 
-const gemm_path_f32 gemm_path_avx512_f32 = {14, 32, 192, 14 * 32, 4096, 256,
+const gemm_path_f32 gemm_path_avx512_f32 = {14, 32, 192, 14 * 32, 4096, 64,
                                             gemm_kernel_avx512_f32};
-const gemm_path_f64 gemm_path_avx512_f64 = {14, 16, 192, 14 * 24, 2048, 128,
+const gemm_path_f64 gemm_path_avx512_f64 = {14, 16, 192, 14 * 24, 2048, 32,
                                             gemm_kernel_avx512_f64};
 #endif

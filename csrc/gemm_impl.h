@@ -211,7 +211,9 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
                              real *restrict ap) {
     const int64_t MR = path->mr, NR = path->nr, KC = path->kc, MC = path->mc;
     const int64_t NC = path->nc, JW = path->jw;
+    /* Row blocks of equal size (at most MC): the threads' shares stay even. */
     int64_t m_blocks = (m + MC - 1) / MC;
+    int64_t mc_even = SFX(gemm_round_up)((m + m_blocks - 1) / m_blocks, MR);
     for (int64_t j0 = 0; j0 < n; j0 += NC) {
         int64_t nc = SFX(gemm_min)(NC, n - j0);
         int64_t n_panels = (nc + NR - 1) / NR;
@@ -230,8 +232,8 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
             PYNN_OMP_SHARED_FOR
             for (int64_t task = 0; task < m_blocks * n_groups; task++) {
                 int64_t ib = task / n_groups, g = task % n_groups;
-                int64_t i0 = ib * MC;
-                int64_t mc = SFX(gemm_min)(MC, m - i0);
+                int64_t i0 = ib * mc_even;
+                int64_t mc = SFX(gemm_min)(mc_even, m - i0);
                 if (packed_block != ib) {
                     SFX(gemm_pack_a)(ap, a, lda, trans_a, i0, mc, p0, kc, MR);
                     packed_block = ib;
