@@ -52,6 +52,7 @@
 #include "gemm_kernel_impl.h"
 
 const gemm_path_f32 gemm_path_avx2_f32 = {6, 16, 256, 6 * 32, 4096, 128,
-                                          gemm_kernel_avx2_f32};
-const gemm_path_f64 gemm_path_avx2_f64 = {6, 8, 256, 6 * 16, 2048, 64, gemm_kernel_avx2_f64};
+                                          gemm_kernel_avx2_f32, NULL};
+const gemm_path_f64 gemm_path_avx2_f64 = {6, 8, 256, 6 * 16, 2048, 64, gemm_kernel_avx2_f64,
+                                          NULL};
 #endif

@@ -59,7 +59,7 @@ static void SFX(gemm_kernel_generic)(int64_t kc, const real *restrict ap,
 
 static const SFX(gemm_path) SFX(gemm_path_generic) = {
     GENERIC_MR, GENERIC_NR, 256, GENERIC_MR * 16, 2048, GENERIC_NR * 8,
-    SFX(gemm_kernel_generic)};
+    SFX(gemm_kernel_generic), NULL};
 
 /* The descriptor of a path; the generic one for a path this build lacks. */
 static const SFX(gemm_path) *SFX(gemm_path_of)(int simd) {
@@ -109,12 +109,18 @@ static void SFX(gemm_pack_a)(real *restrict ap, const real *restrict a, int64_t 
 }
 
 /* Pack nr-wide panel `jp` of op(B)[p0:p0+kc, j0:j0+nc], p-major, zero-padded. */
-static void SFX(gemm_pack_b_panel)(real *restrict bp, const real *restrict b, int64_t ldb,
-                                   int trans_b, int64_t p0, int64_t kc, int64_t j0,
-                                   int64_t nc, int64_t jp, int64_t nr_full) {
+static void SFX(gemm_pack_b_panel)(const SFX(gemm_path) *path, real *restrict bp,
+                                   const real *restrict b, int64_t ldb, int trans_b,
+                                   int64_t p0, int64_t kc, int64_t j0, int64_t nc,
+                                   int64_t jp) {
+    int64_t nr_full = path->nr;
     int64_t jr = jp * nr_full;
     int64_t nr = SFX(gemm_min)(nr_full, nc - jr);
     real *restrict panel = bp + jr * kc;
+    if (trans_b && path->pack_bt && nr == nr_full && ldb * nr_full < ((int64_t)1 << 31)) {
+        path->pack_bt(panel, b + (j0 + jr) * ldb + p0, ldb, kc);
+        return;
+    }
     if (trans_b) {
         /* Column by column of op(B): each is a contiguous row of b. */
         for (int64_t j = 0; j < nr_full; j++) {
@@ -225,7 +231,7 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
 
             PYNN_OMP_SHARED_FOR
             for (int64_t jp = 0; jp < n_panels; jp++)
-                SFX(gemm_pack_b_panel)(bp, b, ldb, trans_b, p0, kc, j0, nc, jp, NR);
+                SFX(gemm_pack_b_panel)(path, bp, b, ldb, trans_b, p0, kc, j0, nc, jp);
             /* implicit barrier: B is packed */
 
             int64_t packed_block = -1;

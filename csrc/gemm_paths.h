@@ -20,17 +20,25 @@ typedef void (*gemm_kernel_f32)(int64_t kc, const float *ap, const float *bp, fl
 typedef void (*gemm_kernel_f64)(int64_t kc, const double *ap, const double *bp, double *c,
                                 int64_t ldc, double alpha, double beta);
 
+/* Optional fast packing of a whole nr-wide B panel when op(B) = b^T: column j of
+ * the panel is row j of b (kc contiguous reals, rows ldb apart), stored p-major.
+ * NULL: the driver's portable packing. Only called when nr * ldb < 2^31. */
+typedef void (*gemm_pack_bt_f32)(float *panel, const float *b, int64_t ldb, int64_t kc);
+typedef void (*gemm_pack_bt_f64)(double *panel, const double *b, int64_t ldb, int64_t kc);
+
 /* mc is a multiple of mr; kc is the depth of one packed step; nc the width of
  * one packed B block; jw the columns of C one parallel task covers (a multiple
  * of nr). */
 typedef struct {
     int64_t mr, nr, kc, mc, nc, jw;
     gemm_kernel_f32 kernel;
+    gemm_pack_bt_f32 pack_bt;
 } gemm_path_f32;
 
 typedef struct {
     int64_t mr, nr, kc, mc, nc, jw;
     gemm_kernel_f64 kernel;
+    gemm_pack_bt_f64 pack_bt;
 } gemm_path_f64;
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
