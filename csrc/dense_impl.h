@@ -5,25 +5,25 @@
 #define DENSE_DB_BLOCK 64
 
 int64_t SFX(dense_forward_workspace_size)(int64_t n, int64_t in_f, int64_t out_f,
-                                          int nthreads) {
-    return SFX(gemm_workspace_size)(n, out_f, in_f, nthreads);
+                                          int simd, int nthreads) {
+    return SFX(gemm_workspace_size)(n, out_f, in_f, simd, nthreads);
 }
 
 void SFX(dense_forward)(real *restrict out, real *restrict z,
                         const real *restrict x, const real *restrict w,
                         const real *restrict b, int64_t n, int64_t in_f,
                         int64_t out_f, pynn_activation act, double param,
-                        real *restrict work, int nthreads) {
+                        real *restrict work, int simd, int nthreads) {
     /* Bias and activation are applied as each tile of x w^T is stored. */
     SFX(gemm_epilogue) ep = {b, z, out_f, act, (real)param};
     SFX(gemm_driver)(out, x, w, n, out_f, in_f, 1, 0, 0, 1, in_f, in_f, out_f, &ep, work,
-                     nthreads);
+                     simd, nthreads);
 }
 
 int64_t SFX(dense_backward_workspace_size)(int64_t n, int64_t in_f, int64_t out_f,
-                                           int nthreads) {
-    int64_t for_dw = SFX(gemm_workspace_size)(out_f, in_f, n, nthreads);
-    int64_t for_dx = SFX(gemm_workspace_size)(n, in_f, out_f, nthreads);
+                                           int simd, int nthreads) {
+    int64_t for_dw = SFX(gemm_workspace_size)(out_f, in_f, n, simd, nthreads);
+    int64_t for_dx = SFX(gemm_workspace_size)(n, in_f, out_f, simd, nthreads);
     return n * out_f + (for_dw > for_dx ? for_dw : for_dx);
 }
 
@@ -50,7 +50,7 @@ void SFX(dense_backward)(real *restrict dw, real *restrict db, real *restrict dx
                          const real *restrict w, const real *restrict a,
                          const real *restrict z, int64_t n, int64_t in_f,
                          int64_t out_f, pynn_activation act, double param,
-                         int accumulate, real *restrict work, int nthreads) {
+                         int accumulate, real *restrict work, int simd, int nthreads) {
     /* dZ: dout itself for the identity, else dout * f' in the workspace. */
     const real *dz = dout;
     real *gemm_work = work + n * out_f;
@@ -60,12 +60,12 @@ void SFX(dense_backward)(real *restrict dw, real *restrict db, real *restrict dx
     }
     /* dw (out_f, in_f) (+)= dz^T (out_f, n) x (n, in_f) */
     SFX(gemm_driver)(dw, dz, x, out_f, in_f, n, 1, accumulate ? 1 : 0, 1, 0, out_f, in_f,
-                     in_f, NULL, gemm_work, nthreads);
+                     in_f, NULL, gemm_work, simd, nthreads);
     if (db) SFX(dense_bias_grad)(db, dz, n, out_f, accumulate, nthreads);
     /* dx (n, in_f) = dz (n, out_f) w (out_f, in_f) */
     if (dx)
         SFX(gemm_driver)(dx, dz, w, n, in_f, out_f, 1, 0, 0, 0, out_f, in_f, in_f, NULL,
-                         gemm_work, nthreads);
+                         gemm_work, simd, nthreads);
 }
 
 #undef DENSE_DB_BLOCK

@@ -2,16 +2,19 @@
  * SFX(name) defined (see kernels_f32.c). Needs activations_impl.h before it.
  *
  * C = alpha op(A) op(B) + beta C, row-major, packed and cache-blocked in the
- * BLIS style: B is packed a (KC x NC) block at a time into NR-wide panels that
- * all threads share, A a (MC x KC) block at a time into MR-tall panels that
- * each thread owns, and a small MR x NR micro-kernel does the arithmetic.
+ * BLIS style: B is packed a (KC x NC) block at a time into nr-wide panels that
+ * all threads share, A a (MC x KC) block at a time into mr-tall panels that
+ * each thread owns, and a small mr x nr micro-kernel does the arithmetic.
  *
  * Determinism: a tile of C is owned by one thread for a whole KC step, and the
  * KC steps run in the same order whatever the thread count, so every element
  * is summed in the same order for any nthreads.
  *
- * This is the plain, portable version: the micro-kernel is written so the
- * compiler can vectorise it for the baseline ISA. */
+ * The micro-kernel and the tile and block sizes come from a per-path
+ * descriptor (gemm_paths.h): the portable one below, or the AVX2 and AVX-512
+ * ones of gemm_avx2.c and gemm_avx512.c, chosen by the caller's `simd`. */
+
+#include "gemm_paths.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
 #define PYNN_UNROLL _Pragma("GCC unroll 8")
@@ -21,59 +24,118 @@
 #define PYNN_UNROLL
 #endif
 
-#define GEMM_MR 6
-#define GEMM_NR ((int64_t)(32 / sizeof(real))) /* 8 floats or 4 doubles */
-#define GEMM_KC 256
-#define GEMM_MC 96  /* a multiple of GEMM_MR */
-#define GEMM_NC 2048
-#define GEMM_JW (GEMM_NR * 8) /* columns of one parallel task */
+/* The generic path's tile and blocks: 6 x 32 bytes, as the baseline ISA's
+ * registers (16 of them) hold. */
+#define GENERIC_MR 6
+#define GENERIC_NR ((int)(32 / sizeof(real))) /* 8 floats or 4 doubles */
 
 static inline int64_t SFX(gemm_min)(int64_t x, int64_t y) { return x < y ? x : y; }
 static inline int64_t SFX(gemm_round_up)(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 
-int64_t SFX(gemm_workspace_size)(int64_t m, int64_t n, int64_t k, int nthreads) {
+/* The portable micro-kernel (see gemm_paths.h). The accumulators are local so
+ * that the compiler keeps them in vector registers. */
+static void SFX(gemm_kernel_generic)(int64_t kc, const real *restrict ap,
+                                     const real *restrict bp, real *restrict c, int64_t ldc,
+                                     real alpha, real beta) {
+    real acc[GENERIC_MR][GENERIC_NR] = {{0}};
+    for (int64_t p = 0; p < kc; p++) {
+        const real *restrict bv = bp + p * GENERIC_NR;
+        const real *restrict av = ap + p * GENERIC_MR;
+        /* Unrolled so that the compiler vectorises across j, not across p. */
+        PYNN_UNROLL
+        for (int i = 0; i < GENERIC_MR; i++)
+            PYNN_UNROLL
+            for (int j = 0; j < GENERIC_NR; j++) acc[i][j] += av[i] * bv[j];
+    }
+    for (int i = 0; i < GENERIC_MR; i++) {
+        real *restrict crow = c + i * ldc;
+        for (int j = 0; j < GENERIC_NR; j++) {
+            real v = alpha * acc[i][j];
+            if (beta != 0) v += beta * crow[j];
+            crow[j] = v;
+        }
+    }
+}
+
+static const SFX(gemm_path) SFX(gemm_path_generic) = {
+    GENERIC_MR, GENERIC_NR, 256, GENERIC_MR * 16, 2048, GENERIC_NR * 8,
+    SFX(gemm_kernel_generic), NULL};
+
+/* The descriptor of a path; the generic one for a path this build lacks. */
+static const SFX(gemm_path) *SFX(gemm_path_of)(int simd) {
+#if defined(PYNN_HAVE_X86_PATHS)
+    if (simd == PYNN_SIMD_AVX512) return &SFX(gemm_path_avx512);
+    if (simd == PYNN_SIMD_AVX2) return &SFX(gemm_path_avx2);
+#endif
+    (void)simd;
+    return &SFX(gemm_path_generic);
+}
+
+int64_t SFX(gemm_workspace_size)(int64_t m, int64_t n, int64_t k, int simd, int nthreads) {
     if (m <= 0 || n <= 0 || k <= 0) return 0;
-    int64_t kc = SFX(gemm_min)(k, GEMM_KC);
-    int64_t nc = SFX(gemm_min)(SFX(gemm_round_up)(n, GEMM_NR), GEMM_NC);
-    int64_t mc = SFX(gemm_min)(SFX(gemm_round_up)(m, GEMM_MR), GEMM_MC);
+    const SFX(gemm_path) *path = SFX(gemm_path_of)(simd);
+    int64_t kc = SFX(gemm_min)(k, path->kc);
+    int64_t nc = SFX(gemm_min)(SFX(gemm_round_up)(n, path->nr), path->nc);
+    int64_t mc = SFX(gemm_min)(SFX(gemm_round_up)(m, path->mr), path->mc);
     return kc * nc + (int64_t)(nthreads < 1 ? 1 : nthreads) * mc * kc;
 }
 
-/* Pack op(A)[i0:i0+mc, p0:p0+kc] as MR-tall panels, each stored p-major and
+/* Pack op(A)[i0:i0+mc, p0:p0+kc] as mr-tall panels, each stored p-major and
  * zero-padded to a whole panel. */
 static void SFX(gemm_pack_a)(real *restrict ap, const real *restrict a, int64_t lda,
-                             int trans_a, int64_t i0, int64_t mc, int64_t p0, int64_t kc) {
-    for (int64_t ir = 0; ir < mc; ir += GEMM_MR) {
-        int64_t mr = SFX(gemm_min)(GEMM_MR, mc - ir);
+                             int trans_a, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
+                             int64_t mr_full) {
+    for (int64_t ir = 0; ir < mc; ir += mr_full) {
+        int64_t mr = SFX(gemm_min)(mr_full, mc - ir);
         real *restrict panel = ap + ir * kc;
-        for (int64_t p = 0; p < kc; p++) {
-            for (int64_t i = 0; i < GEMM_MR; i++) {
-                real v = 0;
+        if (trans_a) {
+            for (int64_t p = 0; p < kc; p++) {
+                const real *restrict src = a + (p0 + p) * lda + i0 + ir;
+                for (int64_t i = 0; i < mr; i++) panel[p * mr_full + i] = src[i];
+                for (int64_t i = mr; i < mr_full; i++) panel[p * mr_full + i] = 0;
+            }
+        } else {
+            /* Row by row: each source row is read contiguously. */
+            for (int64_t i = 0; i < mr_full; i++) {
                 if (i < mr) {
-                    int64_t row = i0 + ir + i, col = p0 + p;
-                    v = trans_a ? a[col * lda + row] : a[row * lda + col];
+                    const real *restrict src = a + (i0 + ir + i) * lda + p0;
+                    for (int64_t p = 0; p < kc; p++) panel[p * mr_full + i] = src[p];
+                } else {
+                    for (int64_t p = 0; p < kc; p++) panel[p * mr_full + i] = 0;
                 }
-                panel[p * GEMM_MR + i] = v;
             }
         }
     }
 }
 
-/* Pack NR-wide panel `jp` of op(B)[p0:p0+kc, j0:j0+nc], p-major, zero-padded. */
-static void SFX(gemm_pack_b_panel)(real *restrict bp, const real *restrict b, int64_t ldb,
-                                   int trans_b, int64_t p0, int64_t kc, int64_t j0,
-                                   int64_t nc, int64_t jp) {
-    int64_t jr = jp * GEMM_NR;
-    int64_t nr = SFX(gemm_min)(GEMM_NR, nc - jr);
+/* Pack nr-wide panel `jp` of op(B)[p0:p0+kc, j0:j0+nc], p-major, zero-padded. */
+static void SFX(gemm_pack_b_panel)(const SFX(gemm_path) *path, real *restrict bp,
+                                   const real *restrict b, int64_t ldb, int trans_b,
+                                   int64_t p0, int64_t kc, int64_t j0, int64_t nc,
+                                   int64_t jp) {
+    int64_t nr_full = path->nr;
+    int64_t jr = jp * nr_full;
+    int64_t nr = SFX(gemm_min)(nr_full, nc - jr);
     real *restrict panel = bp + jr * kc;
-    for (int64_t p = 0; p < kc; p++) {
-        for (int64_t j = 0; j < GEMM_NR; j++) {
-            real v = 0;
+    if (trans_b && path->pack_bt && nr == nr_full && ldb * nr_full < ((int64_t)1 << 31)) {
+        path->pack_bt(panel, b + (j0 + jr) * ldb + p0, ldb, kc);
+        return;
+    }
+    if (trans_b) {
+        /* Column by column of op(B): each is a contiguous row of b. */
+        for (int64_t j = 0; j < nr_full; j++) {
             if (j < nr) {
-                int64_t row = p0 + p, col = j0 + jr + j;
-                v = trans_b ? b[col * ldb + row] : b[row * ldb + col];
+                const real *restrict src = b + (j0 + jr + j) * ldb + p0;
+                for (int64_t p = 0; p < kc; p++) panel[p * nr_full + j] = src[p];
+            } else {
+                for (int64_t p = 0; p < kc; p++) panel[p * nr_full + j] = 0;
             }
-            panel[p * GEMM_NR + j] = v;
+        }
+    } else {
+        for (int64_t p = 0; p < kc; p++) {
+            const real *restrict src = b + (p0 + p) * ldb + j0 + jr;
+            for (int64_t j = 0; j < nr; j++) panel[p * nr_full + j] = src[j];
+            for (int64_t j = nr; j < nr_full; j++) panel[p * nr_full + j] = 0;
         }
     }
 }
@@ -88,37 +150,41 @@ typedef struct {
     real param;
 } SFX(gemm_epilogue);
 
-/* One MR x NR tile of C (mr x nr of it valid): acc = A panel (MR x kc) times
- * B panel (kc x NR), then c = alpha acc + beta c (beta == 0: c is not read),
- * then the epilogue on the last KC step. The accumulators are local to this
- * function so that the compiler keeps them in vector registers. */
-static inline void SFX(gemm_tile)(real *restrict c, int64_t ldc, int64_t row, int64_t col,
-                                  int64_t mr, int64_t nr, int64_t kc,
-                                  const real *restrict ap, const real *restrict bp,
-                                  real alpha, real beta, const SFX(gemm_epilogue) *ep,
-                                  int last) {
-    real acc[GEMM_MR][32 / sizeof(real)] = {{0}};
-    for (int64_t p = 0; p < kc; p++) {
-        const real *restrict bv = bp + p * GEMM_NR;
-        const real *restrict av = ap + p * GEMM_MR;
-        /* Unrolled so that the compiler vectorises across j, not across p. */
-        PYNN_UNROLL
-        for (int i = 0; i < GEMM_MR; i++)
-            PYNN_UNROLL
-            for (int j = 0; j < GEMM_NR; j++) acc[i][j] += av[i] * bv[j];
+/* One MR x NR tile of C (mr x nr of it valid) on the KC step ending at `last`.
+ * A full tile without epilogue goes straight from the micro-kernel's registers
+ * to C; otherwise the kernel writes a local tile and this finishes the valid
+ * part: c = alpha acc + beta c (beta == 0: c is not read), then the epilogue on
+ * the last KC step. */
+static inline void SFX(gemm_tile)(const SFX(gemm_path) *path, real *restrict c, int64_t ldc,
+                                  int64_t row, int64_t col, int64_t mr, int64_t nr,
+                                  int64_t kc, const real *restrict ap,
+                                  const real *restrict bp, real alpha, real beta,
+                                  const SFX(gemm_epilogue) *ep, int last) {
+    int with_epilogue = last && ep;
+    if (mr == path->mr && nr == path->nr && !with_epilogue) {
+        path->kernel(kc, ap, bp, c + row * ldc + col, ldc, alpha, beta);
+        return;
     }
+    _Alignas(64) real acc[GEMM_MAX_TILE];
+    path->kernel(kc, ap, bp, acc, path->nr, 1, 0);
+    /* Row by row, one operation per loop so that each loop vectorises. */
     for (int64_t i = 0; i < mr; i++) {
         real *restrict crow = c + (row + i) * ldc + col;
-        for (int64_t j = 0; j < nr; j++) {
-            real v = alpha * acc[i][j];
-            if (beta != 0) v += beta * crow[j];
-            if (last && ep) {
-                if (ep->bias) v += ep->bias[col + j];
-                if (ep->z) ep->z[(row + i) * ep->ldz + col + j] = v;
-                v = SFX(act_value)(v, ep->act, ep->param);
-            }
-            crow[j] = v;
+        real *restrict v = acc + i * path->nr;
+        for (int64_t j = 0; j < nr; j++) v[j] *= alpha;
+        if (beta != 0)
+            for (int64_t j = 0; j < nr; j++) v[j] += beta * crow[j];
+        if (!with_epilogue) {
+            for (int64_t j = 0; j < nr; j++) crow[j] = v[j];
+            continue;
         }
+        if (ep->bias)
+            for (int64_t j = 0; j < nr; j++) v[j] += ep->bias[col + j];
+        if (ep->z) {
+            real *restrict zrow = ep->z + (row + i) * ep->ldz + col;
+            for (int64_t j = 0; j < nr; j++) zrow[j] = v[j];
+        }
+        SFX(act_forward_range)(crow, v, 0, nr, ep->act, ep->param);
     }
 }
 
@@ -143,43 +209,48 @@ static void SFX(gemm_scale_only)(real *restrict c, int64_t m, int64_t n, int64_t
 /* The blocked loops. Run by every thread of a parallel region, which share
  * the packing of B and the tiles of C; or, outside any region, by the calling
  * thread alone. */
-static void SFX(gemm_blocks)(real *restrict c, const real *restrict a, const real *restrict b,
+static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
+                             const real *restrict a, const real *restrict b,
                              int64_t m, int64_t n, int64_t k, real alpha, real beta,
                              int trans_a, int trans_b, int64_t lda, int64_t ldb, int64_t ldc,
                              const SFX(gemm_epilogue) *ep, real *restrict bp,
                              real *restrict ap) {
-    int64_t m_blocks = (m + GEMM_MC - 1) / GEMM_MC;
-    for (int64_t j0 = 0; j0 < n; j0 += GEMM_NC) {
-        int64_t nc = SFX(gemm_min)(GEMM_NC, n - j0);
-        int64_t n_panels = (nc + GEMM_NR - 1) / GEMM_NR;
-        int64_t n_groups = (nc + GEMM_JW - 1) / GEMM_JW;
-        for (int64_t p0 = 0; p0 < k; p0 += GEMM_KC) {
-            int64_t kc = SFX(gemm_min)(GEMM_KC, k - p0);
+    const int64_t MR = path->mr, NR = path->nr, KC = path->kc, MC = path->mc;
+    const int64_t NC = path->nc, JW = path->jw;
+    /* Row blocks of equal size (at most MC): the threads' shares stay even. */
+    int64_t m_blocks = (m + MC - 1) / MC;
+    int64_t mc_even = SFX(gemm_round_up)((m + m_blocks - 1) / m_blocks, MR);
+    for (int64_t j0 = 0; j0 < n; j0 += NC) {
+        int64_t nc = SFX(gemm_min)(NC, n - j0);
+        int64_t n_panels = (nc + NR - 1) / NR;
+        int64_t n_groups = (nc + JW - 1) / JW;
+        for (int64_t p0 = 0; p0 < k; p0 += KC) {
+            int64_t kc = SFX(gemm_min)(KC, k - p0);
             real beta_step = p0 == 0 ? beta : (real)1;
             int last = p0 + kc == k;
 
             PYNN_OMP_SHARED_FOR
             for (int64_t jp = 0; jp < n_panels; jp++)
-                SFX(gemm_pack_b_panel)(bp, b, ldb, trans_b, p0, kc, j0, nc, jp);
+                SFX(gemm_pack_b_panel)(path, bp, b, ldb, trans_b, p0, kc, j0, nc, jp);
             /* implicit barrier: B is packed */
 
             int64_t packed_block = -1;
             PYNN_OMP_SHARED_FOR
             for (int64_t task = 0; task < m_blocks * n_groups; task++) {
                 int64_t ib = task / n_groups, g = task % n_groups;
-                int64_t i0 = ib * GEMM_MC;
-                int64_t mc = SFX(gemm_min)(GEMM_MC, m - i0);
+                int64_t i0 = ib * mc_even;
+                int64_t mc = SFX(gemm_min)(mc_even, m - i0);
                 if (packed_block != ib) {
-                    SFX(gemm_pack_a)(ap, a, lda, trans_a, i0, mc, p0, kc);
+                    SFX(gemm_pack_a)(ap, a, lda, trans_a, i0, mc, p0, kc, MR);
                     packed_block = ib;
                 }
-                int64_t jr_end = SFX(gemm_min)((g + 1) * GEMM_JW, nc);
-                for (int64_t jr = g * GEMM_JW; jr < jr_end; jr += GEMM_NR) {
-                    int64_t nr = SFX(gemm_min)(GEMM_NR, nc - jr);
-                    for (int64_t ir = 0; ir < mc; ir += GEMM_MR) {
-                        int64_t mr = SFX(gemm_min)(GEMM_MR, mc - ir);
-                        SFX(gemm_tile)(c, ldc, i0 + ir, j0 + jr, mr, nr, kc, ap + ir * kc,
-                                       bp + jr * kc, alpha, beta_step, ep, last);
+                int64_t jr_end = SFX(gemm_min)((g + 1) * JW, nc);
+                for (int64_t jr = g * JW; jr < jr_end; jr += NR) {
+                    int64_t nr = SFX(gemm_min)(NR, nc - jr);
+                    for (int64_t ir = 0; ir < mc; ir += MR) {
+                        int64_t mr = SFX(gemm_min)(MR, mc - ir);
+                        SFX(gemm_tile)(path, c, ldc, i0 + ir, j0 + jr, mr, nr, kc,
+                                       ap + ir * kc, bp + jr * kc, alpha, beta_step, ep, last);
                     }
                 }
             }
@@ -188,47 +259,46 @@ static void SFX(gemm_blocks)(real *restrict c, const real *restrict a, const rea
     }
 }
 
-/* The whole GEMM, with an optional epilogue (NULL for a plain GEMM). */
+/* The whole GEMM on a SIMD path, with an optional epilogue (NULL for a plain
+ * GEMM). */
 static void SFX(gemm_driver)(real *restrict c, const real *restrict a, const real *restrict b,
                              int64_t m, int64_t n, int64_t k, real alpha, real beta,
                              int trans_a, int trans_b, int64_t lda, int64_t ldb, int64_t ldc,
-                             const SFX(gemm_epilogue) *ep, real *restrict work, int nthreads) {
+                             const SFX(gemm_epilogue) *ep, real *restrict work, int simd,
+                             int nthreads) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0 || alpha == 0) {
         SFX(gemm_scale_only)(c, m, n, ldc, beta, ep, nthreads);
         return;
     }
-    int64_t kc_max = SFX(gemm_min)(k, GEMM_KC);
-    int64_t nc_max = SFX(gemm_min)(SFX(gemm_round_up)(n, GEMM_NR), GEMM_NC);
-    int64_t mc_max = SFX(gemm_min)(SFX(gemm_round_up)(m, GEMM_MR), GEMM_MC);
+    const SFX(gemm_path) *path = SFX(gemm_path_of)(simd);
+    int64_t kc_max = SFX(gemm_min)(k, path->kc);
+    int64_t nc_max = SFX(gemm_min)(SFX(gemm_round_up)(n, path->nr), path->nc);
+    int64_t mc_max = SFX(gemm_min)(SFX(gemm_round_up)(m, path->mr), path->mc);
     real *restrict bp = work;
     real *restrict ap_all = work + kc_max * nc_max;
     /* Multiply-adds over 8: a tile's arithmetic costs about one element copy. */
     if (!PYNN_USE_THREADS(m * n / 8 * k, nthreads)) {
-        SFX(gemm_blocks)(c, a, b, m, n, k, alpha, beta, trans_a, trans_b, lda, ldb, ldc, ep,
-                         bp, ap_all);
+        SFX(gemm_blocks)(path, c, a, b, m, n, k, alpha, beta, trans_a, trans_b, lda, ldb, ldc,
+                         ep, bp, ap_all);
         return;
     }
     PYNN_OMP_PARALLEL(nthreads)
     {
         real *restrict ap = ap_all + (int64_t)PYNN_THREAD_ID() * mc_max * kc_max;
-        SFX(gemm_blocks)(c, a, b, m, n, k, alpha, beta, trans_a, trans_b, lda, ldb, ldc, ep,
-                         bp, ap);
+        SFX(gemm_blocks)(path, c, a, b, m, n, k, alpha, beta, trans_a, trans_b, lda, ldb, ldc,
+                         ep, bp, ap);
     }
 }
 
 void SFX(gemm)(real *restrict c, const real *restrict a, const real *restrict b,
                int64_t m, int64_t n, int64_t k, double alpha, double beta,
                int trans_a, int trans_b, int64_t lda, int64_t ldb, int64_t ldc,
-               real *restrict work, int nthreads) {
+               real *restrict work, int simd, int nthreads) {
     SFX(gemm_driver)(c, a, b, m, n, k, (real)alpha, (real)beta, trans_a, trans_b, lda, ldb,
-                     ldc, NULL, work, nthreads);
+                     ldc, NULL, work, simd, nthreads);
 }
 
 #undef PYNN_UNROLL
-#undef GEMM_MR
-#undef GEMM_NR
-#undef GEMM_KC
-#undef GEMM_MC
-#undef GEMM_NC
-#undef GEMM_JW
+#undef GENERIC_MR
+#undef GENERIC_NR

@@ -52,8 +52,22 @@ pynn_saved pynn_activation_saves(pynn_activation act, double param);
 int pynn_default_num_threads(void);
 int pynn_openmp_enabled(void);
 
-/* The vector code path of the matrix kernels, for pynn.show_config(). */
-const char *pynn_simd_path(void);
+/* Vector code paths of the matrix kernels. The numbering is part of the API:
+ * every matrix kernel takes one as its `simd` argument (the Cython layer
+ * holds the chosen path, so C keeps no global state). A path the CPU lacks
+ * must not be passed; an unknown number runs the generic path. */
+typedef enum {
+    PYNN_SIMD_GENERIC = 0, /* portable C, any CPU (also the aarch64 path) */
+    PYNN_SIMD_AVX2 = 1,    /* x86-64 AVX2 + FMA */
+    PYNN_SIMD_AVX512 = 2,  /* x86-64 AVX-512F */
+    PYNN_N_SIMD = 3
+} pynn_simd;
+
+/* Whether this build and this CPU can run a path; the best one they can;
+ * a short description of a path, for pynn.show_config(). */
+int pynn_simd_supported(int simd);
+int pynn_simd_best(void);
+const char *pynn_simd_describe(int simd);
 
 #define PYNN_API_PASS 1
 #define real float
@@ -77,25 +91,26 @@ const char *pynn_simd_path(void);
  * c is (m, n) with row stride ldc >= n.
  * a is (m, k) with lda >= k, or (k, m) with lda >= m when trans_a.
  * b is (k, n) with ldb >= n, or (n, k) with ldb >= k when trans_b.
- * work holds gemm_workspace_size(m, n, k, nthreads) reals. */
-int64_t SFX(gemm_workspace_size)(int64_t m, int64_t n, int64_t k, int nthreads);
+ * work holds gemm_workspace_size(m, n, k, simd, nthreads) reals, for the same
+ * simd path (the packing buffers' size depends on the path's tile sizes). */
+int64_t SFX(gemm_workspace_size)(int64_t m, int64_t n, int64_t k, int simd, int nthreads);
 void SFX(gemm)(real *restrict c, const real *restrict a, const real *restrict b,
                int64_t m, int64_t n, int64_t k, double alpha, double beta,
                int trans_a, int trans_b, int64_t lda, int64_t ldb, int64_t ldc,
-               real *restrict work, int nthreads);
+               real *restrict work, int simd, int nthreads);
 
 /* ---- dense layer ------------------------------------------------------ */
 /* out = f(x w^T + b).
  * out is (n, out_f); z is (n, out_f) or NULL: if given, it receives x w^T + b.
  * x is (n, in_f); w is (out_f, in_f); b is (out_f) or NULL.
- * work holds dense_forward_workspace_size(n, in_f, out_f, nthreads) reals. */
+ * work holds dense_forward_workspace_size(n, in_f, out_f, simd, nthreads) reals. */
 int64_t SFX(dense_forward_workspace_size)(int64_t n, int64_t in_f, int64_t out_f,
-                                          int nthreads);
+                                          int simd, int nthreads);
 void SFX(dense_forward)(real *restrict out, real *restrict z,
                         const real *restrict x, const real *restrict w,
                         const real *restrict b, int64_t n, int64_t in_f,
                         int64_t out_f, pynn_activation act, double param,
-                        real *restrict work, int nthreads);
+                        real *restrict work, int simd, int nthreads);
 
 /* dZ = dout * f'(a or z); dw (+)= dZ^T x; db (+)= column sums of dZ; dx = dZ w.
  * dw is (out_f, in_f); db is (out_f) or NULL (no bias); dx is (n, in_f) or NULL.
@@ -105,13 +120,13 @@ void SFX(dense_forward)(real *restrict out, real *restrict z,
  * accumulate: add into dw and db instead of overwriting them (dx is always
  * overwritten). work holds dense_backward_workspace_size(...) reals. */
 int64_t SFX(dense_backward_workspace_size)(int64_t n, int64_t in_f, int64_t out_f,
-                                           int nthreads);
+                                           int simd, int nthreads);
 void SFX(dense_backward)(real *restrict dw, real *restrict db, real *restrict dx,
                          const real *restrict dout, const real *restrict x,
                          const real *restrict w, const real *restrict a,
                          const real *restrict z, int64_t n, int64_t in_f,
                          int64_t out_f, pynn_activation act, double param,
-                         int accumulate, real *restrict work, int nthreads);
+                         int accumulate, real *restrict work, int simd, int nthreads);
 
 /* ---- activations (element-wise over `size` contiguous values) ---------- */
 /* out = f(x). */

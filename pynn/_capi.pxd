@@ -23,36 +23,50 @@ cdef extern from "pynn.h" nogil:
     pynn_saved pynn_activation_saves(pynn_activation act, double param)
     int pynn_default_num_threads()
     int pynn_openmp_enabled()
-    const char *pynn_simd_path()
+    ctypedef enum pynn_simd:
+        PYNN_SIMD_GENERIC
+        PYNN_SIMD_AVX2
+        PYNN_SIMD_AVX512
+        PYNN_N_SIMD
 
-    int64_t gemm_workspace_size_f32(int64_t m, int64_t n, int64_t k, int nthreads)
-    int64_t gemm_workspace_size_f64(int64_t m, int64_t n, int64_t k, int nthreads)
+    int pynn_simd_supported(int simd)
+    int pynn_simd_best()
+    const char *pynn_simd_describe(int simd)
+
+    int64_t gemm_workspace_size_f32(int64_t m, int64_t n, int64_t k, int simd,
+        int nthreads)
+    int64_t gemm_workspace_size_f64(int64_t m, int64_t n, int64_t k, int simd,
+        int nthreads)
     void gemm_f32(float *c, const float *a, const float *b, int64_t m, int64_t n,
                   int64_t k, double alpha, double beta, int trans_a, int trans_b,
-                  int64_t lda, int64_t ldb, int64_t ldc, float *work, int nthreads)
+                  int64_t lda, int64_t ldb, int64_t ldc, float *work, int simd, int nthreads)
     void gemm_f64(double *c, const double *a, const double *b, int64_t m, int64_t n,
                   int64_t k, double alpha, double beta, int trans_a, int trans_b,
-                  int64_t lda, int64_t ldb, int64_t ldc, double *work, int nthreads)
+                  int64_t lda, int64_t ldb, int64_t ldc, double *work, int simd, int nthreads)
 
-    int64_t dense_forward_workspace_size_f32(int64_t n, int64_t in_f, int64_t out_f, int nthreads)
-    int64_t dense_forward_workspace_size_f64(int64_t n, int64_t in_f, int64_t out_f, int nthreads)
+    int64_t dense_forward_workspace_size_f32(int64_t n, int64_t in_f, int64_t out_f, int simd,
+        int nthreads)
+    int64_t dense_forward_workspace_size_f64(int64_t n, int64_t in_f, int64_t out_f, int simd,
+        int nthreads)
     void dense_forward_f32(float *out, float *z, const float *x, const float *w,
                            const float *b, int64_t n, int64_t in_f, int64_t out_f,
-                           pynn_activation act, double param, float *work, int nthreads)
+                           pynn_activation act, double param, float *work, int simd, int nthreads)
     void dense_forward_f64(double *out, double *z, const double *x, const double *w,
                            const double *b, int64_t n, int64_t in_f, int64_t out_f,
-                           pynn_activation act, double param, double *work, int nthreads)
+                           pynn_activation act, double param, double *work, int simd, int nthreads)
 
-    int64_t dense_backward_workspace_size_f32(int64_t n, int64_t in_f, int64_t out_f, int nthreads)
-    int64_t dense_backward_workspace_size_f64(int64_t n, int64_t in_f, int64_t out_f, int nthreads)
+    int64_t dense_backward_workspace_size_f32(int64_t n, int64_t in_f, int64_t out_f, int simd,
+        int nthreads)
+    int64_t dense_backward_workspace_size_f64(int64_t n, int64_t in_f, int64_t out_f, int simd,
+        int nthreads)
     void dense_backward_f32(float *dw, float *db, float *dx, const float *dout,
                             const float *x, const float *w, const float *a, const float *z,
                             int64_t n, int64_t in_f, int64_t out_f, pynn_activation act,
-                            double param, int accumulate, float *work, int nthreads)
+                            double param, int accumulate, float *work, int simd, int nthreads)
     void dense_backward_f64(double *dw, double *db, double *dx, const double *dout,
                             const double *x, const double *w, const double *a, const double *z,
                             int64_t n, int64_t in_f, int64_t out_f, pynn_activation act,
-                            double param, int accumulate, double *work, int nthreads)
+                            double param, int accumulate, double *work, int simd, int nthreads)
 
     void activation_forward_f32(float *out, const float *x, int64_t size,
                                 pynn_activation act, double param, int nthreads)

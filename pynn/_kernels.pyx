@@ -45,9 +45,60 @@ def openmp_enabled():
     return bool(pynn_openmp_enabled())
 
 
+# ---- SIMD path of the matrix kernels ------------------------------------------
+# Like the thread count, the chosen path lives here and each matrix kernel is
+# handed it. At import: the best path this CPU supports, unless PYNN_SIMD names
+# another (an unknown or unsupported name warns and keeps the best).
+SIMD_NAMES = ("generic", "avx2", "avx512")  # index = pynn_simd code
+
+
+def simd_paths():
+    """The SIMD paths this build and CPU can run, slowest first."""
+    return tuple(name for code, name in enumerate(SIMD_NAMES) if pynn_simd_supported(code))
+
+
+cdef int _simd_code(object name) except -1:
+    """The code of a path name that this machine supports."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    if name not in SIMD_NAMES:
+        raise ValueError(f"unknown SIMD path {name!r}; expected one of {', '.join(SIMD_NAMES)}")
+    if name not in simd_paths():
+        raise ValueError(f"SIMD path {name!r} is not supported by this CPU or build; "
+                         f"supported: {', '.join(simd_paths())}")
+    return SIMD_NAMES.index(name)
+
+
+cdef int _initial_simd():
+    import os
+    import warnings
+    requested = os.environ.get("PYNN_SIMD", "")
+    if requested:
+        try:
+            return _simd_code(requested)
+        except ValueError as err:
+            warnings.warn(f"PYNN_SIMD: {err}; using {SIMD_NAMES[pynn_simd_best()]!r}",
+                          RuntimeWarning, stacklevel=2)
+    return pynn_simd_best()
+
+
+cdef int _simd = _initial_simd()
+
+
+def set_simd_path(name):
+    """Run the matrix kernels on the SIMD path `name` (one of simd_paths())."""
+    global _simd
+    _simd = _simd_code(name)
+
+
+def get_simd_path():
+    """The name of the SIMD path the matrix kernels run on."""
+    return SIMD_NAMES[_simd]
+
+
 def simd_path():
-    """The vector code path the matrix kernels use."""
-    return pynn_simd_path().decode()
+    """The SIMD path the matrix kernels run on, with its description."""
+    return f"{SIMD_NAMES[_simd]}: {pynn_simd_describe(_simd).decode()}"
 
 
 cdef inline int _nthreads() noexcept nogil:

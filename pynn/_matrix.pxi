@@ -28,22 +28,24 @@ cdef int _kind_of_dtype(object dtype) except -1:
     raise TypeError(f"dtype must be float32 or float64, got {dt}")
 
 
-cdef int64_t _gemm_ws(int kind, int64_t m, int64_t n, int64_t k, int nt):
+cdef int64_t _gemm_ws(int kind, int64_t m, int64_t n, int64_t k, int simd, int nt):
     if kind == F32:
-        return gemm_workspace_size_f32(m, n, k, nt)
-    return gemm_workspace_size_f64(m, n, k, nt)
+        return gemm_workspace_size_f32(m, n, k, simd, nt)
+    return gemm_workspace_size_f64(m, n, k, simd, nt)
 
 
-cdef int64_t _dense_forward_ws(int kind, int64_t n, int64_t in_f, int64_t out_f, int nt):
+cdef int64_t _dense_forward_ws(int kind, int64_t n, int64_t in_f, int64_t out_f, int simd,
+                               int nt):
     if kind == F32:
-        return dense_forward_workspace_size_f32(n, in_f, out_f, nt)
-    return dense_forward_workspace_size_f64(n, in_f, out_f, nt)
+        return dense_forward_workspace_size_f32(n, in_f, out_f, simd, nt)
+    return dense_forward_workspace_size_f64(n, in_f, out_f, simd, nt)
 
 
-cdef int64_t _dense_backward_ws(int kind, int64_t n, int64_t in_f, int64_t out_f, int nt):
+cdef int64_t _dense_backward_ws(int kind, int64_t n, int64_t in_f, int64_t out_f, int simd,
+                               int nt):
     if kind == F32:
-        return dense_backward_workspace_size_f32(n, in_f, out_f, nt)
-    return dense_backward_workspace_size_f64(n, in_f, out_f, nt)
+        return dense_backward_workspace_size_f32(n, in_f, out_f, simd, nt)
+    return dense_backward_workspace_size_f64(n, in_f, out_f, simd, nt)
 
 
 cdef int64_t _size(object value, str name) except -1:
@@ -65,7 +67,7 @@ def gemm_workspace_size(m, n, k, dtype=np.float64):
     """Elements of workspace gemm needs for op(a) (m, k), op(b) (k, n)."""
     cdef int64_t m_ = _size(m, "m"), n_ = _size(n, "n"), k_ = _size(k, "k")
     _check_products(m_, n_, k_)
-    return _gemm_ws(_kind_of_dtype(dtype), m_, n_, k_, _nthreads())
+    return _gemm_ws(_kind_of_dtype(dtype), m_, n_, k_, _simd, _nthreads())
 
 
 def gemm(a, b, c=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False, workspace=None):
@@ -96,8 +98,8 @@ def gemm(a, b, c=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False, wor
         if not cnp.PyArray_ISWRITEABLE(C):
             raise ValueError("c must be writeable")
     ldc = _leading_dim(C, "c")
-    cdef int nt = _nthreads()
-    cdef cnp.ndarray W = _workspace(workspace, _gemm_ws(kind, m, n, k, nt), kind)
+    cdef int nt = _nthreads(), simd = _simd
+    cdef cnp.ndarray W = _workspace(workspace, _gemm_ws(kind, m, n, k, simd, nt), kind)
     _check_all_disjoint([W, C, A, B], ["workspace", "c", "a", "b"], 2)
     cdef void *pc = _ptr(C)
     cdef void *pa = _ptr(A)
@@ -106,10 +108,10 @@ def gemm(a, b, c=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False, wor
     with nogil:
         if kind == F32:
             gemm_f32(<float *>pc, <float *>pa, <float *>pb, m, n, k, al, be, ta, tb, lda, ldb,
-                     ldc, <float *>pw, nt)
+                     ldc, <float *>pw, simd, nt)
         else:
             gemm_f64(<double *>pc, <double *>pa, <double *>pb, m, n, k, al, be, ta, tb, lda,
-                     ldb, ldc, <double *>pw, nt)
+                     ldb, ldc, <double *>pw, simd, nt)
     return C
 
 
@@ -132,7 +134,7 @@ def dense_forward_workspace_size(n, in_features, out_features, dtype=np.float64)
     cdef int64_t n_ = _size(n, "n"), i_ = _size(in_features, "in_features")
     cdef int64_t o_ = _size(out_features, "out_features")
     _check_products(n_, i_, o_)
-    return _dense_forward_ws(_kind_of_dtype(dtype), n_, i_, o_, _nthreads())
+    return _dense_forward_ws(_kind_of_dtype(dtype), n_, i_, o_, _simd, _nthreads())
 
 
 def dense_backward_workspace_size(n, in_features, out_features, dtype=np.float64):
@@ -140,7 +142,7 @@ def dense_backward_workspace_size(n, in_features, out_features, dtype=np.float64
     cdef int64_t n_ = _size(n, "n"), i_ = _size(in_features, "in_features")
     cdef int64_t o_ = _size(out_features, "out_features")
     _check_products(n_, i_, o_)
-    return _dense_backward_ws(_kind_of_dtype(dtype), n_, i_, o_, _nthreads())
+    return _dense_backward_ws(_kind_of_dtype(dtype), n_, i_, o_, _simd, _nthreads())
 
 
 def dense_forward(x, weight, bias=None, activation="identity", param=None, *, out=None,
@@ -157,8 +159,9 @@ def dense_forward(x, weight, bias=None, activation="identity", param=None, *, ou
         _check_shape(Bv, "bias", (out_f,), " (out_features,)")
     cdef cnp.ndarray O = _output(out, "out", (n, out_f), kind)
     cdef cnp.ndarray Z = None if z is None else _output(z, "z", (n, out_f), kind)
-    cdef int nt = _nthreads()
-    cdef cnp.ndarray Wk = _workspace(workspace, _dense_forward_ws(kind, n, in_f, out_f, nt), kind)
+    cdef int nt = _nthreads(), simd = _simd
+    cdef cnp.ndarray Wk = _workspace(workspace,
+                                     _dense_forward_ws(kind, n, in_f, out_f, simd, nt), kind)
     _check_all_disjoint([O, Z, Wk, X, Wt, Bv], ["out", "z", "workspace", "x", "weight", "bias"], 3)
     cdef void *po = _ptr(O)
     cdef void *pz = _ptr(Z)
@@ -169,10 +172,10 @@ def dense_forward(x, weight, bias=None, activation="identity", param=None, *, ou
     with nogil:
         if kind == F32:
             dense_forward_f32(<float *>po, <float *>pz, <float *>px, <float *>pw, <float *>pb,
-                              n, in_f, out_f, act, p, <float *>pk, nt)
+                              n, in_f, out_f, act, p, <float *>pk, simd, nt)
         else:
             dense_forward_f64(<double *>po, <double *>pz, <double *>px, <double *>pw,
-                              <double *>pb, n, in_f, out_f, act, p, <double *>pk, nt)
+                              <double *>pb, n, in_f, out_f, act, p, <double *>pk, simd, nt)
     return O
 
 
@@ -204,8 +207,9 @@ def dense_backward(dout, x, weight, activation="identity", param=None, *, a=None
     cdef cnp.ndarray DW = _output(dweight, "dweight", (out_f, in_f), kind)
     cdef cnp.ndarray DB = _output(dbias, "dbias", (out_f,), kind) if with_bias else None
     cdef cnp.ndarray DX = _output(dx, "dx", (n, in_f), kind) if with_dx else None
-    cdef int nt = _nthreads()
-    cdef cnp.ndarray Wk = _workspace(workspace, _dense_backward_ws(kind, n, in_f, out_f, nt), kind)
+    cdef int nt = _nthreads(), simd = _simd
+    cdef cnp.ndarray Wk = _workspace(workspace,
+                                     _dense_backward_ws(kind, n, in_f, out_f, simd, nt), kind)
     _check_all_disjoint([DW, DB, DX, Wk, D, X, Wt, Av, Zv],
                         ["dweight", "dbias", "dx", "workspace", "dout", "x", "weight", "a", "z"],
                         4)
@@ -222,9 +226,9 @@ def dense_backward(dout, x, weight, activation="identity", param=None, *, a=None
         if kind == F32:
             dense_backward_f32(<float *>pdw, <float *>pdb, <float *>pdx, <float *>pd, <float *>px,
                                <float *>pw, <float *>pa, <float *>pz, n, in_f, out_f, act, p,
-                               acc, <float *>pk, nt)
+                               acc, <float *>pk, simd, nt)
         else:
             dense_backward_f64(<double *>pdw, <double *>pdb, <double *>pdx, <double *>pd,
                                <double *>px, <double *>pw, <double *>pa, <double *>pz, n, in_f,
-                               out_f, act, p, acc, <double *>pk, nt)
+                               out_f, act, p, acc, <double *>pk, simd, nt)
     return DW, DB, DX

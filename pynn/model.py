@@ -206,7 +206,8 @@ class Sequential:
 
     # ---- buffers -------------------------------------------------------------------------
     def _plan(self, n, mode):
-        key = (n, mode, self._kernels.get_num_threads() if self.backend == "c" else 0)
+        key = (n, mode, self._kernels.get_num_threads() if self.backend == "c" else 0,
+               self._kernels.get_simd_path() if self.backend == "c" else "")
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plans[key] = _Plan(self, n, mode)

@@ -1,0 +1,64 @@
+/* The AVX-512F GEMM path: micro-kernels and block sizes for float and double.
+ * Compiled for every x86-64 build through target attributes (never -march), and
+ * only run when the CPU has AVX-512F (pynn_simd_supported).
+ *
+ * Tiles: 32 accumulators in registers of 32; float 14 x 32 (28 accumulators),
+ * double 14 x 16. Blocks for a core with a 48 KB L1d and a 1 MB L2 (Zen 4/5):
+ * a B micro-panel (kc x nr) stays in L1, an A block (mc x kc) in L2. */
+#include "gemm_paths.h"
+
+#if defined(PYNN_HAVE_X86_PATHS)
+#include <immintrin.h>
+
+#define KERNEL_TARGET __attribute__((target("avx512f")))
+#define KERNEL_MR 14
+#define KERNEL_NV 2
+
+#define real float
+#define vec __m512
+#define VLEN 16
+#define KERNEL_NAME gemm_kernel_avx512_f32
+#define V_ZERO() _mm512_setzero_ps()
+#define V_LOAD(p) _mm512_loadu_ps(p)
+#define V_STORE(p, v) _mm512_storeu_ps(p, v)
+#define V_SET1(x) _mm512_set1_ps(x)
+#define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define V_MUL(a, b) _mm512_mul_ps(a, b)
+#define V_ADD(a, b) _mm512_add_ps(a, b)
+#include "gemm_kernel_impl.h"
+#undef real
+#undef vec
+#undef VLEN
+#undef KERNEL_NAME
+#undef V_ZERO
+#undef V_LOAD
+#undef V_STORE
+#undef V_SET1
+#undef V_FMA
+#undef V_MUL
+#undef V_ADD
+
+#define real double
+#define vec __m512d
+#define VLEN 8
+#define KERNEL_NAME gemm_kernel_avx512_f64
+#define V_ZERO() _mm512_setzero_pd()
+#define V_LOAD(p) _mm512_loadu_pd(p)
+#define V_STORE(p, v) _mm512_storeu_pd(p, v)
+#define V_SET1(x) _mm512_set1_pd(x)
+#define V_FMA(a, b, c) _mm512_fmadd_pd(a, b, c)
+#define V_MUL(a, b) _mm512_mul_pd(a, b)
+#define V_ADD(a, b) _mm512_add_pd(a, b)
+#include "gemm_kernel_impl.h"
+
+#define PACK_BT_F32 gemm_pack_bt_avx512_f32
+#define PACK_BT_F64 gemm_pack_bt_avx512_f64
+#define PACK_NR_F32 32
+#define PACK_NR_F64 16
+#include "gemm_pack_bt_impl.h"
+
+const gemm_path_f32 gemm_path_avx512_f32 = {14, 32, 192, 14 * 32, 4096, 64,
+                                            gemm_kernel_avx512_f32, gemm_pack_bt_avx512_f32};
+const gemm_path_f64 gemm_path_avx512_f64 = {14, 16, 192, 14 * 24, 2048, 32,
+                                            gemm_kernel_avx512_f64, gemm_pack_bt_avx512_f64};
+#endif

@@ -1,0 +1,52 @@
+/* The GEMM's per-ISA parts (internal, not API): a micro-kernel and the tile
+ * and block sizes that go with it, one descriptor per path and dtype.
+ *
+ * A micro-kernel computes one MR x NR tile of C from a packed A panel (MR
+ * rows, kc deep, p-major) and a packed B panel (kc deep, NR columns, p-major):
+ *     c = alpha * (A panel x B panel) + beta * c   (beta == 0: c is not read)
+ * with c's rows ldc apart. It always writes the whole MR x NR tile; the driver
+ * hands it a local tile when only part of the tile is in C or when the dense
+ * epilogue must run, and finishes those elements itself. */
+#ifndef PYNN_GEMM_PATHS_H
+#define PYNN_GEMM_PATHS_H
+
+#include <stdint.h>
+
+/* The largest MR x NR tile of any path, for the driver's local tile. */
+#define GEMM_MAX_TILE 512
+
+typedef void (*gemm_kernel_f32)(int64_t kc, const float *ap, const float *bp, float *c,
+                                int64_t ldc, float alpha, float beta);
+typedef void (*gemm_kernel_f64)(int64_t kc, const double *ap, const double *bp, double *c,
+                                int64_t ldc, double alpha, double beta);
+
+/* Optional fast packing of a whole nr-wide B panel when op(B) = b^T: column j of
+ * the panel is row j of b (kc contiguous reals, rows ldb apart), stored p-major.
+ * NULL: the driver's portable packing. Only called when nr * ldb < 2^31. */
+typedef void (*gemm_pack_bt_f32)(float *panel, const float *b, int64_t ldb, int64_t kc);
+typedef void (*gemm_pack_bt_f64)(double *panel, const double *b, int64_t ldb, int64_t kc);
+
+/* mc is a multiple of mr; kc is the depth of one packed step; nc the width of
+ * one packed B block; jw the columns of C one parallel task covers (a multiple
+ * of nr). */
+typedef struct {
+    int64_t mr, nr, kc, mc, nc, jw;
+    gemm_kernel_f32 kernel;
+    gemm_pack_bt_f32 pack_bt;
+} gemm_path_f32;
+
+typedef struct {
+    int64_t mr, nr, kc, mc, nc, jw;
+    gemm_kernel_f64 kernel;
+    gemm_pack_bt_f64 pack_bt;
+} gemm_path_f64;
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define PYNN_HAVE_X86_PATHS 1
+extern const gemm_path_f32 gemm_path_avx2_f32;
+extern const gemm_path_f64 gemm_path_avx2_f64;
+extern const gemm_path_f32 gemm_path_avx512_f32;
+extern const gemm_path_f64 gemm_path_avx512_f64;
+#endif
+
+#endif /* PYNN_GEMM_PATHS_H */

@@ -1,0 +1,222 @@
+"""SIMD paths of the matrix kernels: every path this machine supports against
+pynn.reference (edge tiles, block boundaries, transposes, alpha and beta, leading
+dimensions), bitwise equality across thread counts per path, and the path's controls
+(set_simd_path, PYNN_SIMD, show_config)."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import pynn
+from helpers import (ACT_CASES, ACT_IDS, DIFF_ACT_CASES, DIFF_ACT_IDS, DTYPES, K, R,
+                     assert_bitwise_equal, assert_close, nan_like, rand)
+
+PATHS = K.simd_paths()
+
+# (m, n, k): 1, primes, sizes that are no multiple of any path's tile (6, 14 rows; 4, 8,
+# 16, 32 columns), and sizes past the block boundaries: k past one KC step (192, 256),
+# m past one MC block (96 .. 672 rows), n past one NC block (2048 .. 4096 columns).
+SHAPES = [
+    (1, 1, 1), (13, 17, 31), (15, 33, 7), (29, 65, 257), (43, 47, 300), (97, 29, 385),
+    (701, 35, 9), (3, 4113, 5),
+]
+TRANS = [(False, False), (False, True), (True, False), (True, True)]
+TRANS_IDS = ["NN", "NT", "TN", "TT"]
+
+
+@pytest.fixture
+def simd(request):
+    """Run the test on the path named by its parameter; restore the path afterwards."""
+    saved = K.get_simd_path()
+    K.set_simd_path(request.param)
+    yield request.param
+    K.set_simd_path(saved)
+
+
+@pytest.fixture
+def restore_simd():
+    saved = K.get_simd_path()
+    yield
+    K.set_simd_path(saved)
+
+
+def with_padding(rng, shape, dtype, extra=3):
+    """A (rows, cols) column slice of a wider array: its leading dimension exceeds cols."""
+    wide = rand(rng, (shape[0], shape[1] + extra), dtype)
+    return wide[:, 1:1 + shape[1]]
+
+
+@pytest.mark.parametrize("simd", PATHS, indirect=True)
+@pytest.mark.parametrize("trans_a,trans_b", TRANS, ids=TRANS_IDS)
+@pytest.mark.parametrize("m,n,k", SHAPES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_against_reference(rng, simd, dtype, m, n, k, trans_a, trans_b):
+    a = rand(rng, (k, m) if trans_a else (m, k), dtype)
+    b = rand(rng, (n, k) if trans_b else (k, n), dtype)
+    c = K.gemm(a, b, trans_a=trans_a, trans_b=trans_b)
+    expected = R.gemm(a, b, trans_a=trans_a, trans_b=trans_b)
+    assert_close(c, expected, dtype, k=k, what=f"{simd} gemm")
+
+
+@pytest.mark.parametrize("simd", PATHS, indirect=True)
+@pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (-0.5, 0.0), (2.0, 1.0), (0.75, -1.5)])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_alpha_beta_leading_dims(rng, simd, dtype, alpha, beta):
+    for (m, n, k) in [(29, 65, 257), (15, 33, 7), (701, 35, 9)]:
+        for trans_a, trans_b in TRANS:
+            a = with_padding(rng, (k, m) if trans_a else (m, k), dtype)
+            b = with_padding(rng, (n, k) if trans_b else (k, n), dtype)
+            wide_c = rand(rng, (m, n + 5), dtype)
+            if beta == 0:
+                wide_c[:, 2:2 + n] = np.nan  # beta == 0: c must not be read
+            c = wide_c[:, 2:2 + n]
+            before = wide_c.copy()
+            expected = R.gemm(a, b, c.copy(), alpha=alpha, beta=beta, trans_a=trans_a,
+                              trans_b=trans_b)
+            out = K.gemm(a, b, c, alpha=alpha, beta=beta, trans_a=trans_a, trans_b=trans_b)
+            assert out is c
+            what = f"{simd} {m}x{n}x{k} {TRANS_IDS[TRANS.index((trans_a, trans_b))]}"
+            assert_close(c, expected, dtype, k=k + 1, what=what)
+            # the columns around the slice are untouched
+            assert_bitwise_equal(wide_c[:, :2], before[:, :2], what)
+            assert_bitwise_equal(wide_c[:, 2 + n:], before[:, 2 + n:], what)
+
+
+@pytest.mark.parametrize("simd", PATHS, indirect=True)
+@pytest.mark.parametrize("act,param", ACT_CASES, ids=ACT_IDS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dense_forward_against_reference(rng, simd, dtype, act, param):
+    for n, fin, fout in [(1, 3, 1), (29, 37, 47), (45, 300, 33)]:
+        x = rand(rng, (n, fin), dtype)
+        w = rand(rng, (fout, fin), dtype)
+        b = rand(rng, (fout,), dtype)
+        z = nan_like((n, fout), dtype)
+        out = K.dense_forward(x, w, b, act, param, z=z)
+        z_ref = nan_like((n, fout), dtype)
+        expected = R.dense_forward(x, w, b, act, param, z=z_ref)
+        what = f"{simd} {act} {n}x{fin}x{fout}"
+        assert_close(z, z_ref, dtype, k=fin + 1, what=what + " z")
+        if act in ("step", "sign"):
+            # a discontinuity: compare where z is clearly away from it
+            far = np.abs(z_ref.astype(np.float64)) > 1e-3
+            assert_bitwise_equal(out[far], expected[far], what + " out")
+        else:
+            assert_close(out, expected, dtype, k=fin + 1, what=what + " out")
+
+
+@pytest.mark.parametrize("simd", PATHS, indirect=True)
+@pytest.mark.parametrize("act,param", DIFF_ACT_CASES, ids=DIFF_ACT_IDS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dense_backward_against_reference(rng, simd, dtype, act, param):
+    for n, fin, fout in [(1, 3, 1), (29, 37, 47), (300, 19, 15)]:
+        x = rand(rng, (n, fin), dtype)
+        w = rand(rng, (fout, fin), dtype)
+        b = rand(rng, (fout,), dtype)
+        z = R.dense_forward(x, w, b)
+        a = R.activation_forward(z, act, param)
+        dout = rand(rng, (n, fout), dtype)
+        got = K.dense_backward(dout, x, w, act, param, a=a, z=z)
+        expected = R.dense_backward(dout, x, w, act, param, a=a, z=z)
+        for name, g, e, k in zip(("dweight", "dbias", "dx"), got, expected, (n, n, fout)):
+            assert_close(g, e, dtype, k=k, what=f"{simd} {act} {n}x{fin}x{fout} {name}")
+
+
+def run_with_threads(fn):
+    results = []
+    for t in (1, 2):
+        K.set_num_threads(t)
+        results.append(fn())
+    return results
+
+
+@pytest.mark.usefixtures("restore_threads")
+@pytest.mark.parametrize("simd", PATHS, indirect=True)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_results_do_not_depend_on_threads(rng, simd, dtype):
+    # Large enough for the kernels to split the work: several row blocks and column
+    # groups per thread, several KC steps, and edge tiles.
+    m, n, k = 301, 603, 419
+    a = rand(rng, (m, k), dtype)
+    b = rand(rng, (n, k), dtype)
+    c0 = rand(rng, (m, n), dtype)
+    one, two = run_with_threads(lambda: K.gemm(a, b, c0.copy(), alpha=0.5, beta=2.0,
+                                               trans_b=True))
+    assert_bitwise_equal(two, one, f"{simd} gemm with 2 threads vs 1")
+    bias = rand(rng, (n,), dtype)
+
+    def forward():
+        z = np.empty((m, n), dtype)
+        return K.dense_forward(a, b, bias, "tanh", z=z), z
+
+    one, two = run_with_threads(forward)
+    for i in range(2):
+        assert_bitwise_equal(two[i], one[i], f"{simd} dense_forward[{i}] with 2 threads vs 1")
+    out = one[0]
+    dout = rand(rng, (m, n), dtype)
+    one, two = run_with_threads(lambda: K.dense_backward(dout, a, b, "tanh", a=out))
+    for i in range(3):
+        assert_bitwise_equal(two[i], one[i], f"{simd} dense_backward[{i}] with 2 threads vs 1")
+
+
+def test_paths_and_best_path():
+    assert PATHS[0] == "generic"
+    assert set(PATHS) <= {"generic", "avx2", "avx512"}
+    assert K.get_simd_path() in PATHS
+    assert pynn.show_config(mode="dicts")["simd"] == K.simd_path()
+    assert K.simd_path().startswith(K.get_simd_path() + ":")
+
+
+@pytest.mark.usefixtures("restore_simd")
+def test_set_simd_path():
+    for name in PATHS:
+        K.set_simd_path(name)
+        assert K.get_simd_path() == name
+        assert K.simd_path().startswith(name + ":")
+    with pytest.raises(ValueError, match="unknown SIMD path 'sse9'"):
+        K.set_simd_path("sse9")
+    with pytest.raises(TypeError, match="name must be a str"):
+        K.set_simd_path(2)
+    for name in {"avx2", "avx512"} - set(PATHS):
+        with pytest.raises(ValueError, match="not supported"):
+            K.set_simd_path(name)
+    assert K.get_simd_path() == PATHS[-1]  # a failed call changes nothing
+
+
+@pytest.mark.usefixtures("restore_simd")
+def test_workspace_size_follows_the_path():
+    m, n, k = 301, 603, 419
+    a, b = np.ones((m, k), np.float32), np.ones((k, n), np.float32)
+    sizes = {}
+    for name in PATHS:
+        K.set_simd_path(name)
+        sizes[name] = K.gemm_workspace_size(m, n, k, dtype=np.float32)
+        c = K.gemm(a, b, workspace=np.empty(sizes[name], np.float32))
+        assert_bitwise_equal(c, np.full((m, n), k, np.float32), name)
+    largest = max(sizes, key=sizes.get)
+    K.set_simd_path(largest)
+    for name in PATHS:
+        if sizes[name] < sizes[largest]:
+            with pytest.raises(ValueError, match="workspace"):
+                K.gemm(a, b, workspace=np.empty(sizes[name], np.float32))
+
+
+def _import_with_env(value):
+    env = dict(os.environ, PYNN_SIMD=value)
+    env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.abspath(pynn.__file__)))
+    code = ("import warnings; warnings.simplefilter('always');"
+            "import pynn._kernels as K; print(K.get_simd_path())")
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    return res.stdout.strip(), res.stderr
+
+
+def test_pynn_simd_environment_variable():
+    path, err = _import_with_env("generic")
+    assert path == "generic" and "PYNN_SIMD" not in err
+    path, err = _import_with_env("sse9")
+    assert path == PATHS[-1]
+    assert "PYNN_SIMD" in err and "unknown SIMD path 'sse9'" in err and "RuntimeWarning" in err
