@@ -204,11 +204,13 @@ def test_workspace_size_follows_the_path():
 
 
 def _import_with_env(value):
-    env = dict(os.environ, PYNN_SIMD=value)
-    env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.abspath(pynn.__file__)))
+    # The pynn under test: run from its parent folder (python -c puts the working folder
+    # first on sys.path, and from a checkout that would be the unbuilt source tree).
+    home = os.path.dirname(os.path.dirname(os.path.abspath(pynn.__file__)))
+    env = dict(os.environ, PYNN_SIMD=value, PYTHONPATH=home)
     code = ("import warnings; warnings.simplefilter('always');"
             "import pynn._kernels as K; print(K.get_simd_path())")
-    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+    res = subprocess.run([sys.executable, "-c", code], env=env, cwd=home, capture_output=True,
                          text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     return res.stdout.strip(), res.stderr
