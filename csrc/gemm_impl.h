@@ -174,23 +174,31 @@ typedef struct {
  * the last KC step. */
 /* The tile finished into C^T (see gemm_swaps): element (i, j) of the tile is
  * C's element (col + j, row + i), and the bias goes with its column, row + i.
- * Only narrow outputs take this path, so plain scalar loops do. */
-static void SFX(gemm_tile_finish_transposed)(const real *restrict acc, int64_t acc_ld,
+ * The arithmetic runs along the tile's rows (vectorised, in place in acc), then
+ * the tile is stored transposed: C's row col + j receives mr contiguous values. */
+static void SFX(gemm_tile_finish_transposed)(real *restrict acc, int64_t acc_ld,
                                              real *restrict c, int64_t ldc, int64_t row,
                                              int64_t col, int64_t mr, int64_t nr, real alpha,
                                              real beta, const SFX(gemm_epilogue) *ep) {
+    _Alignas(64) real done[GEMM_MAX_TILE];
     for (int64_t i = 0; i < mr; i++) {
-        for (int64_t j = 0; j < nr; j++) {
-            real *restrict cij = c + (col + j) * ldc + row + i;
-            real v = alpha * acc[i * acc_ld + j];
-            if (beta != 0) v += beta * *cij;
-            if (ep) {
-                if (ep->bias) v += ep->bias[row + i];
-                if (ep->z) ep->z[(col + j) * ep->ldz + row + i] = v;
-                v = SFX(act_value)(v, ep->act, ep->param);
-            }
-            *cij = v;
+        real *restrict v = acc + i * acc_ld;
+        for (int64_t j = 0; j < nr; j++) v[j] *= alpha;
+        if (beta != 0)
+            for (int64_t j = 0; j < nr; j++) v[j] += beta * c[(col + j) * ldc + row + i];
+        if (!ep) continue;
+        if (ep->bias) {
+            real bias = ep->bias[row + i];
+            for (int64_t j = 0; j < nr; j++) v[j] += bias;
         }
+        if (ep->z)
+            for (int64_t j = 0; j < nr; j++) ep->z[(col + j) * ep->ldz + row + i] = v[j];
+        SFX(act_forward_range)(done + i * acc_ld, v, 0, nr, ep->act, ep->param);
+    }
+    const real *restrict result = ep ? done : acc;
+    for (int64_t j = 0; j < nr; j++) {
+        real *restrict crow = c + (col + j) * ldc + row;
+        for (int64_t i = 0; i < mr; i++) crow[i] = result[i * acc_ld + j];
     }
 }
 
