@@ -59,7 +59,7 @@ static void SFX(gemm_kernel_generic)(int64_t kc, const real *restrict ap,
 
 static const SFX(gemm_path) SFX(gemm_path_generic) = {
     GENERIC_MR, GENERIC_NR, 256, GENERIC_MR * 16, 2048, GENERIC_NR * 8,
-    SFX(gemm_kernel_generic), NULL};
+    SFX(gemm_kernel_generic), NULL, NULL};
 
 /* The descriptor of a path; the generic one for a path this build lacks. */
 static const SFX(gemm_path) *SFX(gemm_path_of)(int simd) {
@@ -136,6 +136,10 @@ static void SFX(gemm_pack_b_panel)(const SFX(gemm_path) *path, real *restrict bp
     real *restrict panel = bp + jr * kc;
     if (trans_b && path->pack_bt && nr == nr_full && ldb * nr_full < ((int64_t)1 << 31)) {
         path->pack_bt(panel, b + (j0 + jr) * ldb + p0, ldb, kc);
+        return;
+    }
+    if (!trans_b && path->pack_bn && nr == nr_full) {
+        path->pack_bn(panel, b + p0 * ldb + j0 + jr, ldb, kc);
         return;
     }
     if (trans_b) {

@@ -1,7 +1,24 @@
-/* Packing of transposed B panels (see gemm_pack_bt_f32 in gemm_paths.h) with
- * 256-bit AVX shuffles, for the AVX2 and AVX-512 paths. The including file
- * defines KERNEL_TARGET, the function names PACK_BT_F32 / PACK_BT_F64 and the
- * panel widths PACK_NR_F32 (a multiple of 8) / PACK_NR_F64 (a multiple of 4). */
+/* Packing of B panels for the AVX2 and AVX-512 paths: transposed ones (see
+ * gemm_pack_bt_f32 in gemm_paths.h) with 256-bit AVX shuffles, plain ones (see
+ * gemm_pack_bn_f32) by whole-vector copies. The including file defines
+ * KERNEL_TARGET, the function names PACK_BT_F32 / PACK_BT_F64 / PACK_BN_F32 /
+ * PACK_BN_F64 and the panel widths PACK_NR_F32 (a multiple of 8) / PACK_NR_F64
+ * (a multiple of 4). */
+
+/* Plain B panels: the width is a constant here, so each row is a few vector
+ * copies (the portable loop's variable width becomes a call to memmove per row). */
+KERNEL_TARGET static void PACK_BN_F32(float *panel, const float *b, int64_t ldb, int64_t kc) {
+    for (int64_t p = 0; p < kc; p++)
+        for (int j = 0; j < PACK_NR_F32; j += 8)
+            _mm256_storeu_ps(panel + p * PACK_NR_F32 + j, _mm256_loadu_ps(b + p * ldb + j));
+}
+
+KERNEL_TARGET static void PACK_BN_F64(double *panel, const double *b, int64_t ldb,
+                                      int64_t kc) {
+    for (int64_t p = 0; p < kc; p++)
+        for (int j = 0; j < PACK_NR_F64; j += 4)
+            _mm256_storeu_pd(panel + p * PACK_NR_F64 + j, _mm256_loadu_pd(b + p * ldb + j));
+}
 
 /* Transposed B panels: 8 x 8 (float) or 4 x 4 (double) blocks of b, transposed
  * in registers, so that b is read and the panel written in whole vectors. */
