@@ -71,6 +71,21 @@ static const SFX(gemm_path) *SFX(gemm_path_of)(int simd) {
     return &SFX(gemm_path_generic);
 }
 
+/* The path's descriptor for a product of m rows: on AVX-512, the 11-row tile
+ * when it pads m less than the 14-row one (32 or 128 rows: a dense layer's
+ * batch). Both have the same KC, so every element is summed in the same order. */
+static const SFX(gemm_path) *SFX(gemm_path_for_rows)(int simd, int64_t m) {
+    const SFX(gemm_path) *path = SFX(gemm_path_of)(simd);
+#if defined(PYNN_HAVE_X86_PATHS)
+    if (simd == PYNN_SIMD_AVX512) {
+        const SFX(gemm_path) *short_rows = &SFX(gemm_path_avx512_short);
+        if (SFX(gemm_round_up)(m, short_rows->mr) < SFX(gemm_round_up)(m, path->mr))
+            return short_rows;
+    }
+#endif
+    return path;
+}
+
 /* Whether to compute C^T = op(B)^T op(A)^T instead: when C is narrower than a
  * tile (a dense layer with few outputs), its columns would fill a fraction of
  * each NR-wide tile, while its transpose pads m to NR and n only to MR. Each
@@ -91,6 +106,7 @@ int64_t SFX(gemm_workspace_size)(int64_t m, int64_t n, int64_t k, int simd, int 
         m = n;
         n = t;
     }
+    path = SFX(gemm_path_for_rows)(simd, m);
     int64_t kc = SFX(gemm_min)(k, path->kc);
     int64_t nc = SFX(gemm_min)(SFX(gemm_round_up)(n, path->nr), path->nc);
     int64_t mc = SFX(gemm_min)(SFX(gemm_round_up)(m, path->mr), path->mc);
@@ -346,6 +362,7 @@ static void SFX(gemm_driver)(real *restrict c, const real *restrict a, const rea
         trans_a = !trans_b;
         trans_b = !f;
     }
+    path = SFX(gemm_path_for_rows)(simd, m);
     int64_t kc_max = SFX(gemm_min)(k, path->kc);
     int64_t nc_max = SFX(gemm_min)(SFX(gemm_round_up)(n, path->nr), path->nc);
     int64_t mc_max = SFX(gemm_min)(SFX(gemm_round_up)(m, path->mr), path->mc);

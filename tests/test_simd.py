@@ -189,6 +189,44 @@ def test_narrow_results_do_not_depend_on_threads(rng, simd, dtype):
     assert_bitwise_equal(two, one, f"{simd} narrow gemm with 2 threads vs 1")
 
 
+@pytest.mark.parametrize("simd", PATHS, indirect=True)
+@pytest.mark.parametrize("trans_a,trans_b", TRANS, ids=TRANS_IDS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_row_count_does_not_change_the_rows(rng, simd, dtype, trans_a, trans_b):
+    # AVX-512 tiles 21, 32 and 128 rows 11 at a time, 56 rows 14 at a time (the tile that
+    # pads the row count least); a row of C is the same whichever tile computed it.
+    n, k = 75, 400
+    a_all = rand(rng, (k, 56) if trans_a else (56, k), dtype)
+    b = rand(rng, (n, k) if trans_b else (k, n), dtype)
+    c_all = K.gemm(a_all, b, trans_a=trans_a, trans_b=trans_b)
+    for m in (21, 32, 11):
+        a = a_all[:, :m] if trans_a else a_all[:m]
+        c = K.gemm(a, b, trans_a=trans_a, trans_b=trans_b)
+        assert_bitwise_equal(c, c_all[:m], f"{simd} gemm of {m} rows vs 56")
+    a_big = rand(rng, (k, 200) if trans_a else (200, k), dtype)
+    a_128 = a_big[:, :128] if trans_a else a_big[:128]
+    assert_bitwise_equal(K.gemm(a_128, b, trans_a=trans_a, trans_b=trans_b),
+                         K.gemm(a_big, b, trans_a=trans_a, trans_b=trans_b)[:128],
+                         f"{simd} gemm of 128 rows vs 200")
+
+
+@pytest.mark.usefixtures("restore_threads")
+@pytest.mark.parametrize("simd", PATHS, indirect=True)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_short_row_tiles_do_not_depend_on_threads(rng, simd, dtype):
+    # 330 rows: 11-row tiles on AVX-512, enough work for 2 threads.
+    m, n, k = 330, 150, 300
+    x = rand(rng, (m, k), dtype)
+    w = rand(rng, (n, k), dtype)
+    b = rand(rng, (n,), dtype)
+    one, two = run_with_threads(lambda: K.dense_forward(x, w, b, "relu"))
+    assert_bitwise_equal(two, one, f"{simd} dense_forward of {m} rows with 2 threads vs 1")
+    dout = rand(rng, (m, n), dtype)
+    one, two = run_with_threads(lambda: K.dense_backward(dout, x, w, "relu", a=one))
+    for i in range(3):
+        assert_bitwise_equal(two[i], one[i], f"{simd} dense_backward[{i}] with 2 threads vs 1")
+
+
 def run_with_threads(fn):
     results = []
     for t in (1, 2):
