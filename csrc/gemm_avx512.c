@@ -72,22 +72,36 @@
 #define PACK_BT_F64 gemm_pack_bt_avx512_f64
 #define PACK_BN_F32 gemm_pack_bn_avx512_f32
 #define PACK_BN_F64 gemm_pack_bn_avx512_f64
+#define PACK_AN_F32 gemm_pack_an_avx512_f32
+#define PACK_AN_F64 gemm_pack_an_avx512_f64
+#define TRANSPOSE8_F32 gemm_transpose8_avx512_f32
+#define TRANSPOSE4_F64 gemm_transpose4_avx512_f64
 #define PACK_NR_F32 32
 #define PACK_NR_F64 16
 #include "gemm_pack_bt_impl.h"
 
-const gemm_path_f32 gemm_path_avx512_f32 = {14, 32, 192, 14 * 32, 4096, 64,
-                                            gemm_kernel_avx512_f32, gemm_pack_bt_avx512_f32,
-                                            gemm_pack_bn_avx512_f32};
-const gemm_path_f64 gemm_path_avx512_f64 = {14, 16, 192, 14 * 24, 2048, 32,
-                                            gemm_kernel_avx512_f64, gemm_pack_bt_avx512_f64,
-                                            gemm_pack_bn_avx512_f64};
-const gemm_path_f32 gemm_path_avx512_short_f32 = {11, 32, 192, 11 * 40, 4096, 64,
-                                                  gemm_kernel_avx512_short_f32,
-                                                  gemm_pack_bt_avx512_f32,
-                                                  gemm_pack_bn_avx512_f32};
-const gemm_path_f64 gemm_path_avx512_short_f64 = {11, 16, 192, 11 * 30, 2048, 32,
-                                                  gemm_kernel_avx512_short_f64,
-                                                  gemm_pack_bt_avx512_f64,
-                                                  gemm_pack_bn_avx512_f64};
+const gemm_path_f32 gemm_path_avx512_f32 = {
+    14, 32, 192, 14 * 32, 4096, 64,
+    gemm_kernel_avx512_f32,
+    gemm_pack_bt_avx512_f32,
+    gemm_pack_bn_avx512_f32,
+    gemm_pack_an_avx512_f32};
+const gemm_path_f64 gemm_path_avx512_f64 = {
+    14, 16, 192, 14 * 24, 2048, 32,
+    gemm_kernel_avx512_f64,
+    gemm_pack_bt_avx512_f64,
+    gemm_pack_bn_avx512_f64,
+    gemm_pack_an_avx512_f64};
+const gemm_path_f32 gemm_path_avx512_short_f32 = {
+    11, 32, 192, 11 * 40, 4096, 64,
+    gemm_kernel_avx512_short_f32,
+    gemm_pack_bt_avx512_f32,
+    gemm_pack_bn_avx512_f32,
+    gemm_pack_an_avx512_f32};
+const gemm_path_f64 gemm_path_avx512_short_f64 = {
+    11, 16, 192, 11 * 30, 2048, 32,
+    gemm_kernel_avx512_short_f64,
+    gemm_pack_bt_avx512_f64,
+    gemm_pack_bn_avx512_f64,
+    gemm_pack_an_avx512_f64};
 #endif

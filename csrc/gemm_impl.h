@@ -59,7 +59,7 @@ static void SFX(gemm_kernel_generic)(int64_t kc, const real *restrict ap,
 
 static const SFX(gemm_path) SFX(gemm_path_generic) = {
     GENERIC_MR, GENERIC_NR, 256, GENERIC_MR * 16, 2048, GENERIC_NR * 8,
-    SFX(gemm_kernel_generic), NULL, NULL};
+    SFX(gemm_kernel_generic), NULL, NULL, NULL};
 
 /* The descriptor of a path; the generic one for a path this build lacks. */
 static const SFX(gemm_path) *SFX(gemm_path_of)(int simd) {
@@ -115,9 +115,9 @@ int64_t SFX(gemm_workspace_size)(int64_t m, int64_t n, int64_t k, int simd, int 
 
 /* Pack op(A)[i0:i0+mc, p0:p0+kc] as mr-tall panels, each stored p-major and
  * zero-padded to a whole panel. */
-static void SFX(gemm_pack_a)(real *restrict ap, const real *restrict a, int64_t lda,
-                             int trans_a, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
-                             int64_t mr_full) {
+static void SFX(gemm_pack_a)(const SFX(gemm_path) *path, real *restrict ap,
+                             const real *restrict a, int64_t lda, int trans_a, int64_t i0,
+                             int64_t mc, int64_t p0, int64_t kc, int64_t mr_full) {
     for (int64_t ir = 0; ir < mc; ir += mr_full) {
         int64_t mr = SFX(gemm_min)(mr_full, mc - ir);
         real *restrict panel = ap + ir * kc;
@@ -127,6 +127,8 @@ static void SFX(gemm_pack_a)(real *restrict ap, const real *restrict a, int64_t 
                 for (int64_t i = 0; i < mr; i++) panel[p * mr_full + i] = src[i];
                 for (int64_t i = mr; i < mr_full; i++) panel[p * mr_full + i] = 0;
             }
+        } else if (path->pack_an && mr == mr_full) {
+            path->pack_an(panel, a + (i0 + ir) * lda + p0, lda, kc, mr_full);
         } else {
             /* Row by row: each source row is read contiguously. */
             for (int64_t i = 0; i < mr_full; i++) {
@@ -313,7 +315,7 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
                 int64_t i0 = ib * mc_even;
                 int64_t mc = SFX(gemm_min)(mc_even, m - i0);
                 if (packed_block != ib) {
-                    SFX(gemm_pack_a)(ap, a, lda, trans_a, i0, mc, p0, kc, MR);
+                    SFX(gemm_pack_a)(path, ap, a, lda, trans_a, i0, mc, p0, kc, MR);
                     packed_block = ib;
                 }
                 int64_t jr_end = SFX(gemm_min)((g + 1) * JW, nc);
