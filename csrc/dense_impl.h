@@ -27,21 +27,35 @@ int64_t SFX(dense_backward_workspace_size)(int64_t n, int64_t in_f, int64_t out_
     return n * out_f + (for_dw > for_dx ? for_dw : for_dx);
 }
 
-/* db (+)= column sums of dz (n, out_f), each column summed in row order. */
-static void SFX(dense_bias_grad)(real *restrict db, const real *restrict dz, int64_t n,
-                                 int64_t out_f, int accumulate, int nthreads) {
+/* dZ = dout * f' (act != identity: into dz; identity: dZ is dout and dz is
+ * unused) and, when db is given, db (+)= dZ's column sums, in one pass over
+ * dout. Threads take blocks of DENSE_DB_BLOCK columns and each column is summed
+ * in row order, so db does not depend on the thread count. */
+static void SFX(dense_dz_and_bias_grad)(real *restrict dz, real *restrict db,
+                                        const real *restrict dout, const real *restrict s,
+                                        int64_t n, int64_t out_f, pynn_activation act,
+                                        real param, int accumulate, int nthreads) {
     int64_t blocks = (out_f + DENSE_DB_BLOCK - 1) / DENSE_DB_BLOCK;
-    if (!PYNN_USE_THREADS(n * out_f, nthreads)) nthreads = 1;
+    int64_t cost = act == PYNN_IDENTITY ? 1 : 1 + SFX(act_cost)(act, 1);
+    if (!PYNN_USE_THREADS(n * out_f * cost, nthreads)) nthreads = 1;
     PYNN_OMP_FOR(nthreads)
     for (int64_t blk = 0; blk < blocks; blk++) {
         int64_t j0 = blk * DENSE_DB_BLOCK;
         int64_t width = out_f - j0 < DENSE_DB_BLOCK ? out_f - j0 : DENSE_DB_BLOCK;
         real sum[DENSE_DB_BLOCK] = {0};
         for (int64_t i = 0; i < n; i++) {
-            const real *restrict row = dz + i * out_f + j0;
-            for (int64_t j = 0; j < width; j++) sum[j] += row[j];
+            int64_t at = i * out_f + j0;
+            const real *restrict row = dout + at;
+            if (act != PYNN_IDENTITY) {
+                SFX(act_backward_range)(dz + at, dout + at, s + at, 0, width, act, param);
+                row = dz + at;
+            }
+            if (db)
+                for (int64_t j = 0; j < width; j++) sum[j] += row[j];
         }
-        for (int64_t j = 0; j < width; j++) db[j0 + j] = accumulate ? db[j0 + j] + sum[j] : sum[j];
+        if (db)
+            for (int64_t j = 0; j < width; j++)
+                db[j0 + j] = accumulate ? db[j0 + j] + sum[j] : sum[j];
     }
 }
 
@@ -51,17 +65,18 @@ void SFX(dense_backward)(real *restrict dw, real *restrict db, real *restrict dx
                          const real *restrict z, int64_t n, int64_t in_f,
                          int64_t out_f, pynn_activation act, double param,
                          int accumulate, real *restrict work, int simd, int nthreads) {
-    /* dZ: dout itself for the identity, else dout * f' in the workspace. */
-    const real *dz = dout;
+    /* dZ: dout itself for the identity, else dout * f' in the workspace; db from
+     * the same pass. */
+    const real *dz = act == PYNN_IDENTITY ? dout : work;
     real *gemm_work = work + n * out_f;
-    if (act != PYNN_IDENTITY) {
-        SFX(activation_backward)(work, dout, a, z, n * out_f, act, param, nthreads);
-        dz = work;
+    if (act != PYNN_IDENTITY || db) {
+        const real *s = pynn_activation_saves(act, param) == PYNN_SAVES_OUTPUT ? a : z;
+        SFX(dense_dz_and_bias_grad)(work, db, dout, s, n, out_f, act, (real)param, accumulate,
+                                    nthreads);
     }
     /* dw (out_f, in_f) (+)= dz^T (out_f, n) x (n, in_f) */
     SFX(gemm_driver)(dw, dz, x, out_f, in_f, n, 1, accumulate ? 1 : 0, 1, 0, out_f, in_f,
                      in_f, NULL, gemm_work, simd, nthreads);
-    if (db) SFX(dense_bias_grad)(db, dz, n, out_f, accumulate, nthreads);
     /* dx (n, in_f) = dz (n, out_f) w (out_f, in_f) */
     if (dx)
         SFX(gemm_driver)(dx, dz, w, n, in_f, out_f, 1, 0, 0, 0, out_f, in_f, in_f, NULL,

@@ -53,12 +53,26 @@
 
 #define PACK_BT_F32 gemm_pack_bt_avx2_f32
 #define PACK_BT_F64 gemm_pack_bt_avx2_f64
+#define PACK_BN_F32 gemm_pack_bn_avx2_f32
+#define PACK_BN_F64 gemm_pack_bn_avx2_f64
+#define PACK_AN_F32 gemm_pack_an_avx2_f32
+#define PACK_AN_F64 gemm_pack_an_avx2_f64
+#define TRANSPOSE8_F32 gemm_transpose8_avx2_f32
+#define TRANSPOSE4_F64 gemm_transpose4_avx2_f64
 #define PACK_NR_F32 16
 #define PACK_NR_F64 8
 #include "gemm_pack_bt_impl.h"
 
-const gemm_path_f32 gemm_path_avx2_f32 = {6, 16, 256, 6 * 32, 4096, 128,
-                                          gemm_kernel_avx2_f32, gemm_pack_bt_avx2_f32};
-const gemm_path_f64 gemm_path_avx2_f64 = {6, 8, 256, 6 * 16, 2048, 64, gemm_kernel_avx2_f64,
-                                          gemm_pack_bt_avx2_f64};
+const gemm_path_f32 gemm_path_avx2_f32 = {
+    6, 16, 256, 6 * 32, 4096, 128,
+    gemm_kernel_avx2_f32,
+    gemm_pack_bt_avx2_f32,
+    gemm_pack_bn_avx2_f32,
+    gemm_pack_an_avx2_f32};
+const gemm_path_f64 gemm_path_avx2_f64 = {
+    6, 8, 256, 6 * 16, 2048, 64,
+    gemm_kernel_avx2_f64,
+    gemm_pack_bt_avx2_f64,
+    gemm_pack_bn_avx2_f64,
+    gemm_pack_an_avx2_f64};
 #endif

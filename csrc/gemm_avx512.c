@@ -4,20 +4,21 @@
  *
  * Tiles: 32 accumulators in registers of 32; float 14 x 32 (28 accumulators),
  * double 14 x 16. Blocks for a core with a 48 KB L1d and a 1 MB L2 (Zen 4/5):
- * a B micro-panel (kc x nr) stays in L1, an A block (mc x kc) in L2. */
+ * a B micro-panel (kc x nr) stays in L1, an A block (mc x kc) in L2.
+ * A second, 11-row tile (the "short" descriptors) serves row counts that 14
+ * divides badly, as a batch of 32 (42 rows computed with 14-row tiles, 33 with
+ * 11) or 128 (140 against 132); the driver picks it by the row count. */
 #include "gemm_paths.h"
 
 #if defined(PYNN_HAVE_X86_PATHS)
 #include <immintrin.h>
 
 #define KERNEL_TARGET __attribute__((target("avx512f")))
-#define KERNEL_MR 14
 #define KERNEL_NV 2
 
 #define real float
 #define vec __m512
 #define VLEN 16
-#define KERNEL_NAME gemm_kernel_avx512_f32
 #define V_ZERO() _mm512_setzero_ps()
 #define V_LOAD(p) _mm512_loadu_ps(p)
 #define V_STORE(p, v) _mm512_storeu_ps(p, v)
@@ -25,11 +26,19 @@
 #define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define V_MUL(a, b) _mm512_mul_ps(a, b)
 #define V_ADD(a, b) _mm512_add_ps(a, b)
+#define KERNEL_MR 14
+#define KERNEL_NAME gemm_kernel_avx512_f32
 #include "gemm_kernel_impl.h"
+#undef KERNEL_MR
+#undef KERNEL_NAME
+#define KERNEL_MR 11
+#define KERNEL_NAME gemm_kernel_avx512_short_f32
+#include "gemm_kernel_impl.h"
+#undef KERNEL_MR
+#undef KERNEL_NAME
 #undef real
 #undef vec
 #undef VLEN
-#undef KERNEL_NAME
 #undef V_ZERO
 #undef V_LOAD
 #undef V_STORE
@@ -41,7 +50,6 @@
 #define real double
 #define vec __m512d
 #define VLEN 8
-#define KERNEL_NAME gemm_kernel_avx512_f64
 #define V_ZERO() _mm512_setzero_pd()
 #define V_LOAD(p) _mm512_loadu_pd(p)
 #define V_STORE(p, v) _mm512_storeu_pd(p, v)
@@ -49,16 +57,51 @@
 #define V_FMA(a, b, c) _mm512_fmadd_pd(a, b, c)
 #define V_MUL(a, b) _mm512_mul_pd(a, b)
 #define V_ADD(a, b) _mm512_add_pd(a, b)
+#define KERNEL_MR 14
+#define KERNEL_NAME gemm_kernel_avx512_f64
 #include "gemm_kernel_impl.h"
+#undef KERNEL_MR
+#undef KERNEL_NAME
+#define KERNEL_MR 11
+#define KERNEL_NAME gemm_kernel_avx512_short_f64
+#include "gemm_kernel_impl.h"
+#undef KERNEL_MR
+#undef KERNEL_NAME
 
 #define PACK_BT_F32 gemm_pack_bt_avx512_f32
 #define PACK_BT_F64 gemm_pack_bt_avx512_f64
+#define PACK_BN_F32 gemm_pack_bn_avx512_f32
+#define PACK_BN_F64 gemm_pack_bn_avx512_f64
+#define PACK_AN_F32 gemm_pack_an_avx512_f32
+#define PACK_AN_F64 gemm_pack_an_avx512_f64
+#define TRANSPOSE8_F32 gemm_transpose8_avx512_f32
+#define TRANSPOSE4_F64 gemm_transpose4_avx512_f64
 #define PACK_NR_F32 32
 #define PACK_NR_F64 16
 #include "gemm_pack_bt_impl.h"
 
-const gemm_path_f32 gemm_path_avx512_f32 = {14, 32, 192, 14 * 32, 4096, 64,
-                                            gemm_kernel_avx512_f32, gemm_pack_bt_avx512_f32};
-const gemm_path_f64 gemm_path_avx512_f64 = {14, 16, 192, 14 * 24, 2048, 32,
-                                            gemm_kernel_avx512_f64, gemm_pack_bt_avx512_f64};
+const gemm_path_f32 gemm_path_avx512_f32 = {
+    14, 32, 192, 14 * 32, 4096, 64,
+    gemm_kernel_avx512_f32,
+    gemm_pack_bt_avx512_f32,
+    gemm_pack_bn_avx512_f32,
+    gemm_pack_an_avx512_f32};
+const gemm_path_f64 gemm_path_avx512_f64 = {
+    14, 16, 192, 14 * 24, 2048, 32,
+    gemm_kernel_avx512_f64,
+    gemm_pack_bt_avx512_f64,
+    gemm_pack_bn_avx512_f64,
+    gemm_pack_an_avx512_f64};
+const gemm_path_f32 gemm_path_avx512_short_f32 = {
+    11, 32, 192, 11 * 40, 4096, 64,
+    gemm_kernel_avx512_short_f32,
+    gemm_pack_bt_avx512_f32,
+    gemm_pack_bn_avx512_f32,
+    gemm_pack_an_avx512_f32};
+const gemm_path_f64 gemm_path_avx512_short_f64 = {
+    11, 16, 192, 11 * 30, 2048, 32,
+    gemm_kernel_avx512_short_f64,
+    gemm_pack_bt_avx512_f64,
+    gemm_pack_bn_avx512_f64,
+    gemm_pack_an_avx512_f64};
 #endif

@@ -59,7 +59,7 @@ static void SFX(gemm_kernel_generic)(int64_t kc, const real *restrict ap,
 
 static const SFX(gemm_path) SFX(gemm_path_generic) = {
     GENERIC_MR, GENERIC_NR, 256, GENERIC_MR * 16, 2048, GENERIC_NR * 8,
-    SFX(gemm_kernel_generic), NULL};
+    SFX(gemm_kernel_generic), NULL, NULL, NULL};
 
 /* The descriptor of a path; the generic one for a path this build lacks. */
 static const SFX(gemm_path) *SFX(gemm_path_of)(int simd) {
@@ -71,9 +71,42 @@ static const SFX(gemm_path) *SFX(gemm_path_of)(int simd) {
     return &SFX(gemm_path_generic);
 }
 
+/* The path's descriptor for a product of m rows: on AVX-512, the 11-row tile
+ * when it pads m less than the 14-row one (32 or 128 rows: a dense layer's
+ * batch). Both have the same KC, so every element is summed in the same order. */
+static const SFX(gemm_path) *SFX(gemm_path_for_rows)(int simd, int64_t m) {
+    const SFX(gemm_path) *path = SFX(gemm_path_of)(simd);
+#if defined(PYNN_HAVE_X86_PATHS)
+    if (simd == PYNN_SIMD_AVX512) {
+        const SFX(gemm_path) *short_rows = &SFX(gemm_path_avx512_short);
+        if (SFX(gemm_round_up)(m, short_rows->mr) < SFX(gemm_round_up)(m, path->mr))
+            return short_rows;
+    }
+#endif
+    return path;
+}
+
+/* Whether to compute C^T = op(B)^T op(A)^T instead: when C is narrower than a
+ * tile (a dense layer with few outputs), its columns would fill a fraction of
+ * each NR-wide tile, while its transpose pads m to NR and n only to MR. Each
+ * element is the same chain of multiply-adds either way, so the results are
+ * bitwise the same; only the padding (wasted arithmetic) and the packing differ. */
+static int SFX(gemm_swaps)(const SFX(gemm_path) *path, int64_t m, int64_t n) {
+    if (n >= path->nr || m <= n) return 0;
+    int64_t padded = SFX(gemm_round_up)(m, path->mr) * SFX(gemm_round_up)(n, path->nr);
+    int64_t padded_swapped = SFX(gemm_round_up)(n, path->mr) * SFX(gemm_round_up)(m, path->nr);
+    return padded_swapped < padded;
+}
+
 int64_t SFX(gemm_workspace_size)(int64_t m, int64_t n, int64_t k, int simd, int nthreads) {
     if (m <= 0 || n <= 0 || k <= 0) return 0;
     const SFX(gemm_path) *path = SFX(gemm_path_of)(simd);
+    if (SFX(gemm_swaps)(path, m, n)) {
+        int64_t t = m;
+        m = n;
+        n = t;
+    }
+    path = SFX(gemm_path_for_rows)(simd, m);
     int64_t kc = SFX(gemm_min)(k, path->kc);
     int64_t nc = SFX(gemm_min)(SFX(gemm_round_up)(n, path->nr), path->nc);
     int64_t mc = SFX(gemm_min)(SFX(gemm_round_up)(m, path->mr), path->mc);
@@ -82,9 +115,9 @@ int64_t SFX(gemm_workspace_size)(int64_t m, int64_t n, int64_t k, int simd, int 
 
 /* Pack op(A)[i0:i0+mc, p0:p0+kc] as mr-tall panels, each stored p-major and
  * zero-padded to a whole panel. */
-static void SFX(gemm_pack_a)(real *restrict ap, const real *restrict a, int64_t lda,
-                             int trans_a, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
-                             int64_t mr_full) {
+static void SFX(gemm_pack_a)(const SFX(gemm_path) *path, real *restrict ap,
+                             const real *restrict a, int64_t lda, int trans_a, int64_t i0,
+                             int64_t mc, int64_t p0, int64_t kc, int64_t mr_full) {
     for (int64_t ir = 0; ir < mc; ir += mr_full) {
         int64_t mr = SFX(gemm_min)(mr_full, mc - ir);
         real *restrict panel = ap + ir * kc;
@@ -94,6 +127,8 @@ static void SFX(gemm_pack_a)(real *restrict ap, const real *restrict a, int64_t 
                 for (int64_t i = 0; i < mr; i++) panel[p * mr_full + i] = src[i];
                 for (int64_t i = mr; i < mr_full; i++) panel[p * mr_full + i] = 0;
             }
+        } else if (path->pack_an && mr == mr_full) {
+            path->pack_an(panel, a + (i0 + ir) * lda + p0, lda, kc, mr_full);
         } else {
             /* Row by row: each source row is read contiguously. */
             for (int64_t i = 0; i < mr_full; i++) {
@@ -119,6 +154,10 @@ static void SFX(gemm_pack_b_panel)(const SFX(gemm_path) *path, real *restrict bp
     real *restrict panel = bp + jr * kc;
     if (trans_b && path->pack_bt && nr == nr_full && ldb * nr_full < ((int64_t)1 << 31)) {
         path->pack_bt(panel, b + (j0 + jr) * ldb + p0, ldb, kc);
+        return;
+    }
+    if (!trans_b && path->pack_bn && nr == nr_full) {
+        path->pack_bn(panel, b + p0 * ldb + j0 + jr, ldb, kc);
         return;
     }
     if (trans_b) {
@@ -155,18 +194,53 @@ typedef struct {
  * to C; otherwise the kernel writes a local tile and this finishes the valid
  * part: c = alpha acc + beta c (beta == 0: c is not read), then the epilogue on
  * the last KC step. */
+/* The tile finished into C^T (see gemm_swaps): element (i, j) of the tile is
+ * C's element (col + j, row + i), and the bias goes with its column, row + i.
+ * The arithmetic runs along the tile's rows (vectorised, in place in acc), then
+ * the tile is stored transposed: C's row col + j receives mr contiguous values. */
+static void SFX(gemm_tile_finish_transposed)(real *restrict acc, int64_t acc_ld,
+                                             real *restrict c, int64_t ldc, int64_t row,
+                                             int64_t col, int64_t mr, int64_t nr, real alpha,
+                                             real beta, const SFX(gemm_epilogue) *ep) {
+    _Alignas(64) real done[GEMM_MAX_TILE];
+    for (int64_t i = 0; i < mr; i++) {
+        real *restrict v = acc + i * acc_ld;
+        for (int64_t j = 0; j < nr; j++) v[j] *= alpha;
+        if (beta != 0)
+            for (int64_t j = 0; j < nr; j++) v[j] += beta * c[(col + j) * ldc + row + i];
+        if (!ep) continue;
+        if (ep->bias) {
+            real bias = ep->bias[row + i];
+            for (int64_t j = 0; j < nr; j++) v[j] += bias;
+        }
+        if (ep->z)
+            for (int64_t j = 0; j < nr; j++) ep->z[(col + j) * ep->ldz + row + i] = v[j];
+        SFX(act_forward_range)(done + i * acc_ld, v, 0, nr, ep->act, ep->param);
+    }
+    const real *restrict result = ep ? done : acc;
+    for (int64_t j = 0; j < nr; j++) {
+        real *restrict crow = c + (col + j) * ldc + row;
+        for (int64_t i = 0; i < mr; i++) crow[i] = result[i * acc_ld + j];
+    }
+}
+
 static inline void SFX(gemm_tile)(const SFX(gemm_path) *path, real *restrict c, int64_t ldc,
                                   int64_t row, int64_t col, int64_t mr, int64_t nr,
                                   int64_t kc, const real *restrict ap,
                                   const real *restrict bp, real alpha, real beta,
-                                  const SFX(gemm_epilogue) *ep, int last) {
+                                  const SFX(gemm_epilogue) *ep, int last, int trans_c) {
     int with_epilogue = last && ep;
-    if (mr == path->mr && nr == path->nr && !with_epilogue) {
+    if (mr == path->mr && nr == path->nr && !with_epilogue && !trans_c) {
         path->kernel(kc, ap, bp, c + row * ldc + col, ldc, alpha, beta);
         return;
     }
     _Alignas(64) real acc[GEMM_MAX_TILE];
     path->kernel(kc, ap, bp, acc, path->nr, 1, 0);
+    if (trans_c) {
+        SFX(gemm_tile_finish_transposed)(acc, path->nr, c, ldc, row, col, mr, nr, alpha, beta,
+                                         with_epilogue ? ep : NULL);
+        return;
+    }
     /* Row by row, one operation per loop so that each loop vectorises. */
     for (int64_t i = 0; i < mr; i++) {
         real *restrict crow = c + (row + i) * ldc + col;
@@ -213,7 +287,7 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
                              const real *restrict a, const real *restrict b,
                              int64_t m, int64_t n, int64_t k, real alpha, real beta,
                              int trans_a, int trans_b, int64_t lda, int64_t ldb, int64_t ldc,
-                             const SFX(gemm_epilogue) *ep, real *restrict bp,
+                             const SFX(gemm_epilogue) *ep, int trans_c, real *restrict bp,
                              real *restrict ap) {
     const int64_t MR = path->mr, NR = path->nr, KC = path->kc, MC = path->mc;
     const int64_t NC = path->nc, JW = path->jw;
@@ -241,7 +315,7 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
                 int64_t i0 = ib * mc_even;
                 int64_t mc = SFX(gemm_min)(mc_even, m - i0);
                 if (packed_block != ib) {
-                    SFX(gemm_pack_a)(ap, a, lda, trans_a, i0, mc, p0, kc, MR);
+                    SFX(gemm_pack_a)(path, ap, a, lda, trans_a, i0, mc, p0, kc, MR);
                     packed_block = ib;
                 }
                 int64_t jr_end = SFX(gemm_min)((g + 1) * JW, nc);
@@ -250,7 +324,8 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         int64_t mr = SFX(gemm_min)(MR, mc - ir);
                         SFX(gemm_tile)(path, c, ldc, i0 + ir, j0 + jr, mr, nr, kc,
-                                       ap + ir * kc, bp + jr * kc, alpha, beta_step, ep, last);
+                                       ap + ir * kc, bp + jr * kc, alpha, beta_step, ep, last,
+                                       trans_c);
                     }
                 }
             }
@@ -272,6 +347,24 @@ static void SFX(gemm_driver)(real *restrict c, const real *restrict a, const rea
         return;
     }
     const SFX(gemm_path) *path = SFX(gemm_path_of)(simd);
+    int trans_c = SFX(gemm_swaps)(path, m, n);
+    if (trans_c) {
+        /* C^T (n, m) = op(B)^T op(A)^T: B's array in A's place and the other way
+         * round, each with its transposition flag flipped. */
+        const real *t = a;
+        a = b;
+        b = t;
+        int64_t d = m;
+        m = n;
+        n = d;
+        d = lda;
+        lda = ldb;
+        ldb = d;
+        int f = trans_a;
+        trans_a = !trans_b;
+        trans_b = !f;
+    }
+    path = SFX(gemm_path_for_rows)(simd, m);
     int64_t kc_max = SFX(gemm_min)(k, path->kc);
     int64_t nc_max = SFX(gemm_min)(SFX(gemm_round_up)(n, path->nr), path->nc);
     int64_t mc_max = SFX(gemm_min)(SFX(gemm_round_up)(m, path->mr), path->mc);
@@ -280,14 +373,14 @@ static void SFX(gemm_driver)(real *restrict c, const real *restrict a, const rea
     /* Multiply-adds over 8: a tile's arithmetic costs about one element copy. */
     if (!PYNN_USE_THREADS(m * n / 8 * k, nthreads)) {
         SFX(gemm_blocks)(path, c, a, b, m, n, k, alpha, beta, trans_a, trans_b, lda, ldb, ldc,
-                         ep, bp, ap_all);
+                         ep, trans_c, bp, ap_all);
         return;
     }
     PYNN_OMP_PARALLEL(nthreads)
     {
         real *restrict ap = ap_all + (int64_t)PYNN_THREAD_ID() * mc_max * kc_max;
         SFX(gemm_blocks)(path, c, a, b, m, n, k, alpha, beta, trans_a, trans_b, lda, ldb, ldc,
-                         ep, bp, ap);
+                         ep, trans_c, bp, ap);
     }
 }
 

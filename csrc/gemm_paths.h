@@ -26,6 +26,20 @@ typedef void (*gemm_kernel_f64)(int64_t kc, const double *ap, const double *bp, 
 typedef void (*gemm_pack_bt_f32)(float *panel, const float *b, int64_t ldb, int64_t kc);
 typedef void (*gemm_pack_bt_f64)(double *panel, const double *b, int64_t ldb, int64_t kc);
 
+/* Optional fast packing of a whole nr-wide B panel when op(B) = b: row p of the
+ * panel is nr contiguous reals of row p of b (rows ldb apart). NULL: the
+ * driver's portable packing. */
+typedef void (*gemm_pack_bn_f32)(float *panel, const float *b, int64_t ldb, int64_t kc);
+typedef void (*gemm_pack_bn_f64)(double *panel, const double *b, int64_t ldb, int64_t kc);
+
+/* Optional fast packing of a whole mr-tall A panel when op(A) = a: row i of the
+ * panel's p-major layout is element p of row i of a (kc contiguous reals, rows
+ * lda apart); mr is the panel's height and the stride of its p steps. */
+typedef void (*gemm_pack_an_f32)(float *panel, const float *a, int64_t lda, int64_t kc,
+                                 int64_t mr);
+typedef void (*gemm_pack_an_f64)(double *panel, const double *a, int64_t lda, int64_t kc,
+                                 int64_t mr);
+
 /* mc is a multiple of mr; kc is the depth of one packed step; nc the width of
  * one packed B block; jw the columns of C one parallel task covers (a multiple
  * of nr). */
@@ -33,12 +47,16 @@ typedef struct {
     int64_t mr, nr, kc, mc, nc, jw;
     gemm_kernel_f32 kernel;
     gemm_pack_bt_f32 pack_bt;
+    gemm_pack_bn_f32 pack_bn;
+    gemm_pack_an_f32 pack_an;
 } gemm_path_f32;
 
 typedef struct {
     int64_t mr, nr, kc, mc, nc, jw;
     gemm_kernel_f64 kernel;
     gemm_pack_bt_f64 pack_bt;
+    gemm_pack_bn_f64 pack_bn;
+    gemm_pack_an_f64 pack_an;
 } gemm_path_f64;
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -47,6 +65,8 @@ extern const gemm_path_f32 gemm_path_avx2_f32;
 extern const gemm_path_f64 gemm_path_avx2_f64;
 extern const gemm_path_f32 gemm_path_avx512_f32;
 extern const gemm_path_f64 gemm_path_avx512_f64;
+extern const gemm_path_f32 gemm_path_avx512_short_f32;
+extern const gemm_path_f64 gemm_path_avx512_short_f64;
 #endif
 
 #endif /* PYNN_GEMM_PATHS_H */

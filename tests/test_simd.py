@@ -124,6 +124,109 @@ def test_dense_backward_against_reference(rng, simd, dtype, act, param):
             assert_close(g, e, dtype, k=k, what=f"{simd} {act} {n}x{fin}x{fout} {name}")
 
 
+# Outputs narrower than a tile (n < NR on every path, m > n) are computed as C^T
+# (gemm_swaps in csrc/gemm_impl.h): m spans KC / MC edges, k two KC steps on one case.
+NARROW_SHAPES = [(2, 1, 3), (29, 3, 17), (128, 10, 128), (97, 7, 300), (701, 15, 9)]
+
+
+@pytest.mark.parametrize("simd", PATHS, indirect=True)
+@pytest.mark.parametrize("trans_a,trans_b", TRANS, ids=TRANS_IDS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_narrow_gemm_equals_the_wide_product(rng, simd, dtype, trans_a, trans_b):
+    # Each element is the same multiply-add chain whether C or C^T is tiled, so a
+    # narrow product equals its columns of a product wide enough not to be swapped.
+    for m, n, k in NARROW_SHAPES:
+        wide = 67
+        a = rand(rng, (k, m) if trans_a else (m, k), dtype)
+        b_wide = rand(rng, (wide, k) if trans_b else (k, wide), dtype)
+        b = b_wide[:n] if trans_b else b_wide[:, :n]
+        c0 = rand(rng, (m, wide), dtype)
+        c_wide = K.gemm(a, b_wide, c0.copy(), alpha=0.5, beta=-1.5, trans_a=trans_a,
+                        trans_b=trans_b)
+        c = c0[:, :n].copy()  # sliced rows: ldc of C exceeds n
+        c_view = with_padding(rng, (m, n), dtype)
+        c_view[...] = c
+        K.gemm(a, b, c_view, alpha=0.5, beta=-1.5, trans_a=trans_a, trans_b=trans_b)
+        what = f"{simd} narrow gemm {m}x{n}x{k}"
+        assert_bitwise_equal(c_view, c_wide[:, :n], what)
+        assert_close(c_view, R.gemm(a, b, c, alpha=0.5, beta=-1.5, trans_a=trans_a,
+                                    trans_b=trans_b), dtype, k=k, what=what)
+
+
+@pytest.mark.parametrize("simd", PATHS, indirect=True)
+@pytest.mark.parametrize("act,param", [("relu", None), ("elu", 0.5)], ids=["relu", "elu"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_narrow_dense_forward_equals_the_wide_layer(rng, simd, dtype, act, param):
+    # The bias and activation follow the output column when C^T is tiled.
+    for batch, fout, fin in NARROW_SHAPES:
+        wide = 67
+        x = rand(rng, (batch, fin), dtype)
+        w = rand(rng, (wide, fin), dtype)
+        b = rand(rng, (wide,), dtype)
+        z_wide = np.empty((batch, wide), dtype)
+        out_wide = K.dense_forward(x, w, b, act, param, z=z_wide)
+        z = nan_like((batch, fout), dtype)
+        out = K.dense_forward(x, w[:fout], b[:fout], act, param, z=z)
+        what = f"{simd} {act} narrow dense {batch}x{fin}x{fout}"
+        assert_bitwise_equal(z, z_wide[:, :fout], what + " z")
+        assert_bitwise_equal(out, out_wide[:, :fout], what + " out")
+        assert_close(out, R.dense_forward(x, w[:fout], b[:fout], act, param), dtype,
+                     k=fin + 1, what=what)
+
+
+@pytest.mark.usefixtures("restore_threads")
+@pytest.mark.parametrize("simd", PATHS, indirect=True)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_narrow_results_do_not_depend_on_threads(rng, simd, dtype):
+    # Enough work to run on 2 threads: the swapped product splits C^T's columns.
+    m, n, k = 1500, 10, 419
+    x = rand(rng, (m, k), dtype)
+    w = rand(rng, (n, k), dtype)
+    b = rand(rng, (n,), dtype)
+    one, two = run_with_threads(lambda: K.dense_forward(x, w, b, "relu"))
+    assert_bitwise_equal(two, one, f"{simd} narrow dense_forward with 2 threads vs 1")
+    one, two = run_with_threads(lambda: K.gemm(x, w, trans_b=True))
+    assert_bitwise_equal(two, one, f"{simd} narrow gemm with 2 threads vs 1")
+
+
+@pytest.mark.parametrize("simd", PATHS, indirect=True)
+@pytest.mark.parametrize("trans_a,trans_b", TRANS, ids=TRANS_IDS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_row_count_does_not_change_the_rows(rng, simd, dtype, trans_a, trans_b):
+    # AVX-512 tiles 21, 32 and 128 rows 11 at a time, 56 rows 14 at a time (the tile that
+    # pads the row count least); a row of C is the same whichever tile computed it.
+    n, k = 75, 400
+    a_all = rand(rng, (k, 56) if trans_a else (56, k), dtype)
+    b = rand(rng, (n, k) if trans_b else (k, n), dtype)
+    c_all = K.gemm(a_all, b, trans_a=trans_a, trans_b=trans_b)
+    for m in (21, 32, 11):
+        a = a_all[:, :m] if trans_a else a_all[:m]
+        c = K.gemm(a, b, trans_a=trans_a, trans_b=trans_b)
+        assert_bitwise_equal(c, c_all[:m], f"{simd} gemm of {m} rows vs 56")
+    a_big = rand(rng, (k, 200) if trans_a else (200, k), dtype)
+    a_128 = a_big[:, :128] if trans_a else a_big[:128]
+    assert_bitwise_equal(K.gemm(a_128, b, trans_a=trans_a, trans_b=trans_b),
+                         K.gemm(a_big, b, trans_a=trans_a, trans_b=trans_b)[:128],
+                         f"{simd} gemm of 128 rows vs 200")
+
+
+@pytest.mark.usefixtures("restore_threads")
+@pytest.mark.parametrize("simd", PATHS, indirect=True)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_short_row_tiles_do_not_depend_on_threads(rng, simd, dtype):
+    # 330 rows: 11-row tiles on AVX-512, enough work for 2 threads.
+    m, n, k = 330, 150, 300
+    x = rand(rng, (m, k), dtype)
+    w = rand(rng, (n, k), dtype)
+    b = rand(rng, (n,), dtype)
+    one, two = run_with_threads(lambda: K.dense_forward(x, w, b, "relu"))
+    assert_bitwise_equal(two, one, f"{simd} dense_forward of {m} rows with 2 threads vs 1")
+    dout = rand(rng, (m, n), dtype)
+    one, two = run_with_threads(lambda: K.dense_backward(dout, x, w, "relu", a=one))
+    for i in range(3):
+        assert_bitwise_equal(two[i], one[i], f"{simd} dense_backward[{i}] with 2 threads vs 1")
+
+
 def run_with_threads(fn):
     results = []
     for t in (1, 2):
