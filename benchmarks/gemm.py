@@ -9,17 +9,24 @@ at each thread count and dtype: pynn's GFLOP/s, its percentage of the machine's 
 GFLOP/s with two OpenBLAS kernels, and the ratio pynn speed / NumPy speed (above 1: pynn is
 faster) against the faster NumPy, with the issue's target next to it at 1 thread.
 
-Method (BENCHMARKS.md): each thread count runs in a subprocess of this script whose environment
-sets OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = t (OpenBLAS reads them only when it loads) and
-pynn.set_num_threads(t). NumPy runs twice: with OPENBLAS_CORETYPE as the environment has it (or
---coretype, Haswell = AVX2 kernels, when the environment does not set it), and with the variable
-removed (OpenBLAS picks its kernel for the CPU: AVX-512 here). In the second run, pynn and NumPy
-calls alternate (interleaved, so the noise of this shared machine hits both alike); each repeat
-times a batch of calls of about REPEAT_SECONDS after a warm-up call, and the tables give the
-MEDIAN over repeats (fewer repeats for calls slower than SLOW_CALL_SECONDS); with several
-threads, a pause of SWITCH_PAUSE_SECONDS before each switch lets the other library's idle
-worker threads stop spinning. pynn's outputs and
-workspaces are preallocated (out=, workspace=), so allocation is not timed.
+Method (BENCHMARKS.md): at 1 thread, a subprocess of this script whose environment sets
+OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = 1 (OpenBLAS reads them only when it loads) times NumPy
+with OPENBLAS_CORETYPE as the environment has it (or --coretype, Haswell = AVX2 kernels, when the
+environment does not set it); a second, with the variable removed (OpenBLAS picks its kernel for
+the CPU: AVX-512 here), alternates pynn and NumPy calls (interleaved, so the noise of this shared
+machine hits both alike). Each repeat times a batch of calls of about REPEAT_SECONDS after a
+warm-up call, and the tables give the MEDIAN over repeats (fewer repeats for calls slower than
+SLOW_CALL_SECONDS). pynn's outputs and workspaces are preallocated (out=, workspace=), so
+allocation is not timed.
+
+At t > 1 threads, each library runs in its own long-lived process in which the other library is
+single-threaded: pynn's (OPENBLAS_NUM_THREADS=1, pynn.set_num_threads(t)), NumPy's
+(OPENBLAS_NUM_THREADS=t, OMP_NUM_THREADS=1), and NumPy's with OPENBLAS_CORETYPE. The parent
+interleaves them at the process level, one batch per turn over a pipe, same batches and medians.
+Before each turn it waits until the other processes' threads all sleep (OpenBLAS's idle workers
+spin ~0.1 s after a call, GOMP's ~9 ms: two libraries' spinning threads in one process took
+the cores from each other) and, up to QUIET_WAIT_SECONDS, until nothing else on the machine is
+runnable; the tables count the turns that started with other work running.
 """
 import argparse
 import contextlib
@@ -47,9 +54,16 @@ AVX2_CORETYPE = "Haswell"  # OpenBLAS core type with AVX2 kernels, when the envi
 REPEAT_SECONDS = 0.025  # each repeat times enough calls to last about this long
 SLOW_CALL_SECONDS = 0.25  # cases whose single call is slower than this (2048³) ...
 SLOW_REPEATS = 3  # ... get at most this many repeats
-# With several threads, the library that just ran keeps its worker threads spinning for a while
-# (OpenBLAS for tens of ms), stealing the cores from the other: pause before switching.
-SWITCH_PAUSE_SECONDS = 0.05
+# With several threads, the process that just ran keeps its idle worker threads spinning for a
+# while (OpenBLAS: 2^28 TSC cycles, ~0.1 s here; GOMP: ~9 ms), stealing the cores from the
+# other: before each turn, wait until they sleep (at most IDLE_WAIT_LIMIT_SECONDS), or sleep
+# SWITCH_PAUSE_SECONDS where the threads' states cannot be read (no /proc).
+IDLE_WAIT_LIMIT_SECONDS = 1.0
+SWITCH_PAUSE_SECONDS = 0.15
+# Other processes on the machine wreck 2-thread figures (a thread that loses its core stalls the
+# whole parallel region, both libraries' ~100x): each turn also waits up to QUIET_WAIT_SECONDS for
+# no other runnable thread, and the tables count the turns that started with some.
+QUIET_WAIT_SECONDS = 0.2
 SCALING_SHAPES = [(1024, 1024, 1024), (2048, 2048, 2048)]  # target: 2 threads >= 1.8x 1 thread
 SCALING_TARGET = 1.8
 QUICK_SHAPES = {
@@ -110,7 +124,8 @@ def parse_args(argv=None):
         parser.add_argument("--simd", choices=paths, default=None,
                             help="force pynn's SIMD path (default: the one chosen at import)")
     # Internal: what a subprocess (one thread count, one NumPy setting) does.
-    parser.add_argument("--worker", choices=("interleaved", "numpy"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("interleaved", "numpy", "serve-pynn", "serve-numpy"),
+                        help=argparse.SUPPRESS)
     parser.add_argument("--worker-out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
@@ -129,12 +144,10 @@ def seconds_per_call(fn, calls):
     return (time.perf_counter() - start) / calls
 
 
-def measure(fns, repeats, pause):
-    """Median seconds per call of each function in fns (name -> fn), repeats interleaved,
-    with `pause` seconds of sleep before each switch from one function to the next."""
+def measure(fns, repeats):
+    """Median seconds per call of each function in fns (name -> fn), repeats interleaved."""
     calls, slowest = {}, 0.0
     for name, fn in fns.items():
-        time.sleep(pause)
         fn()  # warm-up: first touch of the outputs, thread pools, packing buffers
         one = seconds_per_call(fn, 1)
         calls[name] = max(1, int(REPEAT_SECONDS / one))
@@ -144,7 +157,6 @@ def measure(fns, repeats, pause):
     samples = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
-            time.sleep(pause)
             samples[name].append(seconds_per_call(fn, calls[name]))
     return {name: statistics.median(times) for name, times in samples.items()}, repeats
 
@@ -208,8 +220,7 @@ def run_worker(args):
         fns = {"numpy": run_numpy}
         if args.worker == "interleaved":
             fns = {"pynn": run_pynn, "numpy": run_numpy}
-        pause = SWITCH_PAUSE_SECONDS if threads > 1 and len(fns) > 1 else 0.0
-        seconds, repeats = measure(fns, args.repeats, pause)
+        seconds, repeats = measure(fns, args.repeats)
         results.append({"kind": kind, "shape": list(shape), "dtype": dtype, "threads": threads,
                         "flops": flops, "repeats": repeats, "seconds": seconds})
     report = {"numpy": numpy_config(), "pynn": pynn_config(), "pynn_threads": pynn.get_num_threads(),
@@ -218,12 +229,43 @@ def run_worker(args):
         json.dump(report, out)
 
 
+def serve(args):
+    """A long-lived worker timing one library for the parent, which alternates such workers
+    (pynn's, NumPy's, NumPy's with OPENBLAS_CORETYPE) at several threads. Reads commands on stdin, answers one JSON line each:
+    "next" builds the next planned case (the same seeded data in both workers), makes a warm-up
+    call and answers the seconds of one call; "time CALLS" answers seconds per call over CALLS
+    calls; "config" answers this process's NumPy and pynn configuration."""
+    library = args.worker.split("-", 1)[1]
+    pynn.set_num_threads(args.threads[0] if library == "pynn" else 1)
+    if args.simd is not None:
+        K.set_simd_path(args.simd)
+    rng = np.random.default_rng(0)
+    cases = planned_cases(args)
+    fn = None
+    for line in sys.stdin:
+        command = line.split()
+        if command[0] == "next":
+            kind, make, dtype, shape = next(cases)
+            run_pynn, run_numpy, flops = make(rng, np.dtype(dtype).type, *shape)
+            fn = run_pynn if library == "pynn" else run_numpy
+            fn()  # warm-up: first touch of the outputs, thread pools, packing buffers
+            answer = {"one": seconds_per_call(fn, 1), "flops": flops}
+        elif command[0] == "time":
+            answer = {"seconds": seconds_per_call(fn, int(command[1]))}
+        else:
+            answer = {"numpy": numpy_config(), "pynn": pynn_config(),
+                      "pynn_threads": pynn.get_num_threads()}
+        print(json.dumps(answer), flush=True)
+
+
 # ---------------------------------------------------------------- parent (orchestration)
 
-def worker_command(args, threads, mode, out_path):
+def worker_command(args, threads, mode, out_path=None):
     command = [sys.executable, os.path.abspath(__file__), "--threads", str(threads),
                "--dtype", ",".join(args.dtype), "--repeats", str(args.repeats),
-               "--worker", mode, "--worker-out", out_path]
+               "--worker", mode]
+    if out_path is not None:
+        command += ["--worker-out", out_path]
     if args.quick:
         command.append("--quick")
     if args.simd is not None:
@@ -231,9 +273,10 @@ def worker_command(args, threads, mode, out_path):
     return command
 
 
-def worker_env(threads, coretype):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
+def worker_env(threads, coretype, blas_threads=None):
+    blas_threads = threads if blas_threads is None else blas_threads
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(blas_threads),
+               MKL_NUM_THREADS=str(blas_threads))
     env.pop("OPENBLAS_CORETYPE", None)
     if coretype is not None:
         env["OPENBLAS_CORETYPE"] = coretype
@@ -247,6 +290,126 @@ def run_subprocess(args, threads, mode, coretype):
                        env=worker_env(threads, coretype), check=True)
         with open(out_path) as report:
             return json.load(report)
+
+
+def other_runnable_threads():
+    """Runnable threads on the machine besides the one reading (/proc/loadavg), or None."""
+    try:
+        with open("/proc/loadavg") as loadavg:
+            return int(loadavg.read().split()[3].split("/")[0]) - 1
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def wait_for_quiet_machine():
+    """Wait up to QUIET_WAIT_SECONDS for no other runnable thread; True if some still ran."""
+    deadline = time.perf_counter() + QUIET_WAIT_SECONDS
+    while True:
+        others = other_runnable_threads()
+        if not others:
+            return False
+        if time.perf_counter() >= deadline:
+            return True
+        time.sleep(0.002)
+
+
+class Server:
+    """One serving worker (see serve) and its command pipe."""
+
+    def __init__(self, args, threads, library, coretype=None):
+        # The other library stays single-threaded in this process, so no idle worker threads
+        # of it can spin on the cores (pynn: OpenBLAS 1 thread; NumPy: OpenMP 1 thread).
+        env = (worker_env(threads, coretype, blas_threads=1) if library == "pynn"
+               else worker_env(1, coretype, blas_threads=threads))
+        command = worker_command(args, threads, f"serve-{library}")
+        self.process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True, bufsize=1)
+
+    def running_threads(self):
+        """How many of the worker's threads are running or runnable (state R); None without
+        /proc."""
+        tasks = f"/proc/{self.process.pid}/task"
+        if not os.path.isdir(tasks):
+            return None
+        count = 0
+        for task in os.listdir(tasks):
+            try:
+                with open(f"{tasks}/{task}/stat") as stat:
+                    count += stat.read().rsplit(")", 1)[1].split()[0] == "R"
+            except OSError:  # the thread ended while we listed
+                pass
+        return count
+
+    def wait_until_idle(self):
+        """Return when the worker's threads all sleep (its idle workers stopped spinning)."""
+        deadline = time.perf_counter() + IDLE_WAIT_LIMIT_SECONDS
+        while time.perf_counter() < deadline:
+            running = self.running_threads()
+            if running is None:
+                time.sleep(SWITCH_PAUSE_SECONDS)
+                return
+            if running == 0:
+                return
+            time.sleep(0.001)
+
+    def ask(self, command):
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline()
+        if not answer:
+            raise RuntimeError(f"benchmark worker {self.process.args} exited "
+                               f"(code {self.process.wait()})")
+        return json.loads(answer)
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def run_separate_processes(args, threads, env_coretype):
+    """pynn, NumPy (kernel chosen by OpenBLAS) and NumPy with env_coretype at several threads,
+    each in its own process (see Server), taking turns: the same interleaving, batches and
+    medians as measure(), at the process level. Returns the reports of an "interleaved" and a
+    "numpy" worker."""
+    servers = {"pynn": Server(args, threads, "pynn"), "numpy": Server(args, threads, "numpy"),
+               "numpy_env": Server(args, threads, "numpy", env_coretype)}
+
+    def wait_until_others_idle(name):
+        for other_name, other in servers.items():
+            if other_name != name:
+                other.wait_until_idle()
+
+    try:
+        results = []
+        for kind, _, dtype, shape in planned_cases(args):
+            calls, slowest, flops = {}, 0.0, None
+            for name, server in servers.items():
+                wait_until_others_idle(name)
+                answer = server.ask("next")
+                calls[name] = max(1, int(REPEAT_SECONDS / answer["one"]))
+                slowest, flops = max(slowest, answer["one"]), answer["flops"]
+            repeats = min(args.repeats, SLOW_REPEATS) if slowest > SLOW_CALL_SECONDS \
+                else args.repeats
+            samples, busy_turns = {name: [] for name in servers}, 0
+            for _ in range(repeats):
+                for name, server in servers.items():
+                    wait_until_others_idle(name)
+                    busy_turns += wait_for_quiet_machine()
+                    samples[name].append(server.ask(f"time {calls[name]}")["seconds"])
+            medians = {name: statistics.median(times) for name, times in samples.items()}
+            results.append({"kind": kind, "shape": list(shape), "dtype": dtype,
+                            "threads": threads, "flops": flops, "repeats": repeats,
+                            "busy_turns": busy_turns, "seconds": medians})
+        configs = {name: server.ask("config") for name, server in servers.items()}
+    finally:
+        for server in servers.values():
+            server.close()
+    interleaved = {"numpy": configs["numpy"]["numpy"], "pynn": configs["pynn"]["pynn"],
+                   "pynn_threads": configs["pynn"]["pynn_threads"], "results": results}
+    env_numpy = {"numpy": configs["numpy_env"]["numpy"],
+                 "results": [{"seconds": {"numpy": result["seconds"]["numpy_env"]}}
+                             for result in results]}
+    return interleaved, env_numpy
 
 
 def peak_gflops(args, dtype, threads):
@@ -265,6 +428,7 @@ def merge(args, env_runs, auto_runs):
             rows.append({
                 "kind": auto["kind"], "shape": auto["shape"], "dtype": auto["dtype"],
                 "threads": threads, "flops": auto["flops"], "repeats": auto["repeats"],
+                "busy_turns": auto.get("busy_turns"),
                 "pynn_seconds": auto["seconds"]["pynn"],
                 "numpy_auto_seconds": auto["seconds"]["numpy"],
                 "numpy_env_seconds": env["seconds"]["numpy"],
@@ -299,6 +463,9 @@ def print_tables(args, rows, env_label, auto_label):
                     verdict = ""
                     if threads == 1:
                         verdict = f">= {target:.2f} " + ("ok" if row["ratio"] >= target else "MISS")
+                    elif row["busy_turns"]:
+                        verdict = (f"busy: {row['busy_turns']} of {3 * row['repeats']} turns "
+                                   "started with other work running")
                     print(f"{shape_label(kind, row['shape']):<16} {row['pynn_gflops']:>9.1f} "
                           f"{row['percent_of_peak']:>5.0f}% {row['numpy_env_gflops']:>16.1f} "
                           f"{row['numpy_auto_gflops']:>16.1f} {row['ratio']:>9.2f}x  {verdict}")
@@ -332,6 +499,13 @@ def main(args):
     env_runs, auto_runs = {}, {}
     started = time.perf_counter()
     for threads in args.threads:
+        if threads > 1:
+            print(f"... {threads} thread(s): pynn, NumPy without and with OPENBLAS_CORETYPE="
+                  f"{env_coretype}, each in its own process, interleaved",
+                  file=sys.stderr, flush=True)
+            auto_runs[threads], env_runs[threads] = run_separate_processes(
+                args, threads, env_coretype)
+            continue
         print(f"... {threads} thread(s): NumPy with OPENBLAS_CORETYPE={env_coretype}",
               file=sys.stderr, flush=True)
         env_runs[threads] = run_subprocess(args, threads, "numpy", env_coretype)
@@ -350,7 +524,8 @@ def main(args):
           "(the ratios use this one)")
     print("pynn " + ", ".join(f"{key}: {value}" for key, value in auto_runs[first]["pynn"].items()
                               if key not in ("num_threads", "OMP_NUM_THREADS")))
-    print(f"threads {args.threads} (OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = pynn threads); "
+    print(f"threads {args.threads} (1: one process, OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = 1; "
+          "t > 1: one process per library, the other library single-threaded in it); "
           f"repeats {args.repeats} (median); peak fp32 {args.peak_fp32:g} GFLOP/s per core, "
           "fp64 half")
     print("GF/s: GFLOP/s; %peak: pynn's share of the peak at that thread count; "
@@ -367,7 +542,9 @@ def main(args):
 
 if __name__ == "__main__":
     ARGS = parse_args()
-    if ARGS.worker:
+    if ARGS.worker in ("serve-pynn", "serve-numpy"):
+        serve(ARGS)
+    elif ARGS.worker:
         run_worker(ARGS)
     else:
         main(ARGS)
