@@ -25,6 +25,7 @@
 #define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define V_MUL(a, b) _mm256_mul_ps(a, b)
 #define V_ADD(a, b) _mm256_add_ps(a, b)
+#define V_MAX(a, b) _mm256_max_ps(a, b)
 #include "gemm_kernel_impl.h"
 #undef real
 #undef vec
@@ -37,6 +38,7 @@
 #undef V_FMA
 #undef V_MUL
 #undef V_ADD
+#undef V_MAX
 
 #define real double
 #define vec __m256d
@@ -49,6 +51,7 @@
 #define V_FMA(a, b, c) _mm256_fmadd_pd(a, b, c)
 #define V_MUL(a, b) _mm256_mul_pd(a, b)
 #define V_ADD(a, b) _mm256_add_pd(a, b)
+#define V_MAX(a, b) _mm256_max_pd(a, b)
 #include "gemm_kernel_impl.h"
 
 #define PACK_BT_F32 gemm_pack_bt_avx2_f32
@@ -68,11 +71,13 @@ const gemm_path_f32 gemm_path_avx2_f32 = {
     gemm_kernel_avx2_f32,
     gemm_pack_bt_avx2_f32,
     gemm_pack_bn_avx2_f32,
-    gemm_pack_an_avx2_f32};
+    gemm_pack_an_avx2_f32,
+    gemm_kernel_avx2_f32_bias_act};
 const gemm_path_f64 gemm_path_avx2_f64 = {
     6, 8, 256, 6 * 16, 2048, 64,
     gemm_kernel_avx2_f64,
     gemm_pack_bt_avx2_f64,
     gemm_pack_bn_avx2_f64,
-    gemm_pack_an_avx2_f64};
+    gemm_pack_an_avx2_f64,
+    gemm_kernel_avx2_f64_bias_act};
 #endif

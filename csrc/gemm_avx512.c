@@ -26,6 +26,7 @@
 #define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define V_MUL(a, b) _mm512_mul_ps(a, b)
 #define V_ADD(a, b) _mm512_add_ps(a, b)
+#define V_MAX(a, b) _mm512_max_ps(a, b)
 #define KERNEL_MR 14
 #define KERNEL_NAME gemm_kernel_avx512_f32
 #include "gemm_kernel_impl.h"
@@ -46,6 +47,7 @@
 #undef V_FMA
 #undef V_MUL
 #undef V_ADD
+#undef V_MAX
 
 #define real double
 #define vec __m512d
@@ -57,6 +59,7 @@
 #define V_FMA(a, b, c) _mm512_fmadd_pd(a, b, c)
 #define V_MUL(a, b) _mm512_mul_pd(a, b)
 #define V_ADD(a, b) _mm512_add_pd(a, b)
+#define V_MAX(a, b) _mm512_max_pd(a, b)
 #define KERNEL_MR 14
 #define KERNEL_NAME gemm_kernel_avx512_f64
 #include "gemm_kernel_impl.h"
@@ -85,23 +88,27 @@ const gemm_path_f32 gemm_path_avx512_f32 = {
     gemm_kernel_avx512_f32,
     gemm_pack_bt_avx512_f32,
     gemm_pack_bn_avx512_f32,
-    gemm_pack_an_avx512_f32};
+    gemm_pack_an_avx512_f32,
+    gemm_kernel_avx512_f32_bias_act};
 const gemm_path_f64 gemm_path_avx512_f64 = {
     14, 16, 192, 14 * 24, 2048, 32,
     gemm_kernel_avx512_f64,
     gemm_pack_bt_avx512_f64,
     gemm_pack_bn_avx512_f64,
-    gemm_pack_an_avx512_f64};
+    gemm_pack_an_avx512_f64,
+    gemm_kernel_avx512_f64_bias_act};
 const gemm_path_f32 gemm_path_avx512_short_f32 = {
     11, 32, 192, 11 * 40, 4096, 64,
     gemm_kernel_avx512_short_f32,
     gemm_pack_bt_avx512_f32,
     gemm_pack_bn_avx512_f32,
-    gemm_pack_an_avx512_f32};
+    gemm_pack_an_avx512_f32,
+    gemm_kernel_avx512_short_f32_bias_act};
 const gemm_path_f64 gemm_path_avx512_short_f64 = {
     11, 16, 192, 11 * 30, 2048, 32,
     gemm_kernel_avx512_short_f64,
     gemm_pack_bt_avx512_f64,
     gemm_pack_bn_avx512_f64,
-    gemm_pack_an_avx512_f64};
+    gemm_pack_an_avx512_f64,
+    gemm_kernel_avx512_short_f64_bias_act};
 #endif

@@ -59,7 +59,7 @@ static void SFX(gemm_kernel_generic)(int64_t kc, const real *restrict ap,
 
 static const SFX(gemm_path) SFX(gemm_path_generic) = {
     GENERIC_MR, GENERIC_NR, 256, GENERIC_MR * 16, 2048, GENERIC_NR * 8,
-    SFX(gemm_kernel_generic), NULL, NULL, NULL};
+    SFX(gemm_kernel_generic), NULL, NULL, NULL, NULL};
 
 /* The descriptor of a path; the generic one for a path this build lacks. */
 static const SFX(gemm_path) *SFX(gemm_path_of)(int simd) {
@@ -232,6 +232,13 @@ static inline void SFX(gemm_tile)(const SFX(gemm_path) *path, real *restrict c, 
     int with_epilogue = last && ep;
     if (mr == path->mr && nr == path->nr && !with_epilogue && !trans_c) {
         path->kernel(kc, ap, bp, c + row * ldc + col, ldc, alpha, beta);
+        return;
+    }
+    int full = mr == path->mr && nr == path->nr && !trans_c;
+    if (full && with_epilogue && path->kernel_bias_act && !ep->z &&
+        (ep->act == PYNN_RELU || ep->act == PYNN_IDENTITY)) {
+        path->kernel_bias_act(kc, ap, bp, c + row * ldc + col, ldc, alpha, beta,
+                              ep->bias ? ep->bias + col : NULL, ep->act == PYNN_RELU);
         return;
     }
     _Alignas(64) real acc[GEMM_MAX_TILE];

@@ -3,14 +3,22 @@
  *   KERNEL_NAME, KERNEL_TARGET (a function attribute), real, vec, VLEN (reals per
  *   vector), KERNEL_MR, KERNEL_NV (vectors per tile row, so NR = NV * VLEN), and
  *   V_ZERO(), V_LOAD(p), V_STORE(p, v), V_SET1(x), V_FMA(a, b, c) = a*b+c,
- *   V_MUL(a, b), V_ADD(a, b).
+ *   V_MUL(a, b), V_ADD(a, b), V_MAX(a, b) (b when either is NaN or both are zero).
+ * It defines KERNEL_NAME and KERNEL_NAME##_bias_act (see gemm_paths.h).
  * The MR x NV accumulators are indexed only by constants after unrolling, so
  * the compiler keeps them in vector registers. */
 
 #define KERNEL_NR (KERNEL_NV * VLEN)
+#define KERNEL_PASTE_(a, b) a##b
+#define KERNEL_PASTE(a, b) KERNEL_PASTE_(a, b)
+#define KERNEL_BODY KERNEL_PASTE(KERNEL_NAME, _body)
 
-KERNEL_TARGET void KERNEL_NAME(int64_t kc, const real *restrict ap, const real *restrict bp,
-                               real *restrict c, int64_t ldc, real alpha, real beta) {
+/* The kernel with the dense layer's epilogue as an option: after alpha and
+ * beta, add bias[j] (NULL: none) to column j, then ReLU when relu is set. The
+ * plain kernel and the fused one inline it with constant options. */
+KERNEL_TARGET static inline __attribute__((always_inline)) void
+KERNEL_BODY(int64_t kc, const real *restrict ap, const real *restrict bp, real *restrict c,
+            int64_t ldc, real alpha, real beta, const real *restrict bias, int relu) {
     vec acc[KERNEL_MR][KERNEL_NV];
     /* C's tile is read or written only at the end: fetch it meanwhile. */
     _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++) {
@@ -33,18 +41,65 @@ KERNEL_TARGET void KERNEL_NAME(int64_t kc, const real *restrict ap, const real *
     }
     /* alpha * acc, then + beta * c, rounded as the generic path rounds them. */
     vec va = V_SET1(alpha);
-    if (beta == 0) {
-        _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
-            _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
-                V_STORE(c + i * ldc + v * VLEN, V_MUL(va, acc[i][v]));
-    } else {
+    if (!bias && !relu) {
+        if (beta == 0) {
+            _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
+                _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
+                    V_STORE(c + i * ldc + v * VLEN, V_MUL(va, acc[i][v]));
+        } else {
+            vec vb = V_SET1(beta);
+            _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
+                _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++) {
+                    real *cp = c + i * ldc + v * VLEN;
+                    V_STORE(cp, V_ADD(V_MUL(va, acc[i][v]), V_MUL(vb, V_LOAD(cp))));
+                }
+        }
+        return;
+    }
+    /* The same, then the epilogue in the order gemm_tile applies it. */
+    _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
+        _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
+            acc[i][v] = V_MUL(va, acc[i][v]);
+    if (beta != 0) {
         vec vb = V_SET1(beta);
         _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
-            _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++) {
-                real *cp = c + i * ldc + v * VLEN;
-                V_STORE(cp, V_ADD(V_MUL(va, acc[i][v]), V_MUL(vb, V_LOAD(cp))));
-            }
+            _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
+                acc[i][v] = V_ADD(acc[i][v], V_MUL(vb, V_LOAD(c + i * ldc + v * VLEN)));
     }
+    if (bias) {
+        _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++) {
+            vec bv = V_LOAD(bias + v * VLEN);
+            _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
+                acc[i][v] = V_ADD(acc[i][v], bv);
+        }
+    }
+    /* max(0, z) keeps z when z is NaN or -0, as z < 0 ? 0 : z does. */
+    if (relu)
+        _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
+            _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
+                acc[i][v] = V_MAX(V_ZERO(), acc[i][v]);
+    _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
+        _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
+            V_STORE(c + i * ldc + v * VLEN, acc[i][v]);
+}
+
+KERNEL_TARGET void KERNEL_NAME(int64_t kc, const real *restrict ap, const real *restrict bp,
+                               real *restrict c, int64_t ldc, real alpha, real beta) {
+    KERNEL_BODY(kc, ap, bp, c, ldc, alpha, beta, NULL, 0);
+}
+
+KERNEL_TARGET void KERNEL_PASTE(KERNEL_NAME, _bias_act)(int64_t kc, const real *restrict ap,
+                                                        const real *restrict bp,
+                                                        real *restrict c, int64_t ldc,
+                                                        real alpha, real beta,
+                                                        const real *restrict bias, int relu) {
+    if (relu)
+        KERNEL_BODY(kc, ap, bp, c, ldc, alpha, beta, bias, 1);
+    else
+        KERNEL_BODY(kc, ap, bp, c, ldc, alpha, beta, bias, 0);
 }
 
 #undef KERNEL_NR
+#undef KERNEL_BODY
+#undef KERNEL_PASTE
+#undef KERNEL_PASTE_

@@ -20,6 +20,17 @@ typedef void (*gemm_kernel_f32)(int64_t kc, const float *ap, const float *bp, fl
 typedef void (*gemm_kernel_f64)(int64_t kc, const double *ap, const double *bp, double *c,
                                 int64_t ldc, double alpha, double beta);
 
+/* Optional micro-kernel with the dense layer's store fused (a full tile, no
+ * pre-activation output): after alpha and beta as above, c[i][j] += bias[j]
+ * (bias NULL: none), then ReLU when relu != 0. NULL: the driver finishes such
+ * tiles from a local tile. */
+typedef void (*gemm_kernel_bias_act_f32)(int64_t kc, const float *ap, const float *bp, float *c,
+                                         int64_t ldc, float alpha, float beta,
+                                         const float *bias, int relu);
+typedef void (*gemm_kernel_bias_act_f64)(int64_t kc, const double *ap, const double *bp,
+                                         double *c, int64_t ldc, double alpha, double beta,
+                                         const double *bias, int relu);
+
 /* Optional fast packing of a whole nr-wide B panel when op(B) = b^T: column j of
  * the panel is row j of b (kc contiguous reals, rows ldb apart), stored p-major.
  * NULL: the driver's portable packing. Only called when nr * ldb < 2^31. */
@@ -49,6 +60,7 @@ typedef struct {
     gemm_pack_bt_f32 pack_bt;
     gemm_pack_bn_f32 pack_bn;
     gemm_pack_an_f32 pack_an;
+    gemm_kernel_bias_act_f32 kernel_bias_act;
 } gemm_path_f32;
 
 typedef struct {
@@ -57,6 +69,7 @@ typedef struct {
     gemm_pack_bt_f64 pack_bt;
     gemm_pack_bn_f64 pack_bn;
     gemm_pack_an_f64 pack_an;
+    gemm_kernel_bias_act_f64 kernel_bias_act;
 } gemm_path_f64;
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))

@@ -174,6 +174,28 @@ def test_narrow_dense_forward_equals_the_wide_layer(rng, simd, dtype, act, param
                      k=fin + 1, what=what)
 
 
+@pytest.mark.parametrize("simd", PATHS, indirect=True)
+@pytest.mark.parametrize("act", ["relu", "identity"])
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dense_forward_fused_store_equals_the_tile_store(rng, simd, dtype, act, bias):
+    # Without z, full tiles get bias and ReLU in the micro-kernel's registers; with z,
+    # every tile goes through the driver's local tile. Both must give the same bits,
+    # NaN included. Row counts for both AVX-512 tiles, k past one KC step.
+    for n, fin, fout in [(45, 300, 70), (28, 37, 64)]:
+        x = rand(rng, (n, fin), dtype)
+        x[3, 0] = np.nan
+        w = rand(rng, (fout, fin), dtype)
+        b = rand(rng, (fout,), dtype) if bias else None
+        z = nan_like((n, fout), dtype)
+        through_tile = K.dense_forward(x, w, b, act, z=z)
+        fused = K.dense_forward(x, w, b, act)
+        what = f"{simd} {act} fused dense {n}x{fin}x{fout}"
+        assert_bitwise_equal(fused, through_tile, what)
+        assert np.isnan(fused[3]).all(), what + ": NaN must stay NaN"
+        assert_close(fused, R.dense_forward(x, w, b, act), dtype, k=fin + 1, what=what)
+
+
 @pytest.mark.usefixtures("restore_threads")
 @pytest.mark.parametrize("simd", PATHS, indirect=True)
 @pytest.mark.parametrize("dtype", DTYPES)
