@@ -54,14 +54,7 @@
 #define V_MAX(a, b) _mm256_max_pd(a, b)
 #include "gemm_kernel_impl.h"
 
-#define PACK_BT_F32 gemm_pack_bt_avx2_f32
-#define PACK_BT_F64 gemm_pack_bt_avx2_f64
-#define PACK_BN_F32 gemm_pack_bn_avx2_f32
-#define PACK_BN_F64 gemm_pack_bn_avx2_f64
-#define PACK_AN_F32 gemm_pack_an_avx2_f32
-#define PACK_AN_F64 gemm_pack_an_avx2_f64
-#define TRANSPOSE8_F32 gemm_transpose8_avx2_f32
-#define TRANSPOSE4_F64 gemm_transpose4_avx2_f64
+#define PACK_ISA avx2
 #define PACK_NR_F32 16
 #define PACK_NR_F64 8
 #include "gemm_pack_bt_impl.h"

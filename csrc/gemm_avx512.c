@@ -71,14 +71,7 @@
 #undef KERNEL_MR
 #undef KERNEL_NAME
 
-#define PACK_BT_F32 gemm_pack_bt_avx512_f32
-#define PACK_BT_F64 gemm_pack_bt_avx512_f64
-#define PACK_BN_F32 gemm_pack_bn_avx512_f32
-#define PACK_BN_F64 gemm_pack_bn_avx512_f64
-#define PACK_AN_F32 gemm_pack_an_avx512_f32
-#define PACK_AN_F64 gemm_pack_an_avx512_f64
-#define TRANSPOSE8_F32 gemm_transpose8_avx512_f32
-#define TRANSPOSE4_F64 gemm_transpose4_avx512_f64
+#define PACK_ISA avx512
 #define PACK_NR_F32 32
 #define PACK_NR_F64 16
 #include "gemm_pack_bt_impl.h"

@@ -1,10 +1,20 @@
 /* Packing for the AVX2 and AVX-512 paths: transposed B panels (see
  * gemm_pack_bt_f32 in gemm_paths.h) and plain A panels (gemm_pack_an_f32) with
- * 256-bit AVX shuffles, plain B panels (gemm_pack_bn_f32) by whole-vector copies. The including file defines
- * KERNEL_TARGET, the function names PACK_BT_F32 / PACK_BT_F64 / PACK_BN_F32 /
- * PACK_BN_F64 / PACK_AN_F32 / PACK_AN_F64 / TRANSPOSE8_F32 / TRANSPOSE4_F64 and the
- * panel widths PACK_NR_F32 (a multiple of 8) / PACK_NR_F64
- * (a multiple of 4). */
+ * 256-bit AVX shuffles, plain B panels (gemm_pack_bn_f32) by whole-vector copies.
+ * The including file defines KERNEL_TARGET, the path's name PACK_ISA (avx2 or
+ * avx512: the functions are gemm_pack_bt_<PACK_ISA>_f32 and so on) and the panel
+ * widths PACK_NR_F32 (a multiple of 8) / PACK_NR_F64 (a multiple of 4). */
+
+#define PACK_NAME_(kind, isa, t) kind##_##isa##_##t
+#define PACK_NAME(kind, isa, t) PACK_NAME_(kind, isa, t)
+#define PACK_BT_F32 PACK_NAME(gemm_pack_bt, PACK_ISA, f32)
+#define PACK_BT_F64 PACK_NAME(gemm_pack_bt, PACK_ISA, f64)
+#define PACK_BN_F32 PACK_NAME(gemm_pack_bn, PACK_ISA, f32)
+#define PACK_BN_F64 PACK_NAME(gemm_pack_bn, PACK_ISA, f64)
+#define PACK_AN_F32 PACK_NAME(gemm_pack_an, PACK_ISA, f32)
+#define PACK_AN_F64 PACK_NAME(gemm_pack_an, PACK_ISA, f64)
+#define TRANSPOSE8_F32 PACK_NAME(gemm_transpose8, PACK_ISA, f32)
+#define TRANSPOSE4_F64 PACK_NAME(gemm_transpose4, PACK_ISA, f64)
 
 /* Plain B panels: the width is a constant here, so each row is a few vector
  * copies (the portable loop's variable width becomes a call to memmove per row). */
@@ -115,3 +125,14 @@ KERNEL_TARGET static void PACK_AN_F64(double *panel, const double *a, int64_t ld
     for (; i0 < mr; i0++)
         for (int64_t p = 0; p < kc; p++) panel[p * mr + i0] = a[i0 * lda + p];
 }
+
+#undef PACK_NAME_
+#undef PACK_NAME
+#undef PACK_BT_F32
+#undef PACK_BT_F64
+#undef PACK_BN_F32
+#undef PACK_BN_F64
+#undef PACK_AN_F32
+#undef PACK_AN_F64
+#undef TRANSPOSE8_F32
+#undef TRANSPOSE4_F64
