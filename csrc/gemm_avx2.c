@@ -59,18 +59,7 @@
 #define PACK_NR_F64 8
 #include "gemm_pack_bt_impl.h"
 
-const gemm_path_f32 gemm_path_avx2_f32 = {
-    6, 16, 256, 6 * 32, 4096, 128,
-    gemm_kernel_avx2_f32,
-    gemm_pack_bt_avx2_f32,
-    gemm_pack_bn_avx2_f32,
-    gemm_pack_an_avx2_f32,
-    gemm_kernel_avx2_f32_bias_act};
-const gemm_path_f64 gemm_path_avx2_f64 = {
-    6, 8, 256, 6 * 16, 2048, 64,
-    gemm_kernel_avx2_f64,
-    gemm_pack_bt_avx2_f64,
-    gemm_pack_bn_avx2_f64,
-    gemm_pack_an_avx2_f64,
-    gemm_kernel_avx2_f64_bias_act};
+/*        kernels       packers  dtype MR  NR  KC   MC      NC   columns per task */
+GEMM_PATH(avx2, avx2, f32, 6, 16, 256, 6 * 32, 4096, 128);
+GEMM_PATH(avx2, avx2, f64, 6, 8, 256, 6 * 16, 2048, 64);
 #endif

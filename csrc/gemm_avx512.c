@@ -76,32 +76,9 @@
 #define PACK_NR_F64 16
 #include "gemm_pack_bt_impl.h"
 
-const gemm_path_f32 gemm_path_avx512_f32 = {
-    14, 32, 192, 14 * 32, 4096, 64,
-    gemm_kernel_avx512_f32,
-    gemm_pack_bt_avx512_f32,
-    gemm_pack_bn_avx512_f32,
-    gemm_pack_an_avx512_f32,
-    gemm_kernel_avx512_f32_bias_act};
-const gemm_path_f64 gemm_path_avx512_f64 = {
-    14, 16, 192, 14 * 24, 2048, 32,
-    gemm_kernel_avx512_f64,
-    gemm_pack_bt_avx512_f64,
-    gemm_pack_bn_avx512_f64,
-    gemm_pack_an_avx512_f64,
-    gemm_kernel_avx512_f64_bias_act};
-const gemm_path_f32 gemm_path_avx512_short_f32 = {
-    11, 32, 192, 11 * 40, 4096, 64,
-    gemm_kernel_avx512_short_f32,
-    gemm_pack_bt_avx512_f32,
-    gemm_pack_bn_avx512_f32,
-    gemm_pack_an_avx512_f32,
-    gemm_kernel_avx512_short_f32_bias_act};
-const gemm_path_f64 gemm_path_avx512_short_f64 = {
-    11, 16, 192, 11 * 30, 2048, 32,
-    gemm_kernel_avx512_short_f64,
-    gemm_pack_bt_avx512_f64,
-    gemm_pack_bn_avx512_f64,
-    gemm_pack_an_avx512_f64,
-    gemm_kernel_avx512_short_f64_bias_act};
+/*        kernels       packers  dtype MR  NR  KC   MC      NC   columns per task */
+GEMM_PATH(avx512, avx512, f32, 14, 32, 192, 14 * 32, 4096, 64);
+GEMM_PATH(avx512, avx512, f64, 14, 16, 192, 14 * 24, 2048, 32);
+GEMM_PATH(avx512_short, avx512, f32, 11, 32, 192, 11 * 40, 4096, 64);
+GEMM_PATH(avx512_short, avx512, f64, 11, 16, 192, 11 * 30, 2048, 32);
 #endif
