@@ -4,44 +4,29 @@ Each test builds its data here (seeded), trains a small model for a fraction of 
 and checks that it really learned: a known weight recovered, every XOR case right, a
 non-linear red/blue boundary followed, a curve mapped better than any affine map can, and
 so on. The notes' figures are missing, so the exact shapes of their examples are
-reconstructed from the text (the choices are stated in each data generator).
+reconstructed from the text; the data come from pynn.datasets, whose docstrings state
+those choices.
 """
 
 import numpy as np
 import pytest
 
 from pynn import SGD, Adam, Dense, Sequential, StepLR
+from pynn.datasets import (make_blobs, make_polynomial, make_red_blue,
+                           make_semicircle_to_parabola)
 
 # ---------------------------------------------------------------------------------------
-# Data generators (a datasets module comes later).
+# Data.
 
 
-def line_data(rng, n, w):
-    """The world's smallest perceptron (notes 001): y = w·x, no bias, no noise."""
-    x = rng.uniform(-1.0, 1.0, size=(n, 1))
-    return x, w * x[:, 0]
+def line_data(seed, n, w):
+    """The world's smallest perceptron (notes 001): y = w·x, x uniform on [-1, 1], no bias,
+    no noise."""
+    return make_polynomial(n, coef=[0.0, w], noise=0.0, random_state=seed)
 
 
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([0, 1, 1, 0])
-
-
-def red_blue(rng, n):
-    """Notes 000/003: colour each point of the square [-1, 1]² red or blue. The notes'
-    picture is missing; here red is above the curve x2 = 0.5·sin(π·x1), which no straight
-    line separates."""
-    X = rng.uniform(-1.0, 1.0, size=(n, 2))
-    red = X[:, 1] > 0.5 * np.sin(np.pi * X[:, 0])
-    return X, np.where(red, "red", "blue")
-
-
-def semicircle_to_parabola(n):
-    """Notes 003, Example #2: points x = (cos θ, sin θ) of the upper unit semicircle,
-    θ in [0, π], mapped to points of the parabola y2 = y1², here y = (cos θ, cos² θ)."""
-    theta = np.linspace(0.0, np.pi, n)
-    X = np.column_stack([np.cos(theta), np.sin(theta)])
-    Y = np.column_stack([np.cos(theta), np.cos(theta) ** 2])
-    return X, Y
 
 
 BLOB_CENTERS = np.array([[0.0, 1.5], [-1.3, -0.75], [1.3, -0.75]])
@@ -49,9 +34,9 @@ BLOB_LABELS = np.array(["setosa", "versicolor", "virginica"])
 
 
 def three_blobs(rng, n, spread=0.5):
-    """Three Gaussian blobs on a triangle, labelled by name (softmax, 3 classes)."""
-    which = rng.integers(0, 3, size=n)
-    X = BLOB_CENTERS[which] + spread * rng.standard_normal((n, 2))
+    """Three Gaussian blobs on a triangle, as many points each (one more for the first when
+    n is not a multiple of 3), labelled by name (softmax, 3 classes)."""
+    X, which = make_blobs(n, centers=BLOB_CENTERS, cluster_std=spread, random_state=rng)
     return X, BLOB_LABELS[which]
 
 
@@ -64,16 +49,15 @@ def three_rules(rng, n):
     return X, Y.astype(np.int64)
 
 
-CUBIC = np.array([0.5, -1.0, 2.0])  # y = 0.5 x - x² + 2 x³ + 0.3 + noise
-CUBIC_BIAS = 0.3
+CUBIC = np.array([0.3, 0.5, -1.0, 2.0])  # y = 0.3 + 0.5 x - x² + 2 x³ + noise
 CUBIC_NOISE = 0.05
 
 
-def noisy_cubic(rng, n):
-    """Notes 001, polynomial regression: y = f(x) + ε with f a cubic."""
-    x = rng.uniform(-1.0, 1.0, size=n)
-    y = CUBIC[0] * x + CUBIC[1] * x ** 2 + CUBIC[2] * x ** 3 + CUBIC_BIAS
-    return x, y + CUBIC_NOISE * rng.standard_normal(n)
+def noisy_cubic(seed, n):
+    """Notes 001, polynomial regression: y = f(x) + ε with f a cubic, x uniform on [-1, 1]
+    (returned 1-D)."""
+    X, y = make_polynomial(n, coef=CUBIC, noise=CUBIC_NOISE, random_state=seed)
+    return X[:, 0], y
 
 
 def poly_features(x, degree):
@@ -94,7 +78,7 @@ def half_mse(pred, Y):
 
 def test_smallest_perceptron_learns_w():
     w_true = 0.7
-    X, y = line_data(np.random.default_rng(0), 50, w_true)
+    X, y = line_data(0, 50, w_true)
     model = Sequential(Dense(1, 1, bias=False), dtype=np.float64, random_state=1)
     model.fit(X, y, loss="mse", optimizer=SGD(lr=0.1), batch_size=1, epochs=20)
     w = model.state_dict()["0.weight"]
@@ -107,7 +91,7 @@ def test_smallest_perceptron_online_updates_follow_the_notes_rule():
     """w <- w + lr·(y - ŷ)·x after each sample, in order (shuffle=False): our mse has the
     ½, so its gradient is -(y - ŷ)·x and one SGD step is exactly the notes' rule."""
     lr = 0.1
-    X, y = line_data(np.random.default_rng(2), 10, 0.7)
+    X, y = line_data(2, 10, 0.7)
 
     def start():
         model = Sequential(Dense(1, 1, bias=False), dtype=np.float64, random_state=3)
@@ -183,7 +167,7 @@ def test_xor_2_2_1_binary_cross_entropy():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_red_blue_classifier(dtype):
-    X, y = red_blue(np.random.default_rng(4), 400)
+    X, y = make_red_blue(400, random_state=4)
     model = Sequential(Dense(2, 16, activation="tanh"), Dense(16, 1), dtype=dtype,
                        random_state=4)
     # The step decay lets the last epochs settle the points next to the boundary: with it
@@ -210,7 +194,7 @@ def test_red_blue_classifier(dtype):
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
 def test_semicircle_to_parabola(activation):
-    X, Y = semicircle_to_parabola(100)
+    X, Y = make_semicircle_to_parabola(100)
     A = np.column_stack([X, np.ones(len(X))])
     coef, *_ = np.linalg.lstsq(A, Y, rcond=None)
     best_affine = half_mse(A @ coef, Y)
@@ -287,7 +271,7 @@ def test_multi_label_sigmoid():
 def test_polynomial_features_recover_cubic():
     """A linear layer on [x, x², x³] trained by full-batch gradient descent converges to the
     least-squares fit, which is close to the true coefficients."""
-    x, y = noisy_cubic(np.random.default_rng(7), 200)
+    x, y = noisy_cubic(7, 200)
     F = poly_features(x, 3)
     model = Sequential(Dense(3, 1), dtype=np.float64, random_state=7)
     model.fit(F, y, loss="mse", optimizer=SGD(lr=0.1, momentum=0.9), batch_size=None,
@@ -298,13 +282,13 @@ def test_polynomial_features_recover_cubic():
     A = np.column_stack([F, np.ones(len(x))])
     least_squares, *_ = np.linalg.lstsq(A, y, rcond=None)
     np.testing.assert_allclose(learned, least_squares, rtol=0, atol=1e-6)
-    np.testing.assert_allclose(learned, np.append(CUBIC, CUBIC_BIAS), rtol=0, atol=0.05)
+    np.testing.assert_allclose(learned, np.append(CUBIC[1:], CUBIC[0]), rtol=0, atol=0.05)
 
 
 def test_polynomial_capacity_degree_one_underfits():
     """Model capacity (notes 001): a straight line underfits the cubic; degree 3 reaches the
     noise level (mse ≈ ½σ²)."""
-    x, y = noisy_cubic(np.random.default_rng(8), 200)
+    x, y = noisy_cubic(8, 200)
     losses = {}
     for degree in (1, 3):
         model = Sequential(Dense(degree, 1), dtype=np.float64, random_state=8)
@@ -317,7 +301,7 @@ def test_polynomial_capacity_degree_one_underfits():
 
 
 def test_mlp_on_x_fits_cubic():
-    x, y = noisy_cubic(np.random.default_rng(9), 200)
+    x, y = noisy_cubic(9, 200)
     model = Sequential(Dense(1, 16, activation="tanh"), Dense(16, 1), dtype=np.float64,
                        random_state=9)
     model.fit(x[:, None], y, loss="mse", optimizer=Adam(lr=0.02), batch_size=20, epochs=200)

@@ -1,0 +1,212 @@
+"""Reading a CSV file of numeric features and one target column.
+
+The file is read row by row (Python's csv module: quoted cells work) and converted by
+blocks of rows, so only the result is held whole in memory. Errors name the file, the line
+and the column (both counted from 1, as an editor shows them).
+"""
+import csv
+import itertools
+import numbers
+import os
+
+import numpy as np
+
+CHUNK_ROWS = 4096
+
+
+def load_csv(path, target=-1, *, delimiter=",", header="auto", dtype=np.float64,
+             target_dtype=None):
+    """Features X and target y from the CSV file `path` (UTF-8 text).
+
+    target: the target column, as an index (Python style: 0 is the first column, -1, the
+        default, the last) or a name from the header row.
+    header: True (the first row names the columns), False (no header row) or "auto": the
+        first row is a header when one of its cells is not a number where the next row's
+        cell is (with a one-row file: when none of its cells is a number); a named target
+        needs the header.
+    dtype: the float dtype of X (float64 by default). Every feature cell must be a number
+        (as Python's float() reads it, so "nan" and "inf" are numbers).
+    target_dtype: None (default) infers y: int64 when every target cell is an integer,
+        `dtype` when every cell is a number, str labels (surrounding spaces stripped) when
+        none is; a mix raises. Give str, an int or a float dtype to force one.
+
+    Returns X: (n_rows, n_columns - 1) and y: (n_rows,). Blank lines are skipped; every
+    other row must have as many cells as the first.
+    """
+    path = _check_args(path, target, delimiter, header, dtype, target_dtype)
+    dtype = np.dtype(dtype)
+    with open(path, newline="", encoding="utf-8-sig") as file:
+        rows = _rows(csv.reader(file, delimiter=delimiter, strict=True), path)
+        first = next(rows, None)
+        if first is None:
+            raise ValueError(f"CSV file {path!r} is empty")
+        second = next(rows, None)
+        if header == "auto":
+            header = isinstance(target, str) or _looks_like_header(first[1], second)
+        elif isinstance(target, str) and not header:
+            raise ValueError(f"target={target!r} is a column name, but header=False: the "
+                             f"file has no names")
+        names = [cell.strip() for cell in first[1]] if header else None
+        n_columns = len(first[1])
+        if n_columns < 2:
+            raise ValueError(f"CSV file {path!r} has {n_columns} column on line "
+                             f"{first[0]}: it needs at least one feature and the target")
+        column = _target_index(target, names, n_columns, path)
+        features = [j for j in range(n_columns) if j != column]
+        data_rows = itertools.chain([] if header else [first],
+                                    [] if second is None else [second], rows)
+        X_blocks, target_blocks, lines = [], [], []
+        while block := list(itertools.islice(data_rows, CHUNK_ROWS)):
+            cells = _cell_array(block, n_columns, first[0], path)
+            X_blocks.append(_to_numbers(cells[:, features], dtype, block, features, names,
+                                        path))
+            target_blocks.append(cells[:, column])
+            lines.extend(line for line, _ in block)
+    if not lines:
+        raise ValueError(f"CSV file {path!r} has a header row but no data rows")
+    y = _target_values(np.concatenate(target_blocks), target_dtype, dtype, lines, column,
+                       names, path)
+    return np.concatenate(X_blocks), y
+
+
+def _rows(reader, path):
+    """(line number, cells) of each row that is not blank."""
+    try:
+        for cells in reader:
+            if len(cells) <= 1 and not "".join(cells).strip():
+                continue
+            yield reader.line_num, cells
+    except csv.Error as error:
+        raise ValueError(f"CSV file {path!r}, line {reader.line_num}: {error}") from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"CSV file {path!r} is not UTF-8 text ({error})") from None
+
+
+def _is_number(cell):
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _looks_like_header(first_cells, second):
+    if second is None:
+        return not any(_is_number(cell) for cell in first_cells)
+    return any(not _is_number(cell) and _is_number(below)
+               for cell, below in zip(first_cells, second[1]))
+
+
+def _target_index(target, names, n_columns, path):
+    if isinstance(target, str):
+        matches = [j for j, name in enumerate(names) if name == target]
+        if len(matches) != 1:
+            problem = "no column" if not matches else f"{len(matches)} columns"
+            raise ValueError(f"target={target!r}: CSV file {path!r} has {problem} of that "
+                             f"name (its columns: {', '.join(map(repr, names))})")
+        return matches[0]
+    if not -n_columns <= target < n_columns:
+        raise ValueError(f"target={target} is out of range: CSV file {path!r} has "
+                         f"{n_columns} columns")
+    return target % n_columns
+
+
+def _cell_array(block, n_columns, first_line, path):
+    for line, cells in block:
+        if len(cells) != n_columns:
+            raise ValueError(f"CSV file {path!r}, line {line}: {len(cells)} cells, but line "
+                             f"{first_line} has {n_columns}")
+    return np.array([cells for _, cells in block], dtype=str)
+
+
+def _where(path, line, column, names):
+    name = f" ({names[column]!r})" if names else ""
+    return f"CSV file {path!r}, line {line}, column {column + 1}{name}"
+
+
+def _to_numbers(cells, dtype, block, columns, names, path):
+    """cells (rows, len(columns)) as `dtype`, or a ValueError naming the first bad cell."""
+    try:
+        return cells.astype(dtype)
+    except (ValueError, OverflowError) as error:
+        r, c = _first_bad_cell(cells, dtype, error)
+        raise ValueError(f"{_where(path, block[r][0], columns[c], names)}: "
+                         f"{str(cells[r, c])!r} is not a number") from None
+
+
+def _first_bad_cell(cells, dtype, error):
+    """(row, column) of the first cell of the 2-D `cells` that `dtype` cannot read, found
+    with the same conversion that failed (row by row, then cell by cell)."""
+    for r, row in enumerate(cells):
+        try:
+            row.astype(dtype)
+            continue
+        except (ValueError, OverflowError):
+            pass
+        for c, cell in enumerate(row):
+            try:
+                cell.astype(dtype)
+            except (ValueError, OverflowError):
+                return r, c
+    raise error  # not reached: the block's conversion failed, so one of its cells does
+
+
+def _target_values(cells, target_dtype, dtype, lines, column, names, path):
+    if target_dtype is None:
+        numeric = np.array([_is_number(cell) for cell in cells])
+        if numeric.all():
+            try:
+                return cells.astype(np.int64)
+            except (ValueError, OverflowError):  # "2.5", "1e3", or beyond int64
+                return cells.astype(dtype)
+        if numeric.any():
+            i = int(np.argmin(numeric))
+            problem = "the target is empty" if not cells[i].strip() else \
+                f"target {str(cells[i])!r} is not a number"
+            raise ValueError(f"{_where(path, lines[i], column, names)}: {problem}, but other "
+                             f"targets are numbers: pass target_dtype=str for labels")
+        target_dtype = str
+    target_dtype = np.dtype(target_dtype)
+    if target_dtype.kind == "U":
+        labels = np.strings.strip(cells)
+        empty = labels == ""
+        if empty.any():
+            i = int(np.argmax(empty))
+            raise ValueError(f"{_where(path, lines[i], column, names)}: the target is empty")
+        return labels
+    try:
+        return cells.astype(target_dtype)
+    except (ValueError, OverflowError) as error:
+        i, _ = _first_bad_cell(cells[:, None], target_dtype, error)
+        raise ValueError(f"{_where(path, lines[i], column, names)}: target {str(cells[i])!r} "
+                         f"is not a {target_dtype} number") from None
+
+
+def _check_args(path, target, delimiter, header, dtype, target_dtype):
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}") \
+            from None
+    if isinstance(target, bool) or not isinstance(target, (numbers.Integral, str)):
+        raise TypeError(f"target must be a column index (int) or a column name (str), got "
+                        f"{target!r}")
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise TypeError(f"delimiter must be a one-character str, got {delimiter!r}")
+    if not (header is True or header is False or header == "auto"):
+        raise ValueError(f"header must be True, False or 'auto', got {header!r}")
+    try:
+        float_kind = np.dtype(dtype).kind == "f"
+    except TypeError:
+        float_kind = False
+    if not float_kind:
+        raise TypeError(f"dtype must be a float dtype (float32 or float64), got {dtype!r}")
+    if target_dtype is not None:
+        try:
+            kind = np.dtype(target_dtype).kind
+        except TypeError:
+            kind = None
+        if kind not in ("U", "i", "u", "f"):
+            raise TypeError(f"target_dtype must be None, str, an int or a float dtype, got "
+                            f"{target_dtype!r}")
+    return path
