@@ -18,6 +18,7 @@ from pynn.losses import LOSSES
 from pynn.model import Sequential
 from pynn.optim import SGD, Adam, AdamW, InverseScalingLR, ReduceLROnPlateau, StepLR
 from pynn.persistence import load
+from pynn import datasets  # noqa: E402  (pynn.datasets.make_spirals, load_idx, ...)
 
 __all__ = [
     "__version__", "get_num_threads", "openmp_enabled", "set_num_threads", "show_config",
