@@ -1,0 +1,393 @@
+"""Cross-validation and grid search: choosing hyperparameters on validation folds.
+
+The course notes' recipe (shared/notes): cut the training data into k folds, train on
+k - 1 and score on the one left out, rotate, average; the hyperparameters with the best
+average win, and the test set is used only at the end. The models are built by the user's
+`make_model` (a pynn.Sequential, or any object with fit/predict/score such as a
+scikit-learn estimator), fitted with `model.fit(X_train, y_train, **fit_params)`.
+
+Folds run in parallel with joblib (its default backend, so `with
+joblib.parallel_backend("dask"):` sends them to a dask cluster). A worker lowers pynn's
+own thread count to cores // workers while it fits, so that workers times threads does
+not oversubscribe the machine; pynn's results do not depend on the thread count, so a
+parallel run gives exactly the serial run's scores.
+"""
+import contextlib
+import copy
+import itertools
+import numbers
+import os
+import threading
+import time
+
+import numpy as np
+
+from pynn import _kernels
+from pynn import backend as backends
+from pynn.data._arrays import check_same_length, take_rows
+from pynn.data.split import KFold, StratifiedKFold
+from pynn.metrics import METRICS
+
+
+# ---- scoring -----------------------------------------------------------------------------
+class Scorer:
+    """scorer(model, X, y) -> float: `metric(y, model.predict(X))`, or with
+    response="predict_proba", `metric(y, model.predict_proba(X), labels=model.classes_)`.
+    greater_is_better tells grid search whether to keep the largest or the smallest."""
+
+    def __init__(self, metric, greater_is_better=True, response="predict", name=None):
+        if not callable(metric):
+            raise TypeError(f"metric must be callable: metric(y_true, y_pred), got {metric!r}")
+        if response not in ("predict", "predict_proba"):
+            raise ValueError(f"response must be 'predict' or 'predict_proba', got "
+                             f"{response!r}")
+        self.metric = metric
+        self.greater_is_better = bool(greater_is_better)
+        self.response = response
+        self.name = name or getattr(metric, "__name__", repr(metric))
+
+    def __call__(self, model, X, y):
+        if self.response == "predict_proba":
+            return float(self.metric(y, model.predict_proba(X), labels=model.classes_))
+        return float(self.metric(y, model.predict(X)))
+
+    def __repr__(self):
+        return f"Scorer({self.name}, greater_is_better={self.greater_is_better})"
+
+
+def model_score(model, X, y):
+    """The model's own score(X, y): accuracy or R² for pynn models (higher is better)."""
+    return float(model.score(X, y))
+
+
+def get_scorer(scoring):
+    """(scorer, greater_is_better, name) for scoring = None (the model's score), a name of
+    pynn.metrics.METRICS, or a callable scorer(model, X, y) -> float (greater is better
+    unless it has an attribute greater_is_better = False, as a Scorer)."""
+    if scoring is None:
+        return model_score, True, "score"
+    if isinstance(scoring, str):
+        if scoring not in METRICS:
+            raise ValueError(f"scoring must be one of {sorted(METRICS)}, a callable "
+                             f"scorer(model, X, y) or None, got {scoring!r}")
+        metric, greater = METRICS[scoring]
+        response = "predict_proba" if scoring == "log_loss" else "predict"
+        return Scorer(metric, greater, response, scoring), greater, scoring
+    if callable(scoring):
+        greater = getattr(scoring, "greater_is_better", True)
+        return scoring, bool(greater), getattr(scoring, "name", None) or \
+            getattr(scoring, "__name__", "scorer")
+    raise TypeError(f"scoring must be None, a metric name or a callable scorer(model, X, y), "
+                    f"got {scoring!r}")
+
+
+# ---- folds -------------------------------------------------------------------------------
+def is_classification_target(y):
+    """True for 1-D integer, bool or string labels (stratified folds); False for floats and
+    2-D targets (plain folds). A float y with integral values counts as continuous."""
+    y = np.asarray(y)
+    if y.dtype == object:
+        return y.ndim == 1 and all(isinstance(v, (str, numbers.Integral)) for v in y)
+    return y.ndim == 1 and y.dtype.kind in "biuUS"
+
+
+def check_cv(cv, y, random_state=None):
+    """The splitter for `cv`: an int gives StratifiedKFold for classification labels (see
+    is_classification_target) and KFold otherwise, shuffled from random_state when that is
+    given and in order when it is None. A splitter object or an iterable of (train, test)
+    index pairs is returned as it is (random_state must then be None)."""
+    if isinstance(cv, (bool, np.bool_)):
+        raise TypeError(f"cv must be an int, a splitter or (train, test) pairs, got {cv!r}")
+    if isinstance(cv, numbers.Integral):
+        splitter = StratifiedKFold if is_classification_target(y) else KFold
+        return splitter(int(cv), shuffle=random_state is not None, random_state=random_state)
+    if random_state is not None:
+        raise ValueError("random_state is for cv given as an int: give the splitter its own "
+                         "random_state")
+    if not isinstance(cv, (str, bytes)) and (hasattr(cv, "split") or _is_iterable(cv)):
+        return cv
+    raise TypeError(f"cv must be an int, a splitter with split(X, y) or an iterable of "
+                    f"(train, test) index pairs, got {cv!r}")
+
+
+def _is_iterable(value):
+    return not isinstance(value, (str, bytes)) and hasattr(value, "__iter__")
+
+
+def _fold_indices(cv, X, y, n, random_state):
+    """The folds of `cv` as a list of checked (train, test) integer index arrays."""
+    splitter = check_cv(cv, y, random_state)
+    pairs = splitter.split(X, y) if hasattr(splitter, "split") else splitter
+    folds = []
+    for k, pair in enumerate(pairs):
+        try:
+            train, test = pair
+        except (TypeError, ValueError):
+            raise TypeError(f"cv fold {k} must be a pair (train, test) of index arrays") \
+                from None
+        folds.append((_check_index(train, n, f"cv fold {k} train"),
+                      _check_index(test, n, f"cv fold {k} test")))
+    if not folds:
+        raise ValueError("cv gave no folds")
+    return folds
+
+
+def _check_index(index, n, name):
+    index = np.asarray(index)
+    if index.ndim != 1 or index.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array of sample indices")
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integer sample indices, got dtype {index.dtype}")
+    if index.min() < 0 or index.max() >= n:
+        raise ValueError(f"{name} has indices outside [0, {n})")
+    return index.astype(np.intp)
+
+
+# ---- one fit -----------------------------------------------------------------------------
+_limit_lock = threading.Lock()
+_limit_depth = 0
+_saved_threads = None
+
+
+@contextlib.contextmanager
+def limited_threads(n):
+    """pynn's kernels use n threads inside the block (unchanged for n=None); the count from
+    before the outermost block comes back after it. Nested and concurrent (threading
+    backend) blocks share one saved count."""
+    global _limit_depth, _saved_threads
+    if n is None:
+        yield
+        return
+    with _limit_lock:
+        if _limit_depth == 0:
+            _saved_threads = _kernels.get_num_threads()
+        _limit_depth += 1
+        _kernels.set_num_threads(n)
+    try:
+        yield
+    finally:
+        with _limit_lock:
+            _limit_depth -= 1
+            if _limit_depth == 0:
+                _kernels.set_num_threads(_saved_threads)
+
+
+def usable_cores():
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _fresh_copy(fit_params):
+    """A deep copy of fit_params. An optimizer or model that was used in a fit holds its
+    kernel module, which copy cannot copy: the modules are shared, not copied."""
+    modules = {id(module): module for module in (backends.kernels(name)
+                                                 for name in backends.BACKENDS)}
+    return copy.deepcopy(fit_params, modules)
+
+
+def fit_and_score(make_model, params, X, y, train, test, scorer, fit_params, return_train,
+                  workers):
+    """Build make_model(**params), fit it on the train rows, score it on the test rows.
+
+    Runs in a joblib worker (a module-level function, so it pickles). With workers > 1 the
+    fit runs on max(1, cores // workers) of pynn's threads. fit_params are copied, so that
+    a stateful argument (an optimizer, a scheduler, an EarlyStopping) starts fresh in every
+    fit, whether the fits share a process or not."""
+    fit_params = _fresh_copy(fit_params)
+    threads = None if workers <= 1 else max(1, usable_cores() // workers)
+    with limited_threads(threads):
+        model = make_model(**params)
+        if not callable(getattr(model, "fit", None)):
+            raise TypeError(f"make_model must return a model with fit(X, y), got "
+                            f"{type(model).__name__}")
+        X_train, y_train = take_rows(X, train), take_rows(y, train)
+        start = time.perf_counter()
+        model.fit(X_train, y_train, **fit_params)
+        fit_time = time.perf_counter() - start
+        start = time.perf_counter()
+        test_score = scorer(model, take_rows(X, test), take_rows(y, test))
+        score_time = time.perf_counter() - start
+        train_score = scorer(model, X_train, y_train) if return_train else None
+    return {"fit_time": fit_time, "score_time": score_time, "test_score": float(test_score),
+            "train_score": None if train_score is None else float(train_score)}
+
+
+def _check_common(make_model, X, y, fit_params, n_jobs):
+    if not callable(make_model):
+        raise TypeError(f"make_model must be a callable returning a new model, got "
+                        f"{make_model!r}")
+    if y is None:
+        raise ValueError("y is required")
+    n = check_same_length([X, y], ["X", "y"])
+    if fit_params is None:
+        fit_params = {}
+    if not isinstance(fit_params, dict):
+        raise TypeError(f"fit_params must be a dict of keyword arguments for fit, got "
+                        f"{fit_params!r}")
+    if n_jobs is not None and (isinstance(n_jobs, (bool, np.bool_)) or
+                               not isinstance(n_jobs, numbers.Integral)):
+        raise TypeError(f"n_jobs must be None or an int, got {n_jobs!r}")
+    if n_jobs == 0:
+        raise ValueError("n_jobs must not be 0: None or 1 runs serially, -1 uses every core")
+    return n, fit_params
+
+
+def _run(make_model, settings, X, y, folds, scorer, fit_params, n_jobs, return_train):
+    """fit_and_score for every (setting, fold) pair, in joblib workers; results in the
+    order setting by setting, fold by fold."""
+    import joblib  # here, not at the top: it adds ~60 ms to importing pynn.data
+    tasks = [(params, train, test) for params in settings for train, test in folds]
+    workers = max(1, min(joblib.effective_n_jobs(n_jobs), len(tasks)))
+    call = joblib.delayed(fit_and_score)
+    return joblib.Parallel(n_jobs=n_jobs)(
+        call(make_model, params, X, y, train, test, scorer, fit_params, return_train, workers)
+        for params, train, test in tasks)
+
+
+# ---- cross-validation --------------------------------------------------------------------
+def cross_validate(make_model, X, y, cv=5, scoring=None, fit_params=None, n_jobs=None,
+                   return_train_score=False, random_state=None):
+    """Fit a fresh model per fold and score it on the fold left out.
+
+    make_model() returns a new unfitted model; each fold calls
+    `model.fit(X_train, y_train, **fit_params)` then scores on the test fold.
+    cv: an int number of folds (StratifiedKFold when y holds 1-D integer, bool or string
+    labels, KFold for float or 2-D y: pass cv=KFold(k) for integer-valued regression
+    targets), a splitter with split(X, y), or an iterable of (train, test) index pairs.
+    random_state shuffles the folds of an int cv (None: folds in order).
+    scoring: None (the model's own score: accuracy or R² for pynn models), a name of
+    pynn.metrics.METRICS ("accuracy", "r2": higher is better; "zero_one_loss",
+    "mean_squared_error", "log_loss": losses, reported as they are, so LOWER is better), or
+    a callable scorer(model, X, y) -> float.
+    n_jobs: None or 1 runs the folds one after another in this process; more run them in
+    joblib workers (-1: one per core), each fitting on cores // workers of pynn's threads.
+    An error in any fold is raised.
+
+    Returns {"fit_time", "score_time", "test_score"(, "train_score")}: arrays with one
+    value per fold, in seconds for the times.
+    """
+    n, fit_params = _check_common(make_model, X, y, fit_params, n_jobs)
+    if not isinstance(return_train_score, (bool, np.bool_)):
+        raise TypeError(f"return_train_score must be True or False, got "
+                        f"{return_train_score!r}")
+    scorer, _, _ = get_scorer(scoring)
+    folds = _fold_indices(cv, X, y, n, random_state)
+    results = _run(make_model, [{}], X, y, folds, scorer, fit_params, n_jobs,
+                   bool(return_train_score))
+    keys = ["fit_time", "score_time", "test_score"] + \
+        (["train_score"] if return_train_score else [])
+    return {key: np.array([r[key] for r in results], dtype=np.float64) for key in keys}
+
+
+# ---- grid search -------------------------------------------------------------------------
+def parameter_grid(param_grid):
+    """The list of settings (dicts) of a grid: a dict of lists of values gives every
+    combination, the last key varying fastest; a list of such dicts gives each one's
+    combinations in turn. {} is one setting without parameters."""
+    grids = [param_grid] if isinstance(param_grid, dict) else param_grid
+    if not isinstance(grids, (list, tuple)) or not grids:
+        raise TypeError(f"param_grid must be a dict of lists of values or a non-empty list "
+                        f"of such dicts, got {param_grid!r}")
+    settings = []
+    for grid in grids:
+        if not isinstance(grid, dict):
+            raise TypeError(f"param_grid must hold dicts of lists of values, got {grid!r}")
+        for name, values in grid.items():
+            if not isinstance(name, str):
+                raise TypeError(f"param_grid keys must be parameter names (str), got "
+                                f"{name!r}")
+            if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+                raise TypeError(f"param_grid[{name!r}] must be a list of values, got "
+                                f"{values!r}")
+            if len(list(values)) == 0:
+                raise ValueError(f"param_grid[{name!r}] is empty: give at least one value")
+        names = list(grid)
+        for combination in itertools.product(*(list(grid[name]) for name in names)):
+            settings.append(dict(zip(names, combination)))
+    return settings
+
+
+def grid_search(make_model, param_grid, X, y, cv=5, scoring=None, fit_params=None,
+                n_jobs=None, random_state=None):
+    """Cross-validate make_model(**params) for every setting of param_grid; the best mean
+    test score wins (the largest for scores, the SMALLEST for losses; ties: the first).
+
+    param_grid: a dict of lists of values, or a list of such dicts (see parameter_grid).
+    cv, scoring, fit_params, n_jobs, random_state: as cross_validate; every setting is
+    scored on the same folds, and the (setting, fold) pairs run in parallel. Returns a
+    GridSearchResult. Refit the winner on all the training data yourself:
+    `make_model(**result.best_params_).fit(X, y, ...)`.
+    """
+    n, fit_params = _check_common(make_model, X, y, fit_params, n_jobs)
+    settings = parameter_grid(param_grid)
+    scorer, greater, name = get_scorer(scoring)
+    folds = _fold_indices(cv, X, y, n, random_state)
+    results = _run(make_model, settings, X, y, folds, scorer, fit_params, n_jobs, False)
+    shape = (len(settings), len(folds))
+    table = {key: np.array([r[key] for r in results], dtype=np.float64).reshape(shape)
+             for key in ("test_score", "fit_time", "score_time")}
+    return GridSearchResult(settings, table["test_score"], table["fit_time"],
+                            table["score_time"], greater, name)
+
+
+class GridSearchResult:
+    """What grid_search found.
+
+    best_params_, best_score_ (its mean test score), best_index_ (its row), and results_:
+    one dict per setting, in grid order, with "params", "mean_test_score",
+    "std_test_score" (over folds, ddof=0), "test_scores" (per fold), "rank_test_score"
+    (1 = best; equal means share a rank), "mean_fit_time", "mean_score_time". Printing it
+    shows the table; `pandas.DataFrame(result.results_)` makes a data frame of it.
+    """
+
+    def __init__(self, settings, scores, fit_times, score_times, greater_is_better,
+                 scoring="score"):
+        self.greater_is_better = greater_is_better
+        self.scoring = scoring
+        means, stds = scores.mean(axis=1), scores.std(axis=1)
+        # Order by goodness with NaN last: compare on a key where smaller is better.
+        key = np.where(np.isnan(means), np.inf, -means if greater_is_better else means)
+        if np.isnan(means).all():
+            raise ValueError("every setting scored NaN: no best setting")
+        ranks = np.array([1 + int(np.sum(key < k)) for k in key])
+        self.best_index_ = int(np.argmin(key))
+        self.best_params_ = dict(settings[self.best_index_])
+        self.best_score_ = float(means[self.best_index_])
+        self.n_splits_ = scores.shape[1]
+        self.results_ = [
+            {"params": dict(params), "mean_test_score": float(means[i]),
+             "std_test_score": float(stds[i]), "test_scores": scores[i].copy(),
+             "rank_test_score": int(ranks[i]), "mean_fit_time": float(fit_times[i].mean()),
+             "mean_score_time": float(score_times[i].mean())}
+            for i, params in enumerate(settings)]
+
+    def to_string(self):
+        """The results as a text table, one row per setting."""
+        names = list(dict.fromkeys(name for row in self.results_ for name in row["params"]))
+        header = ["rank", *names, f"mean {self.scoring}", "std", "per fold"]
+        lines = [header]
+        for row in self.results_:
+            params = [_short(row["params"][n]) if n in row["params"] else "-" for n in names]
+            lines.append([str(row["rank_test_score"]), *params,
+                          f"{row['mean_test_score']:.6g}", f"{row['std_test_score']:.3g}",
+                          " ".join(f"{s:.4g}" for s in row["test_scores"])])
+        widths = [max(len(line[c]) for line in lines) for c in range(len(header))]
+        direction = "higher" if self.greater_is_better else "lower"
+        text = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip()
+                for line in lines]
+        text.append(f"best: {self.best_params_} ({self.scoring} {self.best_score_:.6g}, "
+                    f"{direction} is better, {self.n_splits_} folds)")
+        return "\n".join(text)
+
+    __str__ = to_string
+
+    def __repr__(self):
+        return (f"GridSearchResult(best_params_={self.best_params_}, "
+                f"best_score_={self.best_score_:.6g}, settings={len(self.results_)})")
+
+
+def _short(value, width=24):
+    text = str(value)
+    return text if len(text) <= width else text[:width - 3] + "..."
