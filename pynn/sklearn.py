@@ -47,7 +47,7 @@ ADAPTIVE_FACTOR = 5.0  # learning_rate="adaptive" divides the rate by 5 ...
 ADAPTIVE_MIN_LR = 1e-6  # ... and stops once it is this small (scikit-learn's values)
 
 
-# ---- small helpers ----------------------------------------------------------------------
+# ---- small helpers ---------------------------------------------------------------------------
 @contextmanager
 def _threads(n_threads):
     """Run the block with pynn's kernels on n_threads threads (None: leave the setting)."""
@@ -134,7 +134,7 @@ def _model_from_state(state):
     return model
 
 
-# ---- scikit-learn's stopping rule, as a pynn fit callback --------------------------------
+# ---- scikit-learn's stopping rule, as a pynn fit callback ------------------------------------
 class _SklearnStopping:
     """Called by pynn's fit after each epoch: records loss_curve_ (and validation_scores_),
     applies learning_rate "invscaling" / "adaptive", and says when to stop, all as
@@ -195,7 +195,7 @@ class _SklearnStopping:
         return False
 
 
-# ---- what both estimators share ------------------------------------------------------------
+# ---- what both estimators share --------------------------------------------------------------
 class _BaseMLP(BaseEstimator):
     """The parameters, checks, training and pickling of MLPClassifier and MLPRegressor."""
 
@@ -231,7 +231,7 @@ class _BaseMLP(BaseEstimator):
         self.dtype = dtype
         self.n_threads = n_threads
 
-    # ---- checking the parameters (at fit, as scikit-learn does) ---------------------------
+    # ---- checking the parameters (at fit, as scikit-learn does) ------------------------------
     def _check_params(self):
         """The checked hidden sizes, pynn activation name and dtype; TypeError/ValueError
         naming the parameter for any bad value."""
@@ -281,7 +281,7 @@ class _BaseMLP(BaseEstimator):
         model's dtype), anything else converted to the model's dtype."""
         return [dtype, np.float64 if dtype == np.float32 else np.float32]
 
-    # ---- the network ------------------------------------------------------------------------
+    # ---- the network -------------------------------------------------------------------------
     def _new_model(self, sizes, activation, dtype, n_features, n_outputs, seed):
         layers, width = [], n_features
         for size in sizes:
@@ -317,8 +317,10 @@ class _BaseMLP(BaseEstimator):
                           f"training samples: it is clipped to {n_samples}")
         return min(int(self.batch_size), n_samples)
 
-    # ---- training -----------------------------------------------------------------------------
+    # ---- training ----------------------------------------------------------------------------
     def _fit(self, X, y, incremental, classes=None):
+        """fit (incremental=False) and partial_fit (True): a new network on the first call
+        (or any fit without warm_start), else continue model_."""
         sizes, activation, dtype = self._check_params()
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
@@ -341,48 +343,27 @@ class _BaseMLP(BaseEstimator):
                 self.loss_curve_, self.t_, self.best_loss_ = [], 0, np.inf
             else:
                 model = self.model_
-            if not incremental:
-                self.n_iter_ = 0
-                self._no_improvement_count = 0
-            elif first:
+            if first or not incremental:  # partial_fit goes on counting
                 self.n_iter_, self._no_improvement_count = 0, 0
-            X_train, y_train, validation = X, y, None
-            if self.early_stopping:
-                X_train, validation, y_train, y_val = train_test_split(
-                    X, y, test_size=self.validation_fraction, random_state=split_seed,
-                    stratify=y if is_classifier(self) and y.ndim == 1 else None)
-                if validation.shape[0] < 2:
-                    raise ValueError("The validation set is too small: increase "
-                                     "validation_fraction or the number of samples")
-                validation = (validation, y_val)
-                self.validation_scores_, self.best_validation_score_ = [], -np.inf
-                self.best_loss_ = None
-                self._best_params = model.flat_params.copy()
-            else:
-                self.validation_scores_ = self.best_validation_score_ = None
-                if self.best_loss_ is None:  # an earlier fit used early stopping
-                    self.best_loss_ = np.inf
+            X_train, y_train, validation = self._hold_out(X, y, split_seed, model)
             batch = self._batch(X_train.shape[0])
             weight_decay = self.alpha / batch  # scikit-learn's alpha: see docs/sklearn.md
+            metric = "accuracy" if is_classifier(self) else "r2"
             stopping = _SklearnStopping(self, X_train.shape[0], weight_decay,
-                                        "val_" + ("accuracy" if loss != "mse" else "r2")
-                                        if validation is not None else None)
+                                        None if validation is None else "val_" + metric)
             options = dict(batch_size=batch, shuffle=bool(self.shuffle),
                            validation_data=validation, callback=stopping)
-            if incremental and not first:
-                model.optimizer_.weight_decay = weight_decay  # the batch may differ per call
+            if incremental and not first:  # the same optimizer; the batch may differ per call
+                model.optimizer_.weight_decay = weight_decay
                 model.partial_fit(X_train, y_train, epochs=1, **options)
-            elif incremental:
-                model.partial_fit(X_train, y_train, loss=loss,
-                                  optimizer=self._new_optimizer(weight_decay), epochs=1,
-                                  classes=self._pynn_classes(loss, n_outputs), **options)
-            elif first:
-                model.fit(X_train, y_train, loss=loss, optimizer=self._new_optimizer(weight_decay),
-                          epochs=self.max_iter, classes=self._pynn_classes(loss, n_outputs),
-                          **options)
-            else:  # warm start: the current parameters, a fresh optimizer (as scikit-learn)
+            elif not first:  # warm start: the current parameters, a fresh optimizer
                 model.partial_fit(X_train, y_train, optimizer=self._new_optimizer(weight_decay),
                                   epochs=self.max_iter, **options)
+            else:  # fit or the first partial_fit: the loss and classes are set here
+                train = model.partial_fit if incremental else model.fit
+                train(X_train, y_train, loss=loss, optimizer=self._new_optimizer(weight_decay),
+                      epochs=1 if incremental else self.max_iter, classes=self._pynn_classes(),
+                      **options)
         if self.early_stopping:
             model.flat_params[...] = self._best_params
         self.model_ = model
@@ -394,7 +375,27 @@ class _BaseMLP(BaseEstimator):
                           stacklevel=3)
         return self
 
-    def _pynn_classes(self, loss, n_outputs):
+    def _hold_out(self, X, y, seed, model):
+        """(X_train, y_train, validation (X_val, y_val) or None): with early_stopping, a
+        seeded share of the rows, stratified for single-output classifiers (scikit-learn's
+        split); also starts the records of the validation scores."""
+        if not self.early_stopping:
+            self.validation_scores_ = self.best_validation_score_ = None
+            if self.best_loss_ is None:  # an earlier fit used early stopping
+                self.best_loss_ = np.inf
+            return X, y, None
+        stratify = y if is_classifier(self) and y.ndim == 1 else None
+        X_train, X_val, y_train, y_val = train_test_split(
+            X, y, test_size=self.validation_fraction, random_state=seed, stratify=stratify)
+        if X_val.shape[0] < 2:
+            raise ValueError(f"validation_fraction={self.validation_fraction} holds out "
+                             f"{X_val.shape[0]} sample(s): early_stopping needs at least 2")
+        self.validation_scores_, self.best_validation_score_ = [], -np.inf
+        self.best_loss_ = None
+        self._best_params = model.flat_params.copy()
+        return X_train, y_train, (X_val, y_val)
+
+    def _pynn_classes(self):
         return None
 
     def fit(self, X, y):
@@ -402,7 +403,7 @@ class _BaseMLP(BaseEstimator):
         warm_start=True and the estimator was fitted before."""
         return self._fit(X, y, incremental=False)
 
-    # ---- inference --------------------------------------------------------------------------
+    # ---- inference ---------------------------------------------------------------------------
     def _outputs(self, X, method):
         """The model's `method` ("predict" or "decision_function") on validated X."""
         check_is_fitted(self, "model_")
@@ -423,7 +424,7 @@ class _BaseMLP(BaseEstimator):
         check_is_fitted(self, "model_")
         return [layer.params["bias"] for layer in self.model_.layers]
 
-    # ---- pickling: model_ is rebuilt from its layers, parameters and optimizer state ----
+    # ---- pickling: model_ is rebuilt from its layers, parameters and optimizer state ---------
     def __getstate__(self):
         state = super().__getstate__()
         if "model_" in state:
@@ -436,7 +437,7 @@ class _BaseMLP(BaseEstimator):
         super().__setstate__(state)
 
 
-# ---- the estimators -------------------------------------------------------------------------
+# ---- the estimators --------------------------------------------------------------------------
 class MLPClassifier(ClassifierMixin, _BaseMLP):
     """A multilayer perceptron classifier trained by pynn, with scikit-learn's interface.
 
@@ -487,11 +488,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                              f"the first call, {self.classes_.tolist()}")
         elif not incremental and not np.array_equal(np.unique(y), self.classes_):
             raise ValueError(f"warm_start can only continue with y of the classes of the "
-                             f"previous fit {self.classes_.tolist()}, got {np.unique(y).tolist()}")
+                             f"previous fit {self.classes_.tolist()}, got "
+                             f"{np.unique(y).tolist()}")
         index = np.minimum(np.searchsorted(self.classes_, y), len(self.classes_) - 1)
         unknown = self.classes_[index] != y
         if unknown.any():
-            raise ValueError(f"y has labels not in classes: {np.unique(y[unknown])[:5].tolist()}")
+            unknown = np.unique(y[unknown])[:5].tolist()
+            raise ValueError(f"y has labels not in classes: {unknown}")
         k = len(self.classes_)
         self.out_activation_ = "logistic" if k == 2 else "softmax"
         loss = "binary_cross_entropy" if k == 2 else "softmax_cross_entropy"
@@ -501,17 +504,19 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if first:
             self.classes_ = np.arange(y.shape[1])
             self._multilabel, self._y_dtype = True, y.dtype
-        elif not self._multilabel or y.shape[1] != len(self.classes_):
-            raise ValueError(f"y has shape {y.shape}: it must be what fit had "
-                             f"({'1-D labels' if not self._multilabel else len(self.classes_)}"
-                             f"{'' if not self._multilabel else ' label columns'})")
+        elif not self._multilabel:
+            raise ValueError(f"y must be 1-D class labels, as it was in fit, got a "
+                             f"multi-label y of shape {y.shape}")
+        elif y.shape[1] != len(self.classes_):
+            raise ValueError(f"y must have {len(self.classes_)} label columns, as it had in "
+                             f"fit, got shape {y.shape}")
         if classes is not None and len(classes) != y.shape[1]:
             raise ValueError(f"classes has {len(classes)} labels but the multi-label y has "
                              f"{y.shape[1]} columns")
         self.out_activation_ = "logistic"
         return y, y.shape[1], "binary_cross_entropy"
 
-    def _pynn_classes(self, loss, n_outputs):
+    def _pynn_classes(self):
         # pynn sees class indices; all of them, even those missing from this y
         return None if self._multilabel else np.arange(len(self.classes_))
 
@@ -527,8 +532,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict_proba(self, X):
         """(n_samples, n_classes) probabilities, columns in the order of classes_; for
-        multi-label, each label's own probability. Computed in float64 from the network's
-        logits (so a float32 network's probabilities do not round to exactly 0 or 1)."""
+        multi-label, each label's own probability. float64, computed from the network's
+        logits."""
         z = self._logits(X)
         if self._multilabel:
             return expit(z)

@@ -29,7 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAST = dict(hidden_layer_sizes=(8,), learning_rate_init=0.02, batch_size=32, max_iter=30)
 
 
-# ---- scikit-learn's own estimator checks ---------------------------------------------------
+# ---- scikit-learn's own estimator checks -----------------------------------------------------
 # Small networks and few epochs keep the whole suite at a few seconds. The second pair runs
 # the suite through the other solver, float64, two hidden layers and another activation.
 @parametrize_with_checks([
@@ -69,7 +69,7 @@ def fit_quietly(estimator, X, y):
         return estimator.fit(X, y)
 
 
-# ---- parameters --------------------------------------------------------------------------------
+# ---- parameters ------------------------------------------------------------------------------
 def test_defaults_are_scikit_learns():
     ours = inspect.signature(MLPClassifier).parameters
     theirs = inspect.signature(SklearnMLPClassifier).parameters
@@ -128,7 +128,7 @@ def test_bad_parameters_are_named_at_fit(name, value, error, fragment):
     assert not hasattr(est, "model_")
 
 
-# ---- the network and its training --------------------------------------------------------------
+# ---- the network and its training ------------------------------------------------------------
 def test_classifier_builds_the_network_the_parameters_describe():
     X, y = three_classes()
     est = fit_quietly(MLPClassifier(hidden_layer_sizes=(6, 5), activation="logistic",
@@ -278,7 +278,7 @@ def test_regressor_1d_and_2d_targets():
     assert est.score(X, Y) > 0.8
 
 
-# ---- stopping: scikit-learn's rule ---------------------------------------------------------------
+# ---- stopping: scikit-learn's rule -----------------------------------------------------------
 def expected_stop(curve, tol, n_iter_no_change, higher_is_better):
     """The 1-based epoch at which scikit-learn's rule stops on this curve (None: never)."""
     best, count = (-np.inf if higher_is_better else np.inf), 0
@@ -337,7 +337,7 @@ def test_sgd_learning_rate_schedules():
     assert est.n_iter_ == 15
 
 
-# ---- continuing: partial_fit and warm_start --------------------------------------------------------
+# ---- continuing: partial_fit and warm_start --------------------------------------------------
 def test_partial_fit_continues_fit_exactly():
     X, y = three_classes()
     stepwise = fit_quietly(MLPClassifier((8,), max_iter=1, random_state=3), X, y)
@@ -393,6 +393,8 @@ def test_warm_start():
     assert not np.array_equal(params, est.model_.flat_params)
     with pytest.raises(ValueError, match="warm_start can only continue"):
         est.fit(X[y != "cat"], y[y != "cat"])
+    with pytest.raises(ValueError, match="y must be 1-D class labels, as it was in fit"):
+        est.fit(X, np.column_stack([y == "ant", y == "bee"]).astype(int))
     with pytest.raises(ValueError, match="warm_start=False"):
         est.set_params(hidden_layer_sizes=(9,)).fit(X, y)
     est.set_params(warm_start=False)
@@ -413,7 +415,7 @@ def test_pickle_and_deepcopy_keep_the_model_and_its_optimizer():
         assert np.array_equal(other.predict_proba(X), est.predict_proba(X))
 
 
-# ---- scikit-learn's tools ------------------------------------------------------------------------
+# ---- scikit-learn's tools --------------------------------------------------------------------
 def test_pipeline():
     X, y = three_classes()
     pipe = make_pipeline(StandardScaler(), MLPClassifier((8,), max_iter=50, batch_size=16,
@@ -458,7 +460,7 @@ def test_verbose_prints_each_epoch(capsys):
     assert [line.split(",")[0] for line in lines] == ["Iteration 1", "Iteration 2"]
 
 
-# ---- scikit-learn stays optional -----------------------------------------------------------------
+# ---- scikit-learn stays optional -------------------------------------------------------------
 def run_python(code):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
