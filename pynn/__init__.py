@@ -3,7 +3,9 @@
 The arithmetic lives in C kernels with OpenMP (csrc/), bound by Cython
 (pynn._kernels); pynn.reference has the same kernels in plain NumPy. On top of them:
 layers (pynn.layers), losses (pynn.losses), optimizers and schedules (pynn.optim) and
-the Sequential model with fit / predict / evaluate (pynn.model).
+the Sequential model with fit / predict / evaluate (pynn.model). Around them: splits,
+folds, cross-validation, grid search and scaling (pynn.data), metrics (pynn.metrics),
+data sets (pynn.datasets) and scikit-learn estimators (pynn.sklearn, optional).
 """
 from pynn._config import show_config
 from pynn._kernels import get_num_threads, openmp_enabled, set_num_threads
@@ -18,12 +20,12 @@ from pynn.losses import LOSSES
 from pynn.model import Sequential
 from pynn.optim import SGD, Adam, AdamW, InverseScalingLR, ReduceLROnPlateau, StepLR
 from pynn.persistence import load
-from pynn import datasets  # noqa: E402  (pynn.datasets.make_spirals, load_idx, ...)
+from pynn import data, datasets, metrics  # modules: pynn.data.train_test_split, ...
 
 __all__ = [
     "__version__", "get_num_threads", "openmp_enabled", "set_num_threads", "show_config",
     "Sequential", "Dense", "Maxout", "PReLU", "Activation", "Identity", "Sigmoid", "Tanh",
     "ReLU", "LeakyReLU", "Softplus", "ELU", "Step", "Sign", "LOSSES", "SGD", "Adam", "AdamW",
     "StepLR", "InverseScalingLR", "ReduceLROnPlateau", "EarlyStopping", "NonFiniteLossError",
-    "gradcheck",
+    "gradcheck", "data", "datasets", "metrics",
 ]

@@ -124,7 +124,10 @@ class Sequential:
         self.reset_parameters(self.random_state)
 
     # ---- structure -----------------------------------------------------------------------
-    def _build(self):
+    def _build(self, flat_params=None, flat_grads=None):
+        """Build the layers for their input widths and bind their parameters and gradients
+        as views into one flat buffer each: new zeroed buffers, or the given ones (a model
+        being unpickled keeps its arrays, which its optimizer may also hold)."""
         widths = [layer.in_features for layer in self.layers if layer.in_features is not None]
         if not widths:
             raise ValueError("the model needs a Dense or Maxout layer to fix its input width")
@@ -138,8 +141,8 @@ class Sequential:
         specs = [(i, name, shape) for i, layer in enumerate(self.layers)
                  for name, shape in layer.parameter_shapes()]
         total = sum(math.prod(shape) for _, _, shape in specs)
-        self.flat_params = np.zeros(total, self.dtype)
-        self.flat_grads = np.zeros(total, self.dtype)
+        self.flat_params = np.zeros(total, self.dtype) if flat_params is None else flat_params
+        self.flat_grads = np.zeros(total, self.dtype) if flat_grads is None else flat_grads
         self._names = []
         offset = 0
         views = [({}, {}) for _ in self.layers]
@@ -151,6 +154,28 @@ class Sequential:
             offset += size
         for layer, (params, grads) in zip(self.layers, views):
             layer.bind(params, grads)
+
+    # ---- pickling (copy.deepcopy, joblib and dask workers) ------------------------------
+    def __getstate__(self):
+        """The layers travel as their configs and the parameters as the flat buffers, so
+        that the views are bound again on load; the kernel module is looked up again from
+        the backend name, and the batch buffers are rebuilt on first use."""
+        state = self.__dict__.copy()
+        state["layers"] = [layer.config() for layer in self.layers]
+        for name in ("_kernels", "_names", "_plans"):
+            del state[name]
+        return state
+
+    def __setstate__(self, state):
+        from pynn.layers import layer_from_config
+
+        state = dict(state)
+        layers = [layer_from_config(config) for config in state.pop("layers")]
+        self.__dict__.update(state)
+        self.layers = layers
+        self._kernels = backends.kernels(self.backend)
+        self._plans = OrderedDict()
+        self._build(self.flat_params, self.flat_grads)
 
     @property
     def n_parameters(self):

@@ -1,4 +1,5 @@
 """What the optimizers share: hyperparameter checks and binding to a model's flat buffers."""
+import importlib
 import math
 
 import numpy as np
@@ -50,6 +51,19 @@ class Optimizer:
         self.lr = self.initial_lr
         self.state = {name: np.zeros_like(params) for name in self.state_names}
         self.step_count = 0
+
+    def __getstate__(self):
+        """The kernel module travels by name (a module cannot be pickled)."""
+        state = self.__dict__.copy()
+        if state.get("kernels") is not None:
+            state["kernels"] = state["kernels"].__name__
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        if isinstance(state.get("kernels"), str):
+            state["kernels"] = importlib.import_module(state["kernels"])
+        self.__dict__.update(state)
 
     def step(self):
         if self.params is None:
