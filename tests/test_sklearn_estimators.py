@@ -25,7 +25,6 @@ import pynn  # noqa: E402
 import pynn.sklearn as pynn_sklearn  # noqa: E402
 from pynn.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAST = dict(hidden_layer_sizes=(8,), learning_rate_init=0.02, batch_size=32, max_iter=30)
 
 
@@ -461,13 +460,15 @@ def test_verbose_prints_each_epoch(capsys):
 
 
 # ---- scikit-learn stays optional -------------------------------------------------------------
-def run_python(code):
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+def run_python(code, cwd):
+    # the same pynn as this process (in-place build or installed), from a neutral cwd
+    home = os.path.dirname(os.path.dirname(os.path.abspath(pynn.__file__)))
+    env = dict(os.environ, PYTHONPATH=home)
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=60)
+                          env=env, cwd=cwd, timeout=60)
 
 
-def test_import_pynn_does_not_import_sklearn_and_pynn_sklearn_says_how_to_install_it():
+def test_import_pynn_does_not_import_sklearn_and_pynn_sklearn_says_how_to_install_it(tmp_path):
     result = run_python(
         "import sys\n"
         "import pynn\n"
@@ -476,7 +477,7 @@ def test_import_pynn_does_not_import_sklearn_and_pynn_sklearn_says_how_to_instal
         "try:\n"
         "    import pynn.sklearn\n"
         "except ImportError as error:\n"
-        "    print(error)\n")
+        "    print(error)\n", tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == \
         'pynn.sklearn needs scikit-learn >= 1.6: pip install "pynn[sklearn]"'
