@@ -26,6 +26,9 @@ KERNEL_BODY(int64_t kc, const real *restrict ap, const real *restrict bp, int64_
         _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + i * ldc + KERNEL_NR - 1), _MM_HINT_T0);
     }
+    /* Forget the row addresses just computed, so that the compiler does not keep
+     * KERNEL_MR of them in registers through the loop (spilling accumulators). */
+    __asm__("" : "+r"(c));
     _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
         _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++) acc[i][v] = V_ZERO();
     for (int64_t p = 0; p < kc; p++) {
