@@ -86,6 +86,12 @@ static const SFX(gemm_path) *SFX(gemm_path_for_rows)(int simd, int64_t m) {
     return path;
 }
 
+/* The depth of one KC step: the path's, or all of k when k is at most 4/3 of it (one
+ * pass over C instead of a short second step). Depends on k only, never on threads. */
+static int64_t SFX(gemm_kc)(const SFX(gemm_path) *path, int64_t k) {
+    return k <= path->kc * 4 / 3 ? k : path->kc;
+}
+
 /* Whether to compute C^T = op(B)^T op(A)^T instead: when C is narrower than a
  * tile (a dense layer with few outputs), its columns would fill a fraction of
  * each NR-wide tile, while its transpose pads m to NR and n only to MR. Each
@@ -107,7 +113,7 @@ int64_t SFX(gemm_workspace_size)(int64_t m, int64_t n, int64_t k, int simd, int 
         n = t;
     }
     path = SFX(gemm_path_for_rows)(simd, m);
-    int64_t kc = SFX(gemm_min)(k, path->kc);
+    int64_t kc = SFX(gemm_kc)(path, k);
     int64_t nc = SFX(gemm_min)(SFX(gemm_round_up)(n, path->nr), path->nc);
     int64_t mc = SFX(gemm_min)(SFX(gemm_round_up)(m, path->mr), path->mc);
     return kc * nc + (int64_t)(nthreads < 1 ? 1 : nthreads) * mc * kc;
@@ -296,7 +302,7 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
                              int trans_a, int trans_b, int64_t lda, int64_t ldb, int64_t ldc,
                              const SFX(gemm_epilogue) *ep, int trans_c, real *restrict bp,
                              real *restrict ap) {
-    const int64_t MR = path->mr, NR = path->nr, KC = path->kc, MC = path->mc;
+    const int64_t MR = path->mr, NR = path->nr, KC = SFX(gemm_kc)(path, k), MC = path->mc;
     const int64_t NC = path->nc, JW = path->jw;
     /* Row blocks of equal size (at most MC): the threads' shares stay even. */
     int64_t m_blocks = (m + MC - 1) / MC;
@@ -381,7 +387,7 @@ static void SFX(gemm_driver)(real *restrict c, const real *restrict a, const rea
         trans_b = !f;
     }
     path = SFX(gemm_path_for_rows)(simd, m);
-    int64_t kc_max = SFX(gemm_min)(k, path->kc);
+    int64_t kc_max = SFX(gemm_kc)(path, k);
     int64_t nc_max = SFX(gemm_min)(SFX(gemm_round_up)(n, path->nr), path->nc);
     int64_t mc_max = SFX(gemm_min)(SFX(gemm_round_up)(m, path->mr), path->mc);
     real *restrict bp = work;
