@@ -97,11 +97,13 @@ def dense_backward_case(rng, dtype, batch, n_in, n_out):
     return run_pynn, run_numpy, 4.0 * batch * n_in * n_out
 
 
-# kind -> (case builder, shapes, the 1-thread target for pynn speed / NumPy speed per dtype)
+# kind -> (case builder, shapes, the 1-thread target for pynn speed / NumPy speed per dtype).
+# The dense targets are float32's (BENCHMARKS.md sets them with its fp32 table; MLPs train
+# in float32): float64 dense figures are reported without one.
 KINDS = {
     "gemm": (gemm_case, GEMM_SHAPES, {"float32": 0.9, "float64": 0.85}),
-    "dense_forward": (dense_forward_case, DENSE_SHAPES, {"float32": 1.3, "float64": 1.3}),
-    "dense_backward": (dense_backward_case, DENSE_SHAPES, {"float32": 1.2, "float64": 1.2}),
+    "dense_forward": (dense_forward_case, DENSE_SHAPES, {"float32": 1.3, "float64": None}),
+    "dense_backward": (dense_backward_case, DENSE_SHAPES, {"float32": 1.2, "float64": None}),
 }
 
 

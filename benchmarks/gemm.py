@@ -1,13 +1,14 @@
 """pynn's GEMM and dense-layer kernels against NumPy, as ratios measured in the same run.
 
     python benchmarks/gemm.py [--threads 1,2] [--dtype float32,float64] [--repeats 7]
-                              [--quick] [--json PATH] [--peak-fp32 256] [--coretype Haswell]
+                              [--quick] [--json PATH] [--peak-fp32 GFLOPS] [--coretype Haswell]
 
 Prints, for every GEMM shape of shared/BENCHMARKS.md (C = A·Bᵀ, M·K·N) and the dense layers of
 the MLP 784-256-128-10 at batch 32/128/512 (forward: relu(x·Wᵀ + b); backward: dW, db, dx),
-at each thread count and dtype: pynn's GFLOP/s, its percentage of the machine's peak, NumPy's
-GFLOP/s with two OpenBLAS kernels, and the ratio pynn speed / NumPy speed (above 1: pynn is
-faster) against the faster NumPy, with the issue's target next to it at 1 thread.
+at each thread count and dtype: pynn's GFLOP/s, its percentage of the machine's peak (measured
+by fma_peak.c), NumPy's GFLOP/s with two OpenBLAS kernels, the ratio pynn speed / NumPy speed
+(above 1: pynn is faster) against NumPy with its AVX-512 kernels, the ceiling (the ratio a
+library running at the peak would reach), and the issue's target next to it at 1 thread.
 
 Method (BENCHMARKS.md): at 1 thread, a subprocess of this script whose environment sets
 OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = 1 (OpenBLAS reads them only when it loads) times NumPy
@@ -37,6 +38,7 @@ import os
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 
@@ -47,9 +49,14 @@ from cases import KINDS, shape_label  # first: it puts this source tree's pynn o
 import pynn  # noqa: E402
 from pynn import _kernels as K  # noqa: E402
 
-# The machine's limit (BENCHMARKS.md): 2 FMA pipes x 16 fp32 lanes x 2 flops x ~4.0 GHz per
-# core; float64 has half the lanes. Peak at t threads = t x the per-core figure.
+# The machine's limit is measured: fma_peak.c, compiled and run by this script, times
+# independent FMA chains on one core (a VM's vCPU may issue fewer vector FMAs per cycle than
+# the chip's data sheet says). Where it cannot run (no C compiler, not x86-64), the data
+# sheet's figure (BENCHMARKS.md): 2 FMA pipes x 16 fp32 lanes x 2 flops x ~4.0 GHz per core,
+# float64 half. Peak at t threads = t x the per-core figure.
 PEAK_FP32_PER_CORE = 256.0  # GFLOP/s
+PEAK_PROBE_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fma_peak.c")
+PEAK_PROBE_RUNS = 3  # the best of a few runs: noise only ever lowers a peak
 AVX2_CORETYPE = "Haswell"  # OpenBLAS core type with AVX2 kernels, when the environment sets none
 REPEAT_SECONDS = 0.025  # each repeat times enough calls to last about this long
 SLOW_CALL_SECONDS = 0.25  # cases whose single call is slower than this (2048³) ...
@@ -64,7 +71,8 @@ SWITCH_PAUSE_SECONDS = 0.15
 # whole parallel region, both libraries' ~100x): each turn also waits up to QUIET_WAIT_SECONDS for
 # no other runnable thread, and the tables count the turns that started with some.
 QUIET_WAIT_SECONDS = 0.2
-SCALING_SHAPES = [(1024, 1024, 1024), (2048, 2048, 2048)]  # target: 2 threads >= 1.8x 1 thread
+# target (float32): 2 threads >= 1.8x 1 thread
+SCALING_SHAPES = [(1024, 1024, 1024), (2048, 2048, 2048)]
 SCALING_TARGET = 1.8
 QUICK_SHAPES = {
     "gemm": [(128, 256, 128), (128, 128, 10)],
@@ -113,9 +121,10 @@ def parse_args(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help="two small shapes per kernel and 3 repeats: a smoke run")
     parser.add_argument("--json", metavar="PATH", help="also write the results to PATH as JSON")
-    parser.add_argument("--peak-fp32", type=float, default=PEAK_FP32_PER_CORE, metavar="GFLOPS",
-                        help=f"fp32 peak per core in GFLOP/s (default {PEAK_FP32_PER_CORE:g}; "
-                             "fp64 is half; the peak at t threads is t times this)")
+    parser.add_argument("--peak-fp32", type=float, default=None, metavar="GFLOPS",
+                        help="fp32 peak per core in GFLOP/s (default: measured by fma_peak.c, "
+                             f"else {PEAK_FP32_PER_CORE:g}; fp64 is half when given; the peak "
+                             "at t threads is t times this)")
     parser.add_argument("--coretype", default=None,
                         help="OPENBLAS_CORETYPE of the first NumPy run (default: the "
                              f"environment's value, or {AVX2_CORETYPE} when it sets none)")
@@ -412,8 +421,49 @@ def run_separate_processes(args, threads, env_coretype):
     return interleaved, env_numpy
 
 
+def measure_peak():
+    """(ISA, fp32, fp64 GFLOP/s per core) of the fastest vector FMAs, measured by
+    fma_peak.c; None where it cannot be compiled or run."""
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    with tempfile.TemporaryDirectory() as scratch:
+        probe = os.path.join(scratch, "fma_peak")
+        try:
+            subprocess.run([compiler, "-O2", PEAK_PROBE_SOURCE, "-o", probe], check=True,
+                           capture_output=True)
+            best = {}
+            for _ in range(PEAK_PROBE_RUNS):
+                lines = subprocess.run([probe], check=True, capture_output=True,
+                                       text=True).stdout.split("\n")
+                for line in filter(None, lines):
+                    isa, fp32, fp64 = line.split()
+                    old = best.get(isa, (0.0, 0.0))
+                    best[isa] = (max(old[0], float(fp32)), max(old[1], float(fp64)))
+        except (OSError, subprocess.CalledProcessError, ValueError):
+            return None
+    if not best:
+        return None
+    isa = max(best, key=lambda name: best[name][0])
+    return isa, best[isa][0], best[isa][1]
+
+
+def set_peak(args):
+    """args.peak_fp32 / args.peak_fp64 per core, and a line saying where they come from."""
+    if args.peak_fp32 is not None:
+        args.peak_fp64 = args.peak_fp32 / 2
+        return (f"peak per core {args.peak_fp32:g} / {args.peak_fp64:g} GFLOP/s fp32 / fp64 "
+                "(--peak-fp32)")
+    measured = measure_peak()
+    if measured is None:
+        args.peak_fp32, args.peak_fp64 = PEAK_FP32_PER_CORE, PEAK_FP32_PER_CORE / 2
+        return (f"peak per core {args.peak_fp32:g} / {args.peak_fp64:g} GFLOP/s fp32 / fp64 "
+                "(data sheet: the FMA probe could not run)")
+    isa, args.peak_fp32, args.peak_fp64 = measured
+    return (f"peak per core {args.peak_fp32:g} / {args.peak_fp64:g} GFLOP/s fp32 / fp64, "
+            f"measured ({isa} FMA chains, benchmarks/fma_peak.c)")
+
+
 def peak_gflops(args, dtype, threads):
-    per_core = args.peak_fp32 if dtype == "float32" else args.peak_fp32 / 2
+    per_core = args.peak_fp32 if dtype == "float32" else args.peak_fp64
     return per_core * threads
 
 
@@ -438,6 +488,9 @@ def merge(args, env_runs, auto_runs):
                 "percent_of_peak": 100 * gflops(auto["seconds"]["pynn"])
                 / peak_gflops(args, auto["dtype"], threads),
                 "ratio": auto["seconds"]["numpy"] / auto["seconds"]["pynn"],
+                # The ratio a library at the peak would reach: no ratio above it is possible.
+                "ceiling": peak_gflops(args, auto["dtype"], threads)
+                / gflops(auto["seconds"]["numpy"]),
             })
     return rows
 
@@ -449,7 +502,7 @@ TITLES = {"gemm": "GEMM C = A·Bᵀ (M·K·N)",
 
 def print_tables(args, rows, env_label, auto_label):
     header = (f"{'shape':<16} {'pynn GF/s':>9} {'%peak':>6} {env_label:>16} {auto_label:>16} "
-              f"{'pynn/numpy':>10}  target (1 thread)")
+              f"{'pynn/numpy':>10} {'ceiling':>7}  target (1 thread)")
     for kind in KINDS:
         for threads in args.threads:
             for dtype in args.dtype:
@@ -461,14 +514,19 @@ def print_tables(args, rows, env_label, auto_label):
                 target = KINDS[kind][2][dtype]
                 for row in selected:
                     verdict = ""
-                    if threads == 1:
+                    if threads == 1 and target is None:
+                        verdict = "(none)"
+                    elif threads == 1:
                         verdict = f">= {target:.2f} " + ("ok" if row["ratio"] >= target else "MISS")
+                        if row["ceiling"] < target:
+                            verdict += " (out of reach: ceiling below target)"
                     elif row["busy_turns"]:
                         verdict = (f"busy: {row['busy_turns']} of {3 * row['repeats']} turns "
                                    "started with other work running")
                     print(f"{shape_label(kind, row['shape']):<16} {row['pynn_gflops']:>9.1f} "
                           f"{row['percent_of_peak']:>5.0f}% {row['numpy_env_gflops']:>16.1f} "
-                          f"{row['numpy_auto_gflops']:>16.1f} {row['ratio']:>9.2f}x  {verdict}")
+                          f"{row['numpy_auto_gflops']:>16.1f} {row['ratio']:>9.2f}x "
+                          f"{row['ceiling']:>6.2f}x  {verdict}")
 
 
 def print_scaling(args, rows):
@@ -476,7 +534,7 @@ def print_scaling(args, rows):
         return
     by_key = {(row["kind"], tuple(row["shape"]), row["dtype"], row["threads"]): row for row in rows}
     print("\nGEMM speed-up, 2 threads over 1 thread "
-          f"(target: pynn >= {SCALING_TARGET}x at 1024³ and 2048³)")
+          f"(target: pynn >= {SCALING_TARGET}x at 1024³ and 2048³ in float32)")
     print(f"{'shape':<16} {'dtype':<8} {'pynn':>6} {'numpy':>6}  target")
     for (kind, shape, dtype, threads), two in by_key.items():
         if kind != "gemm" or threads != 2 or (kind, shape, dtype, 1) not in by_key:
@@ -485,7 +543,7 @@ def print_scaling(args, rows):
         ours = two["pynn_gflops"] / one["pynn_gflops"]
         theirs = two["numpy_auto_gflops"] / one["numpy_auto_gflops"]
         verdict = ""
-        if shape in SCALING_SHAPES:
+        if shape in SCALING_SHAPES and dtype == "float32":  # the issue sets it for float32
             verdict = f">= {SCALING_TARGET} " + ("ok" if ours >= SCALING_TARGET else "MISS")
         print(f"{shape_label(kind, shape):<16} {dtype:<8} {ours:>5.2f}x {theirs:>5.2f}x  {verdict}")
 
@@ -495,6 +553,7 @@ def numpy_label(config, fallback):
 
 
 def main(args):
+    peak_line = set_peak(args)
     env_coretype = args.coretype or os.environ.get("OPENBLAS_CORETYPE") or AVX2_CORETYPE
     env_runs, auto_runs = {}, {}
     started = time.perf_counter()
@@ -526,10 +585,11 @@ def main(args):
                               if key not in ("num_threads", "OMP_NUM_THREADS")))
     print(f"threads {args.threads} (1: one process, OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = 1; "
           "t > 1: one process per library, the other library single-threaded in it); "
-          f"repeats {args.repeats} (median); peak fp32 {args.peak_fp32:g} GFLOP/s per core, "
-          "fp64 half")
+          f"repeats {args.repeats} (median)")
+    print(peak_line)
     print("GF/s: GFLOP/s; %peak: pynn's share of the peak at that thread count; "
-          "pynn/numpy: pynn's speed over the faster NumPy's (above 1: pynn is faster)")
+          "pynn/numpy: pynn's speed over NumPy's with OPENBLAS_CORETYPE unset (above 1: pynn is faster); "
+          "ceiling: the ratio of a library running at the peak (no ratio can exceed it)")
     print_tables(args, rows, env_label, auto_label)
     print_scaling(args, rows)
     print(f"\n(measured in {time.perf_counter() - started:.0f} s)")
@@ -537,6 +597,7 @@ def main(args):
         with open(args.json, "w") as out:
             json.dump({"numpy": {"env": env_numpy, "auto": auto_numpy},
                        "pynn": auto_runs[first]["pynn"], "peak_fp32_per_core": args.peak_fp32,
+                       "peak_fp64_per_core": args.peak_fp64,
                        "repeats": args.repeats, "results": rows}, out, indent=1)
 
 

@@ -41,4 +41,5 @@ def test_kernel(benchmark, library, kind, shape, dtype):
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
     })
     benchmark(run_pynn if library == "pynn" else run_numpy)
-    benchmark.extra_info["median_gflops"] = flops / benchmark.stats.stats.median / 1e9
+    if benchmark.stats is not None:  # None under --benchmark-disable (a smoke run)
+        benchmark.extra_info["median_gflops"] = flops / benchmark.stats.stats.median / 1e9

@@ -43,11 +43,17 @@ static void SFX(dense_dz_and_bias_grad)(real *restrict dz, real *restrict db,
         int64_t j0 = blk * DENSE_DB_BLOCK;
         int64_t width = out_f - j0 < DENSE_DB_BLOCK ? out_f - j0 : DENSE_DB_BLOCK;
         real sum[DENSE_DB_BLOCK] = {0};
+        /* A block that spans whole rows (a layer with few outputs) is contiguous:
+         * one call for all of it rather than one per short row. */
+        int whole_rows = width == out_f;
+        if (whole_rows && act != PYNN_IDENTITY)
+            SFX(act_backward_range)(dz, dout, s, 0, n * out_f, act, param);
         for (int64_t i = 0; i < n; i++) {
             int64_t at = i * out_f + j0;
             const real *restrict row = dout + at;
             if (act != PYNN_IDENTITY) {
-                SFX(act_backward_range)(dz + at, dout + at, s + at, 0, width, act, param);
+                if (!whole_rows)
+                    SFX(act_backward_range)(dz + at, dout + at, s + at, 0, width, act, param);
                 row = dz + at;
             }
             if (db)

@@ -35,11 +35,11 @@ static inline int64_t SFX(gemm_round_up)(int64_t x, int64_t to) { return (x + to
 /* The portable micro-kernel (see gemm_paths.h). The accumulators are local so
  * that the compiler keeps them in vector registers. */
 static void SFX(gemm_kernel_generic)(int64_t kc, const real *restrict ap,
-                                     const real *restrict bp, real *restrict c, int64_t ldc,
-                                     real alpha, real beta) {
+                                     const real *restrict bp, int64_t ldb, real *restrict c,
+                                     int64_t ldc, real alpha, real beta) {
     real acc[GENERIC_MR][GENERIC_NR] = {{0}};
     for (int64_t p = 0; p < kc; p++) {
-        const real *restrict bv = bp + p * GENERIC_NR;
+        const real *restrict bv = bp + p * ldb;
         const real *restrict av = ap + p * GENERIC_MR;
         /* Unrolled so that the compiler vectorises across j, not across p. */
         PYNN_UNROLL
@@ -86,6 +86,12 @@ static const SFX(gemm_path) *SFX(gemm_path_for_rows)(int simd, int64_t m) {
     return path;
 }
 
+/* The depth of one KC step: the path's, or all of k when k is at most 4/3 of it (one
+ * pass over C instead of a short second step). Depends on k only, never on threads. */
+static int64_t SFX(gemm_kc)(const SFX(gemm_path) *path, int64_t k) {
+    return k <= path->kc * 4 / 3 ? k : path->kc;
+}
+
 /* Whether to compute C^T = op(B)^T op(A)^T instead: when C is narrower than a
  * tile (a dense layer with few outputs), its columns would fill a fraction of
  * each NR-wide tile, while its transpose pads m to NR and n only to MR. Each
@@ -107,7 +113,7 @@ int64_t SFX(gemm_workspace_size)(int64_t m, int64_t n, int64_t k, int simd, int 
         n = t;
     }
     path = SFX(gemm_path_for_rows)(simd, m);
-    int64_t kc = SFX(gemm_min)(k, path->kc);
+    int64_t kc = SFX(gemm_kc)(path, k);
     int64_t nc = SFX(gemm_min)(SFX(gemm_round_up)(n, path->nr), path->nc);
     int64_t mc = SFX(gemm_min)(SFX(gemm_round_up)(m, path->mr), path->mc);
     return kc * nc + (int64_t)(nthreads < 1 ? 1 : nthreads) * mc * kc;
@@ -227,22 +233,22 @@ static void SFX(gemm_tile_finish_transposed)(real *restrict acc, int64_t acc_ld,
 static inline void SFX(gemm_tile)(const SFX(gemm_path) *path, real *restrict c, int64_t ldc,
                                   int64_t row, int64_t col, int64_t mr, int64_t nr,
                                   int64_t kc, const real *restrict ap,
-                                  const real *restrict bp, real alpha, real beta,
+                                  const real *restrict bp, int64_t ldb, real alpha, real beta,
                                   const SFX(gemm_epilogue) *ep, int last, int trans_c) {
     int with_epilogue = last && ep;
     if (mr == path->mr && nr == path->nr && !with_epilogue && !trans_c) {
-        path->kernel(kc, ap, bp, c + row * ldc + col, ldc, alpha, beta);
+        path->kernel(kc, ap, bp, ldb, c + row * ldc + col, ldc, alpha, beta);
         return;
     }
     int full = mr == path->mr && nr == path->nr && !trans_c;
     if (full && with_epilogue && path->kernel_bias_act && !ep->z &&
         (ep->act == PYNN_RELU || ep->act == PYNN_IDENTITY)) {
-        path->kernel_bias_act(kc, ap, bp, c + row * ldc + col, ldc, alpha, beta,
+        path->kernel_bias_act(kc, ap, bp, ldb, c + row * ldc + col, ldc, alpha, beta,
                               ep->bias ? ep->bias + col : NULL, ep->act == PYNN_RELU);
         return;
     }
     _Alignas(64) real acc[GEMM_MAX_TILE];
-    path->kernel(kc, ap, bp, acc, path->nr, 1, 0);
+    path->kernel(kc, ap, bp, ldb, acc, path->nr, 1, 0);
     if (trans_c) {
         SFX(gemm_tile_finish_transposed)(acc, path->nr, c, ldc, row, col, mr, nr, alpha, beta,
                                          with_epilogue ? ep : NULL);
@@ -296,11 +302,16 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
                              int trans_a, int trans_b, int64_t lda, int64_t ldb, int64_t ldc,
                              const SFX(gemm_epilogue) *ep, int trans_c, real *restrict bp,
                              real *restrict ap) {
-    const int64_t MR = path->mr, NR = path->nr, KC = path->kc, MC = path->mc;
+    const int64_t MR = path->mr, NR = path->nr, KC = SFX(gemm_kc)(path, k), MC = path->mc;
     const int64_t NC = path->nc, JW = path->jw;
     /* Row blocks of equal size (at most MC): the threads' shares stay even. */
     int64_t m_blocks = (m + MC - 1) / MC;
     int64_t mc_even = SFX(gemm_round_up)((m + m_blocks - 1) / m_blocks, MR);
+    /* One row tile (dW of a layer with few outputs, dx of a tiny batch): each
+     * element of B is used once, so packing it would only copy it. Full-width
+     * panels of a plain B are read in place; only an edge panel is packed (its
+     * zero padding). */
+    int direct_b = !trans_b && m <= MR;
     for (int64_t j0 = 0; j0 < n; j0 += NC) {
         int64_t nc = SFX(gemm_min)(NC, n - j0);
         int64_t n_panels = (nc + NR - 1) / NR;
@@ -312,7 +323,8 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
 
             PYNN_OMP_SHARED_FOR
             for (int64_t jp = 0; jp < n_panels; jp++)
-                SFX(gemm_pack_b_panel)(path, bp, b, ldb, trans_b, p0, kc, j0, nc, jp);
+                if (!direct_b || (jp + 1) * NR > nc)
+                    SFX(gemm_pack_b_panel)(path, bp, b, ldb, trans_b, p0, kc, j0, nc, jp);
             /* implicit barrier: B is packed */
 
             int64_t packed_block = -1;
@@ -328,11 +340,14 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
                 int64_t jr_end = SFX(gemm_min)((g + 1) * JW, nc);
                 for (int64_t jr = g * JW; jr < jr_end; jr += NR) {
                     int64_t nr = SFX(gemm_min)(NR, nc - jr);
+                    int in_place = direct_b && nr == NR;
+                    const real *b_panel = in_place ? b + p0 * ldb + j0 + jr : bp + jr * kc;
+                    int64_t b_panel_ld = in_place ? ldb : NR;
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         int64_t mr = SFX(gemm_min)(MR, mc - ir);
                         SFX(gemm_tile)(path, c, ldc, i0 + ir, j0 + jr, mr, nr, kc,
-                                       ap + ir * kc, bp + jr * kc, alpha, beta_step, ep, last,
-                                       trans_c);
+                                       ap + ir * kc, b_panel, b_panel_ld, alpha, beta_step, ep,
+                                       last, trans_c);
                     }
                 }
             }
@@ -372,7 +387,7 @@ static void SFX(gemm_driver)(real *restrict c, const real *restrict a, const rea
         trans_b = !f;
     }
     path = SFX(gemm_path_for_rows)(simd, m);
-    int64_t kc_max = SFX(gemm_min)(k, path->kc);
+    int64_t kc_max = SFX(gemm_kc)(path, k);
     int64_t nc_max = SFX(gemm_min)(SFX(gemm_round_up)(n, path->nr), path->nc);
     int64_t mc_max = SFX(gemm_min)(SFX(gemm_round_up)(m, path->mr), path->mc);
     real *restrict bp = work;

@@ -17,14 +17,18 @@
  * beta, add bias[j] (NULL: none) to column j, then ReLU when relu is set. The
  * plain kernel and the fused one inline it with constant options. */
 KERNEL_TARGET static inline __attribute__((always_inline)) void
-KERNEL_BODY(int64_t kc, const real *restrict ap, const real *restrict bp, real *restrict c,
-            int64_t ldc, real alpha, real beta, const real *restrict bias, int relu) {
+KERNEL_BODY(int64_t kc, const real *restrict ap, const real *restrict bp, int64_t ldb,
+            real *restrict c, int64_t ldc, real alpha, real beta, const real *restrict bias,
+            int relu) {
     vec acc[KERNEL_MR][KERNEL_NV];
     /* C's tile is read or written only at the end: fetch it meanwhile. */
     _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++) {
         _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + i * ldc + KERNEL_NR - 1), _MM_HINT_T0);
     }
+    /* Forget the row addresses just computed, so that the compiler does not keep
+     * KERNEL_MR of them in registers through the loop (spilling accumulators). */
+    __asm__("" : "+r"(c));
     _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
         _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++) acc[i][v] = V_ZERO();
     for (int64_t p = 0; p < kc; p++) {
@@ -37,12 +41,18 @@ KERNEL_BODY(int64_t kc, const real *restrict ap, const real *restrict bp, real *
                 acc[i][v] = V_FMA(a, b[v], acc[i][v]);
         }
         ap += KERNEL_MR;
-        bp += KERNEL_NR;
+        bp += ldb;
     }
     /* alpha * acc, then + beta * c, rounded as the generic path rounds them. */
     vec va = V_SET1(alpha);
     if (!bias && !relu) {
-        if (beta == 0) {
+        /* alpha == 1 (every dense layer product): the products are exact already,
+         * and small-k tiles feel the multiplies. */
+        if (beta == 0 && alpha == 1) {
+            _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
+                _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
+                    V_STORE(c + i * ldc + v * VLEN, acc[i][v]);
+        } else if (beta == 0) {
             _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
                 _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
                     V_STORE(c + i * ldc + v * VLEN, V_MUL(va, acc[i][v]));
@@ -57,9 +67,10 @@ KERNEL_BODY(int64_t kc, const real *restrict ap, const real *restrict bp, real *
         return;
     }
     /* The same, then the epilogue in the order gemm_tile applies it. */
-    _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
-        _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
-            acc[i][v] = V_MUL(va, acc[i][v]);
+    if (alpha != 1)
+        _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
+            _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
+                acc[i][v] = V_MUL(va, acc[i][v]);
     if (beta != 0) {
         vec vb = V_SET1(beta);
         _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
@@ -84,19 +95,20 @@ KERNEL_BODY(int64_t kc, const real *restrict ap, const real *restrict bp, real *
 }
 
 KERNEL_TARGET void KERNEL_NAME(int64_t kc, const real *restrict ap, const real *restrict bp,
-                               real *restrict c, int64_t ldc, real alpha, real beta) {
-    KERNEL_BODY(kc, ap, bp, c, ldc, alpha, beta, NULL, 0);
+                               int64_t ldb, real *restrict c, int64_t ldc, real alpha,
+                               real beta) {
+    KERNEL_BODY(kc, ap, bp, ldb, c, ldc, alpha, beta, NULL, 0);
 }
 
 KERNEL_TARGET void KERNEL_PASTE(KERNEL_NAME, _bias_act)(int64_t kc, const real *restrict ap,
-                                                        const real *restrict bp,
+                                                        const real *restrict bp, int64_t ldb,
                                                         real *restrict c, int64_t ldc,
                                                         real alpha, real beta,
                                                         const real *restrict bias, int relu) {
     if (relu)
-        KERNEL_BODY(kc, ap, bp, c, ldc, alpha, beta, bias, 1);
+        KERNEL_BODY(kc, ap, bp, ldb, c, ldc, alpha, beta, bias, 1);
     else
-        KERNEL_BODY(kc, ap, bp, c, ldc, alpha, beta, bias, 0);
+        KERNEL_BODY(kc, ap, bp, ldb, c, ldc, alpha, beta, bias, 0);
 }
 
 #undef KERNEL_NR

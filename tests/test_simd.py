@@ -216,12 +216,14 @@ def test_narrow_results_do_not_depend_on_threads(rng, simd, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_row_count_does_not_change_the_rows(rng, simd, dtype, trans_a, trans_b):
     # AVX-512 tiles 21, 32 and 128 rows 11 at a time, 56 rows 14 at a time (the tile that
-    # pads the row count least); a row of C is the same whichever tile computed it.
+    # pads the row count least); a row of C is the same whichever tile computed it. At
+    # most one tile of rows (11, 5, 1) reads a plain B in place instead of packing it; b is
+    # a column slice, so its rows are further apart than its width.
     n, k = 75, 400
     a_all = rand(rng, (k, 56) if trans_a else (56, k), dtype)
-    b = rand(rng, (n, k) if trans_b else (k, n), dtype)
+    b = with_padding(rng, (n, k) if trans_b else (k, n), dtype)
     c_all = K.gemm(a_all, b, trans_a=trans_a, trans_b=trans_b)
-    for m in (21, 32, 11):
+    for m in (21, 32, 11, 5, 1):
         a = a_all[:, :m] if trans_a else a_all[:m]
         c = K.gemm(a, b, trans_a=trans_a, trans_b=trans_b)
         assert_bitwise_equal(c, c_all[:m], f"{simd} gemm of {m} rows vs 56")
@@ -247,6 +249,20 @@ def test_short_row_tiles_do_not_depend_on_threads(rng, simd, dtype):
     one, two = run_with_threads(lambda: K.dense_backward(dout, x, w, "relu", a=one))
     for i in range(3):
         assert_bitwise_equal(two[i], one[i], f"{simd} dense_backward[{i}] with 2 threads vs 1")
+
+
+@pytest.mark.usefixtures("restore_threads")
+@pytest.mark.parametrize("simd", PATHS, indirect=True)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_one_row_tile_does_not_depend_on_threads(rng, simd, dtype):
+    # dW of a layer with 10 outputs: one tile of rows, B read in place, columns split
+    # between the threads (with an edge panel, 2005 = 62 x 32 + 21).
+    n_out, n_in, batch = 10, 2005, 600
+    dout = rand(rng, (batch, n_out), dtype)
+    x = rand(rng, (batch, n_in), dtype)
+    one, two = run_with_threads(lambda: K.gemm(dout, x, trans_a=True))
+    assert_bitwise_equal(two, one, f"{simd} one-row-tile gemm with 2 threads vs 1")
+    assert_close(one, R.gemm(dout, x, trans_a=True), dtype, k=batch)
 
 
 def run_with_threads(fn):
