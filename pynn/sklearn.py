@@ -28,13 +28,11 @@ except ImportError as error:  # validate_data and __sklearn_tags__ are scikit-le
                       ) from error
 
 from pynn import _kernels
-from pynn.layers import Dense, layer_from_config
-from pynn.losses import get_loss
+from pynn.layers import Dense
 from pynn.model import Sequential, check_dtype
 from pynn.optim import SGD, Adam
 from pynn.optim.base import check_count, check_number
 from pynn.reference import ACTIVATIONS
-from pynn.targets import Targets
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -97,41 +95,6 @@ def _check_hidden_layer_sizes(sizes):
         if size < 1:
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes!r}")
     return tuple(int(size) for size in sizes)
-
-
-def _model_state(model):
-    """A picklable description of a trained Sequential and its optimizer (the model itself
-    holds its kernel module, which pickle refuses)."""
-    optimizer = model.optimizer_
-    return {"layers": [layer.config() for layer in model.layers], "dtype": model.dtype.name,
-            "random_state": model.random_state, "params": model.flat_params.copy(),
-            "loss": model.loss_.name, "targets": model.targets_.config(),
-            "classes": model.classes_, "shuffle_rng": model._shuffle_rng,
-            "optimizer": None if optimizer is None else {
-                "config": optimizer.config(), "initial_lr": optimizer.initial_lr,
-                "lr": optimizer.lr, "step_count": optimizer.step_count,
-                "state": {k: v.copy() for k, v in optimizer.state.items()}}}
-
-
-def _model_from_state(state):
-    """The Sequential of `_model_state`, ready to predict and to continue training."""
-    model = Sequential(*[layer_from_config(c) for c in state["layers"]], dtype=state["dtype"],
-                       random_state=state["random_state"])
-    model.flat_params[...] = state["params"]
-    model.loss_ = get_loss(state["loss"])
-    model.targets_ = Targets.from_config(state["targets"], state["classes"])
-    model._shuffle_rng = state["shuffle_rng"]
-    saved = state["optimizer"]
-    if saved is not None:
-        config = dict(saved["config"])
-        optimizer = {"Adam": Adam, "SGD": SGD}[config.pop("type")](**config)
-        optimizer.bind(model.flat_params, model.flat_grads, model._kernels)
-        optimizer.initial_lr, optimizer.lr = saved["initial_lr"], saved["lr"]
-        optimizer.step_count = saved["step_count"]
-        for name, value in saved["state"].items():
-            optimizer.state[name][...] = value
-        model.optimizer_ = optimizer
-    return model
 
 
 # ---- scikit-learn's stopping rule, as a pynn fit callback ------------------------------------
@@ -423,18 +386,6 @@ class _BaseMLP(BaseEstimator):
         """The biases of each layer, views into model_'s parameters."""
         check_is_fitted(self, "model_")
         return [layer.params["bias"] for layer in self.model_.layers]
-
-    # ---- pickling: model_ is rebuilt from its layers, parameters and optimizer state ---------
-    def __getstate__(self):
-        state = super().__getstate__()
-        if "model_" in state:
-            state = dict(state, model_=_model_state(state["model_"]))
-        return state
-
-    def __setstate__(self, state):
-        if "model_" in state:
-            state = dict(state, model_=_model_from_state(state["model_"]))
-        super().__setstate__(state)
 
 
 # ---- the estimators --------------------------------------------------------------------------

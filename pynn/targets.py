@@ -28,9 +28,24 @@ def _as_y(y, n):
         raise ValueError(f"y must be 1-D (n,) or 2-D (n, outputs), got shape {y.shape}")
     if y.shape[0] != n:
         raise ValueError(f"y has {y.shape[0]} rows but X has {n}")
-    if y.dtype == object:
-        raise TypeError("y must not have dtype object: use numbers or strings")
-    return y
+    return _without_objects(y, "y")
+
+
+def _without_objects(y, name):
+    """An object array of all strings (a pandas string column) or all numbers as a plain
+    str or numeric array; any other object array is a TypeError naming the argument."""
+    if y.dtype != object:
+        return y
+    values = y.ravel().tolist()
+    if all(isinstance(v, str) for v in values):
+        return y.astype(str)
+    if all(isinstance(v, (int, float, np.integer, np.floating)) and
+           not isinstance(v, (bool, np.bool_)) for v in values):
+        plain = np.asarray(values)
+        if plain.dtype != object:
+            return plain.reshape(y.shape)
+    raise TypeError(f"{name} has dtype object with values that are not all strings or all "
+                    f"numbers (e.g. {values[:3]!r}): use numbers or strings")
 
 
 def _check_finite(y, name="y"):
@@ -55,8 +70,7 @@ def check_classes(loss, classes):
     if classes.ndim != 1 or classes.size == 0:
         raise ValueError(f"classes must be a non-empty 1-D list of labels, got shape "
                          f"{classes.shape}")
-    if classes.dtype == object:
-        raise TypeError("classes must hold numbers or strings, not objects")
+    classes = _without_objects(classes, "classes")
     if classes.dtype.kind == "f" and not np.isfinite(classes).all():
         raise ValueError("classes contains NaN or infinity")
     return np.unique(classes)

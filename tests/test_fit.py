@@ -546,3 +546,32 @@ def test_zero_epochs_trains_nothing():
     assert all(len(values) == 0 for values in model.history_.values())
     assert model.classes_.tolist() == [0, 1]  # but the model is ready to predict
     assert model.predict(X).shape == (80,)
+
+
+# ---- labels in object arrays (a pandas column of strings or numbers) -----------------------
+@pytest.mark.parametrize("labels", [["no", "yes"], [3, 7]], ids=["strings", "numbers"])
+def test_object_arrays_of_labels_train_as_their_plain_arrays(labels):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((60, 3))
+    plain = np.array(labels)[(X[:, 0] > 0).astype(int)]
+    as_objects = plain.astype(object)
+    models = []
+    for y in (plain, as_objects):
+        model = Sequential(Dense(3, 4, "tanh"), Dense(4, 2), random_state=0)
+        model.fit(X, y, loss="softmax_cross_entropy", epochs=2, classes=np.array(labels,
+                                                                               dtype=object))
+        models.append(model)
+    np.testing.assert_array_equal(models[1].flat_params, models[0].flat_params)
+    np.testing.assert_array_equal(models[1].classes_, models[0].classes_)
+    assert models[1].classes_.dtype == plain.dtype
+    assert models[1].score(X, as_objects) == models[0].score(X, plain)
+
+
+def test_a_pandas_string_column_trains():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((40, 2))
+    y = pd.Series(np.where(X[:, 1] > 0, "up", "down"), dtype=object)
+    model = Sequential(Dense(2, 2), random_state=0)
+    model.fit(X, y, loss="softmax_cross_entropy", epochs=1)
+    assert model.classes_.tolist() == ["down", "up"]

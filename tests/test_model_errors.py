@@ -101,7 +101,7 @@ CASES = [
     ("y-strings-regression", lambda: fit(net(Dense(3, 1)), y=np.full(20, "a"), loss="mse"), TE,
      r"y must be numeric"),
     ("y-object", lambda: fit(y=np.array([0, "a"] * 10, dtype=object)), TE,
-     r"y must not have dtype object"),
+     r"y has dtype object with values that are not all strings or all numbers"),
     ("y-nan-labels", lambda: fit(y=np.where(Y0 > 0, np.nan, 0.0)), VE,
      r"y contains NaN or infinity"),
     ("evaluate-unknown-label", lambda: fitted().evaluate(X0, Y0 + 5), VE,
