@@ -180,11 +180,9 @@ def usable_cores():
 
 
 def _fresh_copy(fit_params):
-    """A deep copy of fit_params. An optimizer or model that was used in a fit holds its
-    kernel module, which copy cannot copy: the modules are shared, not copied."""
-    modules = {id(module): module for module in (backends.kernels(name)
-                                                 for name in backends.BACKENDS)}
-    return copy.deepcopy(fit_params, modules)
+    """A deep copy of fit_params: a shared optimizer or early stopping starts fresh in
+    every fit, whether or not the fits share a process."""
+    return copy.deepcopy(fit_params)
 
 
 def fit_and_score(make_model, params, X, y, train, test, scorer, fit_params, return_train,
