@@ -23,7 +23,6 @@ import time
 import numpy as np
 
 from pynn import _kernels
-from pynn import backend as backends
 from pynn.data._arrays import check_same_length, take_rows
 from pynn.data.split import KFold, StratifiedKFold
 from pynn.metrics import METRICS
