@@ -15,8 +15,6 @@ import numpy as np
 from pynn import backend as backends
 from pynn.inputs import as_features, check_values, check_width, gather
 from pynn.layers import Layer
-from pynn.losses import get_loss
-from pynn.targets import Targets
 
 EVAL_BATCH = 1024  # rows per forward pass in predict and evaluate
 MAX_PLANS = 6
