@@ -596,3 +596,41 @@ def test_load_csv_bad_arguments(tmp_path):
     latin = csv_file(tmp_path, "caf\xe9,b\n1,2\n", "latin.csv", encoding="latin-1")
     with pytest.raises(ValueError, match="not UTF-8"):
         load_csv(latin)
+
+
+# ---- the fast reader (np.loadtxt) and the careful one agree ---------------------------------
+FAST_CASES = {
+    "numbers": ("{}\n", {}),
+    "header-named-target": ("a,b,c,label\n{}\n", {"target": "label"}),
+    "quoted-cells": ('"1.5",2,3,"0"\n{}\n', {}),
+    "blank-lines": ("\n{}\n\n", {"target": 0}),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", FAST_CASES, ids=list(FAST_CASES))
+def test_load_csv_fast_and_careful_readers_agree(tmp_path, monkeypatch, case, dtype):
+    rng = np.random.default_rng(0)
+    values = rng.standard_normal((50, 4)) * 10.0 ** rng.integers(-40, 40, (50, 4))
+    values[:, 3] = rng.integers(0, 3, 50)
+    body = "\n".join(",".join(repr(float(v)) for v in row) for row in values)
+    template, options = FAST_CASES[case]
+    path = tmp_path / "data.csv"
+    path.write_text(template.format(body))
+    with np.errstate(over="ignore"):
+        fast = load_csv(path, dtype=dtype, **options)
+        with monkeypatch.context() as patch:
+            patch.setattr(csv_table, "_read_fast", lambda *args: None)
+            careful = load_csv(path, dtype=dtype, **options)
+    for got, expected in zip(fast, careful):
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_load_csv_uses_the_fast_reader_for_a_clean_file(tmp_path, monkeypatch):
+    path = tmp_path / "data.csv"
+    path.write_text("1,2,3\n4,5,6\n")
+    monkeypatch.setattr(csv_table, "_cell_array", None)  # the careful reader would fail
+    X, y = load_csv(path)
+    np.testing.assert_array_equal(X, [[1, 2], [4, 5]])
+    np.testing.assert_array_equal(y, [3, 6])
