@@ -355,26 +355,29 @@ class Sequential:
 
     def fit(self, X, y, *, loss=None, optimizer=None, epochs=10, batch_size=32, shuffle=True,
             validation_data=None, validation_split=0.0, early_stopping=None,
-            lr_scheduler=None, callback=None, verbose=0, random_state=None, classes=None):
+            lr_scheduler=None, callback=None, batch_callback=None, verbose=0,
+            random_state=None, classes=None):
         """Train from freshly initialised parameters; returns self. See pynn.training.fit."""
         from pynn.training import fit
         return fit(self, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
                    batch_size=batch_size, shuffle=shuffle, validation_data=validation_data,
                    validation_split=validation_split, early_stopping=early_stopping,
-                   lr_scheduler=lr_scheduler, callback=callback, verbose=verbose,
+                   lr_scheduler=lr_scheduler, callback=callback,
+                   batch_callback=batch_callback, verbose=verbose,
                    random_state=random_state, classes=classes, warm_start=False)
 
     def partial_fit(self, X, y, *, loss=None, optimizer=None, epochs=1, batch_size=32,
                     shuffle=True, validation_data=None, validation_split=0.0,
-                    early_stopping=None, lr_scheduler=None, callback=None, verbose=0,
-                    random_state=None, classes=None):
+                    early_stopping=None, lr_scheduler=None, callback=None,
+                    batch_callback=None, verbose=0, random_state=None, classes=None):
         """Continue training from the current parameters and optimizer state (one epoch by
         default); the first call may set the loss, optimizer and classes. Returns self."""
         from pynn.training import fit
         return fit(self, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
                    batch_size=batch_size, shuffle=shuffle, validation_data=validation_data,
                    validation_split=validation_split, early_stopping=early_stopping,
-                   lr_scheduler=lr_scheduler, callback=callback, verbose=verbose,
+                   lr_scheduler=lr_scheduler, callback=callback,
+                   batch_callback=batch_callback, verbose=verbose,
                    random_state=random_state, classes=classes, warm_start=True)
 
     def __repr__(self):

@@ -38,7 +38,7 @@ def _instance_hint(value, base):
 
 
 def _check_options(epochs, batch_size, shuffle, validation_data, validation_split, verbose,
-                   callback, lr_scheduler, early_stopping):
+                   callback, batch_callback, lr_scheduler, early_stopping):
     """The checked epochs and batch_size, and the EarlyStopping to use (or None)."""
     epochs = check_count(epochs, "epochs", 0)
     if batch_size is not None:
@@ -57,6 +57,9 @@ def _check_options(epochs, batch_size, shuffle, validation_data, validation_spli
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable: callback(model, epoch, logs), got "
                         f"{callback!r}")
+    if batch_callback is not None and not callable(batch_callback):
+        raise TypeError(f"batch_callback must be callable: batch_callback(model, epoch, step, "
+                        f"n_steps), got {batch_callback!r}")
     if lr_scheduler is not None and not isinstance(lr_scheduler, LRScheduler):
         raise TypeError(f"lr_scheduler must be a pynn.optim scheduler (StepLR, "
                         f"InverseScalingLR, ReduceLROnPlateau) or None, got {lr_scheduler!r}"
@@ -161,11 +164,11 @@ class _EpochStart:
 
 # ---- fit ---------------------------------------------------------------------------------
 def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation_data,
-        validation_split, early_stopping, lr_scheduler, callback, verbose, random_state,
-        classes, warm_start):
+        validation_split, early_stopping, lr_scheduler, callback, batch_callback, verbose,
+        random_state, classes, warm_start):
     epochs, batch_size, stopper = _check_options(
         epochs, batch_size, shuffle, validation_data, validation_split, verbose, callback,
-        lr_scheduler, early_stopping)
+        batch_callback, lr_scheduler, early_stopping)
     _check_trainable(model)
     X = model._check_X(X)
     n = X.shape[0]
@@ -214,6 +217,7 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation
     n_train = len(train_rows)
     order = train_rows.copy()  # this epoch's row order: train_rows shuffled afresh
     batch = n_train if batch_size is None else min(batch_size, n_train)
+    n_steps = -(-n_train // batch)
     denominator = None if targets.is_classifier else targets.r2_denominator(target[train_rows])
     kernels = model._kernels
     epoch_start = _EpochStart(model)
@@ -238,6 +242,8 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation
             optimizer.step()
             loss_sum += value * plan.n
             targets.accumulate(total, out, plan.target, plan.scratch)
+            if batch_callback is not None:
+                batch_callback(model, epoch, step, n_steps)
         if not _all_finite(model.flat_params):
             epoch_start.restore()
             raise NonFiniteLossError(

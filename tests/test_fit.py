@@ -575,3 +575,16 @@ def test_a_pandas_string_column_trains():
     model = Sequential(Dense(2, 2), random_state=0)
     model.fit(X, y, loss="softmax_cross_entropy", epochs=1)
     assert model.classes_.tolist() == ["down", "up"]
+
+
+def test_batch_callback_sees_every_step():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((50, 3))
+    y = rng.integers(0, 2, 50)
+    seen = []
+    model = Sequential(Dense(3, 2), random_state=0)
+    model.fit(X, y, loss="softmax_cross_entropy", epochs=2, batch_size=16,
+              batch_callback=lambda m, epoch, step, n_steps: seen.append((epoch, step, n_steps)))
+    assert seen == [(e, s, 4) for e in range(2) for s in range(4)]
+    with pytest.raises(TypeError, match="batch_callback must be callable"):
+        model.fit(X, y, batch_callback=3)
