@@ -5,8 +5,10 @@ from pynn.layers.base import Layer
 from pynn.layers.dense import Dense
 from pynn.layers.maxout import Maxout
 from pynn.layers.prelu import PReLU
+from pynn.layers.standardize import Standardize
 
-_BY_TYPE = {"Dense": Dense, "Activation": Activation, "PReLU": PReLU, "Maxout": Maxout}
+_BY_TYPE = {"Dense": Dense, "Activation": Activation, "PReLU": PReLU, "Maxout": Maxout,
+            "Standardize": Standardize}
 
 
 # Activation layers come back as their named class (Tanh(), LeakyReLU(0.2)), so a loaded
@@ -32,4 +34,5 @@ def layer_from_config(config):
 
 
 __all__ = ["Activation", "Dense", "ELU", "Identity", "Layer", "LeakyReLU", "Maxout", "PReLU",
-           "ReLU", "Sigmoid", "Sign", "Softplus", "Step", "Tanh", "layer_from_config"]
+           "ReLU", "Sigmoid", "Sign", "Softplus", "Standardize", "Step", "Tanh",
+           "layer_from_config"]

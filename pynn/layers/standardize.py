@@ -1,0 +1,99 @@
+"""Standardize: (x - mean) / scale per feature, a fixed input scaling saved with the model.
+
+The statistics come from the training data (pynn.data.StandardScaler's mean_ and scale_);
+putting them in the model's first layer means a saved model takes raw features and cannot
+be used with the wrong scaling. The layer has no trainable parameters.
+"""
+import numbers
+
+import numpy as np
+
+from pynn.layers.base import Layer
+
+
+def _vector(values, name):
+    """values as a read-only 1-D float64 array of finite numbers, else TypeError/ValueError."""
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"{name} must be a 1-D sequence of numbers, got {values!r}")
+    if isinstance(values, np.ndarray):
+        array = values
+    elif isinstance(values, (list, tuple)):
+        for value in values:  # no bools and no strings: np.asarray would accept both
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"{name} must hold numbers, got {value!r}")
+        array = np.asarray(values)
+    else:
+        raise TypeError(f"{name} must be a 1-D sequence of numbers, got "
+                        f"{type(values).__name__}")
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D sequence (one value per feature), "
+                         f"got shape {array.shape}")
+    array = np.array(array, dtype=np.float64)  # a copy: the caller's array may change
+    bad = np.flatnonzero(~np.isfinite(array))
+    if bad.size:
+        raise ValueError(f"{name}[{bad[0]}] is {array[bad[0]]}: it must be finite")
+    array.setflags(write=False)
+    return array
+
+
+class Standardize(Layer):
+    """out = (x - mean) / scale, feature by feature; no trainable parameters.
+
+    mean and scale are sequences of `in_features` numbers (scale > 0), kept in float64 and
+    applied in the model's dtype. Put it first so the model takes unscaled features:
+
+    >>> scaler = pynn.data.StandardScaler().fit(X_train)
+    >>> model = pynn.Sequential(Standardize(scaler.mean_, scaler.scale_),
+    ...                         Dense(X_train.shape[1], 32, activation="relu"), Dense(32, 10))
+    """
+
+    def __init__(self, mean, scale):
+        self.mean = _vector(mean, "mean")
+        self.scale = _vector(scale, "scale")
+        if self.scale.shape != self.mean.shape:
+            raise ValueError(f"mean and scale must have one value per feature each, got "
+                             f"{self.mean.size} means and {self.scale.size} scales")
+        bad = np.flatnonzero(self.scale <= 0)
+        if bad.size:
+            raise ValueError(f"scale[{bad[0]}] is {self.scale[bad[0]]}: every scale must be "
+                             f"positive (a constant feature takes scale 1)")
+        self.in_features = self.mean.size
+        self._constants = {}  # dtype -> (mean, scale) in that dtype, made once
+
+    def _in_dtype(self, dtype):
+        if dtype not in self._constants:
+            self._constants[dtype] = (self.mean.astype(dtype), self.scale.astype(dtype))
+        return self._constants[dtype]
+
+    def buffer_shapes(self, n, training, input_grad):
+        shapes = super().buffer_shapes(n, training, input_grad)
+        shapes["scale_rows"] = ((n, self.in_features), None)
+        return shapes
+
+    # NumPy buffers a ufunc whose operand is broadcast (a 32 KB temporary per call), but
+    # not a broadcasting copy: the constants are copied into whole rows first, so that the
+    # arithmetic is between arrays of one shape and a step allocates nothing.
+    def forward(self, x, buf, kernels, workspace, training):
+        mean, scale = self._in_dtype(x.dtype)
+        out, scale_rows = buf["out"], buf["scale_rows"]
+        np.copyto(out, mean)
+        np.subtract(x, out, out=out)
+        np.copyto(scale_rows, scale)
+        np.divide(out, scale_rows, out=out)
+        return out
+
+    def backward(self, dout, x, buf, kernels, workspace, input_grad):
+        if not input_grad:
+            return None
+        return np.divide(dout, buf["scale_rows"], out=buf["dx"])  # rows filled by forward
+
+    def config(self):
+        # Python floats: JSON writes their shortest repr, which reads back exactly.
+        return {"type": "Standardize", "mean": [float(v) for v in self.mean],
+                "scale": [float(v) for v in self.scale]}
+
+    def __repr__(self):
+        return f"Standardize({self.in_features} features)"
+
