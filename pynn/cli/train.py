@@ -1,0 +1,185 @@
+"""`pynn train`: load data, split, train an MLP, report, save and plot."""
+import os
+import sys
+import time
+
+import numpy as np
+
+import pynn
+from pynn.cli import report
+from pynn.cli.data_sources import default_data, load_training_data
+from pynn.cli.progress import EpochProgress
+from pynn.data import StandardScaler, train_test_split
+from pynn.layers import Standardize
+
+CLASSIFICATION_LOSSES = ("softmax_cross_entropy", "binary_cross_entropy", "hinge")
+
+
+def _optimizer(args):
+    """The optimizer the options describe, with each optimizer's defaults (see --help)."""
+    if args.momentum is not None and args.optimizer != "sgd":
+        raise ValueError(f"--momentum is for --optimizer sgd, not {args.optimizer}")
+    default_lr = 0.01 if args.optimizer == "sgd" else 0.001
+    lr = default_lr if args.lr is None else args.lr
+    default_decay = 0.01 if args.optimizer == "adamw" else 0.0
+    decay = default_decay if args.weight_decay is None else args.weight_decay
+    if args.optimizer == "sgd":
+        return pynn.SGD(lr=lr, momentum=0.9 if args.momentum is None else args.momentum,
+                        weight_decay=decay)
+    if args.optimizer == "adamw":
+        return pynn.AdamW(lr=lr, weight_decay=decay)
+    return pynn.Adam(lr=lr, weight_decay=decay)
+
+
+def _optimizer_label(optimizer):
+    config = optimizer.config()
+    parts = [f"lr {optimizer.lr:g}"]
+    for key in ("momentum", "weight_decay"):
+        if config.get(key):
+            parts.append(f"{key.replace('_', ' ')} {config[key]:g}")
+    return f"{type(optimizer).__name__} ({', '.join(parts)})"
+
+
+def _loss(args, y):
+    """The loss name: --loss, else by the targets: labels (strings, integers, booleans)
+    are classified, floating-point values regressed."""
+    if args.loss is not None:
+        return args.loss
+    return "mse" if y.dtype.kind == "f" else "softmax_cross_entropy"
+
+
+def _outputs(loss, y):
+    """Width of the last layer: one logit per class for softmax over labels, else one
+    output per target column."""
+    if loss == "softmax_cross_entropy" and y.ndim == 1:
+        return len(np.unique(y))
+    return 1 if y.ndim == 1 else y.shape[1]
+
+
+def _check_targets(loss, y):
+    if loss in CLASSIFICATION_LOSSES and y.dtype.kind == "f" and y.ndim == 1 \
+            and not np.array_equal(y, np.round(y)):
+        raise ValueError(f"--loss {loss} classifies, but the targets are numbers with "
+                         f"fractions (e.g. {y.flat[0].item()!r}): use --loss mse or l1 for them")
+    if loss not in CLASSIFICATION_LOSSES and y.dtype.kind not in "biuf":
+        raise ValueError(f"--loss {loss} needs numeric targets, but they are labels (e.g. "
+                         f"{y.flat[0].item()!r}): use --loss softmax_cross_entropy")
+
+
+def build_model(X_train, loss, y, hidden, activation, dtype, seed):
+    """Standardize (the training split's statistics), the hidden Dense layers, the output."""
+    scaler = StandardScaler().fit(X_train)
+    widths = [X_train.shape[1], *hidden]
+    layers = [Standardize(scaler.mean_, scaler.scale_)]
+    layers += [pynn.Dense(a, b, activation=activation) for a, b in zip(widths, widths[1:])]
+    layers.append(pynn.Dense(widths[-1], _outputs(loss, y)))
+    return pynn.Sequential(*layers, dtype=dtype, random_state=seed)
+
+
+def _split(X, y, test_size, classifier, seed):
+    """(X_train, X_test, y_train, y_test); the test part is None for --test-size 0."""
+    if test_size == 0:
+        return X, None, y, None
+    stratify = y if classifier and y.ndim == 1 else None
+    return train_test_split(X, y, test_size=test_size, stratify=stratify, random_state=seed)
+
+
+def _check_outputs(args):
+    """Fail before training when the results could not be written."""
+    if args.plot is not None:
+        from pynn.cli.plots import require_matplotlib
+
+        require_matplotlib()
+        os.makedirs(args.plot, exist_ok=True)
+    if args.save is not None:
+        directory = os.path.dirname(os.path.abspath(args.save))
+        if not os.path.isdir(directory):
+            raise FileNotFoundError(2, "--save: no such directory", directory)
+
+
+class _EpochReporter:
+    """fit's callbacks: the progress bar within an epoch, a line after it."""
+
+    def __init__(self, epochs, quiet):
+        self.progress = EpochProgress(epochs, sys.stderr, quiet)
+        self.epochs, self.quiet = epochs, quiet
+
+    def batch(self, model, epoch, step, n_steps):
+        self.progress.batch(model, epoch, step, n_steps)
+
+    def epoch(self, model, epoch, logs):
+        self.progress.end_epoch()
+        if not self.quiet:
+            print(report.epoch_line(epoch, self.epochs, logs), flush=True)
+
+    def close(self):
+        self.progress.end_epoch()
+
+
+def run(args):
+    _check_outputs(args)
+    if args.threads is not None:
+        pynn.set_num_threads(args.threads)
+    dtype = np.dtype(args.dtype)
+    data = args.data or default_data()
+    if args.data is None and data != "digits":
+        print(f"note: scikit-learn is not installed, so the default data set is {data} "
+              f"(digits needs it: pip install \"pynn[sklearn]\")")
+    dataset = load_training_data(data, labels=args.labels, target=args.target,
+                                 samples=args.samples, seed=args.seed, dtype=np.float64)
+    X, y = dataset.X, np.asarray(dataset.y)
+    loss = _loss(args, y)
+    _check_targets(loss, y)
+    classifier = loss in CLASSIFICATION_LOSSES
+    X_train, X_test, y_train, y_test = _split(X, y, args.test_size, classifier, args.seed)
+    model = build_model(X_train, loss, y, args.hidden, args.activation, dtype, args.seed)
+    optimizer = _optimizer(args)
+    early_stopping = None if args.early_stopping is None else \
+        pynn.EarlyStopping(patience=args.early_stopping)
+
+    print(f"data: {dataset.describe(classifier)}; training on {len(X_train)}"
+          + (f", testing on {len(X_test)}" if X_test is not None else ", no test set")
+          + (f" (validation: {args.validation_split:g} of training)"
+             if args.validation_split else ""))
+    print(f"model: {report.model_line(model)}")
+    batch = "full batch" if args.batch_size is None else f"batch size {args.batch_size}"
+    print(f"training: {loss}, {_optimizer_label(optimizer)}, {args.epochs} epochs, {batch}, "
+          f"{dtype.name}, seed {args.seed}", flush=True)
+
+    reporter = _EpochReporter(args.epochs, args.quiet)
+    classes = np.unique(y) if loss == "softmax_cross_entropy" and y.ndim == 1 else None
+    started = time.perf_counter()
+    try:
+        model.fit(X_train, y_train, loss=loss, optimizer=optimizer, epochs=args.epochs,
+                  batch_size=args.batch_size, validation_split=args.validation_split,
+                  early_stopping=early_stopping, callback=reporter.epoch,
+                  batch_callback=reporter.batch, classes=classes)
+    finally:
+        reporter.close()
+    elapsed = time.perf_counter() - started
+    trained = len(model.history_.get("loss", []))
+    line = f"trained {trained} epoch{'s' if trained != 1 else ''} in {elapsed:.2f} s"
+    if early_stopping is not None and early_stopping.best_epoch is not None \
+            and trained < args.epochs:
+        line += (f" (early stopping; kept epoch {early_stopping.best_epoch + 1}, the best "
+                 f"{early_stopping.key})")
+    print(line)
+
+    if X_test is not None:
+        for text in report.test_lines(model, X_test, y_test):
+            print(text)
+        if model.targets_.kind == "labels" or model.targets_.kind == "binary":
+            for text in report.confusion_lines(y_test, model.predict(X_test), model.classes_):
+                print(text)
+    if args.save is not None:
+        model.save(args.save)
+        print(f"saved the model to {args.save}")
+    if args.plot is not None:
+        from pynn.cli.plots import write_plots
+
+        paths, notes = write_plots(args.plot, model, X_train, y_train)
+        for path in paths:
+            print(f"wrote {path}")
+        for note in notes:
+            print(f"note: {note}")
+    return 0
