@@ -31,7 +31,6 @@ runnable; the tables count the turns that started with other work running.
 """
 import argparse
 import contextlib
-import ctypes
 import io
 import json
 import os
@@ -44,10 +43,16 @@ import time
 
 import numpy as np
 
-from cases import KINDS, shape_label  # first: it puts this source tree's pynn on sys.path
+# cases first: it puts this source tree's pynn on sys.path
+from cases import KINDS, QUICK_SHAPES, shape_label
 
 import pynn  # noqa: E402
 from pynn import _kernels as K  # noqa: E402
+from pynn.bench.blas import numpy_config  # noqa: E402
+from pynn.bench.processes import AVX2_CORETYPE  # noqa: E402
+from pynn.bench.timing import (  # noqa: E402
+    REPEAT_SECONDS, SLOW_CALL_SECONDS, SLOW_REPEATS, measure, seconds_per_call,
+    wait_for_quiet_machine)
 
 # The machine's limit is measured: fma_peak.c, compiled and run by this script, times
 # independent FMA chains on one core (a VM's vCPU may issue fewer vector FMAs per cycle than
@@ -57,10 +62,9 @@ from pynn import _kernels as K  # noqa: E402
 PEAK_FP32_PER_CORE = 256.0  # GFLOP/s
 PEAK_PROBE_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fma_peak.c")
 PEAK_PROBE_RUNS = 3  # the best of a few runs: noise only ever lowers a peak
-AVX2_CORETYPE = "Haswell"  # OpenBLAS core type with AVX2 kernels, when the environment sets none
-REPEAT_SECONDS = 0.025  # each repeat times enough calls to last about this long
-SLOW_CALL_SECONDS = 0.25  # cases whose single call is slower than this (2048³) ...
-SLOW_REPEATS = 3  # ... get at most this many repeats
+# AVX2_CORETYPE (pynn.bench.processes): the OpenBLAS core type with AVX2 kernels, used when
+# the environment sets none. REPEAT_SECONDS, SLOW_CALL_SECONDS, SLOW_REPEATS, measure() and
+# seconds_per_call(): pynn.bench.timing, shared with `pynn bench`.
 # With several threads, the process that just ran keeps its idle worker threads spinning for a
 # while (OpenBLAS: 2^28 TSC cycles, ~0.1 s here; GOMP: ~9 ms), stealing the cores from the
 # other: before each turn, wait until they sleep (at most IDLE_WAIT_LIMIT_SECONDS), or sleep
@@ -68,17 +72,12 @@ SLOW_REPEATS = 3  # ... get at most this many repeats
 IDLE_WAIT_LIMIT_SECONDS = 1.0
 SWITCH_PAUSE_SECONDS = 0.15
 # Other processes on the machine wreck 2-thread figures (a thread that loses its core stalls the
-# whole parallel region, both libraries' ~100x): each turn also waits up to QUIET_WAIT_SECONDS for
-# no other runnable thread, and the tables count the turns that started with some.
-QUIET_WAIT_SECONDS = 0.2
+# whole parallel region, both libraries' ~100x): each turn also waits up to QUIET_WAIT_SECONDS
+# (pynn.bench.timing) for no other runnable thread, and the tables count the turns that
+# started with some.
 # target (float32): 2 threads >= 1.8x 1 thread
 SCALING_SHAPES = [(1024, 1024, 1024), (2048, 2048, 2048)]
 SCALING_TARGET = 1.8
-QUICK_SHAPES = {
-    "gemm": [(128, 256, 128), (128, 128, 10)],
-    "dense_forward": [(32, 784, 256), (128, 128, 10)],
-    "dense_backward": [(32, 784, 256), (128, 128, 10)],
-}
 DTYPES = ("float32", "float64")
 
 
@@ -145,60 +144,6 @@ def parse_args(argv=None):
 
 
 # ---------------------------------------------------------------- worker (one subprocess)
-
-def seconds_per_call(fn, calls):
-    start = time.perf_counter()
-    for _ in range(calls):
-        fn()
-    return (time.perf_counter() - start) / calls
-
-
-def measure(fns, repeats):
-    """Median seconds per call of each function in fns (name -> fn), repeats interleaved."""
-    calls, slowest = {}, 0.0
-    for name, fn in fns.items():
-        fn()  # warm-up: first touch of the outputs, thread pools, packing buffers
-        one = seconds_per_call(fn, 1)
-        calls[name] = max(1, int(REPEAT_SECONDS / one))
-        slowest = max(slowest, one)
-    if slowest > SLOW_CALL_SECONDS:
-        repeats = min(repeats, SLOW_REPEATS)
-    samples = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            samples[name].append(seconds_per_call(fn, calls[name]))
-    return {name: statistics.median(times) for name, times in samples.items()}, repeats
-
-
-def openblas_corename():
-    """The kernel OpenBLAS runs (its get_corename), or None when it cannot be asked."""
-    try:
-        with open("/proc/self/maps") as maps:
-            libraries = sorted({line.split()[-1] for line in maps
-                                if "openblas" in line.lower() and ".so" in line})
-        for path in libraries:
-            library = ctypes.CDLL(path)
-            for symbol in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
-                           "openblas_get_corename64_", "openblas_get_corename"):
-                function = getattr(library, symbol, None)
-                if function is not None:
-                    function.restype = ctypes.c_char_p
-                    return function().decode()
-    except OSError:
-        pass
-    return None
-
-
-def numpy_config():
-    blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
-    return {
-        "numpy": np.__version__,
-        "blas": f"{blas.get('name', '?')} {blas.get('version', '?')}",
-        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
-        "corename": openblas_corename(),
-        "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
-    }
-
 
 def pynn_config():
     try:
@@ -299,27 +244,6 @@ def run_subprocess(args, threads, mode, coretype):
                        env=worker_env(threads, coretype), check=True)
         with open(out_path) as report:
             return json.load(report)
-
-
-def other_runnable_threads():
-    """Runnable threads on the machine besides the one reading (/proc/loadavg), or None."""
-    try:
-        with open("/proc/loadavg") as loadavg:
-            return int(loadavg.read().split()[3].split("/")[0]) - 1
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def wait_for_quiet_machine():
-    """Wait up to QUIET_WAIT_SECONDS for no other runnable thread; True if some still ran."""
-    deadline = time.perf_counter() + QUIET_WAIT_SECONDS
-    while True:
-        others = other_runnable_threads()
-        if not others:
-            return False
-        if time.perf_counter() >= deadline:
-            return True
-        time.sleep(0.002)
 
 
 class Server:
