@@ -204,8 +204,11 @@ def test_epoch_lines_show_validation_metrics(capsys):
     assert lines[0].endswith(" ms") or lines[0].endswith(" s")
 
 
-def test_regression_reports_r2_and_mse_and_draws_the_curve(tmp_path, capsys):
+def test_regression_reports_r2_and_mse_and_draws_the_curve(tmp_path, capsys,
+                                                           restore_threads):
     pytest.importorskip("matplotlib")
+    pynn.set_num_threads(2)
+    threads = pynn.get_num_threads()
     assert main(["train", "--data", "polynomial", "--samples", "300", "--epochs", "3",
                  "--plot", str(tmp_path), "--save", str(tmp_path / "poly.npz"),
                  "--dtype", "float64", "--optimizer", "sgd", "--threads", "1"]) == 0
@@ -217,6 +220,7 @@ def test_regression_reports_r2_and_mse_and_draws_the_curve(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.glob("*.png")) == ["fit.png", "loss.png", "r2.png"]
     model = pynn.load(tmp_path / "poly.npz")
     assert model.dtype == np.float64 and model.loss_.name == "mse"
+    assert pynn.get_num_threads() == threads  # --threads 1 held for the run only
 
     X = np.linspace(-1, 1, 5).reshape(-1, 1)
     np.savez(tmp_path / "points.npz", X=X)
@@ -308,7 +312,8 @@ def test_summary_of_a_trained_cli_model(tmp_path, capsys):
 
 
 def test_default_without_scikit_learn_is_red_blue(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "sklearn", None)  # import sklearn now fails
+    for name in ("sklearn", "sklearn.datasets"):  # importing them now fails, even when
+        monkeypatch.setitem(sys.modules, name, None)  # an earlier test imported them
     assert main(["train", "--epochs", "1", "--quiet"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("note: scikit-learn is not installed, so the default data set "
@@ -405,6 +410,27 @@ def test_interrupt_is_one_line_and_130(monkeypatch, capsys):
     monkeypatch.setattr(pynn.Sequential, "fit", interrupted_fit)
     assert main(["train", "--data", "red_blue", "--samples", "50"]) == 130
     assert capsys.readouterr().err == "pynn: interrupted\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
+def test_ctrl_c_in_a_real_process(tmp_path):
+    import signal
+
+    process = subprocess.Popen([sys.executable, "-m", "pynn", "train", "--data", "blobs",
+                                "--samples", "200", "--epochs", "1000000"], cwd=tmp_path,
+                               env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        for line in process.stdout:  # training has started when the first epoch ends
+            if line.startswith("epoch"):
+                break
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    assert err == "pynn: interrupted\n"
 
 
 def test_a_bug_keeps_its_traceback(monkeypatch):

@@ -33,8 +33,9 @@ def _run_bench(extra):
         print(f"{PROG}: error: the bench command is not available: pynn.bench.command "
               f"does not import ({error})", file=sys.stderr)
         return 2
-    parser = argparse.ArgumentParser(prog=f"{PROG} bench",
-                                     description="Measure pynn's speed.")
+    summary = " ".join((command.__doc__ or "Measure pynn's speed.").strip()
+                       .split("\n\n")[0].split())  # the docstring's first paragraph
+    parser = argparse.ArgumentParser(prog=f"{PROG} bench", description=summary)
     command.add_arguments(parser)
     return command.run(parser.parse_args(extra))
 
@@ -62,6 +63,8 @@ def main(argv=None):
         args, extra = parser.parse_known_args(argv)
         return _dispatch(args, extra, parser)
     except SystemExit as exit:  # argparse: --help, --version and usage errors
+        if exit.code is None:
+            return 0
         return exit.code if isinstance(exit.code, int) else 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

@@ -57,10 +57,12 @@ def _outputs(loss, y):
 
 
 def _check_targets(loss, y):
-    if loss in CLASSIFICATION_LOSSES and y.dtype.kind == "f" and y.ndim == 1 \
-            and not np.array_equal(y, np.round(y)):
-        raise ValueError(f"--loss {loss} classifies, but the targets are numbers with "
-                         f"fractions (e.g. {y.flat[0].item()!r}): use --loss mse or l1 for them")
+    if loss in CLASSIFICATION_LOSSES and y.dtype.kind == "f" and y.ndim == 1:
+        fractional = y[y != np.round(y)]
+        if fractional.size:
+            raise ValueError(f"--loss {loss} classifies, but the targets are numbers with "
+                             f"fractions (e.g. {fractional[0].item()!r}): use --loss mse or "
+                             f"l1 for them")
     if loss not in CLASSIFICATION_LOSSES and y.dtype.kind not in "biuf":
         raise ValueError(f"--loss {loss} needs numeric targets, but they are labels (e.g. "
                          f"{y.flat[0].item()!r}): use --loss softmax_cross_entropy")
@@ -118,8 +120,17 @@ class _EpochReporter:
 
 def run(args):
     _check_outputs(args)
-    if args.threads is not None:
-        pynn.set_num_threads(args.threads)
+    if args.threads is None:
+        return _train(args)
+    previous = pynn.get_num_threads()  # put back, for callers of pynn.cli.main in-process
+    pynn.set_num_threads(args.threads)
+    try:
+        return _train(args)
+    finally:
+        pynn.set_num_threads(previous)
+
+
+def _train(args):
     dtype = np.dtype(args.dtype)
     data = args.data or default_data()
     if args.data is None and data != "digits":
