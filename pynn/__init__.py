@@ -15,7 +15,7 @@ from pynn.errors import NonFiniteLossError
 from pynn.gradcheck import gradcheck
 from pynn.harden import HardenedModel
 from pynn.layers import (ELU, Activation, Dense, Identity, LeakyReLU, Maxout, PReLU, ReLU,
-                         Sigmoid, Sign, Softplus, Step, Tanh)
+                         Sigmoid, Sign, Softplus, Standardize, Step, Tanh)
 from pynn.losses import LOSSES
 from pynn.model import Sequential
 from pynn.optim import SGD, Adam, AdamW, InverseScalingLR, ReduceLROnPlateau, StepLR
@@ -24,8 +24,9 @@ from pynn import data, datasets, metrics  # modules: pynn.data.train_test_split,
 
 __all__ = [
     "__version__", "get_num_threads", "openmp_enabled", "set_num_threads", "show_config",
-    "Sequential", "Dense", "Maxout", "PReLU", "Activation", "Identity", "Sigmoid", "Tanh",
-    "ReLU", "LeakyReLU", "Softplus", "ELU", "Step", "Sign", "LOSSES", "SGD", "Adam", "AdamW",
+    "Sequential", "Dense", "Maxout", "PReLU", "Standardize", "Activation", "Identity",
+    "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softplus", "ELU", "Step", "Sign", "LOSSES", "SGD",
+    "Adam", "AdamW",
     "StepLR", "InverseScalingLR", "ReduceLROnPlateau", "EarlyStopping", "NonFiniteLossError",
     "gradcheck", "data", "datasets", "metrics",
 ]

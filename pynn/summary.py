@@ -44,6 +44,8 @@ def layer_label(layer):
         return f"{kind}({', '.join(parts)})"
     if config["type"] == "PReLU":
         return f"PReLU({layer.num_parameters})"
+    if config["type"] == "Standardize":
+        return f"Standardize({layer.in_features})"
     if kind == "Activation":
         return layer.activation if layer.param is None else f"{layer.activation}({layer.param:g})"
     return kind if layer.param is None else f"{kind}({layer.param:g})"

@@ -299,9 +299,6 @@ def test_summary_of_a_model_without_standardize(tmp_path, capsys):
     assert "(SGD, state 0 x parameters)" in capsys.readouterr().out
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="pynn.summary.layer_label reads layer.param, which only activation "
-                          "layers have (reported to the lead; fix in pynn/summary.py)")
 def test_summary_of_a_trained_cli_model(tmp_path, capsys):
     assert main(["train", "--data", "blobs", "--samples", "100", "--epochs", "1", "--quiet",
                  "--save", str(tmp_path / "m.npz")]) == 0

@@ -140,9 +140,6 @@ def test_scaling_matters_in_the_model(rng):
                                rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="pynn.summary.layer_label reads layer.param, which only activation "
-                          "layers have (reported to the lead; fix in pynn/summary.py)")
 def test_summary_lists_the_layer():
     model = pynn.Sequential(Standardize([0.0] * 3, [1.0] * 3), pynn.Dense(3, 2))
     text = str(model.summary(batch_size=4))
