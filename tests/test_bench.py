@@ -11,7 +11,7 @@ import pytest
 from pynn.bench import command, kernels, memory, peers, processes, timing, training
 
 TINY = {"threads": [1], "batch_sizes": [32], "quick": True, "repeats": 1, "samples": 320,
-        "progress": None}
+        "busy_retries": 0, "progress": None}
 
 
 def no_peers(monkeypatch):
@@ -135,6 +135,26 @@ def test_failed_workers_are_reported(monkeypatch):
     text = printed.getvalue()
     assert "pynn: failed: worker training pynn exited with code 1: boom" in text
     assert "failed" in text.split("Seconds per epoch")[1].splitlines()[2]  # the cells
+
+
+def test_runs_disturbed_by_other_work_are_made_again(monkeypatch):
+    answers = iter([(10.0, 0.5), (2.0, 0.0), (3.0, 0.0)])  # (epoch seconds, others' share)
+
+    def fake_worker(spec, **_):
+        seconds, share = next(answers)
+        return {"blas": {"corename": None}, "memory": {"bytes": 1, "method": "vmhwm"},
+                "epochs": [{"batch": 32, "epoch_seconds": seconds, "others_share": share,
+                            "accuracy": 0.5}]}
+
+    monkeypatch.setattr(processes, "run_worker", fake_worker)
+    result = training.run(libraries=["reference"], **dict(TINY, busy_retries=2))
+    assert [run["repeat"] for run in result["runs"]] == [0, 1]  # one extra round was enough
+    row, = result["epochs"]
+    assert row["seconds"]["reference"] == 2.0  # the busy 10 s is left out
+    assert row["busy"] == [1, 2, False]
+    printed = io.StringIO()
+    training.print_report(result, printed)
+    assert "busy 1/2" in printed.getvalue() and "1 extra run(s) here" in printed.getvalue()
 
 
 def parse(*argv):

@@ -30,10 +30,11 @@ THREADS = (1, 2)
 WARMUP_STEPS = 10  # untimed batches on each new model before its timed epoch
 EVAL_SAMPLES = 10000  # the training accuracy after the epoch is measured on this many rows
 # full: about 2.5 minutes on the project's 2-core machine; quick: a smoke run.
+# busy_retries: extra rounds at most for the runs other work disturbed (see run).
 FULL = {"samples": 60000, "repeats": 3, "reference_samples": 12000, "small_samples": 3200,
-        "small_epochs": 7, "inference_calls": 100, "inference_repeats": 5}
+        "small_epochs": 7, "inference_calls": 100, "inference_repeats": 5, "busy_retries": 3}
 QUICK = {"samples": 6000, "repeats": 1, "reference_samples": 6000, "small_samples": 1600,
-         "small_epochs": 3, "inference_calls": 40, "inference_repeats": 3}
+         "small_epochs": 3, "inference_calls": 40, "inference_repeats": 3, "busy_retries": 1}
 
 # name -> (worker library, peer module needed or None, OPENBLAS_CORETYPE: None removes it,
 # "env" is the environment's, or Haswell when it sets none)
@@ -67,8 +68,10 @@ DATA_SHEET_PEAK_GFLOPS = 256.0
 FLOPS = flops_per_sample(MLP_SIZES)
 
 
-def settings(quick, repeats=None, samples=None, reference_samples=None):
+def settings(quick, repeats=None, samples=None, reference_samples=None, busy_retries=None):
     chosen = dict(QUICK if quick else FULL)
+    if busy_retries is not None:
+        chosen["busy_retries"] = busy_retries
     if repeats is not None:
         chosen["repeats"] = repeats
     if samples is not None:
@@ -101,11 +104,11 @@ def _spec(name, threads, chosen, batch_sizes, data_paths):
 
 
 def run(*, threads=THREADS, batch_sizes=BATCH_SIZES, quick=False, repeats=None, samples=None,
-        reference_samples=None, libraries=None, progress=sys.stderr):
+        reference_samples=None, busy_retries=None, libraries=None, progress=sys.stderr):
     """Run the benchmark; returns a JSON-ready dict (print it with print_report). `libraries`
     limits the names of LIBRARIES run (default all; peers that are not installed are
-    reported as such)."""
-    chosen = settings(quick, repeats, samples, reference_samples)
+    reported as such). The arguments left None take the FULL or QUICK settings."""
+    chosen = settings(quick, repeats, samples, reference_samples, busy_retries)
     versions = peers.found()
     status = {}
     for name in libraries or LIBRARIES:
@@ -114,29 +117,14 @@ def run(*, threads=THREADS, batch_sizes=BATCH_SIZES, quick=False, repeats=None, 
         peer = LIBRARIES[name][1]
         status[name] = "ok" if peer is None or versions[peer] else "not installed"
     to_run = [name for name, state in status.items() if state == "ok"]
-    started, runs, failures = time.perf_counter(), [], {}
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="pynn-bench-data-") as scratch:
         X, y = make_mnist_like(chosen["samples"])
         data_paths = (os.path.join(scratch, "X.npy"), os.path.join(scratch, "y.npy"))
         np.save(data_paths[0], X)
         np.save(data_paths[1], y)
         del X, y
-        for repeat in range(chosen["repeats"]):
-            for n_threads in threads:
-                for name in rotated(to_run, repeat):
-                    if progress is not None:
-                        print(f"... training: repeat {repeat + 1}/{chosen['repeats']}, "
-                              f"{n_threads} thread(s): {name}", file=progress, flush=True)
-                    wait_for_quiet_machine()
-                    record = {"name": name, "threads": n_threads, "repeat": repeat}
-                    try:
-                        record["answer"] = processes.run_worker(
-                            _spec(name, n_threads, chosen, batch_sizes, data_paths),
-                            threads=n_threads, coretype=_coretype(name))
-                    except processes.WorkerError as error:
-                        record["error"] = str(error)
-                        failures.setdefault(name, []).append(str(error))
-                    runs.append(record)
+        runs, failures = _run_workers(to_run, threads, batch_sizes, chosen, data_paths, progress)
     for name, errors in failures.items():
         ran = sum(1 for record in runs if record["name"] == name)
         status[name] = (f"failed: {errors[0]}" if len(errors) == ran else
@@ -150,7 +138,56 @@ def run(*, threads=THREADS, batch_sizes=BATCH_SIZES, quick=False, repeats=None, 
     return result
 
 
+def _run_workers(names, threads, batch_sizes, chosen, data_paths, progress):
+    """Every library at every thread count, `repeats` times, taking turns; then the runs
+    other work disturbed again, up to `busy_retries` extra rounds, until each library has
+    `repeats` quiet runs at each thread count. Returns (runs, {name: [errors]})."""
+    runs, failures = [], {}
+
+    def measure(name, n_threads, repeat, label):
+        if progress is not None:
+            print(f"... training: {label}, {n_threads} thread(s): {name}", file=progress,
+                  flush=True)
+        wait_for_quiet_machine()
+        record = {"name": name, "threads": n_threads, "repeat": repeat}
+        try:
+            record["answer"] = processes.run_worker(
+                _spec(name, n_threads, chosen, batch_sizes, data_paths),
+                threads=n_threads, coretype=_coretype(name))
+        except processes.WorkerError as error:
+            record["error"] = str(error)
+            failures.setdefault(name, []).append(str(error))
+        runs.append(record)
+
+    for repeat in range(chosen["repeats"]):
+        for n_threads in threads:
+            for name in rotated(names, repeat):
+                measure(name, n_threads, repeat, f"repeat {repeat + 1}/{chosen['repeats']}")
+    for extra in range(chosen["busy_retries"]):
+        for n_threads in threads:
+            for name in rotated(names, extra):
+                if name not in failures and \
+                        _quiet_runs(runs, name, n_threads) < chosen["repeats"]:
+                    measure(name, n_threads, chosen["repeats"] + extra,
+                            f"extra round {extra + 1} (the machine was busy)")
+    return runs, failures
+
+
 # ---- medians and ratios ------------------------------------------------------------------
+
+def _quiet_runs(runs, name, threads):
+    """How many of the library's workers at `threads` threads measured everything while other
+    processes used at most BUSY_SHARE of the machine."""
+    count = 0
+    for run in runs:
+        answer = run.get("answer")
+        if answer is None or (run["name"], run["threads"]) != (name, threads):
+            continue
+        shares = [epoch["others_share"] for epoch in answer["epochs"]]
+        shares += [answer.get("small_steps_others_share"), answer.get("inference_others_share")]
+        count += all(share is None or share <= BUSY_SHARE for share in shares)
+    return count
+
 
 def _answers(runs, name, threads):
     return [run["answer"] for run in runs
@@ -343,10 +380,12 @@ def print_report(result, out=sys.stdout):
           + ("as the environment sets it" if os.environ.get("OPENBLAS_CORETYPE") else
              "the environment sets none: AVX2 kernels") + "). The sklearn target is against "
           f"{labels['sklearn']}.", file=out)
+    extra = sum(1 for run in result["runs"] if run["repeat"] >= chosen["repeats"])
     print(f"busy k/n: k of the row's n measurements had other processes using more than "
           f"{BUSY_SHARE:.0%} of the machine's cores meanwhile (/proc/stat): left out of the "
           "medians that have quiet measurements; \"all busy\": some figure of the row comes "
-          "from busy ones only: rerun on a quiet machine.", file=out)
+          f"from busy ones only: rerun on a quiet machine. Disturbed runs are made again, up to "
+          f"{chosen['busy_retries']} extra round(s): {extra} extra run(s) here.", file=out)
 
     print(f"\nTraining accuracy after the timed epoch (first {EVAL_SAMPLES} samples; every "
           "library learns the same task)", file=out)
