@@ -112,8 +112,9 @@ def run(args, out=None, progress=None):
     started = time.perf_counter()
     config = {str(key): str(value) for key, value in pynn.show_config(mode="dicts").items()}
     found = peers.found()
-    print("pynn " + ", ".join(f"{key} {value}" for key, value in config.items()
-                              if key not in ("num_threads", "OMP_NUM_THREADS")), file=out)
+    print(f"pynn {config['pynn']}: " + ", ".join(
+        f"{key} {value}" for key, value in config.items()
+        if key not in ("pynn", "num_threads", "OMP_NUM_THREADS")), file=out)
     print(f"Peers: {peers.describe(found)}", file=out)
     report = {"pynn": config, "peers": found, "argv": sys.argv[1:]}
     status = 0

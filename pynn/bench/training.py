@@ -29,7 +29,8 @@ BATCH_SIZES = (32, 128, 512)
 THREADS = (1, 2)
 WARMUP_STEPS = 10  # untimed batches on each new model before its timed epoch
 EVAL_SAMPLES = 10000  # the training accuracy after the epoch is measured on this many rows
-# full: about 2.5 minutes on the project's 2-core machine; quick: a smoke run.
+# full: about 3 minutes on the project's 2-core machine (165 s measured, quiet); quick: a
+# smoke run (about 20 s).
 # busy_retries: extra rounds at most for the runs other work disturbed (see run).
 FULL = {"samples": 60000, "repeats": 3, "reference_samples": 12000, "small_samples": 3200,
         "small_epochs": 7, "inference_calls": 100, "inference_repeats": 5, "busy_retries": 3}
