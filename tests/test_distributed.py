@@ -4,6 +4,7 @@ joblib's dask backend, and the scores are exactly those of the local, serial run
 The cluster is a LocalCluster of two worker processes started by the test: the same code
 runs on a real cluster with Client("scheduler-address:8786") instead (README.md)."""
 import os
+import re
 import sys
 
 import numpy as np
@@ -76,3 +77,22 @@ def test_grid_search_on_a_cluster_equals_the_local_run(client, data):
     assert remote.best_params_ == local.best_params_
     for mine, theirs in zip(remote.results_, local.results_):
         np.testing.assert_array_equal(mine["test_scores"], theirs["test_scores"])
+
+
+def test_the_readme_cluster_example_runs_on_a_local_cluster(client):
+    """README.md's 'Select a model' example, then its dask block with the cluster address
+    replaced by this test's LocalCluster: the cluster's scores are the local ones."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    select = re.search(r"## Select a model\n\n```python\n(.*?)```", readme, re.S).group(1)
+    cluster = re.search(r"```\n(import joblib\n.*?)```", readme, re.S).group(1)
+    address = 'Client("tcp://scheduler-host:8786")'
+    assert address in cluster
+    namespace = {}
+    exec(compile(select, "README.md select-a-model example", "exec"), namespace)
+    local = namespace["scores"]["test_score"].copy()
+    namespace["LOCAL_CLUSTER"] = client.cluster
+    cluster = cluster.replace(address, "Client(LOCAL_CLUSTER)")
+    exec(compile(cluster, "README.md dask example", "exec"), namespace)
+    np.testing.assert_array_equal(namespace["scores"]["test_score"], local)
