@@ -13,3 +13,4 @@
 #include "dense_impl.h"
 #include "losses_impl.h"
 #include "optim_impl.h"
+#include "metrics_impl.h"

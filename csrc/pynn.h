@@ -220,4 +220,10 @@ void SFX(adam_update)(real *restrict param, real *restrict exp_avg,
                       double beta2, double eps, double weight_decay,
                       int decoupled, int nthreads);
 
+/* ---- metrics ------------------------------------------------------------ */
+/* out is (n, k), labels is (n,): the number of rows whose argmax (the first
+ * largest value, or the first NaN, as np.argmax) equals labels[i]. */
+int64_t SFX(count_argmax_hits)(const real *restrict out, const int64_t *restrict labels,
+                               int64_t n, int64_t k);
+
 #endif /* PYNN_API_PASS */

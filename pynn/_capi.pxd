@@ -146,3 +146,7 @@ cdef extern from "pynn.h" nogil:
     void adam_update_f64(double *param, double *exp_avg, double *exp_avg_sq, const double *grad,
                          int64_t size, int64_t step, double lr, double beta1, double beta2,
                          double eps, double weight_decay, int decoupled, int nthreads)
+
+    int64_t count_argmax_hits_f32(const float *out, const int64_t *labels, int64_t n, int64_t k)
+    int64_t count_argmax_hits_f64(const double *out, const int64_t *labels, int64_t n,
+                                  int64_t k)

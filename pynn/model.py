@@ -332,7 +332,7 @@ class Sequential:
             np.copyto(plan.target, target[part])
             loss_sum += self.loss_(self._kernels, out, plan.target,
                                    sample_loss=plan.sample_loss) * plan.n
-            t.accumulate(total, out, plan.target, plan.scratch)
+            t.accumulate(self._kernels, total, out, plan.target, plan.scratch)
         denominator = None if t.is_classifier else t.r2_denominator(target)
         return {"loss": loss_sum / n, t.metric_name: t.metric(total, n, denominator)}
 

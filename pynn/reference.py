@@ -452,3 +452,16 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, *, step, lr=1e-3, beta1=0.9,
     bias_correction2_sqrt = bias_correction2 ** 0.5
     denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
     param += -step_size * exp_avg / denom          # addcdiv_(exp_avg, denom, value=-step_size)
+
+
+# ---- metrics -------------------------------------------------------------------------------
+
+def count_argmax_hits(out, labels):
+    """The number of rows of out (n, k) whose argmax equals labels[i] (np.argmax: the
+    first largest value, or the first NaN)."""
+    _dtype(out=out)
+    if out.ndim != 2 or out.shape[1] < 1:
+        raise ValueError(f"out must be (n, k) with k >= 1, got {out.shape}")
+    if labels.shape != (out.shape[0],):
+        raise ValueError(f"labels must have shape ({out.shape[0]},), got {labels.shape}")
+    return int(np.count_nonzero(np.argmax(out, axis=1) == labels))

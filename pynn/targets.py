@@ -217,8 +217,10 @@ class Targets:
         k = self.n_outputs
         if self.kind == "values":
             return {"residual": ((n, k), None), "colsum": ((k,), None)}
+        if self.kind == "labels":
+            return {}  # count_argmax_hits needs none
         shapes = {"hit": ((n, k), np.bool_), "row": ((n,), np.bool_)}
-        if self.kind in ("labels", "probabilities"):
+        if self.kind == "probabilities":
             shapes = {"row": ((n,), np.bool_), "argmax": ((n,), np.intp),
                       "target_argmax": ((n,), np.intp)}
         elif self.kind == "binary" or self.kind == "indicator":
@@ -229,9 +231,12 @@ class Targets:
         """The running sum `accumulate` adds to: correct rows, or squared errors per output."""
         return np.zeros(self.n_outputs) if self.kind == "values" else np.zeros(1, np.int64)
 
-    def accumulate(self, total, out, target, scratch):
+    def accumulate(self, kernels, total, out, target, scratch):
         """Add one batch's count of correct rows (or per-output squared errors) to `total`,
-        using only the preallocated `scratch` buffers."""
+        using only the preallocated `scratch` buffers (labels: one kernel call)."""
+        if self.kind == "labels":
+            total[0] += kernels.count_argmax_hits(out, target)
+            return
         if self.kind == "values":
             r = scratch["residual"]
             np.subtract(out, target, out=r)
@@ -240,10 +245,9 @@ class Targets:
             total += scratch["colsum"]
             return
         row = scratch["row"]
-        if self.kind in ("labels", "probabilities"):
+        if self.kind == "probabilities":
             np.argmax(out, axis=1, out=scratch["argmax"])
-            if self.kind == "probabilities":
-                target = np.argmax(target, axis=1, out=scratch["target_argmax"])
+            target = np.argmax(target, axis=1, out=scratch["target_argmax"])
             np.equal(scratch["argmax"], target, out=row)
         else:
             hit = scratch["hit"]

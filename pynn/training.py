@@ -241,7 +241,7 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation
             model._backward(plan)
             optimizer.step()
             loss_sum += value * plan.n
-            targets.accumulate(total, out, plan.target, plan.scratch)
+            targets.accumulate(kernels, total, out, plan.target, plan.scratch)
             if batch_callback is not None:
                 batch_callback(model, epoch, step, n_steps)
         if not _all_finite(model.flat_params):
