@@ -62,10 +62,10 @@ def gather(X, rows, out, staging=None):
     """out[:] = X[rows] cast to out's dtype, where rows is an index array or a slice."""
     if isinstance(rows, slice):
         np.copyto(out, X[rows], casting="unsafe")
-    elif X.dtype == out.dtype:
-        np.take(X, rows, axis=0, out=out, mode="clip")
+    elif X.dtype == out.dtype:  # the method: np.take's Python wrapper costs ~0.5 us a step
+        X.take(rows, axis=0, out=out, mode="clip")
     else:
-        np.take(X, rows, axis=0, out=staging, mode="clip")
+        X.take(rows, axis=0, out=staging, mode="clip")
         np.copyto(out, staging, casting="unsafe")
     return out
 

@@ -229,11 +229,15 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation
             np.copyto(order, train_rows)
             shuffle_rng.shuffle(order)
         total, loss_sum = targets.new_total(), 0.0
+        plan = None
         for step, start in enumerate(range(0, n_train, batch)):
             part = order[start:start + batch]
-            plan = model._plan(len(part), "train")
+            # The plan depends on the batch size and the thread count, which only a
+            # batch_callback could change within an epoch.
+            if plan is None or plan.n != len(part) or batch_callback is not None:
+                plan = model._plan(len(part), "train")
             model._read(X, part, plan)
-            np.take(target, part, axis=0, out=plan.target, mode="clip")
+            target.take(part, axis=0, out=plan.target, mode="clip")
             out = model._forward(plan, training=True)
             value = loss(kernels, out, plan.target, grad=plan.dout, sample_loss=plan.sample_loss)
             if not math.isfinite(value):
