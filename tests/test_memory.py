@@ -3,6 +3,10 @@
 tracemalloc sees NumPy's data allocations, so a temporary the size of a batch (tens of KB
 here) would show as a peak above the current traced memory between two optimizer steps.
 """
+import json
+import os
+import subprocess
+import sys
 import tracemalloc
 
 import numpy as np
@@ -33,17 +37,20 @@ def _targets(loss, rng):
     return rng.standard_normal((N, 5))
 
 
-@pytest.mark.parametrize("make", [m for _, m in _models()], ids=[i for i, _ in _models()])
-@pytest.mark.parametrize("loss", ["softmax_cross_entropy", "binary_cross_entropy", "mse", "l1",
-                                  "hinge"])
-@pytest.mark.parametrize("x_dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("optimizer", [lambda: pynn.SGD(0.01, momentum=0.9), pynn.Adam])
-def test_training_steps_allocate_no_arrays(make, loss, x_dtype, optimizer):
+OPTIMIZERS = {"sgd": lambda: pynn.SGD(0.01, momentum=0.9), "adam": pynn.Adam}
+LOSSES = ["softmax_cross_entropy", "binary_cross_entropy", "mse", "l1", "hinge"]
+MODELS = dict(_models())
+CASES = [(model, loss, dtype, opt) for opt in OPTIMIZERS for dtype in ("float32", "float64")
+         for loss in LOSSES for model in MODELS]
+
+
+def measure(model_name, loss, x_dtype, optimizer_name):
+    """The memory allocated and freed again within each optimizer step of two epochs."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((N, FEATURES)).astype(x_dtype)
     y = _targets(loss, rng)
-    model = make()
-    opt = optimizer()
+    model = MODELS[model_name]()
+    opt = OPTIMIZERS[optimizer_name]()
     model.fit(X, y, loss=loss, optimizer=opt, epochs=1, batch_size=BATCH)  # makes the plans
     transient = []
     update = opt.step
@@ -60,6 +67,26 @@ def test_training_steps_allocate_no_arrays(make, loss, x_dtype, optimizer):
         model.partial_fit(X, y, epochs=2, batch_size=BATCH)
     finally:
         tracemalloc.stop()
+    return transient
+
+
+@pytest.fixture(scope="module")
+def transients():
+    """Every case measured in a fresh interpreter: tracemalloc counts the allocations of all
+    threads, and earlier tests leave threads behind (dask's IO loop, joblib's executor)."""
+    code = ("import json, sys, test_memory as t; "
+            "print(json.dumps([t.measure(*case) for case in t.CASES]))")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [os.path.dirname(__file__), os.path.dirname(os.path.dirname(pynn.__file__))]))
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return dict(zip(CASES, json.loads(run.stdout)))
+
+
+@pytest.mark.parametrize("case", CASES, ids=["-".join(case) for case in CASES])
+def test_training_steps_allocate_no_arrays(transients, case):
+    transient = transients[case]
     assert len(transient) == 2 * N // BATCH
     # The first step's window includes partial_fit's set-up (encoding y, the row order).
     assert max(transient[1:]) < STEP_SLACK, transient
