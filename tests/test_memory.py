@@ -71,15 +71,17 @@ def measure(model_name, loss, x_dtype, optimizer_name):
 
 
 @pytest.fixture(scope="module")
-def transients():
+def transients(tmp_path_factory):
     """Every case measured in a fresh interpreter: tracemalloc counts the allocations of all
-    threads, and earlier tests leave threads behind (dask's IO loop, joblib's executor)."""
+    threads, and earlier tests leave threads behind (dask's IO loop, joblib's executor).
+    It runs in a scratch directory: `python -c` puts its working directory first on the
+    path, where a checkout's unbuilt pynn/ would shadow the installed one."""
     code = ("import json, sys, test_memory as t; "
             "print(json.dumps([t.measure(*case) for case in t.CASES]))")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [os.path.dirname(__file__), os.path.dirname(os.path.dirname(pynn.__file__))]))
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=300)
+                         timeout=300, cwd=tmp_path_factory.mktemp("memory"))
     assert run.returncode == 0, run.stderr[-3000:]
     return dict(zip(CASES, json.loads(run.stdout)))
 
