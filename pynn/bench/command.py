@@ -23,6 +23,7 @@ import sys
 import time
 
 from pynn.bench import kernels, peers, training
+from pynn.cli.parser import positive_int
 
 PARTS = ("kernels", "training", "all")
 KERNEL_REPEATS = {False: 7, True: 3}  # full, quick
@@ -42,16 +43,6 @@ def _positive_int_list(text):
     return values
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
-
-
 def add_training_arguments(parser):
     """The options the training benchmark and benchmarks/training.py share."""
     parser.add_argument("--quick", action="store_true",
@@ -62,7 +53,7 @@ def add_training_arguments(parser):
     parser.add_argument("--batch-sizes", type=_positive_int_list,
                         default=list(training.BATCH_SIZES), metavar="32,128,512",
                         help="training batch sizes, comma-separated (default 32,128,512)")
-    parser.add_argument("--repeats", type=_positive_int, default=None, metavar="N",
+    parser.add_argument("--repeats", type=positive_int, default=None, metavar="N",
                         help=f"repeats; the medians are over them (default "
                              f"{training.FULL['repeats']}, --quick {training.QUICK['repeats']}; "
                              f"kernels {KERNEL_REPEATS[False]}, --quick {KERNEL_REPEATS[True]})")

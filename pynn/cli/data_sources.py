@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from pynn import datasets
+from pynn.datasets.csv_table import is_number
 
 # name -> generator(n_samples, random_state) of (X, y); the generators' own defaults
 GENERATED = {
@@ -146,14 +147,6 @@ def load_features(path, *, target=None, dtype=np.float64):
     return images.reshape(len(images), -1).astype(dtype)
 
 
-def _is_number(cell):
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
-
-
 def _feature_csv(path, dtype):
     """A CSV file whose every column is a feature; a first row with text is a header."""
     with open(path, newline="", encoding="utf-8-sig") as file:
@@ -162,7 +155,7 @@ def _feature_csv(path, dtype):
         X, last = datasets.load_csv(path, -1, dtype=dtype, target_dtype=dtype)
         return np.column_stack([X, last])
     # One column: load_csv needs a feature and a target, so NumPy reads it.
-    header = bool(first) and not _is_number(first[0])
+    header = bool(first) and not is_number(first[0])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # an empty file is reported below

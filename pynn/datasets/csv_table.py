@@ -120,7 +120,8 @@ def _rows(reader, path):
         raise ValueError(f"CSV file {path!r} is not UTF-8 text ({error})") from None
 
 
-def _is_number(cell):
+def is_number(cell):
+    """Whether float() reads the CSV cell (so "nan" and "inf" are numbers)."""
     try:
         float(cell)
     except ValueError:
@@ -130,8 +131,8 @@ def _is_number(cell):
 
 def _looks_like_header(first_cells, second):
     if second is None:
-        return not any(_is_number(cell) for cell in first_cells)
-    return any(not _is_number(cell) and _is_number(below)
+        return not any(is_number(cell) for cell in first_cells)
+    return any(not is_number(cell) and is_number(below)
                for cell, below in zip(first_cells, second[1]))
 
 
@@ -191,7 +192,7 @@ def _first_bad_cell(cells, dtype, error):
 
 def _target_values(cells, target_dtype, dtype, lines, column, names, path):
     if target_dtype is None:
-        numeric = np.array([_is_number(cell) for cell in cells])
+        numeric = np.array([is_number(cell) for cell in cells])
         if numeric.all():
             try:
                 return cells.astype(np.int64)
