@@ -10,7 +10,6 @@ import io
 import os
 import subprocess
 import sys
-import time
 import types
 from pathlib import Path
 
@@ -116,17 +115,13 @@ def test_train_save_plot_then_predict_agrees_with_the_saved_model(tmp_path, red_
 
 def test_default_run_is_digits_above_95_percent(tmp_path):
     pytest.importorskip("sklearn")
-    started = time.perf_counter()
     result = run_cli("train", cwd=tmp_path)
-    elapsed = time.perf_counter() - started
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.startswith("data: digits (1797 samples, 64 features, 10 classes)")
     accuracy = float(next(line for line in out.splitlines()
                           if line.startswith("test accuracy")).split()[2])
-    print(f"python -m pynn train: test accuracy {accuracy:.4f} in {elapsed:.1f} s")
-    assert accuracy > 0.95, out
-    assert elapsed < 60
+    assert accuracy > 0.95, out  # its time is measured outside the tests (docs/cli.md)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pty with a window size")
