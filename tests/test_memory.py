@@ -25,6 +25,13 @@ def _models():
     yield "all layers", lambda: pynn.Sequential(
         pynn.Dense(FEATURES, 64, "elu"), pynn.Maxout(64, 16, 3), pynn.PReLU(16), pynn.Tanh(),
         pynn.Dense(16, 5, "leaky_relu"), pynn.Dense(5, 5), random_state=0)
+    # Standardize first (no input gradient) and inside (with one): its constants are cast
+    # to the model's dtype once and its outputs reuse the plan's buffers.
+    yield "standardize", lambda: pynn.Sequential(
+        pynn.Standardize(np.linspace(-1, 1, FEATURES), np.linspace(0.5, 2, FEATURES)),
+        pynn.Dense(FEATURES, 32, "relu"),
+        pynn.Standardize(np.linspace(-1, 1, 32), np.linspace(0.5, 2, 32)),
+        pynn.Dense(32, 5), random_state=0)
 
 
 def _targets(loss, rng):
