@@ -3,6 +3,7 @@
 
 #include "parallel.h"
 
+#include <string.h>
 #include <tgmath.h>
 
 #define real double
@@ -14,3 +15,4 @@
 #include "losses_impl.h"
 #include "optim_impl.h"
 #include "metrics_impl.h"
+#include "dense_stack_impl.h"

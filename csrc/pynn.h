@@ -47,6 +47,18 @@ typedef enum {
 
 pynn_saved pynn_activation_saves(pynn_activation act, double param);
 
+/* Losses of the whole training step (dense_stack_step). The numbering is part
+ * of the API (Cython uses it). */
+typedef enum {
+    PYNN_LOSS_MSE = 0,
+    PYNN_LOSS_L1 = 1,
+    PYNN_LOSS_SIGMOID_BCE = 2,       /* sigmoid_binary_cross_entropy */
+    PYNN_LOSS_SOFTMAX_CE_LABELS = 3, /* softmax_cross_entropy_labels */
+    PYNN_LOSS_SOFTMAX_CE_PROBS = 4,  /* softmax_cross_entropy_probs */
+    PYNN_LOSS_HINGE = 5,
+    PYNN_N_LOSSES = 6
+} pynn_loss;
+
 /* Threads: what OpenMP would use by default (OMP_NUM_THREADS, else the cores
  * this process may use), and whether pynn was built with OpenMP. */
 int pynn_default_num_threads(void);
@@ -225,5 +237,52 @@ void SFX(adam_update)(real *restrict param, real *restrict exp_avg,
  * largest value, or the first NaN, as np.argmax) equals labels[i]. */
 int64_t SFX(count_argmax_hits)(const real *restrict out, const int64_t *restrict labels,
                                int64_t n, int64_t k);
+
+
+/* ---- a whole training step of a stack of Dense layers ------------------ */
+/* One Dense layer of the stack: out = f(x w^T + b) on a batch of n rows.
+ * w (out_f, in_f); b and db (out_f) or both NULL; dw (out_f, in_f);
+ * out (n, out_f); z (n, out_f) when the activation's derivative reads its
+ * input (pynn_activation_saves), else NULL; dx (n, in_f) receives the
+ * gradient of the layer's input, NULL for the first layer (none needed). */
+typedef struct {
+    const real *w;
+    const real *b;
+    real *dw;
+    real *db;
+    real *out;
+    real *z;
+    real *dx;
+    int64_t in_f;
+    int64_t out_f;
+    pynn_activation act;
+    double param;
+} SFX(dense_layer);
+
+/* The workspace dense_stack_step needs: the largest of its layers' forward
+ * and backward workspaces. */
+int64_t SFX(dense_stack_workspace_size)(const SFX(dense_layer) *layers, int64_t n_layers,
+                                        int64_t n, int simd, int nthreads);
+
+/* One training step without the update, as Sequential.fit does it with one
+ * kernel call per stage, but in one call:
+ *  - when X is not NULL, x (n, in_f of layer 0) = rows `rows` of X (in_f
+ *    columns, rows in range); when X is NULL, x already holds the batch;
+ *  - the forward pass of every layer (layer i reads layer i-1's out);
+ *  - the loss against `labels` (n) for PYNN_LOSS_SOFTMAX_CE_LABELS, else
+ *    `target` (n, k), k the last layer's out_f; its gradient into dout (n, k)
+ *    and the per-sample losses into sample_loss (n);
+ *  - when the loss is finite, the backward pass, overwriting every dw, db and
+ *    dx; when it is not, no gradient is written;
+ *  - when hits is not NULL (labels only), *hits = count_argmax_hits(out, labels).
+ * Returns the mean loss. Every buffer is distinct; the result does not depend
+ * on nthreads. */
+double SFX(dense_stack_step)(const SFX(dense_layer) *layers, int64_t n_layers, int64_t n,
+                             const real *restrict X, const int64_t *restrict rows,
+                             real *restrict x, pynn_loss loss,
+                             const int64_t *restrict labels, const real *restrict target,
+                             real *restrict dout, real *restrict sample_loss,
+                             int64_t *restrict hits, real *restrict work, int simd,
+                             int nthreads);
 
 #endif /* PYNN_API_PASS */

@@ -21,6 +21,15 @@ cdef extern from "pynn.h" nogil:
         PYNN_NOT_DIFFERENTIABLE
 
     pynn_saved pynn_activation_saves(pynn_activation act, double param)
+
+    ctypedef enum pynn_loss:
+        PYNN_LOSS_MSE
+        PYNN_LOSS_L1
+        PYNN_LOSS_SIGMOID_BCE
+        PYNN_LOSS_SOFTMAX_CE_LABELS
+        PYNN_LOSS_SOFTMAX_CE_PROBS
+        PYNN_LOSS_HINGE
+        PYNN_N_LOSSES
     int pynn_default_num_threads()
     int pynn_openmp_enabled()
     ctypedef enum pynn_simd:
@@ -150,3 +159,42 @@ cdef extern from "pynn.h" nogil:
     int64_t count_argmax_hits_f32(const float *out, const int64_t *labels, int64_t n, int64_t k)
     int64_t count_argmax_hits_f64(const double *out, const int64_t *labels, int64_t n,
                                   int64_t k)
+
+    ctypedef struct dense_layer_f32:
+        const float *w
+        const float *b
+        float *dw
+        float *db
+        float *out
+        float *z
+        float *dx
+        int64_t in_f
+        int64_t out_f
+        pynn_activation act
+        double param
+    ctypedef struct dense_layer_f64:
+        const double *w
+        const double *b
+        double *dw
+        double *db
+        double *out
+        double *z
+        double *dx
+        int64_t in_f
+        int64_t out_f
+        pynn_activation act
+        double param
+    int64_t dense_stack_workspace_size_f32(const dense_layer_f32 *layers, int64_t n_layers,
+                                           int64_t n, int simd, int nthreads)
+    int64_t dense_stack_workspace_size_f64(const dense_layer_f64 *layers, int64_t n_layers,
+                                           int64_t n, int simd, int nthreads)
+    double dense_stack_step_f32(const dense_layer_f32 *layers, int64_t n_layers, int64_t n,
+                                const float *X, const int64_t *rows, float *x, pynn_loss loss,
+                                const int64_t *labels, const float *target, float *dout,
+                                float *sample_loss, int64_t *hits, float *work, int simd,
+                                int nthreads)
+    double dense_stack_step_f64(const dense_layer_f64 *layers, int64_t n_layers, int64_t n,
+                                const double *X, const int64_t *rows, double *x,
+                                pynn_loss loss, const int64_t *labels, const double *target,
+                                double *dout, double *sample_loss, int64_t *hits,
+                                double *work, int simd, int nthreads)

@@ -13,6 +13,7 @@ from collections import OrderedDict
 import numpy as np
 
 from pynn import backend as backends
+from pynn.dense_stack import dense_stack_step
 from pynn.inputs import as_features, check_values, check_width, gather
 from pynn.layers import Layer
 
@@ -78,6 +79,8 @@ class _Plan:
             self.scratch = {k: alloc(*spec) for k, spec in t.scratch_shapes(n).items()}
         if training:
             self.dout = alloc((n, model.n_outputs_))
+        # the whole step in one kernel call, for a stack of Dense layers (pynn.dense_stack)
+        self.step = dense_stack_step(model, self) if training else None
 
     def stage(self, dtype):
         if dtype not in self.staging:

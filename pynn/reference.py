@@ -465,3 +465,50 @@ def count_argmax_hits(out, labels):
     if labels.shape != (out.shape[0],):
         raise ValueError(f"labels must have shape ({out.shape[0]},), got {labels.shape}")
     return int(np.count_nonzero(np.argmax(out, axis=1) == labels))
+
+
+# ---- a whole training step -----------------------------------------------------------------
+
+_STACK_LOSSES = {"mse": "mse", "l1": "l1", "hinge": "hinge",
+                 "sigmoid_binary_cross_entropy": "sigmoid_binary_cross_entropy",
+                 "softmax_cross_entropy": "softmax_cross_entropy"}
+
+
+class DenseStackStep:
+    """One training step of a stack of Dense layers (pynn._kernels.DenseStackStep): the
+    functions above in order, on the buffers given at construction."""
+
+    def __init__(self, layers, loss, x, target, dout, sample_loss, workspace):
+        if loss not in _STACK_LOSSES:
+            raise ValueError(f"loss must be one of {tuple(_STACK_LOSSES)}, got {loss!r}")
+        self.layers, self.loss = list(layers), globals()[_STACK_LOSSES[loss]]
+        self.x, self.target, self.dout, self.sample_loss = x, target, dout, sample_loss
+        self.workspace_size = 0
+
+    def run(self, X, rows, targets):
+        """(mean loss, argmax hits for labels else None); see pynn._kernels.DenseStackStep."""
+        if X is not None:
+            self.x[...] = X[rows]
+            self.target[...] = targets[rows]
+        h = self.x
+        for layer in self.layers:
+            h = dense_forward(h, layer["weight"], layer["bias"], layer["activation"],
+                              layer["param"], out=layer["out"], z=layer["z"])
+        grad_name = "dlogits" if self.loss in (softmax_cross_entropy,
+                                              sigmoid_binary_cross_entropy) else "dpred"
+        value, _ = self.loss(h, self.target, None, grad=True, sample_loss=self.sample_loss,
+                             **{grad_name: self.dout})
+        labels = self.target.ndim == 1
+        hits = count_argmax_hits(h, self.target) if labels else None
+        if not math.isfinite(value):
+            return value, hits
+        grad = self.dout
+        for i in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[i]
+            dense_backward(grad, self.x if i == 0 else self.layers[i - 1]["out"],
+                           layer["weight"], layer["activation"], layer["param"],
+                           a=layer["out"], z=layer["z"], bias=layer["bias"] is not None,
+                           input_grad=i > 0, dweight=layer["dweight"],
+                           dbias=layer["dbias"], dx=layer["dx"])
+            grad = layer["dx"]
+        return value, hits

@@ -220,6 +220,10 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation
     n_steps = -(-n_train // batch)
     denominator = None if targets.is_classifier else targets.r2_denominator(target[train_rows])
     kernels = model._kernels
+    # The whole-step kernel reads batches straight from X when it has the model's dtype and
+    # is a plain array or memmap: a subclass may define reading rows itself (take).
+    direct = (type(X) in (np.ndarray, np.memmap) and X.dtype == model.dtype
+              and X.flags.c_contiguous)
     epoch_start = _EpochStart(model)
     last_epoch = None
     for epoch in range(epochs):
@@ -236,16 +240,23 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation
             # batch_callback could change within an epoch.
             if plan is None or plan.n != len(part) or batch_callback is not None:
                 plan = model._plan(len(part), "train")
-            model._read(X, part, plan)
-            target.take(part, axis=0, out=plan.target, mode="clip")
-            out = model._forward(plan, training=True)
-            value = loss(kernels, out, plan.target, grad=plan.dout, sample_loss=plan.sample_loss)
+            if plan.step is not None and direct:
+                value, hits = plan.step.run(X, part, target)
+            elif plan.step is not None:
+                model._read(X, part, plan)
+                target.take(part, axis=0, out=plan.target, mode="clip")
+                value, hits = plan.step.run(None, None, None)
+            else:
+                value, hits = _step_by_layer(model, loss, X, part, target, plan)
             if not math.isfinite(value):
                 raise _non_finite_loss(model, epoch_start, value, epoch, step, plan.n)
-            model._backward(plan)
             optimizer.step()
             loss_sum += value * plan.n
-            targets.accumulate(kernels, total, out, plan.target, plan.scratch)
+            if hits is not None:
+                total[0] += hits
+            else:
+                targets.accumulate(kernels, total, plan.layers[-1]["out"], plan.target,
+                                   plan.scratch)
             if batch_callback is not None:
                 batch_callback(model, epoch, step, n_steps)
         if not _all_finite(model.flat_params):
@@ -275,6 +286,19 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation
     if stopper is not None and last_epoch is not None:
         stopper.finish(last_epoch)
     return model
+
+
+def _step_by_layer(model, loss, X, part, target, plan):
+    """A step one kernel call per stage (what DenseStackStep does in one call): gather,
+    forward, loss and, when it is finite, backward. Returns (loss, None)."""
+    model._read(X, part, plan)
+    target.take(part, axis=0, out=plan.target, mode="clip")
+    out = model._forward(plan, training=True)
+    value = loss(model._kernels, out, plan.target, grad=plan.dout,
+                 sample_loss=plan.sample_loss)
+    if math.isfinite(value):
+        model._backward(plan)
+    return value, None
 
 
 def _non_finite_loss(model, epoch_start, value, epoch, step, n):
