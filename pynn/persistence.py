@@ -1,17 +1,24 @@
 """Saving a model to one .npz file and loading it back, without pickle.
 
-The file is a NumPy .npz archive of
+The file is a NumPy .npz archive (zip, members stored uncompressed, as np.savez writes) of
 - "params": the flat parameter buffer, in the model's dtype,
 - "config": a 0-d unicode array holding a JSON description: format marker and version,
   dtype, backend, random_state (when an int), each layer's `config()`, and for a trained
   model the loss name and the targets' `config()`,
 - "classes": the trained model's classes_ (numbers or strings), when it has them.
-Everything loads with `allow_pickle=False`, and `load` checks every part, so a damaged
-or foreign file gives a ValueError that says what is wrong, never arbitrary code.
+`load` never unpickles and checks every part before it builds anything: the zip
+directory (names, no encryption or compression, sizes that fit the file), each member's
+.npy header against the bytes that follow (read whole, so zipfile checks the CRC-32), the
+description, and the parameter count the layers imply (so a forged layer size is refused,
+not allocated) and that the parameters are finite. A damaged or foreign file gives a
+ValueError that names the file and says what is wrong; a path that cannot be read, the
+OSError of opening it.
 The optimizer state and history are not saved: `partial_fit` after `load` starts a
 fresh optimizer.
 """
+import io
 import json
+import math
 import os
 import secrets
 import zipfile
@@ -29,6 +36,11 @@ VERSION = 1
 ARRAYS = ("params", "config", "classes")
 CLASS_KINDS = "biufUS"  # numbers, booleans and strings load without pickle
 ZIP_MAGIC = b"PK\x03\x04"
+# What zipfile raises for a damaged archive (a bad offset can make a seek fail, too).
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
+              ValueError)
+NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
+                      (2, 0): np.lib.format.read_array_header_2_0}
 # Which target kinds each loss trains (pynn.targets): a file pairing others is damaged.
 KINDS_OF_LOSS = {"mse": ("values",), "l1": ("values",),
                  "softmax_cross_entropy": ("labels", "probabilities"),
@@ -60,8 +72,11 @@ def _description(model):
 def save(model, path):
     """Write `model` to exactly `path` (an .npz archive; see the module docstring).
 
-    Atomic: the archive is written to a temporary file in the same directory and then
-    renamed over `path`, so a crash mid-save leaves any earlier file at `path` intact."""
+    Atomic: the archive is written to a temporary file in the same directory, synced and
+    then renamed over `path`, so a crash mid-save leaves any earlier file at `path` intact
+    (a killed process leaves its hidden ".<name>.<random>.tmp" behind; an exception,
+    KeyboardInterrupt included, removes it). A model with NaN or infinite parameters is
+    refused (ValueError), as load would refuse its file."""
     path = _check_path(path)
     arrays = {"params": model.flat_params,
               "config": np.array(json.dumps(_description(model), allow_nan=False))}
@@ -71,12 +86,18 @@ def save(model, path):
             raise ValueError(f"classes_ has dtype {classes.dtype}: pynn saves only numeric or "
                              f"string class labels (an object array would need pickle)")
         arrays["classes"] = classes
+    if not np.isfinite(model.flat_params).all():
+        raise ValueError("the model's parameters hold NaN or infinity: pynn.load would refuse "
+                         "the file, so it is not written")
     directory = os.path.dirname(os.path.abspath(path))
     temporary = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
     # O_EXCL: never write into someone else's file; mode 0o666 lets the umask decide, as
     # an ordinary open() would.
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                 0o666)
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL
+                     | getattr(os, "O_BINARY", 0), 0o666)
+    except OSError as error:  # name the file asked for, not the temporary one
+        raise type(error)(error.errno, f"cannot write {path!r}: {error.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as file:
             np.savez(file, **arrays)  # a file object: no ".npz" is appended to the name
@@ -87,35 +108,97 @@ def save(model, path):
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+    _sync_directory(directory)
+
+
+def _sync_directory(directory):
+    """Make the rename itself durable (POSIX: a power cut could otherwise undo it)."""
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _bad(path, problem):
     return ValueError(f"{path!r} is not a valid pynn model file: {problem}")
 
 
+def _members(path, archive, file_size):
+    """{array name: ZipInfo} of the archive, after checking each member's name, flags and
+    sizes from the zip directory alone: nothing is decompressed or allocated yet."""
+    members = {}
+    for info in archive.infolist():
+        name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+        if name in members:
+            raise _bad(path, f"it holds the array {name!r} twice")
+        members[name] = info
+    missing = {"params", "config"} - set(members)
+    if missing:
+        raise _bad(path, f"it has no {' or '.join(sorted(missing))} array")
+    unexpected = set(members) - set(ARRAYS)
+    if unexpected:
+        raise _bad(path, f"unexpected arrays {sorted(unexpected)}")
+    for name, info in members.items():
+        if info.flag_bits & 0x1:
+            raise _bad(path, f"its {name} array is encrypted")
+        # np.savez stores its arrays uncompressed; refusing compression means a member
+        # whose directory entry claims a huge size cannot expand past the file's own size.
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise _bad(path, f"its {name} array is compressed (zip method "
+                             f"{info.compress_type}); pynn writes and reads stored arrays only")
+        if info.file_size != info.compress_size or info.compress_size > file_size:
+            raise _bad(path, f"its {name} array's sizes in the zip directory ({info.file_size}"
+                             f" bytes, {info.compress_size} stored) do not fit the "
+                             f"{file_size}-byte file (truncated or forged)")
+    return members
+
+
+def _parse_npy(path, name, data):
+    """The array held by the .npy bytes `data`, checking that its header describes exactly
+    the bytes that follow (and no object dtype, which would need pickle)."""
+    stream = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(stream)
+        if version not in NPY_HEADER_READERS:
+            raise ValueError(f"unsupported .npy format version {version}")
+        shape, fortran_order, dtype = NPY_HEADER_READERS[version](stream)
+    except ValueError as error:
+        raise _bad(path, f"its {name} array has a damaged header ({error})") from None
+    if dtype.hasobject:
+        raise _bad(path, f"its {name} array is an object array, which would need pickle to "
+                         f"load (refused)")
+    if any(size < 0 for size in shape):
+        raise _bad(path, f"its {name} array has a negative size in its shape {shape}")
+    expected = math.prod(shape) * dtype.itemsize
+    if len(data) - stream.tell() != expected:
+        raise _bad(path, f"its {name} array's header says shape {shape} of {dtype} "
+                         f"({expected} bytes) but {len(data) - stream.tell()} bytes follow")
+    flat = np.frombuffer(data, dtype, offset=stream.tell(), count=math.prod(shape))
+    return flat.reshape(shape, order="F" if fortran_order else "C").copy()
+
+
 def _read_arrays(path):
-    """{name: array} of the archive, each read whole with allow_pickle=False."""
+    """{name: array} of the archive: each member's sizes checked before it is read, then
+    read whole (zipfile checks its CRC-32 at the end) and parsed without pickle."""
     with open(path, "rb") as file:
         if file.read(4) != ZIP_MAGIC:
             raise _bad(path, "it is not an .npz (zip) archive")
         file.seek(0)
+        file_size = os.fstat(file.fileno()).st_size
         try:
-            with np.load(file, allow_pickle=False) as archive:
-                arrays = {name: archive[name] for name in archive.files}
-        except ValueError as error:
-            if "pickle" in str(error):
-                raise _bad(path, "it holds an object array, which would need pickle to "
-                                 "load (refused)") from None
-            raise _bad(path, f"damaged archive ({error})") from None
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as error:
+            archive = zipfile.ZipFile(file)
+        except ZIP_ERRORS as error:
             raise _bad(path, f"truncated or corrupted archive ({error})") from None
-    missing = {"params", "config"} - set(arrays)
-    if missing:
-        raise _bad(path, f"it has no {' or '.join(sorted(missing))} array")
-    unexpected = set(arrays) - set(ARRAYS)
-    if unexpected:
-        raise _bad(path, f"unexpected arrays {sorted(unexpected)}")
-    return arrays
+        with archive:
+            members = _members(path, archive, file_size)
+            try:
+                raw = {name: archive.read(info) for name, info in members.items()}
+            except ZIP_ERRORS as error:
+                raise _bad(path, f"truncated or corrupted archive ({error})") from None
+    return {name: _parse_npy(path, name, data) for name, data in raw.items()}
 
 
 def _read_config(path, array):
@@ -123,7 +206,7 @@ def _read_config(path, array):
         raise _bad(path, "its config is not a JSON string")
     try:
         config = json.loads(str(array[()]))
-    except json.JSONDecodeError as error:
+    except (ValueError, RecursionError) as error:  # JSONDecodeError, too long an integer
         raise _bad(path, f"its config is not valid JSON ({error})") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise _bad(path, f"not a pynn model (no {FORMAT!r} format marker)")
@@ -142,29 +225,52 @@ def _read_config(path, array):
     return config
 
 
-def _build_model(path, config):
-    from pynn.model import Sequential
-
+def _layers(path, config):
     layers = []
     for i, layer_config in enumerate(config["layers"]):
         try:
             layers.append(layer_from_config(layer_config))
         except (TypeError, ValueError) as error:
             raise _bad(path, f"layer {i}: {error}") from None
+    return layers
+
+
+def _parameter_count(layers):
+    """How many parameters Sequential(*layers) allocates, computed from the layers' shapes
+    without allocating, or None when the layers do not fit together (Sequential says why).
+    Checked against the file first, so absurd layer sizes are refused, not allocated."""
+    widths = [layer.in_features for layer in layers if layer.in_features is not None]
+    if not widths:
+        return None
+    width, count = widths[0], 0
+    for layer in layers:
+        try:
+            width = layer.build(width)
+        except ValueError:
+            return None
+        count += sum(math.prod(shape) for _, shape in layer.parameter_shapes())
+    return count
+
+
+def _check_params(path, params, dtype, count):
+    if params.dtype != dtype or params.ndim != 1:
+        raise _bad(path, f"params must be a 1-D {dtype} array (the model's dtype), got "
+                         f"{params.ndim}-D {params.dtype}")
+    if count is not None and params.size != count:
+        raise _bad(path, f"it has {params.size} parameters but its layers need {count}")
+    if not np.isfinite(params).all():
+        raise _bad(path, f"its parameters hold NaN or infinity (at index "
+                         f"{np.flatnonzero(~np.isfinite(params))[0]})")
+
+
+def _build_model(path, config, layers):
+    from pynn.model import Sequential
+
     try:
         return Sequential(*layers, dtype=config["dtype"], backend=config["backend"],
                           random_state=config["random_state"])
     except (TypeError, ValueError) as error:
         raise _bad(path, str(error)) from None
-
-
-def _check_params(path, params, model):
-    if params.dtype != model.dtype or params.ndim != 1:
-        raise _bad(path, f"params must be a 1-D {model.dtype} array (the model's dtype), got "
-                         f"{params.ndim}-D {params.dtype}")
-    if params.size != model.n_parameters:
-        raise _bad(path, f"it has {params.size} parameters but its layers need "
-                         f"{model.n_parameters}")
 
 
 def _targets(path, config, classes, model):
@@ -174,7 +280,8 @@ def _targets(path, config, classes, model):
         if classes is not None:
             raise _bad(path, "it has classes but no loss")
         return None, None
-    if loss_name not in LOSSES or not isinstance(description, dict):
+    if not isinstance(loss_name, str) or loss_name not in LOSSES \
+            or not isinstance(description, dict):
         raise _bad(path, f"unknown loss {loss_name!r} or no targets description")
     expected = {"kind": str, "n_outputs": int, "squeeze": bool, "negative": float,
                 "hinge": bool}
@@ -211,13 +318,15 @@ def _targets(path, config, classes, model):
 def load(path):
     """The Sequential model saved at `path` by `model.save(path)`.
 
-    Raises ValueError when the file is not a pynn model, is damaged, or was written by a
-    newer, unsupported format version. Never unpickles anything."""
+    Raises ValueError naming the file when it is not a pynn model, is damaged, or was
+    written by another format version; OSError when it cannot be opened. Never unpickles
+    anything, and allocates no more than the file's size justifies."""
     path = _check_path(path)
     arrays = _read_arrays(path)
     config = _read_config(path, arrays["config"])
-    model = _build_model(path, config)
-    _check_params(path, arrays["params"], model)
+    layers = _layers(path, config)
+    _check_params(path, arrays["params"], np.dtype(config["dtype"]), _parameter_count(layers))
+    model = _build_model(path, config, layers)
     model.flat_params[...] = arrays["params"]
     model.loss_, model.targets_ = _targets(path, config, arrays.get("classes"), model)
     return model
