@@ -5,9 +5,15 @@ the matching view into `flat_grads`; an optimizer keeps flat state of the same l
 an update is one kernel call. The buffers a batch needs (activations, what backward reads,
 gradients, the gathered inputs and targets, one kernel workspace) form a `_Plan` made once
 per batch size and reused, so a training step allocates no arrays.
+
+Threads: the plans are one model's scratch space, so every method that uses them (or
+changes the parameters) holds the model's lock, a re-entrant one (a fit's callback may call
+predict). Calls on one model from several threads therefore run one at a time, each as if
+alone; different models train in parallel (the kernels release the GIL).
 """
 import math
 import numbers
+import threading
 from collections import OrderedDict
 
 import numpy as np
@@ -98,6 +104,10 @@ class Sequential:
     construction from `random_state`; `fit` re-initialises them from its own random_state
     (default: the model's) so that one seed gives one result, while `partial_fit`
     continues from the current parameters.
+
+    A model may be shared between threads: its calls (fit, predict, evaluate, ...) run one
+    at a time, each waiting for the one running, so a predict during another thread's fit
+    returns after that fit, with its parameters.
     """
 
     def __init__(self, *layers, dtype=np.float32, backend="c", random_state=None):
@@ -122,6 +132,7 @@ class Sequential:
         self.history_ = None
         self._shuffle_rng = None  # the row-order stream partial_fit continues
         self._plans = OrderedDict()
+        self._lock = threading.RLock()  # see the module docstring
         self.reset_parameters(self.random_state)
 
     # ---- structure -----------------------------------------------------------------------
@@ -160,10 +171,10 @@ class Sequential:
     def __getstate__(self):
         """The layers travel as their configs and the parameters as the flat buffers, so
         that the views are bound again on load; the kernel module is looked up again from
-        the backend name, and the batch buffers are rebuilt on first use."""
+        the backend name, and the batch buffers and the lock are made again."""
         state = self.__dict__.copy()
         state["layers"] = [layer.config() for layer in self.layers]
-        for name in ("_kernels", "_names", "_plans"):
+        for name in ("_kernels", "_names", "_plans", "_lock"):
             del state[name]
         return state
 
@@ -176,6 +187,7 @@ class Sequential:
         self.layers = layers
         self._kernels = backends.kernels(self.backend)
         self._plans = OrderedDict()
+        self._lock = threading.RLock()
         self._build(self.flat_params, self.flat_grads)
 
     @property
@@ -193,7 +205,8 @@ class Sequential:
 
     def state_dict(self):
         """{name: copy of the parameter}, PyTorch's names and shapes."""
-        return {name: param.copy() for name, param, _ in self._names}
+        with self._lock:
+            return {name: param.copy() for name, param, _ in self._names}
 
     def load_state_dict(self, state):
         """Copy parameters in from a state_dict (the same names and shapes, any float dtype)."""
@@ -217,18 +230,21 @@ class Sequential:
                 raise ValueError(f"state_dict[{name!r}] holds NaN or infinity (in the "
                                  f"model's {param.dtype})")
             values[name] = value
-        for name, param, _ in self._names:
-            param[...] = values[name]
+        with self._lock:
+            for name, param, _ in self._names:
+                param[...] = values[name]
 
     def reset_parameters(self, random_state=None):
         """Initialise every layer's parameters from one seed."""
         rng = spawn_generators(check_random_state(random_state), 1)[0]
-        for layer in self.layers:
-            layer.reset_parameters(rng)
+        with self._lock:
+            for layer in self.layers:
+                layer.reset_parameters(rng)
         return self
 
     def zero_grad(self):
-        self.flat_grads.fill(0)
+        with self._lock:
+            self.flat_grads.fill(0)
 
     # ---- buffers -------------------------------------------------------------------------
     def _plan(self, n, mode):
@@ -280,10 +296,11 @@ class Sequential:
         X = self._check_X(X)
         n = X.shape[0]
         result = np.empty((n, self.n_outputs_), self.dtype)
-        for rows in self._batches(X, n, EVAL_BATCH):
-            plan = self._plan(rows.stop - rows.start, "predict")
-            self._read(X, rows, plan)
-            result[rows] = self._forward(plan, training=False)
+        with self._lock:
+            for rows in self._batches(X, n, EVAL_BATCH):
+                plan = self._plan(rows.stop - rows.start, "predict")
+                self._read(X, rows, plan)
+                result[rows] = self._forward(plan, training=False)
         return result
 
     forward = decision_function
@@ -317,7 +334,8 @@ class Sequential:
         self._require_fitted("evaluate")
         X = self._check_X(X)
         target = self.targets_.encode(y_checked(y, X.shape[0]), self.dtype)
-        return self._evaluate(X, None, target)
+        with self._lock:
+            return self._evaluate(X, None, target)
 
     def score(self, X, y):
         """Accuracy for a classifier, R² for a regressor (scikit-learn's convention)."""
@@ -347,41 +365,49 @@ class Sequential:
         one forward and backward pass: this is what fit does per step, without the update."""
         self._require_fitted("loss_and_grad")
         X = self._check_X(X)
-        plan = self._plan(X.shape[0], "train")
-        self._read(X, slice(0, X.shape[0]), plan)
-        np.copyto(plan.target, target)
-        out = self._forward(plan, training=True)
-        value = self.loss_(self._kernels, out, plan.target, grad=plan.dout,
-                           sample_loss=plan.sample_loss)
-        self._backward(plan)
+        with self._lock:
+            plan = self._plan(X.shape[0], "train")
+            self._read(X, slice(0, X.shape[0]), plan)
+            np.copyto(plan.target, target)
+            out = self._forward(plan, training=True)
+            value = self.loss_(self._kernels, out, plan.target, grad=plan.dout,
+                               sample_loss=plan.sample_loss)
+            self._backward(plan)
         return value
 
     def fit(self, X, y, *, loss=None, optimizer=None, epochs=10, batch_size=32, shuffle=True,
             validation_data=None, validation_split=0.0, early_stopping=None,
             lr_scheduler=None, callback=None, batch_callback=None, verbose=0,
             random_state=None, classes=None):
-        """Train from freshly initialised parameters; returns self. See pynn.training.fit."""
+        """Train from freshly initialised parameters; returns self. See pynn.training.fit.
+
+        A call from another thread while this one runs waits for it (see the class
+        docstring). Ctrl-C stops at the end of the step running, leaving the model as after
+        that step (docs/model.md)."""
         from pynn.training import fit
-        return fit(self, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
-                   batch_size=batch_size, shuffle=shuffle, validation_data=validation_data,
-                   validation_split=validation_split, early_stopping=early_stopping,
-                   lr_scheduler=lr_scheduler, callback=callback,
-                   batch_callback=batch_callback, verbose=verbose,
-                   random_state=random_state, classes=classes, warm_start=False)
+        with self._lock:
+            return fit(self, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
+                       batch_size=batch_size, shuffle=shuffle, validation_data=validation_data,
+                       validation_split=validation_split, early_stopping=early_stopping,
+                       lr_scheduler=lr_scheduler, callback=callback,
+                       batch_callback=batch_callback, verbose=verbose,
+                       random_state=random_state, classes=classes, warm_start=False)
 
     def partial_fit(self, X, y, *, loss=None, optimizer=None, epochs=1, batch_size=32,
                     shuffle=True, validation_data=None, validation_split=0.0,
                     early_stopping=None, lr_scheduler=None, callback=None,
                     batch_callback=None, verbose=0, random_state=None, classes=None):
         """Continue training from the current parameters and optimizer state (one epoch by
-        default); the first call may set the loss, optimizer and classes. Returns self."""
+        default); the first call may set the loss, optimizer and classes. Returns self.
+        Threads and Ctrl-C: as fit."""
         from pynn.training import fit
-        return fit(self, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
-                   batch_size=batch_size, shuffle=shuffle, validation_data=validation_data,
-                   validation_split=validation_split, early_stopping=early_stopping,
-                   lr_scheduler=lr_scheduler, callback=callback,
-                   batch_callback=batch_callback, verbose=verbose,
-                   random_state=random_state, classes=classes, warm_start=True)
+        with self._lock:
+            return fit(self, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
+                       batch_size=batch_size, shuffle=shuffle, validation_data=validation_data,
+                       validation_split=validation_split, early_stopping=early_stopping,
+                       lr_scheduler=lr_scheduler, callback=callback,
+                       batch_callback=batch_callback, verbose=verbose,
+                       random_state=random_state, classes=classes, warm_start=True)
 
     def __repr__(self):
         inner = ",\n".join(f"    {layer!r}" for layer in self.layers)
@@ -397,13 +423,15 @@ class Sequential:
     def save(self, path):
         """Write the model to the .npz file `path` (atomically); `pynn.load(path)` reads it."""
         from pynn.persistence import save
-        save(self, path)
+        with self._lock:
+            save(self, path)
 
     def harden(self):
         """An inference-only copy with hard output nonlinearities (softmax -> argmax,
         sigmoid -> unit step, tanh -> signum) that predicts what this model predicts."""
         from pynn.harden import harden
-        return harden(self)
+        with self._lock:
+            return harden(self)
 
 
 def y_checked(y, n):

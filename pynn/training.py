@@ -12,10 +12,22 @@ parameters of the last good step. An update can also overflow while its loss was
 non-finite loss, before they are kept: when they are no longer finite, the model goes back
 to the copy taken at the start of the epoch (one flat copy of the parameters, the only
 memory fit adds to the model's own).
+
+Ctrl-C: while fit runs in the main thread under Python's default SIGINT handler, a
+handler that only records the interrupt takes its place; fit raises KeyboardInterrupt
+at the next step boundary, so the model keeps a consistent state: that of its last
+completed step (an interrupt landing inside a step would leave, say, the optimizer's step
+count ahead of its update). A user's own handler, and other threads, are left alone.
+
+Threads: Sequential.fit holds the model's lock. The optimizer, lr_scheduler and
+EarlyStopping are bound to one model's buffers for a fit, so one in use by another running
+fit is an error rather than two models' updates mixed.
 """
 import math
 import numbers
+import signal
 import sys
+import threading
 import time
 
 import numpy as np
@@ -162,6 +174,64 @@ class _EpochStart:
         np.copyto(self.params, self.copy)
 
 
+class _DeferredInterrupt:
+    """Ctrl-C recorded (`requested`) rather than raised, while fit runs in the main thread
+    with Python's default SIGINT handler; fit checks `requested` between steps. Leaving
+    restores the handler and raises an interrupt that came after fit's last check."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread() \
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            try:
+                self._previous = signal.signal(signal.SIGINT, self._record)
+            except ValueError:  # not the main interpreter: signals stay as they are
+                self._previous = None
+        return self
+
+    def _record(self, signum, frame):
+        self.requested = True
+
+    def __exit__(self, kind, error, traceback):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        if self.requested and kind is None:
+            raise KeyboardInterrupt
+        return False
+
+
+_in_use = set()  # ids of the optimizers, schedules and early stoppers of the running fits
+_in_use_lock = threading.Lock()
+
+
+class _Claim:
+    """Holds a fit's optimizer, lr_scheduler and early stopper for the fit: each is bound
+    to one model at a time, so a fit (in another thread, or in a callback) using one that
+    another running fit holds raises, naming it."""
+
+    def __init__(self, **helpers):
+        self.helpers = {name: value for name, value in helpers.items() if value is not None}
+
+    def __enter__(self):
+        with _in_use_lock:
+            for name, value in self.helpers.items():
+                if id(value) in _in_use:
+                    raise RuntimeError(
+                        f"{name} {value!r} is in use by another fit running now (another "
+                        f"thread's, or the fit whose callback this is): give each model its "
+                        f"own, e.g. copy.deepcopy({name})")
+            _in_use.update(id(value) for value in self.helpers.values())
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        with _in_use_lock:
+            _in_use.difference_update(id(value) for value in self.helpers.values())
+        return False
+
+
 # ---- fit ---------------------------------------------------------------------------------
 def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation_data,
         validation_split, early_stopping, lr_scheduler, callback, batch_callback, verbose,
@@ -186,6 +256,22 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation
         shuffle_rng = model._shuffle_rng
     train_rows, val = _validation(model, X, target, targets, validation_data,
                                   validation_split, split_rng)
+    with _Claim(optimizer=optimizer, lr_scheduler=lr_scheduler, early_stopping=stopper), \
+            _DeferredInterrupt() as interrupt:
+        _train(model, X, target, targets, loss, optimizer, train_rows, val, init_rng,
+               shuffle_rng, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
+               stopper=stopper, lr_scheduler=lr_scheduler, callback=callback,
+               batch_callback=batch_callback, verbose=verbose, warm_start=warm_start,
+               interrupt=interrupt)
+    return model
+
+
+def _train(model, X, target, targets, loss, optimizer, train_rows, val, init_rng, shuffle_rng,
+           *, epochs, batch_size, shuffle, stopper, lr_scheduler, callback, batch_callback,
+           verbose, warm_start, interrupt):
+    """fit once every argument is checked: the last checks that need the claimed helpers,
+    then set the model up and train. Raises KeyboardInterrupt at the first step boundary
+    after `interrupt.requested` is set."""
     metric = targets.metric_name
     logged = ["loss", metric] + (["val_loss", "val_" + metric] if val is not None else [])
     if stopper is not None:
@@ -259,6 +345,8 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation
                                    plan.scratch)
             if batch_callback is not None:
                 batch_callback(model, epoch, step, n_steps)
+            if interrupt.requested:  # the step is complete: stop here (Ctrl-C)
+                raise KeyboardInterrupt
         if not _all_finite(model.flat_params):
             epoch_start.restore()
             raise NonFiniteLossError(
@@ -281,11 +369,12 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation
         stop = stopper.update(epoch, logs) if stopper is not None else False
         if callback is not None and callback(model, epoch, logs):
             stop = True
+        if interrupt.requested:  # during the epoch's end: it is complete, history too
+            raise KeyboardInterrupt
         if stop:
             break
     if stopper is not None and last_epoch is not None:
         stopper.finish(last_epoch)
-    return model
 
 
 def _step_by_layer(model, loss, X, part, target, plan):
