@@ -3,6 +3,8 @@
 OpenMP is used when a test program compiles and links with the compiler's
 OpenMP flag (as scikit-learn checks it); otherwise pynn is built without
 threads and says so. Set PYNN_DISABLE_OPENMP=1 to build without it.
+Set PYNN_SANITIZE=1 to build with AddressSanitizer and UndefinedBehaviorSanitizer
+(GCC or Clang; for tests: .ci/sanitize runs the suite on such a build).
 No flags for the build machine's own CPU: vector instructions must come from
 runtime dispatch, so the package runs on any x86-64 and aarch64.
 """
@@ -61,6 +63,18 @@ def openmp_flags(compiler):
     return None
 
 
+def sanitize_flags(compiler):
+    """Compile and link flags for PYNN_SANITIZE=1, else None. Any undefined behaviour
+    aborts (no recovery), so a test run fails on the first report; -O1 -g keeps the
+    reports' stacks readable and the suite fast enough."""
+    if os.environ.get("PYNN_SANITIZE", "") in ("", "0"):
+        return None
+    if compiler.compiler_type == "msvc":
+        raise RuntimeError("PYNN_SANITIZE=1 needs GCC or Clang")
+    return ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
+            "-fno-omit-frame-pointer", "-O1", "-g"]
+
+
 class BuildExt(build_ext):
     def build_extensions(self):
         msvc = self.compiler.compiler_type == "msvc"
@@ -69,6 +83,10 @@ class BuildExt(build_ext):
         # compiler vectorise sqrt and selects. Never -ffast-math (NaN, inf, order).
         cflags = ["/O2"] if msvc else ["-O3", "-std=c11", "-fno-math-errno", "-fno-trapping-math"]
         ldflags = []
+        sanitize = sanitize_flags(self.compiler)
+        if sanitize is not None:
+            cflags = [f for f in cflags if f != "-O3"] + sanitize
+            ldflags += sanitize
         omp = openmp_flags(self.compiler)
         if omp is None:
             warnings.warn("pynn: OpenMP is not available; building without threads "
@@ -79,7 +97,25 @@ class BuildExt(build_ext):
         for ext in self.extensions:
             ext.extra_compile_args = cflags + ext.extra_compile_args
             ext.extra_link_args = ldflags + ext.extra_link_args
+        # pip builds in the source tree's build/, whose up-to-date objects would otherwise
+        # put a normal extension into a sanitized install, or the reverse.
+        flavour = "sanitize" if sanitize else "normal"
+        stamp = os.path.join(self.build_temp, "pynn-build-flavour")
+        if read_stamp(stamp) != flavour:
+            self.force = True
         super().build_extensions()
+        os.makedirs(self.build_temp, exist_ok=True)
+        with open(stamp, "w") as f:
+            f.write(flavour + "\n")
+
+
+def read_stamp(path):
+    """The flavour ("normal" or "sanitize") of the last complete build, or None."""
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return None
 
 
 extensions = [
