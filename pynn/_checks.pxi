@@ -13,6 +13,11 @@ _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 cdef inline cnp.ndarray _as_array(object obj, str name):
     if not cnp.PyArray_Check(obj):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(obj).__name__}")
+    # C reads a double at an address that is no multiple of 8 as undefined behaviour (and
+    # vectorised loops may fault): NumPy makes such arrays only from offset byte buffers.
+    if not cnp.PyArray_ISALIGNED(<cnp.ndarray>obj):
+        raise ValueError(f"{name} is not aligned: its data address must be a multiple of "
+                         f"its item size (use {name}.copy())")
     return <cnp.ndarray>obj
 
 

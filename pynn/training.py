@@ -307,9 +307,10 @@ def _train(model, X, target, targets, loss, optimizer, train_rows, val, init_rng
     denominator = None if targets.is_classifier else targets.r2_denominator(target[train_rows])
     kernels = model._kernels
     # The whole-step kernel reads batches straight from X when it has the model's dtype and
-    # is a plain array or memmap: a subclass may define reading rows itself (take).
+    # is a plain array or memmap: a subclass may define reading rows itself (take). Kernels
+    # take aligned arrays only (a view at an odd byte offset is not): take copies those.
     direct = (type(X) in (np.ndarray, np.memmap) and X.dtype == model.dtype
-              and X.flags.c_contiguous)
+              and X.flags.c_contiguous and X.flags.aligned)
     epoch_start = _EpochStart(model)
     last_epoch = None
     for epoch in range(epochs):
