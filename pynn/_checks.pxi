@@ -163,4 +163,7 @@ cdef int64_t _count(object value, str name) except? -1:
     """An integer count."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    return <int64_t>value
+    cdef object exact = int(value)  # a Python int: no wrap-around in the comparisons
+    if not -2**63 <= exact < 2**63:  # else the conversion would raise OverflowError
+        raise ValueError(f"{name} must fit in a signed 64-bit integer, got {exact}")
+    return <int64_t>exact

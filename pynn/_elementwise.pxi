@@ -23,7 +23,7 @@ def activation_forward(x, activation, param=None, *, out=None):
     return O
 
 
-cdef cnp.ndarray _derivative_kernel(str activation, object param, object a, object z,
+cdef cnp.ndarray _derivative_kernel(object activation, object param, object a, object z,
                                     object dout, object out):
     """out = dout * f' (or f' alone when dout is None), f' read from a or z."""
     cdef double p

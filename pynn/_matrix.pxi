@@ -20,7 +20,12 @@ cdef int64_t _leading_dim(cnp.ndarray arr, str name) except -1:
 
 
 cdef int _kind_of_dtype(object dtype) except -1:
-    dt = np.dtype(dtype)
+    if dtype is None:  # np.dtype(None) would be float64
+        raise TypeError("dtype must be float32 or float64, got None")
+    try:
+        dt = np.dtype(dtype)
+    except (TypeError, ValueError):  # NumPy's message does not name the argument
+        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
     if dt == _DTYPES[F32]:
         return F32
     if dt == _DTYPES[F64]:
@@ -56,17 +61,23 @@ cdef int64_t _size(object value, str name) except -1:
     return v
 
 
-cdef int _check_products(int64_t a, int64_t b, int64_t c) except -1:
-    """Sizes whose products overflow no int64 (the C code multiplies them)."""
-    if a * 1.0 * b > 2.0 ** 62 or a * 1.0 * c > 2.0 ** 62 or b * 1.0 * c > 2.0 ** 62:
-        raise ValueError(f"sizes ({a}, {b}, {c}) are too large")
+cdef int _check_products(tuple sizes, tuple names) except -1:
+    """Sizes whose products overflow no int64: the C code multiplies them two by two,
+    after rounding each up to a tile (at most 64), and adds a few such products."""
+    cdef int i, j
+    for i in range(3):
+        for j in range(i + 1, 3):
+            if (sizes[i] + 64) * (sizes[j] + 64) >= 2**62:  # Python ints: exact
+                raise ValueError(f"{names[i]} * {names[j]} = {sizes[i]} * {sizes[j]} is too "
+                                 f"large: sizes whose products overflow 64-bit integers "
+                                 f"are refused")
     return 0
 
 
 def gemm_workspace_size(m, n, k, dtype=np.float64):
     """Elements of workspace gemm needs for op(a) (m, k), op(b) (k, n)."""
     cdef int64_t m_ = _size(m, "m"), n_ = _size(n, "n"), k_ = _size(k, "k")
-    _check_products(m_, n_, k_)
+    _check_products((m_, n_, k_), ("m", "n", "k"))
     return _gemm_ws(_kind_of_dtype(dtype), m_, n_, k_, _simd, _nthreads())
 
 
@@ -133,7 +144,7 @@ def dense_forward_workspace_size(n, in_features, out_features, dtype=np.float64)
     """Elements of workspace dense_forward needs."""
     cdef int64_t n_ = _size(n, "n"), i_ = _size(in_features, "in_features")
     cdef int64_t o_ = _size(out_features, "out_features")
-    _check_products(n_, i_, o_)
+    _check_products((n_, i_, o_), ("n", "in_features", "out_features"))
     return _dense_forward_ws(_kind_of_dtype(dtype), n_, i_, o_, _simd, _nthreads())
 
 
@@ -141,7 +152,7 @@ def dense_backward_workspace_size(n, in_features, out_features, dtype=np.float64
     """Elements of workspace dense_backward needs."""
     cdef int64_t n_ = _size(n, "n"), i_ = _size(in_features, "in_features")
     cdef int64_t o_ = _size(out_features, "out_features")
-    _check_products(n_, i_, o_)
+    _check_products((n_, i_, o_), ("n", "in_features", "out_features"))
     return _dense_backward_ws(_kind_of_dtype(dtype), n_, i_, o_, _simd, _nthreads())
 
 

@@ -56,9 +56,10 @@ def _dtype(**arrays):
 
 
 def _store(result, out, name):
-    """Write result into out (checked shape) and return it; return result if out is None."""
+    """Write result into out (checked shape) and return it; return result if out is None
+    (as an array: NumPy gives a scalar for a 0-d input, the kernels a 0-d array)."""
     if out is None:
-        return result
+        return np.asarray(result)
     if out.shape != result.shape:
         raise ValueError(f"{name} must have shape {result.shape}, got {out.shape}")
     if out.dtype != result.dtype:
@@ -215,13 +216,15 @@ def gemm(a, b, c=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False,
          workspace=None):
     """c = alpha*op(a)@op(b) + beta*c; op(a) (m, k), op(b) (k, n), c (m, n).
 
-    As in BLAS, beta == 0 leaves c unread and alpha == 0 leaves a and b unread."""
+    As in BLAS, beta == 0 leaves c unread and alpha == 0 (or k == 0) leaves a and b unread."""
     _dtype(a=a, b=b, c=c)
     alpha, beta = float(alpha), float(beta)  # weak Python scalars, rounded to the dtype
     if c is None and beta != 0:
         raise ValueError("c must be given when beta != 0")
     op_a, op_b = (a.T if trans_a else a), (b.T if trans_b else b)
-    if a.dtype.type(alpha) == 0:  # the test is on alpha rounded to the dtype
+    # the test is on alpha rounded to the dtype; with k == 0 nothing is read either, so a
+    # NaN or infinite alpha does not reach c (0 * nan would)
+    if a.dtype.type(alpha) == 0 or op_a.shape[1] == 0:
         product = np.zeros((op_a.shape[0], op_b.shape[1]), dtype=a.dtype)
     else:
         product = alpha * (op_a @ op_b)
