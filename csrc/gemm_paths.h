@@ -90,6 +90,8 @@ extern const gemm_path_f32 gemm_path_avx512_f32;
 extern const gemm_path_f64 gemm_path_avx512_f64;
 extern const gemm_path_f32 gemm_path_avx512_short_f32;
 extern const gemm_path_f64 gemm_path_avx512_short_f64;
+extern const gemm_path_f32 gemm_path_avx512_eight_f32;
+extern const gemm_path_f64 gemm_path_avx512_eight_f64;
 #endif
 
 #endif /* PYNN_GEMM_PATHS_H */

@@ -215,15 +215,16 @@ def test_narrow_results_do_not_depend_on_threads(rng, simd, dtype):
 @pytest.mark.parametrize("trans_a,trans_b", TRANS, ids=TRANS_IDS)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_row_count_does_not_change_the_rows(rng, simd, dtype, trans_a, trans_b):
-    # AVX-512 tiles 21, 32 and 128 rows 11 at a time, 56 rows 14 at a time (the tile that
-    # pads the row count least); a row of C is the same whichever tile computed it. At
-    # most one tile of rows (11, 5, 1) reads a plain B in place instead of packing it; b is
-    # a column slice, so its rows are further apart than its width.
+    # AVX-512 tiles 21 rows 11 at a time, 42 rows 14 at a time, 56, 45 (an edge tile of 5
+    # rows), 32, 128 and 200 rows 8 at a time (the tile that pads the row count least, 8
+    # on a tie); a row of C is the same whichever tile computed it. At most one tile of
+    # rows (11, 5, 1) reads a plain B in place instead of packing it; b is a column slice,
+    # so its rows are further apart than its width.
     n, k = 75, 400
     a_all = rand(rng, (k, 56) if trans_a else (56, k), dtype)
     b = with_padding(rng, (n, k) if trans_b else (k, n), dtype)
     c_all = K.gemm(a_all, b, trans_a=trans_a, trans_b=trans_b)
-    for m in (21, 32, 11, 5, 1):
+    for m in (21, 42, 45, 32, 11, 5, 1):
         a = a_all[:, :m] if trans_a else a_all[:m]
         c = K.gemm(a, b, trans_a=trans_a, trans_b=trans_b)
         assert_bitwise_equal(c, c_all[:m], f"{simd} gemm of {m} rows vs 56")
@@ -237,9 +238,11 @@ def test_row_count_does_not_change_the_rows(rng, simd, dtype, trans_a, trans_b):
 @pytest.mark.usefixtures("restore_threads")
 @pytest.mark.parametrize("simd", PATHS, indirect=True)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_short_row_tiles_do_not_depend_on_threads(rng, simd, dtype):
-    # 330 rows: 11-row tiles on AVX-512, enough work for 2 threads.
-    m, n, k = 330, 150, 300
+@pytest.mark.parametrize("m", [330, 322, 325])
+def test_row_tiles_do_not_depend_on_threads(rng, simd, dtype, m):
+    # Enough work for 2 threads on each AVX-512 row tile: 330 rows 11 at a time, 322 rows
+    # 14 at a time, 325 rows 8 at a time (an edge tile of 5 rows).
+    n, k = 150, 300
     x = rand(rng, (m, k), dtype)
     w = rand(rng, (n, k), dtype)
     b = rand(rng, (n,), dtype)
