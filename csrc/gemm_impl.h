@@ -313,10 +313,14 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
     int64_t m_blocks = (m + MC - 1) / MC;
     int64_t mc_even = SFX(gemm_round_up)((m + m_blocks - 1) / m_blocks, MR);
     /* One row tile (dW of a layer with few outputs, dx of a tiny batch): each
-     * element of B is used once, so packing it would only copy it. Full-width
-     * panels of a plain B are read in place; only an edge panel is packed (its
-     * zero padding). */
-    int direct_b = !trans_b && m <= MR;
+     * element of B is used once, so packing it would only copy it. One KC step
+     * and one row block (dW and dx of a dense layer at batch 128): each B panel
+     * is read by consecutive tiles only, the first bringing it into the caches,
+     * so packing would add a copy (written to memory) to the same reads. (With
+     * several steps or blocks, a panel read in place comes back from memory; at
+     * 1024^3 that cost 10%.) Full-width panels of a plain B are then read in
+     * place; only an edge panel is packed (its zero padding). */
+    int direct_b = !trans_b && (m <= MR || (KC == k && m <= MC));
     for (int64_t j0 = 0; j0 < n; j0 += NC) {
         int64_t nc = SFX(gemm_min)(NC, n - j0);
         int64_t n_panels = (nc + NR - 1) / NR;

@@ -237,6 +237,27 @@ def test_row_count_does_not_change_the_rows(rng, simd, dtype, trans_a, trans_b):
 
 @pytest.mark.usefixtures("restore_threads")
 @pytest.mark.parametrize("simd", PATHS, indirect=True)
+@pytest.mark.parametrize("trans_a", [False, True], ids=["N", "T"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_plain_b_read_in_place_equals_packed(rng, simd, dtype, trans_a):
+    # One KC step and one row block of at most 448 rows (dW and dx of a dense layer at
+    # batch 128, 256 outputs): a plain B is read in place, and packed for 700 rows (two
+    # blocks); a row of C is the same either way. b is a column slice with an edge panel
+    # (75 = 2 x 32 + 11 columns); 2 threads split the columns.
+    n, k = 75, 128
+    a_all = rand(rng, (k, 700) if trans_a else (700, k), dtype)
+    b = with_padding(rng, (k, n), dtype)
+    c_all = K.gemm(a_all, b, trans_a=trans_a)
+    assert_close(c_all, R.gemm(a_all, b, trans_a=trans_a), dtype, k=k)
+    for m in (256, 128, 45):
+        a = a_all[:, :m] if trans_a else a_all[:m]
+        one, two = run_with_threads(lambda: K.gemm(a, b, trans_a=trans_a))
+        assert_bitwise_equal(one, c_all[:m], f"{simd} gemm of {m} rows vs 700")
+        assert_bitwise_equal(two, one, f"{simd} gemm of {m} rows with 2 threads vs 1")
+
+
+@pytest.mark.usefixtures("restore_threads")
+@pytest.mark.parametrize("simd", PATHS, indirect=True)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("m", [330, 322, 325])
 def test_row_tiles_do_not_depend_on_threads(rng, simd, dtype, m):
