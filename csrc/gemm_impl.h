@@ -34,18 +34,20 @@ static inline int64_t SFX(gemm_round_up)(int64_t x, int64_t to) { return (x + to
 
 /* The portable micro-kernel (see gemm_paths.h). The accumulators are local so
  * that the compiler keeps them in vector registers. */
-static void SFX(gemm_kernel_generic)(int64_t kc, const real *restrict ap,
+static void SFX(gemm_kernel_generic)(int64_t kc, const real *restrict ap, int64_t lda,
                                      const real *restrict bp, int64_t ldb, real *restrict c,
                                      int64_t ldc, real alpha, real beta) {
     real acc[GENERIC_MR][GENERIC_NR] = {{0}};
+    /* A packed (lda == 0) or read in place: element (i, p) at a_i + p * a_p. */
+    int64_t a_i = lda == 0 ? 1 : lda, a_p = lda == 0 ? GENERIC_MR : 1;
     for (int64_t p = 0; p < kc; p++) {
         const real *restrict bv = bp + p * ldb;
-        const real *restrict av = ap + p * GENERIC_MR;
+        const real *restrict av = ap + p * a_p;
         /* Unrolled so that the compiler vectorises across j, not across p. */
         PYNN_UNROLL
         for (int i = 0; i < GENERIC_MR; i++)
             PYNN_UNROLL
-            for (int j = 0; j < GENERIC_NR; j++) acc[i][j] += av[i] * bv[j];
+            for (int j = 0; j < GENERIC_NR; j++) acc[i][j] += av[i * a_i] * bv[j];
     }
     for (int i = 0; i < GENERIC_MR; i++) {
         real *restrict crow = c + i * ldc;
@@ -237,23 +239,23 @@ static void SFX(gemm_tile_finish_transposed)(real *restrict acc, int64_t acc_ld,
 
 static inline void SFX(gemm_tile)(const SFX(gemm_path) *path, real *restrict c, int64_t ldc,
                                   int64_t row, int64_t col, int64_t mr, int64_t nr,
-                                  int64_t kc, const real *restrict ap,
+                                  int64_t kc, const real *restrict ap, int64_t lda,
                                   const real *restrict bp, int64_t ldb, real alpha, real beta,
                                   const SFX(gemm_epilogue) *ep, int last, int trans_c) {
     int with_epilogue = last && ep;
     if (mr == path->mr && nr == path->nr && !with_epilogue && !trans_c) {
-        path->kernel(kc, ap, bp, ldb, c + row * ldc + col, ldc, alpha, beta);
+        path->kernel(kc, ap, lda, bp, ldb, c + row * ldc + col, ldc, alpha, beta);
         return;
     }
     int full = mr == path->mr && nr == path->nr && !trans_c;
     if (full && with_epilogue && path->kernel_bias_act && !ep->z &&
         (ep->act == PYNN_RELU || ep->act == PYNN_IDENTITY)) {
-        path->kernel_bias_act(kc, ap, bp, ldb, c + row * ldc + col, ldc, alpha, beta,
+        path->kernel_bias_act(kc, ap, lda, bp, ldb, c + row * ldc + col, ldc, alpha, beta,
                               ep->bias ? ep->bias + col : NULL, ep->act == PYNN_RELU);
         return;
     }
     _Alignas(64) real acc[GEMM_MAX_TILE];
-    path->kernel(kc, ap, bp, ldb, acc, path->nr, 1, 0);
+    path->kernel(kc, ap, lda, bp, ldb, acc, path->nr, 1, 0);
     if (trans_c) {
         SFX(gemm_tile_finish_transposed)(acc, path->nr, c, ldc, row, col, mr, nr, alpha, beta,
                                          with_epilogue ? ep : NULL);
@@ -321,6 +323,10 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
      * 1024^3 that cost 10%.) Full-width panels of a plain B are then read in
      * place; only an edge panel is packed (its zero padding). */
     int direct_b = !trans_b && (m <= MR || (KC == k && m <= MC));
+    /* One row block of a plain A (a dense layer's batch, forward or dx): its rows
+     * are read in place by every column panel's tiles, from the caches, instead
+     * of being copied into panels first; only an edge panel is packed. */
+    int direct_a = !trans_a && m <= MC;
     for (int64_t j0 = 0; j0 < n; j0 += NC) {
         int64_t nc = SFX(gemm_min)(NC, n - j0);
         int64_t n_panels = (nc + NR - 1) / NR;
@@ -342,8 +348,11 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
                 int64_t ib = task / n_groups, g = task % n_groups;
                 int64_t i0 = ib * mc_even;
                 int64_t mc = SFX(gemm_min)(mc_even, m - i0);
+                int64_t mc_full = direct_a ? mc / MR * MR : 0; /* rows read in place */
                 if (packed_block != ib) {
-                    SFX(gemm_pack_a)(path, ap, a, lda, trans_a, i0, mc, p0, kc, MR);
+                    if (mc_full < mc)
+                        SFX(gemm_pack_a)(path, ap, a, lda, trans_a, i0 + mc_full, mc - mc_full,
+                                         p0, kc, MR);
                     packed_block = ib;
                 }
                 int64_t jr_end = SFX(gemm_min)((g + 1) * JW, nc);
@@ -354,9 +363,12 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
                     int64_t b_panel_ld = in_place ? ldb : NR;
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         int64_t mr = SFX(gemm_min)(MR, mc - ir);
-                        SFX(gemm_tile)(path, c, ldc, i0 + ir, j0 + jr, mr, nr, kc,
-                                       ap + ir * kc, b_panel, b_panel_ld, alpha, beta_step, ep,
-                                       last, trans_c);
+                        int a_in_place = ir < mc_full;
+                        const real *a_panel = a_in_place ? a + (i0 + ir) * lda + p0
+                                                         : ap + (ir - mc_full) * kc;
+                        SFX(gemm_tile)(path, c, ldc, i0 + ir, j0 + jr, mr, nr, kc, a_panel,
+                                       a_in_place ? lda : 0, b_panel, b_panel_ld, alpha,
+                                       beta_step, ep, last, trans_c);
                     }
                 }
             }

@@ -17,9 +17,9 @@
  * beta, add bias[j] (NULL: none) to column j, then ReLU when relu is set. The
  * plain kernel and the fused one inline it with constant options. */
 KERNEL_TARGET static inline __attribute__((always_inline)) void
-KERNEL_BODY(int64_t kc, const real *restrict ap, const real *restrict bp, int64_t ldb,
-            real *restrict c, int64_t ldc, real alpha, real beta, const real *restrict bias,
-            int relu) {
+KERNEL_BODY(int64_t kc, const real *restrict ap, int64_t lda, const real *restrict bp,
+            int64_t ldb, real *restrict c, int64_t ldc, real alpha, real beta,
+            const real *restrict bias, int relu) {
     vec acc[KERNEL_MR][KERNEL_NV];
     /* C's tile is read or written only at the end: fetch it meanwhile. */
     _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++) {
@@ -31,17 +31,34 @@ KERNEL_BODY(int64_t kc, const real *restrict ap, const real *restrict bp, int64_
     __asm__("" : "+r"(c));
     _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
         _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++) acc[i][v] = V_ZERO();
-    for (int64_t p = 0; p < kc; p++) {
-        vec b[KERNEL_NV];
-        _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
-            b[v] = V_LOAD(bp + v * VLEN);
-        _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++) {
-            vec a = V_SET1(ap[i]);
+    /* A packed (lda == 0: element (i, p) at ap[p * MR + i]) or read in place (at
+     * ap[i * lda + p]); the same multiply-adds in the same order either way. */
+    if (lda == 0) {
+        for (int64_t p = 0; p < kc; p++) {
+            vec b[KERNEL_NV];
             _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
-                acc[i][v] = V_FMA(a, b[v], acc[i][v]);
+                b[v] = V_LOAD(bp + v * VLEN);
+            _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++) {
+                vec a = V_SET1(ap[i]);
+                _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
+                    acc[i][v] = V_FMA(a, b[v], acc[i][v]);
+            }
+            ap += KERNEL_MR;
+            bp += ldb;
         }
-        ap += KERNEL_MR;
-        bp += ldb;
+    } else {
+        for (int64_t p = 0; p < kc; p++) {
+            vec b[KERNEL_NV];
+            _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
+                b[v] = V_LOAD(bp + v * VLEN);
+            _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++) {
+                vec a = V_SET1(ap[i * lda]);
+                _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
+                    acc[i][v] = V_FMA(a, b[v], acc[i][v]);
+            }
+            ap += 1;
+            bp += ldb;
+        }
     }
     /* alpha * acc, then + beta * c, rounded as the generic path rounds them. */
     vec va = V_SET1(alpha);
@@ -94,21 +111,21 @@ KERNEL_BODY(int64_t kc, const real *restrict ap, const real *restrict bp, int64_
             V_STORE(c + i * ldc + v * VLEN, acc[i][v]);
 }
 
-KERNEL_TARGET void KERNEL_NAME(int64_t kc, const real *restrict ap, const real *restrict bp,
-                               int64_t ldb, real *restrict c, int64_t ldc, real alpha,
-                               real beta) {
-    KERNEL_BODY(kc, ap, bp, ldb, c, ldc, alpha, beta, NULL, 0);
+KERNEL_TARGET void KERNEL_NAME(int64_t kc, const real *restrict ap, int64_t lda,
+                               const real *restrict bp, int64_t ldb, real *restrict c,
+                               int64_t ldc, real alpha, real beta) {
+    KERNEL_BODY(kc, ap, lda, bp, ldb, c, ldc, alpha, beta, NULL, 0);
 }
 
 KERNEL_TARGET void KERNEL_PASTE(KERNEL_NAME, _bias_act)(int64_t kc, const real *restrict ap,
-                                                        const real *restrict bp, int64_t ldb,
-                                                        real *restrict c, int64_t ldc,
-                                                        real alpha, real beta,
+                                                        int64_t lda, const real *restrict bp,
+                                                        int64_t ldb, real *restrict c,
+                                                        int64_t ldc, real alpha, real beta,
                                                         const real *restrict bias, int relu) {
     if (relu)
-        KERNEL_BODY(kc, ap, bp, ldb, c, ldc, alpha, beta, bias, 1);
+        KERNEL_BODY(kc, ap, lda, bp, ldb, c, ldc, alpha, beta, bias, 1);
     else
-        KERNEL_BODY(kc, ap, bp, ldb, c, ldc, alpha, beta, bias, 0);
+        KERNEL_BODY(kc, ap, lda, bp, ldb, c, ldc, alpha, beta, bias, 0);
 }
 
 #undef KERNEL_NR
