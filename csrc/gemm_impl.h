@@ -16,6 +16,14 @@
 
 #include "gemm_paths.h"
 
+#if defined(__GNUC__) || defined(__clang__)
+#define PYNN_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define PYNN_NOINLINE __declspec(noinline)
+#else
+#define PYNN_NOINLINE
+#endif
+
 #if defined(__GNUC__) && !defined(__clang__)
 #define PYNN_UNROLL _Pragma("GCC unroll 8")
 #elif defined(__clang__)
@@ -202,11 +210,6 @@ typedef struct {
     real param;
 } SFX(gemm_epilogue);
 
-/* One MR x NR tile of C (mr x nr of it valid) on the KC step ending at `last`.
- * A full tile without epilogue goes straight from the micro-kernel's registers
- * to C; otherwise the kernel writes a local tile and this finishes the valid
- * part: c = alpha acc + beta c (beta == 0: c is not read), then the epilogue on
- * the last KC step. */
 /* The tile finished into C^T (see gemm_swaps): element (i, j) of the tile is
  * C's element (col + j, row + i), and the bias goes with its column, row + i.
  * The arithmetic runs along the tile's rows (vectorised, in place in acc), then
@@ -237,16 +240,14 @@ static void SFX(gemm_tile_finish_transposed)(real *restrict acc, int64_t acc_ld,
     }
 }
 
-static inline void SFX(gemm_tile)(const SFX(gemm_path) *path, real *restrict c, int64_t ldc,
-                                  int64_t row, int64_t col, int64_t mr, int64_t nr,
-                                  int64_t kc, const real *restrict ap, int64_t lda,
-                                  const real *restrict bp, int64_t ldb, real alpha, real beta,
-                                  const SFX(gemm_epilogue) *ep, int last, int trans_c) {
-    int with_epilogue = last && ep;
-    if (mr == path->mr && nr == path->nr && !with_epilogue && !trans_c) {
-        path->kernel(kc, ap, lda, bp, ldb, c + row * ldc + col, ldc, alpha, beta);
-        return;
-    }
+/* The tiles gemm_tile does not hand to the micro-kernel straight (edges, the
+ * epilogue, C^T): out of line, so that the common case pays for no stack frame
+ * (the local tile) per tile. */
+static PYNN_NOINLINE void SFX(gemm_tile_other)(
+    const SFX(gemm_path) *path, real *restrict c, int64_t ldc, int64_t row, int64_t col,
+    int64_t mr, int64_t nr, int64_t kc, const real *restrict ap, int64_t lda,
+    const real *restrict bp, int64_t ldb, real alpha, real beta, const SFX(gemm_epilogue) *ep,
+    int with_epilogue, int trans_c) {
     int full = mr == path->mr && nr == path->nr && !trans_c;
     if (full && with_epilogue && path->kernel_bias_act && !ep->z &&
         (ep->act == PYNN_RELU || ep->act == PYNN_IDENTITY)) {
@@ -280,6 +281,24 @@ static inline void SFX(gemm_tile)(const SFX(gemm_path) *path, real *restrict c, 
         }
         SFX(act_forward_range)(crow, v, 0, nr, ep->act, ep->param);
     }
+}
+
+/* One MR x NR tile of C (mr x nr of it valid) on the KC step ending at `last`.
+ * A full tile without epilogue goes straight from the micro-kernel's registers
+ * to C; otherwise the kernel writes a local tile and this finishes the valid
+ * part: c = alpha acc + beta c (beta == 0: c is not read), then the epilogue on
+ * the last KC step. */
+static inline void SFX(gemm_tile)(const SFX(gemm_path) *path, real *restrict c, int64_t ldc,
+                                  int64_t row, int64_t col, int64_t mr, int64_t nr,
+                                  int64_t kc, const real *restrict ap, int64_t lda,
+                                  const real *restrict bp, int64_t ldb, real alpha, real beta,
+                                  const SFX(gemm_epilogue) *ep, int last, int trans_c) {
+    int with_epilogue = last && ep;
+    if (mr == path->mr && nr == path->nr && !with_epilogue && !trans_c)
+        path->kernel(kc, ap, lda, bp, ldb, c + row * ldc + col, ldc, alpha, beta);
+    else
+        SFX(gemm_tile_other)(path, c, ldc, row, col, mr, nr, kc, ap, lda, bp, ldb, alpha, beta,
+                             ep, with_epilogue, trans_c);
 }
 
 /* The k == 0 case: c = beta c, then the epilogue. */
@@ -436,5 +455,6 @@ void SFX(gemm)(real *restrict c, const real *restrict a, const real *restrict b,
 }
 
 #undef PYNN_UNROLL
+#undef PYNN_NOINLINE
 #undef GENERIC_MR
 #undef GENERIC_NR
