@@ -69,7 +69,7 @@ static void SFX(gemm_kernel_generic)(int64_t kc, const real *restrict ap, int64_
 
 static const SFX(gemm_path) SFX(gemm_path_generic) = {
     GENERIC_MR, GENERIC_NR, 256, GENERIC_MR * 16, 2048, GENERIC_NR * 8,
-    SFX(gemm_kernel_generic), NULL, NULL, NULL, NULL};
+    SFX(gemm_kernel_generic), NULL, NULL, NULL, NULL, NULL, NULL};
 
 /* The descriptor of a path; the generic one for a path this build lacks. */
 static const SFX(gemm_path) *SFX(gemm_path_of)(int simd) {
@@ -249,10 +249,16 @@ static PYNN_NOINLINE void SFX(gemm_tile_other)(
     const real *restrict bp, int64_t ldb, real alpha, real beta, const SFX(gemm_epilogue) *ep,
     int with_epilogue, int trans_c) {
     int full = mr == path->mr && nr == path->nr && !trans_c;
-    if (full && with_epilogue && path->kernel_bias_act && !ep->z &&
-        (ep->act == PYNN_RELU || ep->act == PYNN_IDENTITY)) {
-        path->kernel_bias_act(kc, ap, lda, bp, ldb, c + row * ldc + col, ldc, alpha, beta,
-                              ep->bias ? ep->bias + col : NULL, ep->act == PYNN_RELU);
+    int half = mr == path->mr && 2 * nr == path->nr && !trans_c && path->kernel_half;
+    int fused = with_epilogue && !ep->z && (ep->act == PYNN_RELU || ep->act == PYNN_IDENTITY);
+    if (half && !with_epilogue) {
+        path->kernel_half(kc, ap, lda, bp, ldb, c + row * ldc + col, ldc, alpha, beta);
+        return;
+    }
+    if ((full && fused && path->kernel_bias_act) || (half && fused)) {
+        SFX(gemm_kernel_bias_act) kernel = full ? path->kernel_bias_act : path->kernel_half_bias_act;
+        kernel(kc, ap, lda, bp, ldb, c + row * ldc + col, ldc, alpha, beta,
+               ep->bias ? ep->bias + col : NULL, ep->act == PYNN_RELU);
         return;
     }
     _Alignas(64) real acc[GEMM_MAX_TILE];
@@ -342,6 +348,8 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
      * 1024^3 that cost 10%.) Full-width panels of a plain B are then read in
      * place; only an edge panel is packed (its zero padding). */
     int direct_b = !trans_b && (m <= MR || (KC == k && m <= MC));
+    /* The width of the panels read in place: whole, or half with the half kernel. */
+    int64_t in_place_half = path->kernel_half ? NR / 2 : -1;
     /* One row block of a plain A (a dense layer's batch, forward or dx): its rows
      * are read in place by every column panel's tiles, from the caches, instead
      * of being copied into panels first; only an edge panel is packed. */
@@ -356,9 +364,11 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
             int last = p0 + kc == k;
 
             PYNN_OMP_SHARED_FOR
-            for (int64_t jp = 0; jp < n_panels; jp++)
-                if (!direct_b || (jp + 1) * NR > nc)
+            for (int64_t jp = 0; jp < n_panels; jp++) {
+                int64_t nr = SFX(gemm_min)(NR, nc - jp * NR);
+                if (!direct_b || (nr != NR && nr != in_place_half))
                     SFX(gemm_pack_b_panel)(path, bp, b, ldb, trans_b, p0, kc, j0, nc, jp);
+            }
             /* implicit barrier: B is packed */
 
             int64_t packed_block = -1;
@@ -377,7 +387,7 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
                 int64_t jr_end = SFX(gemm_min)((g + 1) * JW, nc);
                 for (int64_t jr = g * JW; jr < jr_end; jr += NR) {
                     int64_t nr = SFX(gemm_min)(NR, nc - jr);
-                    int in_place = direct_b && nr == NR;
+                    int in_place = direct_b && (nr == NR || nr == in_place_half);
                     const real *b_panel = in_place ? b + p0 * ldb + j0 + jr : bp + jr * kc;
                     int64_t b_panel_ld = in_place ? ldb : NR;
                     for (int64_t ir = 0; ir < mc; ir += MR) {

@@ -63,6 +63,8 @@ typedef struct {
     gemm_pack_bn_f32 pack_bn;
     gemm_pack_an_f32 pack_an;
     gemm_kernel_bias_act_f32 kernel_bias_act;
+    gemm_kernel_f32 kernel_half;                  /* the left nr / 2 columns; or NULL */
+    gemm_kernel_bias_act_f32 kernel_half_bias_act; /* likewise */
 } gemm_path_f32;
 
 typedef struct {
@@ -72,15 +74,18 @@ typedef struct {
     gemm_pack_bn_f64 pack_bn;
     gemm_pack_an_f64 pack_an;
     gemm_kernel_bias_act_f64 kernel_bias_act;
+    gemm_kernel_f64 kernel_half;
+    gemm_kernel_bias_act_f64 kernel_half_bias_act;
 } gemm_path_f64;
 
 /* Defines the descriptor gemm_path_<name>_<t> (t: f32 or f64) of a path whose file
- * stamped the kernels gemm_kernel_<name>_<t> and gemm_kernel_<name>_<t>_bias_act and
+ * stamped the kernels gemm_kernel_<name>_<t>[_half][_bias_act] and
  * the packers gemm_pack_{bt,bn,an}_<isa>_<t>, with its block sizes. */
 #define GEMM_PATH(name, isa, t, mr, nr, kc, mc, nc, jw)                                    \
     const gemm_path_##t gemm_path_##name##_##t = {                                          \
         mr, nr, kc, mc, nc, jw, gemm_kernel_##name##_##t, gemm_pack_bt_##isa##_##t,          \
-        gemm_pack_bn_##isa##_##t, gemm_pack_an_##isa##_##t, gemm_kernel_##name##_##t##_bias_act}
+        gemm_pack_bn_##isa##_##t, gemm_pack_an_##isa##_##t, gemm_kernel_##name##_##t##_bias_act, \
+        gemm_kernel_##name##_##t##_half, gemm_kernel_##name##_##t##_half_bias_act}
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define PYNN_HAVE_X86_PATHS 1

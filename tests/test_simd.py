@@ -153,6 +153,36 @@ def test_narrow_gemm_equals_the_wide_product(rng, simd, dtype, trans_a, trans_b)
                                     trans_b=trans_b), dtype, k=k, what=what)
 
 
+@pytest.mark.usefixtures("restore_threads")
+@pytest.mark.parametrize("simd", PATHS, indirect=True)
+@pytest.mark.parametrize("trans_a,trans_b", TRANS, ids=TRANS_IDS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_half_width_column_edge_equals_the_wide_product(rng, simd, dtype, trans_a, trans_b):
+    # A column edge of half a tile's width (48 = 1.5 x 32 columns on AVX-512 float; 40
+    # and 36 for the other tiles) goes through the half-width kernels, reading B packed
+    # or (plain B, k of one KC step) in place; its columns equal a wider product's.
+    m = 56
+    for k in (128, 300):
+        a = rand(rng, (k, m) if trans_a else (m, k), dtype)
+        b_wide = rand(rng, (64, k) if trans_b else (k, 64), dtype)
+        c_wide = K.gemm(a, b_wide, trans_a=trans_a, trans_b=trans_b)
+        for n in (48, 40, 36):
+            b = b_wide[:n] if trans_b else b_wide[:, :n]
+            c = K.gemm(a, b, trans_a=trans_a, trans_b=trans_b)
+            what = f"{simd} gemm {m}x{n}x{k}"
+            assert_bitwise_equal(c, c_wide[:, :n], what)
+            assert_close(c, R.gemm(a, b, trans_a=trans_a, trans_b=trans_b), dtype, k=k,
+                         what=what)
+    if not trans_a or trans_b:
+        return
+    # dW of a layer with 784 inputs at batch 128 (24.5 tiles of 32 columns), 2 threads.
+    dz = rand(rng, (128, 64), dtype)
+    x = rand(rng, (128, 784), dtype)
+    one, two = run_with_threads(lambda: K.gemm(dz, x, trans_a=True))
+    assert_bitwise_equal(two, one, f"{simd} gemm 64x784x128 with 2 threads vs 1")
+    assert_close(one, R.gemm(dz, x, trans_a=True), dtype, k=128)
+
+
 @pytest.mark.parametrize("simd", PATHS, indirect=True)
 @pytest.mark.parametrize("act,param", [("relu", None), ("elu", 0.5)], ids=["relu", "elu"])
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -182,7 +212,10 @@ def test_dense_forward_fused_store_equals_the_tile_store(rng, simd, dtype, act, 
     # Without z, full tiles get bias and ReLU in the micro-kernel's registers; with z,
     # every tile goes through the driver's local tile. Both must give the same bits,
     # NaN included. Row counts for both AVX-512 tiles, k past one KC step.
-    for n, fin, fout in [(45, 300, 70), (28, 37, 64)]:
+    # 48, 40, 36 outputs: a column edge of half a tile on one of the paths (kernels of
+    # half the width, fused or not).
+    for n, fin, fout in [(45, 300, 70), (28, 37, 64), (45, 300, 48), (64, 130, 40),
+                         (28, 37, 36)]:
         x = rand(rng, (n, fin), dtype)
         x[3, 0] = np.nan
         w = rand(rng, (fout, fin), dtype)
