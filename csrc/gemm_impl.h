@@ -46,16 +46,26 @@ static void SFX(gemm_kernel_generic)(int64_t kc, const real *restrict ap, int64_
                                      const real *restrict bp, int64_t ldb, real *restrict c,
                                      int64_t ldc, real alpha, real beta) {
     real acc[GENERIC_MR][GENERIC_NR] = {{0}};
-    /* A packed (lda == 0) or read in place: element (i, p) at a_i + p * a_p. */
-    int64_t a_i = lda == 0 ? 1 : lda, a_p = lda == 0 ? GENERIC_MR : 1;
-    for (int64_t p = 0; p < kc; p++) {
-        const real *restrict bv = bp + p * ldb;
-        const real *restrict av = ap + p * a_p;
-        /* Unrolled so that the compiler vectorises across j, not across p. */
-        PYNN_UNROLL
-        for (int i = 0; i < GENERIC_MR; i++)
+    /* A packed (lda == 0: a p-major panel) or read in place (rows lda apart): two
+     * loops, so that each has constant strides. Unrolled so that the compiler
+     * vectorises across j, not across p. */
+    if (lda == 0) {
+        for (int64_t p = 0; p < kc; p++) {
+            const real *restrict bv = bp + p * ldb;
+            const real *restrict av = ap + p * GENERIC_MR;
             PYNN_UNROLL
-            for (int j = 0; j < GENERIC_NR; j++) acc[i][j] += av[i * a_i] * bv[j];
+            for (int i = 0; i < GENERIC_MR; i++)
+                PYNN_UNROLL
+                for (int j = 0; j < GENERIC_NR; j++) acc[i][j] += av[i] * bv[j];
+        }
+    } else {
+        for (int64_t p = 0; p < kc; p++) {
+            const real *restrict bv = bp + p * ldb;
+            PYNN_UNROLL
+            for (int i = 0; i < GENERIC_MR; i++)
+                PYNN_UNROLL
+                for (int j = 0; j < GENERIC_NR; j++) acc[i][j] += ap[i * lda + p] * bv[j];
+        }
     }
     for (int i = 0; i < GENERIC_MR; i++) {
         real *restrict crow = c + i * ldc;
