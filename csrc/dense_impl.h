@@ -37,7 +37,13 @@ static void SFX(dense_dz_and_bias_grad)(real *restrict dz, real *restrict db,
                                         real param, int accumulate, int nthreads) {
     int64_t blocks = (out_f + DENSE_DB_BLOCK - 1) / DENSE_DB_BLOCK;
     int64_t cost = act == PYNN_IDENTITY ? 1 : 1 + SFX(act_cost)(act, 1);
-    if (!PYNN_USE_THREADS(n * out_f * cost, nthreads)) nthreads = 1;
+    if (!PYNN_USE_THREADS(n * out_f * cost, nthreads)) {
+        /* One thread: dZ in one pass over the whole array (a call per block row
+         * cost more than the arithmetic at a layer's width), then the sums. */
+        if (act != PYNN_IDENTITY) SFX(act_backward_range)(dz, dout, s, 0, n * out_f, act, param);
+        nthreads = 1;
+    }
+    int dz_done = nthreads == 1;
     PYNN_OMP_FOR(nthreads)
     for (int64_t blk = 0; blk < blocks; blk++) {
         int64_t j0 = blk * DENSE_DB_BLOCK;
@@ -46,13 +52,13 @@ static void SFX(dense_dz_and_bias_grad)(real *restrict dz, real *restrict db,
         /* A block that spans whole rows (a layer with few outputs) is contiguous:
          * one call for all of it rather than one per short row. */
         int whole_rows = width == out_f;
-        if (whole_rows && act != PYNN_IDENTITY)
+        if (whole_rows && act != PYNN_IDENTITY && !dz_done)
             SFX(act_backward_range)(dz, dout, s, 0, n * out_f, act, param);
         for (int64_t i = 0; i < n; i++) {
             int64_t at = i * out_f + j0;
             const real *restrict row = dout + at;
             if (act != PYNN_IDENTITY) {
-                if (!whole_rows)
+                if (!whole_rows && !dz_done)
                     SFX(act_backward_range)(dz + at, dout + at, s + at, 0, width, act, param);
                 row = dz + at;
             }

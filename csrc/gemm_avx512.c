@@ -5,9 +5,10 @@
  * Tiles: 32 accumulators in registers of 32; float 14 x 32 (28 accumulators),
  * double 14 x 16. Blocks for a core with a 48 KB L1d and a 1 MB L2 (Zen 4/5):
  * a B micro-panel (kc x nr) stays in L1, an A block (mc x kc) in L2.
- * A second, 11-row tile (the "short" descriptors) serves row counts that 14
- * divides badly, as a batch of 32 (42 rows computed with 14-row tiles, 33 with
- * 11) or 128 (140 against 132); the driver picks it by the row count. */
+ * Two shorter tiles serve row counts that 14 divides badly: 8 rows (the "eight"
+ * descriptors: 16 accumulators, no padding for a batch of 32 or 128, and as fast
+ * per flop as 14 rows on Zen 5) and 11 rows (the "short" ones, as for 21 or 330
+ * rows); the driver picks the tile by the row count (gemm_path_for_rows). */
 #include "gemm_paths.h"
 
 #if defined(PYNN_HAVE_X86_PATHS)
@@ -34,6 +35,11 @@
 #undef KERNEL_NAME
 #define KERNEL_MR 11
 #define KERNEL_NAME gemm_kernel_avx512_short_f32
+#include "gemm_kernel_impl.h"
+#undef KERNEL_MR
+#undef KERNEL_NAME
+#define KERNEL_MR 8
+#define KERNEL_NAME gemm_kernel_avx512_eight_f32
 #include "gemm_kernel_impl.h"
 #undef KERNEL_MR
 #undef KERNEL_NAME
@@ -70,6 +76,11 @@
 #include "gemm_kernel_impl.h"
 #undef KERNEL_MR
 #undef KERNEL_NAME
+#define KERNEL_MR 8
+#define KERNEL_NAME gemm_kernel_avx512_eight_f64
+#include "gemm_kernel_impl.h"
+#undef KERNEL_MR
+#undef KERNEL_NAME
 
 #define PACK_ISA avx512
 #define PACK_NR_F32 32
@@ -81,4 +92,6 @@ GEMM_PATH(avx512, avx512, f32, 14, 32, 192, 14 * 32, 4096, 64);
 GEMM_PATH(avx512, avx512, f64, 14, 16, 192, 14 * 24, 2048, 32);
 GEMM_PATH(avx512_short, avx512, f32, 11, 32, 192, 11 * 40, 4096, 64);
 GEMM_PATH(avx512_short, avx512, f64, 11, 16, 192, 11 * 30, 2048, 32);
+GEMM_PATH(avx512_eight, avx512, f32, 8, 32, 192, 8 * 56, 4096, 64);
+GEMM_PATH(avx512_eight, avx512, f64, 8, 16, 192, 8 * 42, 2048, 32);
 #endif

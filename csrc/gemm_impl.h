@@ -16,6 +16,14 @@
 
 #include "gemm_paths.h"
 
+#if defined(__GNUC__) || defined(__clang__)
+#define PYNN_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define PYNN_NOINLINE __declspec(noinline)
+#else
+#define PYNN_NOINLINE
+#endif
+
 #if defined(__GNUC__) && !defined(__clang__)
 #define PYNN_UNROLL _Pragma("GCC unroll 8")
 #elif defined(__clang__)
@@ -34,18 +42,30 @@ static inline int64_t SFX(gemm_round_up)(int64_t x, int64_t to) { return (x + to
 
 /* The portable micro-kernel (see gemm_paths.h). The accumulators are local so
  * that the compiler keeps them in vector registers. */
-static void SFX(gemm_kernel_generic)(int64_t kc, const real *restrict ap,
+static void SFX(gemm_kernel_generic)(int64_t kc, const real *restrict ap, int64_t lda,
                                      const real *restrict bp, int64_t ldb, real *restrict c,
                                      int64_t ldc, real alpha, real beta) {
     real acc[GENERIC_MR][GENERIC_NR] = {{0}};
-    for (int64_t p = 0; p < kc; p++) {
-        const real *restrict bv = bp + p * ldb;
-        const real *restrict av = ap + p * GENERIC_MR;
-        /* Unrolled so that the compiler vectorises across j, not across p. */
-        PYNN_UNROLL
-        for (int i = 0; i < GENERIC_MR; i++)
+    /* A packed (lda == 0: a p-major panel) or read in place (rows lda apart): two
+     * loops, so that each has constant strides. Unrolled so that the compiler
+     * vectorises across j, not across p. */
+    if (lda == 0) {
+        for (int64_t p = 0; p < kc; p++) {
+            const real *restrict bv = bp + p * ldb;
+            const real *restrict av = ap + p * GENERIC_MR;
             PYNN_UNROLL
-            for (int j = 0; j < GENERIC_NR; j++) acc[i][j] += av[i] * bv[j];
+            for (int i = 0; i < GENERIC_MR; i++)
+                PYNN_UNROLL
+                for (int j = 0; j < GENERIC_NR; j++) acc[i][j] += av[i] * bv[j];
+        }
+    } else {
+        for (int64_t p = 0; p < kc; p++) {
+            const real *restrict bv = bp + p * ldb;
+            PYNN_UNROLL
+            for (int i = 0; i < GENERIC_MR; i++)
+                PYNN_UNROLL
+                for (int j = 0; j < GENERIC_NR; j++) acc[i][j] += ap[i * lda + p] * bv[j];
+        }
     }
     for (int i = 0; i < GENERIC_MR; i++) {
         real *restrict crow = c + i * ldc;
@@ -59,7 +79,7 @@ static void SFX(gemm_kernel_generic)(int64_t kc, const real *restrict ap,
 
 static const SFX(gemm_path) SFX(gemm_path_generic) = {
     GENERIC_MR, GENERIC_NR, 256, GENERIC_MR * 16, 2048, GENERIC_NR * 8,
-    SFX(gemm_kernel_generic), NULL, NULL, NULL, NULL};
+    SFX(gemm_kernel_generic), NULL, NULL, NULL, NULL, NULL, NULL};
 
 /* The descriptor of a path; the generic one for a path this build lacks. */
 static const SFX(gemm_path) *SFX(gemm_path_of)(int simd) {
@@ -71,14 +91,19 @@ static const SFX(gemm_path) *SFX(gemm_path_of)(int simd) {
     return &SFX(gemm_path_generic);
 }
 
-/* The path's descriptor for a product of m rows: on AVX-512, the 11-row tile
- * when it pads m less than the 14-row one (32 or 128 rows: a dense layer's
- * batch). Both have the same KC, so every element is summed in the same order. */
+/* The path's descriptor for a product of m rows: on AVX-512, the tile that pads m
+ * least, the 8-row one on a tie (it runs at least as fast as the others here:
+ * 128 rows, a dense layer's batch, take 128 rows of work instead of 132 or 140).
+ * All have the same KC, so every element is summed in the same order. */
 static const SFX(gemm_path) *SFX(gemm_path_for_rows)(int simd, int64_t m) {
     const SFX(gemm_path) *path = SFX(gemm_path_of)(simd);
 #if defined(PYNN_HAVE_X86_PATHS)
     if (simd == PYNN_SIMD_AVX512) {
         const SFX(gemm_path) *short_rows = &SFX(gemm_path_avx512_short);
+        const SFX(gemm_path) *eight = &SFX(gemm_path_avx512_eight);
+        if (SFX(gemm_round_up)(m, eight->mr) <= SFX(gemm_round_up)(m, short_rows->mr) &&
+            SFX(gemm_round_up)(m, eight->mr) <= SFX(gemm_round_up)(m, path->mr))
+            return eight;
         if (SFX(gemm_round_up)(m, short_rows->mr) < SFX(gemm_round_up)(m, path->mr))
             return short_rows;
     }
@@ -195,11 +220,6 @@ typedef struct {
     real param;
 } SFX(gemm_epilogue);
 
-/* One MR x NR tile of C (mr x nr of it valid) on the KC step ending at `last`.
- * A full tile without epilogue goes straight from the micro-kernel's registers
- * to C; otherwise the kernel writes a local tile and this finishes the valid
- * part: c = alpha acc + beta c (beta == 0: c is not read), then the epilogue on
- * the last KC step. */
 /* The tile finished into C^T (see gemm_swaps): element (i, j) of the tile is
  * C's element (col + j, row + i), and the bias goes with its column, row + i.
  * The arithmetic runs along the tile's rows (vectorised, in place in acc), then
@@ -230,25 +250,29 @@ static void SFX(gemm_tile_finish_transposed)(real *restrict acc, int64_t acc_ld,
     }
 }
 
-static inline void SFX(gemm_tile)(const SFX(gemm_path) *path, real *restrict c, int64_t ldc,
-                                  int64_t row, int64_t col, int64_t mr, int64_t nr,
-                                  int64_t kc, const real *restrict ap,
-                                  const real *restrict bp, int64_t ldb, real alpha, real beta,
-                                  const SFX(gemm_epilogue) *ep, int last, int trans_c) {
-    int with_epilogue = last && ep;
-    if (mr == path->mr && nr == path->nr && !with_epilogue && !trans_c) {
-        path->kernel(kc, ap, bp, ldb, c + row * ldc + col, ldc, alpha, beta);
+/* The tiles gemm_tile does not hand to the micro-kernel straight (edges, the
+ * epilogue, C^T): out of line, so that the common case pays for no stack frame
+ * (the local tile) per tile. */
+static PYNN_NOINLINE void SFX(gemm_tile_other)(
+    const SFX(gemm_path) *path, real *restrict c, int64_t ldc, int64_t row, int64_t col,
+    int64_t mr, int64_t nr, int64_t kc, const real *restrict ap, int64_t lda,
+    const real *restrict bp, int64_t ldb, real alpha, real beta, const SFX(gemm_epilogue) *ep,
+    int with_epilogue, int trans_c) {
+    int full = mr == path->mr && nr == path->nr && !trans_c;
+    int half = mr == path->mr && 2 * nr == path->nr && !trans_c && path->kernel_half;
+    int fused = with_epilogue && !ep->z && (ep->act == PYNN_RELU || ep->act == PYNN_IDENTITY);
+    if (half && !with_epilogue) {
+        path->kernel_half(kc, ap, lda, bp, ldb, c + row * ldc + col, ldc, alpha, beta);
         return;
     }
-    int full = mr == path->mr && nr == path->nr && !trans_c;
-    if (full && with_epilogue && path->kernel_bias_act && !ep->z &&
-        (ep->act == PYNN_RELU || ep->act == PYNN_IDENTITY)) {
-        path->kernel_bias_act(kc, ap, bp, ldb, c + row * ldc + col, ldc, alpha, beta,
-                              ep->bias ? ep->bias + col : NULL, ep->act == PYNN_RELU);
+    if ((full && fused && path->kernel_bias_act) || (half && fused)) {
+        SFX(gemm_kernel_bias_act) kernel = full ? path->kernel_bias_act : path->kernel_half_bias_act;
+        kernel(kc, ap, lda, bp, ldb, c + row * ldc + col, ldc, alpha, beta,
+               ep->bias ? ep->bias + col : NULL, ep->act == PYNN_RELU);
         return;
     }
     _Alignas(64) real acc[GEMM_MAX_TILE];
-    path->kernel(kc, ap, bp, ldb, acc, path->nr, 1, 0);
+    path->kernel(kc, ap, lda, bp, ldb, acc, path->nr, 1, 0);
     if (trans_c) {
         SFX(gemm_tile_finish_transposed)(acc, path->nr, c, ldc, row, col, mr, nr, alpha, beta,
                                          with_epilogue ? ep : NULL);
@@ -273,6 +297,24 @@ static inline void SFX(gemm_tile)(const SFX(gemm_path) *path, real *restrict c, 
         }
         SFX(act_forward_range)(crow, v, 0, nr, ep->act, ep->param);
     }
+}
+
+/* One MR x NR tile of C (mr x nr of it valid) on the KC step ending at `last`.
+ * A full tile without epilogue goes straight from the micro-kernel's registers
+ * to C; otherwise the kernel writes a local tile and this finishes the valid
+ * part: c = alpha acc + beta c (beta == 0: c is not read), then the epilogue on
+ * the last KC step. */
+static inline void SFX(gemm_tile)(const SFX(gemm_path) *path, real *restrict c, int64_t ldc,
+                                  int64_t row, int64_t col, int64_t mr, int64_t nr,
+                                  int64_t kc, const real *restrict ap, int64_t lda,
+                                  const real *restrict bp, int64_t ldb, real alpha, real beta,
+                                  const SFX(gemm_epilogue) *ep, int last, int trans_c) {
+    int with_epilogue = last && ep;
+    if (mr == path->mr && nr == path->nr && !with_epilogue && !trans_c)
+        path->kernel(kc, ap, lda, bp, ldb, c + row * ldc + col, ldc, alpha, beta);
+    else
+        SFX(gemm_tile_other)(path, c, ldc, row, col, mr, nr, kc, ap, lda, bp, ldb, alpha, beta,
+                             ep, with_epilogue, trans_c);
 }
 
 /* The k == 0 case: c = beta c, then the epilogue. */
@@ -308,10 +350,20 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
     int64_t m_blocks = (m + MC - 1) / MC;
     int64_t mc_even = SFX(gemm_round_up)((m + m_blocks - 1) / m_blocks, MR);
     /* One row tile (dW of a layer with few outputs, dx of a tiny batch): each
-     * element of B is used once, so packing it would only copy it. Full-width
-     * panels of a plain B are read in place; only an edge panel is packed (its
-     * zero padding). */
-    int direct_b = !trans_b && m <= MR;
+     * element of B is used once, so packing it would only copy it. One KC step
+     * and one row block (dW and dx of a dense layer at batch 128): each B panel
+     * is read by consecutive tiles only, the first bringing it into the caches,
+     * so packing would add a copy (written to memory) to the same reads. (With
+     * several steps or blocks, a panel read in place comes back from memory; at
+     * 1024^3 that cost 10%.) Full-width panels of a plain B are then read in
+     * place; only an edge panel is packed (its zero padding). */
+    int direct_b = !trans_b && (m <= MR || (KC == k && m <= MC));
+    /* The width of the panels read in place: whole, or half with the half kernel. */
+    int64_t in_place_half = path->kernel_half ? NR / 2 : -1;
+    /* One row block of a plain A (a dense layer's batch, forward or dx): its rows
+     * are read in place by every column panel's tiles, from the caches, instead
+     * of being copied into panels first; only an edge panel is packed. */
+    int direct_a = !trans_a && m <= MC;
     for (int64_t j0 = 0; j0 < n; j0 += NC) {
         int64_t nc = SFX(gemm_min)(NC, n - j0);
         int64_t n_panels = (nc + NR - 1) / NR;
@@ -322,9 +374,11 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
             int last = p0 + kc == k;
 
             PYNN_OMP_SHARED_FOR
-            for (int64_t jp = 0; jp < n_panels; jp++)
-                if (!direct_b || (jp + 1) * NR > nc)
+            for (int64_t jp = 0; jp < n_panels; jp++) {
+                int64_t nr = SFX(gemm_min)(NR, nc - jp * NR);
+                if (!direct_b || (nr != NR && nr != in_place_half))
                     SFX(gemm_pack_b_panel)(path, bp, b, ldb, trans_b, p0, kc, j0, nc, jp);
+            }
             /* implicit barrier: B is packed */
 
             int64_t packed_block = -1;
@@ -333,21 +387,27 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
                 int64_t ib = task / n_groups, g = task % n_groups;
                 int64_t i0 = ib * mc_even;
                 int64_t mc = SFX(gemm_min)(mc_even, m - i0);
+                int64_t mc_full = direct_a ? mc / MR * MR : 0; /* rows read in place */
                 if (packed_block != ib) {
-                    SFX(gemm_pack_a)(path, ap, a, lda, trans_a, i0, mc, p0, kc, MR);
+                    if (mc_full < mc)
+                        SFX(gemm_pack_a)(path, ap, a, lda, trans_a, i0 + mc_full, mc - mc_full,
+                                         p0, kc, MR);
                     packed_block = ib;
                 }
                 int64_t jr_end = SFX(gemm_min)((g + 1) * JW, nc);
                 for (int64_t jr = g * JW; jr < jr_end; jr += NR) {
                     int64_t nr = SFX(gemm_min)(NR, nc - jr);
-                    int in_place = direct_b && nr == NR;
+                    int in_place = direct_b && (nr == NR || nr == in_place_half);
                     const real *b_panel = in_place ? b + p0 * ldb + j0 + jr : bp + jr * kc;
                     int64_t b_panel_ld = in_place ? ldb : NR;
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         int64_t mr = SFX(gemm_min)(MR, mc - ir);
-                        SFX(gemm_tile)(path, c, ldc, i0 + ir, j0 + jr, mr, nr, kc,
-                                       ap + ir * kc, b_panel, b_panel_ld, alpha, beta_step, ep,
-                                       last, trans_c);
+                        int a_in_place = ir < mc_full;
+                        const real *a_panel = a_in_place ? a + (i0 + ir) * lda + p0
+                                                         : ap + (ir - mc_full) * kc;
+                        SFX(gemm_tile)(path, c, ldc, i0 + ir, j0 + jr, mr, nr, kc, a_panel,
+                                       a_in_place ? lda : 0, b_panel, b_panel_ld, alpha,
+                                       beta_step, ep, last, trans_c);
                     }
                 }
             }
@@ -415,5 +475,6 @@ void SFX(gemm)(real *restrict c, const real *restrict a, const real *restrict b,
 }
 
 #undef PYNN_UNROLL
+#undef PYNN_NOINLINE
 #undef GENERIC_MR
 #undef GENERIC_NR

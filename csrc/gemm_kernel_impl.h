@@ -4,7 +4,9 @@
  *   vector), KERNEL_MR, KERNEL_NV (vectors per tile row, so NR = NV * VLEN), and
  *   V_ZERO(), V_LOAD(p), V_STORE(p, v), V_SET1(x), V_FMA(a, b, c) = a*b+c,
  *   V_MUL(a, b), V_ADD(a, b), V_MAX(a, b) (b when either is NaN or both are zero).
- * It defines KERNEL_NAME and KERNEL_NAME##_bias_act (see gemm_paths.h).
+ * It defines KERNEL_NAME and KERNEL_NAME##_bias_act (see gemm_paths.h), and the
+ * same on half the tile's width, KERNEL_NAME##_half and KERNEL_NAME##_half_bias_act
+ * (KERNEL_NV is even).
  * The MR x NV accumulators are indexed only by constants after unrolling, so
  * the compiler keeps them in vector registers. */
 
@@ -17,31 +19,48 @@
  * beta, add bias[j] (NULL: none) to column j, then ReLU when relu is set. The
  * plain kernel and the fused one inline it with constant options. */
 KERNEL_TARGET static inline __attribute__((always_inline)) void
-KERNEL_BODY(int64_t kc, const real *restrict ap, const real *restrict bp, int64_t ldb,
-            real *restrict c, int64_t ldc, real alpha, real beta, const real *restrict bias,
-            int relu) {
+KERNEL_BODY(int64_t kc, const real *restrict ap, int64_t lda, const real *restrict bp,
+            int64_t ldb, real *restrict c, int64_t ldc, real alpha, real beta,
+            const real *restrict bias, int relu, int nv) {
     vec acc[KERNEL_MR][KERNEL_NV];
     /* C's tile is read or written only at the end: fetch it meanwhile. */
     _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++) {
         _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + i * ldc + KERNEL_NR - 1), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + nv * VLEN - 1), _MM_HINT_T0);
     }
     /* Forget the row addresses just computed, so that the compiler does not keep
      * KERNEL_MR of them in registers through the loop (spilling accumulators). */
     __asm__("" : "+r"(c));
     _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
-        _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++) acc[i][v] = V_ZERO();
-    for (int64_t p = 0; p < kc; p++) {
-        vec b[KERNEL_NV];
-        _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
-            b[v] = V_LOAD(bp + v * VLEN);
-        _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++) {
-            vec a = V_SET1(ap[i]);
-            _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
-                acc[i][v] = V_FMA(a, b[v], acc[i][v]);
+        _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++) acc[i][v] = V_ZERO();
+    /* A packed (lda == 0: element (i, p) at ap[p * MR + i]) or read in place (at
+     * ap[i * lda + p]); the same multiply-adds in the same order either way. */
+    if (lda == 0) {
+        for (int64_t p = 0; p < kc; p++) {
+            vec b[KERNEL_NV];
+            _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++)
+                b[v] = V_LOAD(bp + v * VLEN);
+            _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++) {
+                vec a = V_SET1(ap[i]);
+                _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++)
+                    acc[i][v] = V_FMA(a, b[v], acc[i][v]);
+            }
+            ap += KERNEL_MR;
+            bp += ldb;
         }
-        ap += KERNEL_MR;
-        bp += ldb;
+    } else {
+        for (int64_t p = 0; p < kc; p++) {
+            vec b[KERNEL_NV];
+            _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++)
+                b[v] = V_LOAD(bp + v * VLEN);
+            _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++) {
+                vec a = V_SET1(ap[i * lda]);
+                _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++)
+                    acc[i][v] = V_FMA(a, b[v], acc[i][v]);
+            }
+            ap += 1;
+            bp += ldb;
+        }
     }
     /* alpha * acc, then + beta * c, rounded as the generic path rounds them. */
     vec va = V_SET1(alpha);
@@ -50,16 +69,16 @@ KERNEL_BODY(int64_t kc, const real *restrict ap, const real *restrict bp, int64_
          * and small-k tiles feel the multiplies. */
         if (beta == 0 && alpha == 1) {
             _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
-                _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
+                _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++)
                     V_STORE(c + i * ldc + v * VLEN, acc[i][v]);
         } else if (beta == 0) {
             _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
-                _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
+                _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++)
                     V_STORE(c + i * ldc + v * VLEN, V_MUL(va, acc[i][v]));
         } else {
             vec vb = V_SET1(beta);
             _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
-                _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++) {
+                _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++) {
                     real *cp = c + i * ldc + v * VLEN;
                     V_STORE(cp, V_ADD(V_MUL(va, acc[i][v]), V_MUL(vb, V_LOAD(cp))));
                 }
@@ -69,16 +88,16 @@ KERNEL_BODY(int64_t kc, const real *restrict ap, const real *restrict bp, int64_
     /* The same, then the epilogue in the order gemm_tile applies it. */
     if (alpha != 1)
         _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
-            _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
+            _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++)
                 acc[i][v] = V_MUL(va, acc[i][v]);
     if (beta != 0) {
         vec vb = V_SET1(beta);
         _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
-            _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
+            _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++)
                 acc[i][v] = V_ADD(acc[i][v], V_MUL(vb, V_LOAD(c + i * ldc + v * VLEN)));
     }
     if (bias) {
-        _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++) {
+        _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++) {
             vec bv = V_LOAD(bias + v * VLEN);
             _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
                 acc[i][v] = V_ADD(acc[i][v], bv);
@@ -87,28 +106,46 @@ KERNEL_BODY(int64_t kc, const real *restrict ap, const real *restrict bp, int64_
     /* max(0, z) keeps z when z is NaN or -0, as z < 0 ? 0 : z does. */
     if (relu)
         _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
-            _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
+            _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++)
                 acc[i][v] = V_MAX(V_ZERO(), acc[i][v]);
     _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
-        _Pragma("GCC unroll 4") for (int v = 0; v < KERNEL_NV; v++)
+        _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++)
             V_STORE(c + i * ldc + v * VLEN, acc[i][v]);
 }
 
-KERNEL_TARGET void KERNEL_NAME(int64_t kc, const real *restrict ap, const real *restrict bp,
-                               int64_t ldb, real *restrict c, int64_t ldc, real alpha,
-                               real beta) {
-    KERNEL_BODY(kc, ap, bp, ldb, c, ldc, alpha, beta, NULL, 0);
+KERNEL_TARGET void KERNEL_NAME(int64_t kc, const real *restrict ap, int64_t lda,
+                               const real *restrict bp, int64_t ldb, real *restrict c,
+                               int64_t ldc, real alpha, real beta) {
+    KERNEL_BODY(kc, ap, lda, bp, ldb, c, ldc, alpha, beta, NULL, 0, KERNEL_NV);
 }
 
 KERNEL_TARGET void KERNEL_PASTE(KERNEL_NAME, _bias_act)(int64_t kc, const real *restrict ap,
-                                                        const real *restrict bp, int64_t ldb,
-                                                        real *restrict c, int64_t ldc,
-                                                        real alpha, real beta,
+                                                        int64_t lda, const real *restrict bp,
+                                                        int64_t ldb, real *restrict c,
+                                                        int64_t ldc, real alpha, real beta,
                                                         const real *restrict bias, int relu) {
     if (relu)
-        KERNEL_BODY(kc, ap, bp, ldb, c, ldc, alpha, beta, bias, 1);
+        KERNEL_BODY(kc, ap, lda, bp, ldb, c, ldc, alpha, beta, bias, 1, KERNEL_NV);
     else
-        KERNEL_BODY(kc, ap, bp, ldb, c, ldc, alpha, beta, bias, 0);
+        KERNEL_BODY(kc, ap, lda, bp, ldb, c, ldc, alpha, beta, bias, 0, KERNEL_NV);
+}
+
+/* The same on the tile's left half (NR / 2 columns): a column edge of that width
+ * costs half a tile instead of a whole one (a layer of 784 inputs: 24.5 tiles). */
+KERNEL_TARGET void KERNEL_PASTE(KERNEL_NAME, _half)(int64_t kc, const real *restrict ap,
+                                                    int64_t lda, const real *restrict bp,
+                                                    int64_t ldb, real *restrict c, int64_t ldc,
+                                                    real alpha, real beta) {
+    KERNEL_BODY(kc, ap, lda, bp, ldb, c, ldc, alpha, beta, NULL, 0, KERNEL_NV / 2);
+}
+
+KERNEL_TARGET void KERNEL_PASTE(KERNEL_NAME, _half_bias_act)(
+    int64_t kc, const real *restrict ap, int64_t lda, const real *restrict bp, int64_t ldb,
+    real *restrict c, int64_t ldc, real alpha, real beta, const real *restrict bias, int relu) {
+    if (relu)
+        KERNEL_BODY(kc, ap, lda, bp, ldb, c, ldc, alpha, beta, bias, 1, KERNEL_NV / 2);
+    else
+        KERNEL_BODY(kc, ap, lda, bp, ldb, c, ldc, alpha, beta, bias, 0, KERNEL_NV / 2);
 }
 
 #undef KERNEL_NR

@@ -153,6 +153,36 @@ def test_narrow_gemm_equals_the_wide_product(rng, simd, dtype, trans_a, trans_b)
                                     trans_b=trans_b), dtype, k=k, what=what)
 
 
+@pytest.mark.usefixtures("restore_threads")
+@pytest.mark.parametrize("simd", PATHS, indirect=True)
+@pytest.mark.parametrize("trans_a,trans_b", TRANS, ids=TRANS_IDS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_half_width_column_edge_equals_the_wide_product(rng, simd, dtype, trans_a, trans_b):
+    # A column edge of half a tile's width (48 = 1.5 x 32 columns on AVX-512 float; 40
+    # and 36 for the other tiles) goes through the half-width kernels, reading B packed
+    # or (plain B, k of one KC step) in place; its columns equal a wider product's.
+    m = 56
+    for k in (128, 300):
+        a = rand(rng, (k, m) if trans_a else (m, k), dtype)
+        b_wide = rand(rng, (64, k) if trans_b else (k, 64), dtype)
+        c_wide = K.gemm(a, b_wide, trans_a=trans_a, trans_b=trans_b)
+        for n in (48, 40, 36):
+            b = b_wide[:n] if trans_b else b_wide[:, :n]
+            c = K.gemm(a, b, trans_a=trans_a, trans_b=trans_b)
+            what = f"{simd} gemm {m}x{n}x{k}"
+            assert_bitwise_equal(c, c_wide[:, :n], what)
+            assert_close(c, R.gemm(a, b, trans_a=trans_a, trans_b=trans_b), dtype, k=k,
+                         what=what)
+    if not trans_a or trans_b:
+        return
+    # dW of a layer with 784 inputs at batch 128 (24.5 tiles of 32 columns), 2 threads.
+    dz = rand(rng, (128, 64), dtype)
+    x = rand(rng, (128, 784), dtype)
+    one, two = run_with_threads(lambda: K.gemm(dz, x, trans_a=True))
+    assert_bitwise_equal(two, one, f"{simd} gemm 64x784x128 with 2 threads vs 1")
+    assert_close(one, R.gemm(dz, x, trans_a=True), dtype, k=128)
+
+
 @pytest.mark.parametrize("simd", PATHS, indirect=True)
 @pytest.mark.parametrize("act,param", [("relu", None), ("elu", 0.5)], ids=["relu", "elu"])
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -182,7 +212,10 @@ def test_dense_forward_fused_store_equals_the_tile_store(rng, simd, dtype, act, 
     # Without z, full tiles get bias and ReLU in the micro-kernel's registers; with z,
     # every tile goes through the driver's local tile. Both must give the same bits,
     # NaN included. Row counts for both AVX-512 tiles, k past one KC step.
-    for n, fin, fout in [(45, 300, 70), (28, 37, 64)]:
+    # 48, 40, 36 outputs: a column edge of half a tile on one of the paths (kernels of
+    # half the width, fused or not).
+    for n, fin, fout in [(45, 300, 70), (28, 37, 64), (45, 300, 48), (64, 130, 40),
+                         (28, 37, 36)]:
         x = rand(rng, (n, fin), dtype)
         x[3, 0] = np.nan
         w = rand(rng, (fout, fin), dtype)
@@ -215,15 +248,16 @@ def test_narrow_results_do_not_depend_on_threads(rng, simd, dtype):
 @pytest.mark.parametrize("trans_a,trans_b", TRANS, ids=TRANS_IDS)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_row_count_does_not_change_the_rows(rng, simd, dtype, trans_a, trans_b):
-    # AVX-512 tiles 21, 32 and 128 rows 11 at a time, 56 rows 14 at a time (the tile that
-    # pads the row count least); a row of C is the same whichever tile computed it. At
-    # most one tile of rows (11, 5, 1) reads a plain B in place instead of packing it; b is
-    # a column slice, so its rows are further apart than its width.
+    # AVX-512 tiles 21 rows 11 at a time, 42 rows 14 at a time, 56, 45 (an edge tile of 5
+    # rows), 32, 128 and 200 rows 8 at a time (the tile that pads the row count least, 8
+    # on a tie); a row of C is the same whichever tile computed it. At most one tile of
+    # rows (11, 5, 1) reads a plain B in place instead of packing it; b is a column slice,
+    # so its rows are further apart than its width.
     n, k = 75, 400
     a_all = rand(rng, (k, 56) if trans_a else (56, k), dtype)
     b = with_padding(rng, (n, k) if trans_b else (k, n), dtype)
     c_all = K.gemm(a_all, b, trans_a=trans_a, trans_b=trans_b)
-    for m in (21, 32, 11, 5, 1):
+    for m in (21, 42, 45, 32, 11, 5, 1):
         a = a_all[:, :m] if trans_a else a_all[:m]
         c = K.gemm(a, b, trans_a=trans_a, trans_b=trans_b)
         assert_bitwise_equal(c, c_all[:m], f"{simd} gemm of {m} rows vs 56")
@@ -236,10 +270,33 @@ def test_row_count_does_not_change_the_rows(rng, simd, dtype, trans_a, trans_b):
 
 @pytest.mark.usefixtures("restore_threads")
 @pytest.mark.parametrize("simd", PATHS, indirect=True)
+@pytest.mark.parametrize("trans_a", [False, True], ids=["N", "T"])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_short_row_tiles_do_not_depend_on_threads(rng, simd, dtype):
-    # 330 rows: 11-row tiles on AVX-512, enough work for 2 threads.
-    m, n, k = 330, 150, 300
+def test_plain_b_read_in_place_equals_packed(rng, simd, dtype, trans_a):
+    # One KC step and one row block of at most 448 rows (dW and dx of a dense layer at
+    # batch 128, 256 outputs): a plain B is read in place, and packed for 700 rows (two
+    # blocks); a row of C is the same either way. b is a column slice with an edge panel
+    # (75 = 2 x 32 + 11 columns); 2 threads split the columns.
+    n, k = 75, 128
+    a_all = rand(rng, (k, 700) if trans_a else (700, k), dtype)
+    b = with_padding(rng, (k, n), dtype)
+    c_all = K.gemm(a_all, b, trans_a=trans_a)
+    assert_close(c_all, R.gemm(a_all, b, trans_a=trans_a), dtype, k=k)
+    for m in (256, 128, 45):
+        a = a_all[:, :m] if trans_a else a_all[:m]
+        one, two = run_with_threads(lambda: K.gemm(a, b, trans_a=trans_a))
+        assert_bitwise_equal(one, c_all[:m], f"{simd} gemm of {m} rows vs 700")
+        assert_bitwise_equal(two, one, f"{simd} gemm of {m} rows with 2 threads vs 1")
+
+
+@pytest.mark.usefixtures("restore_threads")
+@pytest.mark.parametrize("simd", PATHS, indirect=True)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m", [330, 322, 325])
+def test_row_tiles_do_not_depend_on_threads(rng, simd, dtype, m):
+    # Enough work for 2 threads on each AVX-512 row tile: 330 rows 11 at a time, 322 rows
+    # 14 at a time, 325 rows 8 at a time (an edge tile of 5 rows).
+    n, k = 150, 300
     x = rand(rng, (m, k), dtype)
     w = rand(rng, (n, k), dtype)
     b = rand(rng, (n,), dtype)
