@@ -66,13 +66,14 @@ def openmp_flags(compiler):
 def sanitize_flags(compiler):
     """Compile and link flags for PYNN_SANITIZE=1, else None. Any undefined behaviour
     aborts (no recovery), so a test run fails on the first report; -O1 -g keeps the
-    reports' stacks readable and the suite fast enough."""
+    reports' stacks readable and the suite fast enough. -fno-wrapv undoes the -fwrapv of
+    Python's own CFLAGS, under which signed overflow is defined and so never reported."""
     if os.environ.get("PYNN_SANITIZE", "") in ("", "0"):
         return None
     if compiler.compiler_type == "msvc":
         raise RuntimeError("PYNN_SANITIZE=1 needs GCC or Clang")
     return ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
-            "-fno-omit-frame-pointer", "-O1", "-g"]
+            "-fno-omit-frame-pointer", "-fno-wrapv", "-O1", "-g"]
 
 
 class BuildExt(build_ext):
@@ -98,19 +99,20 @@ class BuildExt(build_ext):
             ext.extra_compile_args = cflags + ext.extra_compile_args
             ext.extra_link_args = ldflags + ext.extra_link_args
         # pip builds in the source tree's build/, whose up-to-date objects would otherwise
-        # put a normal extension into a sanitized install, or the reverse.
-        flavour = "sanitize" if sanitize else "normal"
-        stamp = os.path.join(self.build_temp, "pynn-build-flavour")
-        if read_stamp(stamp) != flavour:
+        # put a normal extension into a sanitized install, or the reverse: any change of
+        # flags since the last complete build there rebuilds everything.
+        flags = " ".join(cflags + ["--link"] + ldflags)
+        stamp = os.path.join(self.build_temp, "pynn-build-flags")
+        if read_stamp(stamp) != flags:
             self.force = True
         super().build_extensions()
         os.makedirs(self.build_temp, exist_ok=True)
         with open(stamp, "w") as f:
-            f.write(flavour + "\n")
+            f.write(flags + "\n")
 
 
 def read_stamp(path):
-    """The flavour ("normal" or "sanitize") of the last complete build, or None."""
+    """The flags of the last complete build, or None."""
     try:
         with open(path) as f:
             return f.read().strip()
