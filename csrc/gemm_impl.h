@@ -358,8 +358,12 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
      * 1024^3 that cost 10%.) Full-width panels of a plain B are then read in
      * place; only an edge panel is packed (its zero padding). */
     int direct_b = !trans_b && (m <= MR || (KC == k && m <= MC));
-    /* The width of the panels read in place: whole, or half with the half kernel. */
-    int64_t in_place_half = path->kernel_half ? NR / 2 : -1;
+    /* The width of the panels read in place: whole, or half when every tile that
+     * reads the half panel takes a half kernel (gemm_tile_other): whole row tiles,
+     * C not transposed, no epilogue. Any other tile runs the full-width kernel,
+     * which would read NR columns of each row: past the end of B on its last. */
+    int half_tiles = path->kernel_half && m % MR == 0 && !trans_c && !ep;
+    int64_t in_place_half = half_tiles ? NR / 2 : -1;
     /* One row block of a plain A (a dense layer's batch, forward or dx): its rows
      * are read in place by every column panel's tiles, from the caches, instead
      * of being copied into panels first; only an edge panel is packed. */
