@@ -131,7 +131,9 @@ static void SFX(ce_probs_range)(real *restrict dlogits, real *restrict sample_lo
                 y_gap += (double)yi[j] * ((double)m - (double)zi[j]);
             }
         }
-        sample_loss[i] = (real)(y_gap + y_sum * log(s));
+        /* an all-zero target row has no terms: its loss is 0 even where log(s) is
+         * NaN (a NaN or +inf logit, or all -inf), as docs/kernels.md says */
+        sample_loss[i] = (real)(y_sum != 0 ? y_gap + y_sum * log(s) : 0.0);
         if (gi) {
             const real c = SFX(loss_coef)(weights, i, total);
             const real ys = (real)y_sum;
