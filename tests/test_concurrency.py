@@ -90,21 +90,19 @@ def test_four_threads_train_four_models_as_sequential_runs():
     pynn.set_num_threads(2)
     sequential = [_train(job) for job in JOBS]
     models = [None] * len(JOBS)
-    log = []  # (job, epoch, step) of each optimizer step, in the order they happened
     start = threading.Barrier(len(JOBS), timeout=TIMEOUT)
 
     def job_runner(i):
         def run():
             start.wait()
-            models[i] = _train(JOBS[i], lambda m, epoch, step, n: log.append(i))
+            models[i] = _train(JOBS[i])
         return run
 
+    # How much the runs overlap depends on the scheduler (on a busy machine they may not);
+    # that the kernels let them overlap is shown deterministically by the next test.
     _run_threads([job_runner(i) for i in range(len(JOBS))])
     for i, (model, expected) in enumerate(zip(models, sequential)):
         _assert_same_training(model, expected, f"job {i}")
-    # The runs overlapped: the log is not four blocks one after another.
-    switches = sum(a != b for a, b in zip(log, log[1:]))
-    assert switches > len(JOBS), f"the threads ran one after another ({switches} switches)"
 
 
 def test_kernels_release_the_gil_during_training():
