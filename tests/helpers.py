@@ -187,3 +187,16 @@ def workspace_size(fn, *sizes, dtype):
         return fn(*sizes, dtype=dtype)
     except TypeError:
         return fn(*sizes)
+
+
+def fuzz_decorator(examples):
+    """A decorator factory for the fuzz tests: fuzz(n) sets hypothesis's max_examples to n
+    and records n in `examples` under the test's name, so a file's total can be quoted."""
+    from hypothesis import settings
+
+    def fuzz(n_examples):
+        def decorate(test):
+            examples[test.__name__] = n_examples
+            return settings(max_examples=n_examples)(test)
+        return decorate
+    return fuzz

@@ -20,21 +20,14 @@ import warnings
 import numpy as np
 import pytest
 
-from helpers import K, R, arg, assert_close
+from helpers import K, R, arg, assert_close, fuzz_decorator
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import given, settings  # noqa: E402
+from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-EXAMPLES = {}
-
-
-def fuzz(n_examples):
-    """@settings(max_examples=n_examples), counted in EXAMPLES under the test's name."""
-    def decorate(test):
-        EXAMPLES[test.__name__] = n_examples
-        return settings(max_examples=n_examples)(test)
-    return decorate
+EXAMPLES = {}  # test name -> examples per run (hypothesis max_examples)
+fuzz = fuzz_decorator(EXAMPLES)
 
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))

@@ -16,21 +16,15 @@ import numpy as np
 import pytest
 
 import pynn
-from helpers import arg, assert_close
+from helpers import arg, assert_close, fuzz_decorator
 from pynn import layers as L
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import given, settings  # noqa: E402
+from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-EXAMPLES = {}
-
-
-def fuzz(n_examples):
-    def decorate(test):
-        EXAMPLES[test.__name__] = n_examples
-        return settings(max_examples=n_examples)(test)
-    return decorate
+EXAMPLES = {}  # test name -> examples per run (hypothesis max_examples)
+fuzz = fuzz_decorator(EXAMPLES)
 
 
 LOSSES = ("mse", "l1", "binary_cross_entropy", "softmax_cross_entropy", "hinge")
