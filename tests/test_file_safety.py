@@ -25,6 +25,16 @@ import pynn
 from pynn import persistence
 
 
+def peak_bytes(call):
+    """The peak of the memory Python allocated while `call()` ran (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def small_model():
     """A trained classifier with string classes, Standardize and PReLU: every part of the
     format (params, config with float lists, targets, classes) is in its 3.3 KB file."""
@@ -307,12 +317,7 @@ def test_absurd_layer_sizes_are_refused_before_any_allocation(saved, tmp_path):
                    config["layers"][:3] + [maxout]):
         big = {**config, "layers": layers}
         write_npz(path, **{**arrays, "config": np.array(json.dumps(big))})
-        tracemalloc.start()
-        try:
-            refused(path, "parameters but its layers need")
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        peak = peak_bytes(lambda: refused(path, "parameters but its layers need"))
         assert peak < 1_000_000, peak  # the 3.3 KB file, parsed: nothing of 10**12 size
 
 
@@ -406,12 +411,7 @@ def test_compressed_and_bomb_members_are_refused_unread(saved, tmp_path):
     zip_members(path, {**members, "params.npy": bomb}, zipfile.ZIP_DEFLATED)
     assert path.stat().st_size < 100_000
     del bomb
-    tracemalloc.start()
-    try:
-        refused(path, "is compressed")
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = peak_bytes(lambda: refused(path, "is compressed"))
     assert peak < 5_000_000, peak
     # A stored member whose directory entries claim 4 GB.
     good = bytearray(data)
