@@ -1,19 +1,13 @@
 """Build pynn's one extension module, pynn._kernels, from csrc/ and pynn/*.pyx.
 
-OpenMP is used when a test program compiles and links with the compiler's
-OpenMP flag (as scikit-learn checks it); otherwise pynn is built without
-threads and says so. Set PYNN_DISABLE_OPENMP=1 to build without it.
+The kernels run on pynn's own thread pool (csrc/threadpool.c, POSIX threads;
+one thread per call on Windows).
 Set PYNN_SANITIZE=1 to build with AddressSanitizer and UndefinedBehaviorSanitizer
 (GCC or Clang; for tests: .ci/sanitize runs the suite on such a build).
 No flags for the build machine's own CPU: vector instructions must come from
 runtime dispatch, so the package runs on any x86-64 and aarch64.
 """
 import os
-import shutil
-import sys
-import tempfile
-import textwrap
-import warnings
 from glob import glob
 
 import numpy
@@ -23,45 +17,6 @@ from setuptools.command.build_ext import build_ext
 
 C_SOURCES = sorted(glob(os.path.join("csrc", "*.c")))
 C_HEADERS = sorted(glob(os.path.join("csrc", "*.h")))
-
-OPENMP_TEST = textwrap.dedent(
-    """
-    #include <omp.h>
-    int main(void) {
-        int n = 0;
-        #pragma omp parallel reduction(+:n)
-        n += 1;
-        return n == omp_get_max_threads() ? 0 : 1;
-    }
-    """
-)
-
-
-def openmp_flags(compiler):
-    """(compile flags, link flags) for OpenMP, or None when it does not work."""
-    if os.environ.get("PYNN_DISABLE_OPENMP", "") not in ("", "0"):
-        return None
-    if compiler.compiler_type == "msvc":
-        candidates = [(["/openmp"], [])]
-    elif sys.platform == "darwin":
-        candidates = [(["-Xpreprocessor", "-fopenmp"], ["-lomp"]), (["-fopenmp"], ["-fopenmp"])]
-    else:
-        candidates = [(["-fopenmp"], ["-fopenmp"])]
-    for cflags, ldflags in candidates:
-        tmp = tempfile.mkdtemp()
-        try:
-            src = os.path.join(tmp, "test_openmp.c")
-            with open(src, "w") as f:
-                f.write(OPENMP_TEST)
-            objs = compiler.compile([src], output_dir=tmp, extra_postargs=cflags)
-            compiler.link_executable(objs, "test_openmp", output_dir=tmp, extra_postargs=ldflags)
-            return cflags, ldflags
-        except Exception:
-            continue
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return None
-
 
 def sanitize_flags(compiler):
     """Compile and link flags for PYNN_SANITIZE=1, else None. Any undefined behaviour
@@ -88,13 +43,9 @@ class BuildExt(build_ext):
         if sanitize is not None:
             cflags = [f for f in cflags if f != "-O3"] + sanitize
             ldflags += sanitize
-        omp = openmp_flags(self.compiler)
-        if omp is None:
-            warnings.warn("pynn: OpenMP is not available; building without threads "
-                          "(every kernel runs on one thread).")
-        else:
-            cflags += omp[0]
-            ldflags += omp[1]
+        if not msvc:  # pynn's thread pool (csrc/threadpool.c) is POSIX threads
+            cflags.append("-pthread")
+            ldflags.append("-pthread")
         for ext in self.extensions:
             ext.extra_compile_args = cflags + ext.extra_compile_args
             ext.extra_link_args = ldflags + ext.extra_link_args

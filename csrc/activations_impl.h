@@ -210,6 +210,39 @@ static void SFX(act_backward_range)(real *restrict dz, const real *restrict dout
 #undef PYNN_ACT_LOOP
 }
 
+/* Rows of `width` elements that make about PYNN_BLOCK elements: the rows one
+ * range of a row-wise kernel hands a thread. */
+static inline int64_t SFX(rows_per_block)(int64_t width) {
+    return width >= PYNN_BLOCK ? 1 : PYNN_BLOCK / (width > 0 ? width : 1);
+}
+
+/* An element-wise activation kernel's loop, for pynn_parallel_for. */
+typedef struct {
+    real *out;
+    const real *x, *dout;
+    int64_t size;
+    pynn_activation act;
+    real param;
+} SFX(act_job);
+
+static void SFX(act_forward_task)(void *arg, int64_t lo, int64_t hi, int slot) {
+    const SFX(act_job) *j = arg;
+    (void)slot;
+    SFX(act_forward_range)(j->out, j->x, lo, hi, j->act, j->param);
+}
+
+static void SFX(act_derivative_task)(void *arg, int64_t lo, int64_t hi, int slot) {
+    const SFX(act_job) *j = arg;
+    (void)slot;
+    SFX(act_derivative_range)(j->out, j->x, lo, hi, j->act, j->param);
+}
+
+static void SFX(act_backward_task)(void *arg, int64_t lo, int64_t hi, int slot) {
+    const SFX(act_job) *j = arg;
+    (void)slot;
+    SFX(act_backward_range)(j->out, j->dout, j->x, lo, hi, j->act, j->param);
+}
+
 void SFX(activation_forward)(real *restrict out, const real *restrict x,
                              int64_t size, pynn_activation act, double param,
                              int nthreads)
@@ -219,13 +252,8 @@ void SFX(activation_forward)(real *restrict out, const real *restrict x,
         SFX(act_forward_range)(out, x, 0, size, act, p);
         return;
     }
-    const int64_t nblocks = (size + PYNN_BLOCK - 1) / PYNN_BLOCK;
-    PYNN_OMP_FOR(nthreads)
-    for (int64_t b = 0; b < nblocks; ++b) {
-        const int64_t lo = b * PYNN_BLOCK;
-        const int64_t hi = size - lo < PYNN_BLOCK ? size : lo + PYNN_BLOCK;
-        SFX(act_forward_range)(out, x, lo, hi, act, p);
-    }
+    SFX(act_job) job = {out, x, NULL, size, act, p};
+    pynn_parallel_for(nthreads, size, PYNN_BLOCK, SFX(act_forward_task), &job);
 }
 
 void SFX(activation_derivative)(real *restrict out, const real *restrict a,
@@ -239,13 +267,8 @@ void SFX(activation_derivative)(real *restrict out, const real *restrict a,
         SFX(act_derivative_range)(out, s, 0, size, act, p);
         return;
     }
-    const int64_t nblocks = (size + PYNN_BLOCK - 1) / PYNN_BLOCK;
-    PYNN_OMP_FOR(nthreads)
-    for (int64_t b = 0; b < nblocks; ++b) {
-        const int64_t lo = b * PYNN_BLOCK;
-        const int64_t hi = size - lo < PYNN_BLOCK ? size : lo + PYNN_BLOCK;
-        SFX(act_derivative_range)(out, s, lo, hi, act, p);
-    }
+    SFX(act_job) job = {out, s, NULL, size, act, p};
+    pynn_parallel_for(nthreads, size, PYNN_BLOCK, SFX(act_derivative_task), &job);
 }
 
 void SFX(activation_backward)(real *restrict dz, const real *restrict dout,
@@ -260,13 +283,8 @@ void SFX(activation_backward)(real *restrict dz, const real *restrict dout,
         SFX(act_backward_range)(dz, dout, s, 0, size, act, p);
         return;
     }
-    const int64_t nblocks = (size + PYNN_BLOCK - 1) / PYNN_BLOCK;
-    PYNN_OMP_FOR(nthreads)
-    for (int64_t b = 0; b < nblocks; ++b) {
-        const int64_t lo = b * PYNN_BLOCK;
-        const int64_t hi = size - lo < PYNN_BLOCK ? size : lo + PYNN_BLOCK;
-        SFX(act_backward_range)(dz, dout, s, lo, hi, act, p);
-    }
+    SFX(act_job) job = {dz, s, dout, size, act, p};
+    pynn_parallel_for(nthreads, size, PYNN_BLOCK, SFX(act_backward_task), &job);
 }
 
 /* ---- PReLU -------------------------------------------------------------- */
@@ -294,6 +312,20 @@ static void SFX(prelu_forward_range)(real *restrict out, const real *restrict x,
     }
 }
 
+/* A PReLU kernel's loop over rows (or feature blocks), for pynn_parallel_for. */
+typedef struct {
+    real *out, *dslope;
+    const real *x, *dout, *slope;
+    int64_t n, features;
+    int shared, accumulate;
+} SFX(prelu_job);
+
+static void SFX(prelu_forward_task)(void *arg, int64_t lo, int64_t hi, int slot) {
+    const SFX(prelu_job) *j = arg;
+    (void)slot;
+    SFX(prelu_forward_range)(j->out, j->x, j->slope, j->features, j->shared, lo, hi);
+}
+
 void SFX(prelu_forward)(real *restrict out, const real *restrict x,
                         const real *restrict slope, int64_t n, int64_t features,
                         int shared, int nthreads)
@@ -302,9 +334,8 @@ void SFX(prelu_forward)(real *restrict out, const real *restrict x,
         SFX(prelu_forward_range)(out, x, slope, features, shared, 0, n);
         return;
     }
-    PYNN_OMP_FOR(nthreads)
-    for (int64_t i = 0; i < n; ++i)
-        SFX(prelu_forward_range)(out, x, slope, features, shared, i, i + 1);
+    SFX(prelu_job) job = {out, NULL, x, NULL, slope, n, features, shared, 0};
+    pynn_parallel_for(nthreads, n, SFX(rows_per_block)(features), SFX(prelu_forward_task), &job);
 }
 
 /* dx for rows [lo, hi). */
@@ -329,6 +360,12 @@ static void SFX(prelu_dx_range)(real *restrict dx, const real *restrict dout,
             }
         }
     }
+}
+
+static void SFX(prelu_dx_task)(void *arg, int64_t lo, int64_t hi, int slot) {
+    const SFX(prelu_job) *j = arg;
+    (void)slot;
+    SFX(prelu_dx_range)(j->out, j->dout, j->x, j->slope, j->features, j->shared, lo, hi);
 }
 
 /* Features per block of the per-feature slope gradient: a block keeps its
@@ -361,19 +398,23 @@ static void SFX(prelu_dslope_range)(real *restrict dslope, const real *restrict 
     }
 }
 
+static void SFX(prelu_dslope_task)(void *arg, int64_t lo, int64_t hi, int slot) {
+    const SFX(prelu_job) *j = arg;
+    (void)slot;
+    SFX(prelu_dslope_range)(j->dslope, j->dout, j->x, j->n, j->features, j->accumulate, lo, hi);
+}
+
 void SFX(prelu_backward)(real *restrict dx, real *restrict dslope,
                          const real *restrict dout, const real *restrict x,
                          const real *restrict slope, int64_t n, int64_t features,
                          int shared, int accumulate, int nthreads)
 {
     const int threads = PYNN_USE_THREADS(n * features, nthreads);
-    if (dx && !threads) {
+    SFX(prelu_job) job = {dx, dslope, x, dout, slope, n, features, shared, accumulate};
+    if (dx && !threads)
         SFX(prelu_dx_range)(dx, dout, x, slope, features, shared, 0, n);
-    } else if (dx) {
-        PYNN_OMP_FOR(nthreads)
-        for (int64_t i = 0; i < n; ++i)
-            SFX(prelu_dx_range)(dx, dout, x, slope, features, shared, i, i + 1);
-    }
+    else if (dx)
+        pynn_parallel_for(nthreads, n, SFX(rows_per_block)(features), SFX(prelu_dx_task), &job);
 
     if (shared) {
         /* One sum: serial and row-major, so its order never depends on nthreads. */
@@ -387,14 +428,7 @@ void SFX(prelu_backward)(real *restrict dx, real *restrict dslope,
         SFX(prelu_dslope_range)(dslope, dout, x, n, features, accumulate, 0, features);
     } else {
         /* Threads split the features, never a column's sum. */
-        const int64_t nblocks = (features + PYNN_PRELU_BLOCK - 1) / PYNN_PRELU_BLOCK;
-        PYNN_OMP_FOR(nthreads)
-        for (int64_t b = 0; b < nblocks; ++b) {
-            const int64_t lo = b * PYNN_PRELU_BLOCK;
-            const int64_t hi =
-                features - lo < PYNN_PRELU_BLOCK ? features : lo + PYNN_PRELU_BLOCK;
-            SFX(prelu_dslope_range)(dslope, dout, x, n, features, accumulate, lo, hi);
-        }
+        pynn_parallel_for(nthreads, features, PYNN_PRELU_BLOCK, SFX(prelu_dslope_task), &job);
     }
 }
 
@@ -416,6 +450,19 @@ static void SFX(softmax_range)(real *restrict out, const real *restrict x,
     }
 }
 
+/* softmax or log_softmax over rows, for pynn_parallel_for. */
+typedef struct {
+    real *out;
+    const real *x;
+    int64_t k;
+} SFX(softmax_job);
+
+static void SFX(softmax_task)(void *arg, int64_t lo, int64_t hi, int slot) {
+    const SFX(softmax_job) *j = arg;
+    (void)slot;
+    SFX(softmax_range)(j->out, j->x, j->k, lo, hi);
+}
+
 void SFX(softmax)(real *restrict out, const real *restrict x, int64_t n,
                   int64_t k, int nthreads)
 {
@@ -423,9 +470,8 @@ void SFX(softmax)(real *restrict out, const real *restrict x, int64_t n,
         SFX(softmax_range)(out, x, k, 0, n);
         return;
     }
-    PYNN_OMP_FOR(nthreads)
-    for (int64_t i = 0; i < n; ++i)
-        SFX(softmax_range)(out, x, k, i, i + 1);
+    SFX(softmax_job) job = {out, x, k};
+    pynn_parallel_for(nthreads, n, SFX(rows_per_block)(k), SFX(softmax_task), &job);
 }
 
 static void SFX(log_softmax_range)(real *restrict out, const real *restrict x,
@@ -442,6 +488,12 @@ static void SFX(log_softmax_range)(real *restrict out, const real *restrict x,
     }
 }
 
+static void SFX(log_softmax_task)(void *arg, int64_t lo, int64_t hi, int slot) {
+    const SFX(softmax_job) *j = arg;
+    (void)slot;
+    SFX(log_softmax_range)(j->out, j->x, j->k, lo, hi);
+}
+
 void SFX(log_softmax)(real *restrict out, const real *restrict x, int64_t n,
                       int64_t k, int nthreads)
 {
@@ -449,7 +501,6 @@ void SFX(log_softmax)(real *restrict out, const real *restrict x, int64_t n,
         SFX(log_softmax_range)(out, x, k, 0, n);
         return;
     }
-    PYNN_OMP_FOR(nthreads)
-    for (int64_t i = 0; i < n; ++i)
-        SFX(log_softmax_range)(out, x, k, i, i + 1);
+    SFX(softmax_job) job = {out, x, k};
+    pynn_parallel_for(nthreads, n, SFX(rows_per_block)(k), SFX(log_softmax_task), &job);
 }

@@ -31,35 +31,38 @@ int64_t SFX(dense_backward_workspace_size)(int64_t n, int64_t in_f, int64_t out_
  * unused) and, when db is given, db (+)= dZ's column sums, in one pass over
  * dout. Threads take blocks of DENSE_DB_BLOCK columns and each column is summed
  * in row order, so db does not depend on the thread count. */
-static void SFX(dense_dz_and_bias_grad)(real *restrict dz, real *restrict db,
-                                        const real *restrict dout, const real *restrict s,
-                                        int64_t n, int64_t out_f, pynn_activation act,
-                                        real param, int accumulate, int nthreads) {
-    int64_t blocks = (out_f + DENSE_DB_BLOCK - 1) / DENSE_DB_BLOCK;
-    int64_t cost = act == PYNN_IDENTITY ? 1 : 1 + SFX(act_cost)(act, 1);
-    if (!PYNN_USE_THREADS(n * out_f * cost, nthreads)) {
-        /* One thread: dZ in one pass over the whole array (a call per block row
-         * cost more than the arithmetic at a layer's width), then the sums. */
-        if (act != PYNN_IDENTITY) SFX(act_backward_range)(dz, dout, s, 0, n * out_f, act, param);
-        nthreads = 1;
-    }
-    int dz_done = nthreads == 1;
-    PYNN_OMP_FOR(nthreads)
-    for (int64_t blk = 0; blk < blocks; blk++) {
+typedef struct {
+    real *dz, *db;
+    const real *dout, *s;
+    int64_t n, out_f;
+    pynn_activation act;
+    real param;
+    int accumulate, dz_done;
+} SFX(dense_dz_job);
+
+/* Column blocks [lo, hi). */
+static void SFX(dense_dz_blocks)(void *arg, int64_t lo, int64_t hi, int slot) {
+    const SFX(dense_dz_job) *jb = arg;
+    real *restrict dz = jb->dz, *restrict db = jb->db;
+    const real *restrict dout = jb->dout, *restrict s = jb->s;
+    const int64_t n = jb->n, out_f = jb->out_f;
+    const pynn_activation act = jb->act;
+    (void)slot;
+    for (int64_t blk = lo; blk < hi; blk++) {
         int64_t j0 = blk * DENSE_DB_BLOCK;
         int64_t width = out_f - j0 < DENSE_DB_BLOCK ? out_f - j0 : DENSE_DB_BLOCK;
         real sum[DENSE_DB_BLOCK] = {0};
         /* A block that spans whole rows (a layer with few outputs) is contiguous:
          * one call for all of it rather than one per short row. */
         int whole_rows = width == out_f;
-        if (whole_rows && act != PYNN_IDENTITY && !dz_done)
-            SFX(act_backward_range)(dz, dout, s, 0, n * out_f, act, param);
+        if (whole_rows && act != PYNN_IDENTITY && !jb->dz_done)
+            SFX(act_backward_range)(dz, dout, s, 0, n * out_f, act, jb->param);
         for (int64_t i = 0; i < n; i++) {
             int64_t at = i * out_f + j0;
             const real *restrict row = dout + at;
             if (act != PYNN_IDENTITY) {
-                if (!whole_rows && !dz_done)
-                    SFX(act_backward_range)(dz + at, dout + at, s + at, 0, width, act, param);
+                if (!whole_rows && !jb->dz_done)
+                    SFX(act_backward_range)(dz + at, dout + at, s + at, 0, width, act, jb->param);
                 row = dz + at;
             }
             if (db)
@@ -67,8 +70,26 @@ static void SFX(dense_dz_and_bias_grad)(real *restrict dz, real *restrict db,
         }
         if (db)
             for (int64_t j = 0; j < width; j++)
-                db[j0 + j] = accumulate ? db[j0 + j] + sum[j] : sum[j];
+                db[j0 + j] = jb->accumulate ? db[j0 + j] + sum[j] : sum[j];
     }
+}
+
+static void SFX(dense_dz_and_bias_grad)(real *restrict dz, real *restrict db,
+                                        const real *restrict dout, const real *restrict s,
+                                        int64_t n, int64_t out_f, pynn_activation act,
+                                        real param, int accumulate, int nthreads) {
+    int64_t blocks = (out_f + DENSE_DB_BLOCK - 1) / DENSE_DB_BLOCK;
+    int64_t cost = act == PYNN_IDENTITY ? 1 : 1 + SFX(act_cost)(act, 1);
+    SFX(dense_dz_job) job = {dz, db, dout, s, n, out_f, act, param, accumulate, 0};
+    if (!PYNN_USE_THREADS(n * out_f * cost, nthreads)) {
+        /* One thread: dZ in one pass over the whole array (a call per block row
+         * cost more than the arithmetic at a layer's width), then the sums. */
+        if (act != PYNN_IDENTITY) SFX(act_backward_range)(dz, dout, s, 0, n * out_f, act, param);
+        job.dz_done = 1;
+        SFX(dense_dz_blocks)(&job, 0, blocks, 0);
+        return;
+    }
+    pynn_parallel_for(nthreads, blocks, 1, SFX(dense_dz_blocks), &job);
 }
 
 void SFX(dense_backward)(real *restrict dw, real *restrict db, real *restrict dx,

@@ -19,14 +19,30 @@ int64_t SFX(dense_stack_workspace_size)(const SFX(dense_layer) *layers, int64_t 
     return size;
 }
 
+/* x row i = X row rows[i] for i in [lo, hi). */
+typedef struct {
+    real *x;
+    const real *X;
+    const int64_t *rows;
+    int64_t width;
+} SFX(gather_job);
+
+static void SFX(gather_range)(void *arg, int64_t lo, int64_t hi, int slot) {
+    const SFX(gather_job) *j = arg;
+    (void)slot;
+    for (int64_t i = lo; i < hi; i++)
+        memcpy(j->x + i * j->width, j->X + j->rows[i] * j->width, (size_t)j->width * sizeof(real));
+}
+
 /* x row i = X row rows[i]; each row is copied whole by one thread. */
 static void SFX(gather_rows)(real *restrict x, const real *restrict X,
                              const int64_t *restrict rows, int64_t n, int64_t width,
                              int nthreads) {
-    if (!PYNN_USE_THREADS(n * width, nthreads)) nthreads = 1;
-    PYNN_OMP_FOR(nthreads)
-    for (int64_t i = 0; i < n; i++)
-        memcpy(x + i * width, X + rows[i] * width, (size_t)width * sizeof(real));
+    SFX(gather_job) job = {x, X, rows, width};
+    if (!PYNN_USE_THREADS(n * width, nthreads))
+        SFX(gather_range)(&job, 0, n, 0);
+    else
+        pynn_parallel_for(nthreads, n, SFX(rows_per_block)(width), SFX(gather_range), &job);
 }
 
 static double SFX(stack_loss)(pynn_loss loss, real *restrict dout, real *restrict sample_loss,

@@ -317,12 +317,22 @@ static inline void SFX(gemm_tile)(const SFX(gemm_path) *path, real *restrict c, 
                              ep, with_epilogue, trans_c);
 }
 
-/* The k == 0 case: c = beta c, then the epilogue. */
-static void SFX(gemm_scale_only)(real *restrict c, int64_t m, int64_t n, int64_t ldc,
-                                 real beta, const SFX(gemm_epilogue) *ep, int nthreads) {
-    if (!PYNN_USE_THREADS(m * n, nthreads)) nthreads = 1;
-    PYNN_OMP_FOR(nthreads)
-    for (int64_t i = 0; i < m; i++) {
+/* The k == 0 case: c = beta c, then the epilogue, on rows [lo, hi). */
+typedef struct {
+    real *c;
+    int64_t n, ldc;
+    real beta;
+    const SFX(gemm_epilogue) *ep;
+} SFX(gemm_scale_job);
+
+static void SFX(gemm_scale_rows)(void *arg, int64_t lo, int64_t hi, int slot) {
+    const SFX(gemm_scale_job) *job = arg;
+    real *restrict c = job->c;
+    const int64_t n = job->n, ldc = job->ldc;
+    const real beta = job->beta;
+    const SFX(gemm_epilogue) *ep = job->ep;
+    (void)slot;
+    for (int64_t i = lo; i < hi; i++) {
         for (int64_t j = 0; j < n; j++) {
             real v = beta != 0 ? beta * c[i * ldc + j] : 0;
             if (ep) {
@@ -335,20 +345,95 @@ static void SFX(gemm_scale_only)(real *restrict c, int64_t m, int64_t n, int64_t
     }
 }
 
-/* The blocked loops. Run by every thread of a parallel region, which share
- * the packing of B and the tiles of C; or, outside any region, by the calling
- * thread alone. */
-static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
-                             const real *restrict a, const real *restrict b,
-                             int64_t m, int64_t n, int64_t k, real alpha, real beta,
-                             int trans_a, int trans_b, int64_t lda, int64_t ldb, int64_t ldc,
-                             const SFX(gemm_epilogue) *ep, int trans_c, real *restrict bp,
-                             real *restrict ap) {
+static void SFX(gemm_scale_only)(real *restrict c, int64_t m, int64_t n, int64_t ldc,
+                                 real beta, const SFX(gemm_epilogue) *ep, int nthreads) {
+    SFX(gemm_scale_job) job = {c, n, ldc, beta, ep};
+    if (!PYNN_USE_THREADS(m * n, nthreads))
+        SFX(gemm_scale_rows)(&job, 0, m, 0);
+    else
+        pynn_parallel_for(nthreads, m, SFX(rows_per_block)(n), SFX(gemm_scale_rows), &job);
+}
+
+/* One GEMM's operands and blocking, and the KC step in progress, for the
+ * parallel tasks of gemm_blocks. */
+typedef struct {
+    const SFX(gemm_path) *path;
+    real *c;
+    const real *a, *b;
+    int64_t m, n, k, lda, ldb, ldc;
+    real alpha, beta;
+    int trans_a, trans_b, trans_c, direct_a, direct_b, last;
+    int64_t in_place_half, mc_even, kc_max, mc_max, n_groups;
+    const SFX(gemm_epilogue) *ep;
+    real *bp, *ap_all;
+    int64_t j0, nc, p0, kc;
+    real beta_step;
+    /* The row block whose A panels each thread's slice of ap_all holds. */
+    int64_t packed_block[PYNN_MAX_THREADS];
+} SFX(gemm_job);
+
+/* B panels [lo, hi) of the current KC step. */
+static void SFX(gemm_pack_b_panels)(void *arg, int64_t lo, int64_t hi, int slot) {
+    const SFX(gemm_job) *g = arg;
+    const int64_t NR = g->path->nr;
+    (void)slot;
+    for (int64_t jp = lo; jp < hi; jp++) {
+        int64_t nr = SFX(gemm_min)(NR, g->nc - jp * NR);
+        if (!g->direct_b || (nr != NR && nr != g->in_place_half))
+            SFX(gemm_pack_b_panel)(g->path, g->bp, g->b, g->ldb, g->trans_b, g->p0, g->kc, g->j0,
+                                   g->nc, jp);
+    }
+}
+
+/* Tasks [lo, hi) of the current KC step: task t is row block t / n_groups and
+ * the JW columns of group t % n_groups. A tile of C belongs to one task, so it
+ * is summed in the same order whichever thread runs it. */
+static void SFX(gemm_tasks)(void *arg, int64_t lo, int64_t hi, int slot) {
+    SFX(gemm_job) *g = arg;
+    const SFX(gemm_path) *path = g->path;
+    const int64_t MR = path->mr, NR = path->nr, JW = path->jw;
+    const int64_t nc = g->nc, kc = g->kc, p0 = g->p0, j0 = g->j0;
+    real *restrict ap = g->ap_all + (int64_t)slot * g->mc_max * g->kc_max;
+    for (int64_t task = lo; task < hi; task++) {
+        int64_t ib = task / g->n_groups, grp = task % g->n_groups;
+        int64_t i0 = ib * g->mc_even;
+        int64_t mc = SFX(gemm_min)(g->mc_even, g->m - i0);
+        int64_t mc_full = g->direct_a ? mc / MR * MR : 0; /* rows read in place */
+        if (g->packed_block[slot] != ib) {
+            if (mc_full < mc)
+                SFX(gemm_pack_a)(path, ap, g->a, g->lda, g->trans_a, i0 + mc_full, mc - mc_full,
+                                 p0, kc, MR);
+            g->packed_block[slot] = ib;
+        }
+        int64_t jr_end = SFX(gemm_min)((grp + 1) * JW, nc);
+        for (int64_t jr = grp * JW; jr < jr_end; jr += NR) {
+            int64_t nr = SFX(gemm_min)(NR, nc - jr);
+            int in_place = g->direct_b && (nr == NR || nr == g->in_place_half);
+            const real *b_panel = in_place ? g->b + p0 * g->ldb + j0 + jr : g->bp + jr * kc;
+            int64_t b_panel_ld = in_place ? g->ldb : NR;
+            for (int64_t ir = 0; ir < mc; ir += MR) {
+                int64_t mr = SFX(gemm_min)(MR, mc - ir);
+                int a_in_place = ir < mc_full;
+                const real *a_panel = a_in_place ? g->a + (i0 + ir) * g->lda + p0
+                                                 : ap + (ir - mc_full) * kc;
+                SFX(gemm_tile)(path, g->c, g->ldc, i0 + ir, j0 + jr, mr, nr, kc, a_panel,
+                               a_in_place ? g->lda : 0, b_panel, b_panel_ld, g->alpha,
+                               g->beta_step, g->ep, g->last, g->trans_c);
+            }
+        }
+    }
+}
+
+/* The blocked loops: for each NC block of columns and KC step, pack B's panels,
+ * then compute the tiles, each on up to nthreads threads. */
+static void SFX(gemm_blocks)(SFX(gemm_job) *g, int nthreads) {
+    const SFX(gemm_path) *path = g->path;
+    const int64_t m = g->m, n = g->n, k = g->k;
     const int64_t MR = path->mr, NR = path->nr, KC = SFX(gemm_kc)(path, k), MC = path->mc;
     const int64_t NC = path->nc, JW = path->jw;
     /* Row blocks of equal size (at most MC): the threads' shares stay even. */
     int64_t m_blocks = (m + MC - 1) / MC;
-    int64_t mc_even = SFX(gemm_round_up)((m + m_blocks - 1) / m_blocks, MR);
+    g->mc_even = SFX(gemm_round_up)((m + m_blocks - 1) / m_blocks, MR);
     /* One row tile (dW of a layer with few outputs, dx of a tiny batch): each
      * element of B is used once, so packing it would only copy it. One KC step
      * and one row block (dW and dx of a dense layer at batch 128): each B panel
@@ -357,65 +442,35 @@ static void SFX(gemm_blocks)(const SFX(gemm_path) *path, real *restrict c,
      * several steps or blocks, a panel read in place comes back from memory; at
      * 1024^3 that cost 10%.) Full-width panels of a plain B are then read in
      * place; only an edge panel is packed (its zero padding). */
-    int direct_b = !trans_b && (m <= MR || (KC == k && m <= MC));
+    g->direct_b = !g->trans_b && (m <= MR || (KC == k && m <= MC));
     /* The width of the panels read in place: whole, or half when every tile that
      * reads the half panel takes a half kernel (gemm_tile_other): whole row tiles,
      * C not transposed, no epilogue. Any other tile runs the full-width kernel,
      * which would read NR columns of each row: past the end of B on its last. */
-    int half_tiles = path->kernel_half && m % MR == 0 && !trans_c && !ep;
-    int64_t in_place_half = half_tiles ? NR / 2 : -1;
+    int half_tiles = path->kernel_half && m % MR == 0 && !g->trans_c && !g->ep;
+    g->in_place_half = half_tiles ? NR / 2 : -1;
     /* One row block of a plain A (a dense layer's batch, forward or dx): its rows
      * are read in place by every column panel's tiles, from the caches, instead
      * of being copied into panels first; only an edge panel is packed. */
-    int direct_a = !trans_a && m <= MC;
+    g->direct_a = !g->trans_a && m <= MC;
     for (int64_t j0 = 0; j0 < n; j0 += NC) {
-        int64_t nc = SFX(gemm_min)(NC, n - j0);
-        int64_t n_panels = (nc + NR - 1) / NR;
-        int64_t n_groups = (nc + JW - 1) / JW;
+        g->j0 = j0;
+        g->nc = SFX(gemm_min)(NC, n - j0);
+        int64_t n_panels = (g->nc + NR - 1) / NR;
+        g->n_groups = (g->nc + JW - 1) / JW;
         for (int64_t p0 = 0; p0 < k; p0 += KC) {
-            int64_t kc = SFX(gemm_min)(KC, k - p0);
-            real beta_step = p0 == 0 ? beta : (real)1;
-            int last = p0 + kc == k;
-
-            PYNN_OMP_SHARED_FOR
-            for (int64_t jp = 0; jp < n_panels; jp++) {
-                int64_t nr = SFX(gemm_min)(NR, nc - jp * NR);
-                if (!direct_b || (nr != NR && nr != in_place_half))
-                    SFX(gemm_pack_b_panel)(path, bp, b, ldb, trans_b, p0, kc, j0, nc, jp);
+            g->p0 = p0;
+            g->kc = SFX(gemm_min)(KC, k - p0);
+            g->beta_step = p0 == 0 ? g->beta : (real)1;
+            g->last = p0 + g->kc == k;
+            for (int t = 0; t < nthreads; t++) g->packed_block[t] = -1;
+            if (nthreads > 1) {
+                pynn_parallel_for(nthreads, n_panels, 1, SFX(gemm_pack_b_panels), g);
+                pynn_parallel_for(nthreads, m_blocks * g->n_groups, 1, SFX(gemm_tasks), g);
+            } else {
+                SFX(gemm_pack_b_panels)(g, 0, n_panels, 0);
+                SFX(gemm_tasks)(g, 0, m_blocks * g->n_groups, 0);
             }
-            /* implicit barrier: B is packed */
-
-            int64_t packed_block = -1;
-            PYNN_OMP_SHARED_FOR
-            for (int64_t task = 0; task < m_blocks * n_groups; task++) {
-                int64_t ib = task / n_groups, g = task % n_groups;
-                int64_t i0 = ib * mc_even;
-                int64_t mc = SFX(gemm_min)(mc_even, m - i0);
-                int64_t mc_full = direct_a ? mc / MR * MR : 0; /* rows read in place */
-                if (packed_block != ib) {
-                    if (mc_full < mc)
-                        SFX(gemm_pack_a)(path, ap, a, lda, trans_a, i0 + mc_full, mc - mc_full,
-                                         p0, kc, MR);
-                    packed_block = ib;
-                }
-                int64_t jr_end = SFX(gemm_min)((g + 1) * JW, nc);
-                for (int64_t jr = g * JW; jr < jr_end; jr += NR) {
-                    int64_t nr = SFX(gemm_min)(NR, nc - jr);
-                    int in_place = direct_b && (nr == NR || nr == in_place_half);
-                    const real *b_panel = in_place ? b + p0 * ldb + j0 + jr : bp + jr * kc;
-                    int64_t b_panel_ld = in_place ? ldb : NR;
-                    for (int64_t ir = 0; ir < mc; ir += MR) {
-                        int64_t mr = SFX(gemm_min)(MR, mc - ir);
-                        int a_in_place = ir < mc_full;
-                        const real *a_panel = a_in_place ? a + (i0 + ir) * lda + p0
-                                                         : ap + (ir - mc_full) * kc;
-                        SFX(gemm_tile)(path, c, ldc, i0 + ir, j0 + jr, mr, nr, kc, a_panel,
-                                       a_in_place ? lda : 0, b_panel, b_panel_ld, alpha,
-                                       beta_step, ep, last, trans_c);
-                    }
-                }
-            }
-            /* implicit barrier: B may be repacked */
         }
     }
 }
@@ -451,23 +506,19 @@ static void SFX(gemm_driver)(real *restrict c, const real *restrict a, const rea
         trans_b = !f;
     }
     path = SFX(gemm_path_for_rows)(simd, m);
-    int64_t kc_max = SFX(gemm_kc)(path, k);
+    SFX(gemm_job) job = {
+        .path = path, .c = c, .a = a, .b = b, .m = m, .n = n, .k = k,
+        .lda = lda, .ldb = ldb, .ldc = ldc, .alpha = alpha, .beta = beta,
+        .trans_a = trans_a, .trans_b = trans_b, .trans_c = trans_c, .ep = ep,
+        .kc_max = SFX(gemm_kc)(path, k),
+        .mc_max = SFX(gemm_min)(SFX(gemm_round_up)(m, path->mr), path->mc),
+    };
     int64_t nc_max = SFX(gemm_min)(SFX(gemm_round_up)(n, path->nr), path->nc);
-    int64_t mc_max = SFX(gemm_min)(SFX(gemm_round_up)(m, path->mr), path->mc);
-    real *restrict bp = work;
-    real *restrict ap_all = work + kc_max * nc_max;
+    job.bp = work;
+    job.ap_all = work + job.kc_max * nc_max;
     /* Multiply-adds over 8: a tile's arithmetic costs about one element copy. */
-    if (!PYNN_USE_THREADS(m * n / 8 * k, nthreads)) {
-        SFX(gemm_blocks)(path, c, a, b, m, n, k, alpha, beta, trans_a, trans_b, lda, ldb, ldc,
-                         ep, trans_c, bp, ap_all);
-        return;
-    }
-    PYNN_OMP_PARALLEL(nthreads)
-    {
-        real *restrict ap = ap_all + (int64_t)PYNN_THREAD_ID() * mc_max * kc_max;
-        SFX(gemm_blocks)(path, c, a, b, m, n, k, alpha, beta, trans_a, trans_b, lda, ldb, ldc,
-                         ep, trans_c, bp, ap);
-    }
+    if (!PYNN_USE_THREADS(m * n / 8 * k, nthreads)) nthreads = 1;
+    SFX(gemm_blocks)(&job, nthreads < PYNN_MAX_THREADS ? nthreads : PYNN_MAX_THREADS);
 }
 
 void SFX(gemm)(real *restrict c, const real *restrict a, const real *restrict b,

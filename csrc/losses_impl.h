@@ -1,7 +1,7 @@
 /* Losses: dtype-generic bodies, loss and gradient in one pass over each row.
  *
  * Included once per translation unit after activations_impl.h (uses its
- * PYNN_USE_THREADS, PYNN_OMP_FOR, SFX(row_max), SFX(row_sum_exp), SFX(sign));
+ * PYNN_USE_THREADS, SFX(rows_per_block), SFX(row_max), SFX(row_sum_exp), SFX(sign));
  * no include guard.
  *
  * Every kernel: a *_range function does rows [lo, hi), each row wholly, and
@@ -53,6 +53,21 @@ typedef void (*SFX(loss_rows))(real *restrict grad, real *restrict sample_loss,
 
 /* Every loss kernel: `rows` over all n rows, serially or row by row on the
  * threads, then the mean. cost: rough work per element, for the threshold. */
+typedef struct {
+    SFX(loss_rows) rows;
+    real *grad, *sample_loss;
+    const real *pred, *weights;
+    const void *target;
+    double total;
+    int64_t k;
+} SFX(loss_job);
+
+static void SFX(loss_task)(void *arg, int64_t lo, int64_t hi, int slot) {
+    const SFX(loss_job) *j = arg;
+    (void)slot;
+    j->rows(j->grad, j->sample_loss, j->pred, j->target, j->weights, j->total, j->k, lo, hi);
+}
+
 static double SFX(loss_run)(SFX(loss_rows) rows, int64_t cost, real *restrict grad,
                             real *restrict sample_loss, const real *restrict pred,
                             const void *target, const real *restrict weights, int64_t n,
@@ -62,9 +77,8 @@ static double SFX(loss_run)(SFX(loss_rows) rows, int64_t cost, real *restrict gr
     if (!PYNN_USE_THREADS(n * k * cost, nthreads)) {
         rows(grad, sample_loss, pred, target, weights, total, k, 0, n);
     } else {
-        PYNN_OMP_FOR(nthreads)
-        for (int64_t i = 0; i < n; ++i)
-            rows(grad, sample_loss, pred, target, weights, total, k, i, i + 1);
+        SFX(loss_job) job = {rows, grad, sample_loss, pred, weights, target, total, k};
+        pynn_parallel_for(nthreads, n, SFX(rows_per_block)(k * cost), SFX(loss_task), &job);
     }
     return SFX(loss_mean)(sample_loss, weights, n, total);
 }

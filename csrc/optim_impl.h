@@ -2,8 +2,7 @@
  * torch.optim.Adam / AdamW (single-tensor implementation), one step.
  *
  * Included once per translation unit with `real` and SFX(name) defined, after
- * <tgmath.h> and activations_impl.h (for PYNN_USE_THREADS, PYNN_OMP_FOR and
- * PYNN_BLOCK); no include guard.
+ * <tgmath.h> and parallel.h; no include guard.
  *
  * Rounding follows torch: a Python scalar handed to a tensor op is rounded to
  * the tensor's dtype as is (lr, momentum, beta2, eps, weight_decay); scalars
@@ -13,8 +12,8 @@
  * two agree to about an ulp per step, not bit for bit.) Element-wise, so any
  * thread split gives the same bytes. */
 
-#ifndef PYNN_OMP_FOR
-#error "optim_impl.h needs activations_impl.h included first"
+#ifndef PYNN_BLOCK
+#error "optim_impl.h needs parallel.h included first"
 #endif
 
 /* Elements [lo, hi). The flags are loop-invariant: the compiler unswitches
@@ -39,6 +38,22 @@ static void SFX(sgd_range)(real *restrict param, real *restrict buf,
     }
 }
 
+typedef struct {
+    real *param, *buf;
+    const real *grad;
+    real neg_lr, mu, keep;
+    int nesterov;
+    real wd;
+    int decay, use_buf, first_step;
+} SFX(sgd_job);
+
+static void SFX(sgd_task)(void *arg, int64_t lo, int64_t hi, int slot) {
+    const SFX(sgd_job) *j = arg;
+    (void)slot;
+    SFX(sgd_range)(j->param, j->buf, j->grad, lo, hi, j->neg_lr, j->mu, j->keep, j->nesterov,
+                   j->wd, j->decay, j->use_buf, j->first_step);
+}
+
 void SFX(sgd_update)(real *restrict param, real *restrict buf,
                      const real *restrict grad, int64_t size, double lr,
                      double momentum, double dampening, int nesterov,
@@ -55,14 +70,9 @@ void SFX(sgd_update)(real *restrict param, real *restrict buf,
                        decay, use_buf, first_step);
         return;
     }
-    const int64_t nblocks = (size + PYNN_BLOCK - 1) / PYNN_BLOCK;
-    PYNN_OMP_FOR(nthreads)
-    for (int64_t b = 0; b < nblocks; ++b) {
-        const int64_t lo = b * PYNN_BLOCK;
-        const int64_t hi = size - lo < PYNN_BLOCK ? size : lo + PYNN_BLOCK;
-        SFX(sgd_range)(param, buf, grad, lo, hi, neg_lr, mu, keep, nesterov, wd,
-                       decay, use_buf, first_step);
-    }
+    SFX(sgd_job) job = {param, buf, grad, neg_lr, mu, keep, nesterov, wd, decay, use_buf,
+                        first_step};
+    pynn_parallel_for(nthreads, size, PYNN_BLOCK, SFX(sgd_task), &job);
 }
 
 /* Scalars of one Adam step, rounded to real as torch rounds them. */
@@ -98,6 +108,18 @@ static void SFX(adam_range)(real *restrict param, real *restrict exp_avg,
     }
 }
 
+typedef struct {
+    real *param, *exp_avg, *exp_avg_sq;
+    const real *grad;
+    const SFX(adam_scalars) *scalars;
+} SFX(adam_job);
+
+static void SFX(adam_task)(void *arg, int64_t lo, int64_t hi, int slot) {
+    const SFX(adam_job) *j = arg;
+    (void)slot;
+    SFX(adam_range)(j->param, j->exp_avg, j->exp_avg_sq, j->grad, lo, hi, j->scalars);
+}
+
 void SFX(adam_update)(real *restrict param, real *restrict exp_avg,
                       real *restrict exp_avg_sq, const real *restrict grad,
                       int64_t size, int64_t step, double lr, double beta1,
@@ -122,11 +144,6 @@ void SFX(adam_update)(real *restrict param, real *restrict exp_avg,
         SFX(adam_range)(param, exp_avg, exp_avg_sq, grad, 0, size, &c);
         return;
     }
-    const int64_t nblocks = (size + PYNN_BLOCK - 1) / PYNN_BLOCK;
-    PYNN_OMP_FOR(nthreads)
-    for (int64_t b = 0; b < nblocks; ++b) {
-        const int64_t lo = b * PYNN_BLOCK;
-        const int64_t hi = size - lo < PYNN_BLOCK ? size : lo + PYNN_BLOCK;
-        SFX(adam_range)(param, exp_avg, exp_avg_sq, grad, lo, hi, &c);
-    }
+    SFX(adam_job) job = {param, exp_avg, exp_avg_sq, grad, &c};
+    pynn_parallel_for(nthreads, size, PYNN_BLOCK, SFX(adam_task), &job);
 }

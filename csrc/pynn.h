@@ -59,10 +59,15 @@ typedef enum {
     PYNN_N_LOSSES = 6
 } pynn_loss;
 
-/* Threads: what OpenMP would use by default (OMP_NUM_THREADS, else the cores
- * this process may use), and whether pynn was built with OpenMP. */
-int pynn_default_num_threads(void);
-int pynn_openmp_enabled(void);
+/* Threads (csrc/threadpool.c): every kernel runs on at most its nthreads
+ * argument's threads, the caller and workers of pynn's pool.
+ * pynn_threads_start makes sure a call can use nthreads threads, starting the
+ * workers it lacks; it returns how many it can use (fewer when the system
+ * refused to start a thread). pynn_usable_cpus: the CPUs this process may run
+ * on. pynn_threads_enabled: 0 when the build has no threads (one each call). */
+int pynn_threads_start(int nthreads);
+int pynn_usable_cpus(void);
+int pynn_threads_enabled(void);
 
 /* Vector code paths of the matrix kernels. The numbering is part of the API:
  * every matrix kernel takes one as its `simd` argument (the Cython layer

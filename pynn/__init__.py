@@ -1,6 +1,6 @@
 """pynn: small, fast multilayer perceptrons for Python.
 
-The arithmetic lives in C kernels with OpenMP (csrc/), bound by Cython
+The arithmetic lives in C kernels on pynn's own thread pool (csrc/), bound by Cython
 (pynn._kernels); pynn.reference has the same kernels in plain NumPy. On top of them:
 layers (pynn.layers), losses (pynn.losses), optimizers and schedules (pynn.optim) and
 the Sequential model with fit / predict / evaluate (pynn.model). Around them: splits,
@@ -8,7 +8,7 @@ folds, cross-validation, grid search and scaling (pynn.data), metrics (pynn.metr
 data sets (pynn.datasets) and scikit-learn estimators (pynn.sklearn, optional).
 """
 from pynn._config import show_config
-from pynn._kernels import get_num_threads, openmp_enabled, set_num_threads
+from pynn._kernels import get_num_threads, set_num_threads, threads, threads_enabled
 from pynn._version import __version__
 from pynn.early_stopping import EarlyStopping
 from pynn.errors import NonFiniteLossError
@@ -21,9 +21,13 @@ from pynn.model import Sequential
 from pynn.optim import SGD, Adam, AdamW, InverseScalingLR, ReduceLROnPlateau, StepLR
 from pynn.persistence import load
 from pynn import data, datasets, metrics  # modules: pynn.data.train_test_split, ...
+from pynn._threadpoolctl import register_with_threadpoolctl
+
+register_with_threadpoolctl()
 
 __all__ = [
-    "__version__", "get_num_threads", "openmp_enabled", "set_num_threads", "show_config",
+    "__version__", "get_num_threads", "set_num_threads", "threads", "threads_enabled",
+    "show_config",
     "Sequential", "Dense", "Maxout", "PReLU", "Standardize", "Activation", "Identity",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softplus", "ELU", "Step", "Sign", "LOSSES", "SGD",
     "Adam", "AdamW",

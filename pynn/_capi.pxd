@@ -30,8 +30,9 @@ cdef extern from "pynn.h" nogil:
         PYNN_LOSS_SOFTMAX_CE_PROBS
         PYNN_LOSS_HINGE
         PYNN_N_LOSSES
-    int pynn_default_num_threads()
-    int pynn_openmp_enabled()
+    int pynn_threads_start(int nthreads) nogil
+    int pynn_usable_cpus()
+    int pynn_threads_enabled()
     ctypedef enum pynn_simd:
         PYNN_SIMD_GENERIC
         PYNN_SIMD_AVX2

@@ -12,8 +12,9 @@ def config():
     """The build and runtime facts, as a dict."""
     return {
         "pynn": __version__,
-        "openmp": _kernels.openmp_enabled(),
+        "threads": _kernels.threads_enabled(),
         "num_threads": _kernels.get_num_threads(),
+        "usable_cpus": _kernels.default_num_threads(),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
         "simd": _kernels.simd_path(),
         "machine": platform.machine(),

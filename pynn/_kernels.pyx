@@ -19,30 +19,116 @@ cnp.import_array()
 include "_checks.pxi"
 
 # ---- threads ----------------------------------------------------------------
-# The user's thread count lives here, not in C: each kernel is handed it.
-cdef int _num_threads_set = 0
+# Two counts live here, not in C (each kernel is handed its count): the process's
+# (set_num_threads, threadpoolctl) and, per OS thread, the count of the work running
+# in it (threads(n)), at most the process's. docs/kernels.md, "Threads".
+cdef extern from *:
+    """
+    static _Thread_local int pynn_own_threads = 0;
+    static int pynn_get_own_threads(void) { return pynn_own_threads; }
+    static void pynn_set_own_threads(int n) { pynn_own_threads = n; }
+    """
+    int pynn_get_own_threads() noexcept nogil
+    void pynn_set_own_threads(int n) noexcept nogil
+
+MAX_THREADS = 256  # PYNN_MAX_THREADS of csrc/parallel.h
+
+
+cdef int _thread_count(object n, str name) except -1:
+    cdef int64_t value = _count(n, name)
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    if value > MAX_THREADS:
+        raise ValueError(f"{name} must be at most {MAX_THREADS}, got {value}")
+    return <int>value
+
+
+def _cgroup_cpus():
+    """The CPUs a cgroup v2 quota allows this process (cpu.max), or None."""
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as f:
+            quota, period = f.read().split()[:2]
+        if quota == "max":
+            return None
+        return max(1, -(-int(quota) // int(period)))
+    except (OSError, ValueError):
+        return None
+
+
+def default_num_threads():
+    """The process's count when set_num_threads was never called: OMP_NUM_THREADS (its
+    first entry) when it is a count, else the CPUs this process may run on (its affinity
+    mask and cgroup quota), at most MAX_THREADS."""
+    import os
+    env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if env.isdigit() and int(env) >= 1:
+        return min(int(env), MAX_THREADS)
+    cpus = pynn_usable_cpus()
+    quota = _cgroup_cpus()
+    if quota is not None:
+        cpus = min(cpus, quota)
+    return max(1, min(cpus, MAX_THREADS))
+
+
+cdef int _process_threads = default_num_threads()
 
 
 def set_num_threads(n):
-    """Use n threads in every kernel (n >= 1). Results do not depend on n."""
-    global _num_threads_set
-    cdef int64_t value = _count(n, "n")
-    if value < 1:
-        raise ValueError(f"n must be at least 1, got {value}")
-    if value > 4096:
-        raise ValueError(f"n must be at most 4096, got {value}")
-    _num_threads_set = <int>value
+    """Use at most n threads in the kernels of every thread of this process (n >= 1).
+    The threads are started now: a count the system cannot start raises ValueError and
+    keeps the previous one. Results do not depend on n."""
+    global _process_threads
+    cdef int value = _thread_count(n, "n")
+    cdef int started
+    with nogil:
+        started = pynn_threads_start(value)
+    if started < value and pynn_threads_enabled():
+        raise ValueError(f"n={value}: the system started only {started} of the threads "
+                         f"(a limit on threads or memory); kept {_process_threads}")
+    _process_threads = value
 
 
 def get_num_threads():
-    """The thread count kernels use: set_num_threads's value, else OpenMP's
-    default (OMP_NUM_THREADS, else the cores this process may use)."""
+    """The thread count the calling thread's kernels use: its threads(n) count when one
+    is set, at most the process's (set_num_threads, else default_num_threads())."""
     return _nthreads()
 
 
-def openmp_enabled():
-    """Whether pynn was built with OpenMP (else every kernel runs on one thread)."""
-    return bool(pynn_openmp_enabled())
+def _process_num_threads():
+    """The process-wide count alone (what threadpoolctl reads and restores)."""
+    return _process_threads
+
+
+class threads:
+    """Run the calling thread's kernels on at most n threads within the block:
+
+        with pynn.threads(1):
+            model.fit(X, y)
+
+    Other threads are not affected, and the count is put back on leaving the block (it
+    nests). The process-wide count (set_num_threads, threadpoolctl's limits) still caps it.
+    """
+
+    def __init__(self, n):
+        self.n = _thread_count(n, "n")
+        self._saved = []
+
+    def __enter__(self):
+        self._saved.append(pynn_get_own_threads())
+        pynn_set_own_threads(self.n)
+        return self
+
+    def __exit__(self, *exc_info):
+        pynn_set_own_threads(self._saved.pop())
+        return False
+
+    def __repr__(self):
+        return f"pynn.threads({self.n})"
+
+
+def threads_enabled():
+    """Whether pynn was built with threads (else every kernel runs on one thread)."""
+    return bool(pynn_threads_enabled())
 
 
 # ---- SIMD path of the matrix kernels ------------------------------------------
@@ -102,9 +188,8 @@ def simd_path():
 
 
 cdef inline int _nthreads() noexcept nogil:
-    if _num_threads_set > 0:
-        return _num_threads_set
-    return pynn_default_num_threads()
+    cdef int own = pynn_get_own_threads()
+    return own if 0 < own < _process_threads else _process_threads
 
 
 # ---- activations by name ----------------------------------------------------

@@ -33,21 +33,21 @@ cdef int _kind_of_dtype(object dtype) except -1:
     raise TypeError(f"dtype must be float32 or float64, got {dt}")
 
 
-cdef int64_t _gemm_ws(int kind, int64_t m, int64_t n, int64_t k, int simd, int nt):
+cdef int64_t _gemm_ws(int kind, int64_t m, int64_t n, int64_t k, int simd, int nt) noexcept:
     if kind == F32:
         return gemm_workspace_size_f32(m, n, k, simd, nt)
     return gemm_workspace_size_f64(m, n, k, simd, nt)
 
 
 cdef int64_t _dense_forward_ws(int kind, int64_t n, int64_t in_f, int64_t out_f, int simd,
-                               int nt):
+                               int nt) noexcept:
     if kind == F32:
         return dense_forward_workspace_size_f32(n, in_f, out_f, simd, nt)
     return dense_forward_workspace_size_f64(n, in_f, out_f, simd, nt)
 
 
 cdef int64_t _dense_backward_ws(int kind, int64_t n, int64_t in_f, int64_t out_f, int simd,
-                               int nt):
+                               int nt) noexcept:
     if kind == F32:
         return dense_backward_workspace_size_f32(n, in_f, out_f, simd, nt)
     return dense_backward_workspace_size_f64(n, in_f, out_f, simd, nt)
@@ -59,6 +59,30 @@ cdef int64_t _size(object value, str name) except -1:
     if v < 0:
         raise ValueError(f"{name} must be >= 0, got {value}")
     return v
+
+
+ctypedef int64_t (*_workspace_size_fn)(int kind, int64_t, int64_t, int64_t, int simd,
+                                        int nt) noexcept
+
+
+cdef cnp.ndarray _matrix_workspace(object workspace, _workspace_size_fn size_of, int kind,
+                                   int64_t s0, int64_t s1, int64_t s2, int simd, int *nt):
+    """A matrix kernel's workspace, and in nt the threads it serves. The size grows with
+    the thread count: a workspace sized for fewer threads than nt (by a model's plan made
+    before the count was raised) runs the kernel on as many threads as it fits, with the
+    same results; it must fit one."""
+    cdef int64_t needed = size_of(kind, s0, s1, s2, simd, nt[0])
+    if workspace is None:
+        return _workspace(None, needed, kind)
+    cdef cnp.ndarray arr = _workspace(workspace, 0, kind)
+    cdef int64_t have = cnp.PyArray_SIZE(arr)
+    while nt[0] > 1 and size_of(kind, s0, s1, s2, simd, nt[0]) > have:
+        nt[0] -= 1
+    cdef int64_t one = size_of(kind, s0, s1, s2, simd, 1)
+    if have < one:
+        raise ValueError(f"workspace must have at least {needed} elements for this call "
+                         f"({one} on one thread), got {have}")
+    return arr
 
 
 cdef int _check_products(tuple sizes, tuple names) except -1:
@@ -110,7 +134,7 @@ def gemm(a, b, c=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False, wor
             raise ValueError("c must be writeable")
     ldc = _leading_dim(C, "c")
     cdef int nt = _nthreads(), simd = _simd
-    cdef cnp.ndarray W = _workspace(workspace, _gemm_ws(kind, m, n, k, simd, nt), kind)
+    cdef cnp.ndarray W = _matrix_workspace(workspace, _gemm_ws, kind, m, n, k, simd, &nt)
     _check_all_disjoint([W, C, A, B], ["workspace", "c", "a", "b"], 2)
     cdef void *pc = _ptr(C)
     cdef void *pa = _ptr(A)
@@ -171,8 +195,8 @@ def dense_forward(x, weight, bias=None, activation="identity", param=None, *, ou
     cdef cnp.ndarray O = _output(out, "out", (n, out_f), kind)
     cdef cnp.ndarray Z = None if z is None else _output(z, "z", (n, out_f), kind)
     cdef int nt = _nthreads(), simd = _simd
-    cdef cnp.ndarray Wk = _workspace(workspace,
-                                     _dense_forward_ws(kind, n, in_f, out_f, simd, nt), kind)
+    cdef cnp.ndarray Wk = _matrix_workspace(workspace, _dense_forward_ws, kind, n, in_f, out_f,
+                                            simd, &nt)
     _check_all_disjoint([O, Z, Wk, X, Wt, Bv], ["out", "z", "workspace", "x", "weight", "bias"], 3)
     cdef void *po = _ptr(O)
     cdef void *pz = _ptr(Z)
@@ -219,8 +243,8 @@ def dense_backward(dout, x, weight, activation="identity", param=None, *, a=None
     cdef cnp.ndarray DB = _output(dbias, "dbias", (out_f,), kind) if with_bias else None
     cdef cnp.ndarray DX = _output(dx, "dx", (n, in_f), kind) if with_dx else None
     cdef int nt = _nthreads(), simd = _simd
-    cdef cnp.ndarray Wk = _workspace(workspace,
-                                     _dense_backward_ws(kind, n, in_f, out_f, simd, nt), kind)
+    cdef cnp.ndarray Wk = _matrix_workspace(workspace, _dense_backward_ws, kind, n, in_f,
+                                            out_f, simd, &nt)
     _check_all_disjoint([DW, DB, DX, Wk, D, X, Wt, Av, Zv],
                         ["dweight", "dbias", "dx", "workspace", "dout", "x", "weight", "a", "z"],
                         4)

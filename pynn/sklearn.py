@@ -11,7 +11,7 @@ scikit-learn is optional for pynn; this module needs it (`pip install "pynn[skle
 """
 import numbers
 import warnings
-from contextlib import contextmanager
+import contextlib
 
 import numpy as np
 
@@ -46,18 +46,10 @@ ADAPTIVE_MIN_LR = 1e-6  # ... and stops once it is this small (scikit-learn's va
 
 
 # ---- small helpers ---------------------------------------------------------------------------
-@contextmanager
 def _threads(n_threads):
-    """Run the block with pynn's kernels on n_threads threads (None: leave the setting)."""
-    if n_threads is None:
-        yield
-        return
-    saved = _kernels.get_num_threads()
-    _kernels.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        _kernels.set_num_threads(saved)
+    """The block runs pynn's kernels on at most n_threads threads, in this thread only
+    (None: the current count)."""
+    return contextlib.nullcontext() if n_threads is None else _kernels.threads(n_threads)
 
 
 def _seeds(random_state, count):

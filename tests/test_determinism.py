@@ -74,7 +74,7 @@ def digests_in_this_process(threads):
     return {"digests": digests, "os_threads": tasks}
 
 
-@pytest.mark.skipif(not pynn.openmp_enabled(), reason="built without OpenMP: one thread")
+@pytest.mark.skipif(not pynn.threads_enabled(), reason="built without threads: one thread")
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_one_and_two_threads_train_the_same_bits(case):
     pynn.set_num_threads(1)
@@ -102,5 +102,5 @@ def test_two_processes_train_the_same_bits(tmp_path):
     here = {case: digest(train(case)) for case in CASES}
     assert runs[0]["digests"] == here, "process 1 (1 thread) differs from this one"
     assert runs[1]["digests"] == here, "process 2 (2 threads) differs from this one"
-    if runs[0]["os_threads"] is not None and pynn.openmp_enabled():
+    if runs[0]["os_threads"] is not None and pynn.threads_enabled():
         assert runs[1]["os_threads"] > runs[0]["os_threads"], runs  # 2 threads did run

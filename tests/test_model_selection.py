@@ -252,7 +252,7 @@ def test_limited_threads_nests_and_restores():
         assert pynn.get_num_threads() == 1
         with limited_threads(2):
             assert pynn.get_num_threads() == 2
-        assert pynn.get_num_threads() == 2          # the outermost block restores
+        assert pynn.get_num_threads() == 1          # each block restores its own
     assert pynn.get_num_threads() == 3
     with limited_threads(None):
         assert pynn.get_num_threads() == 3

@@ -40,11 +40,11 @@ def test_set_get_num_threads():
     for t in (1, 2, 5):
         K.set_num_threads(t)
         assert K.get_num_threads() == t
-    assert isinstance(K.openmp_enabled(), bool)
+    assert isinstance(K.threads_enabled(), bool)
     # re-exported by the package
     pynn.set_num_threads(2)
     assert pynn.get_num_threads() == 2 == K.get_num_threads()
-    assert pynn.openmp_enabled() == K.openmp_enabled()
+    assert pynn.threads_enabled() == K.threads_enabled()
 
 
 def _default_threads(env_value):
@@ -63,8 +63,8 @@ def _default_threads(env_value):
 
 def test_default_num_threads():
     """Without set_num_threads: OMP_NUM_THREADS, else the cores this process may use."""
-    if not K.openmp_enabled():
-        pytest.skip("built without OpenMP")
+    if not K.threads_enabled():
+        pytest.skip("built without threads")
     assert _default_threads("3") == 3
     assert _default_threads(None) == len(os.sched_getaffinity(0))
 

@@ -122,12 +122,8 @@ def run(args):
     _check_outputs(args)
     if args.threads is None:
         return _train(args)
-    previous = pynn.get_num_threads()  # put back, for callers of pynn.cli.main in-process
-    pynn.set_num_threads(args.threads)
-    try:
+    with pynn.threads(args.threads):  # this thread only: callers of pynn.cli.main in-process
         return _train(args)
-    finally:
-        pynn.set_num_threads(previous)
 
 
 def _train(args):

@@ -17,7 +17,6 @@ import copy
 import itertools
 import numbers
 import os
-import threading
 import time
 
 import numpy as np
@@ -143,32 +142,11 @@ def _check_index(index, n, name):
 
 
 # ---- one fit -----------------------------------------------------------------------------
-_limit_lock = threading.Lock()
-_limit_depth = 0
-_saved_threads = None
-
-
-@contextlib.contextmanager
 def limited_threads(n):
-    """pynn's kernels use n threads inside the block (unchanged for n=None); the count from
-    before the outermost block comes back after it. Nested and concurrent (threading
-    backend) blocks share one saved count."""
-    global _limit_depth, _saved_threads
-    if n is None:
-        yield
-        return
-    with _limit_lock:
-        if _limit_depth == 0:
-            _saved_threads = _kernels.get_num_threads()
-        _limit_depth += 1
-        _kernels.set_num_threads(n)
-    try:
-        yield
-    finally:
-        with _limit_lock:
-            _limit_depth -= 1
-            if _limit_depth == 0:
-                _kernels.set_num_threads(_saved_threads)
+    """pynn's kernels use at most n threads inside the block, in this thread only
+    (unchanged for n=None): concurrent fits of the threading backend do not disturb each
+    other."""
+    return contextlib.nullcontext() if n is None else _kernels.threads(n)
 
 
 def usable_cores():
