@@ -428,10 +428,11 @@ def _sanitized():
 
 
 # In a fresh interpreter: set 3 threads (starting their workers), then cap the address
-# space 32 MB above what the process maps. pthread_create needs address space for each thread's stack (and guard
-# page): 4096 threads need over 80 MB even with the smallest stacks (16 KB), so starting
-# them fails. RLIMIT_AS binds root too, unlike RLIMIT_NPROC, which the kernel does not
-# apply to root (uid 0 with CAP_SYS_RESOURCE: 4096 threads start under RLIMIT_NPROC=10).
+# space 32 MB above what the process maps. pthread_create needs address space for each
+# thread's stack (and guard page): 4096 threads need over 80 MB even with the smallest
+# stacks (16 KB), so starting them fails. RLIMIT_AS binds root too, unlike RLIMIT_NPROC,
+# which the kernel does not apply to root (uid 0 with CAP_SYS_RESOURCE: 4096 threads start
+# under RLIMIT_NPROC=10).
 UNSTARTABLE = r"""
 import re, resource, sys
 import numpy as np
