@@ -107,7 +107,8 @@ def _parent():
     assert pynn.get_num_threads() == THREADS
     models = {name: _train(make) for name, make in MODELS.items()}
     expected = {name: _digest(model) for name, model in models.items()}
-    if pynn.openmp_enabled() and os.path.isdir("/proc/self/task"):
+    threaded = getattr(pynn, "openmp_enabled", lambda: True)()  # False: a one-thread build
+    if threaded and os.path.isdir("/proc/self/task"):
         assert _os_threads() > 1, "the parent's kernels never went parallel"
     _FORKED_FROM, _STATE = os.getpid(), (models, expected)
     sys.stdout.flush()  # nothing buffered is copied into a child, to be written twice
@@ -270,8 +271,47 @@ def scenario_prefork_server():
     assert {name: _digest(m) for name, m in models.items()} == expected
 
 
+def scenario_fork_while_training():
+    """Fork while another thread of the parent is inside a fit (its kernels' workers may be
+    busy, their locks held): the child, which has only the forking thread, trains and
+    predicts. Where the other thread is at the fork is up to the scheduler: the child must
+    work wherever it is."""
+    import threading
+
+    models, expected = _parent()
+    started, stop = threading.Event(), threading.Event()
+    errors = []
+
+    def trainer():
+        X, y = _data()
+        try:
+            while not stop.is_set():
+                _dense().fit(X, y, loss="softmax_cross_entropy", epochs=2, batch_size=BATCH,
+                             batch_callback=lambda *args: started.set())
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            started.set()
+
+    thread = threading.Thread(target=trainer, daemon=True)
+    thread.start()
+    try:
+        assert started.wait(TIMEOUT)
+        pid = os.fork()
+        if pid == 0:
+            _in_child(lambda: _assert_same_digests(_child_digests(models), expected,
+                                                   "child forked during a fit"))
+        _wait(pid, "the child forked during a fit")
+    finally:
+        stop.set()
+        thread.join(TIMEOUT)
+    assert not thread.is_alive(), "the parent's training thread hung"
+    assert not errors, errors[0]
+    _assert_same_digests(_digests(models), expected, "the parent after the fork")
+
+
 SCENARIOS = ["os_fork", "multiprocessing_pool", "joblib_multiprocessing",
-             "sklearn_cross_val_score", "prefork_server"]
+             "sklearn_cross_val_score", "prefork_server", "fork_while_training"]
 
 
 def _run(name, tmp_path):
@@ -286,8 +326,11 @@ def _run(name, tmp_path):
             f"print('scenario {name}: OK', flush=True)")
     out_path, err_path = tmp_path / "stdout", tmp_path / "stderr"
     with open(out_path, "w") as out, open(err_path, "w") as err:
-        process = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, env=env,
-                                   stdout=out, stderr=err, start_new_session=True)
+        # Python 3.12+ warns that fork with threads running may deadlock the child: that
+        # is what these scenarios test.
+        command = [sys.executable, "-W", "ignore:This process:DeprecationWarning", "-c", code]
+        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=out, stderr=err,
+                                   start_new_session=True)
         try:
             status = process.wait(timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
