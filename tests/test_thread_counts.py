@@ -31,7 +31,6 @@ import numpy as np
 import pytest
 
 import pynn
-import pynn.sklearn
 from helpers import arg, assert_bitwise_equal
 
 pytestmark = pytest.mark.usefixtures("restore_threads")
@@ -139,8 +138,15 @@ def _small_estimator_data():
     return _data(n=200, features=20, classes=3, seed=15)
 
 
+def _estimators():
+    """pynn.sklearn (skips the test without scikit-learn)."""
+    pytest.importorskip("sklearn")
+    import pynn.sklearn
+    return pynn.sklearn
+
+
 def _small_classifier(n_threads):
-    return pynn.sklearn.MLPClassifier(hidden_layer_sizes=(16,), max_iter=5, batch_size=50,
+    return _estimators().MLPClassifier(hidden_layer_sizes=(16,), max_iter=5, batch_size=50,
                                       random_state=0, n_threads=n_threads)
 
 
@@ -199,22 +205,18 @@ def test_fit_is_not_disturbed_by_other_threads_changing_counts(dtype):
 
 
 # ---- (b) estimators with n_threads in several threads ----------------------------------
-ESTIMATORS = [
-    (pynn.sklearn.MLPClassifier, 1),
-    (pynn.sklearn.MLPRegressor, 2),
-    (pynn.sklearn.MLPClassifier, 3),
-    (pynn.sklearn.MLPRegressor, None),
-]
+ESTIMATORS = [("MLPClassifier", 1), ("MLPRegressor", 2), ("MLPClassifier", 3),
+              ("MLPRegressor", None)]
 
 
 def _estimator_run(kind, n_threads):
     X, y = _data(n=300, features=40, classes=4, seed=16)
-    if kind is pynn.sklearn.MLPRegressor:
+    if kind == "MLPRegressor":
         y = np.sin(X[:, 0]) + 0.1 * y
-    estimator = kind(hidden_layer_sizes=(64, 32), max_iter=4, batch_size=64, random_state=0,
-                     n_threads=n_threads).fit(X, y)
-    out = estimator.predict_proba(X) if kind is pynn.sklearn.MLPClassifier \
-        else estimator.predict(X)
+    estimator = getattr(_estimators(), kind)(hidden_layer_sizes=(64, 32), max_iter=4,
+                                             batch_size=64, random_state=0,
+                                             n_threads=n_threads).fit(X, y)
+    out = estimator.predict_proba(X) if kind == "MLPClassifier" else estimator.predict(X)
     return estimator.model_.flat_params.copy(), out
 
 
@@ -223,6 +225,7 @@ def test_estimators_fitted_in_threads_leave_the_count_alone():
     """Four estimators with different n_threads fitted (and predicting) in four threads at
     once: the main thread's count is what it was, during and after, and so is each worker
     thread's once its estimator is done; each estimator gets the bits of a lone fit."""
+    _estimators()
     pynn.set_num_threads(2)
     lone = [_estimator_run(kind, n) for kind, n in ESTIMATORS]
     start = threading.Barrier(len(ESTIMATORS) + 1, timeout=TIMEOUT)
