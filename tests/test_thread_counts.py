@@ -432,8 +432,9 @@ def _sanitized():
 
 # In a fresh interpreter: set 3 threads (starting their workers), then cap the address
 # space 32 MB above what the process maps. pthread_create needs address space for each
-# thread's stack (and guard page): 4096 threads need over 80 MB even with the smallest
-# stacks (16 KB), so starting them fails. RLIMIT_AS binds root too, unlike RLIMIT_NPROC,
+# thread's stack (and guard page): the most threads pynn takes (MAX_THREADS, 256) need
+# 512 MB of pynn's 2 MB stacks (over 5 MB even with the smallest, 16 KB), so starting them
+# fails. RLIMIT_AS binds root too, unlike RLIMIT_NPROC,
 # which the kernel does not apply to root (uid 0 with CAP_SYS_RESOURCE: 4096 threads start
 # under RLIMIT_NPROC=10).
 UNSTARTABLE = r"""
@@ -450,13 +451,13 @@ with open("/proc/self/status") as f:
 soft, hard = resource.getrlimit(resource.RLIMIT_AS)
 resource.setrlimit(resource.RLIMIT_AS, (mapped + (32 << 20), hard))
 try:
-    pynn.set_num_threads(4096)
+    pynn.set_num_threads(pynn._kernels.MAX_THREADS)
 except ValueError as error:
     print("ValueError:", error, flush=True)
 else:
-    sys.exit("set_num_threads(4096) did not raise ValueError under RLIMIT_AS")
-# Still under the limit: the previous count, its workers (the ones started for 4096 given
-# back), and smaller counts.
+    sys.exit("set_num_threads(MAX_THREADS) did not raise ValueError under RLIMIT_AS")
+# Still under the limit: the previous count, the workers started meanwhile, and smaller
+# counts.
 assert pynn.get_num_threads() == 3, pynn.get_num_threads()
 assert model.decision_function(X).tobytes() == expected.tobytes()
 pynn.set_num_threads(2)
@@ -485,7 +486,8 @@ def test_set_num_threads_refuses_a_count_it_cannot_start(tmp_path):
     assert run.returncode == 0, report  # no abort, no exit from inside the thread runtime
     assert "Thread creation failed" not in run.stderr, report
     first = run.stdout.splitlines()[0]
-    assert first.startswith("ValueError:") and re.search(r"\b4096\b", first), report
+    assert first.startswith("ValueError:") and "started only" in first, report
+    assert re.search(rf"\b{pynn._kernels.MAX_THREADS}\b", first), report
     assert run.stdout.splitlines()[-1] == "done", report
 
 
