@@ -128,15 +128,16 @@ static void spin_pause(unsigned i) {
 }
 
 /* Claims and runs ranges of call `gen` until none is left (or the call is
- * another one). */
-static void run_ranges(int slot, unsigned gen) {
+ * another one). Returns 0 when the call has no place for this slot. */
+static int run_ranges(int slot, unsigned gen) {
     for (;;) {
         uint64_t c = atomic_load_explicit(&pool.claim, memory_order_acquire);
         uint32_t index = (uint32_t)c;
-        if ((unsigned)(c >> 32) != gen || index == CLOSED) return;
+        if ((unsigned)(c >> 32) != gen || index == CLOSED) return 1;
         int64_t ranges = atomic_load_explicit(&pool.ranges, memory_order_relaxed);
         int nthreads = atomic_load_explicit(&pool.nthreads, memory_order_relaxed);
-        if ((int64_t)index >= ranges || slot >= nthreads) return;
+        if ((int64_t)index >= ranges) return 1;
+        if (slot >= nthreads) return 0;
         /* Success means the claim was not closed since c was read, so the call's
          * fields read around it are this call's, and stay so until its ranges,
          * this one included, are done. */
@@ -157,10 +158,11 @@ static void run_ranges(int slot, unsigned gen) {
     }
 }
 
-/* The generation of the next call after `seen`: spin a while, then sleep. */
-static unsigned wait_for_call(unsigned seen) {
+/* The generation of the next call after `seen`: spin a while (when `spin`), then
+ * sleep. */
+static unsigned wait_for_call(unsigned seen, int spin) {
     double start = now_seconds();
-    for (unsigned i = 1;; i++) {
+    for (unsigned i = 1; spin; i++) {
         unsigned g = atomic_load_explicit(&pool.published, memory_order_acquire);
         if (g != seen) return g;
         if (i % 64 == 0 && now_seconds() - start > WORKER_SPIN_SECONDS) break;
@@ -180,9 +182,12 @@ static unsigned wait_for_call(unsigned seen) {
 static void *worker_main(void *arg) {
     int slot = (int)(intptr_t)arg;
     unsigned seen = atomic_load(&pool.published);
+    int spin = 1;
     for (;;) {
-        seen = wait_for_call(seen);
-        run_ranges(slot, seen);
+        seen = wait_for_call(seen, spin);
+        /* A worker the last call did not want (it asked for fewer threads) sleeps
+         * at once rather than spin. */
+        spin = run_ranges(slot, seen);
     }
     return NULL;
 }
