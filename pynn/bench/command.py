@@ -51,7 +51,7 @@ def add_training_arguments(parser):
     """The options the training benchmark and benchmarks/training.py share."""
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: epochs of 6000 samples scaled to 60000, 1 repeat, "
-                             "two small shapes per kernel")
+                             "two small shapes per kernel; threads: 1 repeat, few calls")
     parser.add_argument("--threads", type=_positive_int_list, default=list(training.THREADS),
                         metavar="1,2", help="thread counts, comma-separated (default 1,2)")
     parser.add_argument("--batch-sizes", type=_positive_int_list,
@@ -60,7 +60,9 @@ def add_training_arguments(parser):
     parser.add_argument("--repeats", type=positive_int, default=None, metavar="N",
                         help=f"repeats; the medians are over them (default "
                              f"{training.FULL['repeats']}, --quick {training.QUICK['repeats']}; "
-                             f"kernels {KERNEL_REPEATS[False]}, --quick {KERNEL_REPEATS[True]})")
+                             f"kernels {KERNEL_REPEATS[False]}, --quick {KERNEL_REPEATS[True]}; "
+                             f"threads {threads.FULL['repeats']}, --quick "
+                             f"{threads.QUICK['repeats']})")
     parser.add_argument("--json", metavar="PATH", default=None,
                         help="also write every figure, and the configuration, to PATH as JSON")
 
