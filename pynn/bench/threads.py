@@ -20,15 +20,14 @@ Each measurement also records the process CPU time, the neighbour's CPU time ove
 window (its share of a core: it really ran) and the share of the machine's cores that the
 rest of the machine (neither the worker nor the neighbour) used meanwhile.
 """
+import json
 import os
 import re
 import resource
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
-import json
 import time
 
 from pynn.bench import processes
@@ -73,7 +72,7 @@ def settings(quick, repeats=None, gaps_ms=None, gap_calls=None, cases=None):
     chosen = json.loads(json.dumps(QUICK if quick else FULL))  # a deep copy
     if repeats is not None:
         chosen["repeats"] = repeats
-        chosen["gap_repeats"] = min(chosen["gap_repeats"], repeats) if quick else repeats
+        chosen["gap_repeats"] = min(chosen["gap_repeats"], repeats)  # full 3, quick 1
     if gaps_ms is not None:
         chosen["gaps_ms"] = list(gaps_ms)
     for gap in chosen["gaps_ms"]:
