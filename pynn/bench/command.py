@@ -1,7 +1,8 @@
 """`pynn bench`: pynn's kernels and training against NumPy, PyTorch and scikit-learn.
 
-    python -m pynn.bench.command [--quick] [--only kernels|training|all] [--threads 1,2]
-                                 [--batch-sizes 32,128,512] [--repeats N] [--json PATH]
+    python -m pynn.bench.command [--quick] [--only kernels|training|threads|all]
+                                 [--threads 1,2] [--batch-sizes 32,128,512] [--repeats N]
+                                 [--gaps 0,5,100,1000] [--gap-calls N] [--json PATH]
 
 The `pynn` command's `bench` subcommand is this (add_arguments and run). It prints which
 peers it found (a peer that is not installed is skipped and reported so), then:
@@ -12,7 +13,10 @@ peers it found (a peer that is not installed is skipped and reported so), then:
 - training: one epoch's seconds at each batch size and thread count for pynn, its NumPy
   reference backend, PyTorch and scikit-learn, each in its own processes, interleaved, with
   pynn's ratios and the targets; the small network's cost per step; inference throughput;
-  peak memory while training (pynn.bench.training).
+  peak memory while training (pynn.bench.training);
+- threads (only with --only threads: it starts a spinning neighbour process for minutes):
+  pynn at its default thread count against 1 thread under a busy neighbour and after idle
+  gaps, as ratios (pynn.bench.threads).
 The full run takes about 3 minutes on a 2-core machine; --quick (6000-sample epochs scaled to
 60000, 1 repeat, two small shapes per kernel) about half a minute.
 """
@@ -22,10 +26,10 @@ import os
 import sys
 import time
 
-from pynn.bench import kernels, peers, training
+from pynn.bench import kernels, peers, threads, training
 from pynn.cli.parser import positive_int
 
-PARTS = ("kernels", "training", "all")
+PARTS = ("kernels", "training", "threads", "all")  # all: kernels and training
 KERNEL_REPEATS = {False: 7, True: 3}  # full, quick
 
 
@@ -47,7 +51,7 @@ def add_training_arguments(parser):
     """The options the training benchmark and benchmarks/training.py share."""
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: epochs of 6000 samples scaled to 60000, 1 repeat, "
-                             "two small shapes per kernel")
+                             "two small shapes per kernel; threads: 1 repeat, few calls")
     parser.add_argument("--threads", type=_positive_int_list, default=list(training.THREADS),
                         metavar="1,2", help="thread counts, comma-separated (default 1,2)")
     parser.add_argument("--batch-sizes", type=_positive_int_list,
@@ -56,17 +60,43 @@ def add_training_arguments(parser):
     parser.add_argument("--repeats", type=positive_int, default=None, metavar="N",
                         help=f"repeats; the medians are over them (default "
                              f"{training.FULL['repeats']}, --quick {training.QUICK['repeats']}; "
-                             f"kernels {KERNEL_REPEATS[False]}, --quick {KERNEL_REPEATS[True]})")
+                             f"kernels {KERNEL_REPEATS[False]}, --quick {KERNEL_REPEATS[True]}; "
+                             f"threads {threads.FULL['repeats']}, --quick "
+                             f"{threads.QUICK['repeats']})")
     parser.add_argument("--json", metavar="PATH", default=None,
                         help="also write every figure, and the configuration, to PATH as JSON")
+
+
+def _gap_list(text):
+    """"0,5,100" -> [0, 5, 100]: comma-separated integers >= 0 (milliseconds), no repeats."""
+    try:
+        values = [int(item) for item in text.split(",") if item.strip()]
+    except ValueError:
+        values = None
+    if not values or min(values) < 0 or len(set(values)) != len(values):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated distinct integers >= 0, got {text!r}")
+    return values
+
+
+def add_threads_arguments(parser):
+    """The options of the threads benchmark beyond --quick, --repeats and --json."""
+    parser.add_argument("--gaps", type=_gap_list, default=None, metavar="0,5,100,1000",
+                        help="threads: idle milliseconds between predict calls, "
+                             "comma-separated (default 0,5,100,1000)")
+    parser.add_argument("--gap-calls", type=positive_int, default=None, metavar="N",
+                        help="threads: calls per arm at every gap (default: 150, 90, 60, 30 "
+                             "at 0, 5, 100, 1000 ms; --quick 20, 20, 10, 3)")
 
 
 def add_arguments(parser):
     """The `bench` options, added to an argparse parser (or the `pynn` command's subparser)."""
     parser.add_argument("--only", choices=PARTS, default="all",
-                        help="run the kernel comparison, the training benchmark, or all "
-                             "(default all)")
+                        help="run the kernel comparison, the training benchmark, the "
+                             "busy-machine threads benchmark, or all (kernels and training; "
+                             "default)")
     add_training_arguments(parser)
+    add_threads_arguments(parser)
     return parser
 
 
@@ -82,6 +112,14 @@ def _check(args):
     if args.repeats is not None and (isinstance(args.repeats, bool)
                                      or not isinstance(args.repeats, int) or args.repeats < 1):
         return f"--repeats must be an integer >= 1, got {args.repeats!r}"
+    gaps = getattr(args, "gaps", None)
+    if gaps is not None and (not isinstance(gaps, (list, tuple)) or not gaps or any(
+            isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in gaps)):
+        return f"--gaps must be a non-empty list of integers >= 0, got {gaps!r}"
+    gap_calls = getattr(args, "gap_calls", None)
+    if gap_calls is not None and (isinstance(gap_calls, bool) or not isinstance(gap_calls, int)
+                                  or gap_calls < 1):
+        return f"--gap-calls must be an integer >= 1, got {gap_calls!r}"
     if args.json is not None:
         folder = os.path.dirname(os.path.abspath(args.json))
         if not os.path.isdir(folder):
@@ -123,6 +161,15 @@ def run(args, out=None, progress=None):
                                           progress=progress)
         training.print_report(report["training"], out)
         if any(run.get("error") for run in report["training"]["runs"]):
+            status = 1
+    if args.only == "threads":
+        print("", file=out)
+        report["threads"] = threads.run(quick=args.quick, repeats=args.repeats,
+                                        gaps_ms=getattr(args, "gaps", None),
+                                        gap_calls=getattr(args, "gap_calls", None),
+                                        progress=progress)
+        threads.print_report(report["threads"], out)
+        if report["threads"]["errors"]:
             status = 1
     print(f"\n(pynn bench: {time.perf_counter() - started:.0f} s)", file=out)
     if args.json is not None:
