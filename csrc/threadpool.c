@@ -48,6 +48,10 @@ int pynn_threads_enabled(void) { return 0; }
 #include <signal.h>
 #include <stdatomic.h>
 #include <time.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -76,6 +80,10 @@ int pynn_threads_enabled(void) { return 0; }
 #define BACKOFF_MAX_LEVEL 8
 /* Clean parallel calls after which the back-off level drops by one. */
 #define CLEAN_CALLS 1000
+/* How often, at most, a call looks at how many threads other processes run, and
+ * the weight of each look in the running mean (SAMPLE_WEIGHT). */
+#define SAMPLE_SECONDS 1e-3
+#define SAMPLE_WEIGHT 0.25
 /* The index part of `claim` between calls: no range can be claimed. */
 #define CLOSED 0xFFFFFFFFu
 #define WORKER_STACK_BYTES (2u << 20)
@@ -102,6 +110,12 @@ typedef struct {
     double serial_until;
     int level;
     int64_t clean;
+    /* The machine: its online CPUs, /proc/loadavg (-1: none), when it was read last,
+     * and the running mean of the runnable threads that are not this pool's. */
+    int online;
+    int loadavg;
+    double sampled_at;
+    double others;
 } pynn_pool;
 
 static pynn_pool pool = {
@@ -110,6 +124,7 @@ static pynn_pool pool = {
     .wake = PTHREAD_COND_INITIALIZER,
     .finished = PTHREAD_COND_INITIALIZER,
     .claim = CLOSED,
+    .loadavg = -2, /* not opened yet */
 };
 
 static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
@@ -207,6 +222,8 @@ static void fork_parent(void) {
 static void fork_child(void) {
     pool.workers = 0;
     pool.serial_until = 0;
+    pool.sampled_at = 0;
+    pool.others = 0;
     pool.level = 0;
     pool.clean = 0;
     atomic_store(&pool.sleepers, 0);
@@ -269,6 +286,46 @@ static void wait_for_ranges(int64_t ranges) {
     pthread_mutex_unlock(&pool.sleep);
 }
 
+/* Runnable threads on the machine now (the fourth field of /proc/loadavg counts
+ * them, this process's included), or -1 when it cannot be read. */
+static int runnable_threads(void) {
+    if (pool.loadavg == -2) {
+        pool.loadavg = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+        long online = sysconf(_SC_NPROCESSORS_ONLN);
+        pool.online = online > 0 ? (int)online : 1;
+    }
+    if (pool.loadavg < 0) return -1;
+    char text[128];
+    ssize_t got = pread(pool.loadavg, text, sizeof text - 1, 0);
+    if (got <= 0) return -1;
+    text[got] = 0;
+    /* "0.52 0.31 0.29 3/152 4711": the number before '/' */
+    char *slash = strchr(text, '/');
+    if (!slash) return -1;
+    char *digits = slash;
+    while (digits > text && digits[-1] >= '0' && digits[-1] <= '9') digits--;
+    return digits == slash ? -1 : atoi(digits);
+}
+
+/* The threads a call may use so as not to take cores that other processes' threads
+ * are running on (a second thread on a taken core only waits for it): the online
+ * CPUs less the running mean of the others' runnable threads, at least 1. This
+ * pool's runnable threads are the caller and its workers that are not asleep. */
+static int free_cpus(double now) {
+    if (now - pool.sampled_at >= SAMPLE_SECONDS) {
+        pool.sampled_at = now;
+        int runnable = runnable_threads();
+        if (runnable >= 0) {
+            int own = 1 + pool.workers - atomic_load(&pool.sleepers);
+            int others = runnable > own ? runnable - own : 0;
+            pool.others += SAMPLE_WEIGHT * ((double)others - pool.others);
+        }
+    }
+    if (pool.loadavg < 0) return PYNN_MAX_THREADS;
+    int free = pool.online - (int)(pool.others + 0.5);
+    return free < 1 ? 1 : free;
+}
+
 /* The back-off: a wait for others' ranges longer than the caller's own share
  * (and than STRAGGLER_MIN_SECONDS) means a worker was not running. */
 static void note_wait(double own, double wait, double now) {
@@ -293,7 +350,9 @@ void pynn_parallel_for(int nthreads, int64_t n, int64_t chunk, pynn_range_fn fn,
         return;
     }
     double start = now_seconds();
-    int workers = start < pool.serial_until ? 0 : start_workers(nthreads - 1);
+    int free = free_cpus(start);
+    if (nthreads > free) nthreads = free;
+    int workers = start < pool.serial_until || nthreads <= 1 ? 0 : start_workers(nthreads - 1);
     if (workers == 0) {
         pthread_mutex_unlock(&pool.call);
         fn(job, 0, n, 0);
