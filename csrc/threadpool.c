@@ -10,7 +10,9 @@
  *
  * Here the caller runs ranges at once and workers join as they arrive: ranges
  * are claimed one at a time from a shared counter, so the caller waits only
- * for ranges a worker has started. When such a range keeps the caller waiting
+ * for ranges a worker has started. A call takes no more threads than the CPUs
+ * other processes' runnable threads leave free (free_cpus). When a range still
+ * keeps the caller waiting
  * longer than its own share took, that worker was not running (another
  * process has its core): calls then run on the caller alone for a while, 10 ms
  * at first, doubling each time it happens again, and the back-off shrinks once
