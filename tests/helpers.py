@@ -200,3 +200,11 @@ def fuzz_decorator(examples):
             return settings(max_examples=n_examples)(test)
         return decorate
     return fuzz
+
+
+# ---------------------------------------------------------------------------------------
+# Deadlock detectors. A join, wait or subprocess timeout in a test only turns a hang into
+# a failure: it must never be what a slow run on a loaded machine trips over, so it is
+# hundreds of times the longest work it guards (a child interpreter that imports pynn and
+# trains for a second or two, on a quiet machine). Speed is never asserted (DESIGN.md).
+HANG_SECONDS = 900

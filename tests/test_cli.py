@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import pynn
+from helpers import HANG_SECONDS
 from pynn.cli import main
 from pynn.cli.progress import EpochProgress, TextBar
 
@@ -33,7 +34,7 @@ def cli_env():
 def run_cli(*args, cwd):
     """`python -m pynn ARGS` in a new process."""
     return subprocess.run([sys.executable, "-m", "pynn", *map(str, args)], cwd=cwd,
-                          env=cli_env(), capture_output=True, text=True, timeout=120)
+                          env=cli_env(), capture_output=True, text=True, timeout=HANG_SECONDS)
 
 
 def assert_one_line_error(code, err, *fragments):
@@ -144,7 +145,7 @@ def test_progress_bar_only_on_a_terminal(tmp_path, quiet):
                                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=slave)
     os.close(slave)
     terminal = b""
-    while select.select([master], [], [], 30)[0]:
+    while select.select([master], [], [], HANG_SECONDS)[0]:  # until EOF; a hang fails
         try:
             chunk = os.read(master, 4096)
         except OSError:  # EIO: the process closed the terminal
@@ -153,7 +154,7 @@ def test_progress_bar_only_on_a_terminal(tmp_path, quiet):
             break
         terminal += chunk
     os.close(master)
-    out = process.communicate(timeout=60)[0].decode()
+    out = process.communicate(timeout=HANG_SECONDS)[0].decode()
     assert process.returncode == 0
     assert "\r" not in out and "test accuracy" in out
     if quiet:
@@ -417,7 +418,7 @@ def test_ctrl_c_in_a_real_process(tmp_path):
             if line.startswith("epoch"):
                 break
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
+        out, err = process.communicate(timeout=HANG_SECONDS)
     finally:
         if process.poll() is None:
             process.kill()

@@ -1,10 +1,15 @@
 """Threads: four threads training four models give the sequential results bit for bit, and
-really run at once (the kernels release the GIL); one model used from two threads runs its
-calls one at a time (docs/model.md, "Threads"); an optimizer, schedule or early stopper is
-used by one running fit at a time. Every join has a timeout, so a deadlock fails the test
-instead of hanging the suite."""
+really can run at once: the kernels release the GIL (shown by a handshake, not by a
+hoped-for interleaving). One model used from two threads runs its calls one at a time
+(docs/model.md, "Threads"); an optimizer, schedule or early stopper is used by one running
+fit at a time. No assertion depends on timing or on the scheduler; every join and wait has
+a timeout far beyond any run (helpers.HANG_SECONDS), so a deadlock fails the test instead
+of hanging the suite."""
 import copy
+import json
+import os
 import pickle
+import subprocess
 import sys
 import threading
 
@@ -12,10 +17,10 @@ import numpy as np
 import pytest
 
 import pynn
-from helpers import assert_bitwise_equal
+from helpers import HANG_SECONDS, assert_bitwise_equal
 
 pytestmark = pytest.mark.usefixtures("restore_threads")
-TIMEOUT = 120  # seconds for any thread: far above the runs here, which take well under one
+TIMEOUT = HANG_SECONDS  # a deadlock detector only (helpers.HANG_SECONDS)
 
 
 def _data(n, features, n_classes, seed):
@@ -105,31 +110,146 @@ def test_four_threads_train_four_models_as_sequential_runs():
         _assert_same_training(model, expected, f"job {i}")
 
 
-def test_kernels_release_the_gil_during_training():
-    """With a switch interval far longer than the test, Python hands the GIL to another
-    thread only where a thread releases it itself. A Dense stack's step is two kernel calls
-    (DenseStackStep and the update) between Python code that never releases the GIL, so
-    another thread's step between two steps of one epoch means a kernel released it."""
-    X, y = _data(512, 300, 5, seed=4)
-    log = []
+# The handshake of test_kernels_release_the_gil_during_training, in a fresh interpreter.
+# X lives in an anonymous private mapping registered with userfaultfd (Linux): after the
+# first step the batch callback drops X's pages, so the next step's first read of X blocks
+# the training thread inside that read until the server thread, a Python thread of the same
+# interpreter, puts the page back (UFFDIO_COPY). The server needs the GIL for that.
+GIL_CHILD = r"""
+import ctypes, errno, fcntl, json, linecache, mmap, os, platform, select, struct, sys
+import faulthandler, threading
+import numpy as np
+import pynn
 
-    def trainer(i):
-        def run():
-            model = pynn.Sequential(pynn.Dense(300, 64, "relu"), pynn.Dense(64, 5),
-                                    random_state=i)
-            model.fit(X.astype(np.float32), y, loss="softmax_cross_entropy", epochs=2,
-                      batch_size=32, shuffle=False,
-                      batch_callback=lambda m, epoch, step, n: log.append((i, epoch)))
-        return run
+faulthandler.dump_traceback_later(int(sys.argv[1]), exit=True)  # a hang: show where
+PAGE = mmap.PAGESIZE
+SYSCALL = {"x86_64": 323, "aarch64": 282}.get(platform.machine())  # userfaultfd(2)
+API, REGISTER, COPY = 0xC018AA3F, 0xC020AA00, 0xC028AA03  # _IOWR(0xAA, nr, size)
+FEATURE_THREAD_ID, MODE_MISSING, EVENT_PAGEFAULT = 1 << 8, 1, 0x12
 
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1000.0)
+
+def userfaultfd():
+    # USER_MODE_ONLY (1) lets an unprivileged process use it; older kernels lack the flag
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    for flags in (os.O_CLOEXEC | os.O_NONBLOCK | 1, os.O_CLOEXEC | os.O_NONBLOCK):
+        fd = libc.syscall(SYSCALL, flags) if SYSCALL is not None else -1
+        if fd >= 0:
+            for features in (FEATURE_THREAD_ID, 0):
+                try:
+                    fcntl.ioctl(fd, API, bytearray(struct.pack("QQQ", 0xAA, features, 0)))
+                    return fd, bool(features)
+                except OSError:
+                    pass
+            os.close(fd)
+    return None, False
+
+
+uffd, thread_ids = userfaultfd()
+if uffd is None:
+    print(json.dumps({"available": False}))
+    sys.exit(0)
+
+pynn.set_num_threads(1)  # the training thread itself reads X (no OpenMP worker)
+rng = np.random.default_rng(4)
+data = rng.standard_normal((512, 300)).astype(np.float32)
+y = rng.integers(0, 5, 512)
+size = -(-data.nbytes // PAGE) * PAGE
+region = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE)  # anonymous, private
+X = np.frombuffer(region, np.float32, count=data.size).reshape(data.shape)
+X[:] = data  # every page present before the registration: only dropped pages fault
+base = X.ctypes.data
+saved = (ctypes.c_char * size).from_buffer_copy(region)
+fcntl.ioctl(uffd, REGISTER, bytearray(struct.pack("QQQQ", base, size, MODE_MISSING, 0)))
+
+faults = []
+stop_r, stop_w = os.pipe()
+
+
+def serve():  # the other Python thread: it needs the GIL to run any of this
+    while True:
+        ready = select.select([uffd, stop_r], [], [])[0]
+        if uffd not in ready:
+            return
+        try:
+            message = os.read(uffd, 32)
+        except BlockingIOError:  # another reader's wake-up (there is none): wait again
+            continue
+        assert message[0] == EVENT_PAGEFAULT, message[0]
+        address, ptid = struct.unpack_from("QI", message, 16)
+        frame = sys._current_frames()[trainer.ident]  # the trainer waits: it cannot move
+        faults.append({"ptid": ptid if thread_ids else None,
+                       "file": frame.f_code.co_filename, "function": frame.f_code.co_name,
+                       "line": linecache.getline(frame.f_code.co_filename,
+                                                 frame.f_lineno).strip()})
+        page = address & ~(PAGE - 1)
+        copy = struct.pack("QQQQq", page, ctypes.addressof(saved) + page - base, PAGE, 0, 0)
+        try:
+            fcntl.ioctl(uffd, COPY, bytearray(copy))
+        except OSError as error:  # already put back: the copy woke the reader
+            if error.errno != errno.EEXIST:
+                raise
+
+
+def drop_pages_once(model, epoch, step, n_steps):
+    if (epoch, step) == (0, 0):
+        region.madvise(mmap.MADV_DONTNEED)  # X reads as missing pages from now on
+
+
+def train(X, callback):
+    return pynn.Sequential(pynn.Dense(300, 64, "relu"), pynn.Dense(64, 5), random_state=0).fit(
+        X, y, loss="softmax_cross_entropy", epochs=2, batch_size=32, shuffle=False,
+        batch_callback=callback)
+
+
+trained = {}
+trainer = threading.Thread(target=lambda: trained.update(model=train(X, drop_pages_once)))
+server = threading.Thread(target=serve)
+server.start()
+trainer.start()
+trainer.join()
+os.write(stop_w, b"x")
+server.join()
+expected = train(data, None)
+model = trained["model"]
+print(json.dumps({
+    "available": True, "faults": faults, "trainer": trainer.native_id,
+    "same": bool(np.array_equal(model.flat_params, expected.flat_params))
+            and model.history_["loss"] == expected.history_["loss"]}))
+"""
+
+
+def test_kernels_release_the_gil_during_training(tmp_path):
+    """A training thread blocks inside the whole-step kernel (DenseStackStep) until another
+    Python thread of its interpreter has run: the kernel's first read of X after the first
+    step faults on a page the batch callback dropped, and only the server thread, which
+    needs the GIL to run its Python code, can put that page back (userfaultfd). No timing
+    and no scheduling choice is involved: if the kernel released the GIL the server gets it
+    (no other thread wants it: the main thread waits in join) and the training goes on; if
+    the kernel held the GIL, both threads wait for ever, and the parent's timeout (a
+    deadlock detector, hundreds of times the second the child needs) fails the test. The
+    server also sees where the blocked thread is: inside the step kernel's call in
+    pynn/training.py. The model is bitwise the one trained on an ordinary array."""
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(pynn.__file__)))
     try:
-        _run_threads([trainer(0), trainer(1)])
-    finally:
-        sys.setswitchinterval(interval)
-    within_epochs = sum(a[0] != b[0] and c == a for a, b, c in zip(log, log[1:], log[2:]))
-    assert within_epochs > 0, "no thread ran while another was inside an epoch"
+        run = subprocess.run([sys.executable, "-c", GIL_CHILD, str(HANG_SECONDS)], env=env,
+                             cwd=tmp_path, capture_output=True, text=True,
+                             timeout=2 * HANG_SECONDS)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the child hung even past its own watchdog")
+    assert run.returncode == 0, ("a hang (the step kernel held the GIL while it read X, "
+                                 "so the thread serving the page fault never ran?) or an "
+                                 "error:\n" + run.stderr[-3000:])
+    result = json.loads(run.stdout)
+    if not result["available"]:
+        pytest.skip("userfaultfd(2) is not available here (Linux x86_64 or aarch64 only)")
+    faults = result["faults"]
+    assert faults, "the kernel never read a dropped page of X"
+    for fault in faults:
+        assert (os.path.basename(fault["file"]), fault["function"]) == ("training.py", "_train")
+        assert "step.run(X" in fault["line"], fault
+        assert fault["ptid"] in (None, result["trainer"]), fault
+    assert result["same"], "training on the faulting X differs from training on a copy"
 
 
 def test_two_threads_predicting_with_one_model_get_the_sequential_answers():
@@ -154,24 +274,44 @@ def test_two_threads_predicting_with_one_model_get_the_sequential_answers():
     _run_threads([predictor(0), predictor(1)])
 
 
+class _WatchedLock:
+    """A model's lock that sets `asked` when `thread` asks for it (before it waits)."""
+
+    def __init__(self, lock):
+        self.lock, self.thread, self.asked = lock, None, threading.Event()
+
+    def __enter__(self):
+        if threading.current_thread() is self.thread:
+            self.asked.set()
+        return self.lock.__enter__()
+
+    def __exit__(self, *error):
+        return self.lock.__exit__(*error)
+
+
 def _one_model_two_threads(first, second):
     """Run first(model) in a thread and, once its fit is inside an epoch, second(model) in
-    another: second's call waits for first's to end."""
+    another: second's call waits for first's to end. First's fit goes on only once second's
+    call has asked for the model's lock, which first holds: so second's call did arrive
+    while first's ran, whatever the scheduler does (no sleep that is hoped long enough)."""
     X, y = _data(256, 60, 5, seed=6)
     model = _dense(np.float32)
     model.fit(X, y, loss="softmax_cross_entropy", optimizer=pynn.Adam(0.01), epochs=1)
+    model._lock = watched = _WatchedLock(model._lock)
     running = threading.Event()
 
     def in_epoch(m, epoch, step, n):
         if not running.is_set():
             running.set()
-            threading.Event().wait(0.05)  # let the second call arrive while this one runs
+            assert watched.asked.wait(TIMEOUT), "the second call never asked for the lock"
 
     def second_after():
         assert running.wait(TIMEOUT)
+        watched.thread = threading.current_thread()
         second(model)
 
     _run_threads([lambda: first(model, in_epoch), second_after])
+    assert watched.asked.is_set()
     return model
 
 

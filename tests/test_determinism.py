@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import pynn
-from helpers import assert_bitwise_equal
+from helpers import HANG_SECONDS, assert_bitwise_equal
 
 pytestmark = pytest.mark.usefixtures("restore_threads")
 N, FEATURES, CLASSES, BATCH = 384, 300, 10, 128
@@ -96,7 +96,7 @@ def test_two_processes_train_the_same_bits(tmp_path):
         code = ("import json, test_determinism as t; "
                 f"print(json.dumps(t.digests_in_this_process({threads})))")
         run = subprocess.run([sys.executable, "-c", code], env=dict(env, PYTHONHASHSEED=hash_seed),
-                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
+                             cwd=tmp_path, capture_output=True, text=True, timeout=HANG_SECONDS)
         assert run.returncode == 0, run.stderr[-3000:]
         runs.append(json.loads(run.stdout))
     here = {case: digest(train(case)) for case in CASES}

@@ -12,7 +12,9 @@ import pytest
 
 import pynn
 from pynn.data import cross_validate, grid_search
+from helpers import HANG_SECONDS
 
+dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 joblib = pytest.importorskip("joblib")
 cloudpickle = pytest.importorskip("cloudpickle")
@@ -36,11 +38,17 @@ def make_model(hidden=8):
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
-    with distributed.Client(cluster) as client:
-        yield client
-    cluster.close()
+    # dask's own timeouts (30 s to connect, or for a quiet connection) would fail a run on a
+    # loaded machine where two worker interpreters start slowly: here they only catch hangs
+    # (the workers inherit this configuration from the nanny).
+    timeouts = {"distributed.comm.timeouts.connect": f"{HANG_SECONDS}s",
+                "distributed.comm.timeouts.tcp": f"{HANG_SECONDS}s"}
+    with dask.config.set(timeouts):
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                           dashboard_address=None)
+        with distributed.Client(cluster) as client:
+            yield client
+        cluster.close()
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ import pytest
 
 import pynn
 from pynn import persistence
+from helpers import HANG_SECONDS
 
 
 def peak_bytes(call):
@@ -436,7 +437,7 @@ def test_an_encrypted_flag_is_refused(saved, tmp_path):
 
 # ---- atomic save --------------------------------------------------------------------------
 KILLED_SAVER = """
-import sys, time
+import sys, threading
 import numpy as np
 import pynn
 from pynn import persistence
@@ -450,7 +451,7 @@ def savez_then_hang(file, **arrays):
     file.truncate(file.tell() // 2)  # half written, then the process dies
     file.flush()
     print("half written", flush=True)
-    time.sleep(120)
+    threading.Event().wait()  # until killed: a timed sleep could end and finish the save
 
 persistence.np.savez = savez_then_hang
 model.save(sys.argv[1])
@@ -472,7 +473,7 @@ def test_a_save_killed_midway_leaves_the_old_file(saved, tmp_path):
         temporaries = [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
         assert len(temporaries) == 1 and (tmp_path / temporaries[0]).stat().st_size > 0
         os.kill(saver.pid, signal.SIGKILL)
-        assert saver.wait(timeout=30) == -signal.SIGKILL
+        assert saver.wait(timeout=HANG_SECONDS) == -signal.SIGKILL
     finally:
         if saver.poll() is None:
             saver.kill()

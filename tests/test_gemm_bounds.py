@@ -11,6 +11,7 @@ import textwrap
 import pytest
 
 import pynn
+from helpers import HANG_SECONDS
 
 CHILD = textwrap.dedent(r"""
     import ctypes, itertools, mmap, sys
@@ -61,6 +62,6 @@ def test_gemm_reads_nothing_past_its_operands(tmp_path):
     # checkout's unbuilt pynn/)
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(pynn.__file__)))
     result = subprocess.run([sys.executable, "-c", CHILD], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=300)
+                            capture_output=True, text=True, timeout=HANG_SECONDS)
     assert result.returncode == 0, (result.returncode, result.stdout, result.stderr[-2000:])
     assert int(result.stdout) > 0

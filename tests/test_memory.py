@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import pynn
+from helpers import HANG_SECONDS
 
 N, FEATURES = 4000, 40
 BATCH = 400  # every (batch, width) buffer is >= 400 * 5 * 4 = 8 KB, most far more
@@ -88,7 +89,7 @@ def transients(tmp_path_factory):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [os.path.dirname(__file__), os.path.dirname(os.path.dirname(pynn.__file__))]))
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=300, cwd=tmp_path_factory.mktemp("memory"))
+                         timeout=HANG_SECONDS, cwd=tmp_path_factory.mktemp("memory"))
     assert run.returncode == 0, run.stderr[-3000:]
     return dict(zip(CASES, json.loads(run.stdout)))
 

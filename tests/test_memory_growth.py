@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 import pynn
+from helpers import HANG_SECONDS
 
 FEATURES, CLASSES, N = 20, 3, 240
 BATCH_SIZES = (8, 30, 240)  # 30, 8 and 1 steps an epoch: three batch plans per model
@@ -112,7 +113,7 @@ def growth(tmp_path_factory):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [os.path.dirname(__file__), os.path.dirname(os.path.dirname(pynn.__file__))]))
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=300, cwd=tmp_path_factory.mktemp("memory_growth"))
+                         timeout=HANG_SECONDS, cwd=tmp_path_factory.mktemp("memory_growth"))
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(run.stdout)
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import HANG_SECONDS
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCKS = [(page.relative_to(ROOT).as_posix(), i + 1, code)
@@ -24,7 +26,6 @@ SHELL_BLOCKS = [(page.relative_to(ROOT).as_posix(), i + 1, code)
                 for page in PAGES if page.exists()
                 for i, code in enumerate(re.findall(r"```sh\n(.*?)```", page.read_text(), re.S))]
 NOT_RUN_HERE = ("pip ", "pytest", "bash .ci/sanitize")  # CI runs these
-COMMAND_SECONDS = 180
 
 # The optional packages an example may import (pynn.sklearn needs scikit-learn).
 OPTIONAL = {"sklearn": "sklearn", "pynn.sklearn": "sklearn", "pandas": "pandas",
@@ -85,6 +86,6 @@ def test_shell_example_runs(page, index, commands, tmp_path):
     env = dict(os.environ, PYTHONPATH=str(Path(pynn.__file__).resolve().parent.parent))
     for words in commands:
         run = subprocess.run([sys.executable, "-m", "pynn", *words], cwd=tmp_path, env=env,
-                             capture_output=True, text=True, timeout=COMMAND_SECONDS)
+                             capture_output=True, text=True, timeout=HANG_SECONDS)
         assert run.returncode == 0, (f"{page} sh block {index}: pynn {' '.join(words)} "
                                      f"exited {run.returncode}:\n{run.stderr[-2000:]}")

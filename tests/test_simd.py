@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import pynn
-from helpers import (ACT_CASES, ACT_IDS, DIFF_ACT_CASES, DIFF_ACT_IDS, DTYPES, K, R,
-                     assert_bitwise_equal, assert_close, nan_like, rand)
+from helpers import (ACT_CASES, ACT_IDS, DIFF_ACT_CASES, DIFF_ACT_IDS, DTYPES, HANG_SECONDS, K,
+                     R, assert_bitwise_equal, assert_close, nan_like, rand)
 
 PATHS = K.simd_paths()
 
@@ -410,7 +410,7 @@ def _import_with_env(value):
     code = ("import warnings; warnings.simplefilter('always');"
             "import pynn._kernels as K; print(K.get_simd_path())")
     res = subprocess.run([sys.executable, "-c", code], env=env, cwd=home, capture_output=True,
-                         text=True, timeout=60)
+                         text=True, timeout=HANG_SECONDS)
     assert res.returncode == 0, res.stderr
     return res.stdout.strip(), res.stderr
 

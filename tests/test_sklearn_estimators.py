@@ -24,6 +24,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 import pynn  # noqa: E402
 import pynn.sklearn as pynn_sklearn  # noqa: E402
 from pynn.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
+from helpers import HANG_SECONDS  # noqa: E402
 
 FAST = dict(hidden_layer_sizes=(8,), learning_rate_init=0.02, batch_size=32, max_iter=30)
 
@@ -465,7 +466,7 @@ def run_python(code, cwd):
     home = os.path.dirname(os.path.dirname(os.path.abspath(pynn.__file__)))
     env = dict(os.environ, PYTHONPATH=home)
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=60)
+                          env=env, cwd=cwd, timeout=HANG_SECONDS)
 
 
 def test_import_pynn_does_not_import_sklearn_and_pynn_sklearn_says_how_to_install_it(tmp_path):

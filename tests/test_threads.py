@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import pynn
-from helpers import DTYPES, K, assert_bitwise_equal, rand, randn
+from helpers import DTYPES, HANG_SECONDS, K, assert_bitwise_equal, rand, randn
 
 THREADS = (1, 2, 3)
 pytestmark = pytest.mark.usefixtures("restore_threads")
@@ -56,7 +56,7 @@ def _default_threads(env_value):
     env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.abspath(pynn.__file__)))
     code = "import pynn._kernels as K; print(K.get_num_threads())"
     res = subprocess.run([sys.executable, "-c", code], env=env, cwd=os.path.dirname(
-        env["PYTHONPATH"]), capture_output=True, text=True, timeout=60)
+        env["PYTHONPATH"]), capture_output=True, text=True, timeout=HANG_SECONDS)
     assert res.returncode == 0, res.stderr
     return int(res.stdout.strip())
 
@@ -247,6 +247,7 @@ def test_concurrent_python_threads(rng, dtype):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=120)
+        t.join(timeout=HANG_SECONDS)
+    assert not any(t.is_alive() for t in threads), "a thread hung (deadlock?)"
     assert not errors, errors[0]
     assert all(r is not None for r in results)
