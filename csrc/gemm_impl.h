@@ -363,7 +363,7 @@ typedef struct {
     int64_t m, n, k, lda, ldb, ldc;
     real alpha, beta;
     int trans_a, trans_b, trans_c, direct_a, direct_b, last;
-    int64_t in_place_half, mc_even, kc_max, mc_max, n_groups;
+    int64_t in_place_half, mc_even, kc_max, mc_max, jw, n_groups;
     const SFX(gemm_epilogue) *ep;
     real *bp, *ap_all;
     int64_t j0, nc, p0, kc;
@@ -386,12 +386,12 @@ static void SFX(gemm_pack_b_panels)(void *arg, int64_t lo, int64_t hi, int slot)
 }
 
 /* Tasks [lo, hi) of the current KC step: task t is row block t / n_groups and
- * the JW columns of group t % n_groups. A tile of C belongs to one task, so it
+ * the jw columns of group t % n_groups. A tile of C belongs to one task, so it
  * is summed in the same order whichever thread runs it. */
 static void SFX(gemm_tasks)(void *arg, int64_t lo, int64_t hi, int slot) {
     SFX(gemm_job) *g = arg;
     const SFX(gemm_path) *path = g->path;
-    const int64_t MR = path->mr, NR = path->nr, JW = path->jw;
+    const int64_t MR = path->mr, NR = path->nr, JW = g->jw;
     const int64_t nc = g->nc, kc = g->kc, p0 = g->p0, j0 = g->j0;
     real *restrict ap = g->ap_all + (int64_t)slot * g->mc_max * g->kc_max;
     for (int64_t task = lo; task < hi; task++) {
@@ -457,7 +457,12 @@ static void SFX(gemm_blocks)(SFX(gemm_job) *g, int nthreads) {
         g->j0 = j0;
         g->nc = SFX(gemm_min)(NC, n - j0);
         int64_t n_panels = (g->nc + NR - 1) / NR;
-        g->n_groups = (g->nc + JW - 1) / JW;
+        /* Tasks of the path's width, or of one panel when that makes fewer than
+         * four a thread: threads take tasks as they come, so small ones even out
+         * a late start. */
+        g->jw = JW;
+        if (nthreads > 1 && m_blocks * ((g->nc + JW - 1) / JW) < 4 * nthreads) g->jw = NR;
+        g->n_groups = (g->nc + g->jw - 1) / g->jw;
         for (int64_t p0 = 0; p0 < k; p0 += KC) {
             g->p0 = p0;
             g->kc = SFX(gemm_min)(KC, k - p0);
@@ -516,8 +521,11 @@ static void SFX(gemm_driver)(real *restrict c, const real *restrict a, const rea
     int64_t nc_max = SFX(gemm_min)(SFX(gemm_round_up)(n, path->nr), path->nc);
     job.bp = work;
     job.ap_all = work + job.kc_max * nc_max;
-    /* Multiply-adds over 8: a tile's arithmetic costs about one element copy. */
-    if (!PYNN_USE_THREADS(m * n / 8 * k, nthreads)) nthreads = 1;
+    /* Multiply-adds over 64: a product of up to 2^21 multiply-adds stays on one thread
+     * (measured: alone, 2^20 run 7% faster on two threads, but within a training
+     * step, whose products hand their operands from core to core, slower;
+     * benchmarks/README.md, "Grain"). */
+    if (!PYNN_USE_THREADS(m * n / 64 * k, nthreads)) nthreads = 1;
     SFX(gemm_blocks)(&job, nthreads < PYNN_MAX_THREADS ? nthreads : PYNN_MAX_THREADS);
 }
 

@@ -8,15 +8,18 @@
  * call (libgomp's spinning makes it worse); libgomp's pool hangs a child
  * forked after it ran; and a failed thread creation exits the process.
  *
- * Here the caller runs ranges at once and workers join as they arrive: ranges
- * are claimed one at a time from a shared counter, so the caller waits only
- * for ranges a worker has started. A call takes no more threads than the CPUs
- * other processes' runnable threads leave free (free_cpus). When a range still
- * keeps the caller waiting
- * longer than its own share took, that worker was not running (another
- * process has its core): calls then run on the caller alone for a while, 10 ms
- * at first, doubling each time it happens again, and the back-off shrinks once
- * calls run clean again. Which thread runs a range never changes a result.
+ * Here the caller runs ranges at once and workers join as they arrive. Each
+ * thread of a call has an equal share of the ranges, the same share in every
+ * call of the same size (so its caches keep what it worked on last time), and
+ * claims them one at a time from its share's counter; a thread whose share is
+ * done takes ranges from the others' shares. So the caller waits only for
+ * ranges a worker has started. A call takes no more threads than the CPUs that
+ * other processes' runnable threads leave free (free_cpus). When ranges in
+ * progress still keep the caller waiting longer than its own share took, three
+ * times in short order, a worker was not running (another process has its
+ * core): calls then run on the caller alone for a while, 10 ms at first,
+ * doubling each time it happens again, and the back-off shrinks once calls run
+ * clean again. Which thread runs a range never changes a result.
  *
  * One call owns the pool at a time; a call from another thread meanwhile runs
  * on its caller alone. After fork the child has no workers (they are not
@@ -75,8 +78,12 @@ int pynn_threads_enabled(void) { return 0; }
  * frees its core for a preempted worker to move to). */
 #define CALLER_SPIN_SECONDS 50e-6
 #define SPIN_PAUSES 256
-/* A wait shorter than this is never taken for a preempted worker. */
+/* A wait shorter than this is never taken for a preempted worker; and one such
+ * wait is chance (a host's hiccup): the back-off starts at the STRAGGLER_STREAK-th
+ * within STRAGGLER_WINDOW parallel calls of the one before. */
 #define STRAGGLER_MIN_SECONDS 100e-6
+#define STRAGGLER_STREAK 3
+#define STRAGGLER_WINDOW 256
 /* Back-off after the first straggler, doubled up to BACKOFF_MAX_LEVEL times. */
 #define BACKOFF_BASE_SECONDS 5e-3
 #define BACKOFF_MAX_LEVEL 8
@@ -86,7 +93,7 @@ int pynn_threads_enabled(void) { return 0; }
  * the weight of each look in the running mean (SAMPLE_WEIGHT). */
 #define SAMPLE_SECONDS 1e-3
 #define SAMPLE_WEIGHT 0.25
-/* The index part of `claim` between calls: no range can be claimed. */
+/* The index part of a share's counter between calls: no range can be claimed. */
 #define CLOSED 0xFFFFFFFFu
 #define WORKER_STACK_BYTES (2u << 20)
 
@@ -95,13 +102,11 @@ typedef struct {
     pthread_mutex_t sleep;  /* guards the two condition variables */
     pthread_cond_t wake;    /* sleeping workers wait on it for a new call */
     pthread_cond_t finished; /* a sleeping caller waits on it for its ranges */
-    /* (generation << 32) | index of the next range to claim, or CLOSED */
-    _Atomic uint64_t claim;
     _Atomic unsigned published; /* generation of the newest call */
     atomic_int sleepers;
     atomic_int caller_sleeping;
     _Atomic int64_t done; /* ranges finished in the current call */
-    /* The current call, written while `claim` is closed. */
+    /* The current call, written while the shares are closed. */
     _Atomic(pynn_range_fn) fn;
     _Atomic(void *) job;
     _Atomic int64_t n, chunk, ranges;
@@ -110,8 +115,8 @@ typedef struct {
     int workers;
     unsigned generation;
     double serial_until;
-    int level;
-    int64_t clean;
+    int level, streak;
+    int64_t clean, since_straggler;
     /* The machine: its online CPUs, /proc/loadavg (-1: none), when it was read last,
      * and the running mean of the runnable threads that are not this pool's. */
     int online;
@@ -125,9 +130,17 @@ static pynn_pool pool = {
     .sleep = PTHREAD_MUTEX_INITIALIZER,
     .wake = PTHREAD_COND_INITIALIZER,
     .finished = PTHREAD_COND_INITIALIZER,
-    .claim = CLOSED,
     .loadavg = -2, /* not opened yet */
 };
+
+/* One thread's share of a call's ranges: (generation << 32) | the next range to
+ * claim, or CLOSED; and the end of the share. One cache line each. */
+typedef struct {
+    _Alignas(64) _Atomic uint64_t next;
+    _Atomic uint32_t end;
+} pynn_share;
+
+static pynn_share shares[PYNN_MAX_THREADS];
 
 static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
 
@@ -144,35 +157,45 @@ static void spin_pause(unsigned i) {
         sched_yield();
 }
 
-/* Claims and runs ranges of call `gen` until none is left (or the call is
- * another one). Returns 0 when the call has no place for this slot. */
+/* Runs range `index` of the current call, which this thread claimed. */
+static void run_range(int slot, uint32_t index, int64_t ranges) {
+    pynn_range_fn fn = atomic_load_explicit(&pool.fn, memory_order_relaxed);
+    void *job = atomic_load_explicit(&pool.job, memory_order_relaxed);
+    int64_t n = atomic_load_explicit(&pool.n, memory_order_relaxed);
+    int64_t chunk = atomic_load_explicit(&pool.chunk, memory_order_relaxed);
+    int64_t lo = (int64_t)index * chunk;
+    fn(job, lo, n - lo < chunk ? n : lo + chunk, slot);
+    if (atomic_fetch_add(&pool.done, 1) + 1 == ranges && atomic_load(&pool.caller_sleeping)) {
+        pthread_mutex_lock(&pool.sleep);
+        pthread_cond_broadcast(&pool.finished);
+        pthread_mutex_unlock(&pool.sleep);
+    }
+}
+
+/* Claims and runs ranges of call `gen`, its own share's first, then the others',
+ * until none is left (or the call is another one). Returns 0 when the call has no
+ * place for this slot. */
 static int run_ranges(int slot, unsigned gen) {
-    for (;;) {
-        uint64_t c = atomic_load_explicit(&pool.claim, memory_order_acquire);
-        uint32_t index = (uint32_t)c;
-        if ((unsigned)(c >> 32) != gen || index == CLOSED) return 1;
-        int64_t ranges = atomic_load_explicit(&pool.ranges, memory_order_relaxed);
-        int nthreads = atomic_load_explicit(&pool.nthreads, memory_order_relaxed);
-        if ((int64_t)index >= ranges) return 1;
-        if (slot >= nthreads) return 0;
-        /* Success means the claim was not closed since c was read, so the call's
-         * fields read around it are this call's, and stay so until its ranges,
-         * this one included, are done. */
-        if (!atomic_compare_exchange_weak_explicit(&pool.claim, &c, c + 1, memory_order_acq_rel,
-                                                   memory_order_relaxed))
-            continue;
-        pynn_range_fn fn = atomic_load_explicit(&pool.fn, memory_order_relaxed);
-        void *job = atomic_load_explicit(&pool.job, memory_order_relaxed);
-        int64_t n = atomic_load_explicit(&pool.n, memory_order_relaxed);
-        int64_t chunk = atomic_load_explicit(&pool.chunk, memory_order_relaxed);
-        int64_t lo = (int64_t)index * chunk;
-        fn(job, lo, n - lo < chunk ? n : lo + chunk, slot);
-        if (atomic_fetch_add(&pool.done, 1) + 1 == ranges && atomic_load(&pool.caller_sleeping)) {
-            pthread_mutex_lock(&pool.sleep);
-            pthread_cond_broadcast(&pool.finished);
-            pthread_mutex_unlock(&pool.sleep);
+    int nthreads = atomic_load_explicit(&pool.nthreads, memory_order_relaxed);
+    if (slot >= nthreads) return 0;
+    int64_t ranges = atomic_load_explicit(&pool.ranges, memory_order_relaxed);
+    for (int k = 0; k < nthreads; k++) {
+        pynn_share *share = &shares[(slot + k) % nthreads];
+        for (;;) {
+            uint64_t c = atomic_load_explicit(&share->next, memory_order_acquire);
+            uint32_t index = (uint32_t)c;
+            if ((unsigned)(c >> 32) != gen || index == CLOSED) return 1;
+            if (index >= atomic_load_explicit(&share->end, memory_order_relaxed)) break;
+            /* Success means the share was not closed since c was read, so the
+             * call's fields read around it are this call's, and stay so until its
+             * ranges, this one included, are done. */
+            if (atomic_compare_exchange_weak_explicit(&share->next, &c, c + 1,
+                                                      memory_order_acq_rel,
+                                                      memory_order_relaxed))
+                run_range(slot, index, ranges);
         }
     }
+    return 1;
 }
 
 /* The generation of the next call after `seen`: spin a while (when `spin`), then
@@ -227,7 +250,9 @@ static void fork_child(void) {
     pool.sampled_at = 0;
     pool.others = 0;
     pool.level = 0;
+    pool.streak = 0;
     pool.clean = 0;
+    pool.since_straggler = 0;
     atomic_store(&pool.sleepers, 0);
     atomic_store(&pool.caller_sleeping, 0);
     pthread_cond_init(&pool.wake, NULL);
@@ -331,7 +356,11 @@ static int free_cpus(double now) {
 /* The back-off: a wait for others' ranges longer than the caller's own share
  * (and than STRAGGLER_MIN_SECONDS) means a worker was not running. */
 static void note_wait(double own, double wait, double now) {
+    pool.since_straggler++;
     if (wait > own && wait > STRAGGLER_MIN_SECONDS) {
+        pool.streak = pool.since_straggler <= STRAGGLER_WINDOW ? pool.streak + 1 : 1;
+        pool.since_straggler = 0;
+        if (pool.streak < STRAGGLER_STREAK) return;
         if (pool.level < BACKOFF_MAX_LEVEL) pool.level++;
         pool.serial_until = now + BACKOFF_BASE_SECONDS * (double)(1 << pool.level);
         pool.clean = 0;
@@ -361,6 +390,7 @@ void pynn_parallel_for(int nthreads, int64_t n, int64_t chunk, pynn_range_fn fn,
         return;
     }
     unsigned gen = ++pool.generation;
+    if (gen == 0) gen = ++pool.generation; /* 0: the shares' initial state, never a call */
     atomic_store_explicit(&pool.fn, fn, memory_order_relaxed);
     atomic_store_explicit(&pool.job, job, memory_order_relaxed);
     atomic_store_explicit(&pool.n, n, memory_order_relaxed);
@@ -369,7 +399,13 @@ void pynn_parallel_for(int nthreads, int64_t n, int64_t chunk, pynn_range_fn fn,
     atomic_store_explicit(&pool.nthreads, workers + 1 < nthreads ? workers + 1 : nthreads,
                           memory_order_relaxed);
     atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
-    atomic_store_explicit(&pool.claim, (uint64_t)gen << 32, memory_order_release);
+    int threads = workers + 1 < nthreads ? workers + 1 : nthreads;
+    for (int t = 0; t < threads; t++) {
+        atomic_store_explicit(&shares[t].end, (uint32_t)(ranges * (t + 1) / threads),
+                              memory_order_relaxed);
+        atomic_store_explicit(&shares[t].next, ((uint64_t)gen << 32) | (uint64_t)(ranges * t / threads),
+                              memory_order_release);
+    }
     atomic_store(&pool.published, gen);
     if (atomic_load(&pool.sleepers) > 0) {
         pthread_mutex_lock(&pool.sleep);
@@ -380,7 +416,9 @@ void pynn_parallel_for(int nthreads, int64_t n, int64_t chunk, pynn_range_fn fn,
     double own_end = now_seconds();
     wait_for_ranges(ranges);
     double end = now_seconds();
-    atomic_store_explicit(&pool.claim, ((uint64_t)gen << 32) | CLOSED, memory_order_release);
+    for (int t = 0; t < threads; t++)
+        atomic_store_explicit(&shares[t].next, ((uint64_t)gen << 32) | CLOSED,
+                              memory_order_release);
     note_wait(own_end - start, end - own_end, end);
     pthread_mutex_unlock(&pool.call);
 }
