@@ -7,6 +7,7 @@ small independent formula written here so that a bug shared by both is caught to
 
 import math
 import re
+import threading
 
 import numpy as np
 import pytest
@@ -208,3 +209,24 @@ def fuzz_decorator(examples):
 # hundreds of times the longest work it guards (a child interpreter that imports pynn and
 # trains for a second or two, on a quiet machine). Speed is never asserted (DESIGN.md).
 HANG_SECONDS = 900
+
+
+def run_threads(targets, timeout=HANG_SECONDS):
+    """Run each callable in its own thread; re-raise the first error; fail on a hang."""
+    errors = []
+
+    def guarded(target):
+        try:
+            target()
+        except BaseException as error:  # reported in the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(target,), daemon=True)
+               for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
+    if errors:
+        raise errors[0]

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import pynn
-from helpers import HANG_SECONDS, assert_bitwise_equal
+from helpers import HANG_SECONDS, assert_bitwise_equal, run_threads
 
 pytestmark = pytest.mark.usefixtures("restore_threads")
 TIMEOUT = HANG_SECONDS  # a deadlock detector only (helpers.HANG_SECONDS)
@@ -60,27 +60,6 @@ def _train(job, batch_callback=None):
     return model
 
 
-def _run_threads(targets, timeout=TIMEOUT):
-    """Run each callable in its own thread; re-raise the first error; fail on a hang."""
-    errors = []
-
-    def guarded(target):
-        try:
-            target()
-        except BaseException as error:  # reported in the test's thread
-            errors.append(error)
-
-    threads = [threading.Thread(target=guarded, args=(target,), daemon=True)
-               for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
-    if errors:
-        raise errors[0]
-
-
 def _assert_same_training(model, expected, what):
     assert_bitwise_equal(model.flat_params, expected.flat_params, f"{what}: parameters")
     for name, state in expected.optimizer_.state.items():
@@ -105,7 +84,7 @@ def test_four_threads_train_four_models_as_sequential_runs():
 
     # How much the runs overlap depends on the scheduler (on a busy machine they may not);
     # that the kernels let them overlap is shown deterministically by the next test.
-    _run_threads([job_runner(i) for i in range(len(JOBS))])
+    run_threads([job_runner(i) for i in range(len(JOBS))])
     for i, (model, expected) in enumerate(zip(models, sequential)):
         _assert_same_training(model, expected, f"job {i}")
 
@@ -271,7 +250,7 @@ def test_two_threads_predicting_with_one_model_get_the_sequential_answers():
                 assert model.evaluate(Xp, yp) == scores, f"thread {i} evaluate"
         return run
 
-    _run_threads([predictor(0), predictor(1)])
+    run_threads([predictor(0), predictor(1)])
 
 
 class _WatchedLock:
@@ -310,7 +289,7 @@ def _one_model_two_threads(first, second):
         watched.thread = threading.current_thread()
         second(model)
 
-    _run_threads([lambda: first(model, in_epoch), second_after])
+    run_threads([lambda: first(model, in_epoch), second_after])
     assert watched.asked.is_set()
     return model
 
@@ -373,7 +352,7 @@ def test_a_helper_in_use_by_another_running_fit_is_an_error(shared):
         finally:
             tried.set()
 
-    _run_threads([lambda: first.fit(X, y, loss="softmax_cross_entropy", epochs=2,
+    run_threads([lambda: first.fit(X, y, loss="softmax_cross_entropy", epochs=2,
                                     batch_callback=in_first_fit, **options()), second_fit])
     assert "copy.deepcopy" in str(refused["error"])
     assert second.targets_ is None  # refused before the model was touched
@@ -391,6 +370,6 @@ def test_copies_have_their_own_lock_and_train_alongside_the_original():
     locks = {id(model._lock)} | {id(c._lock) for c in copies}
     assert len(locks) == 3 and "_lock" not in model.__getstate__()
     expected = copy.deepcopy(model).partial_fit(X, y, epochs=2)
-    _run_threads([lambda m=m: m.partial_fit(X, y, epochs=2) for m in [model] + copies])
+    run_threads([lambda m=m: m.partial_fit(X, y, epochs=2) for m in [model] + copies])
     for m in [model] + copies:
         _assert_same_training(m, expected, "a copy trained in its own thread")

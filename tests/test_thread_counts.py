@@ -31,7 +31,7 @@ import numpy as np
 import pytest
 
 import pynn
-from helpers import arg, assert_bitwise_equal
+from helpers import arg, assert_bitwise_equal, run_threads
 
 pytestmark = pytest.mark.usefixtures("restore_threads")
 TIMEOUT = 120  # seconds for any wait or join: far above the work, which takes about a second
@@ -44,27 +44,6 @@ def _require(*names):
     if missing:
         pytest.fail(f"pynn.{missing[0]} is missing: this test needs pynn's own thread pool "
                     f"(issue 14), not in this build")
-
-
-def _run_threads(targets, timeout=TIMEOUT):
-    """Run each callable in its own thread; re-raise the first error; fail on a hang."""
-    errors = []
-
-    def guarded(target):
-        try:
-            target()
-        except BaseException as error:  # reported in the test's thread
-            errors.append(error)
-
-    threads = [threading.Thread(target=guarded, args=(target,), daemon=True)
-               for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
-    if errors:
-        raise errors[0]
 
 
 # ---- models and what a training run leaves ---------------------------------------------
@@ -200,7 +179,7 @@ def test_fit_is_not_disturbed_by_other_threads_changing_counts(dtype):
             assert_bitwise_equal(proba, lone_estimator, f"estimator fit {fits}")
             fits += 1
 
-    _run_threads([fitter, switcher, estimators])
+    run_threads([fitter, switcher, estimators], TIMEOUT)
     _assert_same(result["outcome"], lone, "the fit beside the others")
 
 
