@@ -6,6 +6,7 @@ small independent formula written here so that a bug shared by both is caught to
 """
 
 import math
+import os
 import re
 
 import numpy as np
@@ -191,12 +192,17 @@ def workspace_size(fn, *sizes, dtype):
 
 def fuzz_decorator(examples):
     """A decorator factory for the fuzz tests: fuzz(n) sets hypothesis's max_examples to n
-    and records n in `examples` under the test's name, so a file's total can be quoted."""
+    and records n in `examples` under the test's name, so a file's total can be quoted.
+    The environment variable PYNN_FUZZ_SCALE (a number, default 1) multiplies n, for long
+    local runs (tests/conftest.py)."""
     from hypothesis import settings
+
+    scale = float(os.environ.get("PYNN_FUZZ_SCALE", "1"))
 
     def fuzz(n_examples):
         def decorate(test):
-            examples[test.__name__] = n_examples
-            return settings(max_examples=n_examples)(test)
+            n = max(1, round(n_examples * scale))
+            examples[test.__name__] = n
+            return settings(max_examples=n)(test)
         return decorate
     return fuzz
