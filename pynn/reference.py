@@ -231,13 +231,14 @@ def activation_derivative(activation, param=None, *, a=None, z=None, out=None):
 
 
 def activation_backward(dout, activation, param=None, *, a=None, z=None, out=None):
-    """out = dout * f'(.), f' read from a or z as activation_saves says; the product of
-    dout and the float64 f' rounded once."""
+    """out = dout * f'(.), f' read from a or z as activation_saves says: f' as
+    activation_derivative gives it (in the dtype: a(1 - a) of an a outside [0, 1] may
+    overflow to inf there, as in the kernels), times dout, rounded once."""
     saves, p, dtype = _derivative_args(activation, param, a, z, dout=dout, out=out)
     if saves is None:
         return _store(dout.copy(), out, "out")
-    d = _derivative_wide(activation, p, _wide(a), _wide(z))
-    return _store(_narrow(_wide(dout) * d, dtype), out, "out")
+    d = _narrow(_derivative_wide(activation, p, _wide(a), _wide(z)), dtype)
+    return _store(_narrow(_wide(dout) * _wide(d), dtype), out, "out")
 
 
 def prelu_forward(x, slope, *, out=None):
