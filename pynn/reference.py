@@ -185,9 +185,9 @@ def activation_forward(x, activation, param=None, *, out=None):
     return _store(_forward(x, activation, p), out, "out")
 
 
-def _derivative_wide(activation, p, a, z):
-    """f'(.) in float64 from a or z (float64 arrays, None where not read); p is the
-    param already rounded to the arrays' dtype."""
+def _derivative_wide(activation, saves, p, a, z):
+    """f'(.) in float64 from a or z (float64 arrays, None where not read) as saves says;
+    p is the param already rounded to the arrays' dtype."""
     if activation == "sigmoid":
         return a * (1 - a)
     if activation == "tanh":
@@ -195,7 +195,8 @@ def _derivative_wide(activation, p, a, z):
     if activation == "relu":
         return (a > 0).astype(np.float64)
     if activation == "leaky_relu":
-        return np.where(a > 0, 1.0, p) if p >= 0 else np.where(z > 0, 1.0, p)
+        # by saves, not by the rounded p: a slope of -1e-48 rounds to -0.0 in float32
+        return np.where(a > 0, 1.0, p) if saves == "output" else np.where(z > 0, 1.0, p)
     if activation == "softplus":
         return _sigmoid(z)
     # "elu": 1 if z > 0 else alpha*exp(z); exp only of z <= 0
@@ -226,7 +227,7 @@ def activation_derivative(activation, param=None, *, a=None, z=None, out=None):
         if like is None:
             raise ValueError("identity needs a, z or out to know the shape")
         return _store(np.ones_like(like), out, "out")
-    d = _derivative_wide(activation, p, _wide(a), _wide(z))
+    d = _derivative_wide(activation, saves, p, _wide(a), _wide(z))
     return _store(_narrow(d, dtype), out, "out")
 
 
@@ -237,7 +238,7 @@ def activation_backward(dout, activation, param=None, *, a=None, z=None, out=Non
     saves, p, dtype = _derivative_args(activation, param, a, z, dout=dout, out=out)
     if saves is None:
         return _store(dout.copy(), out, "out")
-    d = _narrow(_derivative_wide(activation, p, _wide(a), _wide(z)), dtype)
+    d = _narrow(_derivative_wide(activation, saves, p, _wide(a), _wide(z)), dtype)
     return _store(_narrow(_wide(dout) * _wide(d), dtype), out, "out")
 
 
