@@ -5,18 +5,27 @@ one against the other. It imports nothing of pynn (only NumPy and the standard
 library), so a bug in the library cannot hide in its own oracle. It is written to
 be read: the maths of each function is visible in a few lines.
 
-Numerical conventions:
-- Arrays keep their dtype: float32 stays float32. Python scalars are weak (NEP 50),
-  so ``float32_array * 0.5`` rounds 0.5 to float32, as a torch tensor op would.
+Numerical conventions (the oracle is at least as accurate as the kernels it judges):
+- Results keep their dtype: float32 in, float32 out. Python scalars are weak (NEP 50):
+  an activation's param is rounded to the dtype first, as a torch tensor op would.
+- The transcendental functions (activations, their derivatives, softmax, log_softmax,
+  the losses) are computed in float64 from the inputs' exact values and rounded once
+  to the dtype at the end, so a float32 result is within about half an ulp of the
+  exact one (no float32 intermediate rounds, nothing cancels in float32). float64
+  inputs take the same float64 code, whose forms are chosen so that nothing cancels
+  either (np.longdouble would add 11 bits on x86 only, and is software-slow where it
+  is IEEE quad; the tests' float64 tolerance is thousands of ulp of the terms).
 - Stable forms everywhere: sigmoid through exp(-|z|), log-sum-exp with the row
-  maximum subtracted, log1p(exp(-|z|)), expm1 for elu. Exponentials only ever see
-  arguments <= 0, so no intermediate overflows and every finite logit (up to
-  +-1e30 in float32 and float64) gives a finite loss and gradient.
-- Losses: the per-sample loss l_i is computed in the input dtype; the returned
-  loss is a Python float, sum_i w_i l_i / sum_i w_i with both sums taken over
-  float64 values (np.sum; an overflowing sum gives inf). The gradient is
-  c_i * (...) in the input dtype, with c_i = w_i / sum(w) (or 1/n) computed in
-  float64 and then rounded to the dtype.
+  maximum subtracted and log(sum) as log1p of the sum without one maximal term (the
+  loss of a confident row, log(1 + tiny), keeps its digits), log1p(exp(-|z|)), expm1
+  for elu, 1 - a*a exact for tanh'. Exponentials only ever see arguments <= 0, so no
+  intermediate overflows and every finite logit (up to +-1e30 in float32 and float64)
+  gives a finite loss and gradient.
+- Losses: the per-sample loss l_i is computed in float64 and rounded once to the
+  input dtype (sample_loss); the returned loss is a Python float, sum_i w_i l_i /
+  sum_i w_i over those l_i with both sums taken over float64 values (np.sum; an
+  overflowing sum gives inf). The gradient is c_i * (...) with c_i = w_i / sum(w)
+  (or 1/n), both factors in float64, rounded once to the dtype.
 - Optimizers follow torch.optim's single-tensor code line by line: scalars such
   as bias corrections and step sizes in Python double, array ops in the array's
   dtype, updating param and buffers in place.
@@ -95,6 +104,35 @@ def _sigmoid(z):
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
 
+def _wide(x):
+    """x as float64 (exact for float32 and float64 values), None stays None."""
+    return None if x is None else np.asarray(x, dtype=np.float64)
+
+
+def _narrow(result, dtype):
+    """result (computed in float64) rounded once to dtype, as an array."""
+    with np.errstate(over="ignore"):  # beyond float32's range is inf, as in the kernels
+        return np.asarray(result, dtype=dtype)
+
+
+def _log_sum_exp(x):
+    """(m, log_s, e) for the rows of x (n, k) in float64: m the row maximum, e =
+    exp(x - m) and log_s = log(sum(e)) = lse - m >= 0.
+
+    sum(e) = 1 + t with t the sum of e without one maximal term (exp(0) = 1 exactly),
+    so log_s = log1p(t): log(1 + tiny) keeps its digits. A row whose maximum is not
+    finite (NaN, +inf, all -inf) gives NaN, as sum(e) is NaN there."""
+    m = x.max(axis=1, keepdims=True)
+    e = np.exp(x - m)
+    rows = np.arange(x.shape[0])
+    top = np.argmax(x, axis=1)
+    rest = e.copy()
+    rest[rows, top] = 0
+    # e[top] - 1 is exactly 0 for a finite maximum and NaN otherwise
+    t = rest.sum(axis=1) + (e[rows, top] - 1)
+    return m, np.log1p(t)[:, None], e
+
+
 # ---- activations -----------------------------------------------------------
 
 def activation_saves(activation, param=None):
@@ -110,9 +148,18 @@ def activation_saves(activation, param=None):
 
 
 def _forward(z, activation, p):
-    """f(z) elementwise, same shape and dtype as z."""
+    """f(z) elementwise, same shape and dtype as z: computed in float64 (p rounded to
+    z's dtype first), rounded once."""
     if activation == "identity":
         return z.copy()
+    if activation in ("relu", "step", "sign"):  # exact in any dtype
+        return _forward_wide(z, activation, p)
+    if p is not None:
+        p = float(z.dtype.type(p))
+    return _narrow(_forward_wide(_wide(z), activation, p), z.dtype)
+
+
+def _forward_wide(z, activation, p):
     if activation == "sigmoid":
         return _sigmoid(z)
     if activation == "tanh":
@@ -138,43 +185,61 @@ def activation_forward(x, activation, param=None, *, out=None):
     return _store(_forward(x, activation, p), out, "out")
 
 
-def activation_derivative(activation, param=None, *, a=None, z=None, out=None):
-    """out = f'(.), read from a (forward output) or z (its input) as activation_saves says."""
+def _derivative_wide(activation, saves, p, a, z):
+    """f'(.) in float64 from a or z (float64 arrays, None where not read) as saves says;
+    p is the param already rounded to the arrays' dtype."""
+    if activation == "sigmoid":
+        return a * (1 - a)
+    if activation == "tanh":
+        return 1 - a * a  # exact in float64 for a float32 a: no cancellation
+    if activation == "relu":
+        return (a > 0).astype(np.float64)
+    if activation == "leaky_relu":
+        # by saves, not by the rounded p: a slope of -1e-48 rounds to -0.0 in float32
+        return np.where(a > 0, 1.0, p) if saves == "output" else np.where(z > 0, 1.0, p)
+    if activation == "softplus":
+        return _sigmoid(z)
+    # "elu": 1 if z > 0 else alpha*exp(z); exp only of z <= 0
+    return np.where(z > 0, 1.0, p * np.exp(np.minimum(z, 0)))
+
+
+def _derivative_args(activation, param, a, z, **arrays):
+    """Checks shared by derivative and backward; (saves, p rounded to the dtype, dtype)."""
     saves = activation_saves(activation, param)
     p = _param(activation, param)
-    dtype = _dtype(a=a, z=z, out=out)
-    one = dtype.type(1) if dtype is not None else None
+    dtype = _dtype(a=a, z=z, **arrays)
     if saves == "output" and a is None:
         raise ValueError(f"activation {activation!r} needs a (the forward's output)")
     if saves == "input" and z is None:
         raise ValueError(f"activation {activation!r} needs z (the forward's input)")
-    if activation == "identity":
+    if p is not None and dtype is not None:
+        p = float(dtype.type(p))
+    return saves, p, dtype
+
+
+def activation_derivative(activation, param=None, *, a=None, z=None, out=None):
+    """out = f'(.), read from a (forward output) or z (its input) as activation_saves says.
+
+    Computed in float64 from a or z (param rounded to the dtype first), rounded once."""
+    saves, p, dtype = _derivative_args(activation, param, a, z, out=out)
+    if saves is None:  # identity
         like = next((t for t in (a, z, out) if t is not None), None)
         if like is None:
             raise ValueError("identity needs a, z or out to know the shape")
-        d = np.ones_like(like)
-    elif activation == "sigmoid":
-        d = a * (1 - a)
-    elif activation == "tanh":
-        d = 1 - a * a
-    elif activation == "relu":
-        d = (a > 0).astype(dtype)
-    elif activation == "leaky_relu":
-        s = dtype.type(p)
-        d = np.where(a > 0, one, s) if saves == "output" else np.where(z > 0, one, s)
-    elif activation == "softplus":
-        d = _sigmoid(z)
-    else:  # "elu": 1 if z > 0 else alpha*exp(z); exp only of z <= 0
-        d = np.where(z > 0, one, p * np.exp(np.minimum(z, 0)))
-    return _store(d, out, "out")
+        return _store(np.ones_like(like), out, "out")
+    d = _derivative_wide(activation, saves, p, _wide(a), _wide(z))
+    return _store(_narrow(d, dtype), out, "out")
 
 
 def activation_backward(dout, activation, param=None, *, a=None, z=None, out=None):
-    """out = dout * f'(.), f' read from a or z as activation_saves says."""
-    _dtype(dout=dout, a=a, z=z, out=out)
-    if activation_saves(activation, param) is None:
+    """out = dout * f'(.), f' read from a or z as activation_saves says: f' as
+    activation_derivative gives it (in the dtype: a(1 - a) of an a outside [0, 1] may
+    overflow to inf there, as in the kernels), times dout, rounded once."""
+    saves, p, dtype = _derivative_args(activation, param, a, z, dout=dout, out=out)
+    if saves is None:
         return _store(dout.copy(), out, "out")
-    return _store(dout * activation_derivative(activation, param, a=a, z=z), out, "out")
+    d = _narrow(_derivative_wide(activation, saves, p, _wide(a), _wide(z)), dtype)
+    return _store(_narrow(_wide(dout) * _wide(d), dtype), out, "out")
 
 
 def prelu_forward(x, slope, *, out=None):
@@ -199,15 +264,17 @@ def prelu_backward(dout, x, slope, *, input_grad=True, accumulate=False, dx=None
 def softmax(x, *, out=None):
     """Row-wise softmax of x (n, k): exp(x - max) / sum(exp(x - max))."""
     _dtype(x=x, out=out)
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    return _store(e / e.sum(axis=1, keepdims=True), out, "out")
+    e = np.exp(_wide(x) - _wide(x).max(axis=1, keepdims=True))
+    return _store(_narrow(e / e.sum(axis=1, keepdims=True), x.dtype), out, "out")
 
 
 def log_softmax(x, *, out=None):
     """Row-wise log-softmax of x (n, k): (x - max) - log(sum(exp(x - max)))."""
     _dtype(x=x, out=out)
-    shifted = x - x.max(axis=1, keepdims=True)
-    return _store(shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)), out, "out")
+    x64 = _wide(x)
+    m, log_s, _ = _log_sum_exp(x64)
+    # (x - m) <= 0 and -log_s <= 0: the two terms never cancel
+    return _store(_narrow((x64 - m) - log_s, x.dtype), out, "out")
 
 
 # ---- matrix kernels --------------------------------------------------------
@@ -263,15 +330,17 @@ def dense_backward(dout, x, weight, activation="identity", param=None, *, a=None
 
 # ---- losses ----------------------------------------------------------------
 
-def _finish_loss(l, factor, sample_weight, grad, dgrad, sample_loss, name):
-    """(loss, grad) from the per-sample losses l (n,) and the gradient factor (n, k).
+def _finish_loss(l, factor, sample_weight, grad, dgrad, sample_loss, name, dtype):
+    """(loss, grad) from the per-sample losses l (n,) and the gradient factor (n, k),
+    both float64.
 
-    loss = sum(w_i * l_i) / sum(w_i) in float64 (plain mean without weights), an
-    overflowing sum giving inf as the kernels' serial double sums do;
-    grad = c_i * factor_i with c_i = w_i / sum(w) (or 1/n) computed in float64,
-    then rounded to the dtype.
+    l is rounded once to dtype (sample_loss); loss = sum(w_i * l_i) / sum(w_i) over
+    those values in float64 (plain mean without weights), an overflowing sum giving inf
+    as the kernels' serial double sums do; grad = c_i * factor_i with c_i = w_i /
+    sum(w) (or 1/n), the product in float64 rounded once to the dtype.
     """
     n = l.shape[0]
+    l = _narrow(l, dtype)
     _store(l, sample_loss, "sample_loss")
     l64 = l.astype(np.float64)
     if sample_weight is None:
@@ -290,8 +359,7 @@ def _finish_loss(l, factor, sample_weight, grad, dgrad, sample_loss, name):
         c = w64 / total
     if not grad:
         return loss, None
-    c = c.astype(l.dtype)[:, None]
-    return loss, _store(c * factor, dgrad, name)
+    return loss, _store(_narrow(c[:, None] * factor, dtype), dgrad, name)
 
 
 def _check_pair(first, target, names):
@@ -311,13 +379,12 @@ def softmax_cross_entropy(logits, target, sample_weight=None, *, grad=True,
     if logits.ndim != 2 or logits.shape[0] < 1 or logits.shape[1] < 1:
         raise ValueError(f"logits must be (n, k) with n >= 1, k >= 1, got {logits.shape}")
     n, k = logits.shape
-    m = logits.max(axis=1, keepdims=True)
-    e = np.exp(logits - m)
-    s = e.sum(axis=1, keepdims=True)
-    p = e / s
-    log_s = np.log(s)
-    # lse(z_i) - z_ij, written as log(s_i) + (m_i - z_ij): both terms >= 0 and finite.
-    nll = log_s + (m - logits)
+    z = _wide(logits)
+    m, log_s, e = _log_sum_exp(z)
+    p = e / e.sum(axis=1, keepdims=True)
+    # lse(z_i) - z_ij, written as log(s_i) + (m_i - z_ij): both terms >= 0 and finite
+    # (m - z exact in float64 for float32 logits)
+    nll = log_s + (m - z)
     if np.issubdtype(target.dtype, np.integer):
         if target.shape != (n,):
             raise ValueError(f"target labels must have shape ({n},), got {target.shape}")
@@ -325,15 +392,17 @@ def softmax_cross_entropy(logits, target, sample_weight=None, *, grad=True,
             raise ValueError(f"target labels must be in [0, {k})")
         rows = np.arange(n)
         l = nll[rows, target]
-        onehot = np.zeros_like(logits)
+        onehot = np.zeros_like(z)
         onehot[rows, target] = 1
         factor = p - onehot
     else:
         _check_pair(logits, target, ("logits", "target"))
+        y = _wide(target)
         # terms with y_ij == 0 are exactly 0, whatever nll_ij is
-        l = np.where(target == 0, logits.dtype.type(0), target * nll).sum(axis=1)
-        factor = p * target.sum(axis=1, keepdims=True) - target
-    return _finish_loss(l, factor, sample_weight, grad, dlogits, sample_loss, "dlogits")
+        l = np.where(y == 0, 0.0, y * nll).sum(axis=1)
+        factor = p * y.sum(axis=1, keepdims=True) - y
+    return _finish_loss(l, factor, sample_weight, grad, dlogits, sample_loss, "dlogits",
+                        logits.dtype)
 
 
 def sigmoid_binary_cross_entropy(logits, target, sample_weight=None, *, grad=True,
@@ -341,38 +410,45 @@ def sigmoid_binary_cross_entropy(logits, target, sample_weight=None, *, grad=Tru
     """Binary cross-entropy of sigmoid(logits) (n, k) with targets in [0, 1] (n, k)."""
     _check_pair(logits, target, ("logits", "target"))
     _dtype(logits=logits, sample_weight=sample_weight, dlogits=dlogits, sample_loss=sample_loss)
-    z, y = logits, target
-    l = ((np.maximum(z, 0) - z * y) + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)
+    z, y = _wide(logits), _wide(target)
+    # max(z, 0) - z y is z (1 - y) for z > 0 and -z y otherwise: for y in [0, 1] two
+    # terms >= 0, nothing cancels (float32's z y and 1 - y are exact in float64). An
+    # infinite z keeps the plain form, whose inf - inf is NaN as in the kernels.
+    with np.errstate(invalid="ignore"):
+        linear = np.where(np.isfinite(z), np.where(z > 0, z * (1 - y), -z * y),
+                          np.maximum(z, 0) - z * y)
+    l = (linear + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)
     return _finish_loss(l, _sigmoid(z) - y, sample_weight, grad, dlogits, sample_loss,
-                        "dlogits")
+                        "dlogits", logits.dtype)
 
 
 def mse(pred, target, sample_weight=None, *, grad=True, dpred=None, sample_loss=None):
     """Half squared error, l_i = 1/2 sum_j (pred - y)^2, of pred (n, k) against target (n, k)."""
     _check_pair(pred, target, ("pred", "target"))
     _dtype(pred=pred, sample_weight=sample_weight, dpred=dpred, sample_loss=sample_loss)
-    d = pred - target
+    d = _wide(pred) - _wide(target)  # exact in float64 for float32 values
     l = 0.5 * (d * d).sum(axis=1)
-    return _finish_loss(l, d, sample_weight, grad, dpred, sample_loss, "dpred")
+    return _finish_loss(l, d, sample_weight, grad, dpred, sample_loss, "dpred", pred.dtype)
 
 
 def l1(pred, target, sample_weight=None, *, grad=True, dpred=None, sample_loss=None):
     """Absolute error, l_i = sum_j |pred - y|, of pred (n, k) against target (n, k)."""
     _check_pair(pred, target, ("pred", "target"))
     _dtype(pred=pred, sample_weight=sample_weight, dpred=dpred, sample_loss=sample_loss)
-    d = pred - target
+    d = _wide(pred) - _wide(target)  # rounds to 0 only when pred == target
     return _finish_loss(np.abs(d).sum(axis=1), np.sign(d), sample_weight, grad, dpred,
-                        sample_loss, "dpred")
+                        sample_loss, "dpred", pred.dtype)
 
 
 def hinge(pred, target, sample_weight=None, *, grad=True, dpred=None, sample_loss=None):
     """Hinge loss, l_i = sum_j max(0, 1 - y*pred), of pred (n, k) against y in {-1, +1} (n, k)."""
     dtype = _check_pair(pred, target, ("pred", "target"))
     _dtype(pred=pred, sample_weight=sample_weight, dpred=dpred, sample_loss=sample_loss)
-    margin = target * pred
+    y = _wide(target)
+    margin = y * _wide(pred)  # exact: y is -1 or +1
     l = np.maximum(1 - margin, 0).sum(axis=1)
-    factor = np.where(margin < 1, -target, dtype.type(0))
-    return _finish_loss(l, factor, sample_weight, grad, dpred, sample_loss, "dpred")
+    factor = np.where(margin < 1, -y, 0.0)
+    return _finish_loss(l, factor, sample_weight, grad, dpred, sample_loss, "dpred", dtype)
 
 
 # ---- optimizers ------------------------------------------------------------

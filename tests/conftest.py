@@ -11,9 +11,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     from hypothesis import HealthCheck, settings
 
+    # CI runs 25 examples per plain @given test (the fuzz tests set their own counts,
+    # tests/helpers.py fuzz_decorator). For a long local hunt, without CI (so the
+    # examples are random): HYPOTHESIS_MAX_EXAMPLES=100000 sets the plain tests' count,
+    # PYNN_FUZZ_SCALE=20 multiplies every fuzz test's count.
     settings.register_profile(
         "pynn",
-        max_examples=25,
+        max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "25")),
         deadline=None,
         database=None,
         derandomize=bool(os.environ.get("CI")),

@@ -6,6 +6,7 @@ small independent formula written here so that a bug shared by both is caught to
 """
 
 import math
+import os
 import re
 import threading
 
@@ -76,23 +77,38 @@ IMPLS = (pytest.param(K, id="kernels"), pytest.param(R, id="reference"))
 #   tolerance grows by sqrt(k). For k = 777 that is 28x, still ~5e-11 relative in float64:
 #   any real bug (a missed term, a wrong index, a wrong transpose) is orders of magnitude
 #   larger. Integer-valued tests elsewhere check GEMM and dense layers for exact results.
+# * terms: a result that is a sum or difference of larger terms (a loss lse - z_y, a
+#   gradient p - y, tanh' = 1 - a*a) is only known to within the rounding of those terms,
+#   however small the result: an implementation that rounds the terms in the dtype (as
+#   the kernels do, correctly) errs by eps times their size. `terms` gives the size
+#   (non-negative, broadcastable to the result, e.g. |lse| + |z_y| per sample), and the
+#   scale is the largest of max |expected|, max terms and floor. The factor stays
+#   rtol * sqrt(k), so a wrong term still fails (a missed term of a loss is as large as
+#   the terms, far beyond 84 ulp of them).
 RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}
 DEFAULT_FLOOR = 1e-6
 
 
-def tolerance(expected, dtype, *, k=1, floor=DEFAULT_FLOOR, rtol=None):
+def tolerance(expected, dtype, *, k=1, floor=DEFAULT_FLOOR, rtol=None, terms=None):
     e = np.asarray(expected, dtype=np.float64)
     finite = e[np.isfinite(e)]
     scale = max(float(np.max(np.abs(finite))) if finite.size else 0.0, floor)
+    if terms is not None:
+        t = np.asarray(terms, dtype=np.float64)
+        t = t[np.isfinite(t)]
+        if t.size:
+            scale = max(scale, float(np.max(np.abs(t))))
     r = RTOL[np.dtype(dtype)] if rtol is None else rtol
     return r * scale * math.sqrt(max(k, 1))
 
 
-def assert_close(actual, expected, dtype, *, k=1, floor=DEFAULT_FLOOR, rtol=None, what=""):
+def assert_close(actual, expected, dtype, *, k=1, floor=DEFAULT_FLOOR, rtol=None,
+                 terms=None, what=""):
     """Assert `actual` (array or Python float) matches `expected` for results of `dtype`.
 
     NaN must be NaN in both, infinities must be equal, everything else must be within
-    `tolerance(...)` (see above). Arrays must also have the right dtype and shape.
+    `tolerance(...)` (see above; `terms`: the size of the terms the results are made of).
+    Arrays must also have the right dtype and shape.
     """
     dtype = np.dtype(dtype)
     label = f"{what}: " if what else ""
@@ -118,7 +134,7 @@ def assert_close(actual, expected, dtype, *, k=1, floor=DEFAULT_FLOOR, rtol=None
                              f" expected {e[tuple(idx)]!r}")
     if not fin.any():
         return
-    tol = tolerance(e, dtype, k=k, floor=floor, rtol=rtol)
+    tol = tolerance(e, dtype, k=k, floor=floor, rtol=rtol, terms=terms)
     diff = np.where(fin, np.abs(a - e), 0.0)
     err = float(np.max(diff))
     if not err <= tol:
@@ -127,6 +143,61 @@ def assert_close(actual, expected, dtype, *, k=1, floor=DEFAULT_FLOOR, rtol=None
             f"{label}max abs error {err:.3e} > tolerance {tol:.3e} ({dtype}, k={k}); worst at "
             f"{tuple(int(i) for i in idx)}: actual {a[idx]!r}, expected {e[idx]!r}; "
             f"{int(np.count_nonzero(diff > tol))} of {diff.size} elements out of tolerance")
+
+
+def activation_terms(activation, a, dout=None):
+    """The size of the terms of activation_derivative (dout None) or activation_backward
+    results, for assert_close(terms=): tanh' = 1 - a*a, a difference of 1 and a*a, so
+    |dout| (1 + a*a) (a float32 1 - a*a near |a| = 1 errs by eps/2, however small the
+    result); None for the others (products and sums of non-negative terms)."""
+    if activation != "tanh" or a is None:
+        return None
+    a = np.asarray(a, dtype=np.float64)
+    d = 1.0 if dout is None else np.abs(np.asarray(dout, dtype=np.float64))
+    with np.errstate(all="ignore"):
+        return d * (1 + a * a)
+
+
+def loss_terms(name, x, target, sample_weight=None):
+    """The size of the terms each result of a loss is made of, for assert_close(terms=):
+    (per-sample losses (n,), the loss (a number), the gradient (n, k)), or Nones for the
+    losses whose results are sums of non-negative terms and exact differences (mse, l1,
+    hinge: pred - y and 1 - y*pred are exact in double for float32, or rounded relative
+    to themselves).
+
+    softmax cross-entropy: l_i = lse_i - z_iy (with probabilities sum_j y_ij (lse_i -
+    z_ij)), terms |lse| + |z|; grad c_i (p_ij sum_j y_ij - y_ij), terms c_i (p_ij sum_j
+    y_ij + |y_ij|). Binary cross-entropy: l = sum_j max(z, 0) - z y + log1p(exp(-|z|)),
+    terms |max(z, 0)| + |z y| + log1p(...); grad c (sigmoid(z) - y), terms c (sigmoid(z)
+    + |y|). The loss's terms are sum_i c_i T_i (the l_i are >= 0)."""
+    if name not in ("softmax_cross_entropy", "sigmoid_binary_cross_entropy"):
+        return None, None, None
+    z = np.asarray(x, dtype=np.float64)
+    n, k = z.shape
+    if sample_weight is None:
+        c = np.full(n, 1.0 / n)
+    else:
+        w = np.asarray(sample_weight, dtype=np.float64)
+        c = w / w.sum()
+    with np.errstate(all="ignore"):
+        if name == "softmax_cross_entropy":
+            m = z.max(axis=1, keepdims=True)
+            e = np.exp(z - m)
+            lse = m + np.log(e.sum(axis=1, keepdims=True))
+            p = e / e.sum(axis=1, keepdims=True)
+            if target.ndim == 1:
+                y = np.eye(k)[target]
+            else:
+                y = np.asarray(target, dtype=np.float64)
+            sample = np.where(y == 0, 0.0, np.abs(y) * (np.abs(lse) + np.abs(z))).sum(axis=1)
+            grad = c[:, None] * (p * y.sum(axis=1, keepdims=True) + np.abs(y))
+        else:
+            y = np.asarray(target, dtype=np.float64)
+            sample = (np.maximum(z, 0) + np.abs(z * y) + np.log1p(np.exp(-np.abs(z)))
+                      ).sum(axis=1)
+            grad = c[:, None] * (1 / (1 + np.exp(-z)) + np.abs(y))
+        total = float(np.sum(c * np.where(np.isfinite(sample), sample, 0.0)))
+    return sample, total, grad
 
 
 def assert_bitwise_equal(actual, expected, what=""):
@@ -192,13 +263,18 @@ def workspace_size(fn, *sizes, dtype):
 
 def fuzz_decorator(examples):
     """A decorator factory for the fuzz tests: fuzz(n) sets hypothesis's max_examples to n
-    and records n in `examples` under the test's name, so a file's total can be quoted."""
+    and records n in `examples` under the test's name, so a file's total can be quoted.
+    The environment variable PYNN_FUZZ_SCALE (a number, default 1) multiplies n, for long
+    local runs (tests/conftest.py)."""
     from hypothesis import settings
+
+    scale = float(os.environ.get("PYNN_FUZZ_SCALE", "1"))
 
     def fuzz(n_examples):
         def decorate(test):
-            examples[test.__name__] = n_examples
-            return settings(max_examples=n_examples)(test)
+            n = max(1, round(n_examples * scale))
+            examples[test.__name__] = n
+            return settings(max_examples=n)(test)
         return decorate
     return fuzz
 

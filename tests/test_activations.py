@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from helpers import (ACT_CASES, ACT_IDS, DIFF_ACT_CASES, DIFF_ACT_IDS, DTYPES, K, R,
-                     assert_close, nan_like, rand)
+                     activation_terms, assert_close, nan_like, rand)
 
 try:
     from hypothesis import given
@@ -162,19 +162,23 @@ def test_activation_derivative_and_backward(rng, dtype, act, param, shape):
     saves = R.activation_saves(act, param)
     expected = R.activation_derivative(act, param, a=a, z=z)
     got = K.activation_derivative(act, param, a=a, z=z)
-    assert_close(got, expected, dtype)
+    assert_close(got, expected, dtype, terms=activation_terms(act, a))
     # f' read from the rounded output a inherits a's rounding error (1 - a*a for tanh,
     # a(1 - a) for sigmoid): absolute, relative to |a| <= 1, not to f' itself, hence floor=1.
     assert_close(got, independent_derivative(act, param, z), dtype, what="vs float64 formula",
                  floor=1.0)
     # only the saved array given; the other is not needed
     only = dict(a=a) if saves == "output" else dict(z=z) if saves == "input" else dict(a=a)
-    assert_close(K.activation_derivative(act, param, **only), expected, dtype, what="saved only")
+    assert_close(K.activation_derivative(act, param, **only), expected, dtype,
+                 terms=activation_terms(act, a), what="saved only")
 
     dout = rand(rng, shape, dtype)
     back = K.activation_backward(dout, act, param, **only)
-    assert_close(back, R.activation_backward(dout, act, param, a=a, z=z), dtype, what="backward")
-    assert_close(back, dout.astype(np.float64) * expected, dtype, what="backward = dout * f'")
+    terms = activation_terms(act, a, dout)
+    assert_close(back, R.activation_backward(dout, act, param, a=a, z=z), dtype, terms=terms,
+                 what="backward")
+    assert_close(back, dout.astype(np.float64) * expected, dtype, terms=terms,
+                 what="backward = dout * f'")
 
     out = nan_like(shape, dtype)
     assert K.activation_backward(dout, act, param, a=a, z=z, out=out) is out
@@ -302,7 +306,7 @@ if given is not None:
             dout = np.ones_like(x)
             expected = R.activation_backward(dout, act, param, a=a, z=x)
         got = K.activation_backward(dout, act, param, a=a, z=x)
-        assert_close(got, expected, x.dtype)
+        assert_close(got, expected, x.dtype, terms=activation_terms(act, a, dout))
         assert np.all(np.isfinite(got))
 
 

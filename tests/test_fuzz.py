@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 import pytest
 
-from helpers import K, R, arg, assert_close, fuzz_decorator
+from helpers import K, R, activation_terms, arg, assert_close, fuzz_decorator, loss_terms
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given  # noqa: E402
@@ -288,9 +288,12 @@ class Case:
                 self.blame.update(group)
 
     # ---- running ------------------------------------------------------------------------
-    def call(self, kernel, reference, positional, compare=(), k=1, floor=1e-6):
+    def call(self, kernel, reference, positional, compare=(), k=1, floor=1e-6, terms=None):
         """Run the call; check the outcome as the module docstring says. `compare` names
-        the array arguments written in place whose final values must match too."""
+        the array arguments written in place whose final values must match too. `terms`,
+        called (with the arguments, after a valid call returned), gives the size of the
+        terms the results are made of (assert_close(terms=)): a dict with "return" (laid
+        out like the return value) and the names of `compare`."""
         ref_args = {n: (None if n in self.ignored else copy(v)) for n, v in self.args.items()}
         # what is added into an output (accumulate, beta * c, an update of param) is known
         # only to within the rounding of the output's first values: they set the floor
@@ -314,15 +317,18 @@ class Case:
         hypothesis.event("returned")
         assert not self.blame, \
             f"{kernel.__name__} returned although {sorted(self.blame)} are wrong"
+        terms = terms(ref_args) if terms is not None else {}
         ref_positional = [ref_args[n] for n in positional]
         ref_kwargs = {n: v for n, v in ref_args.items() if n not in positional}
         with np.errstate(all="ignore"):  # NaN and inf are compared, not warned about
             expected = reference(*ref_positional, **ref_kwargs)
-            assert_same(result, expected, self.dtype, k, floor, kernel.__name__)
+            assert_same(result, expected, self.dtype, k, floor, kernel.__name__,
+                        terms.get("return"))
             for name in compare:
                 if self.args.get(name) is not None and name not in self.ignored:
                     assert_close(self.args[name], ref_args[name], self.dtype, k=k,
-                                 floor=floor, what=f"{kernel.__name__} {name}")
+                                 floor=floor, terms=terms.get(name),
+                                 what=f"{kernel.__name__} {name}")
         return result
 
 
@@ -355,23 +361,25 @@ def rows_contiguous(a):
     return a.strides[0] > 0 and a.strides[0] % item == 0 and a.strides[0] // item >= cols
 
 
-def assert_same(result, expected, dtype, k, floor, what):
+def assert_same(result, expected, dtype, k, floor, what, terms=None):
     """A kernel's return value against the reference's: arrays and floats within the
-    tests' tolerance (NaN where NaN, the same infinities), ints and None exactly."""
+    tests' tolerance (NaN where NaN, the same infinities), ints and None exactly.
+    `terms`: None, or the size of the terms of the results, laid out like them."""
     if isinstance(expected, tuple):
         assert isinstance(result, tuple) and len(result) == len(expected), what
-        for r, e in zip(result, expected):
-            assert_same(r, e, dtype, k, floor, what)
+        terms = (None,) * len(expected) if terms is None else terms
+        for r, e, t in zip(result, expected, terms):
+            assert_same(r, e, dtype, k, floor, what, t)
     elif expected is None:
         assert result is None, f"{what}: {result!r} instead of None"
     elif isinstance(expected, (int, np.integer)) and not isinstance(expected, bool):
         assert type(result) is int and result == expected, f"{what}: {result} != {expected}"
     elif isinstance(expected, float):
         assert type(result) is float, f"{what}: {type(result).__name__} instead of float"
-        assert_close(result, expected, dtype, k=k, floor=floor, what=what)
+        assert_close(result, expected, dtype, k=k, floor=floor, terms=terms, what=what)
     else:
         assert isinstance(result, np.ndarray), what
-        assert_close(result, expected, dtype, k=k, floor=floor, what=what)
+        assert_close(result, expected, dtype, k=k, floor=floor, terms=terms, what=what)
 
 
 def activation_and_param(case, differentiable=False):
@@ -472,12 +480,16 @@ def test_fuzz_activation_derivative_and_backward(data, backward):
         case.ignored.update(unread)
     case.check_arrays()
     case.check_same_shape(["dout", "a", "z", "out"])
+    def terms(args):  # tanh' = 1 - a*a (helpers.activation_terms)
+        t = activation_terms(args["activation"], args["a"], args.get("dout"))
+        return {"return": t, "out": t}
+
     if backward:
         case.call(K.activation_backward, R.activation_backward,
-                  ["dout", "activation", "param"], compare=["out"])
+                  ["dout", "activation", "param"], compare=["out"], terms=terms)
     else:
         case.call(K.activation_derivative, R.activation_derivative, ["activation", "param"],
-                  compare=["out"])
+                  compare=["out"], terms=terms)
 
 
 def test_activation_backward_without_dout_names_dout():
@@ -820,8 +832,14 @@ def test_fuzz_losses(data, loss):
                 case.blame.add("sample_weight")
     kernel, reference = getattr(K, loss), getattr(R, loss)
     k_eff = max(n, k) + 1
+
+    def terms(args):  # a loss is a difference of larger terms (helpers.loss_terms)
+        sample, total, gradient = loss_terms(loss, args[first], args["target"],
+                                             args["sample_weight"])
+        return {"return": (total, gradient), grad_name: gradient, "sample_loss": sample}
+
     case.call(kernel, reference, [first, "target", "sample_weight"],
-              compare=[grad_name, "sample_loss"], k=k_eff)
+              compare=[grad_name, "sample_loss"], k=k_eff, terms=terms)
 
 
 # ---- optimizers ------------------------------------------------------------------------------

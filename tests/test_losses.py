@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers import DTYPES, K, R, assert_close, nan_like, rand, randn
+from helpers import DTYPES, K, R, assert_close, loss_terms, nan_like, rand, randn
 
 try:
     from hypothesis import given
@@ -141,9 +141,10 @@ def test_loss_against_reference(rng, dtype, name, kind, n, k, weighted):
     assert isinstance(grad, np.ndarray) and grad.shape == (n, k) and grad.dtype == dtype
     rsl = nan_like(n, dtype)
     rloss, rgrad = call(R, name, x, t, w, sample_loss=rsl)
-    assert_close(loss, rloss, dtype, k=k, what="loss")
-    assert_close(grad, rgrad, dtype, k=k, what="grad")
-    assert_close(sample_loss, rsl, dtype, k=k, what="sample_loss")
+    terms_sl, terms_loss, terms_grad = loss_terms(name, x, t, w)
+    assert_close(loss, rloss, dtype, k=k, terms=terms_loss, what="loss")
+    assert_close(grad, rgrad, dtype, k=k, terms=terms_grad, what="grad")
+    assert_close(sample_loss, rsl, dtype, k=k, terms=terms_sl, what="sample_loss")
 
     # independent float64 formulas from the spec
     l64 = loss_per_sample64(name, x, t)
@@ -151,9 +152,10 @@ def test_loss_against_reference(rng, dtype, name, kind, n, k, weighted):
         c = np.full(n, 1.0 / n)
     else:
         c = w.astype(np.float64) / w.astype(np.float64).sum()
-    assert_close(sample_loss, l64, dtype, k=k, what="sample_loss vs float64")
-    assert_close(loss, float(c @ l64), dtype, k=k, what="loss vs float64")
-    assert_close(grad, grad64(name, x, t, c), dtype, k=k, what="grad vs float64")
+    assert_close(sample_loss, l64, dtype, k=k, terms=terms_sl, what="sample_loss vs float64")
+    assert_close(loss, float(c @ l64), dtype, k=k, terms=terms_loss, what="loss vs float64")
+    assert_close(grad, grad64(name, x, t, c), dtype, k=k, terms=terms_grad,
+                 what="grad vs float64")
 
 
 @pytest.mark.parametrize("name,kind", LOSS_CASES, ids=LOSS_IDS)
@@ -278,8 +280,22 @@ if given is not None:
         x, t, w = make_case(rng, name, kind, n, k, dtype, weighted)
         if name not in ("l1", "hinge"):
             x = (x * dtype(scale)).astype(dtype)
-        loss, grad = call(K, name, x, t, w)
-        rloss, rgrad = call(R, name, x, t, w)
+        sl, rsl = nan_like(n, dtype), nan_like(n, dtype)
+        loss, grad = call(K, name, x, t, w, sample_loss=sl)
+        rloss, rgrad = call(R, name, x, t, w, sample_loss=rsl)
         assert np.isfinite(loss) and np.all(np.isfinite(grad))
-        assert_close(loss, rloss, dtype, k=k)
-        assert_close(grad, rgrad, dtype, k=k)
+        terms_sl, terms_loss, terms_grad = loss_terms(name, x, t, w)
+        assert_close(loss, rloss, dtype, k=k, terms=terms_loss, what="loss")
+        assert_close(grad, rgrad, dtype, k=k, terms=terms_grad, what="grad")
+        assert_close(sl, rsl, dtype, k=k, terms=terms_sl, what="sample_loss")
+
+
+def test_softmax_cross_entropy_confident_row_float32():
+    """Issue 14: a confident row's loss is log(1 + exp(-14.23)) = 6.6087e-07; the kernel
+    gets it (log of a double sum); a float32 log(1 + tiny) would give 7.15e-07."""
+    x = np.array([[7.6900477, -6.53966]], np.float32)
+    labels, w = np.array([0]), np.array([0.5], np.float32)
+    exact = float(np.log1p(np.exp(np.float64(x[0, 1]) - np.float64(x[0, 0]))))
+    for impl in (K, R):
+        loss, _ = impl.softmax_cross_entropy(x, labels, w)
+        assert abs(loss - exact) <= 2**-24 * exact, (impl.__name__, loss, exact)
