@@ -1126,9 +1126,11 @@ def stack_blame(case):
         if target.dtype != np.int64:
             case.blame.add("target")
         elif "target" in case.blame and target.dtype.isnative:
-            # check_arrays took it for a float array: only layout and overlaps count
+            # check_arrays took it for a float array: only layout, alignment and
+            # overlaps count
             case.blame.discard("target")
-            if not target.flags.c_contiguous or not target.flags.writeable:
+            if not (target.flags.c_contiguous and target.flags.writeable and
+                    target.flags.aligned):
                 case.blame.add("target")
             case.check_overlaps()
         x = case.args["x"]
