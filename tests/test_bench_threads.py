@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from helpers import HANG_SECONDS
 from pynn.bench import command, processes, threads
 from pynn.bench.threads_worker import process_cpu_seconds
 
@@ -88,23 +89,24 @@ def test_neighbour_is_killed_on_an_exception():
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_neighbour_dies_with_a_killed_benchmark(tmp_path):
     # A benchmark killed by a signal runs no finally: the neighbour gets SIGKILL from the
-    # kernel when its parent dies.
-    pid_file = tmp_path / "pid"
-    code = ("import sys, time; from pynn.bench import threads\n"
+    # kernel when its parent dies. The parent prints the neighbour's pid, then blocks on
+    # its stdin until it is killed: no step waits on a clock but the deadlock guard.
+    # (It runs in tmp_path so that it imports the installed pynn, not the source tree.)
+    code = ("import sys; from pynn.bench import threads\n"
             "n = threads.Neighbour().__enter__()\n"
-            f"open({str(pid_file)!r}, 'w').write(str(n.pid))\n"
-            "time.sleep(60)\n")
-    parent = subprocess.Popen([sys.executable, "-c", code], env=threads.worker_env())
+            "print(n.pid, flush=True)\n"
+            "sys.stdin.read()\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], env=threads.worker_env(),
+                              cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
     try:
-        deadline = time.monotonic() + 30
-        while not pid_file.exists() or not pid_file.read_text():
-            assert time.monotonic() < deadline and parent.poll() is None
-            time.sleep(0.02)
-        pid = int(pid_file.read_text())
+        line = parent.stdout.readline()  # "" if the parent died before printing
+        assert line.strip().isdigit(), f"the parent printed {line!r}"
+        pid = int(line)
     finally:
         parent.send_signal(signal.SIGKILL)
         parent.wait()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + HANG_SECONDS  # a deadlock guard only
     while not gone(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert gone(pid)

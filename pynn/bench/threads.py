@@ -130,7 +130,7 @@ class Neighbour:
         cpu = self.cpu_seconds()
         alive = self.process.poll() is None
         self.process.kill()
-        self.process.wait(timeout=10)
+        self.process.wait()  # SIGKILL cannot be caught: the wait ends
         self.report = {"pid": self.process.pid, "alive_until_killed": alive,
                        "wall_seconds": wall, "cpu_seconds": cpu,
                        "core_share": None if cpu is None or wall <= 0 else cpu / wall}
