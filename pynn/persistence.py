@@ -21,12 +21,14 @@ import json
 import math
 import os
 import secrets
+import stat
 import zipfile
 import zlib
 
 import numpy as np
 
 from pynn._version import __version__
+from pynn.files import open_regular, save_target
 from pynn.layers import layer_from_config
 from pynn.losses import LOSSES, get_loss
 from pynn.targets import Targets
@@ -74,10 +76,17 @@ def save(model, path):
 
     Atomic: the archive is written to a temporary file in the same directory, synced and
     then renamed over `path`, so a crash mid-save leaves any earlier file at `path` intact
-    (a killed process leaves its hidden ".<name>.<random>.tmp" behind; an exception,
-    KeyboardInterrupt included, removes it). A model with NaN or infinite parameters is
+    (an exception, KeyboardInterrupt included, removes the temporary file; one left by a
+    killed process, ".<name>.<pid>.<random>.tmp", is removed by the next save of that
+    name once its process is gone). Only a regular file is replaced: a path that exists
+    and is anything else is refused (a device or a FIFO: ValueError; a directory:
+    IsADirectoryError). A
+    symlink is followed: its target is replaced, the link kept. The replaced file's mode
+    (and owner, where permitted) is kept; a file's other hard links keep the old
+    contents, as with any atomic replace. A model with NaN or infinite parameters is
     refused (ValueError), as load would refuse its file."""
     path = _check_path(path)
+    target, old = save_target(path)
     arrays = {"params": model.flat_params,
               "config": np.array(json.dumps(_description(model), allow_nan=False))}
     classes = model.classes_
@@ -89,8 +98,9 @@ def save(model, path):
     if not np.isfinite(model.flat_params).all():
         raise ValueError("the model's parameters hold NaN or infinity: pynn.load would refuse "
                          "the file, so it is not written")
-    directory = os.path.dirname(os.path.abspath(path))
-    temporary = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
+    directory, name = os.path.split(target)
+    _remove_stale_temporaries(directory, name)
+    temporary = os.path.join(directory, f".{name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
     # O_EXCL: never write into someone else's file; mode 0o666 lets the umask decide, as
     # an ordinary open() would.
     try:
@@ -99,16 +109,62 @@ def save(model, path):
     except OSError as error:  # name the file asked for, not the temporary one
         raise type(error)(error.errno, f"cannot write {path!r}: {error.strerror}") from None
     try:
+        if old is not None:
+            _keep_mode_and_owner(fd, old)
         with os.fdopen(fd, "wb") as file:
             np.savez(file, **arrays)  # a file object: no ".npz" is appended to the name
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except BaseException:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
     _sync_directory(directory)
+
+
+def _keep_mode_and_owner(fd, old):
+    """The new file gets the replaced one's permission bits, and its owner and group
+    where this process may set them (root may; others keep their own)."""
+    if os.name != "posix":
+        return
+    os.fchmod(fd, stat.S_IMODE(old.st_mode))
+    try:
+        os.fchown(fd, old.st_uid, old.st_gid)
+    except PermissionError:
+        pass
+
+
+def _remove_stale_temporaries(directory, name):
+    """Remove the temporary files of saves of `name` whose process is gone (killed
+    mid-save); those of running processes are left alone."""
+    prefix, suffix = f".{name}.", ".tmp"
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.startswith(prefix) and entry.endswith(suffix)):
+            continue
+        pid, _, token = entry[len(prefix):-len(suffix)].partition(".")
+        if not (pid.isdigit() and token) or _process_alive(int(pid)):
+            continue
+        try:
+            os.remove(os.path.join(directory, entry))
+        except OSError:
+            pass
+
+
+def _process_alive(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # exists (another user's), or unknowable: keep its file
+    return True
 
 
 def _sync_directory(directory):
@@ -183,7 +239,7 @@ def _parse_npy(path, name, data):
 def _read_arrays(path):
     """{name: array} of the archive: each member's sizes checked before it is read, then
     read whole (zipfile checks its CRC-32 at the end) and parsed without pickle."""
-    with open(path, "rb") as file:
+    with open_regular(path) as file:
         if file.read(4) != ZIP_MAGIC:
             raise _bad(path, "it is not an .npz (zip) archive")
         file.seek(0)

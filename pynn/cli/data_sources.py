@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from pynn import datasets
+from pynn.files import open_regular
 from pynn.datasets.csv_table import is_number
 
 # name -> generator(n_samples, random_state) of (X, y); the generators' own defaults
@@ -83,7 +84,7 @@ def _column(target):
 
 
 def _npz_arrays(path, names):
-    with np.load(path, allow_pickle=False) as archive:
+    with open_regular(path) as file, np.load(file, allow_pickle=False) as archive:
         missing = [name for name in names if name not in archive.files]
         if missing:
             raise ValueError(f"NPZ file {path!r} has no array {missing[0]!r} (it has "
@@ -149,7 +150,7 @@ def load_features(path, *, target=None, dtype=np.float64):
 
 def _feature_csv(path, dtype):
     """A CSV file whose every column is a feature; a first row with text is a header."""
-    with open(path, newline="", encoding="utf-8-sig") as file:
+    with open_regular(path, "r", newline="", encoding="utf-8-sig") as file:
         first = next(csv.reader(file), [])
     if len(first) >= 2:  # load_csv reads it (and names a bad line): its target is the last column
         X, last = datasets.load_csv(path, -1, dtype=dtype, target_dtype=dtype)

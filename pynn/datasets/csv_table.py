@@ -14,6 +14,8 @@ import warnings
 
 import numpy as np
 
+from pynn.files import open_regular
+
 CHUNK_ROWS = 4096
 
 
@@ -38,7 +40,7 @@ def load_csv(path, target=-1, *, delimiter=",", header="auto", dtype=np.float64,
     """
     path = _check_args(path, target, delimiter, header, dtype, target_dtype)
     dtype = np.dtype(dtype)
-    with open(path, newline="", encoding="utf-8-sig") as file:
+    with open_regular(path, "r", newline="", encoding="utf-8-sig") as file:
         rows = _rows(csv.reader(file, delimiter=delimiter, strict=True), path)
         first = next(rows, None)
         if first is None:

@@ -12,6 +12,8 @@ import zlib
 
 import numpy as np
 
+from pynn.files import open_regular
+
 # Type code -> the big-endian dtype of the values.
 IDX_DTYPES = {
     0x08: np.dtype(">u1"),  # unsigned byte
@@ -30,7 +32,7 @@ def load_idx(path):
     bytes), with the header's shape and the dtype of its type code in native byte order:
     uint8, int8, int16, int32, float32 or float64."""
     path = _check_path(path, "path")
-    with open(path, "rb") as raw:
+    with open_regular(path) as raw:
         compressed = raw.read(2) == GZIP_MAGIC
         raw.seek(0)
         if not compressed:
