@@ -226,6 +226,8 @@ def _parse_npy(path, name, data):
     if dtype.hasobject:
         raise _bad(path, f"its {name} array is an object array, which would need pickle to "
                          f"load (refused)")
+    if dtype.itemsize == 0:
+        raise _bad(path, f"its {name} array has dtype {dtype.str!r}, whose items have no size")
     if any(size < 0 for size in shape):
         raise _bad(path, f"its {name} array has a negative size in its shape {shape}")
     expected = math.prod(shape) * dtype.itemsize

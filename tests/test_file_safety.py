@@ -303,6 +303,12 @@ def test_npy_headers_that_lie(saved, scratch):
     refused(with_params(params + b"\0" * 4), "bytes follow")
     negative = params[:header_end].replace(f"({size},)".encode(), f"(-{size},)".encode())
     refused(with_params(negative + params[header_end:]), "negative size")
+    # A dtype whose items have no size (numpy cannot even view bytes as it).
+    for descr in (b"'|V0'", b"'|S0'", b"'<U0'"):
+        zero = params[:header_end].replace(repr(arrays["params"].dtype.str).encode(), descr)
+        assert zero != params[:header_end]
+        refused(with_params(zero + params[header_end:]), "no size")
+        refused(with_params(zero), "no size")  # as many bytes as it says: none
     refused(with_params(b"\x93NUMPY\x09\x00" + params[8:]), "damaged header")
     refused(with_params(b"not an npy file at all"), "damaged header")
     refused(with_params(b""), "damaged header")
