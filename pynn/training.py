@@ -286,24 +286,36 @@ def _train(model, X, target, targets, loss, optimizer, train_rows, val, init_rng
         raise ValueError("the model's parameters hold NaN or infinity: call fit to start "
                          "again from new ones")
 
-    # Every argument is good: set the model up.
-    model.loss_, model.targets_ = loss, targets
-    model._forget_plans()  # target buffers depend on the targets
+    # Every argument is good. Allocate first (the step's buffers, the optimizer's state, the
+    # copies fit keeps), then change the model: a fit that runs out of memory leaves a
+    # trained model as it was.
+    n_train = len(train_rows)
+    batch = n_train if batch_size is None else min(batch_size, n_train)
+    n_steps = -(-n_train // batch)
+    rebind = not (warm_start and optimizer is model.optimizer_
+                  and optimizer.params is model.flat_params)
+    saved = model.loss_, model.targets_, model._plans
+    try:
+        model.loss_, model.targets_ = loss, targets
+        model._plans = type(saved[2])()  # target buffers depend on the targets
+        for size in {batch, n_train - (n_steps - 1) * batch}:
+            model._plan(size, "train")
+        if rebind:
+            optimizer.bind(model.flat_params, model.flat_grads, model._kernels)
+        order = train_rows.copy()  # this epoch's row order: train_rows shuffled afresh
+        epoch_start = _EpochStart(model)
+    except BaseException:
+        model.loss_, model.targets_, model._plans = saved
+        raise
     model._shuffle_rng = shuffle_rng
     if not warm_start:
         model.reset_parameters(init_rng)
-    if not (warm_start and optimizer is model.optimizer_ and optimizer.params is model.flat_params):
-        optimizer.bind(model.flat_params, model.flat_grads, model._kernels)
     model.optimizer_ = optimizer
     if lr_scheduler is not None and not continue_schedule:
         lr_scheduler.bind(optimizer, logged)
     if model.history_ is None or not warm_start:
         model.history_ = {}
 
-    n_train = len(train_rows)
-    order = train_rows.copy()  # this epoch's row order: train_rows shuffled afresh
-    batch = n_train if batch_size is None else min(batch_size, n_train)
-    n_steps = -(-n_train // batch)
     denominator = None if targets.is_classifier else targets.r2_denominator(target[train_rows])
     kernels = model._kernels
     # The whole-step kernel reads batches straight from X when it has the model's dtype and
@@ -311,7 +323,6 @@ def _train(model, X, target, targets, loss, optimizer, train_rows, val, init_rng
     # take aligned arrays only (a view at an odd byte offset is not): take copies those.
     direct = (type(X) in (np.ndarray, np.memmap) and X.dtype == model.dtype
               and X.flags.c_contiguous and X.flags.aligned)
-    epoch_start = _EpochStart(model)
     last_epoch = None
     for epoch in range(epochs):
         started = time.perf_counter()

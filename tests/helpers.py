@@ -306,3 +306,16 @@ def run_threads(targets, timeout=HANG_SECONDS):
     assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
     if errors:
         raise errors[0]
+
+
+def sanitized():
+    """Whether this process runs with AddressSanitizer (.ci/sanitize: LD_PRELOAD, and the
+    extension linked against it), whose shadow memory needs far more address space than
+    any address-space limit a test can set."""
+    if "asan" in os.environ.get("LD_PRELOAD", "") or "ASAN_OPTIONS" in os.environ:
+        return True
+    try:
+        with open("/proc/self/maps") as maps:
+            return any("libasan" in line or "libclang_rt.asan" in line for line in maps)
+    except OSError:
+        return False

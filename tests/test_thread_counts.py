@@ -31,7 +31,7 @@ import numpy as np
 import pytest
 
 import pynn
-from helpers import arg, assert_bitwise_equal, run_threads
+from helpers import arg, assert_bitwise_equal, run_threads, sanitized
 
 pytestmark = pytest.mark.usefixtures("restore_threads")
 TIMEOUT = 120  # seconds for any wait or join: far above the work, which takes about a second
@@ -396,19 +396,6 @@ def test_threadpoolctl_inside_a_threads_block_restores_the_process_wide_count():
 
 
 # ---- (e) a count the machine cannot start -----------------------------------------------
-def _sanitized():
-    """Whether this process runs with AddressSanitizer (.ci/sanitize: LD_PRELOAD, and the
-    extension linked against it), whose shadow memory needs far more address space than
-    any limit this test can set."""
-    if "asan" in os.environ.get("LD_PRELOAD", "") or "ASAN_OPTIONS" in os.environ:
-        return True
-    try:
-        with open("/proc/self/maps") as maps:
-            return any("libasan" in line or "libclang_rt.asan" in line for line in maps)
-    except OSError:
-        return False
-
-
 # In a fresh interpreter: set 3 threads (starting their workers), then cap the address
 # space 32 MB above what the process maps. pthread_create needs address space for each
 # thread's stack (and guard page): the most threads pynn takes (MAX_THREADS, 256) need
@@ -455,7 +442,7 @@ print("done", flush=True)
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc")
 def test_set_num_threads_refuses_a_count_it_cannot_start(tmp_path):
-    if _sanitized():
+    if sanitized():
         pytest.skip("AddressSanitizer maps terabytes of shadow memory: no RLIMIT_AS fits")
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1",
                PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(pynn.__file__))))

@@ -1,8 +1,9 @@
-"""Saving and opening by file type (issue 15's first part): a save replaces only a regular
-file (a device node or FIFO at the path is refused and left as it was), follows a symlink
-to its target, keeps the replaced file's mode, and removes temporary files left by killed
-saves; loading a model or a data file from a FIFO or a device is refused at once instead of
-blocking. Device nodes and FIFOs are made in tmp_path, never at a system path."""
+"""Saving, opening and fitting without harm (issue 15, first part): a save replaces only
+a regular file (a device node or FIFO at the path is refused and left as it was), follows a
+symlink to its target, keeps the replaced file's mode, and removes temporary files left by
+killed saves; loading a model or a data file from a FIFO or a device is refused at once
+instead of blocking; a fit that runs out of memory leaves a trained model as it was. Device
+nodes and FIFOs are made in tmp_path, never at a system path."""
 import os
 import stat
 import subprocess
@@ -11,7 +12,7 @@ import sys
 import pytest
 
 import pynn
-from helpers import HANG_SECONDS, assert_bitwise_equal
+from helpers import HANG_SECONDS, assert_bitwise_equal, sanitized
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file types")
 
@@ -162,3 +163,55 @@ def test_a_regular_file_still_round_trips(tmp_path):
     path = tmp_path / "m.npz"
     _model(3).save(path)
     assert_bitwise_equal(pynn.load(path).flat_params, _model(3).flat_params, "round trip")
+
+
+# In a fresh interpreter: train a model, then cap the address space 64 MB above what the
+# process maps and fit it again on a batch whose buffers need about 1.6 GB. The fit must
+# raise MemoryError and leave the trained model exactly as it was (parameters, history,
+# loss and targets), then, the cap lifted, predict as before.
+OUT_OF_MEMORY_FIT = r"""
+import re, resource
+import numpy as np
+import pynn
+
+rng = np.random.default_rng(0)
+X = rng.standard_normal((200_000, 100))
+y = rng.integers(0, 2, 200_000)
+model = pynn.Sequential(pynn.Dense(100, 2000, "relu"), pynn.Dense(2000, 2), random_state=0)
+for warm in (False, True):
+    model.fit(X[:64], y[:64], loss="softmax_cross_entropy", epochs=1, batch_size=32)
+    params, history = model.flat_params.copy(), dict(model.history_)
+    loss, targets, expected = model.loss_, model.targets_, model.predict(X[:64])
+    with open("/proc/self/status") as f:
+        mapped = int(re.search(r"VmSize:\s+(\d+) kB", f.read()).group(1)) * 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (mapped + (64 << 20), hard))
+    try:
+        if warm:
+            model.partial_fit(X, y, batch_size=200_000)
+        else:
+            model.fit(X, y, loss="softmax_cross_entropy", epochs=1, batch_size=200_000)
+    except MemoryError:
+        print("MemoryError", flush=True)
+    else:
+        raise SystemExit("the fit did not run out of memory")
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    assert model.flat_params.tobytes() == params.tobytes(), "parameters changed"
+    assert model.history_ == history, "history changed"
+    assert model.loss_ is loss and model.targets_ is targets
+    assert (model.predict(X[:64]) == expected).all()
+print("done", flush=True)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc")
+def test_a_fit_that_runs_out_of_memory_leaves_the_model(tmp_path):
+    if sanitized():
+        pytest.skip("AddressSanitizer maps terabytes of shadow memory: no RLIMIT_AS fits")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1",
+               PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(pynn.__file__))))
+    run = subprocess.run([sys.executable, "-c", OUT_OF_MEMORY_FIT], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=HANG_SECONDS)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.split() == ["MemoryError", "MemoryError", "done"], run.stdout
