@@ -8,6 +8,8 @@ small independent formula written here so that a bug shared by both is caught to
 import math
 import os
 import re
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -319,3 +321,34 @@ def sanitized():
             return any("libasan" in line or "libclang_rt.asan" in line for line in maps)
     except OSError:
         return False
+
+
+# Prepended to a child's code (run_python): cap_address_space(extra) limits the process's
+# address space to what it maps now plus `extra` bytes (RLIMIT_AS binds root too, unlike
+# RLIMIT_NPROC) and returns a function that lifts the limit.
+ADDRESS_CAP = r"""
+import re as _re, resource as _resource
+def cap_address_space(extra):
+    with open("/proc/self/status") as status:
+        mapped = int(_re.search(r"VmSize:\s+(\d+) kB", status.read()).group(1)) * 1024
+    soft, hard = _resource.getrlimit(_resource.RLIMIT_AS)
+    _resource.setrlimit(_resource.RLIMIT_AS, (mapped + extra, hard))
+    return lambda: _resource.setrlimit(_resource.RLIMIT_AS, (soft, hard))
+"""
+
+
+def run_python(code, cwd, *args):
+    """`code` in a fresh interpreter that imports the pynn under test, run in `cwd` (not
+    the source tree, whose unbuilt pynn/ would shadow an installed one); its result, with
+    output captured. The timeout is a deadlock guard only."""
+    home = os.path.dirname(os.path.dirname(os.path.abspath(K.__file__)))
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONPATH=home)
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=HANG_SECONDS)
+
+
+# Tests whose child caps its address space (ADDRESS_CAP): Linux only, and not under
+# AddressSanitizer, whose shadow memory needs far more than any cap leaves.
+needs_address_cap = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or sanitized(),
+    reason="needs RLIMIT_AS and /proc, and no AddressSanitizer (its shadow memory fits no cap)")

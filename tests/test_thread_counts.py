@@ -20,10 +20,7 @@ and join has a timeout far above the work (a hang fails the test), nothing sleep
 result assertion depends on how the threads interleaved (the test that forces one handoff
 between two threads does not assert that it happened).
 """
-import os
 import re
-import subprocess
-import sys
 import threading
 import time
 
@@ -31,10 +28,11 @@ import numpy as np
 import pytest
 
 import pynn
-from helpers import arg, assert_bitwise_equal, run_threads, sanitized
+from helpers import (ADDRESS_CAP, HANG_SECONDS, arg, assert_bitwise_equal, run_python,
+                     needs_address_cap, run_threads)
 
 pytestmark = pytest.mark.usefixtures("restore_threads")
-TIMEOUT = 120  # seconds for any wait or join: far above the work, which takes about a second
+TIMEOUT = HANG_SECONDS  # for any wait or join: a deadlock guard only (helpers.HANG_SECONDS)
 FEATURES, CLASSES, N, BATCH = 300, 10, 384, 128
 
 
@@ -403,8 +401,7 @@ def test_threadpoolctl_inside_a_threads_block_restores_the_process_wide_count():
 # fails. RLIMIT_AS binds root too, unlike RLIMIT_NPROC,
 # which the kernel does not apply to root (uid 0 with CAP_SYS_RESOURCE: 4096 threads start
 # under RLIMIT_NPROC=10).
-UNSTARTABLE = r"""
-import re, resource, sys
+UNSTARTABLE = ADDRESS_CAP + r"""
 import numpy as np
 import pynn
 
@@ -412,10 +409,7 @@ X = np.random.default_rng(0).standard_normal((512, 200))
 model = pynn.Sequential(pynn.Dense(200, 256, "relu"), pynn.Dense(256, 3), random_state=0)
 pynn.set_num_threads(3)
 expected = model.decision_function(X)
-with open("/proc/self/status") as f:
-    mapped = int(re.search(r"VmSize:\s+(\d+) kB", f.read()).group(1)) * 1024
-soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-resource.setrlimit(resource.RLIMIT_AS, (mapped + (32 << 20), hard))
+lift = cap_address_space(32 << 20)
 try:
     pynn.set_num_threads(pynn._kernels.MAX_THREADS)
 except ValueError as error:
@@ -431,7 +425,7 @@ assert pynn.get_num_threads() == 2
 pynn.set_num_threads(1)
 assert pynn.get_num_threads() == 1
 # The limit lifted: every count works and computes the same bits.
-resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+lift()
 for n in (2, 1, 3):
     pynn.set_num_threads(n)
     assert pynn.get_num_threads() == n
@@ -440,14 +434,9 @@ print("done", flush=True)
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc")
+@needs_address_cap
 def test_set_num_threads_refuses_a_count_it_cannot_start(tmp_path):
-    if sanitized():
-        pytest.skip("AddressSanitizer maps terabytes of shadow memory: no RLIMIT_AS fits")
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1",
-               PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(pynn.__file__))))
-    run = subprocess.run([sys.executable, "-c", UNSTARTABLE], env=env, cwd=tmp_path,
-                         capture_output=True, text=True, timeout=TIMEOUT)
+    run = run_python(UNSTARTABLE, tmp_path)
     report = f"status {run.returncode}\nstdout:\n{run.stdout}\nstderr:\n{run.stderr[-3000:]}"
     assert run.returncode == 0, report  # no abort, no exit from inside the thread runtime
     assert "Thread creation failed" not in run.stderr, report

@@ -12,7 +12,8 @@ import sys
 import pytest
 
 import pynn
-from helpers import HANG_SECONDS, assert_bitwise_equal, sanitized
+from helpers import (ADDRESS_CAP, HANG_SECONDS, assert_bitwise_equal, needs_address_cap,
+                     run_python)
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file types")
 
@@ -140,10 +141,7 @@ for name, read in [("load", lambda: pynn.load(fifo)),
 def test_reading_a_fifo_is_refused_without_blocking(tmp_path):
     fifo = tmp_path / "model.npz"
     os.mkfifo(fifo)
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(
-        pynn.__file__))))
-    run = subprocess.run([sys.executable, "-c", FIFO_READS, str(fifo)], env=env,
-                         cwd=tmp_path, capture_output=True, text=True, timeout=HANG_SECONDS)
+    run = run_python(FIFO_READS, tmp_path, fifo)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.split() == ["load", "refused", "load_idx", "refused", "load_csv",
                                   "refused", "npz", "refused"]
@@ -169,8 +167,7 @@ def test_a_regular_file_still_round_trips(tmp_path):
 # process maps and fit it again on a batch whose buffers need about 1.6 GB. The fit must
 # raise MemoryError and leave the trained model exactly as it was (parameters, history,
 # loss and targets), then, the cap lifted, predict as before.
-OUT_OF_MEMORY_FIT = r"""
-import re, resource
+OUT_OF_MEMORY_FIT = ADDRESS_CAP + r"""
 import numpy as np
 import pynn
 
@@ -182,10 +179,7 @@ for warm in (False, True):
     model.fit(X[:64], y[:64], loss="softmax_cross_entropy", epochs=1, batch_size=32)
     params, history = model.flat_params.copy(), dict(model.history_)
     loss, targets, expected = model.loss_, model.targets_, model.predict(X[:64])
-    with open("/proc/self/status") as f:
-        mapped = int(re.search(r"VmSize:\s+(\d+) kB", f.read()).group(1)) * 1024
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    resource.setrlimit(resource.RLIMIT_AS, (mapped + (64 << 20), hard))
+    lift = cap_address_space(64 << 20)
     try:
         if warm:
             model.partial_fit(X, y, batch_size=200_000)
@@ -196,7 +190,7 @@ for warm in (False, True):
     else:
         raise SystemExit("the fit did not run out of memory")
     finally:
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        lift()
     assert model.flat_params.tobytes() == params.tobytes(), "parameters changed"
     assert model.history_ == history, "history changed"
     assert model.loss_ is loss and model.targets_ is targets
@@ -205,13 +199,8 @@ print("done", flush=True)
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc")
+@needs_address_cap
 def test_a_fit_that_runs_out_of_memory_leaves_the_model(tmp_path):
-    if sanitized():
-        pytest.skip("AddressSanitizer maps terabytes of shadow memory: no RLIMIT_AS fits")
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1",
-               PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(pynn.__file__))))
-    run = subprocess.run([sys.executable, "-c", OUT_OF_MEMORY_FIT], env=env, cwd=tmp_path,
-                         capture_output=True, text=True, timeout=HANG_SECONDS)
+    run = run_python(OUT_OF_MEMORY_FIT, tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.split() == ["MemoryError", "MemoryError", "done"], run.stdout
