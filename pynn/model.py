@@ -3,8 +3,9 @@
 Memory (shared/DESIGN.md): every parameter is a view into `flat_params` and its gradient
 the matching view into `flat_grads`; an optimizer keeps flat state of the same length, so
 an update is one kernel call. The buffers a batch needs (activations, what backward reads,
-gradients, the gathered inputs and targets, one kernel workspace) form a `_Plan` made once
-per batch size and reused, so a training step allocates no arrays.
+gradients, the gathered inputs and targets, one kernel workspace) form a TrainingPlan made
+once per batch size and reused, so a training step allocates no arrays; predict and
+evaluate use an InferencePlan sized from a memory budget (pynn.plans).
 
 Threads: the plans are one model's scratch space, so every method that uses them (or
 changes the parameters) holds the model's lock, a re-entrant one (a fit's callback may call
@@ -19,12 +20,11 @@ from collections import OrderedDict
 import numpy as np
 
 from pynn import backend as backends
-from pynn.dense_stack import dense_stack_step
 from pynn.inputs import as_features, check_values, check_width, gather
 from pynn.layers import Layer
+from pynn.plans import EVAL_BATCH, InferencePlan, TrainingPlan, block_rows, check_memory
 
-EVAL_BATCH = 1024  # rows per forward pass in predict and evaluate
-MAX_PLANS = 6
+MAX_PLANS = 6  # training plans kept (batch sizes); a model keeps one InferencePlan per mode
 
 
 def check_dtype(dtype):
@@ -59,39 +59,6 @@ def spawn_generators(random_state, count):
     seq = random_state if isinstance(random_state, np.random.SeedSequence) else \
         np.random.SeedSequence(random_state)
     return [np.random.default_rng(child) for child in seq.spawn(count)]
-
-
-class _Plan:
-    """The reused buffers of one batch size: see the module docstring."""
-
-    def __init__(self, model, n, mode):
-        training, with_targets = mode == "train", mode in ("train", "eval")
-        alloc = lambda shape, dtype=None: np.empty(shape, dtype or model.dtype)  # noqa: E731
-        self.n = n
-        self.x = alloc((n, model.n_features_in_))
-        self.staging = {}  # X's own dtype, when it differs from the model's
-        self.layers = []
-        size = 0
-        for i, layer in enumerate(model.layers):
-            shapes = layer.buffer_shapes(n, training, input_grad=i > 0)
-            self.layers.append({k: alloc(*spec) for k, spec in shapes.items()})
-            size = max(size, layer.workspace_size(model.backend, n, model.dtype, training))
-        self.workspace = alloc((size,)) if model.backend == "c" else None
-        if with_targets:
-            t = model.targets_
-            self.target = alloc((n,), np.int64) if t.kind == "labels" else \
-                alloc((n, t.n_outputs))
-            self.sample_loss = alloc((n,))
-            self.scratch = {k: alloc(*spec) for k, spec in t.scratch_shapes(n).items()}
-        if training:
-            self.dout = alloc((n, model.n_outputs_))
-        # the whole step in one kernel call, for a stack of Dense layers (pynn.dense_stack)
-        self.step = dense_stack_step(model, self) if training else None
-
-    def stage(self, dtype):
-        if dtype not in self.staging:
-            self.staging[dtype] = np.empty(self.x.shape, dtype)
-        return self.staging[dtype]
 
 
 class Sequential:
@@ -246,18 +213,39 @@ class Sequential:
         with self._lock:
             self.flat_grads.fill(0)
 
-    # ---- buffers -------------------------------------------------------------------------
-    def _plan(self, n, mode):
-        key = (n, mode, self._kernels.get_num_threads() if self.backend == "c" else 0,
-               self._kernels.get_simd_path() if self.backend == "c" else "")
+    # ---- buffers (pynn.plans) -------------------------------------------------------------
+    def _plan_key(self, *key):
+        if self.backend == "c":  # a workspace is sized for a thread count and a SIMD path
+            return key + (self._kernels.get_num_threads(), self._kernels.get_simd_path())
+        return key
+
+    def _plan(self, n):
+        """The TrainingPlan of batch size n (the MAX_PLANS last used are kept)."""
+        key = self._plan_key("train", n)
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[key] = _Plan(self, n, mode)
-            while len(self._plans) > MAX_PLANS:
-                self._plans.popitem(last=False)
+            plan = self._plans[key] = TrainingPlan(self, n)
+            training = [k for k in self._plans if k[0] == "train"]
+            for old in training[:max(0, len(training) - MAX_PLANS)]:
+                del self._plans[old]
         else:
             self._plans.move_to_end(key)
         return plan
+
+    def _inference_plan(self, n_rows, mode, memory=None):
+        """(plan, rows per pass) for forward passes over n_rows rows in `mode` ("predict" or
+        "eval") within `memory` bytes of buffers (pynn.plans.block_rows). The plan is
+        reused while it holds enough rows, whatever budget it was made for."""
+        memory = check_memory(memory)
+        key = self._plan_key(mode)
+        plan = self._plans.get(key)
+        if plan is not None and plan.nbytes <= memory and \
+                plan.capacity >= min(n_rows, EVAL_BATCH):
+            return plan, min(n_rows, plan.capacity)
+        rows = block_rows(self, n_rows, mode, memory)
+        if plan is None or plan.capacity < rows:
+            plan = self._plans[key] = InferencePlan(self, rows, mode)
+        return plan, rows
 
     def _forget_plans(self):
         self._plans.clear()
@@ -291,16 +279,21 @@ class Sequential:
         check_values(X, self.dtype, name)
         return X
 
-    def decision_function(self, X):
-        """The model's raw outputs (the logits, for the classification losses), (n, outputs)."""
+    def decision_function(self, X, *, memory=None):
+        """The model's raw outputs (the logits, for the classification losses), (n, outputs).
+
+        Rows go through the model in blocks whose buffers fit `memory` bytes (default
+        pynn.plans.PREDICT_MEMORY, 64 MiB), whatever the model's width and depth: beyond
+        the result, that is all a prediction allocates (docs/model.md)."""
         X = self._check_X(X)
         n = X.shape[0]
         result = np.empty((n, self.n_outputs_), self.dtype)
         with self._lock:
-            for rows in self._batches(X, n, EVAL_BATCH):
-                plan = self._plan(rows.stop - rows.start, "predict")
-                self._read(X, rows, plan)
-                result[rows] = self._forward(plan, training=False)
+            plan, block = self._inference_plan(n, "predict", memory)
+            for rows in self._batches(X, n, block):
+                view = plan.rows(rows.stop - rows.start, self)
+                self._read(X, rows, view)
+                result[rows] = self._forward(view, training=False)
         return result
 
     forward = decision_function
@@ -314,46 +307,56 @@ class Sequential:
     def classes_(self):
         return None if self.targets_ is None else self.targets_.classes_
 
-    def predict(self, X):
+    def predict(self, X, *, memory=None):
         """Class labels for a classifier (argmax, or logit > 0 per label); values for a
-        regressor (1-D when it was trained on a 1-D y)."""
+        regressor (1-D when it was trained on a 1-D y). `memory`: as decision_function."""
         self._require_fitted("predict")
-        return self.targets_.decode(self.decision_function(X))
+        return self.targets_.decode(self.decision_function(X, memory=memory))
 
-    def predict_proba(self, X):
+    def predict_proba(self, X, *, memory=None):
         """The loss's output nonlinearity applied: softmax rows, or sigmoid per label. For a
-        binary classifier (one output) the columns are P(classes_[0]), P(classes_[1])."""
+        binary classifier (one output) the columns are P(classes_[0]), P(classes_[1]).
+        `memory`: as decision_function."""
         self._require_fitted("predict_proba")
-        p = self.loss_.probabilities(self._kernels, self.decision_function(X))
+        p = self.loss_.probabilities(self._kernels, self.decision_function(X, memory=memory))
         if self.targets_.kind == "binary":
             p = np.hstack([1 - p, p])
         return p
 
-    def evaluate(self, X, y):
-        """{"loss": mean loss, metric: value}, the metric being accuracy or R²."""
+    def evaluate(self, X, y, *, memory=None):
+        """{"loss": mean loss, metric: value}, the metric being accuracy or R².
+        `memory`: as decision_function."""
         self._require_fitted("evaluate")
+        check_memory(memory)
         X = self._check_X(X)
         target = self.targets_.encode(y_checked(y, X.shape[0]), self.dtype)
         with self._lock:
-            return self._evaluate(X, None, target)
+            return self._evaluate(X, None, target, memory)
 
-    def score(self, X, y):
+    def score(self, X, y, *, memory=None):
         """Accuracy for a classifier, R² for a regressor (scikit-learn's convention)."""
-        return self.evaluate(X, y)[self.targets_.metric_name]
+        return self.evaluate(X, y, memory=memory)[self.targets_.metric_name]
 
-    def _evaluate(self, X, rows, target):
+    def _evaluate(self, X, rows, target, memory=None):
         """Loss and metric over X[rows] (all of X when rows is None) against encoded targets."""
         n = X.shape[0] if rows is None else len(rows)
         t = self.targets_
         total, loss_sum = t.new_total(), 0.0
-        for part in self._batches(X, n, EVAL_BATCH):
-            plan = self._plan(part.stop - part.start, "eval")
-            self._read(X, part if rows is None else rows[part], plan)
-            out = self._forward(plan, training=False)
-            np.copyto(plan.target, target[part])
-            loss_sum += self.loss_(self._kernels, out, plan.target,
-                                   sample_loss=plan.sample_loss) * plan.n
-            t.accumulate(self._kernels, total, out, plan.target, plan.scratch)
+        plan, block = self._inference_plan(n, "eval", memory)
+        for part in self._batches(X, n, block):
+            view = plan.rows(part.stop - part.start, self)
+            self._read(X, part if rows is None else rows[part], view)
+            out = self._forward(view, training=False)
+            np.copyto(view.target, target[part])
+            self.loss_(self._kernels, out, view.target, sample_loss=view.sample_loss)
+            # row after row in float64, continuing from the blocks before: the same sum
+            # whatever the block size (the memory budget sets it)
+            prefix = view.loss_prefix
+            np.copyto(prefix, view.sample_loss)
+            prefix[0] += loss_sum
+            np.add.accumulate(prefix, out=prefix)
+            loss_sum = float(prefix[-1])
+            t.accumulate(self._kernels, total, out, view.target, view.scratch)
         denominator = None if t.is_classifier else t.r2_denominator(target)
         return {"loss": loss_sum / n, t.metric_name: t.metric(total, n, denominator)}
 
@@ -366,7 +369,7 @@ class Sequential:
         self._require_fitted("loss_and_grad")
         X = self._check_X(X)
         with self._lock:
-            plan = self._plan(X.shape[0], "train")
+            plan = self._plan(X.shape[0])
             self._read(X, slice(0, X.shape[0]), plan)
             np.copyto(plan.target, target)
             out = self._forward(plan, training=True)
@@ -414,11 +417,12 @@ class Sequential:
         return f"Sequential(\n{inner},\n    dtype={self.dtype.name}, backend={self.backend!r})"
 
     # ---- summary, saving, hardening (pynn.summary, pynn.persistence, pynn.harden) ----------
-    def summary(self, batch_size=32, optimizer=None):
-        """The layers, parameter counts and the memory training needs at this batch size
-        (print it); `optimizer` defaults to the model's own. See pynn.summary."""
+    def summary(self, batch_size=32, optimizer=None, memory=None):
+        """The layers, parameter counts, the memory training needs at this batch size
+        (`optimizer` defaults to the model's own) and the memory predict uses within the
+        budget `memory` (default 64 MiB); print it. See pynn.summary."""
         from pynn.summary import summarize
-        return summarize(self, batch_size, optimizer)
+        return summarize(self, batch_size, optimizer, memory)
 
     def save(self, path):
         """Write the model to the .npz file `path` (atomically); `pynn.load(path)` reads it."""

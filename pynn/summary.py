@@ -11,7 +11,7 @@ Training memory (shared/notes/001, the "how much memory" quiz) is
   input batch, the targets, the output gradient, the per-sample losses, the metric's
   scratch and the kernel workspace. These grow with the batch size.
 The per-batch part is computed from the shapes the training loop allocates (the same
-calls as `pynn.model._Plan` makes for mode "train"), so it is what fit really uses,
+calls as `pynn.plans.TrainingPlan` makes), so it is what fit really uses,
 apart from a staging copy of X when X's dtype differs from the model's and fit shuffles.
 """
 import math
@@ -20,6 +20,7 @@ import numbers
 import numpy as np
 
 from pynn.optim import Optimizer
+from pynn.plans import block_rows, check_memory, inference_bytes
 from pynn.targets import Targets
 
 MEMORY_KEYS = ("parameters", "gradients", "optimizer_state", "parameter_copy", "activations",
@@ -86,7 +87,7 @@ def _nbytes(shape, dtype):
 def batch_buffer_bytes(model, n):
     """{part: bytes} of the buffers one training step on a batch of n allocates.
 
-    The same shapes as pynn.model._Plan(model, n, "train"). Before the model is trained
+    The same shapes as pynn.plans.TrainingPlan(model, n). Before the model is trained
     its targets are unknown; they are counted as regression values, (n, outputs) floats.
     """
     dtype = model.dtype
@@ -117,10 +118,14 @@ class ModelSummary:
     `optimizer` (its class name, or None), `memory` {parameters, gradients,
     optimizer_state, parameter_copy, activations, total} in bytes, `batch_memory` the per-batch part
     split by buffer (layers, input, target, output_grad, sample_loss, metric, workspace),
-    `targets_assumed` (True when the model is untrained and targets were guessed).
+    `targets_assumed` (True when the model is untrained and targets were guessed),
+    `prediction` {budget, rows, bytes}: predict's memory budget (`memory`, default
+    pynn.plans.PREDICT_MEMORY), the rows one forward pass takes within it (for a batch of
+    1024 or more) and the bytes of its buffers, which is all predict allocates beyond its
+    result, whatever the number of rows.
     """
 
-    def __init__(self, model, batch_size=32, optimizer=None):
+    def __init__(self, model, batch_size=32, optimizer=None, memory=None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
                 or batch_size < 1:
             raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
@@ -150,6 +155,10 @@ class ModelSummary:
             "activations": sum(self.batch_memory.values()),
         }
         self.memory["total"] = sum(self.memory.values())
+        budget = check_memory(memory)
+        rows = block_rows(model, 1024, "predict", budget)
+        self.prediction = {"budget": budget, "rows": rows,
+                           "bytes": inference_bytes(model, rows, "predict")}
 
     def __str__(self):
         lines = [f"Sequential ({self.dtype.name}, backend {self.backend!r}"
@@ -175,11 +184,15 @@ class ModelSummary:
                 if self.targets_assumed:
                     line += "\n    (untrained: targets counted as (batch, outputs) values)"
             lines.append(line)
+        p = self.prediction
+        lines.append(f"Prediction memory: {format_bytes(p['bytes'])} ({p['bytes']:,} bytes), "
+                     f"{p['rows']} rows per pass (budget {format_bytes(p['budget'])})")
         return "\n".join(lines)
 
     __repr__ = __str__
 
 
-def summarize(model, batch_size=32, optimizer=None):
-    """The ModelSummary of `model` for training with batches of `batch_size`."""
-    return ModelSummary(model, batch_size, optimizer)
+def summarize(model, batch_size=32, optimizer=None, memory=None):
+    """The ModelSummary of `model` for training with batches of `batch_size`, and for
+    prediction within `memory` bytes."""
+    return ModelSummary(model, batch_size, optimizer, memory)

@@ -216,7 +216,7 @@ class Targets:
         """{name: (shape, dtype)} of the buffers `accumulate` needs for a batch of n."""
         k = self.n_outputs
         if self.kind == "values":
-            return {"residual": ((n, k), None), "colsum": ((k,), None)}
+            return {"residual": ((n, k), None), "squares": ((n, k), np.float64)}
         if self.kind == "labels":
             return {}  # count_argmax_hits needs none
         shapes = {"hit": ((n, k), np.bool_), "row": ((n,), np.bool_)}
@@ -238,11 +238,16 @@ class Targets:
             total[0] += kernels.count_argmax_hits(out, target)
             return
         if self.kind == "values":
-            r = scratch["residual"]
-            np.subtract(out, target, out=r)
-            np.multiply(r, r, out=r)
-            np.add.reduce(r, axis=0, out=scratch["colsum"])
-            total += scratch["colsum"]
+            # Summed row after row in float64, continuing from `total`: the same sum however
+            # the rows are split into batches (evaluate's blocks follow a memory budget).
+            # (One cast copy: a ufunc that casts its operands allocates a buffer.)
+            np.subtract(out, target, out=scratch["residual"])
+            squares = scratch["squares"]
+            np.copyto(squares, scratch["residual"])
+            np.multiply(squares, squares, out=squares)
+            squares[0] += total
+            np.add.accumulate(squares, axis=0, out=squares)
+            total[...] = squares[-1]
             return
         row = scratch["row"]
         if self.kind == "probabilities":

@@ -299,7 +299,9 @@ def _train(model, X, target, targets, loss, optimizer, train_rows, val, init_rng
         model.loss_, model.targets_ = loss, targets
         model._plans = type(saved[2])()  # target buffers depend on the targets
         for size in {batch, n_train - (n_steps - 1) * batch}:
-            model._plan(size, "train")
+            model._plan(size)
+        if val is not None:  # the validation passes' buffers
+            model._inference_plan(len(val[0]) if val[1] is None else len(val[1]), "eval")
         if rebind:
             optimizer.bind(model.flat_params, model.flat_grads, model._kernels)
         order = train_rows.copy()  # this epoch's row order: train_rows shuffled afresh
@@ -337,7 +339,7 @@ def _train(model, X, target, targets, loss, optimizer, train_rows, val, init_rng
             # The plan depends on the batch size and the thread count, which only a
             # batch_callback could change within an epoch.
             if plan is None or plan.n != len(part) or batch_callback is not None:
-                plan = model._plan(len(part), "train")
+                plan = model._plan(len(part))
             if plan.step is not None and direct:
                 value, hits = plan.step.run(X, part, target)
             elif plan.step is not None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import pynn
-import pynn.model
+import pynn.plans
 from helpers import DIFF_ACT_CASES, DIFF_ACT_IDS, DTYPES, K, R, assert_bitwise_equal, \
     assert_close
 from pynn import Dense, Sequential
@@ -227,12 +227,12 @@ def test_a_non_finite_loss_writes_no_gradient():
 def fitted(X, y, dtype, loss, by_layer_only, monkeypatch, backend="c", **fit_args):
     with monkeypatch.context() as patch:
         if by_layer_only:
-            patch.setattr(pynn.model, "dense_stack_step", lambda model, plan: None)
+            patch.setattr(pynn.plans, "dense_stack_step", lambda model, plan: None)
         model = Sequential(Dense(X.shape[1], 16, activation="elu"), Dense(16, 9, "tanh"),
                            Dense(9, 3), dtype=dtype, backend=backend, random_state=0)
         model.fit(X, y, loss=loss, epochs=3, batch_size=13, validation_split=0.2, **fit_args)
         if not by_layer_only:
-            assert model._plan(13, "train").step is not None
+            assert model._plan(13).step is not None
     return model
 
 

@@ -92,7 +92,7 @@ def test_maxout(dtype, pieces, bias, rng):
 
 def test_batches_of_any_size_give_the_same_outputs(rng):
     """predict reads X in chunks: a large X must give the rows a small one gives."""
-    from pynn.model import EVAL_BATCH
+    from pynn.plans import EVAL_BATCH
     model = pynn.Sequential(pynn.Dense(3, 8, "relu"), pynn.Dense(8, 2), dtype=np.float64)
     x = rng.standard_normal((2 * EVAL_BATCH + 7, 3))
     full = model.decision_function(x)

@@ -213,7 +213,7 @@ def test_fit_step_on_huge_logits(dtype, loss, path, scale, rng):
     for backend in ("c", "reference"):
         model = model_on(path, dtype, backend, outputs)
         model.fit(X, y, loss=FIT_LOSSES[loss], epochs=0)
-        plan_step = model._plan(len(X), "train").step
+        plan_step = model._plan(len(X)).step
         assert (plan_step is not None) == (path == "stack")  # the path under test
         set_huge_logits(model, scale, np.random.default_rng(1))
         before = model.flat_params.copy()

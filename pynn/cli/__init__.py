@@ -1,9 +1,9 @@
 """The command line: `python -m pynn` or `pynn` (train, predict, summary, bench).
 
 `main(argv=None)` returns the exit status: 0 on success, 1 for an expected error (a
-missing file, a bad value, a damaged model, a missing optional package: one line
-`pynn: error: ...` on stderr, no traceback), 2 for a usage error (argparse's), 130 when
-interrupted. Anything else is a bug and keeps its traceback.
+missing file, a bad value, a damaged model, a missing optional package, memory that runs
+out: one line `pynn: error: ...` on stderr, no traceback), 2 for a usage error
+(argparse's), 130 when interrupted. Anything else is a bug and keeps its traceback.
 """
 import argparse
 import os
@@ -13,11 +13,16 @@ from pynn.errors import NonFiniteLossError
 
 PROG = "pynn"
 # What bad input, files or settings raise (pynn's checks name the culprit in the message).
-EXPECTED_ERRORS = (ValueError, TypeError, OSError, ImportError, NonFiniteLossError)
+EXPECTED_ERRORS = (ValueError, TypeError, OSError, ImportError, NonFiniteLossError,
+                   MemoryError)
 
 
 def _message(error):
     """One line for an expected error."""
+    if isinstance(error, MemoryError):  # NumPy's says what it could not allocate
+        detail = " ".join(str(error).split())
+        return "out of memory" + (f": {detail}" if detail else "") + \
+            " (the data or the model needs more memory than this process may use)"
     if isinstance(error, OSError) and error.filename is not None:
         reason = error.strerror or str(error)
         return f"{reason}: {error.filename}"

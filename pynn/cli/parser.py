@@ -30,6 +30,29 @@ def int_at_least(low):
 positive_int = int_at_least(1)
 non_negative_int = int_at_least(0)
 
+SIZE_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+
+
+def byte_size(text):
+    """A number of bytes: 1000000, 512K, 64M, 1.5G (binary units; a trailing B or iB is
+    allowed: 64MiB, 64MB)."""
+    spec = text.strip().lower().removesuffix("ib").removesuffix("b")
+    unit = spec[-1:] if spec[-1:] in SIZE_UNITS else ""
+    try:
+        value = float(spec[:len(spec) - len(unit)]) * SIZE_UNITS[unit]
+    except ValueError:
+        value = None
+    if value is None or not 1 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"expected a size in bytes such as 64M, 1G or "
+                                         f"1000000, got {text!r}")
+    return int(value)
+
+
+byte_size.__name__ = "size"
+
+MEMORY_HELP = ("memory budget of the prediction's buffers: rows go through the model in "
+               "blocks that fit it (default 64M; units K, M, G)")
+
 
 def non_negative_float(text):
     try:
@@ -181,14 +204,15 @@ def _add_predict(subparsers):
                              "name or an index")
     parser.add_argument("--output", "-o", metavar="PATH",
                         help="write the CSV here instead of to standard output")
+    parser.add_argument("--memory", type=byte_size, metavar="SIZE", help=MEMORY_HELP)
     return parser
 
 
 def _add_summary(subparsers):
     parser = subparsers.add_parser(
         "summary", help="show a saved model's layers and training memory",
-        description="Print a saved model's layers, parameter counts and the memory "
-                    "training it needs.")
+        description="Print a saved model's layers, parameter counts, the memory training "
+                    "it needs and the memory prediction uses.")
     parser.add_argument("model", metavar="MODEL", help="the saved model (.npz)")
     parser.add_argument("--batch-size", type=positive_int, default=32, metavar="N",
                         help="batch size of the memory estimate (default 32)")
@@ -196,6 +220,7 @@ def _add_summary(subparsers):
                         help="optimizer of the memory estimate (default adam)")
     parser.add_argument("--momentum", type=non_negative_float, default=0.9, metavar="M",
                         help="sgd's momentum (0 keeps no state; default 0.9)")
+    parser.add_argument("--memory", type=byte_size, metavar="SIZE", help=MEMORY_HELP)
     return parser
 
 

@@ -18,6 +18,8 @@ import numpy as np
 import pynn
 from pynn.cli.data_sources import load_features
 
+ROWS_PER_WRITE = 4096
+
 
 def load_model(path):
     if not os.path.exists(path):
@@ -30,30 +32,38 @@ def _format(dtype):
     return lambda value: f"{value:.{digits}g}"
 
 
-def prediction_table(model, X):
-    """(header, rows) of the CSV for the model's predictions on X."""
+def predictions(model, X, memory=None):
+    """(header, labels or values, probabilities or None) of the model on X: the numbers
+    of the CSV, computed in full (within `memory`, see Sequential.decision_function)
+    before anything is written."""
     if model.targets_ is None:
         raise ValueError("the model was never trained (it has no loss): nothing to predict")
-    number = _format(model.dtype)
-    predicted = model.predict(X)
+    predicted = model.predict(X, memory=memory)
     if not model.targets_.is_classifier:
         values = predicted.reshape(len(X), -1)
         header = ["prediction"] if predicted.ndim == 1 else \
             [f"prediction_{j}" for j in range(values.shape[1])]
-        return header, [[number(v) for v in row] for row in values]
-    if predicted.ndim == 1:
-        header, labels = ["label"], [[str(label)] for label in predicted]
-    else:
-        header = [f"label_{j}" for j in range(predicted.shape[1])]
-        labels = [[str(v) for v in row] for row in predicted]
+        return header, values, None
+    labels = predicted.reshape(len(X), -1)
+    header = ["label"] if predicted.ndim == 1 else \
+        [f"label_{j}" for j in range(labels.shape[1])]
     if model.loss_.proba is None:
-        return header, labels
-    probabilities = model.predict_proba(X)
+        return header, labels, None
+    probabilities = model.predict_proba(X, memory=memory)
     names = model.classes_ if model.targets_.kind in ("labels", "binary") else \
         range(probabilities.shape[1])
-    header += [f"p_{name}" for name in names]
-    rows = [row + [number(p) for p in ps] for row, ps in zip(labels, probabilities)]
-    return header, rows
+    return header + [f"p_{name}" for name in names], labels, probabilities
+
+
+def csv_rows(model, first, probabilities, start, stop):
+    """The CSV rows start:stop: labels as text, numbers with a round trip's digits."""
+    number = _format(model.dtype)
+    cell = str if model.targets_.is_classifier else number
+    rows = [[cell(v) for v in row] for row in first[start:stop]]
+    if probabilities is not None:
+        for row, ps in zip(rows, probabilities[start:stop]):
+            row += [number(p) for p in ps]
+    return rows
 
 
 def run(args):
@@ -64,18 +74,21 @@ def run(args):
             if args.target is None and X.shape[1] == model.n_features_in_ + 1 else ""
         raise ValueError(f"{args.data!r} has {X.shape[1]} features per sample, but the model "
                          f"expects {model.n_features_in_}{hint}")
-    header, rows = prediction_table(model, X)
+    table = predictions(model, X, args.memory)
     if args.output is None:
-        _write(sys.stdout, header, rows)
+        _write(sys.stdout, model, *table)
     else:
         with open(args.output, "w", newline="", encoding="utf-8") as file:
-            _write(file, header, rows)
-        print(f"wrote {len(rows)} predictions to {args.output}", file=sys.stderr)
+            _write(file, model, *table)
+        print(f"wrote {len(X)} predictions to {args.output}", file=sys.stderr)
     return 0
 
 
-def _write(stream, header, rows):
+def _write(stream, model, header, first, probabilities):
+    """The CSV, formatted ROWS_PER_WRITE rows at a time (the text of all rows at once
+    would take far more memory than the numbers)."""
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    for start in range(0, len(first), ROWS_PER_WRITE):
+        writer.writerows(csv_rows(model, first, probabilities, start, start + ROWS_PER_WRITE))
     stream.flush()

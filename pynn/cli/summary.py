@@ -12,7 +12,8 @@ def _optimizer(args):
 
 def run(args):
     model = load_model(args.model)
-    print(model.summary(batch_size=args.batch_size, optimizer=_optimizer(args)))
+    print(model.summary(batch_size=args.batch_size, optimizer=_optimizer(args),
+                        memory=args.memory))
     if model.classes_ is not None:
         classes = [str(c) for c in model.classes_[:20]]
         more = f" ... ({len(model.classes_)} in all)" if len(model.classes_) > 20 else ""
