@@ -1,4 +1,5 @@
-"""Divergence that stays finite (issue 15): the `divergence` option of fit and partial_fit.
+"""Divergence that stays finite (issue 15): the `divergence` option of fit and partial_fit
+and the estimators' `divergence` parameter (on by default).
 
 The rule (pynn.training._Divergence): at an epoch's end, the epoch diverged when its mean
 training loss is more than `divergence` times the best loss (the start loss and every
@@ -312,3 +313,48 @@ def test_bad_divergence_is_refused_before_the_model_changes(value, error, fragme
 def test_good_divergence_values(value):
     X, y, loss, outputs = problem("regression")
     model_on("stack", np.float32, outputs).fit(X, y, loss=loss, epochs=1, divergence=value)
+
+
+# ---- the estimators: on by default ------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_estimators_stop_a_diverging_fit_by_default(dtype):
+    pytest.importorskip("sklearn")
+    from sklearn.base import clone
+
+    from pynn.sklearn import MLPClassifier, MLPRegressor
+
+    X, y, _, _ = problem("classification", n=150)
+    y_reg = np.sin(X[:, 0])
+    cases = ((MLPClassifier, y, {"classes": [0, 1]}), (MLPRegressor, y_reg, {}))
+    for cls, target, classes in cases:
+        est = cls((8,), learning_rate_init=1e6, max_iter=20, batch_size=32, random_state=0,
+                  dtype=dtype)
+        assert est.divergence == 1e4 and est.get_params()["divergence"] == 1e4
+        assert clone(est).divergence == 1e4
+        with pytest.raises(pynn.DivergenceError, match="divergence=10000"):
+            est.fit(X, target)
+        with pytest.raises(pynn.DivergenceError, match="divergence=10000"):
+            clone(est).partial_fit(X, target, **classes)
+        est.set_params(divergence=None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ConvergenceWarning; R² overflowing
+            est.fit(X, target)  # the check off: it runs to the end, as before
+        assert est.n_iter_ == 20
+        for bad, error in ((0.5, ValueError), ("big", TypeError)):
+            with pytest.raises(error, match="divergence must be"):
+                clone(est).set_params(divergence=bad).fit(X, target)
+
+
+def test_the_estimators_default_changes_nothing_in_a_normal_run():
+    pytest.importorskip("sklearn")
+    from pynn.sklearn import MLPClassifier
+
+    X, y, _, _ = problem("classification", n=200)
+    coefs = []
+    for divergence in (None, 1e4):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ConvergenceWarning
+            est = MLPClassifier((8,), max_iter=15, random_state=0, divergence=divergence)
+            est.fit(X, y)
+        coefs.append((est.model_.flat_params.tobytes(), est.loss_curve_))
+    assert coefs[0] == coefs[1]
