@@ -1,5 +1,5 @@
-"""Divergence that stays finite (issue 15): the `divergence` option of fit and partial_fit
-and the estimators' `divergence` parameter (on by default).
+"""Divergence that stays finite (issue 15): the `divergence` option of fit and partial_fit,
+the estimators' `divergence` parameter (on by default) and `pynn train --divergence`.
 
 The rule (pynn.training._Divergence): at an epoch's end, the epoch diverged when its mean
 training loss is more than `divergence` times the best loss (the start loss and every
@@ -15,6 +15,7 @@ import pytest
 
 import pynn
 from pynn import SGD, Activation, Adam, Dense, PReLU, Sequential
+from pynn.cli import main
 from helpers import ADDRESS_CAP, needs_address_cap, run_python
 
 DTYPES = (np.float32, np.float64)
@@ -358,3 +359,31 @@ def test_the_estimators_default_changes_nothing_in_a_normal_run():
             est.fit(X, y)
         coefs.append((est.model_.flat_params.tobytes(), est.loss_curve_))
     assert coefs[0] == coefs[1]
+
+
+# ---- the command line ---------------------------------------------------------------------------
+def test_pynn_train_with_a_huge_learning_rate_is_a_one_line_error(capsys):
+    argv = ["train", "--data", "red_blue", "--samples", "200", "--lr", "1e6", "--quiet",
+            "--epochs", "5"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith("pynn: error: training diverged at epoch 1: "), err
+    assert "divergence=10000" in lines[0]
+
+    # --divergence 0 (or none) turns the check off: the run ends as before
+    for off in ("0", "none"):
+        assert main(argv + ["--divergence", off]) == 0
+        assert "trained 5 epochs" in capsys.readouterr().out
+    # a factor of its own
+    assert main(argv + ["--divergence", "1e30"]) == 0
+    assert main(argv + ["--divergence", "1e3"]) == 1
+    assert "divergence=1000 " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["1", "0.5", "-2", "nan", "inf", "big"])
+def test_pynn_train_bad_divergence_is_a_usage_error(value, capsys):
+    assert main(["train", "--data", "red_blue", "--divergence", value]) == 2
+    err = capsys.readouterr().err
+    assert "usage: pynn" in err and "--divergence: expected a factor > 1" in err
