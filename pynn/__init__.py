@@ -11,7 +11,7 @@ from pynn._config import show_config
 from pynn._kernels import get_num_threads, set_num_threads, threads, threads_enabled
 from pynn._version import __version__
 from pynn.early_stopping import EarlyStopping
-from pynn.errors import NonFiniteLossError
+from pynn.errors import DivergenceError, NonFiniteLossError
 from pynn.gradcheck import gradcheck
 from pynn.harden import HardenedModel
 from pynn.layers import (ELU, Activation, Dense, Identity, LeakyReLU, Maxout, PReLU, ReLU,
@@ -32,5 +32,6 @@ __all__ = [
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softplus", "ELU", "Step", "Sign", "LOSSES", "SGD",
     "Adam", "AdamW",
     "StepLR", "InverseScalingLR", "ReduceLROnPlateau", "EarlyStopping", "NonFiniteLossError",
+    "DivergenceError",
     "gradcheck", "data", "datasets", "metrics",
 ]

@@ -98,6 +98,7 @@ class Sequential:
         self.optimizer_ = None
         self.history_ = None
         self._shuffle_rng = None  # the row-order stream partial_fit continues
+        self._loss_reference = None  # the losses of fit's divergence check (pynn.training)
         self._plans = OrderedDict()
         self._lock = threading.RLock()  # see the module docstring
         self.reset_parameters(self.random_state)
@@ -200,6 +201,7 @@ class Sequential:
         with self._lock:
             for name, param, _ in self._names:
                 param[...] = values[name]
+            self._loss_reference = None  # the losses were those of other parameters
 
     def reset_parameters(self, random_state=None):
         """Initialise every layer's parameters from one seed."""
@@ -207,6 +209,7 @@ class Sequential:
         with self._lock:
             for layer in self.layers:
                 layer.reset_parameters(rng)
+            self._loss_reference = None  # the losses were those of other parameters
         return self
 
     def zero_grad(self):
@@ -381,12 +384,15 @@ class Sequential:
     def fit(self, X, y, *, loss=None, optimizer=None, epochs=10, batch_size=32, shuffle=True,
             validation_data=None, validation_split=0.0, early_stopping=None,
             lr_scheduler=None, callback=None, batch_callback=None, verbose=0,
-            random_state=None, classes=None):
+            random_state=None, classes=None, divergence=None):
         """Train from freshly initialised parameters; returns self. See pynn.training.fit.
 
         A call from another thread while this one runs waits for it (see the class
         docstring). Ctrl-C stops at the end of the step running, leaving the model as after
-        that step (docs/model.md)."""
+        that step (docs/model.md). `divergence` (None: off) is a factor: an epoch whose mean
+        loss exceeds it times the best loss, and the loss before training and that of an
+        all-zero output, raises pynn.DivergenceError, the model back as after the last good
+        epoch (docs/model.md)."""
         from pynn.training import fit
         with self._lock:
             return fit(self, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
@@ -394,12 +400,14 @@ class Sequential:
                        validation_split=validation_split, early_stopping=early_stopping,
                        lr_scheduler=lr_scheduler, callback=callback,
                        batch_callback=batch_callback, verbose=verbose,
-                       random_state=random_state, classes=classes, warm_start=False)
+                       random_state=random_state, classes=classes, warm_start=False,
+                       divergence=divergence)
 
     def partial_fit(self, X, y, *, loss=None, optimizer=None, epochs=1, batch_size=32,
                     shuffle=True, validation_data=None, validation_split=0.0,
                     early_stopping=None, lr_scheduler=None, callback=None,
-                    batch_callback=None, verbose=0, random_state=None, classes=None):
+                    batch_callback=None, verbose=0, random_state=None, classes=None,
+                    divergence=None):
         """Continue training from the current parameters and optimizer state (one epoch by
         default); the first call may set the loss, optimizer and classes. Returns self.
         Threads and Ctrl-C: as fit."""
@@ -410,7 +418,8 @@ class Sequential:
                        validation_split=validation_split, early_stopping=early_stopping,
                        lr_scheduler=lr_scheduler, callback=callback,
                        batch_callback=batch_callback, verbose=verbose,
-                       random_state=random_state, classes=classes, warm_start=True)
+                       random_state=random_state, classes=classes, warm_start=True,
+                       divergence=divergence)
 
     def __repr__(self):
         inner = ",\n".join(f"    {layer!r}" for layer in self.layers)

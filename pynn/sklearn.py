@@ -33,6 +33,7 @@ from pynn.model import Sequential, check_dtype
 from pynn.optim import SGD, Adam
 from pynn.optim.base import check_count, check_number
 from pynn.reference import ACTIVATIONS
+from pynn.training import check_divergence
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -160,7 +161,7 @@ class _BaseMLP(BaseEstimator):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 dtype="float32", n_threads=None):
+                 dtype="float32", n_threads=None, divergence=1e4):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -185,6 +186,7 @@ class _BaseMLP(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.dtype = dtype
         self.n_threads = n_threads
+        self.divergence = divergence
 
     # ---- checking the parameters (at fit, as scikit-learn does) ------------------------------
     def _check_params(self):
@@ -224,6 +226,7 @@ class _BaseMLP(BaseEstimator):
         dtype = check_dtype(self.dtype)
         if self.n_threads is not None:
             check_count(self.n_threads, "n_threads (None for pynn's current setting)", 1)
+        check_divergence(self.divergence)
         if not (self.random_state is None or isinstance(
                 self.random_state, (numbers.Integral, np.random.RandomState,
                                     np.random.Generator))) or isinstance(self.random_state, bool):
@@ -307,7 +310,8 @@ class _BaseMLP(BaseEstimator):
             stopping = _SklearnStopping(self, X_train.shape[0], weight_decay,
                                         None if validation is None else "val_" + metric)
             options = dict(batch_size=batch, shuffle=bool(self.shuffle),
-                           validation_data=validation, callback=stopping)
+                           validation_data=validation, callback=stopping,
+                           divergence=self.divergence)
             if incremental and not first:  # the same optimizer; the batch may differ per call
                 model.optimizer_.weight_decay = weight_decay
                 model.partial_fit(X_train, y_train, epochs=1, **options)
@@ -390,7 +394,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     binary cross-entropy (2 classes, one output) or sigmoid per label (a multi-label 0/1
     indicator y). Parameters as scikit-learn's MLPClassifier (solvers "adam" and "sgd");
     `dtype` ("float32" or "float64") is the network's, `n_threads` the kernels' thread
-    count during fit and predict (None: pynn's current setting).
+    count during fit and predict (None: pynn's current setting), `divergence` the factor
+    by which an epoch's loss may exceed the best before fit stops with
+    pynn.DivergenceError (None: no check; docs/sklearn.md).
 
     Fitted: `classes_`, `n_features_in_`, `feature_names_in_` (for a DataFrame with string
     column names), `loss_`, `loss_curve_`, `best_loss_`, `validation_scores_`,

@@ -13,6 +13,10 @@ non-finite loss, before they are kept: when they are no longer finite, the model
 to the copy taken at the start of the epoch (one flat copy of the parameters, the only
 memory fit adds to the model's own).
 
+Divergence that stays finite (a huge learning rate: the loss grows to 1e14 and beyond
+before it overflows, if it ever does) is caught when `divergence` is a factor: see
+_Divergence. It is checked at each epoch's end, so both training paths behave the same.
+
 Ctrl-C: while fit runs in the main thread under Python's default SIGINT handler, a
 handler that only records the interrupt takes its place; fit raises KeyboardInterrupt
 at the next step boundary, so the model keeps a consistent state: that of its last
@@ -33,9 +37,9 @@ import time
 import numpy as np
 
 from pynn.early_stopping import EarlyStopping
-from pynn.errors import NonFiniteLossError
+from pynn.errors import DivergenceError, NonFiniteLossError
 from pynn.losses import get_loss
-from pynn.model import check_random_state, spawn_generators, y_checked
+from pynn.model import EVAL_BATCH, check_random_state, spawn_generators, y_checked
 from pynn.optim import Adam, LRScheduler, Optimizer
 from pynn.optim.base import check_count
 from pynn.targets import Targets, check_classes
@@ -86,6 +90,21 @@ def _check_options(epochs, batch_size, shuffle, validation_data, validation_spli
         raise TypeError(f"early_stopping must be True/False or a pynn.EarlyStopping, got "
                         f"{early_stopping!r}{_instance_hint(early_stopping, EarlyStopping)}")
     return epochs, batch_size, stopper
+
+
+def check_divergence(divergence):
+    """None (the check off) or the factor as a float > 1. False is off too; True is refused
+    (which factor would it mean?)."""
+    if divergence is None or (isinstance(divergence, (bool, np.bool_)) and not divergence):
+        return None
+    if isinstance(divergence, (bool, np.bool_)) or not isinstance(divergence, numbers.Real):
+        raise TypeError(f"divergence must be None (off) or a factor > 1 such as 1e4, got "
+                        f"{divergence!r}")
+    factor = float(divergence)
+    if not (math.isfinite(factor) and factor > 1):
+        raise ValueError(f"divergence must be a finite factor > 1 (None turns the check "
+                         f"off), got {divergence!r}")
+    return factor
 
 
 def _check_trainable(model):
@@ -174,6 +193,59 @@ class _EpochStart:
         np.copyto(self.params, self.copy)
 
 
+class _Divergence:
+    """The divergence rule, checked at each epoch's end: the epoch diverged when its mean
+    training loss is more than `factor` times the best loss and above the bar, the larger of
+    the start loss and the loss of an all-zero output.
+
+    The start loss is the model's mean loss over the first min(n_train, 1024) rows of the
+    first epoch's order, before any update (one forward pass in eval mode: a single batch's
+    loss is too noisy); the zero-output loss is the loss of those rows' targets against an
+    output of zeros (per output: log 2 for binary cross-entropy, 1 for hinge; log K for
+    softmax over K classes; half the mean squared target for mse). The best is the minimum
+    of the start loss and every completed epoch's mean loss. The bar keeps a model whose
+    loss reached (near) zero, as hinge's can, from being stopped by ordinary noise: it must
+    be worse than where it started, and worse than predicting nothing (a start loss of 0,
+    as a model that already separates the data has, would alone be no bar).
+
+    The (start, zero-output, best) losses live on the model (`_loss_reference`), so
+    consecutive partial_fit calls with the check on keep them and measure once; fit, a
+    change of loss, new parameters and a call with the check off forget them."""
+
+    def __init__(self, model, factor):
+        self.model, self.factor = model, factor
+
+    def measure(self, X, rows, target, plan):
+        """Set the start and zero-output losses over X[rows], reusing `plan` (allocated
+        before the model was changed)."""
+        model, kernels = self.model, self.model._kernels
+        model._read(X, rows, plan)
+        target.take(rows, axis=0, out=plan.target, mode="clip")
+        out = model._forward(plan, training=False)
+        start = model.loss_(kernels, out, plan.target, sample_loss=plan.sample_loss)
+        out.fill(0)  # the eval plan's own output buffer: nothing reads it after this
+        zero = model.loss_(kernels, out, plan.target, sample_loss=plan.sample_loss)
+        # A non-finite start loss is no reference (the first step stops at it anyway)
+        start = start if math.isfinite(start) else math.inf
+        model._loss_reference = (start, zero, start)
+
+    def check(self, epoch, mean):
+        """The DivergenceError for an epoch whose mean loss diverged (the caller restores
+        the parameters), else None after counting the epoch into the best."""
+        start, zero, best = self.model._loss_reference
+        if mean > self.factor * best and mean > max(start, zero):
+            return DivergenceError(
+                f"training diverged at epoch {epoch + 1}: its mean loss {mean:.4g} is more "
+                f"than divergence={self.factor:g} times the best loss, {best:.4g}, and above "
+                f"both the loss before training, {start:.4g}, and that of an all-zero "
+                f"output, {zero:.4g}: lower the learning rate or scale the inputs, or raise "
+                f"the divergence factor (or turn the check off); the model is back at its "
+                f"parameters from the start of epoch {epoch + 1}, as the last completed "
+                f"epoch left them (history_ ends there)")
+        self.model._loss_reference = (start, zero, min(best, mean))
+        return None
+
+
 class _DeferredInterrupt:
     """Ctrl-C recorded (`requested`) rather than raised, while fit runs in the main thread
     with Python's default SIGINT handler; fit checks `requested` between steps. Leaving
@@ -235,10 +307,11 @@ class _Claim:
 # ---- fit ---------------------------------------------------------------------------------
 def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation_data,
         validation_split, early_stopping, lr_scheduler, callback, batch_callback, verbose,
-        random_state, classes, warm_start):
+        random_state, classes, warm_start, divergence=None):
     epochs, batch_size, stopper = _check_options(
         epochs, batch_size, shuffle, validation_data, validation_split, verbose, callback,
         batch_callback, lr_scheduler, early_stopping)
+    divergence = check_divergence(divergence)
     _check_trainable(model)
     X = model._check_X(X)
     n = X.shape[0]
@@ -262,13 +335,13 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation
                shuffle_rng, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
                stopper=stopper, lr_scheduler=lr_scheduler, callback=callback,
                batch_callback=batch_callback, verbose=verbose, warm_start=warm_start,
-               interrupt=interrupt)
+               divergence=divergence, interrupt=interrupt)
     return model
 
 
 def _train(model, X, target, targets, loss, optimizer, train_rows, val, init_rng, shuffle_rng,
            *, epochs, batch_size, shuffle, stopper, lr_scheduler, callback, batch_callback,
-           verbose, warm_start, interrupt):
+           verbose, warm_start, divergence, interrupt):
     """fit once every argument is checked: the last checks that need the claimed helpers,
     then set the model up and train. Raises KeyboardInterrupt at the first step boundary
     after `interrupt.requested` is set."""
@@ -295,6 +368,10 @@ def _train(model, X, target, targets, loss, optimizer, train_rows, val, init_rng
     rebind = not (warm_start and optimizer is model.optimizer_
                   and optimizer.params is model.flat_params)
     saved = model.loss_, model.targets_, model._plans
+    # partial_fit with the check on keeps the divergence reference of the calls before
+    keep_reference = (divergence is not None and warm_start and loss is saved[0]
+                      and getattr(model, "_loss_reference", None) is not None)
+    start_plan = None
     try:
         model.loss_, model.targets_ = loss, targets
         model._plans = type(saved[2])()  # target buffers depend on the targets
@@ -306,6 +383,10 @@ def _train(model, X, target, targets, loss, optimizer, train_rows, val, init_rng
             optimizer.bind(model.flat_params, model.flat_grads, model._kernels)
         order = train_rows.copy()  # this epoch's row order: train_rows shuffled afresh
         epoch_start = _EpochStart(model)
+        if divergence is not None and not keep_reference and epochs > 0:
+            start_plan = model._plan(min(n_train, EVAL_BATCH), "eval")  # the rule's start
+            if X.dtype != model.dtype:
+                start_plan.stage(X.dtype)
     except BaseException:
         model.loss_, model.targets_, model._plans = saved
         raise
@@ -313,6 +394,9 @@ def _train(model, X, target, targets, loss, optimizer, train_rows, val, init_rng
     if not warm_start:
         model.reset_parameters(init_rng)
     model.optimizer_ = optimizer
+    if not keep_reference:
+        model._loss_reference = None
+    rule = None if divergence is None else _Divergence(model, divergence)
     if lr_scheduler is not None and not continue_schedule:
         lr_scheduler.bind(optimizer, logged)
     if model.history_ is None or not warm_start:
@@ -332,6 +416,9 @@ def _train(model, X, target, targets, loss, optimizer, train_rows, val, init_rng
         if shuffle:  # from the sorted rows, so an epoch's order depends on the stream alone
             np.copyto(order, train_rows)
             shuffle_rng.shuffle(order)
+        if start_plan is not None:  # before the first update: the rule's start loss
+            rule.measure(X, order[:start_plan.n], target, start_plan)
+            start_plan = None
         total, loss_sum = targets.new_total(), 0.0
         plan = None
         for step, start in enumerate(range(0, n_train, batch)):
@@ -367,6 +454,11 @@ def _train(model, X, target, targets, loss, optimizer, train_rows, val, init_rng
                 f"an update of epoch {epoch + 1} made the parameters NaN or infinite although "
                 f"the loss stayed finite: lower the learning rate or scale the inputs; the "
                 f"model is back at its parameters from the start of epoch {epoch + 1}")
+        if rule is not None:
+            error = rule.check(epoch, loss_sum / n_train)
+            if error is not None:
+                epoch_start.restore()
+                raise error
         logs = {"loss": loss_sum / n_train, metric: targets.metric(total, n_train, denominator)}
         if val is not None:
             scores = model._evaluate(*val)

@@ -75,10 +75,11 @@ def test_defaults_are_scikit_learns():
     theirs = inspect.signature(SklearnMLPClassifier).parameters
     shared = set(ours) & set(theirs)
     assert set(theirs) - shared == {"max_fun"}  # L-BFGS only
-    assert set(ours) - shared == {"dtype", "n_threads"}
+    assert set(ours) - shared == {"dtype", "n_threads", "divergence"}
     for name in shared:
         assert ours[name].default == theirs[name].default, name
     assert ours["dtype"].default == "float32" and ours["n_threads"].default is None
+    assert ours["divergence"].default == 1e4
 
 
 def test_parameters_round_trip():
@@ -87,13 +88,14 @@ def test_parameters_round_trip():
                   power_t=0.25, max_iter=11, shuffle=False, random_state=5, tol=0.001,
                   verbose=False, warm_start=True, momentum=0.5, nesterovs_momentum=False,
                   early_stopping=True, validation_fraction=0.2, beta_1=0.8, beta_2=0.99,
-                  epsilon=1e-7, n_iter_no_change=4, dtype="float64", n_threads=1)
+                  epsilon=1e-7, n_iter_no_change=4, dtype="float64", n_threads=1,
+                  divergence=None)
     for cls in (MLPClassifier, MLPRegressor):
         est = cls(**params)
         assert est.get_params() == params
         assert clone(est).get_params() == params
-        est.set_params(alpha=0.5, dtype="float32")
-        assert est.alpha == 0.5 and est.dtype == "float32"
+        est.set_params(alpha=0.5, dtype="float32", divergence=100)
+        assert est.alpha == 0.5 and est.dtype == "float32" and est.divergence == 100
 
 
 @pytest.mark.parametrize("name,value,error,fragment", [
@@ -119,6 +121,8 @@ def test_parameters_round_trip():
     ("dtype", "float16", TypeError, "dtype must be float32 or float64"),
     ("n_threads", 0, ValueError, "n_threads"),
     ("random_state", "seed", TypeError, "random_state must be"),
+    ("divergence", 1.0, ValueError, "divergence must be a finite factor > 1"),
+    ("divergence", True, TypeError, "divergence must be None"),
 ])
 def test_bad_parameters_are_named_at_fit(name, value, error, fragment):
     X, y = three_classes(30)

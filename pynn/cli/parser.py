@@ -106,6 +106,25 @@ def hidden_sizes(text):
     return sizes
 
 
+def divergence(text):
+    """A factor > 1, or 0, 'none' or 'off' to turn the divergence check off (None)."""
+    if text.strip().lower() in ("none", "off"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value == 0:
+        return None
+    if value is None or not 1 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a factor > 1, or 0 or none to turn the "
+                                         f"check off, got {text!r}")
+    return value
+
+
+DEFAULT_DIVERGENCE = 1e4  # as the scikit-learn estimators'
+
+
 def batch_size(text):
     """A positive integer, or 'full' for full-batch gradient descent (None)."""
     if text.strip().lower() == "full":
@@ -172,6 +191,12 @@ def _add_train(subparsers):
                           help="stop when the validation loss (the training loss without "
                                "--validation-split) has not improved for PATIENCE epochs "
                                "(default 10) and keep the best epoch's parameters")
+    training.add_argument("--divergence", type=divergence, default=DEFAULT_DIVERGENCE,
+                          metavar="FACTOR",
+                          help="stop with an error when an epoch's mean loss is more than "
+                               "FACTOR times the best so far and above the loss before "
+                               "training; the model keeps the last good epoch (default "
+                               "1e4; 0 or none: no check)")
     training.add_argument("--seed", type=non_negative_int, default=0, metavar="N",
                           help="seeds the split, the initial weights, the batch order and "
                                "generated data (default 0)")

@@ -160,7 +160,8 @@ def _train(args):
         model.fit(X_train, y_train, loss=loss, optimizer=optimizer, epochs=args.epochs,
                   batch_size=args.batch_size, validation_split=args.validation_split,
                   early_stopping=early_stopping, callback=reporter.epoch,
-                  batch_callback=reporter.batch, classes=classes)
+                  batch_callback=reporter.batch, classes=classes,
+                  divergence=args.divergence)
     finally:
         reporter.close()
     elapsed = time.perf_counter() - started
