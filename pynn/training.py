@@ -39,7 +39,7 @@ import numpy as np
 from pynn.early_stopping import EarlyStopping
 from pynn.errors import DivergenceError, NonFiniteLossError
 from pynn.losses import get_loss
-from pynn.model import EVAL_BATCH, check_random_state, spawn_generators, y_checked
+from pynn.model import check_random_state, spawn_generators, y_checked
 from pynn.optim import Adam, LRScheduler, Optimizer
 from pynn.optim.base import check_count
 from pynn.targets import Targets, check_classes
@@ -384,7 +384,8 @@ def _train(model, X, target, targets, loss, optimizer, train_rows, val, init_rng
         order = train_rows.copy()  # this epoch's row order: train_rows shuffled afresh
         epoch_start = _EpochStart(model)
         if divergence is not None and not keep_reference and epochs > 0:
-            start_plan = model._plan(min(n_train, EVAL_BATCH), "eval")  # the rule's start
+            plan, rows = model._inference_plan(n_train, "eval")  # for the rule's start loss
+            start_plan = plan.rows(rows, model)
             if X.dtype != model.dtype:
                 start_plan.stage(X.dtype)
     except BaseException:

@@ -40,7 +40,7 @@ def problem(kind, n=64):
 
 def assert_path(model, path, n):
     """The model trains on the path under test (a plan exists after a fit)."""
-    assert (model._plan(n, "train").step is not None) == (path == "stack")
+    assert (model._plan(n).step is not None) == (path == "stack")
 
 
 class EpochRecorder:
