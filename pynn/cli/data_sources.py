@@ -14,7 +14,7 @@ import numpy as np
 
 from pynn import datasets
 from pynn.files import open_regular
-from pynn.datasets.csv_table import is_number
+from pynn.datasets.csv_table import check_parse_memory, is_number
 from pynn.datasets.idx import idx_header
 from pynn.datasets.npy import load_npz, npz_shapes
 
@@ -174,6 +174,7 @@ def _feature_csv(path, dtype):
         X, last = datasets.load_csv(path, -1, dtype=dtype, target_dtype=dtype)
         return np.column_stack([X, last])
     # One column: load_csv needs a feature and a target, so NumPy reads it.
+    check_parse_memory(path, os.path.getsize(path))
     header = bool(first) and not is_number(first[0])
     try:
         with warnings.catch_warnings():
