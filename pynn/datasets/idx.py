@@ -91,7 +91,7 @@ def load_idx_pair(images_path, labels_path, *, dtype=np.float64, max_bytes=None)
                              f"file {labels_path!r} holds {labels.shape[0]} labels")
         check_allocation(n * width * dtype.itemsize + n * np.dtype(np.int64).itemsize,
                          f"{images.describe()} and {labels.describe()}, read as X ({n}, "
-                         f"{width}) of {dtype} and y ({n},) of int64", max_bytes)
+                         f"{width}) of {dtype} and y ({n},) of int64,", max_bytes)
         return images.read(dtype).reshape(n, width), labels.read(np.dtype(np.int64))
 
 

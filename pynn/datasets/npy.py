@@ -40,7 +40,21 @@ CHUNK_BYTES = 1 << 20
 
 class _FileError(ValueError):
     """A problem this module found (its message names the file), told apart from the
-    ValueErrors zipfile raises for a damaged archive."""
+    ValueErrors zipfile raises for a damaged archive; raised to callers as a ValueError."""
+
+
+@contextlib.contextmanager
+def _value_errors(where, zip_member):
+    """Our _FileError as a plain ValueError; for a zip member, zipfile's errors (a damaged
+    archive) as a ValueError naming it."""
+    try:
+        yield
+    except _FileError as error:
+        raise ValueError(str(error)) from None
+    except ZIP_ERRORS as error:
+        if not zip_member:
+            raise
+        raise ValueError(f"{where} is damaged ({error})") from None
 
 
 def load_npy(path, *, max_bytes=None):
@@ -49,8 +63,8 @@ def load_npy(path, *, max_bytes=None):
     can allocate now (pynn.memory.available_bytes)."""
     path = _check_path(path)
     max_bytes = check_max_bytes(max_bytes)
-    with open_regular(path) as file:
-        where = f"data file {path!r}"
+    where = f"data file {path!r}"
+    with open_regular(path) as file, _value_errors(where, zip_member=False):
         header = _read_header(file, where)
         _check_fits(header, os.fstat(file.fileno()).st_size, where)
         check_allocation(header["nbytes"], _describe(where, header), max_bytes)
@@ -72,14 +86,9 @@ def load_npz(path, names=None, *, max_bytes=None):
         arrays = {}
         for name, header in headers.items():
             where = f"data file {path!r} member {name!r}"
-            try:
-                with archive.open(members[name]) as stream:
-                    _read_header(stream, where)
-                    arrays[name] = _read_data(stream, header, where)
-            except _FileError:
-                raise
-            except ZIP_ERRORS as error:
-                raise ValueError(f"{where} is damaged ({error})") from None
+            with _value_errors(where, zip_member=True), archive.open(members[name]) as stream:
+                _read_header(stream, where)
+                arrays[name] = _read_data(stream, header, where)
         return arrays
 
 
@@ -131,14 +140,10 @@ def _member_header(path, archive, name, info, file_size):
         raise ValueError(f"{where}: the zip directory lies: {info.file_size} bytes cannot "
                          f"inflate from {info.compress_size} (deflate expands at most "
                          f"{DEFLATE_MAX_RATIO}:1)")
-    try:
+    with _value_errors(where, zip_member=True):
         with archive.open(info) as stream:
             header = _read_header(stream, where)
-    except _FileError:
-        raise
-    except ZIP_ERRORS as error:
-        raise ValueError(f"{where} is damaged ({error})") from None
-    _check_fits(header, info.file_size, where)
+        _check_fits(header, info.file_size, where)
     return header
 
 
