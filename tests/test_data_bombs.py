@@ -8,7 +8,9 @@ allocated before checking would fail there with NumPy's own MemoryError ("Unable
 allocate ..."), not with pynn's message naming the file.
 """
 import gzip
+import io
 import json
+import re
 import struct
 import zipfile
 
@@ -28,8 +30,6 @@ ZEROS = bytes(1 << 22)
 
 def npy_header(shape, dtype):
     """The .npy header (format 1.0) of an array of `shape` and `dtype`."""
-    import io
-
     stream = io.BytesIO()
     np.lib.format.write_array_header_1_0(stream, {"descr": np.dtype(dtype).str,
                                                   "fortran_order": False, "shape": shape})
@@ -209,8 +209,6 @@ def test_bombs_are_refused_before_anything_is_allocated(tmp_path):
     results = {name: (kind, message) for name, kind, message in
                map(json.loads, run.stdout.splitlines())}
     assert set(results) == set(EXPECTED), run.stdout
-    import re
-
     for name, (bomb, error, words) in EXPECTED.items():
         kind, message = results[name]
         assert kind == error.__name__, (name, kind, message)
