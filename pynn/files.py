@@ -2,6 +2,7 @@
 
 Reading: `open_regular` opens without blocking and refuses anything but a regular file (a
 FIFO would block open() forever, a device would be read without end), naming the path.
+`DEFLATE_MAX_RATIO` bounds what a compressed file can hold.
 Writing: `save_target` is the regular file a save replaces (a symlink is followed to its
 target, which is written), and refuses a path that exists and is anything else. A
 directory raises IsADirectoryError, as open() does; any other kind ValueError.
@@ -9,6 +10,11 @@ directory raises IsADirectoryError, as open() does; any other kind ValueError.
 import errno
 import os
 import stat
+
+# Deflate (zip, gzip) encodes at most 258 bytes with one length/distance pair of at least
+# 2 bits, so no deflate stream expands more than 1032 times: a header that declares more
+# uncompressed bytes than that lies.
+DEFLATE_MAX_RATIO = 1032
 
 
 def _not_regular(path, mode, doing):

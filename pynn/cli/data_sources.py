@@ -6,6 +6,7 @@ pynn.datasets with their default settings. Files are told apart by their names: 
 when --labels gives the IDX labels file).
 """
 import csv
+import math
 import os
 import warnings
 
@@ -13,7 +14,9 @@ import numpy as np
 
 from pynn import datasets
 from pynn.files import open_regular
-from pynn.datasets.csv_table import is_number
+from pynn.datasets.csv_table import check_parse_memory, is_number
+from pynn.datasets.idx import idx_header
+from pynn.datasets.npy import load_npz, npz_shapes
 
 # name -> generator(n_samples, random_state) of (X, y); the generators' own defaults
 GENERATED = {
@@ -84,12 +87,10 @@ def _column(target):
 
 
 def _npz_arrays(path, names):
-    with open_regular(path) as file, np.load(file, allow_pickle=False) as archive:
-        missing = [name for name in names if name not in archive.files]
-        if missing:
-            raise ValueError(f"NPZ file {path!r} has no array {missing[0]!r} (it has "
-                             f"{', '.join(archive.files) or 'none'})")
-        return [archive[name] for name in names]
+    """The arrays `names` of an .npz file, their headers checked before they are allocated
+    (pynn.datasets.npy)."""
+    arrays = load_npz(path, names)
+    return [arrays[name] for name in names]
 
 
 def load_training_data(data, *, labels=None, target=None, samples=None, seed=0,
@@ -130,9 +131,11 @@ def load_training_data(data, *, labels=None, target=None, samples=None, seed=0,
     return Dataset(os.path.basename(data), X, y)
 
 
-def load_features(path, *, target=None, dtype=np.float64):
+def load_features(path, *, target=None, dtype=np.float64, n_features=None):
     """The features X of a data file for prediction: every column of a CSV file but the
-    --target one (when given), the array X of an NPZ file, or IDX images (flattened)."""
+    --target one (when given), the array X of an NPZ file, or IDX images (flattened).
+    n_features: the width the model needs; an NPZ or IDX file declaring another one in its
+    header is refused (width_error) before its data are read."""
     kind = file_format(path)
     _check_exists(path)
     if target is not None and kind != "csv":
@@ -143,9 +146,24 @@ def load_features(path, *, target=None, dtype=np.float64):
             return datasets.load_csv(path, _column(target), dtype=dtype)[0]
         return _feature_csv(path, dtype)
     if kind == "npz":
+        shape = npz_shapes(path, ["X"])["X"][0]
+        if n_features is not None and len(shape) == 2 and shape[1] != n_features:
+            raise width_error(path, shape[1], n_features, target)
         return _npz_arrays(path, ["X"])[0]
-    images = datasets.load_idx(path)
-    return images.reshape(len(images), -1).astype(dtype)
+    shape = idx_header(path)[0]
+    width = math.prod(shape[1:])
+    if n_features is not None and width != n_features:
+        raise width_error(path, width, n_features, target)
+    return datasets.load_idx(path, dtype=dtype).reshape(shape[0], width)
+
+
+def width_error(path, width, n_features, target):
+    """The ValueError of a data file whose samples have `width` features where the model
+    expects n_features."""
+    hint = ": if one column is the target, name it with --target" \
+        if target is None and width == n_features + 1 else ""
+    return ValueError(f"{path!r} has {width} features per sample, but the model expects "
+                      f"{n_features}{hint}")
 
 
 def _feature_csv(path, dtype):
@@ -156,6 +174,7 @@ def _feature_csv(path, dtype):
         X, last = datasets.load_csv(path, -1, dtype=dtype, target_dtype=dtype)
         return np.column_stack([X, last])
     # One column: load_csv needs a feature and a target, so NumPy reads it.
+    check_parse_memory(path, os.path.getsize(path))
     header = bool(first) and not is_number(first[0])
     try:
         with warnings.catch_warnings():

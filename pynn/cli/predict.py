@@ -16,7 +16,7 @@ import sys
 import numpy as np
 
 import pynn
-from pynn.cli.data_sources import load_features
+from pynn.cli.data_sources import load_features, width_error
 
 ROWS_PER_WRITE = 4096
 
@@ -68,12 +68,9 @@ def csv_rows(model, first, probabilities, start, stop):
 
 def run(args):
     model = load_model(args.model)
-    X = load_features(args.data, target=args.target)
-    if X.shape[1] != model.n_features_in_:
-        hint = ": if one column is the target, name it with --target" \
-            if args.target is None and X.shape[1] == model.n_features_in_ + 1 else ""
-        raise ValueError(f"{args.data!r} has {X.shape[1]} features per sample, but the model "
-                         f"expects {model.n_features_in_}{hint}")
+    X = load_features(args.data, target=args.target, n_features=model.n_features_in_)
+    if X.shape[1] != model.n_features_in_:  # a CSV file's width is known once it is read
+        raise width_error(args.data, X.shape[1], model.n_features_in_, args.target)
     table = predictions(model, X, args.memory)
     if args.output is None:
         _write(sys.stdout, model, *table)
