@@ -94,6 +94,15 @@ def build_bombs(folder):
         # 16 MiB of text, 64 MiB of float64 at least: more than the child can allocate
         "csv": zero_csv(folder / "zeros.csv", 16 << 20),
     }
+    # One long cell widens NumPy's text array of a whole column (or block): 20,000 rows and
+    # one cell of 100,000 characters (Python's csv reads at most 131,072) ask for 8 GB of
+    # text from a 200 KB file. All numbers ("000...0" is one), np.loadtxt's fast reader;
+    # labels, the careful reader.
+    long_cell = "0" * 100_000
+    (folder / "long_number.csv").write_text("0,0\n" * 20_000 + f"0,{long_cell}\n")
+    bombs["csv_long_number"] = folder / "long_number.csv"
+    (folder / "long_label.csv").write_text(f"0,a{long_cell}\n" + "0,a\n" * 20_000)
+    bombs["csv_long_label"] = folder / "long_label.csv"
     labels = folder / "labels-idx1-ubyte.gz"
     with gzip.open(labels, "wb") as file:
         file.write(idx_header(0x08, (BOMB_BYTES // 1024,)) + bytes(BOMB_BYTES // 1024))
@@ -147,6 +156,8 @@ loads = {
     "cli_idx_wrong_width": lambda: data_sources.load_features(bombs["idx_u8"], n_features=784),
     "csv": lambda: load_csv(bombs["csv"]),
     "cli_csv_features": lambda: data_sources.load_features(bombs["csv"]),
+    "csv_long_number": lambda: load_csv(bombs["csv_long_number"]),
+    "csv_long_label": lambda: load_csv(bombs["csv_long_label"]),
     "zip_lies": lambda: load_npz(bombs["zip_lies"]),
     "stored_lies": lambda: load_npz(bombs["stored_lies"]),
     "npy_cut": lambda: load_npy(bombs["npy_cut"]),
@@ -187,6 +198,10 @@ EXPECTED = {
     "csv": ("csv", MemoryError, "(16777200 bytes; parsing takes up to 32 times that) needs "
                                 "512.0 MiB"),
     "cli_csv_features": ("csv", MemoryError, "parsing takes up to 32 times"),
+    "csv_long_number": ("csv_long_number", MemoryError, "target column as text, 20001 cells "
+                                                        "as wide as the longest, 100000"),
+    "csv_long_label": ("csv_long_label", MemoryError, "lines 1 to 4096 as text, 8192 cells "
+                                                      "as wide as the longest, 100001"),
     "zip_lies": ("zip_lies", ValueError, "the zip directory lies: 4000000000 bytes cannot "
                                          "inflate"),
     "stored_lies": ("stored_lies", ValueError, "truncated or lying header: shape "

@@ -78,20 +78,22 @@ def load_csv(path, target=-1, *, delimiter=",", header="auto", dtype=np.float64,
         column = _target_index(target, names, n_columns, path)
         features = [j for j in range(n_columns) if j != column]
         fast = _read_fast(path, delimiter, first[0] if header else 0, n_columns, column,
-                          features, dtype, target_dtype)
+                          features, dtype, target_dtype, max_bytes)
         if fast is not None:
             return fast
         data_rows = itertools.chain([] if header else [first],
                                     [] if second is None else [second], rows)
         X_blocks, target_blocks, lines = [], [], []
         while block := list(itertools.islice(data_rows, CHUNK_ROWS)):
-            cells = _cell_array(block, n_columns, first[0], path)
+            cells = _cell_array(block, n_columns, first[0], path, max_bytes)
             X_blocks.append(_to_numbers(cells[:, features], dtype, block, features, names,
                                         path))
             target_blocks.append(cells[:, column])
             lines.extend(line for line, _ in block)
     if not lines:
         raise ValueError(f"CSV file {path!r} has a header row but no data rows")
+    check_text_memory(path, len(lines), max(block.itemsize for block in target_blocks) // 4,
+                      "target column", max_bytes)
     y = _target_values(np.concatenate(target_blocks), target_dtype, dtype, lines, column,
                        names, path)
     return np.concatenate(X_blocks), y
@@ -104,8 +106,16 @@ def check_parse_memory(path, file_size, max_bytes=None):
                      f"parsing takes up to {CSV_EXPANSION} times that)", max_bytes)
 
 
+def check_text_memory(path, cells, longest, what, max_bytes):
+    """MemoryError (naming the file) when `cells` cells of NumPy text, as wide as the
+    longest (`longest` characters, 4 bytes each), need more than max_bytes: one long cell
+    widens them all, so a small file can ask for a huge array."""
+    check_allocation(cells * 4 * max(longest, 1), f"CSV file {path!r}: {what} as text, "
+                     f"{cells} cells as wide as the longest, {longest} characters", max_bytes)
+
+
 def _read_fast(path, delimiter, skip_lines, n_columns, column, features, dtype,
-               target_dtype):
+               target_dtype, max_bytes):
     """(X, y) by np.loadtxt's C parser, or None when the file is not all well-formed
     numbers and rows of n_columns cells (the careful reader then finds and names the
     problem) or the target needs the careful reader's checks."""
@@ -115,9 +125,13 @@ def _read_fast(path, delimiter, skip_lines, n_columns, column, features, dtype,
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # an empty file warns: the careful reader says why
             table = np.loadtxt(path, dtype=dtype, **options)
-            cells = np.loadtxt(path, dtype=str, usecols=[column], **options)[:, 0]
+            # as Python str first: the text array's width is checked before it is made
+            cells = np.loadtxt(path, dtype=object, usecols=[column], **options)[:, 0]
     except (ValueError, UserWarning):
         return None
+    check_text_memory(path, len(cells), max(map(len, cells), default=0), "target column",
+                      max_bytes)
+    cells = cells.astype(str)
     if table.shape[1] != n_columns or table.shape[0] != cells.shape[0] or not len(table):
         return None
     try:
@@ -178,11 +192,15 @@ def _target_index(target, names, n_columns, path):
     return target % n_columns
 
 
-def _cell_array(block, n_columns, first_line, path):
+def _cell_array(block, n_columns, first_line, path, max_bytes):
+    longest = 0
     for line, cells in block:
         if len(cells) != n_columns:
             raise ValueError(f"CSV file {path!r}, line {line}: {len(cells)} cells, but line "
                              f"{first_line} has {n_columns}")
+        longest = max(longest, max(map(len, cells)))
+    check_text_memory(path, len(block) * n_columns, longest,
+                      f"lines {block[0][0]} to {block[-1][0]}", max_bytes)
     return np.array([cells for _, cells in block], dtype=str)
 
 
