@@ -512,6 +512,8 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, *, step, lr=1e-3, beta1=0.9,
             raise ValueError(f"{name} must be in [0, 1), got {beta}")
     if step < 1:
         raise ValueError(f"step must be >= 1, got {step}")
+    step = int(step)  # a NumPy integer would make the bias corrections float64 scalars,
+    # which NumPy does not round to the dtype: eps would then be added in float64
     _check_buffers(param, grad=grad, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq)
     dtype = param.dtype
     g = grad

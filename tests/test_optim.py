@@ -222,3 +222,20 @@ def test_adam_against_torch(rng, dtype, which, config):
     assert_close(v, state["exp_avg_sq"].numpy(), dtype, k=TORCH_STEPS,
                  what="exp_avg_sq vs torch")
     assert_close(p, tp, dtype, k=TORCH_STEPS, what="param vs torch")
+
+
+def test_reference_adam_rounds_eps_whatever_the_step_type():
+    """The reference rounds eps to the dtype as the kernel (and torch) do, also when step
+    is a NumPy integer (which once made it add eps in float64): here eps is 0 in float32,
+    so a zero gradient gives 0/0 in both (a fuzz case found by hypothesis)."""
+    hyper = dict(lr=0.0, beta1=0.0, beta2=0.0, eps=4.1e-288, weight_decay=0.0)
+    results = []
+    for update, step in ((R.adam_update, 3), (R.adam_update, np.int32(3)),
+                         (K.adam_update, np.int32(3))):
+        param = np.float32([-0.92, 0.5])
+        with np.errstate(all="ignore"):
+            update(param, np.float32([-0.0, 1.0]), np.float32([0.9, 0.1]),
+                   np.float32([1.5, 0.2]), step=step, **hyper)
+        results.append(param)
+    for param in results:
+        assert np.isnan(param[0]) and param[1] == np.float32(0.5), results
