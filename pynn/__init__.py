@@ -7,6 +7,18 @@ the Sequential model with fit / predict / evaluate (pynn.model). Around them: sp
 folds, cross-validation, grid search and scaling (pynn.data), metrics (pynn.metrics),
 data sets (pynn.datasets) and scikit-learn estimators (pynn.sklearn, optional).
 """
+import importlib.util as _importlib_util
+import os as _os
+
+if _importlib_util.find_spec("pynn._kernels") is None:  # before anything imports it
+    raise ImportError(
+        f"pynn's compiled kernels (pynn._kernels) are not built in "
+        f"{_os.path.dirname(_os.path.abspath(__file__))}: Python is importing pynn from this "
+        f"source tree (with `python -m ...` or `python -c`, the current directory comes "
+        f"first on sys.path), not an installed pynn. Build the kernels here with "
+        f"`pip install -e .`, or run from another directory (or run the `pytest` command "
+        f"instead of `python -m pytest`) to use the installed package.")
+
 from pynn._config import show_config
 from pynn._kernels import get_num_threads, set_num_threads, threads, threads_enabled
 from pynn._version import __version__
