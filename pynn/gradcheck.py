@@ -32,9 +32,10 @@ import numbers
 
 import numpy as np
 
+from pynn.inputs import y_checked
 from pynn.layers import layer_from_config
 from pynn.losses import LOSSES, get_loss
-from pynn.model import Sequential, y_checked
+from pynn.model import Sequential
 from pynn.targets import Targets
 
 

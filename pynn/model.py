@@ -13,16 +13,16 @@ predict). Calls on one model from several threads therefore run one at a time, e
 alone; different models train in parallel (the kernels release the GIL).
 """
 import math
-import numbers
 import threading
 from collections import OrderedDict
 
 import numpy as np
 
 from pynn import backend as backends
-from pynn.inputs import as_features, check_values, check_width, gather
+from pynn.inputs import as_features, check_values, check_width, gather, y_checked
 from pynn.layers import Layer
 from pynn.plans import EVAL_BATCH, InferencePlan, TrainingPlan, block_rows, check_memory
+from pynn.random_state import check_random_state, spawn_generators
 
 MAX_PLANS = 6  # training plans kept (batch sizes); a model keeps one InferencePlan per mode
 
@@ -37,28 +37,6 @@ def check_dtype(dtype):
     if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise TypeError(f"dtype must be float32 or float64, got {dtype}")
     return dtype
-
-
-def check_random_state(random_state):
-    """None, a non-negative int, a SeedSequence or a Generator (as NumPy accepts)."""
-    if random_state is None or isinstance(random_state, (np.random.Generator,
-                                                         np.random.SeedSequence)):
-        return random_state
-    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
-        raise TypeError(f"random_state must be None, an int or a numpy Generator, got "
-                        f"{random_state!r}")
-    if random_state < 0:
-        raise ValueError(f"random_state must be non-negative, got {random_state}")
-    return int(random_state)
-
-
-def spawn_generators(random_state, count):
-    """`count` independent Generators from one seed (the same seed, the same streams)."""
-    if isinstance(random_state, np.random.Generator):
-        return [random_state] * count
-    seq = random_state if isinstance(random_state, np.random.SeedSequence) else \
-        np.random.SeedSequence(random_state)
-    return [np.random.default_rng(child) for child in seq.spawn(count)]
 
 
 class Sequential:
@@ -446,11 +424,3 @@ class Sequential:
         with self._lock:
             return harden(self)
 
-
-def y_checked(y, n):
-    if y is None:
-        raise ValueError("y is required")
-    shape = np.shape(y)
-    if len(shape) == 0 or shape[0] != n:
-        raise ValueError(f"y must have one row per sample of X ({n}), got shape {shape}")
-    return y

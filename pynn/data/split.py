@@ -16,7 +16,7 @@ import numpy as np
 
 from pynn.data._arrays import check_same_length, n_samples, take_rows
 from pynn.metrics import as_labels
-from pynn.model import check_random_state
+from pynn.random_state import check_random_state
 
 
 def _check_bool(value, name):

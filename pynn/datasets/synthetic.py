@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from pynn.model import check_random_state
+from pynn.random_state import check_random_state
 
 RED_BLUE_LABELS = ("names", "binary", "sign")
 
