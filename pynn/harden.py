@@ -64,8 +64,6 @@ class HardenedModel:
     """
 
     def __init__(self, model):
-        from pynn.model import Sequential
-
         if model.targets_ is None:
             raise ValueError("harden needs a trained model: call fit first (it fixes the loss "
                              "and, for classifiers, classes_)")
@@ -77,7 +75,9 @@ class HardenedModel:
         else:
             last, self.output_rule = _hardened_last(model.layers[-1], loss_name)
             layers += last
-        network = Sequential(*layers, dtype=model.dtype, backend=model.backend)
+        # The model's own class (Sequential), taken from the model: pynn.model imports this
+        # module, so this module does not import it.
+        network = type(model)(*layers, dtype=model.dtype, backend=model.backend)
         # Same configs, same parameter order: the flat buffers correspond one to one.
         network.flat_params[...] = model.flat_params
         self._network = network

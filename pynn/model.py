@@ -19,10 +19,14 @@ from collections import OrderedDict
 import numpy as np
 
 from pynn import backend as backends
+from pynn.harden import harden
 from pynn.inputs import as_features, check_values, check_width, gather, y_checked
-from pynn.layers import Layer
+from pynn.layers import Layer, layer_from_config
+from pynn.persistence import read_model, save
 from pynn.plans import EVAL_BATCH, InferencePlan, TrainingPlan, block_rows, check_memory
 from pynn.random_state import check_random_state, spawn_generators
+from pynn.summary import summarize
+from pynn.training import fit
 
 MAX_PLANS = 6  # training plans kept (batch sizes); a model keeps one InferencePlan per mode
 
@@ -125,8 +129,6 @@ class Sequential:
         return state
 
     def __setstate__(self, state):
-        from pynn.layers import layer_from_config
-
         state = dict(state)
         layers = [layer_from_config(config) for config in state.pop("layers")]
         self.__dict__.update(state)
@@ -371,7 +373,6 @@ class Sequential:
         loss exceeds it times the best loss, and the loss before training and that of an
         all-zero output, raises pynn.DivergenceError, the model back as after the last good
         epoch (docs/model.md)."""
-        from pynn.training import fit
         with self._lock:
             return fit(self, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
                        batch_size=batch_size, shuffle=shuffle, validation_data=validation_data,
@@ -389,7 +390,6 @@ class Sequential:
         """Continue training from the current parameters and optimizer state (one epoch by
         default); the first call may set the loss, optimizer and classes. Returns self.
         Threads and Ctrl-C: as fit."""
-        from pynn.training import fit
         with self._lock:
             return fit(self, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
                        batch_size=batch_size, shuffle=shuffle, validation_data=validation_data,
@@ -408,19 +408,21 @@ class Sequential:
         """The layers, parameter counts, the memory training needs at this batch size
         (`optimizer` defaults to the model's own) and the memory predict uses within the
         budget `memory` (default 64 MiB); print it. See pynn.summary."""
-        from pynn.summary import summarize
         return summarize(self, batch_size, optimizer, memory)
 
     def save(self, path):
         """Write the model to the .npz file `path` (atomically); `pynn.load(path)` reads it."""
-        from pynn.persistence import save
         with self._lock:
             save(self, path)
 
     def harden(self):
         """An inference-only copy with hard output nonlinearities (softmax -> argmax,
         sigmoid -> unit step, tanh -> signum) that predicts what this model predicts."""
-        from pynn.harden import harden
         with self._lock:
             return harden(self)
 
+
+def load(path):
+    """The Sequential model saved at `path` by `model.save(path)` (pynn.load). The file and
+    its checks are pynn.persistence's; the model is built here, where Sequential is."""
+    return read_model(path, Sequential)

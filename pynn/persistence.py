@@ -6,7 +6,7 @@ The file is a NumPy .npz archive (zip, members stored uncompressed, as np.savez 
   dtype, backend, random_state (when an int), each layer's `config()`, and for a trained
   model the loss name and the targets' `config()`,
 - "classes": the trained model's classes_ (numbers or strings), when it has them.
-`load` never unpickles and checks every part before it builds anything: the zip
+`read_model` (behind `pynn.load`) never unpickles and checks every part before it builds anything: the zip
 directory (names, no encryption or compression, sizes that fit the file), each member's
 .npy header against the bytes that follow (read whole, so zipfile checks the CRC-32), the
 description, and the parameter count the layers imply (so a forged layer size is refused,
@@ -321,11 +321,9 @@ def _check_params(path, params, dtype, count):
                          f"{np.flatnonzero(~np.isfinite(params))[0]})")
 
 
-def _build_model(path, config, layers):
-    from pynn.model import Sequential
-
+def _build_model(path, config, layers, model_class):
     try:
-        return Sequential(*layers, dtype=config["dtype"], backend=config["backend"],
+        return model_class(*layers, dtype=config["dtype"], backend=config["backend"],
                           random_state=config["random_state"])
     except (TypeError, ValueError) as error:
         raise _bad(path, str(error)) from None
@@ -373,8 +371,10 @@ def _targets(path, config, classes, model):
     return get_loss(loss_name), Targets.from_config(description, classes)
 
 
-def load(path):
-    """The Sequential model saved at `path` by `model.save(path)`.
+def read_model(path, model_class):
+    """The model saved at `path` by `model.save(path)`, built as `model_class` (Sequential:
+    pynn.model passes it, which keeps this module below the model; pynn.load is
+    pynn.model.load).
 
     Raises ValueError naming the file when it is not a pynn model, is damaged, or was
     written by another format version; OSError when it cannot be opened. Never unpickles
@@ -384,7 +384,7 @@ def load(path):
     config = _read_config(path, arrays["config"])
     layers = _layers(path, config)
     _check_params(path, arrays["params"], np.dtype(config["dtype"]), _parameter_count(layers))
-    model = _build_model(path, config, layers)
+    model = _build_model(path, config, layers, model_class)
     model.flat_params[...] = arrays["params"]
     model.loss_, model.targets_ = _targets(path, config, arrays.get("classes"), model)
     return model
