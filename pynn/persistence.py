@@ -6,11 +6,11 @@ The file is a NumPy .npz archive (zip, members stored uncompressed, as np.savez 
   dtype, backend, random_state (when an int), each layer's `config()`, and for a trained
   model the loss name and the targets' `config()`,
 - "classes": the trained model's classes_ (numbers or strings), when it has them.
-`read_model` (behind `pynn.load`) never unpickles and checks every part before it builds anything: the zip
-directory (names, no encryption or compression, sizes that fit the file), each member's
-.npy header against the bytes that follow (read whole, so zipfile checks the CRC-32), the
-description, and the parameter count the layers imply (so a forged layer size is refused,
-not allocated) and that the parameters are finite. A damaged or foreign file gives a
+`read_model` (behind `pynn.load`) never unpickles and checks every part before it builds
+anything: the zip directory (names, no encryption or compression, sizes that fit the
+file), each member's .npy header against the bytes that follow (read whole, so zipfile
+checks the CRC-32), the description, and the parameter count the layers imply (so a
+forged layer size is refused, not allocated) and that the parameters are finite. A damaged or foreign file gives a
 ValueError that names the file and says what is wrong; a path that cannot be read, the
 OSError of opening it.
 The optimizer state and history are not saved: `partial_fit` after `load` starts a
