@@ -19,6 +19,7 @@ from collections import OrderedDict
 import numpy as np
 
 from pynn import backend as backends
+from pynn.checks import check_dtype
 from pynn.harden import harden
 from pynn.inputs import as_features, check_values, check_width, gather, y_checked
 from pynn.layers import Layer, layer_from_config
@@ -29,18 +30,6 @@ from pynn.summary import summarize
 from pynn.training import fit
 
 MAX_PLANS = 6  # training plans kept (batch sizes); a model keeps one InferencePlan per mode
-
-
-def check_dtype(dtype):
-    if dtype is None:  # np.dtype(None) would be float64
-        raise TypeError("dtype must be float32 or float64, got None")
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
-    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"dtype must be float32 or float64, got {dtype}")
-    return dtype
 
 
 class Sequential:

@@ -28,6 +28,7 @@ import zlib
 import numpy as np
 
 from pynn._version import __version__
+from pynn.checks import check_str_path
 from pynn.files import open_regular, save_target
 from pynn.layers import layer_from_config
 from pynn.losses import LOSSES, get_loss
@@ -48,14 +49,6 @@ KINDS_OF_LOSS = {"mse": ("values",), "l1": ("values",),
                  "softmax_cross_entropy": ("labels", "probabilities"),
                  "binary_cross_entropy": ("binary", "indicator"),
                  "hinge": ("binary", "indicator")}
-
-
-def _check_path(path):
-    if isinstance(path, (str, os.PathLike)):
-        path = os.fspath(path)
-        if isinstance(path, str):
-            return path
-    raise TypeError(f"path must be a str or os.PathLike, got {path!r}")
 
 
 def _description(model):
@@ -85,7 +78,7 @@ def save(model, path):
     (and owner, where permitted) is kept; a file's other hard links keep the old
     contents, as with any atomic replace. A model with NaN or infinite parameters is
     refused (ValueError), as load would refuse its file."""
-    path = _check_path(path)
+    path = check_str_path(path)
     target, old = save_target(path)
     arrays = {"params": model.flat_params,
               "config": np.array(json.dumps(_description(model), allow_nan=False))}
@@ -379,7 +372,7 @@ def read_model(path, model_class):
     Raises ValueError naming the file when it is not a pynn model, is damaged, or was
     written by another format version; OSError when it cannot be opened. Never unpickles
     anything, and allocates no more than the file's size justifies."""
-    path = _check_path(path)
+    path = check_str_path(path)
     arrays = _read_arrays(path)
     config = _read_config(path, arrays["config"])
     layers = _layers(path, config)

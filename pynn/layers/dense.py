@@ -1,8 +1,8 @@
 """Dense: a = f(x Wᵀ + b), the activation fused into the matrix kernels."""
 from pynn import reference
+from pynn.checks import finite_number, positive_int
 from pynn.init import check_init, default_init
 from pynn.layers.affine import AffineLayer
-from pynn.layers.base import finite_number, positive_int
 
 HARD_ACTIVATIONS = ("step", "sign")
 
