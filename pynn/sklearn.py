@@ -28,17 +28,17 @@ except ImportError as error:  # validate_data and __sklearn_tags__ are scikit-le
                       ) from error
 
 from pynn import _kernels
+from pynn.activations import TRAINABLE
 from pynn.checks import check_bool, check_choice, check_count, check_dtype, check_number
 from pynn.layers import Dense
 from pynn.model import Sequential
 from pynn.optim import SGD, Adam
-from pynn.reference import ACTIVATIONS
 from pynn.training import check_divergence
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
 # Hidden activations: pynn's trainable ones, and scikit-learn's name for the sigmoid.
-HIDDEN_ACTIVATIONS = tuple(a for a in ACTIVATIONS if a not in ("step", "sign")) + ("logistic",)
+HIDDEN_ACTIVATIONS = TRAINABLE + ("logistic",)
 SOLVERS = ("adam", "sgd")
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
 AUTO_BATCH = 200       # batch_size="auto" is min(200, n_samples), as in scikit-learn
