@@ -44,11 +44,6 @@ ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedE
               ValueError)
 NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
                       (2, 0): np.lib.format.read_array_header_2_0}
-# Which target kinds each loss trains (pynn.targets): a file pairing others is damaged.
-KINDS_OF_LOSS = {"mse": ("values",), "l1": ("values",),
-                 "softmax_cross_entropy": ("labels", "probabilities"),
-                 "binary_cross_entropy": ("binary", "indicator"),
-                 "hinge": ("binary", "indicator")}
 
 
 def _description(model):
@@ -339,8 +334,8 @@ def _targets(path, config, classes, model):
                 and kind is not bool:
             raise _bad(path, f"targets {key!r} must be a {kind.__name__}, got "
                              f"{description.get(key)!r}")
-    kind = description["kind"]
-    if kind not in KINDS_OF_LOSS[loss_name] or description["hinge"] != (loss_name == "hinge"):
+    kind, loss = description["kind"], get_loss(loss_name)
+    if kind not in loss.target_kinds or description["hinge"] != loss.signed_targets:
         raise _bad(path, f"targets of kind {kind!r} (hinge={description['hinge']}) do not go "
                          f"with loss {loss_name!r}")
     if description["n_outputs"] != model.n_outputs_:
@@ -361,7 +356,7 @@ def _targets(path, config, classes, model):
                              f"strings, got shape {classes.shape} dtype {classes.dtype}")
         if not np.array_equal(np.unique(classes), classes):
             raise _bad(path, "classes must be sorted and distinct")
-    return get_loss(loss_name), Targets.from_config(description, classes)
+    return loss, Targets.from_config(description, classes)
 
 
 def read_model(path, model_class):

@@ -12,8 +12,9 @@ from pynn.cli.plots import require_matplotlib, write_plots
 from pynn.cli.progress import EpochProgress
 from pynn.data import StandardScaler, train_test_split
 from pynn.layers import Standardize
+from pynn.losses import LOSSES
 
-CLASSIFICATION_LOSSES = ("softmax_cross_entropy", "binary_cross_entropy", "hinge")
+CLASSIFICATION_LOSSES = tuple(name for name, loss in LOSSES.items() if loss.classifies)
 
 
 def _optimizer(args):
