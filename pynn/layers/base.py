@@ -43,10 +43,6 @@ class Layer:
     def reset_parameters(self, rng):
         """Initialise the parameters from the numpy Generator `rng`."""
 
-    def fan(self):
-        """(fan_in, fan_out) used by the initialisers."""
-        return self.built_in_features, self.out_features
-
     # ---- buffers and kernels -----------------------------------------------------
     def buffer_shapes(self, n, training, input_grad):
         """{name: (shape, dtype or None for the model's)} this layer needs for a batch of n.
