@@ -29,9 +29,8 @@ from pynn.harden import HardenedModel
 from pynn.layers import (ELU, Activation, Dense, Identity, LeakyReLU, Maxout, PReLU, ReLU,
                          Sigmoid, Sign, Softplus, Standardize, Step, Tanh)
 from pynn.losses import LOSSES
-from pynn.model import Sequential
+from pynn.model import Sequential, load
 from pynn.optim import SGD, Adam, AdamW, InverseScalingLR, ReduceLROnPlateau, StepLR
-from pynn.persistence import load
 from pynn import data, datasets, metrics  # modules: pynn.data.train_test_split, ...
 from pynn._threadpoolctl import register_with_threadpoolctl
 

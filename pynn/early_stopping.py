@@ -3,7 +3,7 @@ import numbers
 
 import numpy as np
 
-from pynn.optim.base import check_count
+from pynn.checks import check_count
 from pynn.optim.schedulers import check_monitor, higher_is_better, monitored_key
 
 

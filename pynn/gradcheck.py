@@ -32,9 +32,11 @@ import numbers
 
 import numpy as np
 
+from pynn.checks import positive_number
+from pynn.inputs import y_checked
 from pynn.layers import layer_from_config
 from pynn.losses import LOSSES, get_loss
-from pynn.model import Sequential, y_checked
+from pynn.model import Sequential
 from pynn.targets import Targets
 
 
@@ -74,15 +76,6 @@ class GradcheckResult:
         return (f"GradcheckResult(ok={self.ok}, max_rel_error={self.max_rel_error:.3e}, "
                 f"worst_parameter={self.worst_parameter!r}, worst_index={self.worst_index}, "
                 f"tolerance={self.tolerance:g})")
-
-
-def _positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be positive and finite, got {value}")
-    return value
 
 
 def _float64_copy(model):
@@ -142,8 +135,8 @@ def gradcheck(model, X, y, loss=None, *, eps=1e-6, tolerance=1e-5, floor=1e-3):
     """
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a pynn.Sequential, got {type(model).__name__}")
-    eps = _positive(eps, "eps")
-    floor = _positive(floor, "floor")
+    eps = positive_number(eps, "eps")
+    floor = positive_number(floor, "floor")
     if isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real):
         raise TypeError(f"tolerance must be a number, got {tolerance!r}")
     if not tolerance >= 0:

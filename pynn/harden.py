@@ -20,22 +20,12 @@ Where the hard nonlinearity goes:
 from pynn.layers import Activation, layer_from_config
 from pynn.summary import layer_table
 
-# loss -> {soft activation of the last layer it replaces: hard activation}, and the hard
-# activation to add after any other last layer (None: refuse).
-REPLACE = {
-    "softmax_cross_entropy": {},
-    "binary_cross_entropy": {"identity": "step"},
-    "hinge": {"identity": "sign", "tanh": "sign"},
-    "mse": {"tanh": "sign", "sigmoid": "step"},
-    "l1": {"tanh": "sign", "sigmoid": "step"},
-}
-APPEND = {"binary_cross_entropy": "step", "hinge": "sign"}
 
-
-def _hardened_last(layer, loss_name):
-    """(layers replacing the last one, description of the change)."""
+def _hardened_last(layer, loss):
+    """(layers replacing the last one, description of the change); what replaces what is
+    the loss's (pynn.losses: hard_replaces, hard_after)."""
     soft = getattr(layer, "activation", None)
-    hard = REPLACE[loss_name].get(soft)
+    hard = loss.hard_replaces.get(soft)
     if hard is not None:
         config = layer.config()
         if config["type"] == "Dense":
@@ -44,13 +34,13 @@ def _hardened_last(layer, loss_name):
             config["param"] = None
             config["activation"] = hard
         return [layer_from_config(config)], f"{soft} output replaced by {hard}"
-    if loss_name in APPEND:
-        hard = APPEND[loss_name]
+    if loss.hard_after is not None:
+        hard = loss.hard_after
         return [layer_from_config(layer.config()), Activation(hard)], f"{hard} added after " \
                                                                          f"the output"
     raise ValueError(
         f"harden replaces a tanh output by signum or a sigmoid output by the unit step; "
-        f"this {loss_name} regressor ends in {soft or type(layer).__name__!r}, which has no "
+        f"this {loss.name} regressor ends in {soft or type(layer).__name__!r}, which has no "
         f"hard counterpart: use the model itself for inference")
 
 
@@ -64,20 +54,20 @@ class HardenedModel:
     """
 
     def __init__(self, model):
-        from pynn.model import Sequential
-
         if model.targets_ is None:
             raise ValueError("harden needs a trained model: call fit first (it fixes the loss "
                              "and, for classifiers, classes_)")
         loss_name = model.loss_.name
         layers = [layer_from_config(layer.config()) for layer in model.layers[:-1]]
-        if loss_name == "softmax_cross_entropy":
+        if model.loss_.proba == "softmax":  # -> argmax, which predict takes of the logits
             layers.append(layer_from_config(model.layers[-1].config()))
             self.output_rule = "argmax of the logits"
         else:
-            last, self.output_rule = _hardened_last(model.layers[-1], loss_name)
+            last, self.output_rule = _hardened_last(model.layers[-1], model.loss_)
             layers += last
-        network = Sequential(*layers, dtype=model.dtype, backend=model.backend)
+        # The model's own class (Sequential), taken from the model: pynn.model imports this
+        # module, so this module does not import it.
+        network = type(model)(*layers, dtype=model.dtype, backend=model.backend)
         # Same configs, same parameter order: the flat buffers correspond one to one.
         network.flat_params[...] = model.flat_params
         self._network = network

@@ -6,6 +6,8 @@ seed gives the same model in float32 and float64 (up to that rounding).
 """
 import math
 
+from pynn.activations import RECTIFIERS
+
 INITS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "zeros")
 
 
@@ -17,7 +19,7 @@ def check_init(name):
 
 def default_init(activation):
     """He for the rectifier family (its variance argument assumes half the units are off), else Glorot."""
-    if activation in ("relu", "leaky_relu", "elu", "prelu"):
+    if activation in RECTIFIERS:
         return "he_uniform"
     return "glorot_uniform"
 

@@ -37,6 +37,15 @@ def check_width(X, n_features, name="X"):
                          f"{n_features}")
 
 
+def y_checked(y, n):
+    """y itself, once it is given and has one row per sample of X (n)."""
+    if y is None:
+        raise ValueError("y is required")
+    shape = np.shape(y)
+    if len(shape) == 0 or shape[0] != n:
+        raise ValueError(f"y must have one row per sample of X ({n}), got shape {shape}")
+    return y
+
 def check_values(X, dtype, name="X"):
     """ValueError naming the sample when X holds NaN or infinity, or (a wider float X read
     into a float32 model) finite values beyond `dtype`'s range, which would become infinite.

@@ -1,5 +1,5 @@
-"""How many bytes this process may still allocate, and the check loaders make before they
-allocate what a file declares.
+"""How many bytes this process may still allocate, the check loaders make before they
+allocate what a file declares, and how a byte count is written (format_bytes).
 
 `available_bytes()` is the smallest of what the system, the process's memory cgroup and
 its address-space limit leave:
@@ -23,8 +23,6 @@ try:
 except ImportError:  # Windows: no rlimits
     resource = None
 
-from pynn.summary import format_bytes
-
 CGROUP_ROOT = "/sys/fs/cgroup"
 
 
@@ -34,6 +32,15 @@ def available_bytes():
     known = [room for room in (_meminfo_available(), _cgroup_room(), _rlimit_room())
              if room is not None]
     return max(0, min(known)) if known else None
+
+
+def format_bytes(count):
+    """1023 B, 1.5 KiB, 2.3 MiB ... (binary prefixes)."""
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
 
 
 def check_max_bytes(max_bytes):

@@ -10,6 +10,8 @@ import warnings
 
 import numpy as np
 
+from pynn.checks import check_bool
+
 __all__ = ["accuracy_score", "zero_one_loss", "confusion_matrix", "log_loss",
            "mean_squared_error", "r2_score", "METRICS"]
 
@@ -101,11 +103,6 @@ def _weights(sample_weight, n):
     return w
 
 
-def _check_bool(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-
-
 def _multioutput(per_output, multioutput, weights_name="multioutput"):
     if isinstance(multioutput, str):
         if multioutput == "raw_values":
@@ -132,7 +129,7 @@ def _correct(y_true, y_pred):
 def accuracy_score(y_true, y_pred, normalize=True, sample_weight=None):
     """The fraction of samples predicted right (higher is better), or with normalize=False
     their number (their total weight). 2-D y (multi-label rows) counts exact rows only."""
-    _check_bool(normalize, "normalize")
+    check_bool(normalize, "normalize")
     hit = _correct(y_true, y_pred)
     w = _weights(sample_weight, hit.size)
     if normalize:
@@ -143,7 +140,7 @@ def accuracy_score(y_true, y_pred, normalize=True, sample_weight=None):
 def zero_one_loss(y_true, y_pred, normalize=True, sample_weight=None):
     """The fraction of samples predicted wrong, 1 - accuracy (lower is better), or with
     normalize=False their number (their total weight)."""
-    _check_bool(normalize, "normalize")
+    check_bool(normalize, "normalize")
     miss = ~_correct(y_true, y_pred)
     w = _weights(sample_weight, miss.size)
     if normalize:
@@ -220,7 +217,7 @@ def log_loss(y_true, y_proba, labels=None, normalize=True, sample_weight=None):
     confident wrong 0 gives a large finite loss, not infinity. A row not summing to 1
     warns.
     """
-    _check_bool(normalize, "normalize")
+    check_bool(normalize, "normalize")
     y_true = as_labels(y_true, "y_true")
     if y_true.ndim != 1:
         raise ValueError(f"y_true must be 1-D labels, got shape {y_true.shape}")

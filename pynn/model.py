@@ -13,52 +13,23 @@ predict). Calls on one model from several threads therefore run one at a time, e
 alone; different models train in parallel (the kernels release the GIL).
 """
 import math
-import numbers
 import threading
 from collections import OrderedDict
 
 import numpy as np
 
 from pynn import backend as backends
-from pynn.inputs import as_features, check_values, check_width, gather
-from pynn.layers import Layer
+from pynn.checks import check_dtype
+from pynn.harden import harden
+from pynn.inputs import as_features, check_values, check_width, gather, y_checked
+from pynn.layers import Layer, layer_from_config
+from pynn.persistence import read_model, save
 from pynn.plans import EVAL_BATCH, InferencePlan, TrainingPlan, block_rows, check_memory
+from pynn.random_state import check_random_state, spawn_generators
+from pynn.summary import summarize
+from pynn.training import fit
 
 MAX_PLANS = 6  # training plans kept (batch sizes); a model keeps one InferencePlan per mode
-
-
-def check_dtype(dtype):
-    if dtype is None:  # np.dtype(None) would be float64
-        raise TypeError("dtype must be float32 or float64, got None")
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
-    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"dtype must be float32 or float64, got {dtype}")
-    return dtype
-
-
-def check_random_state(random_state):
-    """None, a non-negative int, a SeedSequence or a Generator (as NumPy accepts)."""
-    if random_state is None or isinstance(random_state, (np.random.Generator,
-                                                         np.random.SeedSequence)):
-        return random_state
-    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
-        raise TypeError(f"random_state must be None, an int or a numpy Generator, got "
-                        f"{random_state!r}")
-    if random_state < 0:
-        raise ValueError(f"random_state must be non-negative, got {random_state}")
-    return int(random_state)
-
-
-def spawn_generators(random_state, count):
-    """`count` independent Generators from one seed (the same seed, the same streams)."""
-    if isinstance(random_state, np.random.Generator):
-        return [random_state] * count
-    seq = random_state if isinstance(random_state, np.random.SeedSequence) else \
-        np.random.SeedSequence(random_state)
-    return [np.random.default_rng(child) for child in seq.spawn(count)]
 
 
 class Sequential:
@@ -147,8 +118,6 @@ class Sequential:
         return state
 
     def __setstate__(self, state):
-        from pynn.layers import layer_from_config
-
         state = dict(state)
         layers = [layer_from_config(config) for config in state.pop("layers")]
         self.__dict__.update(state)
@@ -393,7 +362,6 @@ class Sequential:
         loss exceeds it times the best loss, and the loss before training and that of an
         all-zero output, raises pynn.DivergenceError, the model back as after the last good
         epoch (docs/model.md)."""
-        from pynn.training import fit
         with self._lock:
             return fit(self, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
                        batch_size=batch_size, shuffle=shuffle, validation_data=validation_data,
@@ -411,7 +379,6 @@ class Sequential:
         """Continue training from the current parameters and optimizer state (one epoch by
         default); the first call may set the loss, optimizer and classes. Returns self.
         Threads and Ctrl-C: as fit."""
-        from pynn.training import fit
         with self._lock:
             return fit(self, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
                        batch_size=batch_size, shuffle=shuffle, validation_data=validation_data,
@@ -430,27 +397,21 @@ class Sequential:
         """The layers, parameter counts, the memory training needs at this batch size
         (`optimizer` defaults to the model's own) and the memory predict uses within the
         budget `memory` (default 64 MiB); print it. See pynn.summary."""
-        from pynn.summary import summarize
         return summarize(self, batch_size, optimizer, memory)
 
     def save(self, path):
         """Write the model to the .npz file `path` (atomically); `pynn.load(path)` reads it."""
-        from pynn.persistence import save
         with self._lock:
             save(self, path)
 
     def harden(self):
         """An inference-only copy with hard output nonlinearities (softmax -> argmax,
         sigmoid -> unit step, tanh -> signum) that predicts what this model predicts."""
-        from pynn.harden import harden
         with self._lock:
             return harden(self)
 
 
-def y_checked(y, n):
-    if y is None:
-        raise ValueError("y is required")
-    shape = np.shape(y)
-    if len(shape) == 0 or shape[0] != n:
-        raise ValueError(f"y must have one row per sample of X ({n}), got shape {shape}")
-    return y
+def load(path):
+    """The Sequential model saved at `path` by `model.save(path)` (pynn.load). The file and
+    its checks are pynn.persistence's; the model is built here, where Sequential is."""
+    return read_model(path, Sequential)

@@ -6,11 +6,11 @@ The file is a NumPy .npz archive (zip, members stored uncompressed, as np.savez 
   dtype, backend, random_state (when an int), each layer's `config()`, and for a trained
   model the loss name and the targets' `config()`,
 - "classes": the trained model's classes_ (numbers or strings), when it has them.
-`load` never unpickles and checks every part before it builds anything: the zip
-directory (names, no encryption or compression, sizes that fit the file), each member's
-.npy header against the bytes that follow (read whole, so zipfile checks the CRC-32), the
-description, and the parameter count the layers imply (so a forged layer size is refused,
-not allocated) and that the parameters are finite. A damaged or foreign file gives a
+`read_model` (behind `pynn.load`) never unpickles and checks every part before it builds
+anything: the zip directory (names, no encryption or compression, sizes that fit the
+file), each member's .npy header against the bytes that follow (read whole, so zipfile
+checks the CRC-32), the description, and the parameter count the layers imply (so a
+forged layer size is refused, not allocated) and that the parameters are finite. A damaged or foreign file gives a
 ValueError that names the file and says what is wrong; a path that cannot be read, the
 OSError of opening it.
 The optimizer state and history are not saved: `partial_fit` after `load` starts a
@@ -28,6 +28,7 @@ import zlib
 import numpy as np
 
 from pynn._version import __version__
+from pynn.checks import check_str_path
 from pynn.files import open_regular, save_target
 from pynn.layers import layer_from_config
 from pynn.losses import LOSSES, get_loss
@@ -43,19 +44,6 @@ ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedE
               ValueError)
 NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
                       (2, 0): np.lib.format.read_array_header_2_0}
-# Which target kinds each loss trains (pynn.targets): a file pairing others is damaged.
-KINDS_OF_LOSS = {"mse": ("values",), "l1": ("values",),
-                 "softmax_cross_entropy": ("labels", "probabilities"),
-                 "binary_cross_entropy": ("binary", "indicator"),
-                 "hinge": ("binary", "indicator")}
-
-
-def _check_path(path):
-    if isinstance(path, (str, os.PathLike)):
-        path = os.fspath(path)
-        if isinstance(path, str):
-            return path
-    raise TypeError(f"path must be a str or os.PathLike, got {path!r}")
 
 
 def _description(model):
@@ -85,7 +73,7 @@ def save(model, path):
     (and owner, where permitted) is kept; a file's other hard links keep the old
     contents, as with any atomic replace. A model with NaN or infinite parameters is
     refused (ValueError), as load would refuse its file."""
-    path = _check_path(path)
+    path = check_str_path(path)
     target, old = save_target(path)
     arrays = {"params": model.flat_params,
               "config": np.array(json.dumps(_description(model), allow_nan=False))}
@@ -321,11 +309,9 @@ def _check_params(path, params, dtype, count):
                          f"{np.flatnonzero(~np.isfinite(params))[0]})")
 
 
-def _build_model(path, config, layers):
-    from pynn.model import Sequential
-
+def _build_model(path, config, layers, model_class):
     try:
-        return Sequential(*layers, dtype=config["dtype"], backend=config["backend"],
+        return model_class(*layers, dtype=config["dtype"], backend=config["backend"],
                           random_state=config["random_state"])
     except (TypeError, ValueError) as error:
         raise _bad(path, str(error)) from None
@@ -348,8 +334,8 @@ def _targets(path, config, classes, model):
                 and kind is not bool:
             raise _bad(path, f"targets {key!r} must be a {kind.__name__}, got "
                              f"{description.get(key)!r}")
-    kind = description["kind"]
-    if kind not in KINDS_OF_LOSS[loss_name] or description["hinge"] != (loss_name == "hinge"):
+    kind, loss = description["kind"], get_loss(loss_name)
+    if kind not in loss.target_kinds or description["hinge"] != loss.signed_targets:
         raise _bad(path, f"targets of kind {kind!r} (hinge={description['hinge']}) do not go "
                          f"with loss {loss_name!r}")
     if description["n_outputs"] != model.n_outputs_:
@@ -370,21 +356,23 @@ def _targets(path, config, classes, model):
                              f"strings, got shape {classes.shape} dtype {classes.dtype}")
         if not np.array_equal(np.unique(classes), classes):
             raise _bad(path, "classes must be sorted and distinct")
-    return get_loss(loss_name), Targets.from_config(description, classes)
+    return loss, Targets.from_config(description, classes)
 
 
-def load(path):
-    """The Sequential model saved at `path` by `model.save(path)`.
+def read_model(path, model_class):
+    """The model saved at `path` by `model.save(path)`, built as `model_class` (Sequential:
+    pynn.model passes it, which keeps this module below the model; pynn.load is
+    pynn.model.load).
 
     Raises ValueError naming the file when it is not a pynn model, is damaged, or was
     written by another format version; OSError when it cannot be opened. Never unpickles
     anything, and allocates no more than the file's size justifies."""
-    path = _check_path(path)
+    path = check_str_path(path)
     arrays = _read_arrays(path)
     config = _read_config(path, arrays["config"])
     layers = _layers(path, config)
     _check_params(path, arrays["params"], np.dtype(config["dtype"]), _parameter_count(layers))
-    model = _build_model(path, config, layers)
+    model = _build_model(path, config, layers, model_class)
     model.flat_params[...] = arrays["params"]
     model.loss_, model.targets_ = _targets(path, config, arrays.get("classes"), model)
     return model

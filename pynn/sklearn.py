@@ -28,17 +28,17 @@ except ImportError as error:  # validate_data and __sklearn_tags__ are scikit-le
                       ) from error
 
 from pynn import _kernels
+from pynn.activations import TRAINABLE
+from pynn.checks import check_bool, check_choice, check_count, check_dtype, check_number
 from pynn.layers import Dense
-from pynn.model import Sequential, check_dtype
+from pynn.model import Sequential
 from pynn.optim import SGD, Adam
-from pynn.optim.base import check_count, check_number
-from pynn.reference import ACTIVATIONS
 from pynn.training import check_divergence
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
 # Hidden activations: pynn's trainable ones, and scikit-learn's name for the sigmoid.
-HIDDEN_ACTIVATIONS = tuple(a for a in ACTIVATIONS if a not in ("step", "sign")) + ("logistic",)
+HIDDEN_ACTIVATIONS = TRAINABLE + ("logistic",)
 SOLVERS = ("adam", "sgd")
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
 AUTO_BATCH = 200       # batch_size="auto" is min(200, n_samples), as in scikit-learn
@@ -59,18 +59,6 @@ def _seeds(random_state, count):
     if isinstance(random_state, np.random.Generator):
         return [int(s) for s in random_state.integers(0, 2**31 - 1, size=count)]
     return [int(s) for s in check_random_state(random_state).randint(0, 2**31 - 1, size=count)]
-
-
-def _check_bool(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
-def _check_choice(value, name, choices):
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
-    return value
 
 
 def _check_hidden_layer_sizes(sizes):
@@ -193,11 +181,11 @@ class _BaseMLP(BaseEstimator):
         """The checked hidden sizes, pynn activation name and dtype; TypeError/ValueError
         naming the parameter for any bad value."""
         sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
-        activation = _check_choice(self.activation, "activation", HIDDEN_ACTIVATIONS)
+        activation = check_choice(self.activation, "activation", HIDDEN_ACTIVATIONS)
         if self.solver == "lbfgs":
             raise ValueError("solver='lbfgs' is not available in pynn: use 'adam' or 'sgd'")
-        _check_choice(self.solver, "solver", SOLVERS)
-        _check_choice(self.learning_rate, "learning_rate", LEARNING_RATES)
+        check_choice(self.solver, "solver", SOLVERS)
+        check_choice(self.learning_rate, "learning_rate", LEARNING_RATES)
         check_number(self.alpha, "alpha")
         if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
             check_count(self.batch_size, "batch_size ('auto' or an int)", 1)
@@ -206,14 +194,14 @@ class _BaseMLP(BaseEstimator):
             raise ValueError("learning_rate_init must be > 0, got 0")
         check_number(self.power_t, "power_t")
         check_count(self.max_iter, "max_iter", 1)
-        _check_bool(self.shuffle, "shuffle")
+        check_bool(self.shuffle, "shuffle")
         check_number(self.tol, "tol")
         if self.verbose not in (0, 1, 2, False, True):
             raise ValueError(f"verbose must be True/False (or 0, 1, 2), got {self.verbose!r}")
-        _check_bool(self.warm_start, "warm_start")
+        check_bool(self.warm_start, "warm_start")
         check_number(self.momentum, "momentum", 0.0, 1.0, high_open=True)
-        _check_bool(self.nesterovs_momentum, "nesterovs_momentum")
-        _check_bool(self.early_stopping, "early_stopping")
+        check_bool(self.nesterovs_momentum, "nesterovs_momentum")
+        check_bool(self.early_stopping, "early_stopping")
         check_number(self.validation_fraction, "validation_fraction", 0.0, 1.0, high_open=True)
         if self.early_stopping and self.validation_fraction == 0:
             raise ValueError("validation_fraction must be > 0 with early_stopping=True")

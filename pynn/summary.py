@@ -19,6 +19,7 @@ import numbers
 
 import numpy as np
 
+from pynn.memory import format_bytes
 from pynn.optim import Optimizer
 from pynn.plans import block_rows, check_memory, inference_bytes
 from pynn.targets import Targets
@@ -69,15 +70,6 @@ def layer_table(model):
              for a, b, c, d in rows]
     lines.insert(1, "-" * len(lines[0]))
     return lines
-
-
-def format_bytes(count):
-    """1023 B, 1.5 KiB, 2.3 MiB ... (binary prefixes)."""
-    value = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
 
 
 def _nbytes(shape, dtype):

@@ -64,7 +64,7 @@ def check_classes(loss, classes):
     """`classes` of fit as a sorted 1-D array of distinct labels (None stays None)."""
     if classes is None:
         return None
-    if loss.name in ("mse", "l1"):
+    if not loss.classifies:
         raise ValueError(f"classes is for the classification losses, not {loss.name!r}")
     classes = np.asarray(classes)
     if classes.ndim != 1 or classes.size == 0:
@@ -105,14 +105,14 @@ class Targets:
         n = len(y) if not hasattr(y, "shape") else y.shape[0]
         y = _as_y(y, n)
         classes = check_classes(loss, classes)
-        if loss.name in ("mse", "l1"):
+        if not loss.classifies:
             _check_finite(y)
             k = 1 if y.ndim == 1 else y.shape[1]
             if k != n_outputs:
                 raise ValueError(f"y has {k} output(s) per sample but the model gives "
                                  f"{n_outputs}")
             return cls("values", n_outputs, squeeze=y.ndim == 1)
-        hinge = loss.name == "hinge"
+        hinge = loss.signed_targets
         if y.ndim == 2:
             if y.shape[1] != n_outputs:
                 raise ValueError(f"y has {y.shape[1]} columns but the model gives "
@@ -121,7 +121,7 @@ class Targets:
             if classes is not None:
                 raise ValueError("classes is for 1-D labels: a 2-D y has one column per "
                                  "output already")
-            if loss.name == "softmax_cross_entropy":
+            if "probabilities" in loss.target_kinds:
                 return cls("probabilities", n_outputs, classes=np.arange(n_outputs))
             if hinge and not (np.isin(y, (-1, 1)).all() or np.isin(y, (0, 1)).all()):
                 raise ValueError(f"hinge with a 2-D y needs values -1/+1 (or 0/1) in every "
@@ -139,7 +139,7 @@ class Targets:
                 raise ValueError(f"y has labels {missing[:5].tolist()} not in classes")
         if classes.dtype.kind == "f" and not np.isfinite(classes).all():
             raise ValueError("y contains NaN or infinity")
-        if loss.name == "softmax_cross_entropy":
+        if "labels" in loss.target_kinds:
             if len(classes) != n_outputs:
                 raise ValueError(
                     f"y has {len(classes)} classes but the model gives {n_outputs} outputs: "

@@ -36,12 +36,13 @@ import time
 
 import numpy as np
 
+from pynn.checks import check_count
 from pynn.early_stopping import EarlyStopping
 from pynn.errors import DivergenceError, NonFiniteLossError
+from pynn.inputs import y_checked
 from pynn.losses import get_loss
-from pynn.model import check_random_state, spawn_generators, y_checked
 from pynn.optim import Adam, LRScheduler, Optimizer
-from pynn.optim.base import check_count
+from pynn.random_state import check_random_state, spawn_generators
 from pynn.targets import Targets, check_classes
 
 

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 import pynn
+from pynn.memory import format_bytes
 from pynn.plans import TrainingPlan
-from pynn.summary import BATCH_KEYS, MEMORY_KEYS, format_bytes
+from pynn.summary import BATCH_KEYS, MEMORY_KEYS
 
 DTYPES = (np.float32, np.float64)
 

@@ -9,6 +9,8 @@ import argparse
 import os
 import sys
 
+from pynn.cli import predict, summary, train
+from pynn.cli.parser import build_parser
 from pynn.errors import NonFiniteLossError
 
 PROG = "pynn"
@@ -50,19 +52,12 @@ def _dispatch(args, extra, parser):
         return _run_bench(extra)
     if extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    if args.command == "train":
-        from pynn.cli import train as command
-    elif args.command == "predict":
-        from pynn.cli import predict as command
-    else:
-        from pynn.cli import summary as command
+    command = {"train": train, "predict": predict, "summary": summary}[args.command]
     return command.run(args)
 
 
 def main(argv=None):
     """Run the command line with `argv` (default sys.argv[1:]); returns the exit status."""
-    from pynn.cli.parser import build_parser
-
     parser = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)

@@ -6,10 +6,10 @@ here, so argparse reports them with the usage line and exit status 2.
 import argparse
 
 from pynn._version import __version__
+from pynn.activations import TRAINABLE
 from pynn.cli.data_sources import BUILTIN, DEFAULT_SAMPLES
 from pynn.losses import LOSSES
 
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu", "softplus", "identity")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 
 
@@ -166,7 +166,7 @@ def _add_train(subparsers):
     model.add_argument("--hidden", type=hidden_sizes, default=(64, 64), metavar="SIZES",
                        help="hidden layer widths, e.g. 64 or 128,64; none for no hidden "
                             "layer (default 64,64)")
-    model.add_argument("--activation", choices=ACTIVATIONS, default="relu",
+    model.add_argument("--activation", choices=TRAINABLE, default="relu",
                        help="activation of the hidden layers (default relu)")
     model.add_argument("--loss", choices=tuple(LOSSES),
                        help="default: softmax_cross_entropy for class labels, mse for "

@@ -8,11 +8,13 @@ import numpy as np
 import pynn
 from pynn.cli import report
 from pynn.cli.data_sources import default_data, load_training_data
+from pynn.cli.plots import require_matplotlib, write_plots
 from pynn.cli.progress import EpochProgress
 from pynn.data import StandardScaler, train_test_split
 from pynn.layers import Standardize
+from pynn.losses import LOSSES
 
-CLASSIFICATION_LOSSES = ("softmax_cross_entropy", "binary_cross_entropy", "hinge")
+CLASSIFICATION_LOSSES = tuple(name for name, loss in LOSSES.items() if loss.classifies)
 
 
 def _optimizer(args):
@@ -89,8 +91,6 @@ def _split(X, y, test_size, classifier, seed):
 def _check_outputs(args):
     """Fail before training when the results could not be written."""
     if args.plot is not None:
-        from pynn.cli.plots import require_matplotlib
-
         require_matplotlib()
         os.makedirs(args.plot, exist_ok=True)
     if args.save is not None:
@@ -183,8 +183,6 @@ def _train(args):
         model.save(args.save)
         print(f"saved the model to {args.save}")
     if args.plot is not None:
-        from pynn.cli.plots import write_plots
-
         paths, notes = write_plots(args.plot, model, X_train, y_train)
         for path in paths:
             print(f"wrote {path}")

@@ -14,15 +14,10 @@ import warnings
 
 import numpy as np
 
+from pynn.checks import check_bool
 from pynn.data._arrays import check_same_length, n_samples, take_rows
 from pynn.metrics import as_labels
-from pynn.model import check_random_state
-
-
-def _check_bool(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
+from pynn.random_state import check_random_state
 
 
 def _label_index(labels):
@@ -134,7 +129,7 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
         raise ValueError("train_test_split needs at least one array")
     names = [f"arrays[{i}]" for i in range(len(arrays))]
     n = check_same_length(arrays, names)
-    shuffle = _check_bool(shuffle, "shuffle")
+    shuffle = check_bool(shuffle, "shuffle")
     random_state = check_random_state(random_state)
     n_train, n_test = split_sizes(n, test_size, train_size)
     rng = np.random.default_rng(random_state)
@@ -177,7 +172,7 @@ class KFold:
 
     def __init__(self, n_splits=5, shuffle=False, random_state=None):
         self.n_splits = _check_n_splits(n_splits)
-        self.shuffle = _check_bool(shuffle, "shuffle")
+        self.shuffle = check_bool(shuffle, "shuffle")
         self.random_state = check_random_state(random_state)
         if not self.shuffle and random_state is not None:
             raise ValueError("random_state has no effect with shuffle=False: leave it None, "

@@ -23,6 +23,7 @@ import zlib
 
 import numpy as np
 
+from pynn.checks import check_float_dtype, check_numpy_dtype, check_path
 from pynn.files import DEFLATE_MAX_RATIO, open_regular
 from pynn.memory import check_allocation, check_max_bytes
 
@@ -49,10 +50,10 @@ def load_idx(path, *, dtype=None, max_bytes=None):
     max_bytes: the memory budget in bytes for the result; None (default): what this
     process can allocate now (pynn.memory.available_bytes). A file declaring more raises
     MemoryError before anything is allocated."""
-    path = _check_path(path, "path")
+    path = check_path(path, "path")
     max_bytes = check_max_bytes(max_bytes)
     with _IdxFile(path) as idx:
-        dtype = idx.dtype.newbyteorder("=") if dtype is None else _check_dtype(dtype)
+        dtype = idx.dtype.newbyteorder("=") if dtype is None else check_numpy_dtype(dtype)
         check_allocation(idx.count * dtype.itemsize, f"{idx.describe()}, read as {dtype},",
                          max_bytes)
         return idx.read(dtype)
@@ -61,7 +62,7 @@ def load_idx(path, *, dtype=None, max_bytes=None):
 def idx_header(path):
     """(shape, dtype) that the IDX file `path` declares, its sizes checked against the
     file as load_idx checks them; the data are not read."""
-    path = _check_path(path, "path")
+    path = check_path(path, "path")
     with _IdxFile(path) as idx:
         return idx.shape, idx.dtype.newbyteorder("=")
 
@@ -74,10 +75,10 @@ def load_idx_pair(images_path, labels_path, *, dtype=np.float64, max_bytes=None)
     The labels file must be 1-D of an integer type and hold as many labels as there are
     images; both headers are checked before any data are read. max_bytes: the memory
     budget for X and y together, as load_idx's."""
-    dtype = _check_float_dtype(dtype)
+    dtype = check_float_dtype(dtype)
     max_bytes = check_max_bytes(max_bytes)
-    images_path = _check_path(images_path, "images_path")
-    labels_path = _check_path(labels_path, "labels_path")
+    images_path = check_path(images_path, "images_path")
+    labels_path = check_path(labels_path, "labels_path")
     with _IdxFile(images_path) as images, _IdxFile(labels_path) as labels:
         if len(labels.shape) != 1:
             raise ValueError(f"labels file {labels_path!r} must hold a 1-D array, got shape "
@@ -106,7 +107,7 @@ def load_mnist(directory, subset="train", *, dtype=np.float64, max_bytes=None):
     max_bytes as load_idx_pair's."""
     if subset not in MNIST_PREFIXES:
         raise ValueError(f"subset must be 'train' or 'test', got {subset!r}")
-    directory = _check_path(directory, "directory")
+    directory = check_path(directory, "directory")
     prefix = MNIST_PREFIXES[subset]
     images = _find_file(directory, [f"{prefix}-images{sep}idx3-ubyte" for sep in "-."])
     labels = _find_file(directory, [f"{prefix}-labels{sep}idx1-ubyte" for sep in "-."])
@@ -252,28 +253,3 @@ def _read_exactly(stream, n, path, what, done=0, total=None):
                              f"bytes of {what}")
         data += chunk
     return data
-
-
-def _check_path(path, name):
-    try:
-        return os.fspath(path)
-    except TypeError:
-        raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__}") \
-            from None
-
-
-def _check_dtype(dtype):
-    try:
-        return np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be None or a NumPy dtype, got {dtype!r}") from None
-
-
-def _check_float_dtype(dtype):
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be a float dtype, got {dtype!r}") from None
-    if dtype.kind != "f":
-        raise TypeError(f"dtype must be a float dtype (float32 or float64), got {dtype}")
-    return dtype

@@ -26,6 +26,7 @@ import zlib
 
 import numpy as np
 
+from pynn.checks import check_path
 from pynn.files import DEFLATE_MAX_RATIO, open_regular
 from pynn.memory import check_allocation, check_max_bytes
 
@@ -61,7 +62,7 @@ def load_npy(path, *, max_bytes=None):
     """The array of the .npy file `path`, checked as the module docstring says before it
     is allocated. max_bytes: the memory budget in bytes; None (default): what this process
     can allocate now (pynn.memory.available_bytes)."""
-    path = _check_path(path)
+    path = check_path(path)
     max_bytes = check_max_bytes(max_bytes)
     where = f"data file {path!r}"
     with open_regular(path) as file, _value_errors(where, zip_member=False):
@@ -76,7 +77,7 @@ def load_npz(path, names=None, *, max_bytes=None):
     np.savez gives them, "X" for member "X.npy"), or all of them; each checked as the
     module docstring says, and together against the budget max_bytes (None: what this
     process can allocate now), before any is allocated."""
-    path = _check_path(path)
+    path = check_path(path)
     max_bytes = check_max_bytes(max_bytes)
     with _npz_headers(path, names) as (archive, members, headers):
         total = sum(header["nbytes"] for header in headers.values())
@@ -95,7 +96,7 @@ def load_npz(path, names=None, *, max_bytes=None):
 def npz_shapes(path, names=None):
     """{name: (shape, dtype)} that the .npz archive `path` declares for the arrays `names`
     (or all), checked as load_npz checks them; no data are read."""
-    with _npz_headers(_check_path(path), names) as (_, _, headers):
+    with _npz_headers(check_path(path), names) as (_, _, headers):
         return {name: (header["shape"], header["dtype"]) for name, header in headers.items()}
 
 
@@ -201,11 +202,3 @@ def _read_data(stream, header, where):
     if header["fortran_order"]:
         return flat.reshape(shape[::-1]).transpose()
     return flat.reshape(shape)
-
-
-def _check_path(path):
-    try:
-        return os.fspath(path)
-    except TypeError:
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}") \
-            from None

@@ -9,7 +9,8 @@ import numbers
 
 import numpy as np
 
-from pynn.model import check_random_state
+from pynn.checks import non_negative_number, probability
+from pynn.random_state import check_random_state
 
 RED_BLUE_LABELS = ("names", "binary", "sign")
 
@@ -25,7 +26,7 @@ def make_red_blue(n_samples=200, *, label_noise=0.0, labels="names", random_stat
     `label_noise` is the probability that each label is flipped to the other colour.
     """
     n_samples = _check_n_samples(n_samples)
-    label_noise = _check_probability(label_noise, "label_noise")
+    label_noise = probability(label_noise, "label_noise")
     if labels not in RED_BLUE_LABELS:
         raise ValueError(f"labels must be one of {RED_BLUE_LABELS}, got {labels!r}")
     rng = _generator(random_state)
@@ -51,7 +52,7 @@ def make_semicircle_to_parabola(n_samples=100, *, noise=0.0, angles="even",
     "random" draws θ uniformly.
     """
     n_samples = _check_n_samples(n_samples)
-    noise = _check_scale(noise, "noise")
+    noise = non_negative_number(noise, "noise")
     if angles not in ("even", "random"):
         raise ValueError(f"angles must be 'even' or 'random', got {angles!r}")
     rng = _generator(random_state)
@@ -78,7 +79,7 @@ def make_polynomial(n_samples=100, *, coef=None, degree=None, noise=0.1, x_range
     coefficients too when `return_coef` is true.
     """
     n_samples = _check_n_samples(n_samples)
-    noise = _check_scale(noise, "noise")
+    noise = non_negative_number(noise, "noise")
     low, high = _check_range(x_range, "x_range")
     if degree is not None and (isinstance(degree, bool) or
                                not isinstance(degree, numbers.Integral) or degree < 0):
@@ -115,8 +116,8 @@ def make_spirals(n_samples=200, *, noise=0.0, turns=1.5, shuffle=True, random_st
     `shuffle` (else class 0 first).
     """
     n_samples = _check_n_samples(n_samples)
-    noise = _check_scale(noise, "noise")
-    turns = _check_scale(turns, "turns")
+    noise = non_negative_number(noise, "noise")
+    turns = non_negative_number(turns, "turns")
     rng = _generator(random_state)
     y = np.repeat(np.array([0, 1], dtype=np.int64), [n_samples // 2, n_samples - n_samples // 2])
     if shuffle:
@@ -190,22 +191,6 @@ def _check_n_samples(n_samples):
     return int(n_samples)
 
 
-def _check_scale(value, name):
-    """A finite float >= 0 (a noise level, a standard deviation, a number of turns)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be finite and >= 0, got {value}")
-    return float(value)
-
-
-def _check_probability(value, name):
-    value = _check_scale(value, name)
-    if value > 1:
-        raise ValueError(f"{name} must be a probability in [0, 1], got {value}")
-    return value
-
-
 def _check_range(pair, name):
     try:
         low, high = (float(v) for v in pair)
@@ -230,7 +215,7 @@ def _check_finite_array(values, name, ndim):
 
 def _check_cluster_std(cluster_std, k):
     if isinstance(cluster_std, numbers.Real) and not isinstance(cluster_std, bool):
-        return np.full(k, _check_scale(cluster_std, "cluster_std"))
+        return np.full(k, non_negative_number(cluster_std, "cluster_std"))
     std = _check_finite_array(cluster_std, "cluster_std", ndim=1)
     if std.size != k:
         raise ValueError(f"cluster_std has {std.size} values, one per centre needs {k}")

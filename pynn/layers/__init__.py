@@ -1,4 +1,5 @@
 """The layers of a pynn.Sequential model, and rebuilding one from its saved description."""
+from pynn.activations import PARAM_DEFAULTS
 from pynn.layers.activation import (ELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Sign,
                                     Softplus, Step, Tanh)
 from pynn.layers.base import Layer
@@ -28,7 +29,7 @@ def layer_from_config(config):
         cls = _ACTIVATION_CLASSES[args["activation"]]
         if args["param"] is None:
             return cls()
-        if args["activation"] in ("leaky_relu", "elu"):
+        if args["activation"] in PARAM_DEFAULTS:
             return cls(args["param"])
     return _BY_TYPE[config["type"]](**args)
 

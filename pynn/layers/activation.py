@@ -1,6 +1,6 @@
 """Activation layers: an elementwise nonlinearity with no parameters."""
+from pynn.activations import HARD, PARAM_DEFAULTS, check_activation, saved_by
 from pynn.layers.base import Layer
-from pynn.layers.dense import HARD_ACTIVATIONS, check_activation, saved_by
 
 
 class Activation(Layer):
@@ -13,7 +13,7 @@ class Activation(Layer):
     def __init__(self, activation, param=None):
         self.activation = check_activation(activation, param, "param")
         self.param = None if param is None else float(param)
-        self.differentiable = self.activation not in HARD_ACTIVATIONS
+        self.differentiable = self.activation not in HARD
         self._saves = saved_by(self.activation, self.param)
 
     def forward(self, x, buf, kernels, workspace, training):
@@ -56,7 +56,7 @@ class ReLU(Activation):
 
 
 class LeakyReLU(Activation):
-    def __init__(self, negative_slope=0.01):
+    def __init__(self, negative_slope=PARAM_DEFAULTS["leaky_relu"]):
         super().__init__("leaky_relu", negative_slope)
 
 
@@ -66,7 +66,7 @@ class Softplus(Activation):
 
 
 class ELU(Activation):
-    def __init__(self, alpha=1.0):
+    def __init__(self, alpha=PARAM_DEFAULTS["elu"]):
         super().__init__("elu", alpha)
 
 

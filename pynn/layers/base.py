@@ -8,26 +8,6 @@ A layer owns no memory of its own. The model gives it
 `forward` writes into `buf["out"]`; `backward` overwrites the parameter gradients and,
 when asked, writes the input gradient into `buf["dx"]`.
 """
-import math
-import numbers
-
-
-def positive_int(value, name):
-    """value as an int >= 1, else TypeError/ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return int(value)
-
-
-def finite_number(value, name):
-    """value as a finite float, else TypeError/ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return float(value)
 
 
 class Layer:
@@ -62,10 +42,6 @@ class Layer:
 
     def reset_parameters(self, rng):
         """Initialise the parameters from the numpy Generator `rng`."""
-
-    def fan(self):
-        """(fan_in, fan_out) used by the initialisers."""
-        return self.built_in_features, self.out_features
 
     # ---- buffers and kernels -----------------------------------------------------
     def buffer_shapes(self, n, training, input_grad):

@@ -1,32 +1,8 @@
 """Dense: a = f(x Wᵀ + b), the activation fused into the matrix kernels."""
-from pynn import reference
+from pynn.activations import HARD, check_activation, saved_by
+from pynn.checks import positive_int
 from pynn.init import check_init, default_init
 from pynn.layers.affine import AffineLayer
-from pynn.layers.base import finite_number, positive_int
-
-HARD_ACTIVATIONS = ("step", "sign")
-
-
-def check_activation(activation, param, param_name="activation_param"):
-    """Normalise an activation name (None means identity) and check its parameter."""
-    name = "identity" if activation is None else activation
-    if not isinstance(name, str) or name not in reference.ACTIVATIONS:
-        hint = " (softmax is applied by loss='softmax_cross_entropy': end the model in logits)" \
-            if name == "softmax" else ""
-        raise ValueError(f"activation must be None or one of {reference.ACTIVATIONS}, "
-                         f"got {activation!r}{hint}")
-    if param is not None and name not in ("leaky_relu", "elu"):
-        raise ValueError(f"{param_name} is only for 'leaky_relu' and 'elu', not {name!r}")
-    if param is not None:
-        finite_number(param, param_name)
-    if name not in HARD_ACTIVATIONS:
-        reference.activation_saves(name, param)  # checks the parameter's value
-    return name
-
-
-def saved_by(activation, param):
-    """'output', 'input' or None: what the backward pass of the activation reads."""
-    return None if activation in HARD_ACTIVATIONS else reference.activation_saves(activation, param)
 
 
 class Dense(AffineLayer):
@@ -48,7 +24,7 @@ class Dense(AffineLayer):
             raise TypeError(f"bias must be True or False, got {bias!r}")
         self.bias = bias
         self.init = check_init(default_init(self.activation) if init is None else init)
-        self.differentiable = self.activation not in HARD_ACTIVATIONS
+        self.differentiable = self.activation not in HARD
         self._saves = saved_by(self.activation, self.activation_param)
 
     def buffer_shapes(self, n, training, input_grad):

@@ -2,9 +2,9 @@
 (Goodfellow et al. 2013)."""
 import numpy as np
 
+from pynn.checks import positive_int
 from pynn.init import check_init
 from pynn.layers.affine import AffineLayer
-from pynn.layers.base import positive_int
 
 
 class Maxout(AffineLayer):

@@ -1,5 +1,6 @@
 """PReLU: x if x > 0 else a·x, with the slope a learned (He et al. 2015)."""
-from pynn.layers.base import Layer, finite_number, positive_int
+from pynn.checks import finite_number, positive_int
+from pynn.layers.base import Layer
 
 
 class PReLU(Layer):

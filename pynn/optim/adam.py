@@ -1,5 +1,6 @@
 """Adam and AdamW, as torch.optim.Adam and torch.optim.AdamW."""
-from pynn.optim.base import Optimizer, check_number
+from pynn.checks import check_number
+from pynn.optim.base import Optimizer
 
 
 class Adam(Optimizer):

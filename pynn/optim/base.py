@@ -1,32 +1,9 @@
 """What the optimizers share: hyperparameter checks and binding to a model's flat buffers."""
 import importlib
-import math
 
 import numpy as np
 
-
-def check_number(value, name, low=0.0, high=math.inf, high_open=False):
-    """value as a finite float in [low, high] (or [low, high)), else TypeError/ValueError
-    naming it. Infinity is never accepted: an infinite rate or decay only makes NaN."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or not (low <= value <= high) or (high_open and value == high):
-        if high == math.inf:
-            bound = f">= {low:g}"
-        else:
-            bound = f"in [{low:g}, {high:g})" if high_open else f"in [{low:g}, {high:g}]"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value}")
-    return value
-
-
-def check_count(value, name, low):
-    """value as an int >= low (Python or NumPy integer), else TypeError/ValueError naming it."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value}")
-    return int(value)
+from pynn.checks import check_number
 
 
 class Optimizer:

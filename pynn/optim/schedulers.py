@@ -2,7 +2,7 @@
 in a usual training loop). No scheduler means a constant learning rate."""
 import math
 
-from pynn.optim.base import check_count, check_number
+from pynn.checks import check_count, check_number
 
 
 def check_monitor(monitor):

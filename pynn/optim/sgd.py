@@ -1,5 +1,6 @@
 """Stochastic gradient descent, as torch.optim.SGD."""
-from pynn.optim.base import Optimizer, check_number
+from pynn.checks import check_number
+from pynn.optim.base import Optimizer
 
 
 class SGD(Optimizer):

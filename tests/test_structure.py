@@ -1,0 +1,260 @@
+"""The package's import structure (issue 16): imports go one way only, the library never
+imports its test oracle, the data modules do not load the model, and each catalogue
+(activations, losses) agrees with the C side.
+
+The import graph is read from the source with ast: each module's top-level imports
+(those that run when it is imported, so also inside a top-level try or if), as edges
+between pynn's modules. A parent package's __init__ runs before its submodules, but that
+is Python's doing, not an import of the submodule, so it is no edge.
+"""
+import ast
+import inspect
+import os
+import textwrap
+
+import numpy as np
+import pytest
+
+import pynn
+import pynn._kernels as K
+import pynn.reference as R
+from helpers import run_python
+from pynn import activations, layers, targets
+from pynn.losses import LOSSES
+
+PACKAGE = os.path.dirname(os.path.abspath(pynn.__file__))
+# Imported inside functions on purpose: optional packages (and joblib, a dependency that
+# would add more to `import pynn.data` than the rest of it), and the bench command, which
+# the CLI loads only for `pynn bench` and whose own modules import what they measure.
+LATE_IMPORTS = ("matplotlib", "sklearn", "scipy", "tqdm", "threadpoolctl", "torch", "joblib",
+                "pynn.bench")
+
+
+def _module_files():
+    """{module name: path} of every Python module of the package."""
+    files = {}
+    for folder, _, names in os.walk(PACKAGE):
+        for name in names:
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                parts = os.path.relpath(path, os.path.dirname(PACKAGE))[:-3].split(os.sep)
+                if parts[-1] == "__init__":
+                    parts.pop()
+                files[".".join(parts)] = path
+    return files
+
+
+MODULES = _module_files()
+KNOWN = set(MODULES) | {"pynn._kernels"}  # the extension module is a leaf
+
+
+def _tree(module):
+    with open(MODULES[module], encoding="utf-8") as file:
+        return ast.parse(file.read(), MODULES[module])
+
+
+def _top_level(body):
+    """The import statements that run at import: the module's body, into try/if blocks."""
+    for node in body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        elif isinstance(node, (ast.Try, ast.If)):
+            for block in (node.body, node.orelse, getattr(node, "finalbody", []),
+                          *[handler.body for handler in getattr(node, "handlers", [])]):
+                yield from _top_level(block)
+
+
+def _targets(module, node):
+    """The pynn modules an import statement imports."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names if alias.name in KNOWN]
+    base = node.module or ""
+    if node.level:  # relative: from the module's package
+        package = module if MODULES[module].endswith("__init__.py") else \
+            module.rpartition(".")[0]
+        for _ in range(node.level - 1):
+            package = package.rpartition(".")[0]
+        base = f"{package}.{base}" if base else package
+    found = []
+    for alias in node.names:
+        submodule = f"{base}.{alias.name}"
+        if submodule in KNOWN:
+            found.append(submodule)
+        elif base in KNOWN:
+            found.append(base)
+    return found
+
+
+def import_graph():
+    """{module: set of pynn modules its top-level imports name}."""
+    return {module: {target for node in _top_level(_tree(module).body)
+                     for target in _targets(module, node)} - {module}
+            for module in MODULES}
+
+
+def _cycle(graph):
+    """One import circle as a list of modules, or None."""
+    state, stack = {}, []
+
+    def visit(module):
+        state[module] = "open"
+        stack.append(module)
+        for target in sorted(graph.get(module, ())):
+            if state.get(target) == "open":
+                return stack[stack.index(target):] + [target]
+            if target not in state:
+                found = visit(target)
+                if found:
+                    return found
+        state[module] = "done"
+        stack.pop()
+        return None
+
+    for module in sorted(graph):
+        if module not in state:
+            found = visit(module)
+            if found:
+                return found
+    return None
+
+
+def test_the_graph_sees_the_imports():
+    graph = import_graph()
+    assert "pynn.training" in graph["pynn.model"]
+    assert "pynn._kernels" in graph["pynn.activations"]
+    assert "pynn.cli.report" in graph["pynn.cli.train"]  # `from pynn.cli import report`
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def test_no_import_circles():
+    assert _cycle(import_graph()) is None
+
+
+def test_imports_inside_functions_are_only_late_ones():
+    """No import is put inside a function to break a circle: only optional packages and
+    the bench command are imported where they are used."""
+    late = []
+    for module in MODULES:
+        if module.startswith("pynn.bench"):
+            continue
+        for function in ast.walk(_tree(module)):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    names = [node.module or ""]
+                else:
+                    continue
+                late += [f"{module}: {name}" for name in names
+                         if not any(name == allowed or name.startswith(allowed + ".")
+                                    for allowed in LATE_IMPORTS)]
+    assert late == []
+
+
+def test_the_library_never_imports_the_oracle():
+    """pynn.reference is the tests' oracle: no module imports it or takes anything from it
+    (backend="reference" looks it up by name, pynn.backend.REFERENCE_MODULE)."""
+    graph = import_graph()
+    assert [module for module, targets in graph.items() if "pynn.reference" in targets] == []
+    mentions = [module for module in MODULES if module != "pynn.reference"
+                and any(isinstance(node, ast.Constant) and node.value == "pynn.reference"
+                        for node in ast.walk(_tree(module)))]
+    assert mentions == ["pynn.backend"]
+
+
+def test_import_pynn_does_not_load_the_oracle(tmp_path):
+    result = run_python(textwrap.dedent("""
+        import sys
+        import pynn, pynn.cli
+        assert "pynn.reference" not in sys.modules, "pynn.reference was imported"
+        model = pynn.Sequential(pynn.Dense(2, 1), backend="reference")
+        assert model._kernels is sys.modules["pynn.reference"]
+        print("ok")
+        """), tmp_path)
+    assert result.stdout.strip() == "ok", result.stderr
+
+
+MODEL_MODULES = ("pynn.model", "pynn._kernels", "pynn.layers", "pynn.training",
+                 "pynn.plans", "pynn.summary")
+
+
+def test_data_modules_do_not_load_the_model(tmp_path):
+    """Splitting, scaling and reading or making data sets import neither the model nor the
+    kernels. Importing a submodule runs its packages' __init__ first, and pynn's imports
+    the whole library (and pynn.data's the model selection, which runs models), so the
+    child stands in empty packages for those two, as if they imported nothing."""
+    result = run_python(textwrap.dedent(f"""
+        import importlib.util, sys, types
+        home = importlib.util.find_spec("pynn").submodule_search_locations[0]
+        for name, path in (("pynn", home), ("pynn.data", home + "/data")):
+            package = types.ModuleType(name)
+            package.__path__ = [path]
+            sys.modules[name] = package
+        import pynn.data.split, pynn.data.preprocessing, pynn.datasets
+        from pynn.data.split import train_test_split
+        from pynn.datasets import make_blobs
+        X, y = make_blobs(20, random_state=0)
+        train_test_split(X, y, random_state=0)
+        loaded = [name for name in {MODEL_MODULES!r} if name in sys.modules]
+        print("loaded:", loaded)
+        """), tmp_path)
+    assert result.stdout.strip() == "loaded: []", result.stderr
+
+
+def test_data_modules_import_nothing_of_the_model():
+    graph = import_graph()
+    reached, todo = set(), ["pynn.data.split", "pynn.data.preprocessing", "pynn.datasets"]
+    while todo:
+        module = todo.pop()
+        if module not in reached:
+            reached.add(module)
+            todo.extend(graph.get(module, ()))
+    assert sorted(reached & set(MODEL_MODULES)) == []
+
+
+# ---- the catalogues ------------------------------------------------------------------------
+def test_activation_names_are_the_kernels():
+    assert activations.NAMES == tuple(K.ACTIVATIONS) == tuple(R.ACTIVATIONS)
+    assert set(activations.HARD) | set(activations.TRAINABLE) == set(activations.NAMES)
+    assert set(activations.RECTIFIERS) <= set(activations.TRAINABLE)
+
+
+def test_activation_facts_agree_with_the_kernels():
+    assert activations.PARAM_DEFAULTS == K._DEFAULT_PARAMS
+    for name in activations.NAMES:
+        if name in activations.HARD:  # the kernels refuse their derivative
+            with pytest.raises(ValueError, match="not differentiable"):
+                K.activation_saves(name)
+        else:
+            assert activations.saved_by(name, None) == K.activation_saves(name)
+        if name not in activations.PARAM_DEFAULTS:
+            with pytest.raises(ValueError, match="takes no param"):
+                K.activation_forward(np.zeros((1, 1)), name, 0.5)
+
+
+def test_every_activation_has_its_layer_class():
+    assert set(layers._ACTIVATION_CLASSES) == set(activations.NAMES)
+    for name, cls in layers._ACTIVATION_CLASSES.items():
+        assert cls().activation == name
+    assert layers.LeakyReLU().param == activations.PARAM_DEFAULTS["leaky_relu"]
+    assert layers.ELU().param == activations.PARAM_DEFAULTS["elu"]
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_loss_record_agrees_with_the_kernels(name):
+    loss = LOSSES[name]
+    assert loss.name == name
+    for kernels in (K, R):
+        assert loss.grad_name in inspect.signature(getattr(kernels, loss.kernel)).parameters
+    assert loss.kernel in K._STACK_LOSSES  # the fused step's loss code
+    assert set(loss.target_kinds) <= set(targets.KINDS)
+    assert set(loss.hard_replaces.values()) | {loss.hard_after} - {None} <= \
+        set(activations.HARD)
+    assert set(loss.hard_replaces) <= set(activations.NAMES)
+
+
+def test_loss_records_cover_every_target_kind():
+    assert {kind for loss in LOSSES.values() for kind in loss.target_kinds} == \
+        set(targets.KINDS)
