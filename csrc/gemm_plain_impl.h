@@ -1,0 +1,74 @@
+/* Dtype-generic plain GEMM: included once per translation unit after
+ * gemm_impl.h (it reads the paths' KC), with `real` and SFX(name) defined.
+ *
+ * C = alpha op(A) op(B) + beta C with gemm's contract (pynn.h), in a few loops:
+ * no packing, no tiles, no intrinsics, no threads, no workspace. Each row of C
+ * is done PLAIN_NB columns at a time, with p in the middle loop and j inside,
+ * so that the inner loop runs along a row of B (or, for a transposed B, along
+ * PLAIN_NB rows at one column each, whose cache lines serve the next p too).
+ *
+ * Bitwise the fast GEMM's result on the same simd path: gemm sums each element
+ * of C in KC steps (gemm_kc: the path's KC, or all of k when k <= 4/3 KC), each
+ * step from zero in p order, one multiply-add per p (fused on the AVX paths, a
+ * rounded product then a rounded sum on the generic one), then
+ *     c = alpha * step + beta_step * c   (beta on the first step, else 1;
+ *                                          c not read when beta_step == 0),
+ * with alpha * step and beta_step * c each rounded. Threads, tiles, the row
+ * count and C^T do not change that chain (gemm_impl.h), and this code follows
+ * it, so the tests compare the two bit for bit. Written as the generic kernel
+ * writes its statements, so a compiler that contracts a*b+c (Clang on aarch64)
+ * contracts both alike. */
+
+/* Columns of a row whose sums are kept at once (on the stack). */
+#define PLAIN_NB 64
+
+/* Element (row, col) of op(X) for an array x with row stride ldx. */
+static inline real SFX(plain_at)(const real *restrict x, int64_t ldx, int trans, int64_t row,
+                                 int64_t col) {
+    return trans ? x[col * ldx + row] : x[row * ldx + col];
+}
+
+void SFX(gemm_plain)(real *restrict c, const real *restrict a, const real *restrict b,
+                     int64_t m, int64_t n, int64_t k, double alpha_, double beta_,
+                     int trans_a, int trans_b, int64_t lda, int64_t ldb, int64_t ldc,
+                     int simd) {
+    const real alpha = (real)alpha_, beta = (real)beta_;
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0) {
+        /* BLAS: A and B are not read; beta == 0 does not read C either. */
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) c[i * ldc + j] = beta != 0 ? beta * c[i * ldc + j] : 0;
+        return;
+    }
+    const SFX(gemm_path) *path = SFX(gemm_path_of)(simd);
+    const int fused = path != &SFX(gemm_path_generic);
+    const int64_t kc = SFX(gemm_kc)(path, k); /* every tile of a path has its KC */
+    for (int64_t i = 0; i < m; i++) {
+        for (int64_t j0 = 0; j0 < n; j0 += PLAIN_NB) {
+            const int64_t nb = SFX(gemm_min)(PLAIN_NB, n - j0);
+            real *restrict crow = c + i * ldc + j0;
+            for (int64_t p0 = 0; p0 < k; p0 += kc) {
+                const int64_t p1 = SFX(gemm_min)(p0 + kc, k);
+                real acc[PLAIN_NB];
+                for (int64_t j = 0; j < nb; j++) acc[j] = 0;
+                for (int64_t p = p0; p < p1; p++) {
+                    const real aip = SFX(plain_at)(a, lda, trans_a, i, p);
+                    if (fused)
+                        for (int64_t j = 0; j < nb; j++)
+                            acc[j] = fma(aip, SFX(plain_at)(b, ldb, trans_b, p, j0 + j), acc[j]);
+                    else
+                        for (int64_t j = 0; j < nb; j++)
+                            acc[j] += aip * SFX(plain_at)(b, ldb, trans_b, p, j0 + j);
+                }
+                const real beta_step = p0 == 0 ? beta : 1;
+                for (int64_t j = 0; j < nb; j++) {
+                    real v = alpha * acc[j];
+                    if (beta_step != 0) v += beta_step * crow[j];
+                    crow[j] = v;
+                }
+            }
+        }
+    }
+}
+
+#undef PLAIN_NB
