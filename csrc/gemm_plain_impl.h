@@ -22,10 +22,68 @@
 /* Columns of a row whose sums are kept at once (on the stack). */
 #define PLAIN_NB 64
 
-/* Element (row, col) of op(X) for an array x with row stride ldx. */
-static inline real SFX(plain_at)(const real *restrict x, int64_t ldx, int trans, int64_t row,
-                                 int64_t col) {
-    return trans ? x[col * ldx + row] : x[row * ldx + col];
+/* The fused sums are compiled for FMA on x86-64 (run only on the AVX paths, whose
+ * CPUs have it), so that fma() is one instruction rather than a libm call; the
+ * code stays plain C. Elsewhere fma() is the ISA's own (aarch64) or never run. */
+#if defined(PYNN_HAVE_X86_PATHS)
+#define PLAIN_FMA_TARGET __attribute__((target("fma")))
+#else
+#define PLAIN_FMA_TARGET
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define PLAIN_INLINE inline __attribute__((always_inline))
+#else
+#define PLAIN_INLINE inline
+#endif
+/* One compiled copy of each sum loop: when gemm_driver calls the plain GEMM with
+ * m == 1, GCC 12 specialised them for its constants into a copy whose vector loop
+ * it never entered (5x slower). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define PLAIN_OWN_COPY __attribute__((noinline, noclone))
+#else
+#define PLAIN_OWN_COPY
+#endif
+
+/* acc[j] = the sum over p in [p0, p1) of op(A)[i, p] op(B)[p, j0 + j], j < nb, from
+ * zero in p order: fused multiply-adds, or a rounded product added. */
+static PLAIN_INLINE void SFX(plain_sums)(real *restrict acc, const real *restrict a,
+                                         int64_t lda, int trans_a, const real *restrict b,
+                                         int64_t ldb, int trans_b, int64_t i, int64_t j0,
+                                         int64_t nb, int64_t p0, int64_t p1, int fused) {
+    for (int64_t j = 0; j < nb; j++) acc[j] = 0;
+    for (int64_t p = p0; p < p1; p++) {
+        const real aip = trans_a ? a[p * lda + i] : a[i * lda + p];
+        /* op(B)[p, j0 + j]: down column p of b^T, or along row p of b (one loop
+         * each, so that each has a constant stride). */
+        if (trans_b) {
+            const real *restrict bp = b + j0 * ldb + p;
+            if (fused)
+                for (int64_t j = 0; j < nb; j++) acc[j] = fma(aip, bp[j * ldb], acc[j]);
+            else
+                for (int64_t j = 0; j < nb; j++) acc[j] += aip * bp[j * ldb];
+        } else {
+            const real *restrict bp = b + p * ldb + j0;
+            if (fused)
+                for (int64_t j = 0; j < nb; j++) acc[j] = fma(aip, bp[j], acc[j]);
+            else
+                for (int64_t j = 0; j < nb; j++) acc[j] += aip * bp[j];
+        }
+    }
+}
+
+PLAIN_FMA_TARGET PLAIN_OWN_COPY static void SFX(plain_sums_fused)(real *restrict acc, const real *restrict a,
+                                                   int64_t lda, int trans_a,
+                                                   const real *restrict b, int64_t ldb,
+                                                   int trans_b, int64_t i, int64_t j0,
+                                                   int64_t nb, int64_t p0, int64_t p1) {
+    SFX(plain_sums)(acc, a, lda, trans_a, b, ldb, trans_b, i, j0, nb, p0, p1, 1);
+}
+
+PLAIN_OWN_COPY static void SFX(plain_sums_unfused)(real *restrict acc, const real *restrict a, int64_t lda,
+                                    int trans_a, const real *restrict b, int64_t ldb,
+                                    int trans_b, int64_t i, int64_t j0, int64_t nb, int64_t p0,
+                                    int64_t p1) {
+    SFX(plain_sums)(acc, a, lda, trans_a, b, ldb, trans_b, i, j0, nb, p0, p1, 0);
 }
 
 void SFX(gemm_plain)(real *restrict c, const real *restrict a, const real *restrict b,
@@ -50,16 +108,11 @@ void SFX(gemm_plain)(real *restrict c, const real *restrict a, const real *restr
             for (int64_t p0 = 0; p0 < k; p0 += kc) {
                 const int64_t p1 = SFX(gemm_min)(p0 + kc, k);
                 real acc[PLAIN_NB];
-                for (int64_t j = 0; j < nb; j++) acc[j] = 0;
-                for (int64_t p = p0; p < p1; p++) {
-                    const real aip = SFX(plain_at)(a, lda, trans_a, i, p);
-                    if (fused)
-                        for (int64_t j = 0; j < nb; j++)
-                            acc[j] = fma(aip, SFX(plain_at)(b, ldb, trans_b, p, j0 + j), acc[j]);
-                    else
-                        for (int64_t j = 0; j < nb; j++)
-                            acc[j] += aip * SFX(plain_at)(b, ldb, trans_b, p, j0 + j);
-                }
+                if (fused)
+                    SFX(plain_sums_fused)(acc, a, lda, trans_a, b, ldb, trans_b, i, j0, nb, p0, p1);
+                else
+                    SFX(plain_sums_unfused)(acc, a, lda, trans_a, b, ldb, trans_b, i, j0, nb, p0,
+                                            p1);
                 const real beta_step = p0 == 0 ? beta : 1;
                 for (int64_t j = 0; j < nb; j++) {
                     real v = alpha * acc[j];
@@ -72,3 +125,6 @@ void SFX(gemm_plain)(real *restrict c, const real *restrict a, const real *restr
 }
 
 #undef PLAIN_NB
+#undef PLAIN_FMA_TARGET
+#undef PLAIN_INLINE
+#undef PLAIN_OWN_COPY
