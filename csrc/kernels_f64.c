@@ -11,6 +11,7 @@
 
 #include "activations_impl.h"
 #include "gemm_impl.h"
+#include "gemm_plain_impl.h"
 #include "dense_impl.h"
 #include "losses_impl.h"
 #include "optim_impl.h"

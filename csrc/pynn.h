@@ -116,6 +116,14 @@ void SFX(gemm)(real *restrict c, const real *restrict a, const real *restrict b,
                int trans_a, int trans_b, int64_t lda, int64_t ldb, int64_t ldc,
                real *restrict work, int simd, int nthreads);
 
+/* The same product by the plain GEMM (csrc/gemm_plain_impl.h): a few loops, one
+ * thread, no workspace; bitwise gemm's result on the same simd path. The C-level
+ * reference of the tests. */
+void SFX(gemm_plain)(real *restrict c, const real *restrict a, const real *restrict b,
+                     int64_t m, int64_t n, int64_t k, double alpha, double beta,
+                     int trans_a, int trans_b, int64_t lda, int64_t ldb, int64_t ldc,
+                     int simd);
+
 /* ---- dense layer ------------------------------------------------------ */
 /* out = f(x w^T + b).
  * out is (n, out_f); z is (n, out_f) or NULL: if given, it receives x w^T + b.

@@ -53,6 +53,12 @@ cdef extern from "pynn.h" nogil:
     void gemm_f64(double *c, const double *a, const double *b, int64_t m, int64_t n,
                   int64_t k, double alpha, double beta, int trans_a, int trans_b,
                   int64_t lda, int64_t ldb, int64_t ldc, double *work, int simd, int nthreads)
+    void gemm_plain_f32(float *c, const float *a, const float *b, int64_t m, int64_t n,
+                        int64_t k, double alpha, double beta, int trans_a, int trans_b,
+                        int64_t lda, int64_t ldb, int64_t ldc, int simd)
+    void gemm_plain_f64(double *c, const double *a, const double *b, int64_t m, int64_t n,
+                        int64_t k, double alpha, double beta, int trans_a, int trans_b,
+                        int64_t lda, int64_t ldb, int64_t ldc, int simd)
 
     int64_t dense_forward_workspace_size_f32(int64_t n, int64_t in_f, int64_t out_f, int simd,
         int nthreads)
