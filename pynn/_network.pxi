@@ -76,6 +76,8 @@ cdef class Network:
             raise ValueError("x must hold at least one sample")
         self._kind, self._n, self._n_layers = kind, n, len(layers)
         self._simd, self._nthreads = _simd, _nthreads()
+        if loss is not None and dout is None:
+            raise ValueError("a network with a loss trains: dout is required")
         self._training = dout is not None
         self._records = calloc(self._n_layers, sizeof(net_layer_f32) if kind == F32
                                else sizeof(net_layer_f64))
@@ -131,8 +133,6 @@ cdef class Network:
             return [D]
         if not isinstance(loss, str) or loss not in _NETWORK_LOSSES:
             raise ValueError(f"loss must be one of {tuple(_NETWORK_LOSSES)}, got {loss!r}")
-        if dout is None:
-            raise ValueError("a network with a loss trains: dout is required")
         self._loss = <pynn_loss>(<int>_NETWORK_LOSSES[loss])
         T = _as_array(target, "target")
         if cnp.PyArray_NDIM(T) == 1 and loss == "softmax_cross_entropy":

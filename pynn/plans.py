@@ -74,8 +74,12 @@ class TrainingPlan:
         self.network = make_network(model, self.layers, True, self.x, self.workspace, kernel,
                                     self.target if kernel else None, self.dout,
                                     self.sample_loss if kernel else None)
-        self.out = self.network.out
         self.step = self.network.step if self._fused else self.read_step
+
+    @property
+    def out(self):
+        """The last layer's output buffer."""
+        return self.layers[-1]["out"]
 
     def stage(self, dtype):
         if dtype not in self.staging:

@@ -350,8 +350,7 @@ def test_construction_errors_name_the_argument():
         ({"layers": with_layer(net, 1, pieces=0)}, ValueError,
          r"layers\[1\]\['pieces'\] must be at least 1"),
         ({"dout": np.empty((4, 3), np.float32)}, ValueError, "dout must have shape"),
-        ({"dout": None}, ValueError,  # without dout the network does not train
-         r"layers\[0\]\['dweight'\] must be given exactly when the network trains"),
+        ({"dout": None}, ValueError, "a network with a loss trains: dout is required"),
         ({"loss": None}, ValueError, "target and sample_loss go with a loss"),
         ({"workspace": np.empty(1, np.float32)}, ValueError, "workspace must have at least"),
         ({"target": np.empty(4, np.int32)}, TypeError, "target must be int64 labels"),
