@@ -16,4 +16,4 @@
 #include "losses_impl.h"
 #include "optim_impl.h"
 #include "metrics_impl.h"
-#include "dense_stack_impl.h"
+#include "network_impl.h"

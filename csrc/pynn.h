@@ -47,7 +47,7 @@ typedef enum {
 
 pynn_saved pynn_activation_saves(pynn_activation act, double param);
 
-/* Losses of the whole training step (dense_stack_step). The numbering is part
+/* Losses of the whole training step (network_step). The numbering is part
  * of the API (Cython uses it). */
 typedef enum {
     PYNN_LOSS_MSE = 0,
@@ -58,6 +58,17 @@ typedef enum {
     PYNN_LOSS_HINGE = 5,
     PYNN_N_LOSSES = 6
 } pynn_loss;
+
+/* Layer kinds of a network record (network_forward, network_step). The
+ * numbering is part of the API (Cython uses it). */
+typedef enum {
+    PYNN_LAYER_DENSE = 0,       /* out = f(x w^T + b) */
+    PYNN_LAYER_ACTIVATION = 1,  /* out = f(x) */
+    PYNN_LAYER_PRELU = 2,       /* out = x > 0 ? x : slope x */
+    PYNN_LAYER_MAXOUT = 3,      /* out_j = max over p of (x w^T + b)_{j pieces + p} */
+    PYNN_LAYER_STANDARDIZE = 4, /* out = (x - mean) / scale */
+    PYNN_N_LAYER_KINDS = 5
+} pynn_layer_kind;
 
 /* Threads (csrc/threadpool.c): every kernel runs on at most its nthreads
  * argument's threads, the caller and workers of pynn's pool.
@@ -252,50 +263,82 @@ int64_t SFX(count_argmax_hits)(const real *restrict out, const int64_t *restrict
                                int64_t n, int64_t k);
 
 
-/* ---- a whole training step of a stack of Dense layers ------------------ */
-/* One Dense layer of the stack: out = f(x w^T + b) on a batch of n rows.
- * w (out_f, in_f); b and db (out_f) or both NULL; dw (out_f, in_f);
- * out (n, out_f); z (n, out_f) when the activation's derivative reads its
- * input (pynn_activation_saves), else NULL; dx (n, in_f) receives the
- * gradient of the layer's input, NULL for the first layer (none needed). */
+/* ---- a network: forward pass and training step over layer records ----- */
+/* One layer of a network on a batch of n rows: in_f input and out_f output
+ * features; its input is the previous record's out (the first one's: x).
+ * Per kind (rows = out_f for DENSE, out_f * pieces for MAXOUT):
+ *  DENSE       w (rows, in_f), b (rows) or NULL, act and param, z (n, out_f)
+ *              receives x w^T + b when the activation's derivative reads its
+ *              input (pynn_activation_saves) and the pass trains, else NULL;
+ *  MAXOUT      w, b as DENSE (rows = out_f * pieces: output j's pieces are rows
+ *              j*pieces ...), z (n, rows) the affine outputs; argmax (n, out_f)
+ *              receives each output's winning piece (the first largest, or the
+ *              first NaN, as np.argmax) and dz (n, rows) is the backward's
+ *              scratch: both NULL for a forward pass that does not train;
+ *  ACTIVATION  act and param, in_f == out_f;
+ *  PRELU       w the slopes (out_f), or (1) when shared; in_f == out_f;
+ *  STANDARDIZE w the means, b the scales (in_f), in_f == out_f.
+ * dw and db receive the gradients of w and b (NULL for the kinds without
+ * them, and for a forward pass); dx (n, in_f) the input gradient, NULL when
+ * no layer before this one has parameters (the backward pass stops there).
+ * out is (n, out_f) always. */
 typedef struct {
+    pynn_layer_kind kind;
+    int64_t in_f;
+    int64_t out_f;
     const real *w;
     const real *b;
     real *dw;
     real *db;
-    real *out;
-    real *z;
-    real *dx;
-    int64_t in_f;
-    int64_t out_f;
     pynn_activation act;
     double param;
-} SFX(dense_layer);
+    int64_t pieces;
+    int shared;
+    real *out;
+    real *z;
+    real *dz;
+    int64_t *argmax;
+    real *dx;
+} SFX(net_layer);
 
-/* The workspace dense_stack_step needs: the largest of its layers' forward
- * and backward workspaces. */
-int64_t SFX(dense_stack_workspace_size)(const SFX(dense_layer) *layers, int64_t n_layers,
-                                        int64_t n, int simd, int nthreads);
+/* The workspace network_forward (training = 0) or network_step and
+ * network_backward (training = 1) need: the largest of their dense kernels'. */
+int64_t SFX(network_workspace_size)(const SFX(net_layer) *layers, int64_t n_layers,
+                                    int64_t n, int training, int simd, int nthreads);
 
-/* One training step without the update, as Sequential.fit does it with one
- * kernel call per stage, but in one call:
+/* Every layer's forward pass over x (n, in_f of layer 0), layer i reading
+ * layer i-1's out. A layer's out, z and argmax must not overlap its input
+ * and parameters, but may be another layer's (inference ping-pongs two
+ * output buffers). The result is the last layer's out. */
+void SFX(network_forward)(const SFX(net_layer) *layers, int64_t n_layers, int64_t n,
+                          const real *restrict x, real *restrict work, int simd,
+                          int nthreads);
+
+/* The backward pass after network_forward on x with training buffers: from
+ * dout (n, out_f of the last layer), overwrites every dw, db and dx down to
+ * the first layer with a dx of NULL (or the first layer). */
+void SFX(network_backward)(const SFX(net_layer) *layers, int64_t n_layers, int64_t n,
+                           const real *restrict x, const real *restrict dout,
+                           real *restrict work, int simd, int nthreads);
+
+/* One training step without the update, in one call:
  *  - when X is not NULL, x (n, in_f of layer 0) = rows `rows` of X (in_f
  *    columns, rows in range); when X is NULL, x already holds the batch;
- *  - the forward pass of every layer (layer i reads layer i-1's out);
+ *  - network_forward;
  *  - the loss against `labels` (n) for PYNN_LOSS_SOFTMAX_CE_LABELS, else
  *    `target` (n, k), k the last layer's out_f; its gradient into dout (n, k)
  *    and the per-sample losses into sample_loss (n);
- *  - when the loss is finite, the backward pass, overwriting every dw, db and
- *    dx; when it is not, no gradient is written;
+ *  - when the loss is finite, network_backward; when it is not, no gradient
+ *    is written;
  *  - when hits is not NULL (labels only), *hits = count_argmax_hits(out, labels).
  * Returns the mean loss. Every buffer is distinct; the result does not depend
  * on nthreads. */
-double SFX(dense_stack_step)(const SFX(dense_layer) *layers, int64_t n_layers, int64_t n,
-                             const real *restrict X, const int64_t *restrict rows,
-                             real *restrict x, pynn_loss loss,
-                             const int64_t *restrict labels, const real *restrict target,
-                             real *restrict dout, real *restrict sample_loss,
-                             int64_t *restrict hits, real *restrict work, int simd,
-                             int nthreads);
+double SFX(network_step)(const SFX(net_layer) *layers, int64_t n_layers, int64_t n,
+                         const real *restrict X, const int64_t *restrict rows,
+                         real *restrict x, pynn_loss loss,
+                         const int64_t *restrict labels, const real *restrict target,
+                         real *restrict dout, real *restrict sample_loss,
+                         int64_t *restrict hits, real *restrict work, int simd,
+                         int nthreads);
 
 #endif /* PYNN_API_PASS */

@@ -167,41 +167,72 @@ cdef extern from "pynn.h" nogil:
     int64_t count_argmax_hits_f64(const double *out, const int64_t *labels, int64_t n,
                                   int64_t k)
 
-    ctypedef struct dense_layer_f32:
-        const float *w
-        const float *b
-        float *dw
-        float *db
-        float *out
-        float *z
-        float *dx
+    ctypedef enum pynn_layer_kind:
+        PYNN_LAYER_DENSE
+        PYNN_LAYER_ACTIVATION
+        PYNN_LAYER_PRELU
+        PYNN_LAYER_MAXOUT
+        PYNN_LAYER_STANDARDIZE
+        PYNN_N_LAYER_KINDS
+
+    # The network's records and functions: their real pointers are declared void * here
+    # (C converts them implicitly), so that one Cython body fills and runs both dtypes'
+    # (pynn/_network.pxi); pynn.h has the typed declarations.
+    ctypedef struct net_layer_f32:
+        pynn_layer_kind kind
         int64_t in_f
         int64_t out_f
+        const void *w
+        const void *b
+        void *dw
+        void *db
         pynn_activation act
         double param
-    ctypedef struct dense_layer_f64:
-        const double *w
-        const double *b
-        double *dw
-        double *db
-        double *out
-        double *z
-        double *dx
+        int64_t pieces
+        int shared
+        void *out
+        void *z
+        void *dz
+        int64_t *argmax
+        void *dx
+    ctypedef struct net_layer_f64:
+        pynn_layer_kind kind
         int64_t in_f
         int64_t out_f
+        const void *w
+        const void *b
+        void *dw
+        void *db
         pynn_activation act
         double param
-    int64_t dense_stack_workspace_size_f32(const dense_layer_f32 *layers, int64_t n_layers,
-                                           int64_t n, int simd, int nthreads)
-    int64_t dense_stack_workspace_size_f64(const dense_layer_f64 *layers, int64_t n_layers,
-                                           int64_t n, int simd, int nthreads)
-    double dense_stack_step_f32(const dense_layer_f32 *layers, int64_t n_layers, int64_t n,
-                                const float *X, const int64_t *rows, float *x, pynn_loss loss,
-                                const int64_t *labels, const float *target, float *dout,
-                                float *sample_loss, int64_t *hits, float *work, int simd,
-                                int nthreads)
-    double dense_stack_step_f64(const dense_layer_f64 *layers, int64_t n_layers, int64_t n,
-                                const double *X, const int64_t *rows, double *x,
-                                pynn_loss loss, const int64_t *labels, const double *target,
-                                double *dout, double *sample_loss, int64_t *hits,
-                                double *work, int simd, int nthreads)
+        int64_t pieces
+        int shared
+        void *out
+        void *z
+        void *dz
+        int64_t *argmax
+        void *dx
+    int64_t network_workspace_size_f32(const net_layer_f32 *layers, int64_t n_layers,
+                                       int64_t n, int training, int simd, int nthreads)
+    int64_t network_workspace_size_f64(const net_layer_f64 *layers, int64_t n_layers,
+                                       int64_t n, int training, int simd, int nthreads)
+    void network_forward_f32(const net_layer_f32 *layers, int64_t n_layers, int64_t n,
+                             const void *x, void *work, int simd, int nthreads)
+    void network_forward_f64(const net_layer_f64 *layers, int64_t n_layers, int64_t n,
+                             const void *x, void *work, int simd, int nthreads)
+    void network_backward_f32(const net_layer_f32 *layers, int64_t n_layers, int64_t n,
+                              const void *x, const void *dout, void *work, int simd,
+                              int nthreads)
+    void network_backward_f64(const net_layer_f64 *layers, int64_t n_layers, int64_t n,
+                              const void *x, const void *dout, void *work, int simd,
+                              int nthreads)
+    double network_step_f32(const net_layer_f32 *layers, int64_t n_layers, int64_t n,
+                            const void *X, const int64_t *rows, void *x, pynn_loss loss,
+                            const int64_t *labels, const void *target, void *dout,
+                            void *sample_loss, int64_t *hits, void *work, int simd,
+                            int nthreads)
+    double network_step_f64(const net_layer_f64 *layers, int64_t n_layers, int64_t n,
+                            const void *X, const int64_t *rows, void *x, pynn_loss loss,
+                            const int64_t *labels, const void *target, void *dout,
+                            void *sample_loss, int64_t *hits, void *work, int simd,
+                            int nthreads)

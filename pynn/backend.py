@@ -15,6 +15,7 @@ from pynn import _kernels
 
 BACKENDS = ("c", "reference")
 REFERENCE_MODULE = "pynn.reference"
+REFERENCE_NETWORK_MODULE = "pynn.reference_network"  # the oracle's network, built on it
 
 
 def check_backend(name):
@@ -28,6 +29,13 @@ def kernels(name):
     if check_backend(name) == "c":
         return _kernels
     return importlib.import_module(REFERENCE_MODULE)
+
+
+def network_class(name):
+    """The network class of a backend name: pynn._kernels.Network, or its NumPy twin."""
+    if check_backend(name) == "c":
+        return _kernels.Network
+    return importlib.import_module(REFERENCE_NETWORK_MODULE).Network
 
 
 def dense_workspace_size(name, n, in_features, out_features, dtype, *, backward):

@@ -21,8 +21,9 @@ import numpy as np
 from pynn import backend as backends
 from pynn.checks import check_dtype
 from pynn.harden import harden
-from pynn.inputs import as_features, check_values, check_width, gather, y_checked
+from pynn.inputs import as_features, check_values, check_width, y_checked
 from pynn.layers import Layer, layer_from_config
+from pynn.network import check_layers
 from pynn.persistence import read_model, save
 from pynn.plans import EVAL_BATCH, InferencePlan, TrainingPlan, block_rows, check_memory
 from pynn.random_state import check_random_state, spawn_generators
@@ -56,6 +57,7 @@ class Sequential:
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layer {i} must be a pynn layer, got {type(layer).__name__}")
+        check_layers(layers)
         if len({id(layer) for layer in layers}) != len(layers):
             raise ValueError("the same layer object appears twice: create one per position")
         self.layers = list(layers)
@@ -222,28 +224,10 @@ class Sequential:
     def _forget_plans(self):
         self._plans.clear()
 
-    # ---- the computation -----------------------------------------------------------------
-    def _forward(self, plan, training):
-        x = plan.x
-        for layer, buf in zip(self.layers, plan.layers):
-            x = layer.forward(x, buf, self._kernels, plan.workspace, training)
-        return x
-
-    def _backward(self, plan):
-        """Overwrite flat_grads with the gradient of the loss whose output gradient is plan.dout."""
-        dout = plan.dout
-        for i in range(len(self.layers) - 1, -1, -1):
-            x = plan.x if i == 0 else plan.layers[i - 1]["out"]
-            dout = self.layers[i].backward(dout, x, plan.layers[i], self._kernels,
-                                           plan.workspace, input_grad=i > 0)
-
+    # ---- the computation: the plans' networks (pynn.network) -------------------------------
     def _batches(self, X, n_rows, batch_size):
         for start in range(0, n_rows, batch_size):
             yield slice(start, min(start + batch_size, n_rows))
-
-    def _read(self, X, rows, plan):
-        stage = None if X.dtype == self.dtype or isinstance(rows, slice) else plan.stage(X.dtype)
-        return gather(X, rows, plan.x, stage)
 
     def _check_X(self, X, name="X"):
         X = as_features(X, name)
@@ -264,8 +248,7 @@ class Sequential:
             plan, block = self._inference_plan(n, "predict", memory)
             for rows in self._batches(X, n, block):
                 view = plan.rows(rows.stop - rows.start, self)
-                self._read(X, rows, view)
-                result[rows] = self._forward(view, training=False)
+                result[rows] = view.forward(X, rows)
         return result
 
     forward = decision_function
@@ -317,8 +300,7 @@ class Sequential:
         plan, block = self._inference_plan(n, "eval", memory)
         for part in self._batches(X, n, block):
             view = plan.rows(part.stop - part.start, self)
-            self._read(X, part if rows is None else rows[part], view)
-            out = self._forward(view, training=False)
+            out = view.forward(X, part if rows is None else rows[part])
             np.copyto(view.target, target[part])
             self.loss_(self._kernels, out, view.target, sample_loss=view.sample_loss)
             # row after row in float64, continuing from the blocks before: the same sum
@@ -337,17 +319,15 @@ class Sequential:
         """The mean loss over (X, target) and its gradient, written into flat_grads.
 
         `target` is already encoded (`targets_.encode(y, dtype)`), X is checked. One batch,
-        one forward and backward pass: this is what fit does per step, without the update."""
+        one forward and backward pass: this is what fit does per step, without the update
+        (at a non-finite loss, as there, no gradient is written)."""
         self._require_fitted("loss_and_grad")
         X = self._check_X(X)
         with self._lock:
             plan = self._plan(X.shape[0])
-            self._read(X, slice(0, X.shape[0]), plan)
+            plan.read(X, slice(0, X.shape[0]))
             np.copyto(plan.target, target)
-            out = self._forward(plan, training=True)
-            value = self.loss_(self._kernels, out, plan.target, grad=plan.dout,
-                               sample_loss=plan.sample_loss)
-            self._backward(plan)
+            value, _ = plan.run()
         return value
 
     def fit(self, X, y, *, loss=None, optimizer=None, epochs=10, batch_size=32, shuffle=True,

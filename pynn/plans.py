@@ -4,12 +4,12 @@ InferencePlan per kind of forward pass (predict, eval).
 A training step keeps every layer's output, since backward reads them: its plan holds
 each layer's buffers (`Layer.buffer_shapes`), the gathered inputs and targets, the output
 gradient and one kernel workspace, made once per batch size so that a step allocates no
-arrays.
+arrays, and the network bound to them (pynn.network): a step is one call.
 
 A forward pass without training keeps nothing: each layer reads the output of the one
 before and no later layer looks back. An InferencePlan therefore puts the layers' outputs
 in two buffers, used in turn, and the scratch a layer needs during its own forward
-(Maxout's affine outputs, Standardize's rows of scales) in buffers all layers share. Its
+(Maxout's affine outputs) in buffers all layers share. Its
 memory is that of the widest layer, whatever the depth, and it is sized from a memory
 budget: `block_rows` is how many rows one pass may take.
 """
@@ -19,39 +19,93 @@ import warnings
 
 import numpy as np
 
-from pynn.dense_stack import dense_stack_step
+from pynn.inputs import gather
+from pynn.network import fused_kernel, make_network
 
 EVAL_BATCH = 1024  # the most rows one forward pass takes in predict and evaluate
 PREDICT_MEMORY = 64 * 2**20  # bytes: the default budget of a forward pass's buffers
 
 
+def training_buffer_shapes(model, n):
+    """[{name: (shape, dtype or None)}] of each layer's buffers in a training step on n
+    rows: an input gradient only where a layer before has parameters."""
+    shapes, grads_before = [], False
+    for layer in model.layers:
+        shapes.append(layer.buffer_shapes(n, True, input_grad=grads_before))
+        grads_before = grads_before or layer.has_parameters
+    return shapes
+
+
+def _read(plan, X, rows):
+    """plan.x = X[rows] (a slice or index array) in the plan's dtype."""
+    stage = None if X.dtype == plan.x.dtype or isinstance(rows, slice) else \
+        plan.stage(X.dtype)
+    return gather(X, rows, plan.x, stage)
+
+
 class TrainingPlan:
-    """The buffers of one training step on a batch of n rows: see the module docstring."""
+    """The buffers of one training step on a batch of n rows and the network bound to them
+    (see the module docstring).
+
+    step(X, rows, target) -> (loss, hits or None): one step without the update on rows
+    `rows` of X and target (the full arrays), writing the gradients. For a loss of
+    pynn.losses.LOSSES it is the network's own step, one call, which needs X of the
+    model's dtype, C-contiguous and aligned; read_step takes any X. run() is the step
+    over the batch already in x and target."""
 
     def __init__(self, model, n):
         alloc = lambda shape, dtype=None: np.empty(shape, dtype or model.dtype)  # noqa: E731
         self.n = n
         self.x = alloc((n, model.n_features_in_))
         self.staging = {}  # X's own dtype, when it differs from the model's
-        self.layers = []
-        size = 0
-        for i, layer in enumerate(model.layers):
-            shapes = layer.buffer_shapes(n, True, input_grad=i > 0)
-            self.layers.append({k: alloc(*spec) for k, spec in shapes.items()})
-            size = max(size, layer.workspace_size(model.backend, n, model.dtype, True))
+        self.layers = [{k: alloc(*spec) for k, spec in shapes.items()}
+                       for shapes in training_buffer_shapes(model, n)]
+        size = max(layer.workspace_size(model.backend, n, model.dtype, True)
+                   for layer in model.layers)
         self.workspace = alloc((size,)) if model.backend == "c" else None
         t = model.targets_
         self.target = alloc((n,), np.int64) if t.kind == "labels" else alloc((n, t.n_outputs))
         self.sample_loss = alloc((n,))
         self.scratch = {k: alloc(*spec) for k, spec in t.scratch_shapes(n).items()}
         self.dout = alloc((n, model.n_outputs_))
-        # the whole step in one kernel call, for a stack of Dense layers (pynn.dense_stack)
-        self.step = dense_stack_step(model, self)
+        self.loss, self.kernels = model.loss_, model._kernels
+        kernel = fused_kernel(model.loss_)
+        self._fused = kernel is not None
+        self.network = make_network(model, self.layers, True, self.x, self.workspace, kernel,
+                                    self.target if kernel else None, self.dout,
+                                    self.sample_loss if kernel else None)
+        self.step = self.network.step if self._fused else self.read_step
+
+    @property
+    def out(self):
+        """The last layer's output buffer."""
+        return self.layers[-1]["out"]
 
     def stage(self, dtype):
         if dtype not in self.staging:
             self.staging[dtype] = np.empty(self.x.shape, dtype)
         return self.staging[dtype]
+
+    def read(self, X, rows):
+        return _read(self, X, rows)
+
+    def read_step(self, X, rows, target):
+        """step for any X: rows of X and target gathered into the plan, then run()."""
+        _read(self, X, rows)
+        target.take(rows, axis=0, out=self.target, mode="clip")
+        return self.run()
+
+    def run(self):
+        """The step over x and target: (loss, hits or None). A custom loss (not one of
+        LOSSES) is called from Python between the network's forward and backward."""
+        if self._fused:
+            return self.network.step(None, None, None)
+        out = self.network.forward()
+        value = self.loss(self.kernels, out, self.target, grad=self.dout,
+                          sample_loss=self.sample_loss)
+        if math.isfinite(value):
+            self.network.backward()
+        return value, None
 
 
 def _inference_layout(model, n, mode):
@@ -158,7 +212,8 @@ class InferencePlan:
 
 
 class _InferenceView:
-    """The views of an InferencePlan's buffers for a pass over n rows."""
+    """The views of an InferencePlan's buffers for a pass over n rows, and the network
+    bound to them; forward(X, rows) runs it."""
 
     def __init__(self, plan, model, n):
         _, layers, own, _ = _inference_layout(model, n, plan._mode)
@@ -168,11 +223,21 @@ class _InferenceView:
         self.layers = [{name: plan.view(*place) for name, place in layer.items()}
                        for layer in layers]
         self.workspace = plan.workspace
+        self.network = make_network(model, self.layers, False, self.x, self.workspace)
         if "target" in own:
             self.target = plan.view(*own["target"])
             self.sample_loss = plan.view(*own["sample_loss"])
             self.loss_prefix = plan.view(*own["loss_prefix"])
             self.scratch = {name: plan.view(*place) for name, place in own["scratch"].items()}
+
+    def forward(self, X, rows):
+        """The model's outputs for X[rows] (a slice or an index array of n rows), in a
+        buffer of the plan. A slice of an X of the model's dtype is read in place."""
+        if isinstance(rows, slice) and X.dtype == self.x.dtype and \
+                type(X) in (np.ndarray, np.memmap) and X.flags.c_contiguous and X.flags.aligned:
+            return self.network.forward(X[rows])
+        _read(self, X, rows)
+        return self.network.forward()
 
     def stage(self, dtype):
         """A buffer of X's own dtype, for rows gathered from an X of another dtype."""

@@ -21,7 +21,8 @@ import numpy as np
 
 from pynn.memory import format_bytes
 from pynn.optim import Optimizer
-from pynn.plans import block_rows, check_memory, inference_bytes
+from pynn.plans import (block_rows, check_memory, inference_bytes,
+                        training_buffer_shapes)
 from pynn.targets import Targets
 
 MEMORY_KEYS = ("parameters", "gradients", "optimizer_state", "parameter_copy", "activations",
@@ -86,8 +87,7 @@ def batch_buffer_bytes(model, n):
     parts = dict.fromkeys(BATCH_KEYS, 0)
     parts["input"] = _nbytes((n, model.n_features_in_), dtype)
     workspace = 0
-    for i, layer in enumerate(model.layers):
-        shapes = layer.buffer_shapes(n, True, input_grad=i > 0)
+    for layer, shapes in zip(model.layers, training_buffer_shapes(model, n)):
         parts["layers"] += sum(_nbytes(shape, dt or dtype) for shape, dt in shapes.values())
         workspace = max(workspace, layer.workspace_size(model.backend, n, dtype, True))
     if model.backend == "c":

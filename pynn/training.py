@@ -1,9 +1,10 @@
 """The training loop behind Sequential.fit and partial_fit.
 
-One step (shared/DESIGN.md): gather the batch rows into the plan's input and target
-buffers, run each layer's forward kernel, the fused loss-and-gradient kernel, each
-layer's backward kernel (overwriting the flat gradient), then one optimizer kernel over
-the flat buffers.
+One step (shared/DESIGN.md) is two calls: the plan's network step (pynn.network: gather
+the batch rows into the plan's input and target buffers, every layer's forward, the fused
+loss and its gradient, every layer's backward, overwriting the flat gradient) and one
+optimizer kernel over the flat buffers. The loop talks to the plans (TrainingPlan.step,
+InferencePlan views' forward), not to the model's layers.
 
 Every argument is checked before the model is touched, so a bad call leaves a trained
 model as it was. The loss is checked before each update, so a non-finite loss leaves the
@@ -15,7 +16,7 @@ memory fit adds to the model's own).
 
 Divergence that stays finite (a huge learning rate: the loss grows to 1e14 and beyond
 before it overflows, if it ever does) is caught when `divergence` is a factor: see
-_Divergence. It is checked at each epoch's end, so both training paths behave the same.
+_Divergence. It is checked at each epoch's end.
 
 Ctrl-C: while fit runs in the main thread under Python's default SIGINT handler, a
 handler that only records the interrupt takes its place; fit raises KeyboardInterrupt
@@ -220,9 +221,8 @@ class _Divergence:
         """Set the start and zero-output losses over X[rows], reusing `plan` (allocated
         before the model was changed)."""
         model, kernels = self.model, self.model._kernels
-        model._read(X, rows, plan)
+        out = plan.forward(X, rows)
         target.take(rows, axis=0, out=plan.target, mode="clip")
-        out = model._forward(plan, training=False)
         start = model.loss_(kernels, out, plan.target, sample_loss=plan.sample_loss)
         out.fill(0)  # the eval plan's own output buffer: nothing reads it after this
         zero = model.loss_(kernels, out, plan.target, sample_loss=plan.sample_loss)
@@ -406,8 +406,8 @@ def _train(model, X, target, targets, loss, optimizer, train_rows, val, init_rng
 
     denominator = None if targets.is_classifier else targets.r2_denominator(target[train_rows])
     kernels = model._kernels
-    # The whole-step kernel reads batches straight from X when it has the model's dtype and
-    # is a plain array or memmap: a subclass may define reading rows itself (take). Kernels
+    # The network's step reads batches straight from X when it has the model's dtype and is
+    # a plain array or memmap: a subclass may define reading rows itself (take). Kernels
     # take aligned arrays only (a view at an odd byte offset is not): take copies those.
     direct = (type(X) in (np.ndarray, np.memmap) and X.dtype == model.dtype
               and X.flags.c_contiguous and X.flags.aligned)
@@ -429,14 +429,8 @@ def _train(model, X, target, targets, loss, optimizer, train_rows, val, init_rng
             # batch_callback could change within an epoch.
             if plan is None or plan.n != len(part) or batch_callback is not None:
                 plan = model._plan(len(part))
-            if plan.step is not None and direct:
-                value, hits = plan.step.run(X, part, target)
-            elif plan.step is not None:
-                model._read(X, part, plan)
-                target.take(part, axis=0, out=plan.target, mode="clip")
-                value, hits = plan.step.run(None, None, None)
-            else:
-                value, hits = _step_by_layer(model, loss, X, part, target, plan)
+                run_step = plan.step if direct else plan.read_step
+            value, hits = run_step(X, part, target)  # the network's step: one call
             if not math.isfinite(value):
                 raise _non_finite_loss(model, epoch_start, value, epoch, step, plan.n)
             optimizer.step()
@@ -444,8 +438,7 @@ def _train(model, X, target, targets, loss, optimizer, train_rows, val, init_rng
             if hits is not None:
                 total[0] += hits
             else:
-                targets.accumulate(kernels, total, plan.layers[-1]["out"], plan.target,
-                                   plan.scratch)
+                targets.accumulate(kernels, total, plan.out, plan.target, plan.scratch)
             if batch_callback is not None:
                 batch_callback(model, epoch, step, n_steps)
             if interrupt.requested:  # the step is complete: stop here (Ctrl-C)
@@ -483,19 +476,6 @@ def _train(model, X, target, targets, loss, optimizer, train_rows, val, init_rng
             break
     if stopper is not None and last_epoch is not None:
         stopper.finish(last_epoch)
-
-
-def _step_by_layer(model, loss, X, part, target, plan):
-    """A step one kernel call per stage (what DenseStackStep does in one call): gather,
-    forward, loss and, when it is finite, backward. Returns (loss, None)."""
-    model._read(X, part, plan)
-    target.take(part, axis=0, out=plan.target, mode="clip")
-    out = model._forward(plan, training=True)
-    value = loss(model._kernels, out, plan.target, grad=plan.dout,
-                 sample_loss=plan.sample_loss)
-    if math.isfinite(value):
-        model._backward(plan)
-    return value, None
 
 
 def _non_finite_loss(model, epoch_start, value, epoch, step, n):

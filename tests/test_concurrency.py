@@ -34,7 +34,7 @@ def _dense(dtype):
                            random_state=1)
 
 
-def _layers(dtype):  # trained one kernel call per stage (not DenseStackStep)
+def _layers(dtype):  # trained by the network's step (with activation layers)
     return pynn.Sequential(pynn.Dense(60, 32), pynn.PReLU(32), pynn.Maxout(32, 12, 3),
                            pynn.Dense(12, 5), dtype=dtype, random_state=2)
 
@@ -199,7 +199,7 @@ print(json.dumps({
 
 
 def test_kernels_release_the_gil_during_training(tmp_path):
-    """A training thread blocks inside the whole-step kernel (DenseStackStep) until another
+    """A training thread blocks inside the network's step (Network.step) until another
     Python thread of its interpreter has run: the kernel's first read of X after the first
     step faults on a page the batch callback dropped, and only the server thread, which
     needs the GIL to run its Python code, can put that page back (userfaultfd). No timing
@@ -226,7 +226,7 @@ def test_kernels_release_the_gil_during_training(tmp_path):
     assert faults, "the kernel never read a dropped page of X"
     for fault in faults:
         assert (os.path.basename(fault["file"]), fault["function"]) == ("training.py", "_train")
-        assert "step.run(X" in fault["line"], fault
+        assert "run_step(X" in fault["line"], fault  # plan.step: Network.step
         assert fault["ptid"] in (None, result["trainer"]), fault
     assert result["same"], "training on the faulting X differs from training on a copy"
 

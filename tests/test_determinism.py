@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("restore_threads")
 N, FEATURES, CLASSES, BATCH = 384, 300, 10, 128
 
 
-def _dense(dtype):  # trained by DenseStackStep
+def _dense(dtype):  # trained by the network's step
     return pynn.Sequential(pynn.Dense(FEATURES, 64, "relu"), pynn.Dense(64, 32, "tanh"),
                            pynn.Dense(32, CLASSES), dtype=dtype, random_state=0)
 

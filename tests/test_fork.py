@@ -52,7 +52,7 @@ def _data():
     return X, rng.integers(0, CLASSES, N)
 
 
-def _dense():  # trained by DenseStackStep
+def _dense():  # trained by the network's step
     return pynn.Sequential(pynn.Dense(FEATURES, HIDDEN[0], "relu"),
                            pynn.Dense(HIDDEN[0], HIDDEN[1], "relu"),
                            pynn.Dense(HIDDEN[1], CLASSES), random_state=0)

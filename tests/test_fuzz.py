@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 import pytest
 
+import pynn.reference_network as RN
 from helpers import K, R, activation_terms, arg, assert_close, fuzz_decorator, loss_terms
 
 hypothesis = pytest.importorskip("hypothesis")
@@ -333,7 +334,7 @@ class Case:
 
 
 def blame_words(names):
-    """The words an error message may use for the blamed arguments (DenseStackStep's
+    """The words an error message may use for the blamed arguments (Network's
     layers[i]['weight'] is named by 'weight', the step's target buffer by 'targets' too)."""
     words = set()
     for name in names:
@@ -1035,7 +1036,7 @@ def test_fuzz_threads_and_simd_paths(n, name):
         K.set_num_threads(saved_threads)
 
 
-# ---- DenseStackStep --------------------------------------------------------------------------
+# ---- Network (of Dense layers) -----------------------------------------------------------------
 STACK_LOSSES = ("mse", "l1", "sigmoid_binary_cross_entropy", "softmax_cross_entropy", "hinge")
 LAYER_KEYS = ("weight", "bias", "dweight", "dbias", "activation", "param", "out", "z", "dx")
 DIFFERENTIABLE = (("identity", None), ("sigmoid", None), ("tanh", None), ("relu", None),
@@ -1061,7 +1062,7 @@ def key(i, name):
 
 
 def stack_case(data):
-    """A DenseStackStep's arguments as a Case whose arrays are named layers[i]['weight'],
+    """A Network's arguments as a Case whose arrays are named layers[i]['weight'],
     ..., x, target, dout, sample_loss, workspace; and its structure."""
     case = Case(data)
     rng, dtype = case.rng, case.dtype
@@ -1104,7 +1105,7 @@ def stack_layers(case, args):
     s = case.structure
     layers = []
     for i, (name, param) in enumerate(s["acts"]):
-        layer = {k: args.get(key(i, k)) for k in LAYER_KEYS}
+        layer = {"kind": "dense", **{k: args.get(key(i, k)) for k in LAYER_KEYS}}
         layer["activation"], layer["param"] = name, param
         layers.append(layer)
     return layers
@@ -1146,30 +1147,30 @@ def stack_blame(case):
 
 @fuzz(700)
 @given(data=st.data())
-def test_fuzz_dense_stack_step(data):
-    """DenseStackStep(...) refuses wrong buffers naming them; a step that is made runs
+def test_fuzz_network_step(data):
+    """Network(...) refuses wrong buffers naming them; a step that is made runs
     (on the batch it holds, or gathering rows of X and targets) as the reference's."""
     case = stack_case(data)
     s = case.structure
     case.corrupt()
     stack_blame(case)
     try:
-        step = K.DenseStackStep(stack_layers(case, case.args), s["loss"], case.args["x"],
-                                case.args["target"], case.args["dout"],
-                                case.args["sample_loss"], case.args["workspace"])
+        step = K.Network(stack_layers(case, case.args), s["loss"], case.args["x"],
+                         case.args["target"], case.args["dout"], case.args["sample_loss"],
+                         case.args["workspace"])
     except (TypeError, ValueError) as error:
         hypothesis.event("refused")
-        assert case.blame, f"DenseStackStep raised for a valid call: {error!r}"
+        assert case.blame, f"Network raised for a valid call: {error!r}"
         assert any(re.search(arg(n), str(error)) for n in blame_words(case.blame)), \
             f"{error} names none of {sorted(case.blame)}"
         return
-    assert not case.blame, f"DenseStackStep made although {sorted(case.blame)} are wrong"
+    assert not case.blame, f"Network made although {sorted(case.blame)} are wrong"
     assert step.workspace_size == s["needed"]
     buffers = {n: v for n, v in case.args.items() if isinstance(v, np.ndarray)}
     ref_buffers = {n: v.copy() for n, v in buffers.items()}
-    ref_step = R.DenseStackStep(stack_layers(case, ref_buffers), s["loss"], ref_buffers["x"],
-                                ref_buffers["target"], ref_buffers["dout"],
-                                ref_buffers["sample_loss"], None)
+    ref_step = RN.Network(stack_layers(case, ref_buffers), s["loss"], ref_buffers["x"],
+                          ref_buffers["target"], ref_buffers["dout"], ref_buffers["sample_loss"],
+                          None)
     run_and_compare(case, step, ref_step, buffers, ref_buffers)
 
 
@@ -1247,18 +1248,18 @@ def run_and_compare(case, step, ref_step, buffers, ref_buffers):
         args = (None, None, None)
     try:
         with np.errstate(all="ignore"):
-            loss, hits = step.run(*args)
+            loss, hits = step.step(*args)
     except (TypeError, ValueError) as error:
         hypothesis.event("run refused")
-        assert run.blame, f"DenseStackStep.run raised for a valid call: {error!r}"
+        assert run.blame, f"Network.step raised for a valid call: {error!r}"
         assert any(re.search(arg(n), str(error)) for n in blame_words(run.blame)), \
             f"{error} names none of {sorted(run.blame)}"
         return
     hypothesis.event("run returned")
-    assert not run.blame, f"DenseStackStep.run returned although {sorted(run.blame)} are wrong"
+    assert not run.blame, f"Network.step returned although {sorted(run.blame)} are wrong"
     ref_args = tuple(copy(a) for a in args)
     with np.errstate(all="ignore"):
-        ref_loss, ref_hits = ref_step.run(*ref_args)
+        ref_loss, ref_hits = ref_step.step(*ref_args)
     k = max(s["widths"]) + s["n"]
     # Errors are measured against O(1) (floor=1): weights, data and targets are O(1), and a
     # gradient that cancels to 0 in one summation order (rows that share their values) is
@@ -1289,7 +1290,7 @@ def target_domain_blame(case, name, t, loss):
        change=st.sampled_from(("missing key", "extra key", "not a dict", "activation",
                                "step activation", "z", "dx first", "dx missing", "loss",
                                "layers", "empty layers", "out None")))
-def test_fuzz_dense_stack_step_structure(data, change):
+def test_fuzz_network_step_structure(data, change):
     """Wrong layer descriptions, activations and losses are refused, naming what is wrong."""
     case = stack_case(data)
     s = case.structure
@@ -1328,8 +1329,8 @@ def test_fuzz_dense_stack_step_structure(data, change):
     else:
         layers[i]["out"] = None
     with pytest.raises((TypeError, ValueError), match=arg(expect)):
-        K.DenseStackStep(layers, loss, case.args["x"], case.args["target"],
-                         case.args["dout"], case.args["sample_loss"], case.args["workspace"])
+        K.Network(layers, loss, case.args["x"], case.args["target"], case.args["dout"],
+                  case.args["sample_loss"], case.args["workspace"])
 
 
 # ---- regressions: bugs the fuzzing found -------------------------------------------------------

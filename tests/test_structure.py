@@ -153,13 +153,18 @@ def test_imports_inside_functions_are_only_late_ones():
     assert late == []
 
 
+ORACLES = ("pynn.reference", "pynn.reference_network")
+
+
 def test_the_library_never_imports_the_oracle():
-    """pynn.reference is the tests' oracle: no module imports it or takes anything from it
-    (backend="reference" looks it up by name, pynn.backend.REFERENCE_MODULE)."""
+    """pynn.reference and the network built on it are the tests' oracle: no other module
+    imports them or takes anything from them (backend="reference" looks them up by name,
+    pynn.backend.REFERENCE_MODULE and REFERENCE_NETWORK_MODULE)."""
     graph = import_graph()
-    assert [module for module, targets in graph.items() if "pynn.reference" in targets] == []
-    mentions = [module for module in MODULES if module != "pynn.reference"
-                and any(isinstance(node, ast.Constant) and node.value == "pynn.reference"
+    assert [module for module, targets in graph.items()
+            if module not in ORACLES and set(ORACLES) & set(targets)] == []
+    mentions = [module for module in MODULES if module not in ORACLES
+                and any(isinstance(node, ast.Constant) and node.value in ORACLES
                         for node in ast.walk(_tree(module)))]
     assert mentions == ["pynn.backend"]
 
@@ -169,6 +174,7 @@ def test_import_pynn_does_not_load_the_oracle(tmp_path):
         import sys
         import pynn, pynn.cli
         assert "pynn.reference" not in sys.modules, "pynn.reference was imported"
+        assert "pynn.reference_network" not in sys.modules, "its network was imported"
         model = pynn.Sequential(pynn.Dense(2, 1), backend="reference")
         assert model._kernels is sys.modules["pynn.reference"]
         print("ok")
@@ -248,7 +254,7 @@ def test_loss_record_agrees_with_the_kernels(name):
     assert loss.name == name
     for kernels in (K, R):
         assert loss.grad_name in inspect.signature(getattr(kernels, loss.kernel)).parameters
-    assert loss.kernel in K._STACK_LOSSES  # the fused step's loss code
+    assert loss.kernel in K._NETWORK_LOSSES  # the network step's loss code
     assert set(loss.target_kinds) <= set(targets.KINDS)
     assert set(loss.hard_replaces.values()) | {loss.hard_after} - {None} <= \
         set(activations.HARD)

@@ -58,7 +58,7 @@ def _layers(dtype):
         pynn.Activation("tanh"), pynn.Dense(32, CLASSES), dtype=dtype, random_state=0)
 
 
-def _dense(dtype):  # trained by DenseStackStep
+def _dense(dtype):  # trained by the network's step
     return pynn.Sequential(pynn.Dense(FEATURES, 64, "relu"), pynn.Dense(64, 32, "tanh"),
                            pynn.Dense(32, CLASSES), dtype=dtype, random_state=0)
 

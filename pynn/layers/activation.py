@@ -16,14 +16,9 @@ class Activation(Layer):
         self.differentiable = self.activation not in HARD
         self._saves = saved_by(self.activation, self.param)
 
-    def forward(self, x, buf, kernels, workspace, training):
-        return kernels.activation_forward(x, self.activation, self.param, out=buf["out"])
-
-    def backward(self, dout, x, buf, kernels, workspace, input_grad):
-        if not input_grad:
-            return None
-        return kernels.activation_backward(dout, self.activation, self.param, a=buf["out"],
-                                           z=x, out=buf["dx"])
+    def record(self, buf, training):
+        return {"kind": "activation", "activation": self.activation, "param": self.param,
+                "out": buf["out"], "dx": buf.get("dx")}
 
     def config(self):
         return {"type": "Activation", "activation": self.activation, "param": self.param}

@@ -26,6 +26,12 @@ class AffineLayer(Layer):
         if self.bias:
             self.params["bias"][...] = 0
 
+    def _affine_record(self, training):
+        """The weight, bias and their gradients of a network record."""
+        return {"weight": self.params["weight"], "bias": self.params.get("bias"),
+                "dweight": self.grads["weight"] if training else None,
+                "dbias": self.grads.get("bias") if training else None}
+
     def workspace_size(self, backend, n, dtype, training):
         size = dense_workspace_size(backend, n, self.in_features, self.affine_rows, dtype,
                                     backward=False)

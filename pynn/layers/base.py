@@ -4,9 +4,13 @@ A layer owns no memory of its own. The model gives it
 - views of its parameters and their gradients inside the model's two flat buffers (`bind`),
 - per batch size, the buffers it asked for in `buffer_shapes` (its output, what its
   backward pass reads, its input gradient), allocated once and reused every step,
-- the kernel module (`pynn._kernels` or `pynn.reference`) and one shared workspace.
-`forward` writes into `buf["out"]`; `backward` overwrites the parameter gradients and,
-when asked, writes the input gradient into `buf["dx"]`.
+- and turns them into its network record (`record`): a dict the network of the model's
+  backend (pynn._kernels.Network, or pynn.reference_network.Network) runs, one kind of
+  docs/kernels.md "Network" per layer class. Forward and backward passes, of every layer
+  at once, are the network's: a layer has no Python forward or backward of its own.
+
+The layer classes are the network's kinds; a subclass that changes what a layer computes
+cannot run (Sequential refuses any layer whose class is not one of pynn's).
 """
 
 
@@ -35,6 +39,12 @@ class Layer:
         """[(name, shape)] of the trainable parameters, in flat-buffer order."""
         return []
 
+    @property
+    def has_parameters(self):
+        """Whether the layer has trainable parameters (the backward pass goes through a
+        layer only while some layer before it has)."""
+        return bool(self.parameter_shapes())
+
     def bind(self, params, grads):
         """Receive views of this layer's parameters and gradients (dicts by name)."""
         self.params = params
@@ -58,10 +68,10 @@ class Layer:
         """Elements of the shared workspace this layer's kernels need."""
         return 0
 
-    def forward(self, x, buf, kernels, workspace, training):
-        raise NotImplementedError
-
-    def backward(self, dout, x, buf, kernels, workspace, input_grad):
+    def record(self, buf, training):
+        """This layer's network record over the buffers `buf` (those buffer_shapes asked
+        for): a dict {"kind": ..., ...} with the keys of its kind (docs/kernels.md,
+        "Network"). Gradient buffers are None when not `training`."""
         raise NotImplementedError
 
     # ---- description -------------------------------------------------------------

@@ -33,18 +33,11 @@ class Dense(AffineLayer):
             shapes["z"] = ((n, self.out_features), None)
         return shapes
 
-    def forward(self, x, buf, kernels, workspace, training):
-        return kernels.dense_forward(x, self.params["weight"], self.params.get("bias"),
-                                     self.activation, self.activation_param, out=buf["out"],
-                                     z=buf.get("z") if training else None, workspace=workspace)
-
-    def backward(self, dout, x, buf, kernels, workspace, input_grad):
-        _, _, dx = kernels.dense_backward(
-            dout, x, self.params["weight"], self.activation, self.activation_param,
-            a=buf["out"], z=buf.get("z"), bias=self.bias, input_grad=input_grad,
-            dweight=self.grads["weight"], dbias=self.grads.get("bias"),
-            dx=buf["dx"] if input_grad else None, workspace=workspace)
-        return dx
+    def record(self, buf, training):
+        return {"kind": "dense", **self._affine_record(training),
+                "activation": self.activation, "param": self.activation_param,
+                "out": buf["out"], "z": buf.get("z") if training else None,
+                "dx": buf.get("dx")}
 
     def config(self):
         return {"type": "Dense", "in_features": self.in_features,

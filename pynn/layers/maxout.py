@@ -32,33 +32,16 @@ class Maxout(AffineLayer):
         shapes = super().buffer_shapes(n, training, input_grad)
         shapes["z"] = ((n, self.affine_rows), None)
         if training:
-            shapes["argmax"] = ((n, self.out_features), np.intp)
-            shapes["mask"] = ((n, self.out_features), np.bool_)
+            shapes["argmax"] = ((n, self.out_features), np.int64)
             shapes["dz"] = ((n, self.affine_rows), None)
         return shapes
 
-    def forward(self, x, buf, kernels, workspace, training):
-        z = kernels.dense_forward(x, self.params["weight"], self.params.get("bias"),
-                                  out=buf["z"], workspace=workspace)
-        z3 = z.reshape(z.shape[0], self.out_features, self.pieces)
-        np.max(z3, axis=2, out=buf["out"])
-        if training:
-            np.argmax(z3, axis=2, out=buf["argmax"])
-        return buf["out"]
-
-    def backward(self, dout, x, buf, kernels, workspace, input_grad):
-        dz = buf["dz"]
-        dz3 = dz.reshape(dz.shape[0], self.out_features, self.pieces)
-        mask = buf["mask"]
-        dz.fill(0)
-        for p in range(self.pieces):  # routes dout to the winning piece, without temporaries
-            np.equal(buf["argmax"], p, out=mask)
-            np.copyto(dz3[:, :, p], dout, where=mask)
-        _, _, dx = kernels.dense_backward(
-            dz, x, self.params["weight"], bias=self.bias, input_grad=input_grad,
-            dweight=self.grads["weight"], dbias=self.grads.get("bias"),
-            dx=buf["dx"] if input_grad else None, workspace=workspace)
-        return dx
+    def record(self, buf, training):
+        """The affine maps are one dense kernel into z; the gradient flows to the piece
+        that was largest (argmax)."""
+        return {"kind": "maxout", **self._affine_record(training), "pieces": self.pieces,
+                "out": buf["out"], "z": buf["z"], "dz": buf.get("dz"),
+                "argmax": buf.get("argmax"), "dx": buf.get("dx")}
 
     def config(self):
         return {"type": "Maxout", "in_features": self.in_features,

@@ -24,14 +24,10 @@ class PReLU(Layer):
     def reset_parameters(self, rng):
         self.params["weight"][...] = self.init
 
-    def forward(self, x, buf, kernels, workspace, training):
-        return kernels.prelu_forward(x, self.params["weight"], out=buf["out"])
-
-    def backward(self, dout, x, buf, kernels, workspace, input_grad):
-        dx, _ = kernels.prelu_backward(dout, x, self.params["weight"], input_grad=input_grad,
-                                       dx=buf["dx"] if input_grad else None,
-                                       dslope=self.grads["weight"])
-        return dx
+    def record(self, buf, training):
+        return {"kind": "prelu", "weight": self.params["weight"],
+                "dweight": self.grads["weight"] if training else None, "out": buf["out"],
+                "dx": buf.get("dx")}
 
     def config(self):
         return {"type": "PReLU", "num_parameters": self.num_parameters, "init": self.init}

@@ -67,27 +67,12 @@ class Standardize(Layer):
             self._constants[dtype] = (self.mean.astype(dtype), self.scale.astype(dtype))
         return self._constants[dtype]
 
-    def buffer_shapes(self, n, training, input_grad):
-        shapes = super().buffer_shapes(n, training, input_grad)
-        shapes["scale_rows"] = ((n, self.in_features), None)
-        return shapes
-
-    # NumPy buffers a ufunc whose operand is broadcast (a 32 KB temporary per call), but
-    # not a broadcasting copy: the constants are copied into whole rows first, so that the
-    # arithmetic is between arrays of one shape and a step allocates nothing.
-    def forward(self, x, buf, kernels, workspace, training):
-        mean, scale = self._in_dtype(x.dtype)
-        out, scale_rows = buf["out"], buf["scale_rows"]
-        np.copyto(out, mean)
-        np.subtract(x, out, out=out)
-        np.copyto(scale_rows, scale)
-        np.divide(out, scale_rows, out=out)
-        return out
-
-    def backward(self, dout, x, buf, kernels, workspace, input_grad):
-        if not input_grad:
-            return None
-        return np.divide(dout, buf["scale_rows"], out=buf["dx"])  # rows filled by forward
+    def record(self, buf, training):
+        """(x - mean) / scale in the buffers' dtype: the subtraction and the division
+        each rounded to it, as NumPy does them."""
+        mean, scale = self._in_dtype(buf["out"].dtype)
+        return {"kind": "standardize", "mean": mean, "scale": scale, "out": buf["out"],
+                "dx": buf.get("dx")}
 
     def config(self):
         # Python floats: JSON writes their shortest repr, which reads back exactly.

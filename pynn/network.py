@@ -1,0 +1,56 @@
+"""The network of a plan: the model's layers as network records over the plan's buffers,
+bound once per batch size (and thread count) in the backend's Network class.
+
+One path (shared/DESIGN.md): every model of pynn's layers trains, predicts, evaluates and
+is gradient-checked through its network: pynn._kernels.Network on the "c" backend (one C
+call for the whole step: gather, every layer's forward, the fused loss, every layer's
+backward), its NumPy twin pynn.reference_network.Network on the "reference" backend.
+
+A loss of pynn.losses.LOSSES is fused into the step. Any other Loss object (a subclass,
+or a Loss made with another kernel) takes the documented slow path: the network's forward
+pass, the loss called from Python, the network's backward pass (TrainingPlan.run). Layers
+must be pynn's own classes: a layer of another class is refused with an error (the
+network cannot run Python code between its layers).
+"""
+from pynn import backend as backends
+from pynn.layers import (ELU, Activation, Dense, Identity, LeakyReLU, Maxout, PReLU, ReLU,
+                         Sigmoid, Sign, Softplus, Standardize, Step, Tanh)
+from pynn.losses import LOSSES, Loss
+
+# the layer classes the network runs: each is one record kind
+NETWORK_LAYERS = (Dense, Activation, PReLU, Maxout, Standardize, Identity, Sigmoid, Tanh,
+                  ReLU, LeakyReLU, Softplus, ELU, Step, Sign)
+
+
+def check_layers(layers):
+    """TypeError for a layer whose class is not one of pynn's: the network runs records of
+    pynn's layer kinds only, and would ignore a subclass's own forward or backward."""
+    for i, layer in enumerate(layers):
+        if type(layer) not in NETWORK_LAYERS:
+            raise TypeError(
+                f"layer {i} is a {type(layer).__name__}, which is not one of pynn's layer "
+                f"classes (Dense, Activation and its named subclasses, PReLU, Maxout, "
+                f"Standardize): custom layers are not supported, since the network runs "
+                f"every layer in C (docs/model.md, 'One network')")
+
+
+def fused_kernel(loss):
+    """The kernel name the network's step fuses for `loss`, or None when the loss is not
+    one of LOSSES (a custom Loss: the slow path calls it from Python)."""
+    if type(loss) is Loss and LOSSES.get(loss.name) is loss:
+        return loss.kernel
+    return None
+
+
+def network_class(backend):
+    return backends.network_class(backend)
+
+
+def make_network(model, buffers, training, x, workspace, loss=None, target=None,
+                 dout=None, sample_loss=None):
+    """The backend's Network over the layers' buffers (one dict per layer): training
+    (with the gradient buffers, dout and, for a fused loss, its kernel name, target and
+    sample_loss) or forward only."""
+    records = [layer.record(buf, training) for layer, buf in zip(model.layers, buffers)]
+    return network_class(model.backend)(records, loss, x, target, dout, sample_loss,
+                                        workspace)
