@@ -122,15 +122,13 @@ def prelu_forward(x, slope, *, out=None):
     return O
 
 
-def prelu_backward(dout, x, slope, *, input_grad=True, accumulate=False, dx=None, dslope=None):
+def prelu_backward(dout, x, slope, *, input_grad=True, dx=None, dslope=None):
     """(dx or None, dslope) of PReLU from the gradient of its output."""
     cdef int kind
     X, S, shared = _prelu_inputs(x, slope, &kind)
     cdef cnp.ndarray D = _float_array(dout, "dout", kind)
     _check_shape(D, "dout", _shape(X), " (the shape of x)")
-    cdef bint acc = bool(accumulate), with_dx = bool(input_grad), sh = shared
-    if acc and dslope is None:
-        raise ValueError("dslope must be given when accumulate=True")
+    cdef bint with_dx = bool(input_grad), sh = shared
     cdef cnp.ndarray DS = _output(dslope, "dslope", _shape(S), kind)
     cdef cnp.ndarray DX = _output(dx, "dx", _shape(X), kind) if with_dx else None
     _check_all_disjoint([DX, DS, D, X, S], ["dx", "dslope", "dout", "x", "slope"], 2)
@@ -144,10 +142,10 @@ def prelu_backward(dout, x, slope, *, input_grad=True, accumulate=False, dx=None
     with nogil:
         if kind == F32:
             prelu_backward_f32(<float *>pdx, <float *>pds, <float *>pd, <float *>px,
-                               <float *>ps, n, f, sh, acc, nt)
+                               <float *>ps, n, f, sh, nt)
         else:
             prelu_backward_f64(<double *>pdx, <double *>pds, <double *>pd, <double *>px,
-                               <double *>ps, n, f, sh, acc, nt)
+                               <double *>ps, n, f, sh, nt)
     return DX, DS
 
 

@@ -215,8 +215,8 @@ def dense_forward(x, weight, bias=None, activation="identity", param=None, *, ou
 
 
 def dense_backward(dout, x, weight, activation="identity", param=None, *, a=None, z=None,
-                   bias=True, input_grad=True, accumulate=False, dweight=None, dbias=None,
-                   dx=None, workspace=None):
+                   bias=True, input_grad=True, dweight=None, dbias=None, dx=None,
+                   workspace=None):
     """(dweight, dbias, dx) of a dense layer from the gradient of its output."""
     cdef int kind
     cdef double p
@@ -234,11 +234,7 @@ def dense_backward(dout, x, weight, activation="identity", param=None, *, a=None
     elif saves == "input":
         Zv = _float_array(z, "z", kind)
         _check_shape(Zv, "z", (n, out_f), " (n, out_features)")
-    cdef bint acc = bool(accumulate), with_bias = bool(bias), with_dx = bool(input_grad)
-    if acc and dweight is None:
-        raise ValueError("dweight must be given when accumulate=True")
-    if acc and with_bias and dbias is None:
-        raise ValueError("dbias must be given when accumulate=True and bias=True")
+    cdef bint with_bias = bool(bias), with_dx = bool(input_grad)
     cdef cnp.ndarray DW = _output(dweight, "dweight", (out_f, in_f), kind)
     cdef cnp.ndarray DB = _output(dbias, "dbias", (out_f,), kind) if with_bias else None
     cdef cnp.ndarray DX = _output(dx, "dx", (n, in_f), kind) if with_dx else None
@@ -261,9 +257,9 @@ def dense_backward(dout, x, weight, activation="identity", param=None, *, a=None
         if kind == F32:
             dense_backward_f32(<float *>pdw, <float *>pdb, <float *>pdx, <float *>pd, <float *>px,
                                <float *>pw, <float *>pa, <float *>pz, n, in_f, out_f, act, p,
-                               acc, <float *>pk, simd, nt)
+                               0, <float *>pk, simd, nt)
         else:
             dense_backward_f64(<double *>pdw, <double *>pdb, <double *>pdx, <double *>pd,
                                <double *>px, <double *>pw, <double *>pa, <double *>pz, n, in_f,
-                               out_f, act, p, acc, <double *>pk, simd, nt)
+                               out_f, act, p, 0, <double *>pk, simd, nt)
     return DW, DB, DX
