@@ -317,7 +317,7 @@ typedef struct {
     real *out, *dslope;
     const real *x, *dout, *slope;
     int64_t n, features;
-    int shared, accumulate;
+    int shared;
 } SFX(prelu_job);
 
 static void SFX(prelu_forward_task)(void *arg, int64_t lo, int64_t hi, int slot) {
@@ -334,7 +334,7 @@ void SFX(prelu_forward)(real *restrict out, const real *restrict x,
         SFX(prelu_forward_range)(out, x, slope, features, shared, 0, n);
         return;
     }
-    SFX(prelu_job) job = {out, NULL, x, NULL, slope, n, features, shared, 0};
+    SFX(prelu_job) job = {out, NULL, x, NULL, slope, n, features, shared};
     pynn_parallel_for(nthreads, n, SFX(rows_per_block)(features), SFX(prelu_forward_task), &job);
 }
 
@@ -374,11 +374,10 @@ static void SFX(prelu_dx_task)(void *arg, int64_t lo, int64_t hi, int slot) {
 
 /* Per-feature dslope for features [lo, hi): terms dout * (x > 0 ? 0 : x) rounded
  * to real (as the reference forms them), summed in double in row order, rounded
- * once, then stored or added. */
+ * once, then stored. */
 static void SFX(prelu_dslope_range)(real *restrict dslope, const real *restrict dout,
                                     const real *restrict x, int64_t n,
-                                    int64_t features, int accumulate, int64_t lo,
-                                    int64_t hi)
+                                    int64_t features, int64_t lo, int64_t hi)
 {
     for (int64_t j0 = lo; j0 < hi; j0 += PYNN_PRELU_BLOCK) {
         const int64_t w = hi - j0 < PYNN_PRELU_BLOCK ? hi - j0 : PYNN_PRELU_BLOCK;
@@ -394,23 +393,23 @@ static void SFX(prelu_dslope_range)(real *restrict dslope, const real *restrict 
             }
         }
         for (int64_t j = 0; j < w; ++j)
-            dslope[j0 + j] = accumulate ? dslope[j0 + j] + (real)acc[j] : (real)acc[j];
+            dslope[j0 + j] = (real)acc[j];
     }
 }
 
 static void SFX(prelu_dslope_task)(void *arg, int64_t lo, int64_t hi, int slot) {
     const SFX(prelu_job) *j = arg;
     (void)slot;
-    SFX(prelu_dslope_range)(j->dslope, j->dout, j->x, j->n, j->features, j->accumulate, lo, hi);
+    SFX(prelu_dslope_range)(j->dslope, j->dout, j->x, j->n, j->features, lo, hi);
 }
 
 void SFX(prelu_backward)(real *restrict dx, real *restrict dslope,
                          const real *restrict dout, const real *restrict x,
                          const real *restrict slope, int64_t n, int64_t features,
-                         int shared, int accumulate, int nthreads)
+                         int shared, int nthreads)
 {
     const int threads = PYNN_USE_THREADS(n * features, nthreads);
-    SFX(prelu_job) job = {dx, dslope, x, dout, slope, n, features, shared, accumulate};
+    SFX(prelu_job) job = {dx, dslope, x, dout, slope, n, features, shared};
     if (dx && !threads)
         SFX(prelu_dx_range)(dx, dout, x, slope, features, shared, 0, n);
     else if (dx)
@@ -423,9 +422,9 @@ void SFX(prelu_backward)(real *restrict dx, real *restrict dslope,
             const real v = x[i];
             acc += dout[i] * (v > 0 ? (real)0 : v);
         }
-        dslope[0] = accumulate ? dslope[0] + (real)acc : (real)acc;
+        dslope[0] = (real)acc;
     } else if (!threads) {
-        SFX(prelu_dslope_range)(dslope, dout, x, n, features, accumulate, 0, features);
+        SFX(prelu_dslope_range)(dslope, dout, x, n, features, 0, features);
     } else {
         /* Threads split the features, never a column's sum. */
         pynn_parallel_for(nthreads, features, PYNN_PRELU_BLOCK, SFX(prelu_dslope_task), &job);

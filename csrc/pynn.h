@@ -154,7 +154,9 @@ void SFX(dense_forward)(real *restrict out, real *restrict z,
  * a (the forward's output) and z (its pre-activation) are (n, out_f); only the
  * one pynn_activation_saves names is read, the other may be NULL.
  * accumulate: add into dw and db instead of overwriting them (dx is always
- * overwritten). work holds dense_backward_workspace_size(...) reals. */
+ * overwritten). No binding passes it (the Python API has no accumulate since
+ * issue 16): it stays only for dense_stack_impl.h's call, which passes 0.
+ * work holds dense_backward_workspace_size(...) reals. */
 int64_t SFX(dense_backward_workspace_size)(int64_t n, int64_t in_f, int64_t out_f,
                                            int simd, int nthreads);
 void SFX(dense_backward)(real *restrict dw, real *restrict db, real *restrict dx,
@@ -186,12 +188,12 @@ void SFX(prelu_forward)(real *restrict out, const real *restrict x,
                         const real *restrict slope, int64_t n, int64_t features,
                         int shared, int nthreads);
 /* dx = dout * (x > 0 ? 1 : slope)  (dx may be NULL);
- * dslope (+)= sum over rows (and over features when shared) of dout * (x > 0 ? 0 : x).
+ * dslope = sum over rows (and over features when shared) of dout * (x > 0 ? 0 : x).
  * dslope is (features), or (1) when shared. */
 void SFX(prelu_backward)(real *restrict dx, real *restrict dslope,
                          const real *restrict dout, const real *restrict x,
                          const real *restrict slope, int64_t n, int64_t features,
-                         int shared, int accumulate, int nthreads);
+                         int shared, int nthreads);
 
 /* Row-wise softmax and log-softmax: out, x are (n, k), k >= 1. */
 void SFX(softmax)(real *restrict out, const real *restrict x, int64_t n,

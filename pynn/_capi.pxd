@@ -103,10 +103,10 @@ cdef extern from "pynn.h" nogil:
                            int64_t features, int shared, int nthreads)
     void prelu_backward_f32(float *dx, float *dslope, const float *dout, const float *x,
                             const float *slope, int64_t n, int64_t features, int shared,
-                            int accumulate, int nthreads)
+                            int nthreads)
     void prelu_backward_f64(double *dx, double *dslope, const double *dout, const double *x,
                             const double *slope, int64_t n, int64_t features, int shared,
-                            int accumulate, int nthreads)
+                            int nthreads)
 
     void softmax_f32(float *out, const float *x, int64_t n, int64_t k, int nthreads)
     void softmax_f64(double *out, const double *x, int64_t n, int64_t k, int nthreads)

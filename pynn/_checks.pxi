@@ -9,6 +9,28 @@ cdef enum:
 
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
+# Each binding is written once for both dtypes, as a body fused over real_t (a cdef
+# function whose first argument, a real_t * that is always NULL, only names its dtype).
+# The def function picks the float or the double version by the dtype of the array that
+# fixes the call's dtype (_is_f32); the body calls the C kernel through a small inline
+# dispatch per C function (`if real_t is float: ..._f32(...) else: ..._f64(...)`),
+# which Cython resolves at compile time.
+ctypedef fused real_t:
+    float
+    double
+
+
+cdef inline bint _is_f32(object obj) noexcept:
+    """Whether obj is a float32 array: then a binding runs its float body, else its
+    double one, whose checks raise for anything but a float64 array (as before the
+    dtype was known)."""
+    return cnp.PyArray_Check(obj) and cnp.PyArray_TYPE(<cnp.ndarray>obj) == cnp.NPY_FLOAT32
+
+
+cdef inline int _kind_t(real_t *dtype) noexcept nogil:
+    """F32 or F64: the dtype code of a fused body."""
+    return F32 if real_t is float else F64
+
 
 cdef inline cnp.ndarray _as_array(object obj, str name):
     if not cnp.PyArray_Check(obj):

@@ -5,6 +5,9 @@ Every function checks its arguments (dtype, shape, layout, overlap, values),
 picks the float32 or float64 kernel and runs it with the GIL released. The
 functions, their arguments and their maths are documented in docs/kernels.md;
 pynn.reference implements the same functions in plain NumPy.
+
+Each binding's body is written once, fused over real_t (float, double): see
+_checks.pxi for how a call picks its dtype's version.
 """
 cimport numpy as cnp
 from libc.math cimport isfinite

@@ -1,14 +1,5 @@
 # Loss kernels (included by _kernels.pyx). Each returns (loss, grad or None).
 
-ctypedef fused real_t:
-    float
-    double
-
-ctypedef double (*loss_f32_t)(float *, float *, const float *, const float *, const float *,
-                              int64_t, int64_t, int) noexcept nogil
-ctypedef double (*loss_f64_t)(double *, double *, const double *, const double *,
-                              const double *, int64_t, int64_t, int) noexcept nogil
-
 cdef double _DOUBLE_MAX = 1.7976931348623157e308
 
 
@@ -47,83 +38,77 @@ cdef double _sum(const real_t *values, int64_t size) noexcept nogil:
     return total
 
 
-cdef int _check_values(cnp.ndarray arr, str name, double low, double high,
+cdef inline double _loss_c(pynn_loss loss, real_t *grad, real_t *sample_loss, const real_t *pred,
+                           const real_t *target, const int64_t *labels, const real_t *weights,
+                           int64_t n, int64_t k, int nt) noexcept nogil:
+    """The C loss kernel `loss` of real_t: the labels loss reads labels, the others target."""
+    if real_t is float:
+        if loss == PYNN_LOSS_SOFTMAX_CE_LABELS:
+            return softmax_cross_entropy_labels_f32(grad, sample_loss, pred, labels, weights, n,
+                                                    k, nt)
+        if loss == PYNN_LOSS_SOFTMAX_CE_PROBS:
+            return softmax_cross_entropy_probs_f32(grad, sample_loss, pred, target, weights, n,
+                                                   k, nt)
+        if loss == PYNN_LOSS_SIGMOID_BCE:
+            return sigmoid_binary_cross_entropy_f32(grad, sample_loss, pred, target, weights, n,
+                                                    k, nt)
+        if loss == PYNN_LOSS_MSE:
+            return mse_f32(grad, sample_loss, pred, target, weights, n, k, nt)
+        if loss == PYNN_LOSS_L1:
+            return l1_f32(grad, sample_loss, pred, target, weights, n, k, nt)
+        return hinge_f32(grad, sample_loss, pred, target, weights, n, k, nt)
+    else:
+        if loss == PYNN_LOSS_SOFTMAX_CE_LABELS:
+            return softmax_cross_entropy_labels_f64(grad, sample_loss, pred, labels, weights, n,
+                                                    k, nt)
+        if loss == PYNN_LOSS_SOFTMAX_CE_PROBS:
+            return softmax_cross_entropy_probs_f64(grad, sample_loss, pred, target, weights, n,
+                                                   k, nt)
+        if loss == PYNN_LOSS_SIGMOID_BCE:
+            return sigmoid_binary_cross_entropy_f64(grad, sample_loss, pred, target, weights, n,
+                                                    k, nt)
+        if loss == PYNN_LOSS_MSE:
+            return mse_f64(grad, sample_loss, pred, target, weights, n, k, nt)
+        if loss == PYNN_LOSS_L1:
+            return l1_f64(grad, sample_loss, pred, target, weights, n, k, nt)
+        return hinge_f64(grad, sample_loss, pred, target, weights, n, k, nt)
+
+
+cdef int _value_error(cnp.ndarray arr, str what, int64_t bad) except -1:
+    """Raise ValueError: what, and the value at flat index bad (not fused: an error
+    message is no smaller for being typed)."""
+    raise ValueError(f"{what}, got {arr.flat[bad]!r} at flat index {bad}")
+
+
+cdef int _check_values(real_t *dtype, cnp.ndarray arr, str name, double low, double high,
                        str domain) except -1:
-    """Every value of arr is in [low, high]."""
+    """Every value of arr (of real_t) is in [low, high]."""
     cdef int64_t bad
     cdef int64_t size = cnp.PyArray_SIZE(arr)
-    cdef void *p = _ptr(arr)
+    cdef const real_t *p = <real_t *>_ptr(arr)
     with nogil:
-        if cnp.PyArray_TYPE(arr) == cnp.NPY_FLOAT32:
-            bad = _first_outside(<float *>p, size, low, high)
-        else:
-            bad = _first_outside(<double *>p, size, low, high)
+        bad = _first_outside(p, size, low, high)
     if bad >= 0:
-        raise ValueError(f"{name} must be {domain}, got {arr.flat[bad]!r} at flat index {bad}")
+        _value_error(arr, f"{name} must be {domain}", bad)
     return 0
 
 
-cdef cnp.ndarray _sample_weight(object sample_weight, int64_t n, int kind):
+# sample_weight is not used by the library yet: issue 17 (fit's sample_weight) will pass
+# it, so it is kept (and tested) though only the tests reach it now.
+cdef cnp.ndarray _sample_weight(real_t *dtype, object sample_weight, int64_t n):
     """None, or a 1-D (n,) array of finite non-negative weights with a positive sum."""
     if sample_weight is None:
         return None
-    cdef cnp.ndarray W = _float_array(sample_weight, "sample_weight", kind)
+    cdef cnp.ndarray W = _float_array(sample_weight, "sample_weight", _kind_t(dtype))
     _check_shape(W, "sample_weight", (n,), " (one weight per sample)")
-    _check_values(W, "sample_weight", 0.0, _DOUBLE_MAX, "finite and non-negative")
+    _check_values(dtype, W, "sample_weight", 0.0, _DOUBLE_MAX, "finite and non-negative")
     cdef double total
-    cdef void *p = _ptr(W)
+    cdef const real_t *p = <real_t *>_ptr(W)
     with nogil:
-        total = _sum(<float *>p, n) if kind == F32 else _sum(<double *>p, n)
+        total = _sum(p, n)
     if not (total > 0 and total <= _DOUBLE_MAX):
         raise ValueError("sample_weight must have a positive, finite sum")
     return W
-
-
-cdef tuple _loss_args(object pred, str pred_name, object sample_weight, object grad,
-                      object grad_out, str grad_name, object sample_loss):
-    """Checked (P, W, G, L, kind): the predictions or logits (n, k), the weights,
-    the gradient output (None when grad is false) and the per-sample losses."""
-    cdef cnp.ndarray P = _as_array(pred, pred_name)
-    cdef int kind = _kind_of(P, pred_name)
-    P = _float_array(P, pred_name, kind)
-    _check_ndim(P, pred_name, 2)
-    cdef int64_t n = P.shape[0], k = P.shape[1]
-    if n < 1 or k < 1:
-        raise ValueError(f"{pred_name} must have at least one sample and one output, got "
-                         f"shape {_shape(P)}")
-    W = _sample_weight(sample_weight, n, kind)
-    G = _output(grad_out, grad_name, (n, k), kind) if grad else None
-    if not grad and grad_out is not None:
-        raise ValueError(f"{grad_name} was given but grad=False")
-    L = _output(sample_loss, "sample_loss", (n,), kind)
-    return P, W, G, L, kind
-
-
-cdef cnp.ndarray _same_shape_target(object target, cnp.ndarray P, int kind):
-    cdef cnp.ndarray T = _float_array(target, "target", kind)
-    _check_shape(T, "target", _shape(P), " (the shape of the predictions)")
-    return T
-
-
-cdef tuple _run_loss(loss_f32_t f32, loss_f64_t f64, cnp.ndarray P, cnp.ndarray T, object W,
-                     object G, cnp.ndarray L, int kind, str pred_name, str grad_name):
-    _check_all_disjoint([G, L, P, T, W], [grad_name, "sample_loss", pred_name, "target",
-                                          "sample_weight"], 2)
-    cdef int64_t n = P.shape[0], k = P.shape[1]
-    cdef void *pg = _ptr(G)
-    cdef void *pl = _ptr(L)
-    cdef void *pp = _ptr(P)
-    cdef void *pt = _ptr(T)
-    cdef void *pw = _ptr(W)
-    cdef int nt = _nthreads()
-    cdef double loss
-    with nogil:
-        if kind == F32:
-            loss = f32(<float *>pg, <float *>pl, <float *>pp, <float *>pt, <float *>pw, n, k, nt)
-        else:
-            loss = f64(<double *>pg, <double *>pl, <double *>pp, <double *>pt, <double *>pw,
-                       n, k, nt)
-    return loss, G
 
 
 cdef cnp.ndarray _labels(object target, int64_t n, int64_t k):
@@ -148,84 +133,114 @@ cdef cnp.ndarray _labels(object target, int64_t n, int64_t k):
     return Y
 
 
+
+cdef tuple _loss(real_t *dtype, pynn_loss loss, object pred, object target,
+                 object sample_weight, object grad, object grad_out, object sample_loss):
+    """Check the arguments of the loss `loss` and run it: (loss, grad or None).
+    softmax_cross_entropy comes as PYNN_LOSS_SOFTMAX_CE_PROBS and runs the labels
+    kernel when its target is 1-D."""
+    cdef int kind = _kind_t(dtype)
+    cdef bint on_logits = loss in (PYNN_LOSS_SOFTMAX_CE_PROBS, PYNN_LOSS_SIGMOID_BCE)
+    cdef str pred_name = "logits" if on_logits else "pred"
+    cdef str grad_name = "dlogits" if on_logits else "dpred"
+    # the predictions or logits (n, k), the weights, the gradient output (None when grad
+    # is false) and the per-sample losses
+    cdef cnp.ndarray P = _float_array(pred, pred_name, kind)
+    _check_ndim(P, pred_name, 2)
+    cdef int64_t n = P.shape[0], k = P.shape[1]
+    if n < 1 or k < 1:
+        raise ValueError(f"{pred_name} must have at least one sample and one output, got "
+                         f"shape {_shape(P)}")
+    cdef cnp.ndarray W = _sample_weight(dtype, sample_weight, n)
+    cdef cnp.ndarray G = _output(grad_out, grad_name, (n, k), kind) if grad else None
+    if not grad and grad_out is not None:
+        raise ValueError(f"{grad_name} was given but grad=False")
+    cdef cnp.ndarray L = _output(sample_loss, "sample_loss", (n,), kind)
+
+    cdef cnp.ndarray T = _as_array(target, "target")
+    cdef real_t *pt = NULL
+    cdef int64_t bad, size
+    if loss == PYNN_LOSS_SOFTMAX_CE_PROBS and cnp.PyArray_NDIM(T) != 2:
+        if cnp.PyArray_NDIM(T) != 1:
+            raise ValueError(f"target must be labels (n,) or probabilities (n, k), got shape "
+                             f"{_shape(T)}")
+        loss = PYNN_LOSS_SOFTMAX_CE_LABELS
+        T = _labels(T, n, k)
+    else:
+        T = _float_array(T, "target", kind)
+        _check_shape(T, "target", _shape(P), " (the shape of the predictions)")
+        if loss == PYNN_LOSS_SOFTMAX_CE_PROBS:
+            _check_values(dtype, T, "target", 0.0, _DOUBLE_MAX, "finite and non-negative")
+        elif loss == PYNN_LOSS_SIGMOID_BCE:
+            _check_values(dtype, T, "target", 0.0, 1.0, "in [0, 1]")
+        elif loss == PYNN_LOSS_HINGE:
+            pt = <real_t *>_ptr(T)
+            size = cnp.PyArray_SIZE(T)
+            with nogil:
+                bad = _first_not_sign(pt, size)
+            if bad >= 0:
+                _value_error(T, "target must contain only -1 and +1 for the hinge loss", bad)
+    _check_all_disjoint([G, L, P, T, W], [grad_name, "sample_loss", pred_name, "target",
+                                          "sample_weight"], 2)
+    cdef bint by_label = loss == PYNN_LOSS_SOFTMAX_CE_LABELS
+    cdef real_t *pg = <real_t *>_ptr(G)
+    cdef real_t *pl = <real_t *>_ptr(L)
+    cdef real_t *pp = <real_t *>_ptr(P)
+    pt = NULL if by_label else <real_t *>_ptr(T)
+    cdef const int64_t *py = <const int64_t *>_ptr(T) if by_label else NULL
+    cdef real_t *pw = <real_t *>_ptr(W)
+    cdef int nt = _nthreads()
+    cdef double value
+    with nogil:
+        value = _loss_c(loss, pg, pl, pp, pt, py, pw, n, k, nt)
+    return value, G
+
+
 def softmax_cross_entropy(logits, target, sample_weight=None, *, grad=True, dlogits=None,
                           sample_loss=None):
     """Mean cross-entropy of softmax(logits) against class labels (n,) or
     probability targets (n, k), and its gradient with respect to the logits."""
-    cdef int kind
-    P, W, G, L, kind = _loss_args(logits, "logits", sample_weight, grad, dlogits, "dlogits",
-                                  sample_loss)
-    cdef cnp.ndarray T = _as_array(target, "target")
-    if cnp.PyArray_NDIM(T) == 2:
-        T = _same_shape_target(T, P, kind)
-        _check_values(T, "target", 0.0, _DOUBLE_MAX, "finite and non-negative")
-        return _run_loss(softmax_cross_entropy_probs_f32, softmax_cross_entropy_probs_f64,
-                         P, T, W, G, L, kind, "logits", "dlogits")
-    if cnp.PyArray_NDIM(T) != 1:
-        raise ValueError(f"target must be labels (n,) or probabilities (n, k), got shape "
-                         f"{_shape(T)}")
-    cdef int64_t n = P.shape[0], k = P.shape[1]
-    cdef cnp.ndarray Y = _labels(T, n, k)
-    _check_all_disjoint([G, L, P, Y, W], ["dlogits", "sample_loss", "logits", "target",
-                                          "sample_weight"], 2)
-    cdef void *pg = _ptr(G)
-    cdef void *pl = _ptr(L)
-    cdef void *pp = _ptr(P)
-    cdef const int64_t *py = <const int64_t *>cnp.PyArray_DATA(Y)
-    cdef void *pw = _ptr(W)
-    cdef int nt = _nthreads()
-    cdef double loss
-    with nogil:
-        if kind == F32:
-            loss = softmax_cross_entropy_labels_f32(<float *>pg, <float *>pl, <float *>pp, py,
-                                                    <float *>pw, n, k, nt)
-        else:
-            loss = softmax_cross_entropy_labels_f64(<double *>pg, <double *>pl, <double *>pp,
-                                                    py, <double *>pw, n, k, nt)
-    return loss, G
+    if _is_f32(logits):
+        return _loss(<float *>NULL, PYNN_LOSS_SOFTMAX_CE_PROBS, logits, target, sample_weight,
+                     grad, dlogits, sample_loss)
+    return _loss(<double *>NULL, PYNN_LOSS_SOFTMAX_CE_PROBS, logits, target, sample_weight,
+                 grad, dlogits, sample_loss)
 
 
 def sigmoid_binary_cross_entropy(logits, target, sample_weight=None, *, grad=True,
                                  dlogits=None, sample_loss=None):
     """Mean binary cross-entropy of sigmoid(logits) against targets in [0, 1]
     (n, k), summed over the k labels, and its gradient."""
-    P, W, G, L, kind = _loss_args(logits, "logits", sample_weight, grad, dlogits, "dlogits",
-                                  sample_loss)
-    T = _same_shape_target(target, P, kind)
-    _check_values(T, "target", 0.0, 1.0, "in [0, 1]")
-    return _run_loss(sigmoid_binary_cross_entropy_f32, sigmoid_binary_cross_entropy_f64,
-                     P, T, W, G, L, kind, "logits", "dlogits")
+    if _is_f32(logits):
+        return _loss(<float *>NULL, PYNN_LOSS_SIGMOID_BCE, logits, target, sample_weight, grad,
+                     dlogits, sample_loss)
+    return _loss(<double *>NULL, PYNN_LOSS_SIGMOID_BCE, logits, target, sample_weight, grad,
+                 dlogits, sample_loss)
 
 
 def mse(pred, target, sample_weight=None, *, grad=True, dpred=None, sample_loss=None):
     """Mean over samples of 1/2 ||pred - target||^2, and its gradient."""
-    P, W, G, L, kind = _loss_args(pred, "pred", sample_weight, grad, dpred, "dpred",
-                                  sample_loss)
-    T = _same_shape_target(target, P, kind)
-    return _run_loss(mse_f32, mse_f64, P, T, W, G, L, kind, "pred", "dpred")
+    if _is_f32(pred):
+        return _loss(<float *>NULL, PYNN_LOSS_MSE, pred, target, sample_weight, grad, dpred,
+                     sample_loss)
+    return _loss(<double *>NULL, PYNN_LOSS_MSE, pred, target, sample_weight, grad, dpred,
+                 sample_loss)
 
 
 def l1(pred, target, sample_weight=None, *, grad=True, dpred=None, sample_loss=None):
     """Mean over samples of ||pred - target||_1, and its subgradient."""
-    P, W, G, L, kind = _loss_args(pred, "pred", sample_weight, grad, dpred, "dpred",
-                                  sample_loss)
-    T = _same_shape_target(target, P, kind)
-    return _run_loss(l1_f32, l1_f64, P, T, W, G, L, kind, "pred", "dpred")
+    if _is_f32(pred):
+        return _loss(<float *>NULL, PYNN_LOSS_L1, pred, target, sample_weight, grad, dpred,
+                     sample_loss)
+    return _loss(<double *>NULL, PYNN_LOSS_L1, pred, target, sample_weight, grad, dpred,
+                 sample_loss)
 
 
 def hinge(pred, target, sample_weight=None, *, grad=True, dpred=None, sample_loss=None):
     """Mean over samples of sum_j max(0, 1 - target pred), targets -1 or +1,
     and its subgradient."""
-    cdef int kind
-    P, W, G, L, kind = _loss_args(pred, "pred", sample_weight, grad, dpred, "dpred",
-                                  sample_loss)
-    cdef cnp.ndarray T = _same_shape_target(target, P, kind)
-    cdef int64_t bad
-    cdef int64_t size = cnp.PyArray_SIZE(T)
-    cdef void *pt = _ptr(T)
-    with nogil:
-        bad = _first_not_sign(<float *>pt, size) if kind == F32 else _first_not_sign(<double *>pt, size)
-    if bad >= 0:
-        raise ValueError(f"target must contain only -1 and +1 for the hinge loss, got "
-                         f"{T.flat[bad]!r} at flat index {bad}")
-    return _run_loss(hinge_f32, hinge_f64, P, T, W, G, L, kind, "pred", "dpred")
+    if _is_f32(pred):
+        return _loss(<float *>NULL, PYNN_LOSS_HINGE, pred, target, sample_weight, grad, dpred,
+                     sample_loss)
+    return _loss(<double *>NULL, PYNN_LOSS_HINGE, pred, target, sample_weight, grad, dpred,
+                 sample_loss)

@@ -33,56 +33,12 @@ cdef int _kind_of_dtype(object dtype) except -1:
     raise TypeError(f"dtype must be float32 or float64, got {dt}")
 
 
-cdef int64_t _gemm_ws(int kind, int64_t m, int64_t n, int64_t k, int simd, int nt) noexcept:
-    if kind == F32:
-        return gemm_workspace_size_f32(m, n, k, simd, nt)
-    return gemm_workspace_size_f64(m, n, k, simd, nt)
-
-
-cdef int64_t _dense_forward_ws(int kind, int64_t n, int64_t in_f, int64_t out_f, int simd,
-                               int nt) noexcept:
-    if kind == F32:
-        return dense_forward_workspace_size_f32(n, in_f, out_f, simd, nt)
-    return dense_forward_workspace_size_f64(n, in_f, out_f, simd, nt)
-
-
-cdef int64_t _dense_backward_ws(int kind, int64_t n, int64_t in_f, int64_t out_f, int simd,
-                               int nt) noexcept:
-    if kind == F32:
-        return dense_backward_workspace_size_f32(n, in_f, out_f, simd, nt)
-    return dense_backward_workspace_size_f64(n, in_f, out_f, simd, nt)
-
-
 cdef int64_t _size(object value, str name) except -1:
     """A matrix dimension for a workspace size: an integer >= 0."""
     cdef int64_t v = _count(value, name)
     if v < 0:
         raise ValueError(f"{name} must be >= 0, got {value}")
     return v
-
-
-ctypedef int64_t (*_workspace_size_fn)(int kind, int64_t, int64_t, int64_t, int simd,
-                                        int nt) noexcept
-
-
-cdef cnp.ndarray _matrix_workspace(object workspace, _workspace_size_fn size_of, int kind,
-                                   int64_t s0, int64_t s1, int64_t s2, int simd, int *nt):
-    """A matrix kernel's workspace, and in nt the threads it serves. The size grows with
-    the thread count: a workspace sized for fewer threads than nt (by a model's plan made
-    before the count was raised) runs the kernel on as many threads as it fits, with the
-    same results; it must fit one."""
-    cdef int64_t needed = size_of(kind, s0, s1, s2, simd, nt[0])
-    if workspace is None:
-        return _workspace(None, needed, kind)
-    cdef cnp.ndarray arr = _workspace(workspace, 0, kind)
-    cdef int64_t have = cnp.PyArray_SIZE(arr)
-    while nt[0] > 1 and size_of(kind, s0, s1, s2, simd, nt[0]) > have:
-        nt[0] -= 1
-    cdef int64_t one = size_of(kind, s0, s1, s2, simd, 1)
-    if have < one:
-        raise ValueError(f"workspace must have at least {needed} elements for this call "
-                         f"({one} on one thread), got {have}")
-    return arr
 
 
 cdef int _check_products(tuple sizes, tuple names) except -1:
@@ -98,17 +54,132 @@ cdef int _check_products(tuple sizes, tuple names) except -1:
     return 0
 
 
+# ---- the C kernels of real_t (resolved at compile time) ----
+cdef enum:  # the matrix kernels, to name the one whose workspace size is asked
+    _GEMM = 0
+    _DENSE_FORWARD = 1
+    _DENSE_BACKWARD = 2
+
+
+cdef inline int64_t _workspace_size_c(real_t *dtype, int kernel, int64_t s0, int64_t s1,
+                                      int64_t s2, int simd, int nt) noexcept nogil:
+    """Elements of workspace the matrix kernel `kernel` of real_t needs: gemm's (m, n, k),
+    the dense kernels' (n, in_features, out_features)."""
+    if real_t is float:
+        if kernel == _GEMM:
+            return gemm_workspace_size_f32(s0, s1, s2, simd, nt)
+        if kernel == _DENSE_FORWARD:
+            return dense_forward_workspace_size_f32(s0, s1, s2, simd, nt)
+        return dense_backward_workspace_size_f32(s0, s1, s2, simd, nt)
+    else:
+        if kernel == _GEMM:
+            return gemm_workspace_size_f64(s0, s1, s2, simd, nt)
+        if kernel == _DENSE_FORWARD:
+            return dense_forward_workspace_size_f64(s0, s1, s2, simd, nt)
+        return dense_backward_workspace_size_f64(s0, s1, s2, simd, nt)
+
+
+cdef inline void _gemm_c(real_t *c, const real_t *a, const real_t *b, int64_t m, int64_t n,
+                         int64_t k, double alpha, double beta, bint ta, bint tb, int64_t lda,
+                         int64_t ldb, int64_t ldc, real_t *work, int simd, int nt) noexcept nogil:
+    if real_t is float:
+        gemm_f32(c, a, b, m, n, k, alpha, beta, ta, tb, lda, ldb, ldc, work, simd, nt)
+    else:
+        gemm_f64(c, a, b, m, n, k, alpha, beta, ta, tb, lda, ldb, ldc, work, simd, nt)
+
+
+cdef inline void _dense_forward_c(real_t *out, real_t *z, const real_t *x, const real_t *w,
+                                  const real_t *b, int64_t n, int64_t in_f, int64_t out_f,
+                                  pynn_activation act, double p, real_t *work, int simd,
+                                  int nt) noexcept nogil:
+    if real_t is float:
+        dense_forward_f32(out, z, x, w, b, n, in_f, out_f, act, p, work, simd, nt)
+    else:
+        dense_forward_f64(out, z, x, w, b, n, in_f, out_f, act, p, work, simd, nt)
+
+
+cdef inline void _dense_backward_c(real_t *dw, real_t *db, real_t *dx, const real_t *dout,
+                                   const real_t *x, const real_t *w, const real_t *a,
+                                   const real_t *z, int64_t n, int64_t in_f, int64_t out_f,
+                                   pynn_activation act, double p, real_t *work, int simd,
+                                   int nt) noexcept nogil:
+    # 0: accumulate, which no binding offers (the C parameter stays for dense_stack_impl.h)
+    if real_t is float:
+        dense_backward_f32(dw, db, dx, dout, x, w, a, z, n, in_f, out_f, act, p, 0, work, simd,
+                           nt)
+    else:
+        dense_backward_f64(dw, db, dx, dout, x, w, a, z, n, in_f, out_f, act, p, 0, work, simd,
+                           nt)
+
+
+# ---- workspaces ----
+cdef int64_t _workspace_size_of(int kind, int kernel, int64_t s0, int64_t s1, int64_t s2,
+                                int simd, int nt) noexcept nogil:
+    """_workspace_size_c for the dtype code kind: the sizes take no array, so the public
+    sizes (given a dtype) and _matrix_workspace (not fused: it is mostly its error
+    message) pick the dtype here."""
+    if kind == F32:
+        return _workspace_size_c(<float *>NULL, kernel, s0, s1, s2, simd, nt)
+    return _workspace_size_c(<double *>NULL, kernel, s0, s1, s2, simd, nt)
+
+
+cdef object _workspace_size(int kernel, object s0, object s1, object s2, tuple names,
+                            object dtype):
+    """The public workspace sizes: for the current thread count and SIMD path."""
+    cdef int64_t a = _size(s0, names[0]), b = _size(s1, names[1]), c = _size(s2, names[2])
+    _check_products((a, b, c), names)
+    return _workspace_size_of(_kind_of_dtype(dtype), kernel, a, b, c, _simd, _nthreads())
+
+
 def gemm_workspace_size(m, n, k, dtype=np.float64):
     """Elements of workspace gemm needs for op(a) (m, k), op(b) (k, n)."""
-    cdef int64_t m_ = _size(m, "m"), n_ = _size(n, "n"), k_ = _size(k, "k")
-    _check_products((m_, n_, k_), ("m", "n", "k"))
-    return _gemm_ws(_kind_of_dtype(dtype), m_, n_, k_, _simd, _nthreads())
+    return _workspace_size(_GEMM, m, n, k, ("m", "n", "k"), dtype)
 
 
+def dense_forward_workspace_size(n, in_features, out_features, dtype=np.float64):
+    """Elements of workspace dense_forward needs."""
+    return _workspace_size(_DENSE_FORWARD, n, in_features, out_features,
+                           ("n", "in_features", "out_features"), dtype)
+
+
+def dense_backward_workspace_size(n, in_features, out_features, dtype=np.float64):
+    """Elements of workspace dense_backward needs."""
+    return _workspace_size(_DENSE_BACKWARD, n, in_features, out_features,
+                           ("n", "in_features", "out_features"), dtype)
+
+
+cdef cnp.ndarray _matrix_workspace(object workspace, int kernel, int kind, int64_t s0,
+                                   int64_t s1, int64_t s2, int simd, int *nt):
+    """A matrix kernel's workspace, and in nt the threads it serves. The size grows with
+    the thread count: a workspace sized for fewer threads than nt (by a model's plan made
+    before the count was raised) runs the kernel on as many threads as it fits, with the
+    same results; it must fit one."""
+    cdef int64_t needed = _workspace_size_of(kind, kernel, s0, s1, s2, simd, nt[0])
+    if workspace is None:
+        return _workspace(None, needed, kind)
+    cdef cnp.ndarray arr = _workspace(workspace, 0, kind)
+    cdef int64_t have = cnp.PyArray_SIZE(arr)
+    while nt[0] > 1 and _workspace_size_of(kind, kernel, s0, s1, s2, simd, nt[0]) > have:
+        nt[0] -= 1
+    cdef int64_t one = _workspace_size_of(kind, kernel, s0, s1, s2, simd, 1)
+    if have < one:
+        raise ValueError(f"workspace must have at least {needed} elements for this call "
+                         f"({one} on one thread), got {have}")
+    return arr
+
+
+# ---- kernels ----
 def gemm(a, b, c=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False, workspace=None):
     """c = alpha op(a) op(b) + beta c, with op(x) = x.T when trans_x."""
-    cdef cnp.ndarray A = _as_array(a, "a")
-    cdef int kind = _kind_of(A, "a")
+    if _is_f32(a):
+        return _gemm(<float *>NULL, a, b, c, alpha, beta, trans_a, trans_b, workspace)
+    return _gemm(<double *>NULL, a, b, c, alpha, beta, trans_a, trans_b, workspace)
+
+
+cdef cnp.ndarray _gemm(real_t *dtype, object a, object b, object c, object alpha, object beta,
+                       object trans_a, object trans_b, object workspace):
+    cdef int kind = _kind_t(dtype)
+    cdef cnp.ndarray A = _float_array(a, "a", kind, False)
     cdef cnp.ndarray B = _float_array(b, "b", kind, False)
     _check_ndim(A, "a", 2)
     _check_ndim(B, "b", 2)
@@ -134,29 +205,22 @@ def gemm(a, b, c=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False, wor
             raise ValueError("c must be writeable")
     ldc = _leading_dim(C, "c")
     cdef int nt = _nthreads(), simd = _simd
-    cdef cnp.ndarray W = _matrix_workspace(workspace, _gemm_ws, kind, m, n, k, simd, &nt)
+    cdef cnp.ndarray W = _matrix_workspace(workspace, _GEMM, kind, m, n, k, simd, &nt)
     _check_all_disjoint([W, C, A, B], ["workspace", "c", "a", "b"], 2)
-    cdef void *pc = _ptr(C)
-    cdef void *pa = _ptr(A)
-    cdef void *pb = _ptr(B)
-    cdef void *pw = _ptr(W)
+    cdef real_t *pc = <real_t *>_ptr(C)
+    cdef real_t *pa = <real_t *>_ptr(A)
+    cdef real_t *pb = <real_t *>_ptr(B)
+    cdef real_t *pw = <real_t *>_ptr(W)
     with nogil:
-        if kind == F32:
-            gemm_f32(<float *>pc, <float *>pa, <float *>pb, m, n, k, al, be, ta, tb, lda, ldb,
-                     ldc, <float *>pw, simd, nt)
-        else:
-            gemm_f64(<double *>pc, <double *>pa, <double *>pb, m, n, k, al, be, ta, tb, lda,
-                     ldb, ldc, <double *>pw, simd, nt)
+        _gemm_c(pc, pa, pb, m, n, k, al, be, ta, tb, lda, ldb, ldc, pw, simd, nt)
     return C
 
 
-cdef tuple _dense_inputs(object x, object weight, int *kind):
+cdef tuple _dense_inputs(object x, object weight, int kind):
     """x (n, in_features) and weight (out_features, in_features), checked."""
-    cdef cnp.ndarray X = _as_array(x, "x")
-    kind[0] = _kind_of(X, "x")
-    X = _float_array(X, "x", kind[0])
+    cdef cnp.ndarray X = _float_array(x, "x", kind)
     _check_ndim(X, "x", 2)
-    cdef cnp.ndarray Wt = _float_array(weight, "weight", kind[0])
+    cdef cnp.ndarray Wt = _float_array(weight, "weight", kind)
     _check_ndim(Wt, "weight", 2)
     if Wt.shape[1] != X.shape[1]:
         raise ValueError(f"weight must have shape (out_features, {X.shape[1]}) to match x's "
@@ -164,28 +228,21 @@ cdef tuple _dense_inputs(object x, object weight, int *kind):
     return X, Wt
 
 
-def dense_forward_workspace_size(n, in_features, out_features, dtype=np.float64):
-    """Elements of workspace dense_forward needs."""
-    cdef int64_t n_ = _size(n, "n"), i_ = _size(in_features, "in_features")
-    cdef int64_t o_ = _size(out_features, "out_features")
-    _check_products((n_, i_, o_), ("n", "in_features", "out_features"))
-    return _dense_forward_ws(_kind_of_dtype(dtype), n_, i_, o_, _simd, _nthreads())
-
-
-def dense_backward_workspace_size(n, in_features, out_features, dtype=np.float64):
-    """Elements of workspace dense_backward needs."""
-    cdef int64_t n_ = _size(n, "n"), i_ = _size(in_features, "in_features")
-    cdef int64_t o_ = _size(out_features, "out_features")
-    _check_products((n_, i_, o_), ("n", "in_features", "out_features"))
-    return _dense_backward_ws(_kind_of_dtype(dtype), n_, i_, o_, _simd, _nthreads())
-
-
 def dense_forward(x, weight, bias=None, activation="identity", param=None, *, out=None,
                   z=None, workspace=None):
     """out = f(x weight^T + bias); z, when given, receives x weight^T + bias."""
-    cdef int kind
+    if _is_f32(x):
+        return _dense_forward(<float *>NULL, x, weight, bias, activation, param, out, z,
+                              workspace)
+    return _dense_forward(<double *>NULL, x, weight, bias, activation, param, out, z, workspace)
+
+
+cdef cnp.ndarray _dense_forward(real_t *dtype, object x, object weight, object bias,
+                                object activation, object param, object out, object z,
+                                object workspace):
+    cdef int kind = _kind_t(dtype)
     cdef double p
-    X, Wt = _dense_inputs(x, weight, &kind)
+    X, Wt = _dense_inputs(x, weight, kind)
     cdef int64_t n = X.shape[0], in_f = X.shape[1], out_f = Wt.shape[0]
     cdef pynn_activation act = _activation(activation, param, &p)
     cdef cnp.ndarray Bv = None
@@ -195,32 +252,38 @@ def dense_forward(x, weight, bias=None, activation="identity", param=None, *, ou
     cdef cnp.ndarray O = _output(out, "out", (n, out_f), kind)
     cdef cnp.ndarray Z = None if z is None else _output(z, "z", (n, out_f), kind)
     cdef int nt = _nthreads(), simd = _simd
-    cdef cnp.ndarray Wk = _matrix_workspace(workspace, _dense_forward_ws, kind, n, in_f, out_f,
-                                            simd, &nt)
+    cdef cnp.ndarray Wk = _matrix_workspace(workspace, _DENSE_FORWARD, kind, n, in_f,
+                                            out_f, simd, &nt)
     _check_all_disjoint([O, Z, Wk, X, Wt, Bv], ["out", "z", "workspace", "x", "weight", "bias"], 3)
-    cdef void *po = _ptr(O)
-    cdef void *pz = _ptr(Z)
-    cdef void *px = _ptr(X)
-    cdef void *pw = _ptr(Wt)
-    cdef void *pb = _ptr(Bv)
-    cdef void *pk = _ptr(Wk)
+    cdef real_t *po = <real_t *>_ptr(O)
+    cdef real_t *pz = <real_t *>_ptr(Z)
+    cdef real_t *px = <real_t *>_ptr(X)
+    cdef real_t *pw = <real_t *>_ptr(Wt)
+    cdef real_t *pb = <real_t *>_ptr(Bv)
+    cdef real_t *pk = <real_t *>_ptr(Wk)
     with nogil:
-        if kind == F32:
-            dense_forward_f32(<float *>po, <float *>pz, <float *>px, <float *>pw, <float *>pb,
-                              n, in_f, out_f, act, p, <float *>pk, simd, nt)
-        else:
-            dense_forward_f64(<double *>po, <double *>pz, <double *>px, <double *>pw,
-                              <double *>pb, n, in_f, out_f, act, p, <double *>pk, simd, nt)
+        _dense_forward_c(po, pz, px, pw, pb, n, in_f, out_f, act, p, pk, simd, nt)
     return O
 
 
 def dense_backward(dout, x, weight, activation="identity", param=None, *, a=None, z=None,
-                   bias=True, input_grad=True, accumulate=False, dweight=None, dbias=None,
-                   dx=None, workspace=None):
+                   bias=True, input_grad=True, dweight=None, dbias=None, dx=None,
+                   workspace=None):
     """(dweight, dbias, dx) of a dense layer from the gradient of its output."""
-    cdef int kind
+    if _is_f32(x):
+        return _dense_backward(<float *>NULL, dout, x, weight, activation, param, a, z, bias,
+                               input_grad, dweight, dbias, dx, workspace)
+    return _dense_backward(<double *>NULL, dout, x, weight, activation, param, a, z, bias,
+                           input_grad, dweight, dbias, dx, workspace)
+
+
+cdef tuple _dense_backward(real_t *dtype, object dout, object x, object weight,
+                           object activation, object param, object a, object z, object bias,
+                           object input_grad, object dweight, object dbias, object dx,
+                           object workspace):
+    cdef int kind = _kind_t(dtype)
     cdef double p
-    X, Wt = _dense_inputs(x, weight, &kind)
+    X, Wt = _dense_inputs(x, weight, kind)
     cdef int64_t n = X.shape[0], in_f = X.shape[1], out_f = Wt.shape[0]
     cdef pynn_activation act = _activation(activation, param, &p)
     saves = _saves_name(act, p, activation)
@@ -234,36 +297,26 @@ def dense_backward(dout, x, weight, activation="identity", param=None, *, a=None
     elif saves == "input":
         Zv = _float_array(z, "z", kind)
         _check_shape(Zv, "z", (n, out_f), " (n, out_features)")
-    cdef bint acc = bool(accumulate), with_bias = bool(bias), with_dx = bool(input_grad)
-    if acc and dweight is None:
-        raise ValueError("dweight must be given when accumulate=True")
-    if acc and with_bias and dbias is None:
-        raise ValueError("dbias must be given when accumulate=True and bias=True")
+    cdef bint with_bias = bool(bias), with_dx = bool(input_grad)
     cdef cnp.ndarray DW = _output(dweight, "dweight", (out_f, in_f), kind)
     cdef cnp.ndarray DB = _output(dbias, "dbias", (out_f,), kind) if with_bias else None
     cdef cnp.ndarray DX = _output(dx, "dx", (n, in_f), kind) if with_dx else None
     cdef int nt = _nthreads(), simd = _simd
-    cdef cnp.ndarray Wk = _matrix_workspace(workspace, _dense_backward_ws, kind, n, in_f,
+    cdef cnp.ndarray Wk = _matrix_workspace(workspace, _DENSE_BACKWARD, kind, n, in_f,
                                             out_f, simd, &nt)
     _check_all_disjoint([DW, DB, DX, Wk, D, X, Wt, Av, Zv],
                         ["dweight", "dbias", "dx", "workspace", "dout", "x", "weight", "a", "z"],
                         4)
-    cdef void *pdw = _ptr(DW)
-    cdef void *pdb = _ptr(DB)
-    cdef void *pdx = _ptr(DX)
-    cdef void *pd = _ptr(D)
-    cdef void *px = _ptr(X)
-    cdef void *pw = _ptr(Wt)
-    cdef void *pa = _ptr(Av)
-    cdef void *pz = _ptr(Zv)
-    cdef void *pk = _ptr(Wk)
+    cdef real_t *pdw = <real_t *>_ptr(DW)
+    cdef real_t *pdb = <real_t *>_ptr(DB)
+    cdef real_t *pdx = <real_t *>_ptr(DX)
+    cdef real_t *pd = <real_t *>_ptr(D)
+    cdef real_t *px = <real_t *>_ptr(X)
+    cdef real_t *pw = <real_t *>_ptr(Wt)
+    cdef real_t *pa = <real_t *>_ptr(Av)
+    cdef real_t *pz = <real_t *>_ptr(Zv)
+    cdef real_t *pk = <real_t *>_ptr(Wk)
     with nogil:
-        if kind == F32:
-            dense_backward_f32(<float *>pdw, <float *>pdb, <float *>pdx, <float *>pd, <float *>px,
-                               <float *>pw, <float *>pa, <float *>pz, n, in_f, out_f, act, p,
-                               acc, <float *>pk, simd, nt)
-        else:
-            dense_backward_f64(<double *>pdw, <double *>pdb, <double *>pdx, <double *>pd,
-                               <double *>px, <double *>pw, <double *>pa, <double *>pz, n, in_f,
-                               out_f, act, p, acc, <double *>pk, simd, nt)
+        _dense_backward_c(pdw, pdb, pdx, pd, px, pw, pa, pz, n, in_f, out_f, act, p, pk, simd,
+                          nt)
     return DW, DB, DX

@@ -10,11 +10,10 @@ cdef cnp.ndarray _state(object obj, str name, cnp.ndarray param, int kind):
     return arr
 
 
-cdef tuple _param_and_grad(object param, object grad, int *kind):
+cdef tuple _param_and_grad(object param, object grad, int kind):
     cdef cnp.ndarray P = _as_array(param, "param")
-    kind[0] = _kind_of(P, "param")
-    P = _state(P, "param", P, kind[0])
-    cdef cnp.ndarray G = _float_array(grad, "grad", kind[0])
+    P = _state(P, "param", P, kind)
+    cdef cnp.ndarray G = _float_array(grad, "grad", kind)
     _check_shape(G, "grad", _shape(P), " (the shape of param)")
     return P, G
 
@@ -34,11 +33,45 @@ cdef int64_t _step(object step) except -1:
     return s
 
 
+cdef inline void _sgd_update_c(real_t *param, real_t *buf, const real_t *grad, int64_t size,
+                               double lr, double momentum, double dampening, bint nesterov,
+                               double weight_decay, bint first_step, int nt) noexcept nogil:
+    if real_t is float:
+        sgd_update_f32(param, buf, grad, size, lr, momentum, dampening, nesterov, weight_decay,
+                       first_step, nt)
+    else:
+        sgd_update_f64(param, buf, grad, size, lr, momentum, dampening, nesterov, weight_decay,
+                       first_step, nt)
+
+
+cdef inline void _adam_update_c(real_t *param, real_t *exp_avg, real_t *exp_avg_sq,
+                                const real_t *grad, int64_t size, int64_t step, double lr,
+                                double beta1, double beta2, double eps, double weight_decay,
+                                bint decoupled, int nt) noexcept nogil:
+    if real_t is float:
+        adam_update_f32(param, exp_avg, exp_avg_sq, grad, size, step, lr, beta1, beta2, eps,
+                        weight_decay, decoupled, nt)
+    else:
+        adam_update_f64(param, exp_avg, exp_avg_sq, grad, size, step, lr, beta1, beta2, eps,
+                        weight_decay, decoupled, nt)
+
+
 def sgd_update(param, grad, momentum_buffer=None, *, step, lr, momentum=0.0, dampening=0.0,
                nesterov=False, weight_decay=0.0):
     """One torch.optim.SGD step over param, in place."""
-    cdef int kind
-    P, G = _param_and_grad(param, grad, &kind)
+    if _is_f32(param):
+        _sgd_update(<float *>NULL, param, grad, momentum_buffer, step, lr, momentum, dampening,
+                    nesterov, weight_decay)
+    else:
+        _sgd_update(<double *>NULL, param, grad, momentum_buffer, step, lr, momentum, dampening,
+                    nesterov, weight_decay)
+
+
+cdef int _sgd_update(real_t *dtype, object param, object grad, object momentum_buffer,
+                     object step, object lr, object momentum, object dampening,
+                     object nesterov, object weight_decay) except -1:
+    cdef int kind = _kind_t(dtype)
+    P, G = _param_and_grad(param, grad, kind)
     cdef int64_t s = _step(step)
     cdef double inf = float("inf")
     cdef double lr_ = _hyper(lr, "lr", 0.0, inf, True)
@@ -55,24 +88,31 @@ def sgd_update(param, grad, momentum_buffer=None, *, step, lr, momentum=0.0, dam
         B = _state(momentum_buffer, "momentum_buffer", P, kind)
     _check_all_disjoint([P, B, G], ["param", "momentum_buffer", "grad"], 2)
     cdef int64_t size = cnp.PyArray_SIZE(P)
-    cdef void *pp = _ptr(P)
-    cdef void *pb = _ptr(B)
-    cdef void *pg = _ptr(G)
+    cdef real_t *pp = <real_t *>_ptr(P)
+    cdef real_t *pb = <real_t *>_ptr(B)
+    cdef real_t *pg = <real_t *>_ptr(G)
     cdef int nt = _nthreads()
     with nogil:
-        if kind == F32:
-            sgd_update_f32(<float *>pp, <float *>pb, <float *>pg, size, lr_, mu, damp, nest, wd,
-                           s == 1, nt)
-        else:
-            sgd_update_f64(<double *>pp, <double *>pb, <double *>pg, size, lr_, mu, damp, nest,
-                           wd, s == 1, nt)
+        _sgd_update_c(pp, pb, pg, size, lr_, mu, damp, nest, wd, s == 1, nt)
+    return 0
 
 
 def adam_update(param, grad, exp_avg, exp_avg_sq, *, step, lr=1e-3, beta1=0.9, beta2=0.999,
                 eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False):
     """One torch.optim.Adam (or AdamW, with decoupled_weight_decay) step, in place."""
-    cdef int kind
-    P, G = _param_and_grad(param, grad, &kind)
+    if _is_f32(param):
+        _adam_update(<float *>NULL, param, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2,
+                     eps, weight_decay, decoupled_weight_decay)
+    else:
+        _adam_update(<double *>NULL, param, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2,
+                     eps, weight_decay, decoupled_weight_decay)
+
+
+cdef int _adam_update(real_t *dtype, object param, object grad, object exp_avg,
+                      object exp_avg_sq, object step, object lr, object beta1, object beta2,
+                      object eps, object weight_decay, object decoupled_weight_decay) except -1:
+    cdef int kind = _kind_t(dtype)
+    P, G = _param_and_grad(param, grad, kind)
     cdef int64_t s = _step(step)
     cdef double inf = float("inf")
     cdef double lr_ = _hyper(lr, "lr", 0.0, inf, True)
@@ -85,15 +125,11 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, *, step, lr=1e-3, beta1=0.9, b
     V = _state(exp_avg_sq, "exp_avg_sq", P, kind)
     _check_all_disjoint([P, M, V, G], ["param", "exp_avg", "exp_avg_sq", "grad"], 3)
     cdef int64_t size = cnp.PyArray_SIZE(P)
-    cdef void *pp = _ptr(P)
-    cdef void *pm = _ptr(M)
-    cdef void *pv = _ptr(V)
-    cdef void *pg = _ptr(G)
+    cdef real_t *pp = <real_t *>_ptr(P)
+    cdef real_t *pm = <real_t *>_ptr(M)
+    cdef real_t *pv = <real_t *>_ptr(V)
+    cdef real_t *pg = <real_t *>_ptr(G)
     cdef int nt = _nthreads()
     with nogil:
-        if kind == F32:
-            adam_update_f32(<float *>pp, <float *>pm, <float *>pv, <float *>pg, size, s, lr_, b1,
-                            b2, eps_, wd, decoupled, nt)
-        else:
-            adam_update_f64(<double *>pp, <double *>pm, <double *>pv, <double *>pg, size, s,
-                            lr_, b1, b2, eps_, wd, decoupled, nt)
+        _adam_update_c(pp, pm, pv, pg, size, s, lr_, b1, b2, eps_, wd, decoupled, nt)
+    return 0

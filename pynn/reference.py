@@ -77,16 +77,6 @@ def _store(result, out, name):
     return out
 
 
-def _add_into(result, acc, name):
-    """acc += result (accumulate=True); acc must be given."""
-    if acc is None:
-        raise ValueError(f"{name} must be given when accumulate=True")
-    if acc.shape != result.shape:
-        raise ValueError(f"{name} must have shape {result.shape}, got {acc.shape}")
-    acc += result
-    return acc
-
-
 def _param(activation, param):
     """The activation's parameter (default filled in); ValueError for bad name/param."""
     if activation not in ACTIVATIONS:
@@ -248,14 +238,13 @@ def prelu_forward(x, slope, *, out=None):
     return _store(np.where(x > 0, x, slope * x), out, "out")
 
 
-def prelu_backward(dout, x, slope, *, input_grad=True, accumulate=False, dx=None,
-                   dslope=None):
+def prelu_backward(dout, x, slope, *, input_grad=True, dx=None, dslope=None):
     """(dx, dslope): dx = dout*(1 if x>0 else slope); dslope = sum of dout*(0 if x>0 else x)."""
     dtype = _dtype(dout=dout, x=x, slope=slope, dx=dx, dslope=dslope)
     g = dout * np.where(x > 0, dtype.type(0), x)
     shared = slope.shape == (1,)
     ds = g.sum().reshape(1) if shared else g.sum(axis=0)
-    ds = _add_into(ds, dslope, "dslope") if accumulate else _store(ds, dslope, "dslope")
+    ds = _store(ds, dslope, "dslope")
     if not input_grad:
         return None, ds
     return _store(dout * np.where(x > 0, dtype.type(1), slope), dx, "dx"), ds
@@ -313,17 +302,17 @@ def dense_forward(x, weight, bias=None, activation="identity", param=None, *,
 
 
 def dense_backward(dout, x, weight, activation="identity", param=None, *, a=None,
-                   z=None, bias=True, input_grad=True, accumulate=False,
-                   dweight=None, dbias=None, dx=None, workspace=None):
+                   z=None, bias=True, input_grad=True, dweight=None, dbias=None, dx=None,
+                   workspace=None):
     """(dweight, dbias, dx): dZ = dout*f'; dweight = dZ.T @ x; dbias = dZ.sum(0); dx = dZ @ W."""
     _dtype(dout=dout, x=x, weight=weight, a=a, z=z, dweight=dweight, dbias=dbias, dx=dx)
     dz = activation_backward(dout, activation, param, a=a, z=z)
     dw = dz.T @ x
-    dw = _add_into(dw, dweight, "dweight") if accumulate else _store(dw, dweight, "dweight")
+    dw = _store(dw, dweight, "dweight")
     db = None
     if bias:
         db = dz.sum(axis=0)
-        db = _add_into(db, dbias, "dbias") if accumulate else _store(db, dbias, "dbias")
+        db = _store(db, dbias, "dbias")
     dxv = _store(dz @ weight, dx, "dx") if input_grad else None
     return dw, db, dxv
 

@@ -174,65 +174,41 @@ def test_dense_backward_activations(rng, dtype, act, param, only_saved):
 
 
 OPTION_CASES = [
-    (bias, input_grad, accumulate, given)
+    (bias, input_grad, given)
     for bias in (True, False)
     for input_grad in (True, False)
-    for accumulate in (True, False)
     for given in (True, False)
-    if given or not accumulate  # accumulate needs the outputs (see test_validation)
 ]
 
 
-@pytest.mark.parametrize("bias,input_grad,accumulate,given", OPTION_CASES,
-                         ids=[f"bias={b}-igrad={i}-acc={a}-given={g}"
-                              for b, i, a, g in OPTION_CASES])
+@pytest.mark.parametrize("bias,input_grad,given", OPTION_CASES,
+                         ids=[f"bias={b}-igrad={i}-given={g}" for b, i, g in OPTION_CASES])
 @pytest.mark.parametrize("act,param", [("sigmoid", None), ("elu", 0.5)], ids=["sigmoid", "elu"])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_dense_backward_options(rng, dtype, act, param, bias, input_grad, accumulate, given):
+def test_dense_backward_options(rng, dtype, act, param, bias, input_grad, given):
     n, fin, fout = 31, 19, 13
     x, w, dout, a, z = backward_case(rng, dtype, n, fin, fout, act, param, bias)
     a, z = saved_only(act, param, a, z)
     kwargs = {}
     init = {}
     if given:
-        # overwritten outputs start as NaN (must not be read); accumulated ones as data
-        make = (lambda s: rand(rng, s, dtype)) if accumulate else (lambda s: nan_like(s, dtype))
-        init["dweight"] = make((fout, fin))
+        # given outputs start as NaN: they are overwritten, never read
+        init["dweight"] = nan_like((fout, fin), dtype)
         if bias:
-            init["dbias"] = make((fout,))
+            init["dbias"] = nan_like((fout,), dtype)
         if input_grad:
-            init["dx"] = nan_like((n, fin), dtype)  # dx is always overwritten
+            init["dx"] = nan_like((n, fin), dtype)
         kwargs = {k: v.copy() for k, v in init.items()}
     result = K.dense_backward(dout, x, w, act, param, a=a, z=z, bias=bias,
-                              input_grad=input_grad, accumulate=accumulate, **kwargs)
+                              input_grad=input_grad, **kwargs)
     assert isinstance(result, tuple) and len(result) == 3
     for i, name in enumerate(("dweight", "dbias", "dx")):
         if name in kwargs:
             assert result[i] is kwargs[name], f"{name} given but another array returned"
     ref_kwargs = {k: v.copy() for k, v in init.items()}
     expected = R.dense_backward(dout, x, w, act, param, a=a, z=z, bias=bias,
-                                input_grad=input_grad, accumulate=accumulate, **ref_kwargs)
+                                input_grad=input_grad, **ref_kwargs)
     check_backward(result, expected, dtype, n, fout, bias, input_grad)
-    if accumulate:
-        # the increment itself, computed fresh, plus the initial values
-        fresh = K.dense_backward(dout, x, w, act, param, a=a, z=z, bias=bias,
-                                 input_grad=False)
-        assert_close(result[0], init["dweight"].astype(np.float64) + fresh[0], dtype, k=n + 1)
-        if bias:
-            assert_close(result[1], init["dbias"].astype(np.float64) + fresh[1], dtype, k=n + 1)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_dense_backward_accumulate_twice_doubles(rng, dtype):
-    n, fin, fout = 40, 30, 20
-    x, w, dout, a, z = backward_case(rng, dtype, n, fin, fout, "relu", None)
-    dw = np.zeros((fout, fin), dtype)
-    db = np.zeros(fout, dtype)
-    once = K.dense_backward(dout, x, w, "relu", a=a, input_grad=False)
-    for _ in range(2):
-        K.dense_backward(dout, x, w, "relu", a=a, accumulate=True, dweight=dw, dbias=db)
-    assert_close(dw, 2 * once[0].astype(np.float64), dtype, k=n)
-    assert_close(db, 2 * once[1].astype(np.float64), dtype, k=n)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

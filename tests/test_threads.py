@@ -114,9 +114,9 @@ def test_dense_backward_deterministic(rng, dtype, act, param):
     def go():
         plain = K.dense_backward(dout, x, w, act, param, a=a, z=z)
         dw, db = init_w.copy(), init_b.copy()
-        acc = K.dense_backward(dout, x, w, act, param, a=a, z=z, accumulate=True,
-                               dweight=dw, dbias=db, input_grad=False)
-        return plain + acc
+        given = K.dense_backward(dout, x, w, act, param, a=a, z=z, dweight=dw, dbias=db,
+                                 input_grad=False)
+        return plain + given
 
     assert_all_identical(run_with_threads(go), "dense_backward")
 
@@ -183,7 +183,7 @@ def test_prelu_deterministic(rng, dtype, shared):
 
     def go():
         ds = np.ones(slope.shape, dtype)
-        dx, _ = K.prelu_backward(dout, x, slope, accumulate=True, dslope=ds)
+        dx, _ = K.prelu_backward(dout, x, slope, dslope=ds)
         return K.prelu_forward(x, slope), dx, ds
 
     assert_all_identical(run_with_threads(go), "prelu")
