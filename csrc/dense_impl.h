@@ -37,7 +37,7 @@ typedef struct {
     int64_t n, out_f;
     pynn_activation act;
     real param;
-    int accumulate, dz_done;
+    int dz_done;
 } SFX(dense_dz_job);
 
 /* Column blocks [lo, hi). */
@@ -70,17 +70,17 @@ static void SFX(dense_dz_blocks)(void *arg, int64_t lo, int64_t hi, int slot) {
         }
         if (db)
             for (int64_t j = 0; j < width; j++)
-                db[j0 + j] = jb->accumulate ? db[j0 + j] + sum[j] : sum[j];
+                db[j0 + j] = sum[j];
     }
 }
 
 static void SFX(dense_dz_and_bias_grad)(real *restrict dz, real *restrict db,
                                         const real *restrict dout, const real *restrict s,
                                         int64_t n, int64_t out_f, pynn_activation act,
-                                        real param, int accumulate, int nthreads) {
+                                        real param, int nthreads) {
     int64_t blocks = (out_f + DENSE_DB_BLOCK - 1) / DENSE_DB_BLOCK;
     int64_t cost = act == PYNN_IDENTITY ? 1 : 1 + SFX(act_cost)(act, 1);
-    SFX(dense_dz_job) job = {dz, db, dout, s, n, out_f, act, param, accumulate, 0};
+    SFX(dense_dz_job) job = {dz, db, dout, s, n, out_f, act, param, 0};
     if (!PYNN_USE_THREADS(n * out_f * cost, nthreads)) {
         /* One thread: dZ in one pass over the whole array (a call per block row
          * cost more than the arithmetic at a layer's width), then the sums. */
@@ -97,18 +97,17 @@ void SFX(dense_backward)(real *restrict dw, real *restrict db, real *restrict dx
                          const real *restrict w, const real *restrict a,
                          const real *restrict z, int64_t n, int64_t in_f,
                          int64_t out_f, pynn_activation act, double param,
-                         int accumulate, real *restrict work, int simd, int nthreads) {
+                         real *restrict work, int simd, int nthreads) {
     /* dZ: dout itself for the identity, else dout * f' in the workspace; db from
      * the same pass. */
     const real *dz = act == PYNN_IDENTITY ? dout : work;
     real *gemm_work = work + n * out_f;
     if (act != PYNN_IDENTITY || db) {
         const real *s = pynn_activation_saves(act, param) == PYNN_SAVES_OUTPUT ? a : z;
-        SFX(dense_dz_and_bias_grad)(work, db, dout, s, n, out_f, act, (real)param, accumulate,
-                                    nthreads);
+        SFX(dense_dz_and_bias_grad)(work, db, dout, s, n, out_f, act, (real)param, nthreads);
     }
-    /* dw (out_f, in_f) (+)= dz^T (out_f, n) x (n, in_f) */
-    SFX(gemm_driver)(dw, dz, x, out_f, in_f, n, 1, accumulate ? 1 : 0, 1, 0, out_f, in_f,
+    /* dw (out_f, in_f) = dz^T (out_f, n) x (n, in_f) */
+    SFX(gemm_driver)(dw, dz, x, out_f, in_f, n, 1, 0, 1, 0, out_f, in_f,
                      in_f, NULL, gemm_work, simd, nthreads);
     /* dx (n, in_f) = dz (n, out_f) w (out_f, in_f) */
     if (dx)

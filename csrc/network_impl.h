@@ -197,7 +197,7 @@ static void SFX(layer_backward)(const SFX(net_layer) *l, int64_t n, const real *
     switch (l->kind) {
     case PYNN_LAYER_DENSE:
         SFX(dense_backward)(l->dw, l->db, l->dx, dout, in, l->w, l->out, l->z, n, l->in_f,
-                            l->out_f, l->act, l->param, 0, work, simd, nthreads);
+                            l->out_f, l->act, l->param, work, simd, nthreads);
         break;
     case PYNN_LAYER_ACTIVATION:
         if (l->dx)
@@ -205,12 +205,12 @@ static void SFX(layer_backward)(const SFX(net_layer) *l, int64_t n, const real *
                                      nthreads);
         break;
     case PYNN_LAYER_PRELU:
-        SFX(prelu_backward)(l->dx, l->dw, dout, in, l->w, n, l->out_f, l->shared, 0, nthreads);
+        SFX(prelu_backward)(l->dx, l->dw, dout, in, l->w, n, l->out_f, l->shared, nthreads);
         break;
     case PYNN_LAYER_MAXOUT:
         SFX(net_rows)(SFX(maxout_route_rows), &job, n, l->out_f * l->pieces, nthreads);
         SFX(dense_backward)(l->dw, l->db, l->dx, l->dz, in, l->w, NULL, NULL, n, l->in_f,
-                            SFX(affine_rows)(l), PYNN_IDENTITY, 0, 0, work, simd, nthreads);
+                            SFX(affine_rows)(l), PYNN_IDENTITY, 0, work, simd, nthreads);
         break;
     case PYNN_LAYER_STANDARDIZE:
         job.out = l->dx;

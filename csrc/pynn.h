@@ -148,14 +148,12 @@ void SFX(dense_forward)(real *restrict out, real *restrict z,
                         int64_t out_f, pynn_activation act, double param,
                         real *restrict work, int simd, int nthreads);
 
-/* dZ = dout * f'(a or z); dw (+)= dZ^T x; db (+)= column sums of dZ; dx = dZ w.
+/* dZ = dout * f'(a or z); dw = dZ^T x; db = column sums of dZ; dx = dZ w, each
+ * overwritten.
  * dw is (out_f, in_f); db is (out_f) or NULL (no bias); dx is (n, in_f) or NULL.
  * dout is (n, out_f); x is (n, in_f); w is (out_f, in_f).
  * a (the forward's output) and z (its pre-activation) are (n, out_f); only the
  * one pynn_activation_saves names is read, the other may be NULL.
- * accumulate: add into dw and db instead of overwriting them (dx is always
- * overwritten). No binding passes it (the Python API has no accumulate since
- * issue 16): it stays only for dense_stack_impl.h's call, which passes 0.
  * work holds dense_backward_workspace_size(...) reals. */
 int64_t SFX(dense_backward_workspace_size)(int64_t n, int64_t in_f, int64_t out_f,
                                            int simd, int nthreads);
@@ -164,7 +162,7 @@ void SFX(dense_backward)(real *restrict dw, real *restrict db, real *restrict dx
                          const real *restrict w, const real *restrict a,
                          const real *restrict z, int64_t n, int64_t in_f,
                          int64_t out_f, pynn_activation act, double param,
-                         int accumulate, real *restrict work, int simd, int nthreads);
+                         real *restrict work, int simd, int nthreads);
 
 /* ---- activations (element-wise over `size` contiguous values) ---------- */
 /* out = f(x). */

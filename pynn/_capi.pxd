@@ -78,11 +78,11 @@ cdef extern from "pynn.h" nogil:
     void dense_backward_f32(float *dw, float *db, float *dx, const float *dout,
                             const float *x, const float *w, const float *a, const float *z,
                             int64_t n, int64_t in_f, int64_t out_f, pynn_activation act,
-                            double param, int accumulate, float *work, int simd, int nthreads)
+                            double param, float *work, int simd, int nthreads)
     void dense_backward_f64(double *dw, double *db, double *dx, const double *dout,
                             const double *x, const double *w, const double *a, const double *z,
                             int64_t n, int64_t in_f, int64_t out_f, pynn_activation act,
-                            double param, int accumulate, double *work, int simd, int nthreads)
+                            double param, double *work, int simd, int nthreads)
 
     void activation_forward_f32(float *out, const float *x, int64_t size,
                                 pynn_activation act, double param, int nthreads)

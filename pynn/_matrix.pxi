@@ -105,10 +105,10 @@ cdef inline void _dense_backward_c(real_t *dw, real_t *db, real_t *dx, const rea
                                    int nt) noexcept nogil:
     # 0: accumulate, which no binding offers (the C parameter stays for dense_stack_impl.h)
     if real_t is float:
-        dense_backward_f32(dw, db, dx, dout, x, w, a, z, n, in_f, out_f, act, p, 0, work, simd,
+        dense_backward_f32(dw, db, dx, dout, x, w, a, z, n, in_f, out_f, act, p, work, simd,
                            nt)
     else:
-        dense_backward_f64(dw, db, dx, dout, x, w, a, z, n, in_f, out_f, act, p, 0, work, simd,
+        dense_backward_f64(dw, db, dx, dout, x, w, a, z, n, in_f, out_f, act, p, work, simd,
                            nt)
 
 
