@@ -247,10 +247,10 @@ cdef int _check_saved(str saves, str activation, object a, object z) except -1:
     return 0
 
 
+include "_gemm_plain.pxi"
 include "_matrix.pxi"
 include "_elementwise.pxi"
 include "_losses.pxi"
 include "_optim.pxi"
 include "_metrics.pxi"
 include "_network.pxi"
-include "_gemm_plain.pxi"

@@ -172,12 +172,14 @@ cdef cnp.ndarray _matrix_workspace(object workspace, int kernel, int kind, int64
 def gemm(a, b, c=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False, workspace=None):
     """c = alpha op(a) op(b) + beta c, with op(x) = x.T when trans_x."""
     if _is_f32(a):
-        return _gemm(<float *>NULL, a, b, c, alpha, beta, trans_a, trans_b, workspace)
-    return _gemm(<double *>NULL, a, b, c, alpha, beta, trans_a, trans_b, workspace)
+        return _gemm(<float *>NULL, a, b, c, alpha, beta, trans_a, trans_b, workspace, False)
+    return _gemm(<double *>NULL, a, b, c, alpha, beta, trans_a, trans_b, workspace, False)
 
 
 cdef cnp.ndarray _gemm(real_t *dtype, object a, object b, object c, object alpha, object beta,
-                       object trans_a, object trans_b, object workspace):
+                       object trans_a, object trans_b, object workspace, bint plain):
+    """gemm, or with `plain` the plain GEMM (_gemm_plain.pxi: one thread, no workspace),
+    after the same checks."""
     cdef int kind = _kind_t(dtype)
     cdef cnp.ndarray A = _float_array(a, "a", kind, False)
     cdef cnp.ndarray B = _float_array(b, "b", kind, False)
@@ -205,11 +207,16 @@ cdef cnp.ndarray _gemm(real_t *dtype, object a, object b, object c, object alpha
             raise ValueError("c must be writeable")
     ldc = _leading_dim(C, "c")
     cdef int nt = _nthreads(), simd = _simd
-    cdef cnp.ndarray W = _matrix_workspace(workspace, _GEMM, kind, m, n, k, simd, &nt)
-    _check_all_disjoint([W, C, A, B], ["workspace", "c", "a", "b"], 2)
     cdef real_t *pc = <real_t *>_ptr(C)
     cdef real_t *pa = <real_t *>_ptr(A)
     cdef real_t *pb = <real_t *>_ptr(B)
+    if plain:
+        _check_all_disjoint([C, A, B], ["c", "a", "b"], 1)
+        with nogil:
+            _gemm_plain_run(pc, pa, pb, m, n, k, al, be, ta, tb, lda, ldb, ldc, simd)
+        return C
+    cdef cnp.ndarray W = _matrix_workspace(workspace, _GEMM, kind, m, n, k, simd, &nt)
+    _check_all_disjoint([W, C, A, B], ["workspace", "c", "a", "b"], 2)
     cdef real_t *pw = <real_t *>_ptr(W)
     with nogil:
         _gemm_c(pc, pa, pb, m, n, k, al, be, ta, tb, lda, ldb, ldc, pw, simd, nt)
