@@ -259,7 +259,7 @@ class BaseMLP(BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The inputs.
+            The training samples.
         y : array-like
             The targets: class labels or a 0/1 multi-label indicator matrix for
             MLPClassifier, values of shape (n_samples,) or (n_samples, n_outputs) for

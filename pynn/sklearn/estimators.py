@@ -102,7 +102,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The inputs.
+            The training samples of this call.
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels, or a 0/1 multi-label indicator matrix.
         classes : array-like or None
@@ -181,7 +181,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The inputs.
+            The samples to classify.
 
         Returns
         -------
@@ -202,7 +202,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The inputs.
+            The samples whose class probabilities are wanted.
 
         Returns
         -------
@@ -223,7 +223,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The inputs.
+            The samples, as for predict_proba.
 
         Returns
         -------
@@ -274,7 +274,7 @@ coefs_, intercepts_
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The inputs.
+            The training samples of this call.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The target values.
 
@@ -297,7 +297,7 @@ coefs_, intercepts_
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The inputs.
+            The samples whose values are predicted.
 
         Returns
         -------
