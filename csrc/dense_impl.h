@@ -1,5 +1,5 @@
 /* Dtype-generic dense-layer body: included once per translation unit after
- * activations_impl.h and gemm_impl.h. */
+ * activations_impl.h, gemm_impl.h and gemm_driver_impl.h. */
 
 /* Columns summed together by one thread in the bias gradient. */
 #define DENSE_DB_BLOCK 64

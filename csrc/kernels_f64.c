@@ -10,7 +10,9 @@
 #define SFX(name) name##_f64
 
 #include "activations_impl.h"
+#include "prelu_softmax_impl.h"
 #include "gemm_impl.h"
+#include "gemm_driver_impl.h"
 #include "gemm_plain_impl.h"
 #include "dense_impl.h"
 #include "losses_impl.h"

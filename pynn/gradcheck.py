@@ -43,13 +43,22 @@ from pynn.targets import Targets
 class GradcheckResult:
     """What `gradcheck` found; true (and `ok`) when `max_rel_error <= tolerance`.
 
-    max_rel_error      the worst per-tensor error (see the module docstring)
-    worst_parameter    its tensor's name ("0.weight"); None for a model without parameters
-    worst_index        the index (a tuple) of the worst element in that tensor
-    per_parameter      {name: error} for every parameter tensor
-    analytic, numeric  {name: float64 array}: the two gradients
-    loss               the loss at the model's parameters
-    tolerance          what `ok` compares with
+    Attributes
+    ----------
+    max_rel_error : float
+        The worst per-tensor error (see the module docstring).
+    worst_parameter : str or None
+        Its tensor's name ("0.weight"); None for a model without parameters.
+    worst_index : tuple of int or None
+        The index of the worst element in that tensor.
+    per_parameter : dict of str to float
+        The error of every parameter tensor, by name.
+    analytic, numeric : dict of str to numpy.ndarray
+        The two gradients (float64), by name.
+    loss : float
+        The loss at the model's parameters.
+    tolerance : float
+        What `ok` compares with.
     """
 
     def __init__(self, per_parameter, worst_index, analytic, numeric, loss, tolerance):
@@ -113,18 +122,44 @@ def _parameters_and_gradients(model):
 def gradcheck(model, X, y, loss=None, *, eps=1e-6, tolerance=1e-5, floor=1e-3):
     """Compare backpropagation with central finite differences for every parameter.
 
-    model      a pynn.Sequential (float32 or float64, either backend); it is left unchanged
-    X, y       the data the loss is averaged over, as one batch (keep it small)
-    loss       a name in pynn.losses.LOSSES; by default the loss the model was trained with
-               (required for an untrained model). y is encoded as the trained model
-               encodes it, or as fit would encode it for this loss.
-    eps        the step h of (L(p + h) - L(p - h)) / 2h, for each parameter element p
-    tolerance  the largest error that counts as agreement (`result.ok`)
-    floor      errors are divided by at least floor * max(1, |loss|) (module docstring)
+    Cost: two forward passes over X per parameter element, in float64.
 
-    Returns a GradcheckResult, true when the gradients agree. Cost: two forward passes
-    over X per parameter element, in float64.
+    Parameters
+    ----------
+    model : pynn.Sequential
+        The model to check (float32 or float64, either backend); it is left unchanged.
+    X : array-like of shape (n_samples, n_features)
+        The inputs the loss is averaged over, as one batch (keep it small).
+    y : array-like
+        The targets, encoded as the trained model encodes them, or as fit would encode
+        them for this loss.
+    loss : str, pynn.losses.Loss or None
+        A name in pynn.losses.LOSSES; None: the loss the model was trained with (required
+        for an untrained model).
+    eps : float, default 1e-6
+        The step h of (L(p + h) - L(p - h)) / 2h, for each parameter element p.
+    tolerance : float, default 1e-5
+        The largest error that counts as agreement (`result.ok`), >= 0.
+    floor : float, default 1e-3
+        Errors are divided by at least floor * max(1, |loss|) (module docstring).
 
+    Returns
+    -------
+    GradcheckResult
+        True when the gradients agree; its max_rel_error, worst_parameter and worst_index
+        say where they differ most.
+
+    Raises
+    ------
+    TypeError
+        model is not a Sequential, a layer cannot be rebuilt from its config, or a
+        number is not one.
+    ValueError
+        eps or floor not positive, tolerance negative, no loss for an untrained model, a
+        layer for inference only, or a loss that is not finite at the model's parameters.
+
+    Examples
+    --------
     >>> result = gradcheck(model, X[:20], y[:20], loss="mse")
     >>> result.max_rel_error, result.worst_parameter, result.worst_index
 
@@ -135,12 +170,7 @@ def gradcheck(model, X, y, loss=None, *, eps=1e-6, tolerance=1e-5, floor=1e-3):
     """
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a pynn.Sequential, got {type(model).__name__}")
-    eps = positive_number(eps, "eps")
-    floor = positive_number(floor, "floor")
-    if isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real):
-        raise TypeError(f"tolerance must be a number, got {tolerance!r}")
-    if not tolerance >= 0:
-        raise ValueError(f"tolerance must be >= 0, got {tolerance!r}")
+    eps, tolerance, floor = _check_steps(eps, tolerance, floor)
     if loss is None:
         if model.loss_ is None:
             raise ValueError(f"loss is required for a model that was not trained: one of "
@@ -163,16 +193,7 @@ def gradcheck(model, X, y, loss=None, *, eps=1e-6, tolerance=1e-5, floor=1e-3):
     per_parameter, worst_index, analytic, numeric = {}, {}, {}, {}
     for name, param, grad in _parameters_and_gradients(copy):
         grad = grad.copy()
-        fd = np.empty_like(grad)
-        flat, fd_flat = param.reshape(-1), fd.reshape(-1)
-        for i in range(flat.size):
-            original = flat[i]
-            flat[i] = original + eps
-            up, high = loss_at_current_parameters(), flat[i]
-            flat[i] = original - eps
-            down, low = loss_at_current_parameters(), flat[i]
-            flat[i] = original  # exactly restored: every element is perturbed from one point
-            fd_flat[i] = (up - down) / (high - low)  # the step as stored, not 2 * eps
+        fd = _finite_differences(param, loss_at_current_parameters, eps)
         diff = np.abs(fd - grad)
         scale = max(float(np.max(np.abs(fd), initial=0.0)),
                     float(np.max(np.abs(grad), initial=0.0)), floor * max(1.0, abs(value)))
@@ -181,3 +202,30 @@ def gradcheck(model, X, y, loss=None, *, eps=1e-6, tolerance=1e-5, floor=1e-3):
                                   np.unravel_index(int(np.argmax(diff)), diff.shape))
         analytic[name], numeric[name] = grad, fd
     return GradcheckResult(per_parameter, worst_index, analytic, numeric, value, tolerance)
+
+
+def _check_steps(eps, tolerance, floor):
+    """gradcheck's eps, tolerance and floor, checked."""
+    eps = positive_number(eps, "eps")
+    floor = positive_number(floor, "floor")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real):
+        raise TypeError(f"tolerance must be a number, got {tolerance!r}")
+    if not tolerance >= 0:
+        raise ValueError(f"tolerance must be >= 0, got {tolerance!r}")
+    return eps, tolerance, floor
+
+
+def _finite_differences(param, loss_at_current_parameters, eps):
+    """The central finite difference of the loss for each element of `param` (a view into
+    the model's parameters, each element put back exactly after its two steps)."""
+    fd = np.empty(param.shape)  # float64, C order: fd_flat is a view of it
+    flat, fd_flat = param.reshape(-1), fd.reshape(-1)
+    for i in range(flat.size):
+        original = flat[i]
+        flat[i] = original + eps
+        up, high = loss_at_current_parameters(), flat[i]
+        flat[i] = original - eps
+        down, low = loss_at_current_parameters(), flat[i]
+        flat[i] = original  # exactly restored: every element is perturbed from one point
+        fd_flat[i] = (up - down) / (high - low)  # the step as stored, not 2 * eps
+    return fd

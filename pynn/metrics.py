@@ -18,8 +18,9 @@ __all__ = ["accuracy_score", "zero_one_loss", "confusion_matrix", "log_loss",
 
 # ---- checking the arguments --------------------------------------------------------------
 def as_labels(y, name):
-    """(Also pynn.data's label check.) y as a 1-D array of labels (numbers, strings or bools), or 2-D with one row per
-    sample (a row is one label, as in multi-label indicator matrices)."""
+    """(Also pynn.data's label check.) y as a 1-D array of labels (numbers, strings or
+    bools), or 2-D with one row per sample (a row is one label, as in multi-label indicator
+    matrices)."""
     y = np.asarray(y)
     if y.ndim == 0 or y.ndim > 2:
         raise ValueError(f"{name} must be 1-D labels (or 2-D, one row per sample), got "
@@ -127,8 +128,25 @@ def _correct(y_true, y_pred):
 
 
 def accuracy_score(y_true, y_pred, normalize=True, sample_weight=None):
-    """The fraction of samples predicted right (higher is better), or with normalize=False
-    their number (their total weight). 2-D y (multi-label rows) counts exact rows only."""
+    """The fraction of samples predicted right (higher is better), or their number.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_labels)
+        The true labels (numbers, strings or bools); a 2-D row (multi-label) counts as
+        right only when all of it is.
+    y_pred : array-like of the same shape
+        The predicted labels, of the same kind.
+    normalize : bool, default True
+        The fraction; False gives the number of samples right (their total weight).
+    sample_weight : array-like of shape (n_samples,) or None
+        Non-negative weights, one per sample; None weighs all alike.
+
+    Returns
+    -------
+    float
+        The (weighted) fraction in [0, 1], or the (weighted) count.
+    """
     check_bool(normalize, "normalize")
     hit = _correct(y_true, y_pred)
     w = _weights(sample_weight, hit.size)
@@ -138,8 +156,21 @@ def accuracy_score(y_true, y_pred, normalize=True, sample_weight=None):
 
 
 def zero_one_loss(y_true, y_pred, normalize=True, sample_weight=None):
-    """The fraction of samples predicted wrong, 1 - accuracy (lower is better), or with
-    normalize=False their number (their total weight)."""
+    """The fraction of samples predicted wrong, 1 - accuracy (lower is better), or their
+    number.
+
+    Parameters
+    ----------
+    y_true, y_pred, sample_weight
+        As accuracy_score.
+    normalize : bool, default True
+        The fraction; False gives the number of samples wrong (their total weight).
+
+    Returns
+    -------
+    float
+        The (weighted) fraction in [0, 1], or the (weighted) count.
+    """
     check_bool(normalize, "normalize")
     miss = ~_correct(y_true, y_pred)
     w = _weights(sample_weight, miss.size)
@@ -170,10 +201,26 @@ def confusion_matrix(y_true, y_pred, labels=None, sample_weight=None, normalize=
     """C[i, j] = the number (total weight) of samples of true label labels[i] predicted as
     labels[j]: rows are true labels, columns predictions.
 
-    labels defaults to the sorted union of y_true's and y_pred's labels; given, it fixes the
-    order, and samples whose labels are not in it are left out. normalize: None (counts),
-    "true" (rows sum to 1), "pred" (columns sum to 1) or "all" (the matrix sums to 1).
-    Integer counts without weights; floats with weights or normalize.
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        The true labels.
+    y_pred : array-like of shape (n_samples,)
+        The predicted labels, of the same kind.
+    labels : array-like of shape (n_labels,) or None
+        The labels of the rows and columns, in this order; samples whose labels are not
+        in it are left out (at least one of y_true's must be). None: the sorted union of
+        y_true's and y_pred's labels.
+    sample_weight : array-like of shape (n_samples,) or None
+        Non-negative weights, one per sample.
+    normalize : {None, "true", "pred", "all"}
+        None counts; "true" makes the rows sum to 1, "pred" the columns, "all" the
+        matrix.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_labels, n_labels)
+        int64 counts without weights or normalize; else float64.
     """
     y_true, y_pred = _pair(y_true, y_pred)
     if y_true.ndim != 1:
@@ -207,50 +254,39 @@ def confusion_matrix(y_true, y_pred, labels=None, sample_weight=None, normalize=
 
 def log_loss(y_true, y_proba, labels=None, normalize=True, sample_weight=None):
     """Cross-entropy of predicted probabilities: the mean of -log p(true label) (lower is
-    better), or the sum with normalize=False.
+    better), or the sum.
 
-    y_proba is (n, k) with one column per label of `labels` (default: y_true's distinct
-    labels), in sorted order whatever the order of `labels` (as scikit-learn, and as
-    predict_proba gives with labels=model.classes_); a 1-D y_proba is the probability of
-    the second (larger) of two labels. Probabilities must be in [0, 1]; they are
-    clipped to [eps, 1 - eps] (eps of y_proba's float dtype, as scikit-learn) so that a
-    confident wrong 0 gives a large finite loss, not infinity. A row not summing to 1
-    warns.
+    Probabilities are clipped to [eps, 1 - eps] (eps of y_proba's float dtype, as
+    scikit-learn) so that a confident wrong 0 gives a large finite loss, not infinity.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        The true labels.
+    y_proba : array-like of shape (n_samples, n_labels) or (n_samples,)
+        Probabilities in [0, 1], one column per label of `labels` in sorted order,
+        whatever the order of `labels` (as scikit-learn, and as predict_proba gives with
+        labels=model.classes_); a row not summing to 1 warns. 1-D: the probability of the
+        second (larger) of two labels.
+    labels : array-like or None
+        Every label the columns stand for (at least two); None: y_true's distinct labels.
+    normalize : bool, default True
+        The (weighted) mean; False gives the (weighted) sum.
+    sample_weight : array-like of shape (n_samples,) or None
+        Non-negative weights, one per sample.
+
+    Returns
+    -------
+    float
+        The loss, >= 0.
     """
     check_bool(normalize, "normalize")
     y_true = as_labels(y_true, "y_true")
     if y_true.ndim != 1:
         raise ValueError(f"y_true must be 1-D labels, got shape {y_true.shape}")
-    p = np.asarray(y_proba)
-    if p.dtype.kind not in "biuf":
-        raise TypeError(f"y_proba must hold probabilities (numbers), got dtype {p.dtype}")
-    p = p.astype(p.dtype if p.dtype.kind == "f" and p.dtype.itemsize >= 4 else np.float64)
-    if p.ndim not in (1, 2) or p.shape[0] != y_true.size:
-        raise ValueError(f"y_proba must have one row per sample of y_true ({y_true.size}), "
-                         f"got shape {p.shape}")
-    if y_true.size == 0:
-        raise ValueError("y_true is empty")
-    if not np.isfinite(p).all() or (p < 0).any() or (p > 1).any():
-        raise ValueError("y_proba must hold probabilities in [0, 1]")
-    if labels is None:
-        labels = np.unique(y_true)
-        if labels.size == 1:
-            raise ValueError(f"y_true has only one label ({labels[0]!r}): pass all the "
-                             f"labels the columns of y_proba stand for with labels=")
-    else:
-        labels = _check_label_list(labels)
-        _same_kind(y_true, labels, "y_true", "labels")
-        if labels.size < 2:
-            raise ValueError("labels must name at least two labels")
-    if p.ndim == 1:
-        if labels.size != 2:
-            raise ValueError(f"a 1-D y_proba is for two labels, but there are {labels.size}: "
-                             f"give one column per label")
-        p = np.stack([1 - p, p], axis=1)
-    if p.shape[1] != labels.size:
-        raise ValueError(f"y_proba has {p.shape[1]} columns but there are {labels.size} "
-                         f"labels {labels[:10].tolist()}: pass labels= naming one label per "
-                         f"column")
+    p = _probabilities(y_proba, y_true.size)
+    labels = _log_loss_labels(y_true, labels)
+    p = _column_per_label(p, labels)
     column = _index_in(y_true, np.sort(labels))
     if (column < 0).any():
         raise ValueError(f"y_true has labels not in labels: "
@@ -268,11 +304,73 @@ def log_loss(y_true, y_proba, labels=None, normalize=True, sample_weight=None):
     return float(losses.sum() if w is None else np.dot(losses, w))
 
 
+def _probabilities(y_proba, n):
+    """log_loss's y_proba checked: n rows of probabilities, as a float array (float32 and
+    wider kept, anything else float64)."""
+    p = np.asarray(y_proba)
+    if p.dtype.kind not in "biuf":
+        raise TypeError(f"y_proba must hold probabilities (numbers), got dtype {p.dtype}")
+    p = p.astype(p.dtype if p.dtype.kind == "f" and p.dtype.itemsize >= 4 else np.float64)
+    if p.ndim not in (1, 2) or p.shape[0] != n:
+        raise ValueError(f"y_proba must have one row per sample of y_true ({n}), "
+                         f"got shape {p.shape}")
+    if n == 0:
+        raise ValueError("y_true is empty")
+    if not np.isfinite(p).all() or (p < 0).any() or (p > 1).any():
+        raise ValueError("y_proba must hold probabilities in [0, 1]")
+    return p
+
+
+def _log_loss_labels(y_true, labels):
+    """The labels the columns of log_loss's y_proba stand for: given, or y_true's."""
+    if labels is None:
+        labels = np.unique(y_true)
+        if labels.size == 1:
+            raise ValueError(f"y_true has only one label ({labels[0]!r}): pass all the "
+                             f"labels the columns of y_proba stand for with labels=")
+        return labels
+    labels = _check_label_list(labels)
+    _same_kind(y_true, labels, "y_true", "labels")
+    if labels.size < 2:
+        raise ValueError("labels must name at least two labels")
+    return labels
+
+
+def _column_per_label(p, labels):
+    """y_proba with one column per label: a 1-D one (two labels) as (1 - p, p)."""
+    if p.ndim == 1:
+        if labels.size != 2:
+            raise ValueError(f"a 1-D y_proba is for two labels, but there are {labels.size}: "
+                             f"give one column per label")
+        p = np.stack([1 - p, p], axis=1)
+    if p.shape[1] != labels.size:
+        raise ValueError(f"y_proba has {p.shape[1]} columns but there are {labels.size} "
+                         f"labels {labels[:10].tolist()}: pass labels= naming one label per "
+                         f"column")
+    return p
+
+
 # ---- regression --------------------------------------------------------------------------
 def mean_squared_error(y_true, y_pred, sample_weight=None, multioutput="uniform_average"):
-    """The mean of (y_true - y_pred)² over samples (lower is better). For 2-D y, per output
-    averaged uniformly; multioutput="raw_values" returns the per-output array, an array of
-    weights averages with them."""
+    """The mean of (y_true - y_pred)² over samples (lower is better).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        The true values (numbers).
+    y_pred : array-like of the same shape
+        The predicted values.
+    sample_weight : array-like of shape (n_samples,) or None
+        Non-negative weights, one per sample.
+    multioutput : "uniform_average", "raw_values" or array-like of shape (n_outputs,)
+        For 2-D y: the plain mean of the outputs' errors, the per-output array, or their
+        average with these weights.
+
+    Returns
+    -------
+    float or numpy.ndarray of shape (n_outputs,)
+        The error (the array for multioutput="raw_values").
+    """
     y_true, y_pred = _value_pair(y_true, y_pred)
     w = _weights(sample_weight, y_true.shape[0])
     per_output = np.average((y_true - y_pred) ** 2, axis=0, weights=w)
@@ -283,8 +381,19 @@ def r2_score(y_true, y_pred, sample_weight=None, multioutput="uniform_average"):
     """The coefficient of determination 1 - SSE / SST (higher is better, 1 is perfect).
 
     An output whose true values are constant (SST = 0) scores 1 when predicted exactly, else
-    0 (as scikit-learn). With fewer than two samples R² is undefined: NaN and a warning.
-    multioutput as mean_squared_error."""
+    0 (as scikit-learn).
+
+    Parameters
+    ----------
+    y_true, y_pred, sample_weight, multioutput
+        As mean_squared_error.
+
+    Returns
+    -------
+    float or numpy.ndarray of shape (n_outputs,)
+        R² (the array for multioutput="raw_values"); NaN, with a UserWarning, for fewer
+        than two samples, where it is undefined.
+    """
     y_true, y_pred = _value_pair(y_true, y_pred)
     if y_true.shape[0] < 2:
         warnings.warn("R² is not defined for fewer than two samples", UserWarning,

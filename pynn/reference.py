@@ -34,48 +34,37 @@ Validation is deliberately light (unknown activation, misplaced param, missing
 saved tensor, dtype mismatch, a few shapes and hyperparameters); the full
 argument checking lives in the Cython layer. ``workspace=`` is accepted and
 ignored.
+
+The oracle is four modules, all exported here: this one (activations, matrix kernels),
+pynn.reference_losses (losses, count_argmax_hits), pynn.reference_optim (optimizers) and
+pynn.reference_base (the helpers they share).
 """
-
-import math
-
 import numpy as np
+
+from pynn.reference_base import _dtype, _log_sum_exp, _narrow, _sigmoid, _store, _wide
+from pynn.reference_losses import (
+    count_argmax_hits,
+    hinge,
+    l1,
+    mse,
+    sigmoid_binary_cross_entropy,
+    softmax_cross_entropy,
+)
+from pynn.reference_optim import adam_update, sgd_update
+
+__all__ = ["ACTIVATIONS", "activation_saves", "activation_forward", "activation_derivative",
+           "activation_backward", "prelu_forward", "prelu_backward", "softmax", "log_softmax",
+           "gemm", "dense_forward", "dense_backward", "softmax_cross_entropy",
+           "sigmoid_binary_cross_entropy", "mse", "l1", "hinge", "sgd_update", "adam_update",
+           "count_argmax_hits"]
 
 ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus",
                "elu", "step", "sign")
 
 _DEFAULT_PARAM = {"leaky_relu": 0.01, "elu": 1.0}
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 # ---- small helpers ---------------------------------------------------------
-
-def _dtype(**arrays):
-    """The common float dtype of the named arrays (None skipped); TypeError if mixed."""
-    dtype = None
-    for name, arr in arrays.items():
-        if arr is None:
-            continue
-        if arr.dtype not in _FLOATS:
-            raise TypeError(f"{name} must be float32 or float64, got {arr.dtype}")
-        if dtype is None:
-            dtype = arr.dtype
-        elif arr.dtype != dtype:
-            raise TypeError(f"{name} has dtype {arr.dtype}, expected {dtype}")
-    return dtype
-
-
-def _store(result, out, name):
-    """Write result into out (checked shape) and return it; return result if out is None
-    (as an array: NumPy gives a scalar for a 0-d input, the kernels a 0-d array)."""
-    if out is None:
-        return np.asarray(result)
-    if out.shape != result.shape:
-        raise ValueError(f"{name} must have shape {result.shape}, got {out.shape}")
-    if out.dtype != result.dtype:
-        raise TypeError(f"{name} has dtype {out.dtype}, expected {result.dtype}")
-    out[...] = result
-    return out
-
 
 def _param(activation, param):
     """The activation's parameter (default filled in); ValueError for bad name/param."""
@@ -86,41 +75,6 @@ def _param(activation, param):
     if param is not None:
         raise ValueError(f"activation {activation!r} takes no param, got {param!r}")
     return None
-
-
-def _sigmoid(z):
-    """1/(1+exp(-z)) elementwise, stable: exp only of -|z|; NaN stays NaN."""
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
-
-
-def _wide(x):
-    """x as float64 (exact for float32 and float64 values), None stays None."""
-    return None if x is None else np.asarray(x, dtype=np.float64)
-
-
-def _narrow(result, dtype):
-    """result (computed in float64) rounded once to dtype, as an array."""
-    with np.errstate(over="ignore"):  # beyond float32's range is inf, as in the kernels
-        return np.asarray(result, dtype=dtype)
-
-
-def _log_sum_exp(x):
-    """(m, log_s, e) for the rows of x (n, k) in float64: m the row maximum, e =
-    exp(x - m) and log_s = log(sum(e)) = lse - m >= 0.
-
-    sum(e) = 1 + t with t the sum of e without one maximal term (exp(0) = 1 exactly),
-    so log_s = log1p(t): log(1 + tiny) keeps its digits. A row whose maximum is not
-    finite (NaN, +inf, all -inf) gives NaN, as sum(e) is NaN there."""
-    m = x.max(axis=1, keepdims=True)
-    e = np.exp(x - m)
-    rows = np.arange(x.shape[0])
-    top = np.argmax(x, axis=1)
-    rest = e.copy()
-    rest[rows, top] = 0
-    # e[top] - 1 is exactly 0 for a finite maximum and NaN otherwise
-    t = rest.sum(axis=1) + (e[rows, top] - 1)
-    return m, np.log1p(t)[:, None], e
 
 
 # ---- activations -----------------------------------------------------------
@@ -315,223 +269,3 @@ def dense_backward(dout, x, weight, activation="identity", param=None, *, a=None
         db = _store(db, dbias, "dbias")
     dxv = _store(dz @ weight, dx, "dx") if input_grad else None
     return dw, db, dxv
-
-
-# ---- losses ----------------------------------------------------------------
-
-def _finish_loss(l, factor, sample_weight, grad, dgrad, sample_loss, name, dtype):
-    """(loss, grad) from the per-sample losses l (n,) and the gradient factor (n, k),
-    both float64.
-
-    l is rounded once to dtype (sample_loss); loss = sum(w_i * l_i) / sum(w_i) over
-    those values in float64 (plain mean without weights), an overflowing sum giving inf
-    as the kernels' serial double sums do; grad = c_i * factor_i with c_i = w_i /
-    sum(w) (or 1/n), the product in float64 rounded once to the dtype.
-    """
-    n = l.shape[0]
-    l = _narrow(l, dtype)
-    _store(l, sample_loss, "sample_loss")
-    l64 = l.astype(np.float64)
-    if sample_weight is None:
-        with np.errstate(over="ignore"):  # an overflowing sum is inf, as in the kernels
-            loss = float(np.sum(l64)) / n
-        c = np.full(n, 1.0 / n)
-    else:
-        if sample_weight.shape != (n,):
-            raise ValueError(f"sample_weight must have shape ({n},), got {sample_weight.shape}")
-        w64 = sample_weight.astype(np.float64)
-        with np.errstate(over="ignore"):  # an overflowing sum is inf, as in the kernels
-            total = float(np.sum(w64))
-            if not 0 < total < math.inf:
-                raise ValueError("sample_weight must have a positive, finite sum")
-            loss = float(np.sum(w64 * l64)) / total
-        c = w64 / total
-    if not grad:
-        return loss, None
-    return loss, _store(_narrow(c[:, None] * factor, dtype), dgrad, name)
-
-
-def _check_pair(first, target, names):
-    """Dtype and shape checks shared by the losses; returns the dtype."""
-    dtype = _dtype(**{names[0]: first, names[1]: target})
-    if first.ndim != 2 or first.shape[0] < 1 or first.shape[1] < 1:
-        raise ValueError(f"{names[0]} must be (n, k) with n >= 1, k >= 1, got {first.shape}")
-    if target.shape != first.shape:
-        raise ValueError(f"{names[1]} must have shape {first.shape}, got {target.shape}")
-    return dtype
-
-
-def softmax_cross_entropy(logits, target, sample_weight=None, *, grad=True,
-                          dlogits=None, sample_loss=None):
-    """Cross-entropy of softmax(logits) (n, k) with integer labels (n,) or probabilities (n, k)."""
-    _dtype(logits=logits, sample_weight=sample_weight, dlogits=dlogits, sample_loss=sample_loss)
-    if logits.ndim != 2 or logits.shape[0] < 1 or logits.shape[1] < 1:
-        raise ValueError(f"logits must be (n, k) with n >= 1, k >= 1, got {logits.shape}")
-    n, k = logits.shape
-    z = _wide(logits)
-    m, log_s, e = _log_sum_exp(z)
-    p = e / e.sum(axis=1, keepdims=True)
-    # lse(z_i) - z_ij, written as log(s_i) + (m_i - z_ij): both terms >= 0 and finite
-    # (m - z exact in float64 for float32 logits)
-    nll = log_s + (m - z)
-    if np.issubdtype(target.dtype, np.integer):
-        if target.shape != (n,):
-            raise ValueError(f"target labels must have shape ({n},), got {target.shape}")
-        if target.size and (target.min() < 0 or target.max() >= k):
-            raise ValueError(f"target labels must be in [0, {k})")
-        rows = np.arange(n)
-        l = nll[rows, target]
-        onehot = np.zeros_like(z)
-        onehot[rows, target] = 1
-        factor = p - onehot
-    else:
-        _check_pair(logits, target, ("logits", "target"))
-        y = _wide(target)
-        # terms with y_ij == 0 are exactly 0, whatever nll_ij is
-        l = np.where(y == 0, 0.0, y * nll).sum(axis=1)
-        factor = p * y.sum(axis=1, keepdims=True) - y
-    return _finish_loss(l, factor, sample_weight, grad, dlogits, sample_loss, "dlogits",
-                        logits.dtype)
-
-
-def sigmoid_binary_cross_entropy(logits, target, sample_weight=None, *, grad=True,
-                                 dlogits=None, sample_loss=None):
-    """Binary cross-entropy of sigmoid(logits) (n, k) with targets in [0, 1] (n, k)."""
-    _check_pair(logits, target, ("logits", "target"))
-    _dtype(logits=logits, sample_weight=sample_weight, dlogits=dlogits, sample_loss=sample_loss)
-    z, y = _wide(logits), _wide(target)
-    # max(z, 0) - z y is z (1 - y) for z > 0 and -z y otherwise: for y in [0, 1] two
-    # terms >= 0, nothing cancels (float32's z y and 1 - y are exact in float64). An
-    # infinite z keeps the plain form, whose inf - inf is NaN as in the kernels.
-    with np.errstate(invalid="ignore"):
-        linear = np.where(np.isfinite(z), np.where(z > 0, z * (1 - y), -z * y),
-                          np.maximum(z, 0) - z * y)
-    l = (linear + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)
-    return _finish_loss(l, _sigmoid(z) - y, sample_weight, grad, dlogits, sample_loss,
-                        "dlogits", logits.dtype)
-
-
-def mse(pred, target, sample_weight=None, *, grad=True, dpred=None, sample_loss=None):
-    """Half squared error, l_i = 1/2 sum_j (pred - y)^2, of pred (n, k) against target (n, k)."""
-    _check_pair(pred, target, ("pred", "target"))
-    _dtype(pred=pred, sample_weight=sample_weight, dpred=dpred, sample_loss=sample_loss)
-    d = _wide(pred) - _wide(target)  # exact in float64 for float32 values
-    l = 0.5 * (d * d).sum(axis=1)
-    return _finish_loss(l, d, sample_weight, grad, dpred, sample_loss, "dpred", pred.dtype)
-
-
-def l1(pred, target, sample_weight=None, *, grad=True, dpred=None, sample_loss=None):
-    """Absolute error, l_i = sum_j |pred - y|, of pred (n, k) against target (n, k)."""
-    _check_pair(pred, target, ("pred", "target"))
-    _dtype(pred=pred, sample_weight=sample_weight, dpred=dpred, sample_loss=sample_loss)
-    d = _wide(pred) - _wide(target)  # rounds to 0 only when pred == target
-    return _finish_loss(np.abs(d).sum(axis=1), np.sign(d), sample_weight, grad, dpred,
-                        sample_loss, "dpred", pred.dtype)
-
-
-def hinge(pred, target, sample_weight=None, *, grad=True, dpred=None, sample_loss=None):
-    """Hinge loss, l_i = sum_j max(0, 1 - y*pred), of pred (n, k) against y in {-1, +1} (n, k)."""
-    dtype = _check_pair(pred, target, ("pred", "target"))
-    _dtype(pred=pred, sample_weight=sample_weight, dpred=dpred, sample_loss=sample_loss)
-    y = _wide(target)
-    margin = y * _wide(pred)  # exact: y is -1 or +1
-    l = np.maximum(1 - margin, 0).sum(axis=1)
-    factor = np.where(margin < 1, -y, 0.0)
-    return _finish_loss(l, factor, sample_weight, grad, dpred, sample_loss, "dpred", dtype)
-
-
-# ---- optimizers ------------------------------------------------------------
-
-def _check_hyper(**values):
-    """ValueError naming the first hyperparameter that is negative (or NaN)."""
-    for name, v in values.items():
-        if not v >= 0:
-            raise ValueError(f"{name} must be >= 0, got {v}")
-
-
-def _check_buffers(param, **buffers):
-    """Buffers must match param in dtype (TypeError) and shape (ValueError)."""
-    _dtype(param=param, **buffers)
-    for name, buf in buffers.items():
-        if buf is not None and buf.shape != param.shape:
-            raise ValueError(f"{name} must have shape {param.shape}, got {buf.shape}")
-
-
-def sgd_update(param, grad, momentum_buffer=None, *, step, lr, momentum=0.0,
-               dampening=0.0, nesterov=False, weight_decay=0.0):
-    """One torch.optim.SGD step (single-tensor code), in place on param and momentum_buffer."""
-    lr, momentum, dampening, weight_decay = map(float, (lr, momentum, dampening, weight_decay))
-    _check_hyper(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay)
-    if step < 1:
-        raise ValueError(f"step must be >= 1, got {step}")
-    if nesterov and (momentum <= 0 or dampening != 0):
-        raise ValueError("nesterov needs momentum > 0 and dampening == 0")
-    if momentum != 0 and momentum_buffer is None:
-        raise ValueError("momentum_buffer must be given when momentum != 0")
-    _check_buffers(param, grad=grad,
-                   momentum_buffer=momentum_buffer if momentum != 0 else None)
-    d = grad
-    if weight_decay != 0:
-        d = grad + weight_decay * param            # grad.add(param, alpha=wd)
-    if momentum != 0:
-        buf = momentum_buffer
-        if step == 1:
-            buf[...] = d                           # torch.clone(grad)
-        else:
-            buf *= momentum                        # buf.mul_(momentum)
-            buf += (1 - dampening) * d             #    .add_(grad, alpha=1 - dampening)
-        d = d + momentum * buf if nesterov else buf
-    param -= lr * d                                # param.add_(grad, alpha=-lr)
-
-
-def _lerp(start, end, weight):
-    """torch.lerp: start + w*(end - start) if |w| < 0.5 else end - (end - start)*(1 - w)."""
-    if abs(weight) < 0.5:
-        return start + weight * (end - start)
-    return end - (end - start) * (1 - weight)
-
-
-def adam_update(param, grad, exp_avg, exp_avg_sq, *, step, lr=1e-3, beta1=0.9,
-                beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False):
-    """One torch.optim.Adam (or AdamW when decoupled) step, in place on param and both moments."""
-    lr, beta1, beta2, eps, weight_decay = map(float, (lr, beta1, beta2, eps, weight_decay))
-    _check_hyper(lr=lr, eps=eps, weight_decay=weight_decay)
-    for name, beta in (("beta1", beta1), ("beta2", beta2)):
-        if not 0 <= beta < 1:
-            raise ValueError(f"{name} must be in [0, 1), got {beta}")
-    if step < 1:
-        raise ValueError(f"step must be >= 1, got {step}")
-    step = int(step)  # a NumPy integer would make the bias corrections float64 scalars,
-    # which NumPy does not round to the dtype: eps would then be added in float64
-    _check_buffers(param, grad=grad, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq)
-    dtype = param.dtype
-    g = grad
-    if weight_decay != 0:
-        if decoupled_weight_decay:
-            param *= 1 - lr * weight_decay         # the factor in double, then rounded
-        else:
-            g = grad + weight_decay * param        # grad.add(param, alpha=wd)
-    # the lerp weight is rounded to the dtype first, as torch's Scalar is
-    exp_avg[...] = _lerp(exp_avg, g, dtype.type(1 - beta1))
-    exp_avg_sq *= beta2                            # mul_(beta2)
-    exp_avg_sq += (1 - beta2) * g * g              # .addcmul_(g, g, value=1 - beta2)
-    # Python doubles, as torch does with the step count
-    bias_correction1 = 1 - beta1 ** step
-    bias_correction2 = 1 - beta2 ** step
-    step_size = lr / bias_correction1
-    bias_correction2_sqrt = bias_correction2 ** 0.5
-    denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
-    param += -step_size * exp_avg / denom          # addcdiv_(exp_avg, denom, value=-step_size)
-
-
-# ---- metrics -------------------------------------------------------------------------------
-
-def count_argmax_hits(out, labels):
-    """The number of rows of out (n, k) whose argmax equals labels[i] (np.argmax: the
-    first largest value, or the first NaN)."""
-    _dtype(out=out)
-    if out.ndim != 2 or out.shape[1] < 1:
-        raise ValueError(f"out must be (n, k) with k >= 1, got {out.shape}")
-    if labels.shape != (out.shape[0],):
-        raise ValueError(f"labels must have shape ({out.shape[0]},), got {labels.shape}")
-    return int(np.count_nonzero(np.argmax(out, axis=1) == labels))

@@ -208,7 +208,7 @@ def test_kernels_release_the_gil_during_training(tmp_path):
     the kernel held the GIL, both threads wait for ever, and the parent's timeout (a
     deadlock detector, hundreds of times the second the child needs) fails the test. The
     server also sees where the blocked thread is: inside the step kernel's call in
-    pynn/training.py. The model is bitwise the one trained on an ordinary array."""
+    pynn/training_loop.py. The model is bitwise the one trained on an ordinary array."""
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(pynn.__file__)))
     try:
         run = subprocess.run([sys.executable, "-c", GIL_CHILD, str(HANG_SECONDS)], env=env,
@@ -225,7 +225,8 @@ def test_kernels_release_the_gil_during_training(tmp_path):
     faults = result["faults"]
     assert faults, "the kernel never read a dropped page of X"
     for fault in faults:
-        assert (os.path.basename(fault["file"]), fault["function"]) == ("training.py", "_train")
+        assert (os.path.basename(fault["file"]), fault["function"]) == \
+            ("training_loop.py", "_steps")
         assert "run_step(X" in fault["line"], fault  # plan.step: Network.step
         assert fault["ptid"] in (None, result["trainer"]), fault
     assert result["same"], "training on the faulting X differs from training on a copy"

@@ -22,8 +22,8 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 import pynn  # noqa: E402
-import pynn.sklearn as pynn_sklearn  # noqa: E402
 from pynn.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
+from pynn.sklearn.base import _seeds  # noqa: E402
 from helpers import HANG_SECONDS  # noqa: E402
 
 FAST = dict(hidden_layer_sizes=(8,), learning_rate_init=0.02, batch_size=32, max_iter=30)
@@ -318,7 +318,7 @@ def test_early_stopping_watches_the_validation_score_and_keeps_the_best_paramete
     assert expected_stop(est.validation_scores_, 0.0, 4, True) == est.n_iter_
     assert est.best_validation_score_ == max(est.validation_scores_)
     # the stratified validation share the estimator held out, drawn from the same seed
-    split_seed = pynn_sklearn._seeds(0, 2)[1]
+    split_seed = _seeds(0, 2)[1]
     _, X_val, _, y_val = train_test_split(X, y, test_size=0.2, random_state=split_seed,
                                           stratify=y)
     assert est.score(X_val, y_val) == est.best_validation_score_

@@ -317,8 +317,21 @@ def _ratio_text(value):
 
 
 def print_report(result, out=sys.stdout):
-    chosen, names = result["settings"], list(result["status"])
-    labels = _labels(result)
+    names, labels = list(result["status"]), _labels(result)
+    width = {name: max(9, len(labels[name])) for name in names}
+    _print_setup(result, out)
+    _print_epochs(result, labels, width, out)
+    _print_notes(result, labels, out)
+    _print_accuracy(result, labels, width, out)
+    _print_small(result, out)
+    _print_inference(result, out)
+    _print_memory(result, labels, width, out)
+    print(f"\n(training benchmark: {result['seconds']:.0f} s)", file=out)
+
+
+def _print_setup(result, out):
+    """What was trained, which libraries ran, and how the figures were taken."""
+    chosen = result["settings"]
     scale = EPOCH_SAMPLES / chosen["samples"]
     print(f"Training: one epoch of {EPOCH_SAMPLES} x 784 synthetic float32 samples, 10 classes "
           "(labels from a random linear map), MLP 784-256-128-10 ReLU, softmax cross-entropy, "
@@ -337,8 +350,10 @@ def print_report(result, out=sys.stdout):
               + (" (--quick: a smoke run, not figures to quote)" if chosen["quick"] else "")
               + ".", file=out)
 
-    # epoch seconds and ratios
-    width = {name: max(9, len(labels[name])) for name in names}
+
+def _print_epochs(result, labels, width, out):
+    """The table of epoch seconds, and pynn's ratios to its peers and to 1 thread."""
+    names = list(result["status"])
     print(f"\nSeconds per epoch of {EPOCH_SAMPLES} samples, and pynn's epoch time over each "
           "peer's (below 1: pynn is faster); targets at 1 thread", file=out)
     columns = " ".join(f"{labels[n]:>{width[n]}}" for n in names)
@@ -347,25 +362,36 @@ def print_report(result, out=sys.stdout):
               f"{'target':<8} busy")
     print(header, file=out)
     for row in result["epochs"]:
-        t, b = row["threads"], row["batch"]
-        line = f"{t:>7} {b:>5} " + " ".join(
+        t = row["threads"]
+        line = f"{t:>7} {row['batch']:>5} " + " ".join(
             f"{_cell(result, name, row['seconds'][name], '.3f'):>{width[name]}}" for name in names)
         pynn_seconds = row["seconds"].get("pynn")
         line += (f" {EPOCH_SAMPLES * FLOPS / pynn_seconds / 1e9:>9.1f}" if pynn_seconds
                  else f" {'-':>9}")
-        cells = []
-        for peer in ("torch", "sklearn"):
-            ratio = row["pynn_over"].get(peer)
-            target = TARGETS.get((peer, b)) if t == 1 else None
-            width_ratio = 10 if peer == "torch" else 12
-            cells.append(f"{_ratio_text(ratio):>{width_ratio}} {_verdict(ratio, target):<12}")
-        scaling = row["pynn_over_1_thread"]
-        scale_verdict = ""
-        if t > 1 and b in SCALING_BATCHES and scaling is not None:
-            scale_verdict = f"< 1 {'ok' if scaling < 1 else 'MISS'}"
-        cells.append(f"{_ratio_text(scaling) if t > 1 else '':>13} {scale_verdict:<8} "
-                     f"{_busy_text(row['busy'])}")
-        print(line + " | " + " ".join(cells), file=out)
+        print(line + " | " + _ratio_cells(row), file=out)
+
+
+def _ratio_cells(row):
+    """An epoch row's ratios to torch, sklearn and 1 thread, with their verdicts."""
+    t, b = row["threads"], row["batch"]
+    cells = []
+    for peer in ("torch", "sklearn"):
+        ratio = row["pynn_over"].get(peer)
+        target = TARGETS.get((peer, b)) if t == 1 else None
+        width_ratio = 10 if peer == "torch" else 12
+        cells.append(f"{_ratio_text(ratio):>{width_ratio}} {_verdict(ratio, target):<12}")
+    scaling = row["pynn_over_1_thread"]
+    scale_verdict = ""
+    if t > 1 and b in SCALING_BATCHES and scaling is not None:
+        scale_verdict = f"< 1 {'ok' if scaling < 1 else 'MISS'}"
+    cells.append(f"{_ratio_text(scaling) if t > 1 else '':>13} {scale_verdict:<8} "
+                 f"{_busy_text(row['busy'])}")
+    return " ".join(cells)
+
+
+def _print_notes(result, labels, out):
+    """What the epoch table's figures mean: GF/s, the reference, OpenBLAS, busy."""
+    chosen = result["settings"]
     print(f"pynn GF/s: {FLOPS / 1e6:.3f} MFLOP per sample (forward 2·in·out per layer, "
           "backward 2·in·out for dW and for dx but the first layer's) over pynn's time; an "
           f"epoch at the data sheet's fp32 peak ({DATA_SHEET_PEAK_GFLOPS:g} GFLOP/s per core) "
@@ -388,6 +414,11 @@ def print_report(result, out=sys.stdout):
           f"from busy ones only: rerun on a quiet machine. Disturbed runs are made again, up to "
           f"{chosen['busy_retries']} extra round(s): {extra} extra run(s) here.", file=out)
 
+
+def _print_accuracy(result, labels, width, out):
+    """Each library's training accuracy after its timed epoch."""
+    names = list(result["status"])
+    columns = " ".join(f"{labels[n]:>{width[n]}}" for n in names)
     print(f"\nTraining accuracy after the timed epoch (first {EVAL_SAMPLES} samples; every "
           "library learns the same task)", file=out)
     print(f"{'threads':>7} {'batch':>5} {columns}", file=out)
@@ -395,11 +426,6 @@ def print_report(result, out=sys.stdout):
         cells = " ".join(f"{_cell(result, name, row['accuracy'][name], '.3f'):>{width[name]}}"
                          for name in names)
         print(f"{row['threads']:>7} {row['batch']:>5} {cells}", file=out)
-
-    _print_small(result, out)
-    _print_inference(result, out)
-    _print_memory(result, labels, width, out)
-    print(f"\n(training benchmark: {result['seconds']:.0f} s)", file=out)
 
 
 def _print_small(result, out):

@@ -143,7 +143,15 @@ def _add_train(subparsers):
                     "standardized with the training split's statistics, and the scaling is "
                     "the model's first layer (Standardize), so a saved model takes raw "
                     "features.")
-    data = parser.add_argument_group("data")
+    _add_data_options(parser.add_argument_group("data"))
+    _add_model_options(parser.add_argument_group("model"))
+    _add_training_options(parser.add_argument_group("training"))
+    _add_output_options(parser.add_argument_group("output"))
+    return parser
+
+
+def _add_data_options(data):
+    """train's options of the data set, its test split and validation split."""
     data.add_argument("--data", metavar="DATA",
                       help=f"a built-in set ({', '.join(BUILTIN)}; default: digits when "
                            f"scikit-learn is installed, else red_blue), a CSV file (the last "
@@ -162,7 +170,10 @@ def _add_train(subparsers):
     data.add_argument("--validation-split", type=fraction, default=0.0, metavar="FRACTION",
                       help="share of the training split held out to validate each epoch "
                            "(default 0)")
-    model = parser.add_argument_group("model")
+
+
+def _add_model_options(model):
+    """train's options of the network."""
     model.add_argument("--hidden", type=hidden_sizes, default=(64, 64), metavar="SIZES",
                        help="hidden layer widths, e.g. 64 or 128,64; none for no hidden "
                             "layer (default 64,64)")
@@ -173,7 +184,10 @@ def _add_train(subparsers):
                             "numeric targets")
     model.add_argument("--dtype", choices=("float32", "float64"), default="float32",
                        help="default float32")
-    training = parser.add_argument_group("training")
+
+
+def _add_training_options(training):
+    """train's options of the optimizer, the epochs and their checks, seeds and threads."""
     training.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
                           help="default adam")
     training.add_argument("--lr", type=positive_float, metavar="RATE",
@@ -202,14 +216,16 @@ def _add_train(subparsers):
                                "generated data (default 0)")
     training.add_argument("--threads", type=positive_int, metavar="N",
                           help="threads of the C kernels (default: all cores)")
-    output = parser.add_argument_group("output")
+
+
+def _add_output_options(output):
+    """train's options of what it prints and writes."""
     output.add_argument("--quiet", action="store_true",
                         help="no progress bar and no per-epoch lines")
     output.add_argument("--save", metavar="PATH", help="write the trained model (.npz)")
     output.add_argument("--plot", metavar="DIR",
                         help="write PNG plots into DIR (needs matplotlib): loss and metric "
                              "curves, decision regions of 2-D data")
-    return parser
 
 
 def _add_predict(subparsers):

@@ -128,12 +128,7 @@ def run(args):
 
 def _train(args):
     dtype = np.dtype(args.dtype)
-    data = args.data or default_data()
-    if args.data is None and data != "digits":
-        print(f"note: scikit-learn is not installed, so the default data set is {data} "
-              f"(digits needs it: pip install \"pynn[sklearn]\")")
-    dataset = load_training_data(data, labels=args.labels, target=args.target,
-                                 samples=args.samples, seed=args.seed, dtype=np.float64)
+    dataset = _load(args)
     X, y = dataset.X, np.asarray(dataset.y)
     loss = _loss(args, y)
     _check_targets(loss, y)
@@ -141,8 +136,6 @@ def _train(args):
     X_train, X_test, y_train, y_test = _split(X, y, args.test_size, classifier, args.seed)
     model = build_model(X_train, loss, y, args.hidden, args.activation, dtype, args.seed)
     optimizer = _optimizer(args)
-    early_stopping = None if args.early_stopping is None else \
-        pynn.EarlyStopping(patience=args.early_stopping)
 
     print(f"data: {dataset.describe(classifier)}; training on {len(X_train)}"
           + (f", testing on {len(X_test)}" if X_test is not None else ", no test set")
@@ -152,7 +145,25 @@ def _train(args):
     batch = "full batch" if args.batch_size is None else f"batch size {args.batch_size}"
     print(f"training: {loss}, {_optimizer_label(optimizer)}, {args.epochs} epochs, {batch}, "
           f"{dtype.name}, seed {args.seed}", flush=True)
+    _fit(args, model, X_train, y_train, y, loss, optimizer)
+    _report(args, model, X_train, y_train, X_test, y_test)
+    return 0
 
+
+def _load(args):
+    """The data set of --data (or the default one, with a note when it is not digits)."""
+    data = args.data or default_data()
+    if args.data is None and data != "digits":
+        print(f"note: scikit-learn is not installed, so the default data set is {data} "
+              f"(digits needs it: pip install \"pynn[sklearn]\")")
+    return load_training_data(data, labels=args.labels, target=args.target,
+                              samples=args.samples, seed=args.seed, dtype=np.float64)
+
+
+def _fit(args, model, X_train, y_train, y, loss, optimizer):
+    """Train with the progress bar and per-epoch lines, then print the epochs it took."""
+    early_stopping = None if args.early_stopping is None else \
+        pynn.EarlyStopping(patience=args.early_stopping)
     reporter = _EpochReporter(args.epochs, args.quiet)
     classes = np.unique(y) if loss == "softmax_cross_entropy" and y.ndim == 1 else None
     started = time.perf_counter()
@@ -173,6 +184,9 @@ def _train(args):
                  f"{early_stopping.key})")
     print(line)
 
+
+def _report(args, model, X_train, y_train, X_test, y_test):
+    """The test scores, then --save and --plot."""
     if X_test is not None:
         for text in report.test_lines(model, X_test, y_test):
             print(text)
@@ -188,4 +202,3 @@ def _train(args):
             print(f"wrote {path}")
         for note in notes:
             print(f"note: {note}")
-    return 0

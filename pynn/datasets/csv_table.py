@@ -37,23 +37,50 @@ def load_csv(path, target=-1, *, delimiter=",", header="auto", dtype=np.float64,
              target_dtype=None, max_bytes=None):
     """Features X and target y from the CSV file `path` (UTF-8 text).
 
-    target: the target column, as an index (Python style: 0 is the first column, -1, the
-        default, the last) or a name from the header row.
-    header: True (the first row names the columns), False (no header row) or "auto": the
-        first row is a header when one of its cells is not a number where the next row's
-        cell is (with a one-row file: when none of its cells is a number); a named target
-        needs the header.
-    dtype: the float dtype of X (float64 by default). Every feature cell must be a number
-        (as Python's float() reads it, so "nan" and "inf" are numbers).
-    target_dtype: None (default) infers y: int64 when every target cell is an integer,
-        `dtype` when every cell is a number, str labels (surrounding spaces stripped) when
-        none is; a mix raises. Give str, an int or a float dtype to force one.
-    max_bytes: the memory budget in bytes; None (default): what this process can allocate
-        now (pynn.memory.available_bytes). A file of more than max_bytes / CSV_EXPANSION
+    Blank lines are skipped; every other row must have as many cells as the first.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file (a regular file).
+    target : int or str, default -1
+        The target column, as an index (Python style: 0 is the first column, -1 the
+        last) or a name from the header row.
+    delimiter : str, default ","
+        The one-character cell separator.
+    header : True, False or "auto", default "auto"
+        True: the first row names the columns; False: there is no header row; "auto":
+        the first row is a header when one of its cells is not a number where the next
+        row's cell is (with a one-row file: when none of its cells is a number). A named
+        target needs the header.
+    dtype : float dtype, default numpy.float64
+        The dtype of X. Every feature cell must be a number (as Python's float() reads
+        it, so "nan" and "inf" are numbers).
+    target_dtype : None, str, or an int or float dtype
+        None infers y: int64 when every target cell is an integer, `dtype` when every
+        cell is a number, str labels (surrounding spaces stripped) when none is; a mix
+        raises. Give str, an int or a float dtype to force one.
+    max_bytes : int or None
+        The memory budget in bytes; None: what this process can allocate now
+        (pynn.memory.available_bytes). A file of more than max_bytes / CSV_EXPANSION
         bytes (32: the most parsing takes per byte of file) raises MemoryError unparsed.
 
-    Returns X: (n_rows, n_columns - 1) and y: (n_rows,). Blank lines are skipped; every
-    other row must have as many cells as the first.
+    Returns
+    -------
+    X : numpy.ndarray of shape (n_rows, n_columns - 1)
+        The feature columns, of `dtype`.
+    y : numpy.ndarray of shape (n_rows,)
+        The target column.
+
+    Raises
+    ------
+    TypeError
+        An argument of the wrong kind.
+    ValueError
+        A malformed file (empty, one column, rows of other lengths, a cell that is not a
+        number), naming the file, line and column; or a target not in the file.
+    MemoryError
+        The file may take more than max_bytes to parse.
     """
     path = _check_args(path, target, delimiter, header, dtype, target_dtype)
     dtype = np.dtype(dtype)
@@ -65,31 +92,16 @@ def load_csv(path, target=-1, *, delimiter=",", header="auto", dtype=np.float64,
         if first is None:
             raise ValueError(f"CSV file {path!r} is empty")
         second = next(rows, None)
-        if header == "auto":
-            header = isinstance(target, str) or _looks_like_header(first[1], second)
-        elif isinstance(target, str) and not header:
-            raise ValueError(f"target={target!r} is a column name, but header=False: the "
-                             f"file has no names")
-        names = [cell.strip() for cell in first[1]] if header else None
+        header, names, column, features = _layout(first, second, target, header, path)
         n_columns = len(first[1])
-        if n_columns < 2:
-            raise ValueError(f"CSV file {path!r} has {n_columns} column on line "
-                             f"{first[0]}: it needs at least one feature and the target")
-        column = _target_index(target, names, n_columns, path)
-        features = [j for j in range(n_columns) if j != column]
         fast = _read_fast(path, delimiter, first[0] if header else 0, n_columns, column,
                           features, dtype, target_dtype, max_bytes)
         if fast is not None:
             return fast
         data_rows = itertools.chain([] if header else [first],
                                     [] if second is None else [second], rows)
-        X_blocks, target_blocks, lines = [], [], []
-        while block := list(itertools.islice(data_rows, CHUNK_ROWS)):
-            cells = _cell_array(block, n_columns, first[0], path, max_bytes)
-            X_blocks.append(_to_numbers(cells[:, features], dtype, block, features, names,
-                                        path))
-            target_blocks.append(cells[:, column])
-            lines.extend(line for line, _ in block)
+        X_blocks, target_blocks, lines = _read_blocks(
+            data_rows, n_columns, first[0], column, features, dtype, names, path, max_bytes)
     if not lines:
         raise ValueError(f"CSV file {path!r} has a header row but no data rows")
     check_text_memory(path, len(lines), max(block.itemsize for block in target_blocks) // 4,
@@ -97,6 +109,37 @@ def load_csv(path, target=-1, *, delimiter=",", header="auto", dtype=np.float64,
     y = _target_values(np.concatenate(target_blocks), target_dtype, dtype, lines, column,
                        names, path)
     return np.concatenate(X_blocks), y
+
+
+def _layout(first, second, target, header, path):
+    """(whether the first row is a header, the column names or None, the target's column,
+    the feature columns) from the first two rows, (line, cells) each (second may be None)."""
+    if header == "auto":
+        header = isinstance(target, str) or _looks_like_header(first[1], second)
+    elif isinstance(target, str) and not header:
+        raise ValueError(f"target={target!r} is a column name, but header=False: the "
+                         f"file has no names")
+    names = [cell.strip() for cell in first[1]] if header else None
+    n_columns = len(first[1])
+    if n_columns < 2:
+        raise ValueError(f"CSV file {path!r} has {n_columns} column on line "
+                         f"{first[0]}: it needs at least one feature and the target")
+    column = _target_index(target, names, n_columns, path)
+    return header, names, column, [j for j in range(n_columns) if j != column]
+
+
+def _read_blocks(data_rows, n_columns, first_line, column, features, dtype, names, path,
+                 max_bytes):
+    """The careful reader: (X blocks, target-cell blocks, line numbers), CHUNK_ROWS rows
+    of (line, cells) at a time."""
+    X_blocks, target_blocks, lines = [], [], []
+    while block := list(itertools.islice(data_rows, CHUNK_ROWS)):
+        cells = _cell_array(block, n_columns, first_line, path, max_bytes)
+        X_blocks.append(_to_numbers(cells[:, features], dtype, block, features, names,
+                                    path))
+        target_blocks.append(cells[:, column])
+        lines.extend(line for line, _ in block)
+    return X_blocks, target_blocks, lines
 
 
 def check_parse_memory(path, file_size, max_bytes=None):
