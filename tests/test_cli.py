@@ -10,6 +10,7 @@ import io
 import os
 import subprocess
 import sys
+import threading
 import types
 from pathlib import Path
 
@@ -413,6 +414,8 @@ def test_ctrl_c_in_a_real_process(tmp_path):
                                 "--samples", "200", "--epochs", "1000000"], cwd=tmp_path,
                                env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
+    guard = threading.Timer(HANG_SECONDS, process.kill)  # a deadlock guard for the read
+    guard.start()
     try:
         for line in process.stdout:  # training has started when the first epoch ends
             if line.startswith("epoch"):
@@ -420,6 +423,7 @@ def test_ctrl_c_in_a_real_process(tmp_path):
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=HANG_SECONDS)
     finally:
+        guard.cancel()
         if process.poll() is None:
             process.kill()
     assert process.returncode == 130
