@@ -127,7 +127,7 @@ class Sequential:
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layer {i} must be a pynn layer, got {type(layer).__name__}")
-        check_layers(layers)
+        check_layers(layers)  # type: ignore[arg-type]  # a single list is unpacked above
         if len({id(layer) for layer in layers}) != len(layers):
             raise ValueError("the same layer object appears twice: create one per position")
         self.layers = list(layers)  # type: ignore[arg-type]  # a single list is unpacked above
