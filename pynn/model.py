@@ -780,8 +780,8 @@ class Sequential:
             The seed of the validation split and of a new row-order stream (the
             parameters are not re-initialised). None: the row order continues the
             previous call's stream, and the split is drawn from the model's
-            `random_state`: the same rows each call, so the model never trains on
-            the rows it validates on.
+            `random_state`: with an int seed, the same rows each call, so the model
+            never trains on the rows it validates on.
         classes : array_like or None, default None
             All the class labels of a classifier, for when y may not show them all (the
             first partial_fit of a stream); later calls must give the same classes.
