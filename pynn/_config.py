@@ -1,5 +1,8 @@
 """pynn.show_config(): how this build of pynn runs."""
+from __future__ import annotations
+
 import os
+from typing import Any
 import platform
 
 import numpy as np
@@ -8,8 +11,15 @@ from pynn import _kernels
 from pynn._version import __version__
 
 
-def config():
-    """The build and runtime facts, as a dict."""
+def config() -> dict[str, Any]:
+    """The build and runtime facts, as a dict.
+
+    Returns
+    -------
+    dict of str to object
+        pynn's version, whether it has threads, the thread count, the usable CPUs,
+        OMP_NUM_THREADS, the SIMD path, the machine, and Python's and NumPy's versions.
+    """
     return {
         "pynn": __version__,
         "threads": _kernels.threads_enabled(),
@@ -23,9 +33,25 @@ def config():
     }
 
 
-def show_config(mode="stdout"):
+def show_config(mode: str = "stdout") -> dict[str, Any] | None:  # type: ignore[return]
     """Print the configuration (mode="stdout") or return it (mode="dicts"),
-    as numpy.show_config does."""
+    as numpy.show_config does.
+
+    Parameters
+    ----------
+    mode : {"stdout", "dicts"}, default "stdout"
+        Print the facts, one per line, or return them.
+
+    Returns
+    -------
+    dict of str to object or None
+        The facts (pynn._config.config) for mode="dicts"; None when printed.
+
+    Raises
+    ------
+    ValueError
+        Another mode.
+    """
     info = config()
     if mode == "dicts":
         return info

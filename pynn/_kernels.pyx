@@ -76,10 +76,24 @@ def default_num_threads():
 cdef int _process_threads = default_num_threads()
 
 
-def set_num_threads(n):
+def set_num_threads(n) -> None:
     """Use at most n threads in the kernels of every thread of this process (n >= 1).
     The threads are started now: a count the system cannot start raises ValueError and
-    keeps the previous one. Results do not depend on n."""
+    keeps the previous one. Results do not depend on n.
+
+    Parameters
+    ----------
+    n : int
+        The thread count, from 1 to MAX_THREADS.
+
+    Raises
+    ------
+    TypeError
+        n is not an integer.
+    ValueError
+        n out of range, or more threads than the system can start (the previous count
+        is kept).
+    """
     global _process_threads
     cdef int value = _thread_count(n, "n")
     cdef int started
@@ -91,9 +105,14 @@ def set_num_threads(n):
     _process_threads = value
 
 
-def get_num_threads():
+def get_num_threads() -> int:
     """The thread count the calling thread's kernels use: its threads(n) count when one
-    is set, at most the process's (set_num_threads, else default_num_threads())."""
+    is set, at most the process's (set_num_threads, else default_num_threads()).
+
+    Returns
+    -------
+    int
+    """
     return _nthreads()
 
 
@@ -110,6 +129,18 @@ class threads:
 
     Other threads are not affected, and the count is put back on leaving the block (it
     nests). The process-wide count (set_num_threads, threadpoolctl's limits) still caps it.
+
+    Parameters
+    ----------
+    n : int
+        The calling thread's thread count within the block, from 1 to MAX_THREADS.
+
+    Raises
+    ------
+    TypeError
+        n is not an integer.
+    ValueError
+        n out of range.
     """
 
     def __init__(self, n):
@@ -129,8 +160,13 @@ class threads:
         return f"pynn.threads({self.n})"
 
 
-def threads_enabled():
-    """Whether pynn was built with threads (else every kernel runs on one thread)."""
+def threads_enabled() -> bool:
+    """Whether pynn was built with threads (else every kernel runs on one thread).
+
+    Returns
+    -------
+    bool
+    """
     return bool(pynn_threads_enabled())
 
 

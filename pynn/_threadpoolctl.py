@@ -7,7 +7,9 @@ from pynn import _kernels
 from pynn._version import __version__
 
 
-def register_with_threadpoolctl():
+def register_with_threadpoolctl() -> None:
+    """Register pynn's controller with threadpoolctl, when threadpoolctl 3.5 or later is
+    installed (else do nothing); pynn's import calls it."""
     try:
         import threadpoolctl
     except ImportError:
@@ -17,7 +19,7 @@ def register_with_threadpoolctl():
     if base is None or register is None:  # threadpoolctl < 3.5
         return
 
-    class PynnController(base):
+    class PynnController(base):  # type: ignore[valid-type, misc]  # found at run time
         """pynn's kernels, found as the loaded extension module pynn._kernels."""
         user_api = "pynn"
         internal_api = "pynn"

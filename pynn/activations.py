@@ -7,6 +7,8 @@ what only the Python side decides: which activations are for inference only, whi
 parameter (and its default), and which initialiser suits them. pynn.reference keeps its
 own list, as the oracle the tests hold the kernels to.
 """
+from __future__ import annotations
+
 from pynn import _kernels
 from pynn.checks import finite_number
 
@@ -23,8 +25,30 @@ PARAM_DEFAULTS = {"leaky_relu": 0.01, "elu": 1.0}
 RECTIFIERS = ("relu", "leaky_relu", "elu")
 
 
-def check_activation(activation, param, param_name="activation_param"):
-    """Normalise an activation name (None means identity) and check its parameter."""
+def check_activation(activation: str | None, param: float | None,
+                     param_name: str = "activation_param") -> str:
+    """Normalise an activation name (None means identity) and check its parameter.
+
+    Parameters
+    ----------
+    activation : str or None
+        A name of NAMES, or None for "identity".
+    param : float or None
+        The activation's parameter (only for those of PARAM_DEFAULTS; finite).
+    param_name : str, default "activation_param"
+        The parameter's name in error messages.
+
+    Returns
+    -------
+    str
+        The activation's name.
+
+    Raises
+    ------
+    ValueError
+        An unknown name, a parameter for an activation that takes none, or a parameter
+        that is not finite (TypeError: not a number).
+    """
     name = "identity" if activation is None else activation
     if not isinstance(name, str) or name not in NAMES:
         hint = " (softmax is applied by loss='softmax_cross_entropy': end the model in logits)" \
@@ -38,7 +62,19 @@ def check_activation(activation, param, param_name="activation_param"):
     return name
 
 
-def saved_by(activation, param):
+def saved_by(activation: str, param: float | None) -> str | None:
     """'output', 'input' or None: what the backward pass of the activation reads (None for
-    the hard ones too, which have no backward pass)."""
+    the hard ones too, which have no backward pass).
+
+    Parameters
+    ----------
+    activation : str
+        A checked name (check_activation).
+    param : float or None
+        Its parameter.
+
+    Returns
+    -------
+    {"output", "input"} or None
+    """
     return None if activation in HARD else _kernels.activation_saves(activation, param)

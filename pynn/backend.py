@@ -7,39 +7,114 @@ backend="reference" runs the test oracle in place of the kernels, for checking. 
 looked up by name when a model asks for it, as a plug-in is: no module of the library
 imports the oracle or takes anything from it, so `import pynn` does not load it.
 """
+from __future__ import annotations
+
 import importlib
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pynn import _kernels
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from numpy.typing import DTypeLike
 
 BACKENDS = ("c", "reference")
 REFERENCE_MODULE = "pynn.reference"
 REFERENCE_NETWORK_MODULE = "pynn.reference_network"  # the oracle's network, built on it
 
 
-def check_backend(name):
+def check_backend(name: str) -> str:
+    """name itself when it is one of BACKENDS, else ValueError.
+
+    Parameters
+    ----------
+    name : str
+        "c" or "reference".
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        Not one of BACKENDS.
+    """
     if name not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
     return name
 
 
-def kernels(name):
-    """The kernel module of a backend name."""
+def kernels(name: str) -> ModuleType:
+    """The kernel module of a backend name.
+
+    Parameters
+    ----------
+    name : str
+        "c" or "reference".
+
+    Returns
+    -------
+    module
+        pynn._kernels or pynn.reference.
+
+    Raises
+    ------
+    ValueError
+        Not one of BACKENDS.
+    """
     if check_backend(name) == "c":
         return _kernels
     return importlib.import_module(REFERENCE_MODULE)
 
 
-def network_class(name):
-    """The network class of a backend name: pynn._kernels.Network, or its NumPy twin."""
+def network_class(name: str) -> Any:
+    """The network class of a backend name: pynn._kernels.Network, or its NumPy twin.
+
+    Parameters
+    ----------
+    name : str
+        "c" or "reference".
+
+    Returns
+    -------
+    type
+        pynn._kernels.Network or pynn.reference_network.Network.
+
+    Raises
+    ------
+    ValueError
+        Not one of BACKENDS.
+    """
     if check_backend(name) == "c":
         return _kernels.Network
     return importlib.import_module(REFERENCE_NETWORK_MODULE).Network
 
 
-def dense_workspace_size(name, n, in_features, out_features, dtype, *, backward):
-    """Elements of workspace a dense call needs on this backend at the current thread count."""
+def dense_workspace_size(name: str, n: int, in_features: int, out_features: int,
+                         dtype: DTypeLike, *, backward: bool) -> int:
+    """Elements of workspace a dense call needs on this backend at the current thread count.
+
+    Parameters
+    ----------
+    name : str
+        The backend, "c" or "reference" (which needs none).
+    n : int
+        Rows of the batch.
+    in_features, out_features : int
+        The dense layer's widths.
+    dtype : numpy dtype
+        float32 or float64.
+    backward : bool
+        The backward call's size rather than the forward's.
+
+    Returns
+    -------
+    int
+    """
     if name == "reference":
         return 0
     size = _kernels.dense_backward_workspace_size if backward else _kernels.dense_forward_workspace_size

@@ -7,9 +7,15 @@ Writing: `save_target` is the regular file a save replaces (a symlink is followe
 target, which is written), and refuses a path that exists and is anything else. A
 directory raises IsADirectoryError, as open() does; any other kind ValueError.
 """
+from __future__ import annotations
+
 import errno
 import os
 import stat
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from os import PathLike
 
 # Deflate (zip, gzip) encodes at most 258 bytes with one length/distance pair of at least
 # 2 bits, so no deflate stream expands more than 1032 times: a header that declares more
@@ -27,10 +33,35 @@ def _not_regular(path, mode, doing):
     return ValueError(f"{path!r} is {kind}: pynn {doing} regular files only")
 
 
-def open_regular(path, mode="rb", **options):
+def open_regular(path: str | bytes | PathLike[str] | PathLike[bytes], mode: str = "rb",
+                 **options: Any) -> IO[Any]:
     """open(path, mode, **options) for reading, refused (ValueError) unless `path` is a
     regular file. Opened with O_NONBLOCK first, so a FIFO with no writer cannot block, and
-    checked on the open descriptor, so the file cannot be swapped after the check."""
+    checked on the open descriptor, so the file cannot be swapped after the check.
+
+    Parameters
+    ----------
+    path : str, bytes or os.PathLike
+        The file.
+    mode : str, default "rb"
+        A reading mode of open().
+    **options
+        open()'s other arguments (encoding, newline, ...).
+
+    Returns
+    -------
+    file object
+        As open() returns.
+
+    Raises
+    ------
+    ValueError
+        A writing mode, or a path that is not a regular file (a FIFO, a device, ...).
+    IsADirectoryError
+        A directory.
+    OSError
+        The file cannot be opened.
+    """
     if any(flag in mode for flag in "wax+"):
         raise ValueError(f"open_regular opens for reading only, got mode {mode!r}")
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -47,10 +78,30 @@ def open_regular(path, mode="rb", **options):
         raise
 
 
-def save_target(path):
+def save_target(path: str) -> tuple[str, os.stat_result | None]:
     """(the path a save replaces, its stat or None): `path` itself, or a symlink's final
     target (created if the link dangles); ValueError when it exists and is not a regular
-    file, which replacing would destroy (a device node, a FIFO, a directory)."""
+    file, which replacing would destroy (a device node, a FIFO, a directory).
+
+    Parameters
+    ----------
+    path : str
+        The path the caller saves to.
+
+    Returns
+    -------
+    target : str
+        The real path written.
+    stat : os.stat_result or None
+        Its stat when it exists.
+
+    Raises
+    ------
+    ValueError
+        It exists and is not a regular file.
+    IsADirectoryError
+        It is a directory.
+    """
     target = os.path.realpath(path)
     try:
         st = os.stat(target)

@@ -17,8 +17,17 @@ Where the hard nonlinearity goes:
   outputs are the hard values (as the notes train tanh with MSE on ±1 targets). Other
   regressors have no hard counterpart and are refused.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from pynn.layers import Activation, layer_from_config
 from pynn.summary import layer_table
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+    from pynn.model import Sequential
 
 
 def _hardened_last(layer, loss):
@@ -51,15 +60,26 @@ class HardenedModel:
     `model.predict(X)` for classifiers, and sign/step of the output for a tanh/sigmoid
     regressor. It copies the parameters: later training of the model does not change it.
     There is no fit or partial_fit.
+
+    Parameters
+    ----------
+    model : Sequential
+        A trained model.
+
+    Raises
+    ------
+    ValueError
+        An untrained model, or a regressor whose output has no hard counterpart.
     """
 
-    def __init__(self, model):
+    def __init__(self, model: Sequential) -> None:
         if model.targets_ is None:
             raise ValueError("harden needs a trained model: call fit first (it fixes the loss "
                              "and, for classifiers, classes_)")
-        loss_name = model.loss_.name
+        loss_name = model.loss_.name  # type: ignore[union-attr]  # trained: checked above
         layers = [layer_from_config(layer.config()) for layer in model.layers[:-1]]
-        if model.loss_.proba == "softmax":  # -> argmax, which predict takes of the logits
+        # softmax -> argmax, which predict takes of the logits
+        if model.loss_.proba == "softmax":  # type: ignore[union-attr]  # trained
             layers.append(layer_from_config(model.layers[-1].config()))
             self.output_rule = "argmax of the logits"
         else:
@@ -80,16 +100,34 @@ class HardenedModel:
         self.n_outputs_ = network.n_outputs_
 
     @property
-    def classes_(self):
+    def classes_(self) -> NDArray[Any] | None:
+        """The model's sorted class labels (None for a regressor)."""
         return self._targets.classes_
 
     @property
-    def n_parameters(self):
+    def n_parameters(self) -> int:
+        """Number of parameters (copied from the model)."""
         return self._network.n_parameters
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> NDArray[Any]:
         """Class labels (classifiers, as the model predicts them) or the hard outputs
-        (regressors: -1/0/+1 for signum, 0/1 for the unit step)."""
+        (regressors: -1/0/+1 for signum, 0/1 for the unit step).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features_in_)
+            Numeric features, as for Sequential.decision_function.
+
+        Returns
+        -------
+        numpy.ndarray
+            What the model's predict gives (classifiers), or the hard outputs.
+
+        Raises
+        ------
+        ValueError
+            X of the wrong width, not 2-D, or holding NaN or infinity.
+        """
         # The network's outputs are hard already, except softmax's logits (argmax in
         # decode); decoding thresholds at 0, which a step or sign output keeps.
         return self._targets.decode(self._network.decision_function(X))
@@ -106,6 +144,21 @@ class HardenedModel:
         return "\n".join(lines)
 
 
-def harden(model):
-    """The HardenedModel of a trained Sequential model."""
+def harden(model: Sequential) -> HardenedModel:
+    """The HardenedModel of a trained Sequential model.
+
+    Parameters
+    ----------
+    model : Sequential
+        A trained model.
+
+    Returns
+    -------
+    HardenedModel
+
+    Raises
+    ------
+    ValueError
+        An untrained model, or a regressor whose output has no hard counterpart.
+    """
     return HardenedModel(model)

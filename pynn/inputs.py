@@ -4,11 +4,36 @@ X may be any 2-D numeric array-like. NumPy arrays and np.memmap are used as they
 never copied whole: a batch is gathered row by row into a preallocated buffer of the
 model's dtype, so an on-disk array larger than memory is read only as it is needed.
 """
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 
-def as_features(X, name="X"):
-    """X as a 2-D numeric ndarray (a view or the array itself when it already is one)."""
+def as_features(X: ArrayLike, name: str = "X") -> NDArray[Any]:
+    """X as a 2-D numeric ndarray (a view or the array itself when it already is one).
+
+    Parameters
+    ----------
+    X : array_like
+        An ndarray (a memmap included), or a list, tuple or object with __array__.
+    name : str, default "X"
+        The argument's name in error messages.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_samples, n_features)
+        X itself when it is an ndarray, else np.asarray(X).
+
+    Raises
+    ------
+    TypeError
+        X is not array-like or does not hold numbers (bool, integer or float).
+    ValueError
+        X is ragged, not 2-D, or has no rows.
+    """
     if not isinstance(X, np.ndarray):
         if hasattr(X, "__array__") or isinstance(X, (list, tuple)):
             try:
@@ -31,14 +56,48 @@ def as_features(X, name="X"):
     return X
 
 
-def check_width(X, n_features, name="X"):
+def check_width(X: NDArray[Any], n_features: int, name: str = "X") -> None:
+    """ValueError unless X has `n_features` columns.
+
+    Parameters
+    ----------
+    X : numpy.ndarray of shape (n_samples, n_columns)
+        The checked features (as_features).
+    n_features : int
+        The width the model expects.
+    name : str, default "X"
+        The argument's name in error messages.
+
+    Raises
+    ------
+    ValueError
+        X has another number of columns.
+    """
     if X.shape[1] != n_features:
         raise ValueError(f"{name} has {X.shape[1]} features, but the model expects "
                          f"{n_features}")
 
 
-def y_checked(y, n):
-    """y itself, once it is given and has one row per sample of X (n)."""
+def y_checked(y: ArrayLike | None, n: int) -> ArrayLike:
+    """y itself, once it is given and has one row per sample of X (n).
+
+    Parameters
+    ----------
+    y : array_like or None
+        The targets.
+    n : int
+        The number of samples of X.
+
+    Returns
+    -------
+    array_like
+        y, unchanged.
+
+    Raises
+    ------
+    ValueError
+        y is None, a scalar, or has another number of rows.
+    """
     if y is None:
         raise ValueError("y is required")
     shape = np.shape(y)
@@ -46,11 +105,26 @@ def y_checked(y, n):
         raise ValueError(f"y must have one row per sample of X ({n}), got shape {shape}")
     return y
 
-def check_values(X, dtype, name="X"):
+def check_values(X: NDArray[Any], dtype: DTypeLike, name: str = "X") -> None:
     """ValueError naming the sample when X holds NaN or infinity, or (a wider float X read
     into a float32 model) finite values beyond `dtype`'s range, which would become infinite.
 
-    X is read in chunks of about 4M values, so an on-disk X is never in memory whole."""
+    X is read in chunks of about 4M values, so an on-disk X is never in memory whole.
+
+    Parameters
+    ----------
+    X : numpy.ndarray of shape (n_samples, n_features)
+        The features (non-float X holds only finite values and is not read).
+    dtype : numpy dtype
+        The model's dtype, which X will be read into.
+    name : str, default "X"
+        The argument's name in error messages.
+
+    Raises
+    ------
+    ValueError
+        X holds NaN, infinity, or values `dtype` would make infinite.
+    """
     if X.dtype.kind != "f":
         return
     dtype = np.dtype(dtype)
@@ -67,23 +141,58 @@ def check_values(X, dtype, name="X"):
                              f"{name} or use a float64 model")
 
 
-def gather(X, rows, out, staging=None):
-    """out[:] = X[rows] cast to out's dtype, where rows is an index array or a slice."""
+def gather(X: NDArray[Any], rows: slice | NDArray[np.integer[Any]], out: NDArray[Any],
+           staging: NDArray[Any] | None = None) -> NDArray[Any]:
+    """out[:] = X[rows] cast to out's dtype, where rows is an index array or a slice.
+
+    Parameters
+    ----------
+    X : numpy.ndarray of shape (n_samples, n_features)
+        The features.
+    rows : slice or numpy.ndarray of int
+        The rows to read (indices within range).
+    out : numpy.ndarray of shape (len(rows), n_features)
+        The buffer to fill.
+    staging : numpy.ndarray or None, default None
+        A buffer of X's dtype and out's shape, needed when `rows` is an index array and X's
+        dtype is not out's.
+
+    Returns
+    -------
+    numpy.ndarray
+        `out`.
+    """
     if isinstance(rows, slice):
         np.copyto(out, X[rows], casting="unsafe")
     elif X.dtype == out.dtype:  # the method: np.take's Python wrapper costs ~0.5 us a step
         X.take(rows, axis=0, out=out, mode="clip")
     else:
         X.take(rows, axis=0, out=staging, mode="clip")
-        np.copyto(out, staging, casting="unsafe")
+        np.copyto(out, staging, casting="unsafe")  # type: ignore[arg-type]  # given here
     return out
 
 
-def check_finite_batch(batch, name, rows):
+def check_finite_batch(batch: NDArray[Any], name: str,
+                       rows: slice | NDArray[np.integer[Any]]) -> None:
     """ValueError naming the sample if the gathered batch holds NaN or infinity.
 
     One sum answers in the usual case; only a non-finite sum (NaN, inf, or an overflow
-    of large finite values) looks at the elements."""
+    of large finite values) looks at the elements.
+
+    Parameters
+    ----------
+    batch : numpy.ndarray
+        The gathered rows.
+    name : str
+        The argument's name in error messages.
+    rows : slice or numpy.ndarray of int
+        Where the batch's rows come from, to name the sample.
+
+    Raises
+    ------
+    ValueError
+        The batch holds NaN or infinity.
+    """
     with np.errstate(over="ignore", invalid="ignore"):
         total = np.add.reduce(batch, axis=None)
     if np.isfinite(total):

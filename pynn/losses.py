@@ -17,13 +17,45 @@ pynn.targets (target_kinds, signed_targets), pynn.persistence (target_kinds,
 signed_targets: a saved model's targets must go with its loss), pynn.harden
 (hard_replaces, hard_after) and predict_proba (proba).
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from numpy.typing import NDArray
 
 
 class Loss:
-    """One entry of LOSSES."""
+    """One entry of LOSSES.
 
-    def __init__(self, name, kernel, grad_name, proba, target_kinds, *, signed_targets=False,
-                 hard_replaces=None, hard_after=None):
+    Parameters
+    ----------
+    name : str
+        The loss's name, the key of LOSSES (fit(loss=name)).
+    kernel : str
+        The function name in pynn._kernels and pynn.reference.
+    grad_name : str
+        That function's keyword for the gradient output ("dpred" or "dlogits").
+    proba : {"softmax", "sigmoid"} or None
+        The output nonlinearity predict_proba applies, None for no probabilities.
+    target_kinds : tuple of str
+        The pynn.targets kinds it trains: (1-D y's kind, 2-D y's kind), or ("values",).
+    signed_targets : bool, default False
+        The kernel reads -1/+1 targets, not 0/1.
+    hard_replaces : dict of str to str or None, default None
+        For Sequential.harden: {soft activation of the last layer: hard activation
+        replacing it}.
+    hard_after : str or None, default None
+        For Sequential.harden: the hard activation added after any other last layer (None:
+        harden refuses).
+    """
+
+    def __init__(self, name: str, kernel: str, grad_name: str, proba: str | None,
+                 target_kinds: tuple[str, ...], *, signed_targets: bool = False,
+                 hard_replaces: dict[str, str] | None = None,
+                 hard_after: str | None = None) -> None:
         self.name = name
         self.kernel = kernel        # function name in pynn._kernels / pynn.reference
         self.grad_name = grad_name  # its keyword for the gradient output
@@ -37,18 +69,39 @@ class Loss:
         self.hard_after = hard_after
 
     @property
-    def classifies(self):
+    def classifies(self) -> bool:
         """True for the classification losses (their targets are labels)."""
         return self.target_kinds != ("values",)
 
-    def __call__(self, kernels, out, target, *, grad=None, sample_loss=None):
+    def __call__(self, kernels: ModuleType, out: NDArray[Any], target: NDArray[Any], *,
+                 grad: NDArray[Any] | None = None,
+                 sample_loss: NDArray[Any] | None = None) -> float:
         """The mean loss as a float; the gradient w.r.t. `out` is written into `grad` when given."""
         loss, _ = getattr(kernels, self.kernel)(out, target, None, grad=grad is not None,
                                                  sample_loss=sample_loss,
                                                  **{self.grad_name: grad})
         return loss
 
-    def probabilities(self, kernels, logits):
+    def probabilities(self, kernels: ModuleType, logits: NDArray[Any]) -> NDArray[Any]:
+        """The loss's output nonlinearity applied to `logits`: softmax rows or sigmoids.
+
+        Parameters
+        ----------
+        kernels : module
+            The backend's kernels (pynn._kernels or pynn.reference).
+        logits : numpy.ndarray of shape (n_samples, n_outputs)
+            The model's outputs.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_outputs)
+            A new array of probabilities.
+
+        Raises
+        ------
+        ValueError
+            A loss without probabilities (mse, l1, hinge).
+        """
         if self.proba == "softmax":
             return kernels.softmax(logits)
         if self.proba == "sigmoid":
@@ -76,8 +129,23 @@ LOSSES = {
 }
 
 
-def get_loss(loss):
-    """The Loss named `loss` (or `loss` itself when it is one)."""
+def get_loss(loss: str | Loss) -> Loss:
+    """The Loss named `loss` (or `loss` itself when it is one).
+
+    Parameters
+    ----------
+    loss : str or Loss
+        A name of LOSSES, or a Loss.
+
+    Returns
+    -------
+    Loss
+
+    Raises
+    ------
+    ValueError
+        Not a name of LOSSES.
+    """
     if isinstance(loss, Loss):
         return loss
     if not isinstance(loss, str) or loss not in LOSSES:

@@ -15,27 +15,44 @@ known, which means no limit. The figure is a snapshot: other processes may take 
 after it is read, so it guards against allocations that cannot fit, not against every
 shortage.
 """
+from __future__ import annotations
+
 import os
 import re
 
 try:
     import resource
 except ImportError:  # Windows: no rlimits
-    resource = None
+    resource = None  # type: ignore[assignment]
 
 CGROUP_ROOT = "/sys/fs/cgroup"
 
 
-def available_bytes():
+def available_bytes() -> int | None:
     """The bytes this process can still allocate (see the module docstring), or None when
-    no limit is known."""
+    no limit is known.
+
+    Returns
+    -------
+    int or None
+    """
     known = [room for room in (_meminfo_available(), _cgroup_room(), _rlimit_room())
              if room is not None]
     return max(0, min(known)) if known else None
 
 
-def format_bytes(count):
-    """1023 B, 1.5 KiB, 2.3 MiB ... (binary prefixes)."""
+def format_bytes(count: float) -> str:  # type: ignore[return]  # the loop returns
+    """1023 B, 1.5 KiB, 2.3 MiB ... (binary prefixes).
+
+    Parameters
+    ----------
+    count : int or float
+        A number of bytes.
+
+    Returns
+    -------
+    str
+    """
     value = float(count)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if value < 1024 or unit == "TiB":
@@ -43,8 +60,25 @@ def format_bytes(count):
         value /= 1024
 
 
-def check_max_bytes(max_bytes):
-    """`max_bytes` checked: None (the default budget, available_bytes()) or an int >= 0."""
+def check_max_bytes(max_bytes: int | None) -> int | None:
+    """`max_bytes` checked: None (the default budget, available_bytes()) or an int >= 0.
+
+    Parameters
+    ----------
+    max_bytes : int or None
+        The budget.
+
+    Returns
+    -------
+    int or None
+
+    Raises
+    ------
+    TypeError
+        Not None or an int.
+    ValueError
+        A negative int.
+    """
     if max_bytes is None:
         return None
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int):
@@ -54,11 +88,28 @@ def check_max_bytes(max_bytes):
     return max_bytes
 
 
-def check_allocation(nbytes, what, max_bytes=None):
+def check_allocation(nbytes: int, what: str, max_bytes: int | None = None) -> None:
     """Raise MemoryError, before anything is allocated, when `what` (a description naming
     the file: "data file 'x.npz' member 'X' (shape (10, 3), float64)") needs more than
     `max_bytes` bytes. max_bytes None: what available_bytes() says this process can
-    allocate now (no check when that is unknown); an int: the caller's budget."""
+    allocate now (no check when that is unknown); an int: the caller's budget.
+
+    Parameters
+    ----------
+    nbytes : int
+        The bytes the allocation needs.
+    what : str
+        What is allocated, for the message.
+    max_bytes : int or None, default None
+        The budget.
+
+    Raises
+    ------
+    MemoryError
+        nbytes exceeds the budget.
+    TypeError, ValueError
+        A bad max_bytes.
+    """
     max_bytes = check_max_bytes(max_bytes)
     if max_bytes is None:
         limit = available_bytes()

@@ -12,19 +12,41 @@ pass, the loss called from Python, the network's backward pass (TrainingPlan.run
 must be pynn's own classes: a layer of another class is refused with an error (the
 network cannot run Python code between its layers).
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from pynn import backend as backends
 from pynn.layers import (ELU, Activation, Dense, Identity, LeakyReLU, Maxout, PReLU, ReLU,
                          Sigmoid, Sign, Softplus, Standardize, Step, Tanh)
 from pynn.losses import LOSSES, Loss
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from pynn.layers import Layer
+    from pynn.model import Sequential
 
 # the layer classes the network runs: each is one record kind
 NETWORK_LAYERS = (Dense, Activation, PReLU, Maxout, Standardize, Identity, Sigmoid, Tanh,
                   ReLU, LeakyReLU, Softplus, ELU, Step, Sign)
 
 
-def check_layers(layers):
+def check_layers(layers: Sequence[Layer]) -> None:
     """TypeError for a layer whose class is not one of pynn's: the network runs records of
-    pynn's layer kinds only, and would ignore a subclass's own forward or backward."""
+    pynn's layer kinds only, and would ignore a subclass's own forward or backward.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+        A model's layers.
+
+    Raises
+    ------
+    TypeError
+        A layer of another class (a subclass included).
+    """
     for i, layer in enumerate(layers):
         if type(layer) not in NETWORK_LAYERS:
             raise TypeError(
@@ -34,23 +56,70 @@ def check_layers(layers):
                 f"every layer in C (docs/model.md, 'One network')")
 
 
-def fused_kernel(loss):
+def fused_kernel(loss: Loss) -> str | None:
     """The kernel name the network's step fuses for `loss`, or None when the loss is not
-    one of LOSSES (a custom Loss: the slow path calls it from Python)."""
+    one of LOSSES (a custom Loss: the slow path calls it from Python).
+
+    Parameters
+    ----------
+    loss : Loss
+        The model's loss.
+
+    Returns
+    -------
+    str or None
+    """
     if type(loss) is Loss and LOSSES.get(loss.name) is loss:
         return loss.kernel
     return None
 
 
-def network_class(backend):
+def network_class(backend: str) -> Any:
+    """The backend's Network class (pynn.backend.network_class).
+
+    Parameters
+    ----------
+    backend : str
+        "c" or "reference".
+
+    Returns
+    -------
+    type
+    """
     return backends.network_class(backend)
 
 
-def make_network(model, buffers, training, x, workspace, loss=None, target=None,
-                 dout=None, sample_loss=None):
+def make_network(model: Sequential, buffers: Sequence[dict[str, NDArray[Any]]],
+                 training: bool, x: NDArray[Any], workspace: NDArray[Any] | None,
+                 loss: str | None = None, target: NDArray[Any] | None = None,
+                 dout: NDArray[Any] | None = None, sample_loss: NDArray[Any] | None = None
+                 ) -> Any:
     """The backend's Network over the layers' buffers (one dict per layer): training
     (with the gradient buffers, dout and, for a fused loss, its kernel name, target and
-    sample_loss) or forward only."""
+    sample_loss) or forward only.
+
+    Parameters
+    ----------
+    model : Sequential
+        The model whose layers make the records.
+    buffers : sequence of dict
+        Each layer's buffers (those its buffer_shapes asked for).
+    training : bool
+        A training network (forward and backward) rather than forward only.
+    x : numpy.ndarray
+        The input buffer.
+    workspace : numpy.ndarray or None
+        The kernels' shared workspace.
+    loss : str or None, default None
+        The fused loss kernel's name (fused_kernel), or None.
+    target, dout, sample_loss : numpy.ndarray or None, default None
+        The target, output-gradient and per-sample-loss buffers of a training network.
+
+    Returns
+    -------
+    Network
+        pynn._kernels.Network or pynn.reference_network.Network.
+    """
     records = [layer.record(buf, training) for layer, buf in zip(model.layers, buffers)]
     return network_class(model.backend)(records, loss, x, target, dout, sample_loss,
                                         workspace)

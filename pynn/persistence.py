@@ -16,6 +16,8 @@ OSError of opening it.
 The optimizer state and history are not saved: `partial_fit` after `load` starts a
 fresh optimizer.
 """
+from __future__ import annotations
+
 import io
 import json
 import math
@@ -24,6 +26,7 @@ import secrets
 import stat
 import zipfile
 import zlib
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,6 +36,11 @@ from pynn.files import open_regular, save_target
 from pynn.layers import layer_from_config
 from pynn.losses import LOSSES, get_loss
 from pynn.targets import Targets
+
+if TYPE_CHECKING:
+    from os import PathLike
+
+    from pynn.model import Sequential
 
 FORMAT = "pynn-model"
 VERSION = 1
@@ -59,7 +67,7 @@ def _description(model):
     return config
 
 
-def save(model, path):
+def save(model: Sequential, path: str | PathLike[str]) -> None:
     """Write `model` to exactly `path` (an .npz archive; see the module docstring).
 
     Atomic: the archive is written to a temporary file in the same directory, synced and
@@ -72,7 +80,26 @@ def save(model, path):
     symlink is followed: its target is replaced, the link kept. The replaced file's mode
     (and owner, where permitted) is kept; a file's other hard links keep the old
     contents, as with any atomic replace. A model with NaN or infinite parameters is
-    refused (ValueError), as load would refuse its file."""
+    refused (ValueError), as load would refuse its file.
+
+    Parameters
+    ----------
+    model : Sequential
+        The model to save.
+    path : str or os.PathLike
+        The file written (exactly this name).
+
+    Raises
+    ------
+    ValueError
+        NaN or infinite parameters, or a path that exists and is not a regular file.
+    IsADirectoryError
+        The path is a directory.
+    TypeError
+        A path that is not a str or os.PathLike (bytes included).
+    OSError
+        The file cannot be written.
+    """
     path = check_str_path(path)
     target, old = save_target(path)
     arrays = {"params": model.flat_params,
@@ -100,7 +127,8 @@ def save(model, path):
         if old is not None:
             _keep_mode_and_owner(fd, old)
         with os.fdopen(fd, "wb") as file:
-            np.savez(file, **arrays)  # a file object: no ".npz" is appended to the name
+            # a file object: no ".npz" is appended to the name
+            np.savez(file, **arrays)  # type: ignore[arg-type]
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, target)
@@ -359,14 +387,37 @@ def _targets(path, config, classes, model):
     return loss, Targets.from_config(description, classes)
 
 
-def read_model(path, model_class):
+def read_model(path: str | PathLike[str], model_class: type[Any]) -> Any:
     """The model saved at `path` by `model.save(path)`, built as `model_class` (Sequential:
     pynn.model passes it, which keeps this module below the model; pynn.load is
     pynn.model.load).
 
     Raises ValueError naming the file when it is not a pynn model, is damaged, or was
     written by another format version; OSError when it cannot be opened. Never unpickles
-    anything, and allocates no more than the file's size justifies."""
+    anything, and allocates no more than the file's size justifies.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The .npz file.
+    model_class : type
+        The class to build (Sequential).
+
+    Returns
+    -------
+    Sequential
+        The model (an instance of model_class), with its loss and targets when it was
+        trained.
+
+    Raises
+    ------
+    ValueError
+        Not a pynn model, damaged, or another format version (naming the file).
+    OSError
+        The file cannot be opened.
+    TypeError
+        A path that is not a str or os.PathLike.
+    """
     path = check_str_path(path)
     arrays = _read_arrays(path)
     config = _read_config(path, arrays["config"])

@@ -13,22 +13,46 @@ in two buffers, used in turn, and the scratch a layer needs during its own forwa
 memory is that of the widest layer, whatever the depth, and it is sized from a memory
 budget: `block_rows` is how many rows one pass may take.
 """
+from __future__ import annotations
+
 import math
 import numbers
 import warnings
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 from pynn.inputs import gather
 from pynn.network import fused_kernel, make_network
+
+if TYPE_CHECKING:
+    from pynn.model import Sequential
+
+    #: rows of X: a slice or an index array
+    Rows = slice | NDArray[np.integer[Any]]
 
 EVAL_BATCH = 1024  # the most rows one forward pass takes in predict and evaluate
 PREDICT_MEMORY = 64 * 2**20  # bytes: the default budget of a forward pass's buffers
 
 
-def training_buffer_shapes(model, n):
+def training_buffer_shapes(model: Sequential, n: int
+                           ) -> list[dict[str, tuple[tuple[int, ...], Any]]]:
     """[{name: (shape, dtype or None)}] of each layer's buffers in a training step on n
-    rows: an input gradient only where a layer before has parameters."""
+    rows: an input gradient only where a layer before has parameters.
+
+    Parameters
+    ----------
+    model : Sequential
+        The model.
+    n : int
+        Rows of the batch.
+
+    Returns
+    -------
+    list of dict
+        One Layer.buffer_shapes dict per layer.
+    """
     shapes, grads_before = [], False
     for layer in model.layers:
         shapes.append(layer.buffer_shapes(n, True, input_grad=grads_before))
@@ -51,25 +75,34 @@ class TrainingPlan:
     `rows` of X and target (the full arrays), writing the gradients. For a loss of
     pynn.losses.LOSSES it is the network's own step, one call, which needs X of the
     model's dtype, C-contiguous and aligned; read_step takes any X. run() is the step
-    over the batch already in x and target."""
+    over the batch already in x and target.
 
-    def __init__(self, model, n):
+    Parameters
+    ----------
+    model : Sequential
+        A model with its loss and targets set (fit sets them first).
+    n : int
+        Rows of the batch.
+    """
+
+    def __init__(self, model: Sequential, n: int) -> None:
         alloc = lambda shape, dtype=None: np.empty(shape, dtype or model.dtype)  # noqa: E731
         self.n = n
         self.x = alloc((n, model.n_features_in_))
-        self.staging = {}  # X's own dtype, when it differs from the model's
+        # X's own dtype, when it differs from the model's
+        self.staging: dict[Any, NDArray[Any]] = {}
         self.layers = [{k: alloc(*spec) for k, spec in shapes.items()}
                        for shapes in training_buffer_shapes(model, n)]
         size = max(layer.workspace_size(model.backend, n, model.dtype, True)
                    for layer in model.layers)
         self.workspace = alloc((size,)) if model.backend == "c" else None
-        t = model.targets_
+        t: Any = model.targets_  # set: fit sets the targets before it makes plans
         self.target = alloc((n,), np.int64) if t.kind == "labels" else alloc((n, t.n_outputs))
         self.sample_loss = alloc((n,))
         self.scratch = {k: alloc(*spec) for k, spec in t.scratch_shapes(n).items()}
         self.dout = alloc((n, model.n_outputs_))
         self.loss, self.kernels = model.loss_, model._kernels
-        kernel = fused_kernel(model.loss_)
+        kernel = fused_kernel(model.loss_)  # type: ignore[arg-type]  # set, as the targets
         self._fused = kernel is not None
         self.network = make_network(model, self.layers, True, self.x, self.workspace, kernel,
                                     self.target if kernel else None, self.dout,
@@ -77,31 +110,83 @@ class TrainingPlan:
         self.step = self.network.step if self._fused else self.read_step
 
     @property
-    def out(self):
+    def out(self) -> NDArray[Any]:
         """The last layer's output buffer."""
         return self.layers[-1]["out"]
 
-    def stage(self, dtype):
+    def stage(self, dtype: DTypeLike) -> NDArray[Any]:
+        """A buffer of the batch's shape in X's own dtype, for rows gathered from an X of
+        another dtype (made when first needed).
+
+        Parameters
+        ----------
+        dtype : numpy dtype
+            X's dtype.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         if dtype not in self.staging:
             self.staging[dtype] = np.empty(self.x.shape, dtype)
         return self.staging[dtype]
 
-    def read(self, X, rows):
+    def read(self, X: NDArray[Any], rows: Rows) -> NDArray[Any]:
+        """Gather X[rows] into the plan's input buffer x, in the model's dtype.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            The features.
+        rows : slice or numpy.ndarray of int
+            n rows of X.
+
+        Returns
+        -------
+        numpy.ndarray
+            The input buffer.
+        """
         return _read(self, X, rows)
 
-    def read_step(self, X, rows, target):
-        """step for any X: rows of X and target gathered into the plan, then run()."""
+    def read_step(self, X: NDArray[Any], rows: NDArray[np.integer[Any]], target: NDArray[Any]
+                  ) -> tuple[float, int | None]:
+        """step for any X: rows of X and target gathered into the plan, then run().
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            All the features.
+        rows : numpy.ndarray of int
+            The batch's n rows.
+        target : numpy.ndarray
+            All the encoded targets.
+
+        Returns
+        -------
+        loss : float
+            The batch's mean loss.
+        hits : int or None
+            The correct rows counted by the fused step, or None.
+        """
         _read(self, X, rows)
         target.take(rows, axis=0, out=self.target, mode="clip")
         return self.run()
 
-    def run(self):
+    def run(self) -> tuple[float, int | None]:
         """The step over x and target: (loss, hits or None). A custom loss (not one of
-        LOSSES) is called from Python between the network's forward and backward."""
+        LOSSES) is called from Python between the network's forward and backward.
+
+        Returns
+        -------
+        loss : float
+            The batch's mean loss (no gradient is written when it is not finite).
+        hits : int or None
+            The correct rows counted by the fused step, or None.
+        """
         if self._fused:
             return self.network.step(None, None, None)
         out = self.network.forward()
-        value = self.loss(self.kernels, out, self.target, grad=self.dout,
+        value = self.loss(self.kernels, out, self.target, grad=self.dout,  # type: ignore[misc]
                           sample_loss=self.sample_loss)
         if math.isfinite(value):
             self.network.backward()
@@ -141,15 +226,46 @@ def _inference_layout(model, n, mode):
     return sizes, layers, own, workspace if model.backend == "c" else 0
 
 
-def inference_bytes(model, n, mode="predict"):
-    """Bytes of the buffers an InferencePlan for n rows allocates."""
+def inference_bytes(model: Sequential, n: int, mode: str = "predict") -> int:
+    """Bytes of the buffers an InferencePlan for n rows allocates.
+
+    Parameters
+    ----------
+    model : Sequential
+        The model.
+    n : int
+        Rows of one pass.
+    mode : {"predict", "eval"}, default "predict"
+        "eval" adds the targets' buffers.
+
+    Returns
+    -------
+    int
+    """
     sizes, _, _, workspace = _inference_layout(model, n, mode)
     return sum(count * dtype.itemsize for count, dtype in sizes.values()) + \
         workspace * model.dtype.itemsize
 
 
-def check_memory(memory):
-    """The budget in bytes: PREDICT_MEMORY for None, else a positive integer."""
+def check_memory(memory: int | None) -> int:
+    """The budget in bytes: PREDICT_MEMORY for None, else a positive integer.
+
+    Parameters
+    ----------
+    memory : int or None
+        The budget.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        Not an int or None.
+    ValueError
+        memory < 1.
+    """
     if memory is None:
         return PREDICT_MEMORY
     if isinstance(memory, bool) or not isinstance(memory, numbers.Integral):
@@ -159,10 +275,26 @@ def check_memory(memory):
     return int(memory)
 
 
-def block_rows(model, n_rows, mode, memory):
+def block_rows(model: Sequential, n_rows: int, mode: str, memory: int) -> int:
     """How many rows one forward pass takes: at most EVAL_BATCH and n_rows, and as many as
     fit the budget `memory` (bytes); one row when even one does not fit, with a warning,
-    as scikit-learn does when a row exceeds its working_memory."""
+    as scikit-learn does when a row exceeds its working_memory.
+
+    Parameters
+    ----------
+    model : Sequential
+        The model.
+    n_rows : int
+        The rows to go through the model.
+    mode : {"predict", "eval"}
+        The kind of pass.
+    memory : int
+        The checked budget in bytes.
+
+    Returns
+    -------
+    int
+    """
     rows = min(n_rows, EVAL_BATCH)
     if inference_bytes(model, rows, mode) <= memory:
         return rows
@@ -186,19 +318,44 @@ class InferencePlan:
     with the targets' buffers too): see the module docstring. `rows(r)` gives the views for
     a pass over r rows of `model` (the model that made it: a plan keeps no reference to
     its model, which keeps it), with the attributes a training plan has (x, layers,
-    workspace, target, sample_loss, scratch, n)."""
+    workspace, target, sample_loss, scratch, n).
 
-    def __init__(self, model, capacity, mode):
+    Parameters
+    ----------
+    model : Sequential
+        The model (its targets set for mode "eval").
+    capacity : int
+        The most rows of one pass.
+    mode : {"predict", "eval"}
+        The kind of pass.
+    """
+
+    def __init__(self, model: Sequential, capacity: int, mode: str) -> None:
         self.capacity = capacity
         self._mode = mode
         sizes, _, _, workspace = _inference_layout(model, capacity, mode)
         self._flat = {key: np.empty(count, dtype) for key, (count, dtype) in sizes.items()}
-        self.staging = {}  # {X's dtype: flat buffer}, made when first needed
+        self.staging: dict[Any, NDArray[Any]] = {}  # {X's dtype: flat buffer}, when needed
         self.workspace = np.empty(workspace, model.dtype) if model.backend == "c" else None
         self.nbytes = inference_bytes(model, capacity, mode)
-        self._views = {}
+        self._views: dict[int, _InferenceView] = {}
 
-    def rows(self, r, model):
+    def rows(self, r: int, model: Sequential) -> Any:
+        """The views for a pass over r rows (at most capacity) of `model`, the model that
+        made the plan (a few are kept).
+
+        Parameters
+        ----------
+        r : int
+            Rows of the pass.
+        model : Sequential
+            The plan's model.
+
+        Returns
+        -------
+        _InferenceView
+            With forward(X, rows) and the attributes a training plan has.
+        """
         view = self._views.get(r)
         if view is None:
             if len(self._views) >= 4:  # the full block and the last one, as a rule
@@ -206,7 +363,20 @@ class InferencePlan:
             view = self._views[r] = _InferenceView(self, model, r)
         return view
 
-    def view(self, key, shape):
+    def view(self, key: tuple[Any, str], shape: tuple[int, ...]) -> NDArray[Any]:
+        """A view of the flat buffer `key` with `shape`.
+
+        Parameters
+        ----------
+        key : tuple
+            A flat buffer's key.
+        shape : tuple of int
+            The view's shape (no more elements than the buffer holds).
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         return self._flat[key][:math.prod(shape)].reshape(shape)
 
 

@@ -3,13 +3,40 @@
 Low in the package (NumPy only), so that the data splits and the synthetic data sets
 seed themselves without importing the model or the kernels.
 """
+from __future__ import annotations
+
 import numbers
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from typing import TypeAlias
 
-def check_random_state(random_state):
-    """None, a non-negative int, a SeedSequence or a Generator (as NumPy accepts)."""
+    #: what a random_state argument may be
+    RandomState: TypeAlias = None | int | np.random.Generator | np.random.SeedSequence
+
+
+def check_random_state(random_state: Any) -> RandomState:
+    """None, a non-negative int, a SeedSequence or a Generator (as NumPy accepts).
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        The seed to check.
+
+    Returns
+    -------
+    None, int, numpy.random.SeedSequence or numpy.random.Generator
+        random_state (an integer as a Python int).
+
+    Raises
+    ------
+    TypeError
+        Another type (bools are refused).
+    ValueError
+        A negative int.
+    """
     if random_state is None or isinstance(random_state, (np.random.Generator,
                                                          np.random.SeedSequence)):
         return random_state
@@ -21,8 +48,21 @@ def check_random_state(random_state):
     return int(random_state)
 
 
-def spawn_generators(random_state, count):
-    """`count` independent Generators from one seed (the same seed, the same streams)."""
+def spawn_generators(random_state: RandomState, count: int) -> list[np.random.Generator]:
+    """`count` independent Generators from one seed (the same seed, the same streams).
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        A checked seed (check_random_state). A Generator is returned `count` times (its
+        one stream); None gives fresh entropy.
+    count : int
+        How many Generators.
+
+    Returns
+    -------
+    list of numpy.random.Generator
+    """
     if isinstance(random_state, np.random.Generator):
         return [random_state] * count
     seq = random_state if isinstance(random_state, np.random.SeedSequence) else \

@@ -14,8 +14,11 @@ The per-batch part is computed from the shapes the training loop allocates (the 
 calls as `pynn.plans.TrainingPlan` makes), so it is what fit really uses,
 apart from a staging copy of X when X's dtype differs from the model's and fit shuffles.
 """
+from __future__ import annotations
+
 import math
 import numbers
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,14 +28,27 @@ from pynn.plans import (block_rows, check_memory, inference_bytes,
                         training_buffer_shapes)
 from pynn.targets import Targets
 
+if TYPE_CHECKING:
+    from pynn.model import Sequential
+
 MEMORY_KEYS = ("parameters", "gradients", "optimizer_state", "parameter_copy", "activations",
                "total")
 BATCH_KEYS = ("layers", "input", "target", "output_grad", "sample_loss", "metric",
               "workspace")
 
 
-def layer_label(layer):
-    """A short description of a layer: "Dense(3 -> 4, sigmoid)", "PReLU(4)", "Tanh"."""
+def layer_label(layer: Any) -> str:
+    """A short description of a layer: "Dense(3 -> 4, sigmoid)", "PReLU(4)", "Tanh".
+
+    Parameters
+    ----------
+    layer : Layer
+        A built layer.
+
+    Returns
+    -------
+    str
+    """
     kind = type(layer).__name__
     config = layer.config()
     if config["type"] in ("Dense", "Maxout"):
@@ -54,15 +70,36 @@ def layer_label(layer):
     return kind if layer.param is None else f"{kind}({layer.param:g})"
 
 
-def layer_rows(model):
-    """[(index, label, output shape, parameter count)] of a built Sequential."""
+def layer_rows(model: Sequential) -> list[tuple[int, str, tuple[None, int], int]]:
+    """[(index, label, output shape, parameter count)] of a built Sequential.
+
+    Parameters
+    ----------
+    model : Sequential
+        The model.
+
+    Returns
+    -------
+    list of (int, str, (None, int), int)
+    """
     return [(i, layer_label(layer), (None, layer.out_features),
              sum(math.prod(shape) for _, shape in layer.parameter_shapes()))
             for i, layer in enumerate(model.layers)]
 
 
-def layer_table(model):
-    """The layer rows as aligned text lines, with a header."""
+def layer_table(model: Sequential) -> list[str]:
+    """The layer rows as aligned text lines, with a header.
+
+    Parameters
+    ----------
+    model : Sequential
+        The model.
+
+    Returns
+    -------
+    list of str
+        The header, a rule, then one line per layer.
+    """
     rows = [("#", "Layer", "Output shape", "Params")]
     rows += [(str(i), label, str(shape), f"{count:,}")
              for i, label, shape, count in layer_rows(model)]
@@ -77,11 +114,23 @@ def _nbytes(shape, dtype):
     return math.prod(shape) * np.dtype(dtype).itemsize
 
 
-def batch_buffer_bytes(model, n):
+def batch_buffer_bytes(model: Sequential, n: int) -> dict[str, int]:
     """{part: bytes} of the buffers one training step on a batch of n allocates.
 
     The same shapes as pynn.plans.TrainingPlan(model, n). Before the model is trained
     its targets are unknown; they are counted as regression values, (n, outputs) floats.
+
+    Parameters
+    ----------
+    model : Sequential
+        The model.
+    n : int
+        The batch size.
+
+    Returns
+    -------
+    dict of str to int
+        Bytes by part: layers, input, target, output_grad, sample_loss, metric, workspace.
     """
     dtype = model.dtype
     parts = dict.fromkeys(BATCH_KEYS, 0)
@@ -115,9 +164,28 @@ class ModelSummary:
     pynn.plans.PREDICT_MEMORY), the rows one forward pass takes within it (for a batch of
     1024 or more) and the bytes of its buffers, which is all predict allocates beyond its
     result, whatever the number of rows.
+
+    Parameters
+    ----------
+    model : Sequential
+        The model described.
+    batch_size : int, default 32
+        The training batch size the memory is counted for (>= 1).
+    optimizer : Optimizer or None, default None
+        The optimizer whose state is counted (None: the model's own, if it has one).
+    memory : int or None, default None
+        predict's memory budget in bytes (None: pynn.plans.PREDICT_MEMORY).
+
+    Raises
+    ------
+    ValueError
+        batch_size is not an integer >= 1, or a bad memory budget.
+    TypeError
+        optimizer is not a pynn optimizer.
     """
 
-    def __init__(self, model, batch_size=32, optimizer=None, memory=None):
+    def __init__(self, model: Sequential, batch_size: int = 32, optimizer: Optimizer | None = None,
+                 memory: int | None = None) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
                 or batch_size < 1:
             raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
@@ -184,7 +252,29 @@ class ModelSummary:
     __repr__ = __str__
 
 
-def summarize(model, batch_size=32, optimizer=None, memory=None):
+def summarize(model: Sequential, batch_size: int = 32, optimizer: Optimizer | None = None,
+              memory: int | None = None) -> ModelSummary:
     """The ModelSummary of `model` for training with batches of `batch_size`, and for
-    prediction within `memory` bytes."""
+    prediction within `memory` bytes.
+
+    Parameters
+    ----------
+    model : Sequential
+        The model.
+    batch_size : int, default 32
+        The training batch size.
+    optimizer : Optimizer or None, default None
+        The optimizer counted (None: the model's).
+    memory : int or None, default None
+        predict's memory budget in bytes.
+
+    Returns
+    -------
+    ModelSummary
+
+    Raises
+    ------
+    ValueError, TypeError
+        As ModelSummary.
+    """
     return ModelSummary(model, batch_size, optimizer, memory)

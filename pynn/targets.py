@@ -14,7 +14,17 @@ logits: argmax, or logit > 0, which is exactly "probability > 0.5" without the r
 of the sigmoid near 0. The per-epoch metric is accuracy for classifiers (every label of a
 row right, for multi-label) and R² for regressors.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from pynn.losses import Loss
 
 KINDS = ("labels", "probabilities", "binary", "indicator", "values")
 
@@ -60,8 +70,25 @@ def _values(y, limit=5):
     return np.unique(y)[:limit].tolist()
 
 
-def check_classes(loss, classes):
-    """`classes` of fit as a sorted 1-D array of distinct labels (None stays None)."""
+def check_classes(loss: Loss, classes: ArrayLike | None) -> NDArray[Any] | None:
+    """`classes` of fit as a sorted 1-D array of distinct labels (None stays None).
+
+    Parameters
+    ----------
+    loss : Loss
+        fit's loss (classes are for the classification losses only).
+    classes : array_like or None
+        The labels.
+
+    Returns
+    -------
+    numpy.ndarray or None
+
+    Raises
+    ------
+    ValueError
+        classes for a regression loss, not 1-D, empty, objects, or NaN or infinity.
+    """
     if classes is None:
         return None
     if not loss.classifies:
@@ -77,10 +104,31 @@ def check_classes(loss, classes):
 
 
 class Targets:
-    """How a model's targets are encoded and decoded; see the module docstring."""
+    """How a model's targets are encoded and decoded; see the module docstring.
 
-    def __init__(self, kind, n_outputs, classes=None, squeeze=False, negative=0.0,
-                 hinge=False):
+    Parameters
+    ----------
+    kind : {"labels", "probabilities", "binary", "indicator", "values"}
+        The kind of targets (KINDS).
+    n_outputs : int
+        The model's outputs.
+    classes : array_like or None, default None
+        The sorted class labels of a classifier.
+    squeeze : bool, default False
+        values: y was 1-D (predictions are 1-D too).
+    negative : float, default 0.0
+        indicator: the "off" value of y and of predictions (0 or -1).
+    hinge : bool, default False
+        binary/indicator: encode as -1/+1 (hinge) rather than 0/1.
+
+    Raises
+    ------
+    ValueError
+        An unknown kind.
+    """
+
+    def __init__(self, kind: str, n_outputs: int, classes: ArrayLike | None = None,
+                 squeeze: bool = False, negative: float = 0.0, hinge: bool = False) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown target kind {kind!r}")
         self.kind = kind
@@ -91,17 +139,41 @@ class Targets:
         self.hinge = hinge          # binary/indicator: encode as -1/+1 (hinge) rather than 0/1
 
     @property
-    def is_classifier(self):
+    def is_classifier(self) -> bool:
+        """Whether the targets are labels (every kind but "values")."""
         return self.kind != "values"
 
     @property
-    def metric_name(self):
+    def metric_name(self) -> str:
+        """"accuracy" for classifiers, "r2" for regressors."""
         return "accuracy" if self.is_classifier else "r2"
 
     # ---- choosing and encoding ------------------------------------------------------------
     @classmethod
-    def for_loss(cls, loss, y, n_outputs, classes=None):
-        """The Targets of `loss` (a pynn.losses.Loss) for training data y."""
+    def for_loss(cls, loss: Loss, y: Any, n_outputs: int,
+                 classes: ArrayLike | None = None) -> Targets:
+        """The Targets of `loss` (a pynn.losses.Loss) for training data y.
+
+        Parameters
+        ----------
+        loss : Loss
+            fit's loss.
+        y : array_like
+            The training targets.
+        n_outputs : int
+            The model's outputs.
+        classes : array_like or None, default None
+            All the labels, when y may not show them all.
+
+        Returns
+        -------
+        Targets
+
+        Raises
+        ------
+        ValueError
+            y that the loss cannot train on, or that does not match the outputs.
+        """
         n = len(y) if not hasattr(y, "shape") else y.shape[0]
         y = _as_y(y, n)
         classes = check_classes(loss, classes)
@@ -153,8 +225,26 @@ class Targets:
                 f"for more classes, or a 2-D (n, outputs) y for multi-label")
         return cls("binary", 1, classes=classes, hinge=hinge)
 
-    def encode(self, y, dtype):
-        """y in the form the loss kernel reads: int64 labels (n,), or (n, K) of `dtype`."""
+    def encode(self, y: Any, dtype: DTypeLike) -> NDArray[Any]:
+        """y in the form the loss kernel reads: int64 labels (n,), or (n, K) of `dtype`.
+
+        Parameters
+        ----------
+        y : array_like
+            Targets of this kind.
+        dtype : numpy dtype
+            The model's dtype.
+
+        Returns
+        -------
+        numpy.ndarray
+
+        Raises
+        ------
+        ValueError
+            y of another shape, labels the model was not trained on, or values that are
+            not finite.
+        """
         y = _as_y(y, len(y) if not hasattr(y, "shape") else y.shape[0])
         if self.kind in ("labels", "binary"):
             if y.ndim != 1:
@@ -199,27 +289,49 @@ class Targets:
         return index
 
     # ---- predictions -----------------------------------------------------------------------
-    def decode(self, out):
-        """Predictions from the model's outputs (logits for the classification losses)."""
+    def decode(self, out: NDArray[Any]) -> NDArray[Any]:
+        """Predictions from the model's outputs (logits for the classification losses).
+
+        Parameters
+        ----------
+        out : numpy.ndarray of shape (n, n_outputs)
+            The model's outputs.
+
+        Returns
+        -------
+        numpy.ndarray
+            Labels, indices, 0/1 (or -1/+1) rows, or values.
+        """
         if self.kind == "values":
             return out[:, 0].copy() if self.squeeze else out
         if self.kind in ("labels", "probabilities"):
             index = np.argmax(out, axis=1)
-            return self.classes_[index] if self.kind == "labels" else index
+            return self.classes_[index] if self.kind == "labels" else index  # type: ignore[index]
         on = out > 0
         if self.kind == "binary":
-            return self.classes_[on[:, 0].astype(np.intp)]
+            return self.classes_[on[:, 0].astype(np.intp)]  # type: ignore[index]
         return np.where(on, 1, int(self.negative)).astype(np.int64)
 
     # ---- metric ----------------------------------------------------------------------------
-    def scratch_shapes(self, n):
-        """{name: (shape, dtype)} of the buffers `accumulate` needs for a batch of n."""
+    def scratch_shapes(self, n: int) -> dict[str, tuple[tuple[int, ...], Any]]:
+        """{name: (shape, dtype)} of the buffers `accumulate` needs for a batch of n.
+
+        Parameters
+        ----------
+        n : int
+            Rows of the batch.
+
+        Returns
+        -------
+        dict of str to (tuple of int, numpy dtype or None)
+        """
         k = self.n_outputs
         if self.kind == "values":
             return {"residual": ((n, k), None), "squares": ((n, k), np.float64)}
         if self.kind == "labels":
             return {}  # count_argmax_hits needs none
-        shapes = {"hit": ((n, k), np.bool_), "row": ((n,), np.bool_)}
+        shapes: dict[str, tuple[tuple[int, ...], Any]] = {"hit": ((n, k), np.bool_),
+                                                          "row": ((n,), np.bool_)}
         if self.kind == "probabilities":
             shapes = {"row": ((n,), np.bool_), "argmax": ((n,), np.intp),
                       "target_argmax": ((n,), np.intp)}
@@ -227,13 +339,34 @@ class Targets:
             shapes["target_on"] = ((n, k), np.bool_)
         return shapes
 
-    def new_total(self):
-        """The running sum `accumulate` adds to: correct rows, or squared errors per output."""
+    def new_total(self) -> NDArray[Any]:
+        """The running sum `accumulate` adds to: correct rows, or squared errors per output.
+
+        Returns
+        -------
+        numpy.ndarray
+            Zeros: (1,) int64, or (n_outputs,) float64.
+        """
         return np.zeros(self.n_outputs) if self.kind == "values" else np.zeros(1, np.int64)
 
-    def accumulate(self, kernels, total, out, target, scratch):
+    def accumulate(self, kernels: ModuleType, total: NDArray[Any], out: NDArray[Any],
+                   target: NDArray[Any], scratch: dict[str, NDArray[Any]]) -> None:
         """Add one batch's count of correct rows (or per-output squared errors) to `total`,
-        using only the preallocated `scratch` buffers (labels: one kernel call)."""
+        using only the preallocated `scratch` buffers (labels: one kernel call).
+
+        Parameters
+        ----------
+        kernels : module
+            The backend's kernels.
+        total : numpy.ndarray
+            The running sum (new_total), updated in place.
+        out : numpy.ndarray
+            The batch's outputs.
+        target : numpy.ndarray
+            The batch's encoded targets.
+        scratch : dict of str to numpy.ndarray
+            The buffers of scratch_shapes.
+        """
         if self.kind == "labels":
             total[0] += kernels.count_argmax_hits(out, target)
             return
@@ -262,13 +395,39 @@ class Targets:
             np.logical_and.reduce(hit, axis=1, out=row)
         total[0] += np.count_nonzero(row)
 
-    def r2_denominator(self, target):
-        """Σ (y - mean y)² per output over encoded targets (n, K): R²'s denominator."""
+    def r2_denominator(self, target: ArrayLike) -> NDArray[np.float64]:
+        """Σ (y - mean y)² per output over encoded targets (n, K): R²'s denominator.
+
+        Parameters
+        ----------
+        target : array_like of shape (n, K)
+            Encoded targets.
+
+        Returns
+        -------
+        numpy.ndarray of shape (K,), float64
+        """
         t = np.asarray(target, dtype=np.float64)
         return ((t - t.mean(axis=0)) ** 2).sum(axis=0)
 
-    def metric(self, total, n, denominator=None):
-        """The metric from an accumulated total over n samples."""
+    def metric(self, total: NDArray[Any], n: int,
+               denominator: Any = None) -> float:
+        """The metric from an accumulated total over n samples.
+
+        Parameters
+        ----------
+        total : numpy.ndarray
+            The accumulated total.
+        n : int
+            The samples it covers.
+        denominator : numpy.ndarray or None, default None
+            r2_denominator of the targets (regressors).
+
+        Returns
+        -------
+        float
+            Accuracy, or R² averaged over the outputs.
+        """
         if self.kind != "values":
             return float(total[0]) / n
         # As scikit-learn's r2_score: an output with constant targets scores 1 if fit exactly, else 0.
@@ -279,11 +438,30 @@ class Targets:
         return float(np.mean(r2))
 
     # ---- saving ----------------------------------------------------------------------------
-    def config(self):
+    def config(self) -> dict[str, Any]:
+        """The JSON-able description a saved model keeps (classes are saved apart).
+
+        Returns
+        -------
+        dict of str to object
+        """
         return {"kind": self.kind, "n_outputs": self.n_outputs, "squeeze": self.squeeze,
                 "negative": self.negative, "hinge": self.hinge}
 
     @classmethod
-    def from_config(cls, config, classes):
+    def from_config(cls, config: dict[str, Any], classes: ArrayLike | None) -> Targets:
+        """The Targets a saved model described (config()), with its classes.
+
+        Parameters
+        ----------
+        config : dict
+            What config() gave.
+        classes : array_like or None
+            The saved classes.
+
+        Returns
+        -------
+        Targets
+        """
         return cls(config["kind"], config["n_outputs"], classes=classes,
                    squeeze=config["squeeze"], negative=config["negative"], hinge=config["hinge"])

@@ -3,9 +3,10 @@ imports its test oracle, the data modules do not load the model, and each catalo
 (activations, losses) agrees with the C side.
 
 The import graph is read from the source with ast: each module's top-level imports
-(those that run when it is imported, so also inside a top-level try or if), as edges
-between pynn's modules. A parent package's __init__ runs before its submodules, but that
-is Python's doing, not an import of the submodule, so it is no edge.
+(those that run when it is imported, so also inside a top-level try or if, but not in an
+`if TYPE_CHECKING:` block, which only type checkers read), as edges between pynn's
+modules. A parent package's __init__ runs before its submodules, but that is Python's
+doing, not an import of the submodule, so it is no edge.
 """
 import ast
 import inspect
@@ -53,11 +54,23 @@ def _tree(module):
         return ast.parse(file.read(), MODULES[module])
 
 
+def _type_checking(node):
+    """Whether node is `if TYPE_CHECKING:` (or `if typing.TYPE_CHECKING:`), whose body the
+    interpreter never runs: the imports of type hints (issue 16)."""
+    test = node.test
+    return isinstance(node, ast.If) and (
+        isinstance(test, ast.Name) and test.id == "TYPE_CHECKING"
+        or isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
 def _top_level(body):
-    """The import statements that run at import: the module's body, into try/if blocks."""
+    """The import statements that run at import: the module's body, into try/if blocks
+    (an `if TYPE_CHECKING:` block's else only)."""
     for node in body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             yield node
+        elif isinstance(node, ast.If) and _type_checking(node):
+            yield from _top_level(node.orelse)
         elif isinstance(node, (ast.Try, ast.If)):
             for block in (node.body, node.orelse, getattr(node, "finalbody", []),
                           *[handler.body for handler in getattr(node, "handlers", [])]):
@@ -123,6 +136,8 @@ def test_the_graph_sees_the_imports():
     assert "pynn.training" in graph["pynn.model"]
     assert "pynn._kernels" in graph["pynn.activations"]
     assert "pynn.cli.report" in graph["pynn.cli.train"]  # `from pynn.cli import report`
+    # a type hint's import (`if TYPE_CHECKING:`) runs in no interpreter: no edge
+    assert "pynn.model" not in graph["pynn.early_stopping"]
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
 
 

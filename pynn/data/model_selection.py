@@ -12,28 +12,61 @@ own thread count to cores // workers while it fits, so that workers times thread
 not oversubscribe the machine; pynn's results do not depend on the thread count, so a
 parallel run gives exactly the serial run's scores.
 """
+from __future__ import annotations
+
 import contextlib
 import copy
 import itertools
 import numbers
 import os
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from pynn import _kernels
 from pynn.data._arrays import check_same_length, take_rows
 from pynn.data.split import KFold, StratifiedKFold
 from pynn.metrics import METRICS
 
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from pynn.random_state import RandomState
+
+    #: scorer(model, X, y) -> float
+    ScorerLike = Callable[[Any, Any, Any], float]
+
 
 # ---- scoring -----------------------------------------------------------------------------
 class Scorer:
     """scorer(model, X, y) -> float: `metric(y, model.predict(X))`, or with
     response="predict_proba", `metric(y, model.predict_proba(X), labels=model.classes_)`.
-    greater_is_better tells grid search whether to keep the largest or the smallest."""
+    greater_is_better tells grid search whether to keep the largest or the smallest.
 
-    def __init__(self, metric, greater_is_better=True, response="predict", name=None):
+    Parameters
+    ----------
+    metric : callable
+        metric(y_true, y_pred) -> float, such as a function of pynn.metrics.
+    greater_is_better : bool, default True
+        Whether larger values are better (False for losses).
+    response : {"predict", "predict_proba"}, default "predict"
+        The model method whose output the metric reads.
+    name : str or None, default None
+        The scorer's name in reports (None: the metric's __name__).
+
+    Raises
+    ------
+    TypeError
+        metric is not callable.
+    ValueError
+        An unknown response.
+    """
+
+    def __init__(self, metric: Callable[..., Any], greater_is_better: bool = True,
+                 response: str = "predict", name: str | None = None) -> None:
         if not callable(metric):
             raise TypeError(f"metric must be callable: metric(y_true, y_pred), got {metric!r}")
         if response not in ("predict", "predict_proba"):
@@ -44,7 +77,7 @@ class Scorer:
         self.response = response
         self.name = name or getattr(metric, "__name__", repr(metric))
 
-    def __call__(self, model, X, y):
+    def __call__(self, model: Any, X: Any, y: Any) -> float:
         if self.response == "predict_proba":
             return float(self.metric(y, model.predict_proba(X), labels=model.classes_))
         return float(self.metric(y, model.predict(X)))
@@ -53,15 +86,47 @@ class Scorer:
         return f"Scorer({self.name}, greater_is_better={self.greater_is_better})"
 
 
-def model_score(model, X, y):
-    """The model's own score(X, y): accuracy or R² for pynn models (higher is better)."""
+def model_score(model: Any, X: Any, y: Any) -> float:
+    """The model's own score(X, y): accuracy or R² for pynn models (higher is better).
+
+    Parameters
+    ----------
+    model : object
+        A fitted model with score(X, y).
+    X, y : array_like
+        The samples and targets to score on.
+
+    Returns
+    -------
+    float
+    """
     return float(model.score(X, y))
 
 
-def get_scorer(scoring):
+def get_scorer(scoring: str | ScorerLike | None) -> tuple[ScorerLike, bool, str]:
     """(scorer, greater_is_better, name) for scoring = None (the model's score), a name of
     pynn.metrics.METRICS, or a callable scorer(model, X, y) -> float (greater is better
-    unless it has an attribute greater_is_better = False, as a Scorer)."""
+    unless it has an attribute greater_is_better = False, as a Scorer).
+
+    Parameters
+    ----------
+    scoring : str, callable or None
+        None, a name of pynn.metrics.METRICS, or scorer(model, X, y) -> float.
+
+    Returns
+    -------
+    scorer : callable
+        scorer(model, X, y) -> float.
+    greater_is_better : bool
+    name : str
+
+    Raises
+    ------
+    ValueError
+        An unknown metric name.
+    TypeError
+        Neither None, a str nor a callable.
+    """
     if scoring is None:
         return model_score, True, "score"
     if isinstance(scoring, str):
@@ -74,26 +139,57 @@ def get_scorer(scoring):
     if callable(scoring):
         greater = getattr(scoring, "greater_is_better", True)
         return scoring, bool(greater), getattr(scoring, "name", None) or \
-            getattr(scoring, "__name__", "scorer")
+            getattr(scoring, "__name__", "scorer")  # type: ignore[return-value]  # a str
     raise TypeError(f"scoring must be None, a metric name or a callable scorer(model, X, y), "
                     f"got {scoring!r}")
 
 
 # ---- folds -------------------------------------------------------------------------------
-def is_classification_target(y):
+def is_classification_target(y: ArrayLike) -> bool:
     """True for 1-D integer, bool or string labels (stratified folds); False for floats and
-    2-D targets (plain folds). A float y with integral values counts as continuous."""
+    2-D targets (plain folds). A float y with integral values counts as continuous.
+
+    Parameters
+    ----------
+    y : array_like
+        The targets.
+
+    Returns
+    -------
+    bool
+    """
     y = np.asarray(y)
     if y.dtype == object:
         return y.ndim == 1 and all(isinstance(v, (str, numbers.Integral)) for v in y)
     return y.ndim == 1 and y.dtype.kind in "biuUS"
 
 
-def check_cv(cv, y, random_state=None):
+def check_cv(cv: int | Any, y: ArrayLike, random_state: RandomState = None) -> Any:
     """The splitter for `cv`: an int gives StratifiedKFold for classification labels (see
     is_classification_target) and KFold otherwise, shuffled from random_state when that is
     given and in order when it is None. A splitter object or an iterable of (train, test)
-    index pairs is returned as it is (random_state must then be None)."""
+    index pairs is returned as it is (random_state must then be None).
+
+    Parameters
+    ----------
+    cv : int, splitter or iterable of (train, test)
+        The number of folds, an object with split(X, y), or index pairs.
+    y : array_like
+        The targets (their kind chooses the splitter for an int cv).
+    random_state : None, int or numpy.random.Generator, default None
+        Shuffles the folds of an int cv (None: in order).
+
+    Returns
+    -------
+    KFold, StratifiedKFold, or cv itself
+
+    Raises
+    ------
+    TypeError
+        A cv of another kind (a bool, a string, ...).
+    ValueError
+        random_state with a cv that is not an int.
+    """
     if isinstance(cv, (bool, np.bool_)):
         raise TypeError(f"cv must be an int, a splitter or (train, test) pairs, got {cv!r}")
     if isinstance(cv, numbers.Integral):
@@ -142,15 +238,32 @@ def _check_index(index, n, name):
 
 
 # ---- one fit -----------------------------------------------------------------------------
-def limited_threads(n):
+def limited_threads(n: int | None) -> AbstractContextManager[Any]:
     """pynn's kernels use at most n threads inside the block, in this thread only
     (unchanged for n=None): concurrent fits of the threading backend do not disturb each
-    other."""
+    other.
+
+    Parameters
+    ----------
+    n : int or None
+        The thread count (None: unchanged).
+
+    Returns
+    -------
+    context manager
+        pynn.threads(n), or a no-op.
+    """
     return contextlib.nullcontext() if n is None else _kernels.threads(n)
 
 
-def usable_cores():
-    """The cores this process may run on."""
+def usable_cores() -> int:
+    """The cores this process may run on.
+
+    Returns
+    -------
+    int
+        The size of its CPU affinity set where the system has one, else the CPU count.
+    """
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
@@ -162,14 +275,47 @@ def _fresh_copy(fit_params):
     return copy.deepcopy(fit_params)
 
 
-def fit_and_score(make_model, params, X, y, train, test, scorer, fit_params, return_train,
-                  workers):
+def fit_and_score(make_model: Callable[..., Any], params: Mapping[str, Any], X: Any, y: Any,
+                  train: NDArray[np.intp], test: NDArray[np.intp], scorer: ScorerLike,
+                  fit_params: dict[str, Any], return_train: bool, workers: int
+                  ) -> dict[str, float | None]:
     """Build make_model(**params), fit it on the train rows, score it on the test rows.
 
     Runs in a joblib worker (a module-level function, so it pickles). With workers > 1 the
     fit runs on max(1, cores // workers) of pynn's threads. fit_params are copied, so that
     a stateful argument (an optimizer, a scheduler, an EarlyStopping) starts fresh in every
-    fit, whether the fits share a process or not."""
+    fit, whether the fits share a process or not.
+
+    Parameters
+    ----------
+    make_model : callable
+        make_model(**params) returns a new unfitted model.
+    params : mapping of str to object
+        The setting's keyword arguments.
+    X, y : array_like
+        All the samples and targets.
+    train, test : numpy.ndarray of int
+        The fold's row indices.
+    scorer : callable
+        scorer(model, X, y) -> float.
+    fit_params : dict
+        Keyword arguments for model.fit (deep-copied here).
+    return_train : bool
+        Also score on the training rows.
+    workers : int
+        The number of joblib workers running at once.
+
+    Returns
+    -------
+    dict
+        "fit_time", "score_time" (seconds), "test_score" and "train_score" (None unless
+        return_train).
+
+    Raises
+    ------
+    TypeError
+        make_model returned something without fit.
+    """
     fit_params = _fresh_copy(fit_params)
     threads = None if workers <= 1 else max(1, usable_cores() // workers)
     with limited_threads(threads):
@@ -222,8 +368,11 @@ def _run(make_model, settings, X, y, folds, scorer, fit_params, n_jobs, return_t
 
 
 # ---- cross-validation --------------------------------------------------------------------
-def cross_validate(make_model, X, y, cv=5, scoring=None, fit_params=None, n_jobs=None,
-                   return_train_score=False, random_state=None):
+def cross_validate(make_model: Callable[[], Any], X: Any, y: Any, cv: int | Any = 5,
+                   scoring: str | ScorerLike | None = None,
+                   fit_params: dict[str, Any] | None = None, n_jobs: int | None = None,
+                   return_train_score: bool = False, random_state: RandomState = None
+                   ) -> dict[str, NDArray[np.float64]]:
     """Fit a fresh model per fold and score it on the fold left out.
 
     make_model() returns a new unfitted model; each fold calls
@@ -242,6 +391,41 @@ def cross_validate(make_model, X, y, cv=5, scoring=None, fit_params=None, n_jobs
 
     Returns {"fit_time", "score_time", "test_score"(, "train_score")}: arrays with one
     value per fold, in seconds for the times.
+
+    Parameters
+    ----------
+    make_model : callable
+        make_model() returns a new unfitted model (a pynn.Sequential, or any object with
+        fit, predict and score).
+    X : array_like
+        The samples (any container pynn.data can take rows of).
+    y : array_like
+        The targets, one per sample.
+    cv : int, splitter or iterable of (train, test), default 5
+        The folds, as above.
+    scoring : str, callable or None, default None
+        As above.
+    fit_params : dict or None, default None
+        Keyword arguments for every model.fit (copied for each fit).
+    n_jobs : int or None, default None
+        As above.
+    return_train_score : bool, default False
+        Also score each model on its training rows ("train_score").
+    random_state : None, int or numpy.random.Generator, default None
+        Shuffles the folds of an int cv.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        One float64 value per fold for each key.
+
+    Raises
+    ------
+    TypeError
+        A make_model that is not callable, a fit_params that is not a dict, an n_jobs
+        that is not an int, or a bad cv or scoring.
+    ValueError
+        No y, X and y of different lengths, n_jobs=0, bad folds or an unknown metric.
     """
     n, fit_params = _check_common(make_model, X, y, fit_params, n_jobs)
     if not isinstance(return_train_score, (bool, np.bool_)):
@@ -257,10 +441,28 @@ def cross_validate(make_model, X, y, cv=5, scoring=None, fit_params=None, n_jobs
 
 
 # ---- grid search -------------------------------------------------------------------------
-def parameter_grid(param_grid):
+def parameter_grid(param_grid: Mapping[str, Iterable[Any]] | Sequence[Mapping[str, Iterable[Any]]]
+                   ) -> list[dict[str, Any]]:
     """The list of settings (dicts) of a grid: a dict of lists of values gives every
     combination, the last key varying fastest; a list of such dicts gives each one's
-    combinations in turn. {} is one setting without parameters."""
+    combinations in turn. {} is one setting without parameters.
+
+    Parameters
+    ----------
+    param_grid : dict of str to list, or list of such dicts
+        The values to try for each parameter.
+
+    Returns
+    -------
+    list of dict
+
+    Raises
+    ------
+    TypeError
+        Not a dict (or a non-empty list of dicts) of lists with str keys.
+    ValueError
+        A parameter with no values.
+    """
     grids = [param_grid] if isinstance(param_grid, dict) else param_grid
     if not isinstance(grids, (list, tuple)) or not grids:
         raise TypeError(f"param_grid must be a dict of lists of values or a non-empty list "
@@ -284,8 +486,11 @@ def parameter_grid(param_grid):
     return settings
 
 
-def grid_search(make_model, param_grid, X, y, cv=5, scoring=None, fit_params=None,
-                n_jobs=None, random_state=None):
+def grid_search(make_model: Callable[..., Any],
+                param_grid: Mapping[str, Iterable[Any]] | Sequence[Mapping[str, Iterable[Any]]],
+                X: Any, y: Any, cv: int | Any = 5, scoring: str | ScorerLike | None = None,
+                fit_params: dict[str, Any] | None = None, n_jobs: int | None = None,
+                random_state: RandomState = None) -> GridSearchResult:
     """Cross-validate make_model(**params) for every setting of param_grid; the best mean
     test score wins (the largest for scores, the SMALLEST for losses; ties: the first).
 
@@ -294,6 +499,36 @@ def grid_search(make_model, param_grid, X, y, cv=5, scoring=None, fit_params=Non
     scored on the same folds, and the (setting, fold) pairs run in parallel. Returns a
     GridSearchResult. Refit the winner on all the training data yourself:
     `make_model(**result.best_params_).fit(X, y, ...)`.
+
+    Parameters
+    ----------
+    make_model : callable
+        make_model(**params) returns a new unfitted model for a setting.
+    param_grid : dict of str to list, or list of such dicts
+        The settings to try (see parameter_grid).
+    X : array_like
+        The samples.
+    y : array_like
+        The targets, one per sample.
+    cv : int, splitter or iterable of (train, test), default 5
+        As cross_validate.
+    scoring : str, callable or None, default None
+        As cross_validate.
+    fit_params : dict or None, default None
+        As cross_validate.
+    n_jobs : int or None, default None
+        As cross_validate.
+    random_state : None, int or numpy.random.Generator, default None
+        As cross_validate.
+
+    Returns
+    -------
+    GridSearchResult
+
+    Raises
+    ------
+    TypeError, ValueError
+        As cross_validate and parameter_grid; ValueError when every setting scored NaN.
     """
     n, fit_params = _check_common(make_model, X, y, fit_params, n_jobs)
     settings = parameter_grid(param_grid)
@@ -315,10 +550,29 @@ class GridSearchResult:
     "std_test_score" (over folds, ddof=0), "test_scores" (per fold), "rank_test_score"
     (1 = best; equal means share a rank), "mean_fit_time", "mean_score_time". Printing it
     shows the table; `pandas.DataFrame(result.results_)` makes a data frame of it.
+
+    Parameters
+    ----------
+    settings : list of dict
+        The settings, in grid order.
+    scores : numpy.ndarray of shape (n_settings, n_splits)
+        The test scores per setting and fold.
+    fit_times, score_times : numpy.ndarray of shape (n_settings, n_splits)
+        Seconds per fit and per scoring.
+    greater_is_better : bool
+        Whether the largest mean score wins (else the smallest).
+    scoring : str, default "score"
+        The scoring's name, for the table.
+
+    Raises
+    ------
+    ValueError
+        Every setting scored NaN.
     """
 
-    def __init__(self, settings, scores, fit_times, score_times, greater_is_better,
-                 scoring="score"):
+    def __init__(self, settings: Sequence[Mapping[str, Any]], scores: NDArray[np.float64],
+                 fit_times: NDArray[np.float64], score_times: NDArray[np.float64],
+                 greater_is_better: bool, scoring: str = "score") -> None:
         self.greater_is_better = greater_is_better
         self.scoring = scoring
         means, stds = scores.mean(axis=1), scores.std(axis=1)
@@ -338,8 +592,14 @@ class GridSearchResult:
              "mean_score_time": float(score_times[i].mean())}
             for i, params in enumerate(settings)]
 
-    def to_string(self):
-        """The results as a text table, one row per setting."""
+    def to_string(self) -> str:
+        """The results as a text table, one row per setting.
+
+        Returns
+        -------
+        str
+            The table and a line naming the best setting (str(result) gives it too).
+        """
         names = list(dict.fromkeys(name for row in self.results_ for name in row["params"]))
         header = ["rank", *names, f"mean {self.scoring}", "std", "per fold"]
         lines = [header]

@@ -9,15 +9,23 @@ random_state is None (fresh randomness on every call), an int (the same result o
 call) or a numpy Generator (drawn from, so successive calls differ but a run is
 reproducible from the Generator's seed).
 """
+from __future__ import annotations
+
 import numbers
 import warnings
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from pynn.checks import check_bool
 from pynn.data._arrays import check_same_length, n_samples, take_rows
 from pynn.metrics import as_labels
 from pynn.random_state import check_random_state
+
+if TYPE_CHECKING:
+    from pynn.random_state import RandomState
 
 
 def _label_index(labels):
@@ -49,10 +57,31 @@ def _size_argument(value, name, n):
     return float(value)
 
 
-def split_sizes(n, test_size=None, train_size=None):
+def split_sizes(n: int, test_size: float | int | None = None,
+                train_size: float | int | None = None) -> tuple[int, int]:
     """(n_train, n_test) for n samples, as scikit-learn computes them: a float test_size
     rounds up, a float train_size rounds down, and a missing size is the complement of
-    the other (test_size 0.25 when both are None)."""
+    the other (test_size 0.25 when both are None).
+
+    Parameters
+    ----------
+    n : int
+        The number of samples.
+    test_size, train_size : float, int or None, default None
+        A fraction in (0, 1) or a count in [1, n).
+
+    Returns
+    -------
+    (int, int)
+        (n_train, n_test), both >= 1.
+
+    Raises
+    ------
+    TypeError
+        A size that is not a number.
+    ValueError
+        A size out of range, or sizes that leave a set empty or add up to more than n.
+    """
     test = _size_argument(test_size, "test_size", n)
     train = _size_argument(train_size, "train_size", n)
     if test is None and train is None:
@@ -64,7 +93,7 @@ def split_sizes(n, test_size=None, train_size=None):
     n_train = None if train is None else (int(np.floor(train * n)) if isinstance(train, float)
                                           else train)
     if n_train is None:
-        n_train = n - n_test
+        n_train = n - n_test  # type: ignore[operator]  # both None was made test = 0.25
     if n_test is None:
         n_test = n - n_train
     if n_train + n_test > n:
@@ -109,8 +138,10 @@ def _stratified_indices(labels, n_train, n_test, rng):
     return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
 
 
-def train_test_split(*arrays, test_size=None, train_size=None, random_state=None,
-                     shuffle=True, stratify=None):
+def train_test_split(*arrays: Any, test_size: float | int | None = None,
+                     train_size: float | int | None = None,
+                     random_state: RandomState = None, shuffle: bool = True,
+                     stratify: ArrayLike | None = None) -> list[Any]:
     """Split arrays into random train and test subsets (scikit-learn's semantics).
 
     Returns [a_train, a_test, b_train, b_test, ...]: the same rows of every array, each
@@ -124,6 +155,38 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
     type; 2-D rows count as one label each) whose class proportions both sets keep: each
     class's test count is within one of its exact share; needs shuffle=True and at least
     2 members per class.
+
+    Parameters
+    ----------
+    *arrays : array_like
+        One or more arrays of the same number of rows (NumPy arrays, lists, pandas objects,
+        anything NumPy indexes along its first axis).
+    test_size : float, int or None, default None
+        A fraction in (0, 1) (rounded up) or a count; None: 0.25, or the complement of
+        train_size.
+    train_size : float, int or None, default None
+        A fraction in (0, 1) (rounded down) or a count; None: the complement of test_size.
+    random_state : None, int or numpy.random.Generator, default None
+        None (fresh randomness on every call), an int (the same result on every call) or a
+        numpy Generator (drawn from).
+    shuffle : bool, default True
+        Split at random; False takes the rows in order.
+    stratify : array_like or None, default None
+        Labels whose class proportions both sets keep (needs shuffle=True).
+
+    Returns
+    -------
+    list
+        [a_train, a_test, b_train, b_test, ...], each in its array's container type.
+
+    Raises
+    ------
+    ValueError
+        No arrays, arrays of different lengths, bad sizes, or a stratify that cannot be
+        kept (a class with one member, a set smaller than the number of classes, or
+        shuffle=False).
+    TypeError
+        A size or shuffle of the wrong type, or an argument that is not array-like.
     """
     if not arrays:
         raise ValueError("train_test_split needs at least one array")
@@ -168,9 +231,26 @@ class KFold:
     sample is in exactly one test fold. Index arrays are sorted. random_state is for
     shuffle=True only: with shuffle=False it would do nothing, so it is an error (as in
     scikit-learn).
+
+    Parameters
+    ----------
+    n_splits : int, default 5
+        The number of folds (>= 2).
+    shuffle : bool, default False
+        Shuffle the samples once before cutting the folds.
+    random_state : None, int or numpy.random.Generator, default None
+        The shuffle's seed (shuffle=True only).
+
+    Raises
+    ------
+    TypeError
+        n_splits is not an int, or shuffle not a bool.
+    ValueError
+        n_splits < 2, or random_state with shuffle=False.
     """
 
-    def __init__(self, n_splits=5, shuffle=False, random_state=None):
+    def __init__(self, n_splits: int = 5, shuffle: bool = False,
+                 random_state: RandomState = None) -> None:
         self.n_splits = _check_n_splits(n_splits)
         self.shuffle = check_bool(shuffle, "shuffle")
         self.random_state = check_random_state(random_state)
@@ -178,8 +258,19 @@ class KFold:
             raise ValueError("random_state has no effect with shuffle=False: leave it None, "
                              "or set shuffle=True")
 
-    def get_n_splits(self, X=None, y=None, groups=None):
-        """The number of folds (the arguments are for scikit-learn compatibility)."""
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        """The number of folds (the arguments are for scikit-learn compatibility).
+
+        Parameters
+        ----------
+        X, y, groups : object, default None
+            Ignored.
+
+        Returns
+        -------
+        int
+            n_splits.
+        """
         return self.n_splits
 
     def _test_folds(self, n, y):
@@ -192,9 +283,32 @@ class KFold:
         fold[order] = np.repeat(np.arange(self.n_splits), sizes)
         return fold
 
-    def split(self, X, y=None, groups=None):
+    def split(self, X: ArrayLike, y: ArrayLike | None = None, groups: Any = None
+              ) -> Iterator[tuple[NDArray[np.intp], NDArray[np.intp]]]:
         """Yield (train_index, test_index) for each fold. Arguments are checked at the call;
-        groups is accepted for scikit-learn compatibility and ignored."""
+        groups is accepted for scikit-learn compatibility and ignored.
+
+        Parameters
+        ----------
+        X : array_like
+            The samples (only their number is used).
+        y : array_like or None, default None
+            Labels: KFold only checks their length; StratifiedKFold requires them and keeps
+            their class proportions.
+        groups : object, default None
+            Ignored.
+
+        Returns
+        -------
+        iterator of (numpy.ndarray, numpy.ndarray)
+            Per fold, the sorted indices of the training and of the test samples.
+
+        Raises
+        ------
+        ValueError
+            More folds than samples, X and y of different lengths; for StratifiedKFold, no
+            y or every class smaller than n_splits (a class smaller than n_splits warns).
+        """
         n = n_samples(X, "X")
         if y is not None:
             check_same_length([X, y], ["X", "y"])
@@ -217,9 +331,26 @@ class StratifiedKFold(KFold):
 
     split raises ValueError when every class has fewer than n_splits members, and warns
     (UserWarning) when some class does (some test folds then miss it).
+
+    Parameters
+    ----------
+    n_splits : int, default 5
+        The number of folds (>= 2).
+    shuffle : bool, default False
+        Draw each class's members at random rather than in order of appearance.
+    random_state : None, int or numpy.random.Generator, default None
+        The shuffle's seed (shuffle=True only).
+
+    Raises
+    ------
+    TypeError
+        n_splits is not an int, or shuffle not a bool.
+    ValueError
+        n_splits < 2, or random_state with shuffle=False.
     """
 
-    def split(self, X, y, groups=None):
+    def split(self, X: ArrayLike, y: ArrayLike | None, groups: Any = None  # type: ignore[override]
+              ) -> Iterator[tuple[NDArray[np.intp], NDArray[np.intp]]]:
         if y is None:
             raise ValueError("StratifiedKFold.split needs y, the labels to stratify")
         return super().split(X, y, groups)

@@ -14,18 +14,28 @@ records only its last stream's size there, and is refused: recompress it as one)
 what the result needs is checked against the memory budget (pynn.memory: MemoryError),
 and the data are read by chunks into the allocated result.
 """
+from __future__ import annotations
+
 import contextlib
 import gzip
 import math
 import os
 import sys
 import zlib
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 from pynn.checks import check_float_dtype, check_numpy_dtype, check_path
 from pynn.files import DEFLATE_MAX_RATIO, open_regular
 from pynn.memory import check_allocation, check_max_bytes
+
+if TYPE_CHECKING:
+    from os import PathLike
+
+    #: a path argument: str, bytes or os.PathLike
+    StrPath = str | bytes | PathLike[str] | PathLike[bytes]
 
 # Type code -> the big-endian dtype of the values.
 IDX_DTYPES = {
@@ -40,7 +50,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 CHUNK_BYTES = 1 << 20  # the data are read by chunks into the result
 
 
-def load_idx(path, *, dtype=None, max_bytes=None):
+def load_idx(path: StrPath, *, dtype: DTypeLike | None = None,
+             max_bytes: int | None = None) -> NDArray[Any]:
     """The array stored in the IDX file `path` (gzip-compressed or not, told by its first
     bytes), with the header's shape and the dtype of its type code in native byte order:
     uint8, int8, int16, int32, float32 or float64.
@@ -49,7 +60,32 @@ def load_idx(path, *, dtype=None, max_bytes=None):
     read (as .astype(dtype) would, without holding the file's dtype whole too).
     max_bytes: the memory budget in bytes for the result; None (default): what this
     process can allocate now (pynn.memory.available_bytes). A file declaring more raises
-    MemoryError before anything is allocated."""
+    MemoryError before anything is allocated.
+
+    Parameters
+    ----------
+    path : str, bytes or os.PathLike
+        The IDX file.
+    dtype : numpy dtype or None, default None
+        The result's dtype (None: the file's, in native byte order).
+    max_bytes : int or None, default None
+        The memory budget in bytes for the result (None: what this process can allocate
+        now, pynn.memory.available_bytes).
+
+    Returns
+    -------
+    numpy.ndarray
+        The array, of the header's shape.
+
+    Raises
+    ------
+    ValueError
+        A damaged, short or over-long file (the message names it).
+    MemoryError
+        The result does not fit max_bytes.
+    OSError
+        The file cannot be opened (or is not a regular file).
+    """
     path = check_path(path, "path")
     max_bytes = check_max_bytes(max_bytes)
     with _IdxFile(path) as idx:
@@ -59,22 +95,72 @@ def load_idx(path, *, dtype=None, max_bytes=None):
         return idx.read(dtype)
 
 
-def idx_header(path):
+def idx_header(path: StrPath) -> tuple[tuple[int, ...], np.dtype[Any]]:
     """(shape, dtype) that the IDX file `path` declares, its sizes checked against the
-    file as load_idx checks them; the data are not read."""
+    file as load_idx checks them; the data are not read.
+
+    Parameters
+    ----------
+    path : str, bytes or os.PathLike
+        The IDX file.
+
+    Returns
+    -------
+    shape : tuple of int
+    dtype : numpy.dtype
+        In native byte order.
+
+    Raises
+    ------
+    ValueError
+        A damaged file, or sizes the file cannot hold.
+    OSError
+        The file cannot be opened.
+    """
     path = check_path(path, "path")
     with _IdxFile(path) as idx:
         return idx.shape, idx.dtype.newbyteorder("=")
 
 
-def load_idx_pair(images_path, labels_path, *, dtype=np.float64, max_bytes=None):
+def load_idx_pair(images_path: StrPath, labels_path: StrPath, *,
+                  dtype: DTypeLike = np.float64, max_bytes: int | None = None
+                  ) -> tuple[NDArray[np.floating[Any]], NDArray[np.int64]]:
     """Samples and labels from two IDX files, as MNIST's (images, labels) pairs.
 
     Returns X: (n, prod of the other image dimensions), of `dtype` (float64 by default;
     MNIST's pixel values stay 0..255, divide by 255 to scale them), and y: (n,) int64.
     The labels file must be 1-D of an integer type and hold as many labels as there are
     images; both headers are checked before any data are read. max_bytes: the memory
-    budget for X and y together, as load_idx's."""
+    budget for X and y together, as load_idx's.
+
+    Parameters
+    ----------
+    images_path : str, bytes or os.PathLike
+        The IDX file of the samples (n, ...).
+    labels_path : str, bytes or os.PathLike
+        The IDX file of the labels (n,), of an integer type.
+    dtype : float dtype, default numpy.float64
+        X's dtype.
+    max_bytes : int or None, default None
+        The memory budget in bytes for X and y together (None: what this process can
+        allocate now).
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (n, n_features)
+    y : numpy.ndarray of shape (n,), int64
+
+    Raises
+    ------
+    ValueError
+        A damaged file, labels that are not 1-D integers, or counts that differ.
+    MemoryError
+        X and y do not fit max_bytes.
+    OSError
+        A file cannot be opened.
+    TypeError
+        dtype is not a float dtype.
+    """
     dtype = check_float_dtype(dtype)
     max_bytes = check_max_bytes(max_bytes)
     images_path = check_path(images_path, "images_path")
@@ -99,12 +185,40 @@ def load_idx_pair(images_path, labels_path, *, dtype=np.float64, max_bytes=None)
 MNIST_PREFIXES = {"train": "train", "test": "t10k"}
 
 
-def load_mnist(directory, subset="train", *, dtype=np.float64, max_bytes=None):
+def load_mnist(directory: StrPath, subset: str = "train", *, dtype: DTypeLike = np.float64,
+               max_bytes: int | None = None
+               ) -> tuple[NDArray[np.floating[Any]], NDArray[np.int64]]:
     """MNIST's training ("train", 60000 samples) or test ("test", 10000) set from the
     original IDX files in `directory`, named as published (train-images-idx3-ubyte,
     train-labels-idx1-ubyte, t10k-...; also with '.' before 'idx', and/or '.gz').
     Returns load_idx_pair's (X (n, 784) of `dtype`, pixel values 0..255; y (n,) int64);
-    max_bytes as load_idx_pair's."""
+    max_bytes as load_idx_pair's.
+
+    Parameters
+    ----------
+    directory : str, bytes or os.PathLike
+        The directory holding the four files.
+    subset : {"train", "test"}, default "train"
+        Which set.
+    dtype : float dtype, default numpy.float64
+        X's dtype.
+    max_bytes : int or None, default None
+        The memory budget for X and y together, as load_idx_pair's.
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (n, 784)
+    y : numpy.ndarray of shape (n,), int64
+
+    Raises
+    ------
+    ValueError
+        An unknown subset, or a damaged file.
+    FileNotFoundError
+        A file is missing.
+    MemoryError
+        X and y do not fit max_bytes.
+    """
     if subset not in MNIST_PREFIXES:
         raise ValueError(f"subset must be 'train' or 'test', got {subset!r}")
     directory = check_path(directory, "directory")

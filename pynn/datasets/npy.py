@@ -18,17 +18,28 @@ checked before anything is allocated:
 Then the data are read into the allocated array in chunks; a file that holds less than
 its headers say is a ValueError naming it.
 """
+from __future__ import annotations
+
 import contextlib
 import math
 import os
 import zipfile
 import zlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from pynn.checks import check_path
 from pynn.files import DEFLATE_MAX_RATIO, open_regular
 from pynn.memory import check_allocation, check_max_bytes
+
+if TYPE_CHECKING:
+    from os import PathLike
+
+    #: a path argument: str, bytes or os.PathLike
+    StrPath = str | bytes | PathLike[str] | PathLike[bytes]
 
 NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
                       (2, 0): np.lib.format.read_array_header_2_0}
@@ -58,10 +69,33 @@ def _value_errors(where, zip_member):
         raise ValueError(f"{where} is damaged ({error})") from None
 
 
-def load_npy(path, *, max_bytes=None):
+def load_npy(path: StrPath, *, max_bytes: int | None = None) -> NDArray[Any]:
     """The array of the .npy file `path`, checked as the module docstring says before it
     is allocated. max_bytes: the memory budget in bytes; None (default): what this process
-    can allocate now (pynn.memory.available_bytes)."""
+    can allocate now (pynn.memory.available_bytes).
+
+    Parameters
+    ----------
+    path : str, bytes or os.PathLike
+        The .npy file.
+    max_bytes : int or None, default None
+        The memory budget in bytes for the result (None: what this process can allocate
+        now, pynn.memory.available_bytes).
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        A damaged or short file, an object or record dtype, or a header the file cannot
+        hold (the message names the file).
+    MemoryError
+        The array does not fit max_bytes.
+    OSError
+        The file cannot be opened (or is not a regular file).
+    """
     path = check_path(path)
     max_bytes = check_max_bytes(max_bytes)
     where = f"data file {path!r}"
@@ -72,11 +106,36 @@ def load_npy(path, *, max_bytes=None):
         return _read_data(file, header, where)
 
 
-def load_npz(path, names=None, *, max_bytes=None):
+def load_npz(path: StrPath, names: Sequence[str] | None = None, *,
+             max_bytes: int | None = None) -> dict[str, NDArray[Any]]:
     """{name: array} of the .npz archive `path`: the arrays `names` (a list of names as
     np.savez gives them, "X" for member "X.npy"), or all of them; each checked as the
     module docstring says, and together against the budget max_bytes (None: what this
-    process can allocate now), before any is allocated."""
+    process can allocate now), before any is allocated.
+
+    Parameters
+    ----------
+    path : str, bytes or os.PathLike
+        The .npz archive.
+    names : sequence of str or None, default None
+        The arrays to read (None: all).
+    max_bytes : int or None, default None
+        The memory budget in bytes for the arrays together (None: what this process can allocate
+        now, pynn.memory.available_bytes).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        A damaged archive or member, a missing name, or a header the member cannot hold.
+    MemoryError
+        The arrays do not fit max_bytes.
+    OSError
+        The file cannot be opened.
+    """
     path = check_path(path)
     max_bytes = check_max_bytes(max_bytes)
     with _npz_headers(path, names) as (archive, members, headers):
@@ -93,9 +152,29 @@ def load_npz(path, names=None, *, max_bytes=None):
         return arrays
 
 
-def npz_shapes(path, names=None):
+def npz_shapes(path: StrPath, names: Sequence[str] | None = None
+               ) -> dict[str, tuple[tuple[int, ...], np.dtype[Any]]]:
     """{name: (shape, dtype)} that the .npz archive `path` declares for the arrays `names`
-    (or all), checked as load_npz checks them; no data are read."""
+    (or all), checked as load_npz checks them; no data are read.
+
+    Parameters
+    ----------
+    path : str, bytes or os.PathLike
+        The .npz archive.
+    names : sequence of str or None, default None
+        The arrays (None: all).
+
+    Returns
+    -------
+    dict of str to (tuple of int, numpy.dtype)
+
+    Raises
+    ------
+    ValueError
+        As load_npz.
+    OSError
+        The file cannot be opened.
+    """
     with _npz_headers(check_path(path), names) as (_, _, headers):
         return {name: (header["shape"], header["dtype"]) for name, header in headers.items()}
 

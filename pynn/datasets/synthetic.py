@@ -5,17 +5,25 @@ gives the same data; a Generator is drawn from and advanced, so two calls with o
 give two different samples) and returns NumPy arrays (X, y) with float64 features X of
 shape (n_samples, n_features).
 """
+from __future__ import annotations
+
 import numbers
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from pynn.checks import non_negative_number, probability
 from pynn.random_state import check_random_state
 
+if TYPE_CHECKING:
+    from pynn.random_state import RandomState
+
 RED_BLUE_LABELS = ("names", "binary", "sign")
 
 
-def make_red_blue(n_samples=200, *, label_noise=0.0, labels="names", random_state=None):
+def make_red_blue(n_samples: int = 200, *, label_noise: float = 0.0, labels: str = "names",
+                  random_state: RandomState = None) -> tuple[NDArray[np.float64], NDArray[Any]]:
     """The notes' 2-D red/blue classifier (notes 000 and 003): points of the square
     [-1, 1]², red above the curve x2 = 0.5·sin(π·x1) and blue below it, a boundary no
     straight line follows. (The notes' picture is missing; this curve is our choice.)
@@ -24,6 +32,28 @@ def make_red_blue(n_samples=200, *, label_noise=0.0, labels="names", random_stat
     "names" -> str "red" / "blue"; "binary" -> int64 1 (red) / 0 (blue), as the notes'
     unit-step output; "sign" -> int64 +1 (red) / -1 (blue), as the notes' signum output.
     `label_noise` is the probability that each label is flipped to the other colour.
+
+    Parameters
+    ----------
+    n_samples : int, default 200
+        The number of samples (>= 1).
+    label_noise : float, default 0.0
+        The probability, in [0, 1], that a label is flipped.
+    labels : {"names", "binary", "sign"}, default "names"
+        How y names the colours.
+    random_state : None, int or numpy.random.Generator, default None
+        The same int gives the same data; a Generator is drawn from and advanced.
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (n_samples, 2), float64
+    y : numpy.ndarray of shape (n_samples,)
+        str or int64, by `labels`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        An argument of the wrong type or out of range.
     """
     n_samples = _check_n_samples(n_samples)
     label_noise = probability(label_noise, "label_noise")
@@ -41,8 +71,9 @@ def make_red_blue(n_samples=200, *, label_noise=0.0, labels="names", random_stat
     return X, np.where(red, 1, -1).astype(np.int64)
 
 
-def make_semicircle_to_parabola(n_samples=100, *, noise=0.0, angles="even",
-                                random_state=None):
+def make_semicircle_to_parabola(n_samples: int = 100, *, noise: float = 0.0,
+                                angles: str = "even", random_state: RandomState = None
+                                ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Notes 003, Example #2: a regression from the upper unit semicircle x1² + x2² = 1 to
     the parabola y2 = y1². Point θ in [0, π] maps x = (cos θ, sin θ) to y = (cos θ, cos² θ).
 
@@ -50,6 +81,27 @@ def make_semicircle_to_parabola(n_samples=100, *, noise=0.0, angles="even",
     deviation `noise` on each target coordinate (X stays on the semicircle). `angles`:
     "even" spaces θ evenly from 0 to π (ordered; random_state then only drives the noise),
     "random" draws θ uniformly.
+
+    Parameters
+    ----------
+    n_samples : int, default 100
+        The number of samples (>= 1).
+    noise : float, default 0.0
+        The standard deviation of the targets' Gaussian noise (>= 0).
+    angles : {"even", "random"}, default "even"
+        How θ is chosen.
+    random_state : None, int or numpy.random.Generator, default None
+        The same int gives the same data; a Generator is drawn from and advanced.
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (n_samples, 2), float64
+    Y : numpy.ndarray of shape (n_samples, 2), float64
+
+    Raises
+    ------
+    TypeError, ValueError
+        An argument of the wrong type or out of range.
     """
     n_samples = _check_n_samples(n_samples)
     noise = non_negative_number(noise, "noise")
@@ -66,8 +118,10 @@ def make_semicircle_to_parabola(n_samples=100, *, noise=0.0, angles="even",
     return X, Y
 
 
-def make_polynomial(n_samples=100, *, coef=None, degree=None, noise=0.1, x_range=(-1.0, 1.0),
-                    return_coef=False, random_state=None):
+def make_polynomial(n_samples: int = 100, *, coef: ArrayLike | None = None,
+                    degree: int | None = None, noise: float = 0.1,
+                    x_range: tuple[float, float] = (-1.0, 1.0), return_coef: bool = False,
+                    random_state: RandomState = None) -> tuple[NDArray[np.float64], ...]:
     """Notes 001, polynomial regression: y = f(x) + ε with f(x) = b + w1·x + ... + wM·x^M.
 
     `coef` lists the coefficients from the constant up: coef[k] multiplies x**k, so
@@ -77,6 +131,35 @@ def make_polynomial(n_samples=100, *, coef=None, degree=None, noise=0.1, x_range
 
     Returns X: (n_samples, 1) float64 and y: (n_samples,) float64, and the float64
     coefficients too when `return_coef` is true.
+
+    Parameters
+    ----------
+    n_samples : int, default 100
+        The number of samples (>= 1).
+    coef : array_like or None, default None
+        The coefficients [b, w1, ..., wM] (finite), or None to draw them.
+    degree : int or None, default None
+        The degree M of drawn coefficients (3 when None); with coef, it must agree.
+    noise : float, default 0.1
+        The standard deviation of ε (>= 0).
+    x_range : (float, float), default (-1.0, 1.0)
+        The interval x is drawn from (finite, low < high).
+    return_coef : bool, default False
+        Also return the coefficients.
+    random_state : None, int or numpy.random.Generator, default None
+        The same int gives the same data; a Generator is drawn from and advanced.
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (n_samples, 1), float64
+    y : numpy.ndarray of shape (n_samples,), float64
+    coef : numpy.ndarray of shape (M + 1,), float64
+        Only with return_coef.
+
+    Raises
+    ------
+    TypeError, ValueError
+        An argument of the wrong type or out of range, or coef and degree disagreeing.
     """
     n_samples = _check_n_samples(n_samples)
     noise = non_negative_number(noise, "noise")
@@ -104,7 +187,9 @@ def make_polynomial(n_samples=100, *, coef=None, degree=None, noise=0.1, x_range
     return (x, y, coef) if return_coef else (x, y)
 
 
-def make_spirals(n_samples=200, *, noise=0.0, turns=1.5, shuffle=True, random_state=None):
+def make_spirals(n_samples: int = 200, *, noise: float = 0.0, turns: float = 1.5,
+                 shuffle: bool = True, random_state: RandomState = None
+                 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """Two interleaved spirals in the plane, one per class (a classic problem no shallow
     linear boundary solves). Arm k (k = 0, 1) is the set of points r·(cos φ, sin φ) with
     r = t, φ = 2π·turns·t + k·π, t in [0, 1]: the second arm is the first turned by half
@@ -114,6 +199,29 @@ def make_spirals(n_samples=200, *, noise=0.0, turns=1.5, shuffle=True, random_st
     X: (n_samples, 2) float64, within the unit disc when noise = 0. y: (n_samples,) int64
     arm index 0 or 1, n_samples // 2 of class 0 and the rest class 1, in random order when
     `shuffle` (else class 0 first).
+
+    Parameters
+    ----------
+    n_samples : int, default 200
+        The number of samples (>= 1).
+    noise : float, default 0.0
+        The standard deviation of the Gaussian noise on each coordinate (>= 0).
+    turns : float, default 1.5
+        The turns each arm makes (>= 0).
+    shuffle : bool, default True
+        Samples in random order, else class 0 first.
+    random_state : None, int or numpy.random.Generator, default None
+        The same int gives the same data; a Generator is drawn from and advanced.
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (n_samples, 2), float64
+    y : numpy.ndarray of shape (n_samples,), int64
+
+    Raises
+    ------
+    TypeError, ValueError
+        An argument of the wrong type or out of range.
     """
     n_samples = _check_n_samples(n_samples)
     noise = non_negative_number(noise, "noise")
@@ -129,9 +237,11 @@ def make_spirals(n_samples=200, *, noise=0.0, turns=1.5, shuffle=True, random_st
     return X, y
 
 
-def make_blobs(n_samples=100, *, centers=3, cluster_std=1.0, n_features=None,
-               center_box=(-10.0, 10.0), shuffle=True, return_centers=False,
-               random_state=None):
+def make_blobs(n_samples: int = 100, *, centers: int | ArrayLike = 3,
+               cluster_std: float | ArrayLike = 1.0, n_features: int | None = None,
+               center_box: tuple[float, float] = (-10.0, 10.0), shuffle: bool = True,
+               return_centers: bool = False, random_state: RandomState = None
+               ) -> tuple[NDArray[Any], ...]:
     """Isotropic Gaussian blobs, one class per centre (as scikit-learn's make_blobs).
 
     `centers`: an int (that many centres drawn uniformly in the box `center_box` of
@@ -142,6 +252,38 @@ def make_blobs(n_samples=100, *, centers=3, cluster_std=1.0, n_features=None,
     X: (n_samples, n_features) float64. y: (n_samples,) int64 index of each sample's centre,
     in random order when `shuffle` (else grouped by centre). With `return_centers`, the
     centres (k, n_features) float64 come third.
+
+    Parameters
+    ----------
+    n_samples : int, default 100
+        The number of samples (>= 1).
+    centers : int or array_like of shape (k, n_features), default 3
+        The number of centres to draw, or the centres.
+    cluster_std : float or array_like of shape (k,), default 1.0
+        The standard deviation of every blob, or of each (>= 0).
+    n_features : int or None, default None
+        The dimension of drawn centres (2 when None); with given centres, it must agree.
+    center_box : (float, float), default (-10.0, 10.0)
+        The interval drawn centres' coordinates come from.
+    shuffle : bool, default True
+        Samples in random order, else grouped by centre.
+    return_centers : bool, default False
+        Also return the centres.
+    random_state : None, int or numpy.random.Generator, default None
+        The same int gives the same data; a Generator is drawn from and advanced.
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (n_samples, n_features), float64
+    y : numpy.ndarray of shape (n_samples,), int64
+    centers : numpy.ndarray of shape (k, n_features), float64
+        Only with return_centers.
+
+    Raises
+    ------
+    TypeError, ValueError
+        An argument of the wrong type or out of range, or centres and n_features
+        disagreeing.
     """
     n_samples = _check_n_samples(n_samples)
     if n_features is not None and (isinstance(n_features, bool) or

@@ -1,4 +1,8 @@
 """The layers of a pynn.Sequential model, and rebuilding one from its saved description."""
+from __future__ import annotations
+
+from typing import Any
+
 from pynn.activations import PARAM_DEFAULTS
 from pynn.layers.activation import (ELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Sign,
                                     Softplus, Step, Tanh)
@@ -8,19 +12,37 @@ from pynn.layers.maxout import Maxout
 from pynn.layers.prelu import PReLU
 from pynn.layers.standardize import Standardize
 
-_BY_TYPE = {"Dense": Dense, "Activation": Activation, "PReLU": PReLU, "Maxout": Maxout,
-            "Standardize": Standardize}
+_BY_TYPE: dict[str, Any] = {"Dense": Dense, "Activation": Activation, "PReLU": PReLU,
+                            "Maxout": Maxout, "Standardize": Standardize}
 
 
 # Activation layers come back as their named class (Tanh(), LeakyReLU(0.2)), so a loaded
 # model reads as the one that was saved.
-_ACTIVATION_CLASSES = {"identity": Identity, "sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU,
-                       "leaky_relu": LeakyReLU, "softplus": Softplus, "elu": ELU,
-                       "step": Step, "sign": Sign}
+_ACTIVATION_CLASSES: dict[str, Any] = {
+    "identity": Identity, "sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU,
+    "leaky_relu": LeakyReLU, "softplus": Softplus, "elu": ELU, "step": Step, "sign": Sign}
 
 
-def layer_from_config(config):
-    """The layer described by `Layer.config()`."""
+def layer_from_config(config: dict[str, Any]) -> Layer:
+    """The layer described by `Layer.config()`.
+
+    Activation layers come back as their named class (Tanh(), LeakyReLU(0.2)).
+
+    Parameters
+    ----------
+    config : dict
+        A layer's config(): {"type": the class name, and its constructor's arguments}.
+
+    Returns
+    -------
+    Layer
+        A new layer (without parameters until a model builds it).
+
+    Raises
+    ------
+    ValueError
+        Not a pynn layer description, or arguments the layer refuses (TypeError too).
+    """
     if not isinstance(config, dict) or config.get("type") not in _BY_TYPE:
         raise ValueError(f"not a pynn layer description: {config!r}")
     args = {k: v for k, v in config.items() if k != "type"}

@@ -4,9 +4,13 @@ The statistics come from the training data (pynn.data.StandardScaler's mean_ and
 putting them in the model's first layer means a saved model takes raw features and cannot
 be used with the wrong scaling. The layer has no trainable parameters.
 """
+from __future__ import annotations
+
 import numbers
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pynn.layers.base import Layer
 
@@ -47,9 +51,23 @@ class Standardize(Layer):
     >>> scaler = pynn.data.StandardScaler().fit(X_train)
     >>> model = pynn.Sequential(Standardize(scaler.mean_, scaler.scale_),
     ...                         Dense(X_train.shape[1], 32, activation="relu"), Dense(32, 10))
+
+    Parameters
+    ----------
+    mean : array_like of shape (in_features,)
+        The per-feature means (finite numbers; a list, tuple or 1-D array).
+    scale : array_like of shape (in_features,)
+        The per-feature scales (finite and > 0; a constant feature takes 1).
+
+    Raises
+    ------
+    TypeError
+        mean or scale is not a 1-D sequence of numbers.
+    ValueError
+        Empty, not 1-D, of different lengths, not finite, or a scale <= 0.
     """
 
-    def __init__(self, mean, scale):
+    def __init__(self, mean: ArrayLike, scale: ArrayLike) -> None:
         self.mean = _vector(mean, "mean")
         self.scale = _vector(scale, "scale")
         if self.scale.shape != self.mean.shape:
@@ -60,21 +78,34 @@ class Standardize(Layer):
             raise ValueError(f"scale[{bad[0]}] is {self.scale[bad[0]]}: every scale must be "
                              f"positive (a constant feature takes scale 1)")
         self.in_features = self.mean.size
-        self._constants = {}  # dtype -> (mean, scale) in that dtype, made once
+        self._constants: dict[Any, Any] = {}  # dtype -> (mean, scale) in that dtype, made once
 
     def _in_dtype(self, dtype):
         if dtype not in self._constants:
             self._constants[dtype] = (self.mean.astype(dtype), self.scale.astype(dtype))
         return self._constants[dtype]
 
-    def record(self, buf, training):
+    def record(self, buf: dict[str, Any], training: bool) -> dict[str, Any]:
         """(x - mean) / scale in the buffers' dtype: the subtraction and the division
-        each rounded to it, as NumPy does them."""
+        each rounded to it, as NumPy does them.
+
+        Parameters
+        ----------
+        buf : dict of str to numpy.ndarray
+            The buffers buffer_shapes asked for.
+        training : bool
+            Whether the record is for training (with the input gradient).
+
+        Returns
+        -------
+        dict of str to object
+            The "standardize" record of docs/kernels.md, "Network".
+        """
         mean, scale = self._in_dtype(buf["out"].dtype)
         return {"kind": "standardize", "mean": mean, "scale": scale, "out": buf["out"],
                 "dx": buf.get("dx")}
 
-    def config(self):
+    def config(self) -> dict[str, Any]:
         # Python floats: JSON writes their shortest repr, which reads back exactly.
         return {"type": "Standardize", "mean": [float(v) for v in self.mean],
                 "scale": [float(v) for v in self.scale]}

@@ -1,0 +1,355 @@
+"""Every public function, class and method of pynn's API has a numpydoc docstring (issue 16).
+
+What is checked (`_public_objects`): the names of `pynn.__all__`, of `__all__` in pynn.data,
+pynn.datasets, pynn.layers, pynn.optim, pynn.metrics and pynn.sklearn (when scikit-learn is
+installed), and every public function and class defined in the modules of DOCUMENTED_MODULES;
+for each class, its public methods and properties (those defined in pynn, inherited ones
+included, each checked once where it is defined; a method overriding a documented one
+without a docstring of its own inherits that docstring, as inspect.getdoc and Sphinx read
+it; a class needs its own). Modules and constants (LOSSES, METRICS, __version__) are not
+callables and are skipped. Names the other half of issue 16 documents are expected
+failures until it is merged (EXPECTED_FAILURES).
+
+The rule (`_problems`), for each of them:
+- a docstring whose first line is a summary;
+- a "Parameters" section naming every parameter when the callable takes any (for a class,
+  those of its __init__, documented in the class docstring as numpydoc asks; a class whose
+  __init__ is inherited from outside pynn, as an exception's, takes none of its own;
+  `self`/`cls` do not count);
+- a "Returns" (or, for a generator, "Yields") section when it returns something: when its
+  return annotation is not None, or, without one, when its body has a `return <value>`
+  (a value other than None) or a `yield`. A function annotated `-> None`, or without an
+  annotation and with no such statement, returns nothing and needs no section. Classes
+  need no Returns; properties are documented as attributes: a summary line (their type is
+  their annotation).
+"""
+import ast
+import importlib
+import importlib.util
+import inspect
+import textwrap
+import types
+
+import pytest
+
+import pynn
+
+# Modules whose public functions and classes are all checked, beyond the __all__ lists.
+DOCUMENTED_MODULES = [
+    "pynn", "pynn.model", "pynn.layers", "pynn.layers.activation", "pynn.layers.affine",
+    "pynn.layers.base", "pynn.layers.dense", "pynn.layers.maxout", "pynn.layers.prelu",
+    "pynn.layers.standardize", "pynn.losses", "pynn.optim", "pynn.optim.adam",
+    "pynn.optim.base", "pynn.optim.schedulers", "pynn.optim.sgd", "pynn.early_stopping",
+    "pynn.errors", "pynn.harden", "pynn.persistence", "pynn.data", "pynn.data.split",
+    "pynn.data.preprocessing", "pynn.data.model_selection", "pynn.data._arrays",
+    "pynn.datasets", "pynn.datasets.digits", "pynn.datasets.idx", "pynn.datasets.npy",
+    "pynn.datasets.synthetic", "pynn.summary", "pynn.activations", "pynn.checks",
+    "pynn.random_state", "pynn.plans", "pynn.network", "pynn.memory", "pynn.inputs",
+    "pynn.targets", "pynn.files", "pynn.init", "pynn.backend", "pynn._config",
+    "pynn._threadpoolctl",
+    # documented by issue 16's other half (see EXPECTED_FAILURES)
+    "pynn.metrics", "pynn.datasets.csv_table",
+]
+ALL_MODULES = ["pynn", "pynn.data", "pynn.datasets", "pynn.layers", "pynn.optim",
+               "pynn.metrics", "pynn.sklearn"]
+
+# Names documented in the other half of issue 16 (pynn.metrics, pynn.sklearn,
+# pynn.gradcheck and pynn.datasets.csv_table are being rewritten there), which is merged
+# separately: they fail this test until then. Empty this set at the merge; the test then
+# holds them to the same rule. (A non-strict xfail: a name that already passes is fine.)
+EXPECTED_FAILURES = {
+    # pynn.metrics
+    "pynn.metrics.accuracy_score", "pynn.metrics.as_labels", "pynn.metrics.confusion_matrix",
+    "pynn.metrics.log_loss", "pynn.metrics.mean_squared_error", "pynn.metrics.r2_score",
+    "pynn.metrics.zero_one_loss",
+    # pynn.sklearn (only when scikit-learn is installed: test_expected_failures_are_real_names
+    # allows for its absence)
+    "pynn.sklearn.MLPClassifier", "pynn.sklearn.MLPClassifier.partial_fit",
+    "pynn.sklearn.MLPClassifier.predict", "pynn.sklearn.MLPClassifier.predict_log_proba",
+    "pynn.sklearn.MLPClassifier.predict_proba", "pynn.sklearn.MLPRegressor",
+    "pynn.sklearn.MLPRegressor.partial_fit", "pynn.sklearn.MLPRegressor.predict",
+    "pynn.sklearn._BaseMLP.fit",
+    # pynn.gradcheck (pynn.__all__'s gradcheck)
+    "pynn.gradcheck.gradcheck",
+    # pynn.datasets.csv_table (pynn.datasets.__all__'s load_csv, and the module's helpers)
+    "pynn.datasets.csv_table.load_csv", "pynn.datasets.csv_table.check_parse_memory",
+    "pynn.datasets.csv_table.check_text_memory", "pynn.datasets.csv_table.is_number",
+}
+
+
+def _defined_in_pynn(obj):
+    return (getattr(obj, "__module__", None) or "").split(".")[0] == "pynn"
+
+
+def _unwrap(member):
+    """The function behind a class attribute (staticmethod, classmethod, property)."""
+    if isinstance(member, (staticmethod, classmethod)):
+        return member.__func__
+    return member
+
+
+def _class_members(cls):
+    """(qualified name, object) of the public methods and properties of cls that pynn
+    defines, each once, under the class that defines it."""
+    for klass in cls.__mro__:
+        if not _defined_in_pynn(klass):
+            continue
+        for name, member in vars(klass).items():
+            if name.startswith("_"):
+                continue
+            member = _unwrap(member)
+            function = member.fget if isinstance(member, property) else member
+            if not inspect.isroutine(function) or not _defined_in_pynn(function):
+                continue  # an attribute, or made outside pynn (scikit-learn's set_*_request)
+            yield f"{klass.__module__}.{klass.__qualname__}.{name}", member
+
+
+def _public_objects():
+    found = {}
+
+    def add(qualname, obj):
+        if qualname in found:
+            return
+        found[qualname] = obj
+        if inspect.isclass(obj):
+            for name, member in _class_members(obj):
+                found.setdefault(name, member)
+
+    def qualified(obj):
+        return f"{obj.__module__}.{obj.__qualname__}"
+
+    for module_name in ALL_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:  # pynn.sklearn without scikit-learn
+            continue
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if isinstance(obj, types.ModuleType) or not callable(obj):
+                continue
+            add(qualified(obj) if hasattr(obj, "__qualname__") else f"{module_name}.{name}",
+                obj)
+    for module_name in DOCUMENTED_MODULES:
+        module = importlib.import_module(module_name)
+        for name, obj in vars(module).items():
+            if name.startswith("_") or not (inspect.isclass(obj) or inspect.isfunction(obj)):
+                continue
+            if getattr(obj, "__module__", None) != module_name:
+                continue  # imported from elsewhere: checked where it is defined
+            add(qualified(obj), obj)
+    return found
+
+
+PUBLIC = _public_objects()
+
+
+def _sections(doc):
+    """{section title: its text} of a numpydoc docstring."""
+    sections, title, lines = {}, None, []
+    doc_lines = doc.splitlines()
+    for i, line in enumerate(doc_lines):
+        underline = doc_lines[i + 1].strip() if i + 1 < len(doc_lines) else ""
+        if line.strip() and underline and set(underline) == {"-"} \
+                and len(underline) >= len(line.strip()):
+            if title is not None:
+                sections[title] = "\n".join(lines)
+            title, lines = line.strip(), []
+        elif title is not None:
+            lines.append(line)
+    if title is not None:
+        sections[title] = "\n".join(lines)
+    return sections
+
+
+def _documented_names(text):
+    """The names a Parameters section documents: its least indented lines, "name : type"
+    or "name1, name2 : type" (numpydoc's form for parameters sharing a description)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return set()
+    indent = min(len(line) - len(line.lstrip()) for line in lines)
+    names = set()
+    for line in lines:
+        if len(line) - len(line.lstrip()) == indent:
+            head = line.split(" : ")[0] if " : " in line else line
+            names.update(part.strip().lstrip("*") for part in head.split(","))
+    return names
+
+
+def _parameter_names(obj):
+    """The names a Parameters section must document ([] when it takes none)."""
+    if inspect.isclass(obj):
+        owner = next(klass for klass in obj.__mro__ if "__init__" in vars(klass))
+        if not _defined_in_pynn(owner):  # object's, or an exception's: none of its own
+            return []
+        target = vars(owner)["__init__"]
+    else:
+        target = obj
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):
+        return []
+    return [name for name in signature.parameters if name not in ("self", "cls")]
+
+
+def _returns_value(obj):
+    """(returns something, is a generator) by the rule of the module docstring."""
+    annotation = getattr(obj, "__annotations__", {}).get("return", inspect.Signature.empty)
+    generator = inspect.isgeneratorfunction(obj)
+    if annotation is not inspect.Signature.empty:
+        return annotation not in (None, "None"), generator
+    try:
+        source = textwrap.dedent(inspect.getsource(obj))
+    except (OSError, TypeError):  # compiled (Cython) without an annotation
+        return True, generator
+    function = ast.parse(source).body[0]
+
+    def walk(node):  # the function's own statements, not those of nested functions
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
+                                  ast.ClassDef)):
+                continue
+            yield child
+            yield from walk(child)
+
+    for node in walk(function):
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return True, True
+        if isinstance(node, ast.Return) and node.value is not None and not (
+                isinstance(node.value, ast.Constant) and node.value.value is None):
+            return True, generator
+    return False, generator
+
+
+def _problems(obj):
+    if inspect.isclass(obj):  # a class's own docstring: it says what this class is
+        doc = inspect.cleandoc(obj.__doc__ or "")
+    else:  # a method that overrides one without a docstring inherits its docstring
+        doc = inspect.getdoc(obj.fget if isinstance(obj, property) else obj)
+    if not doc or not doc.strip().splitlines()[0].strip():
+        return ["no docstring (a summary line first)"]
+    if isinstance(obj, property):
+        return []
+    problems = []
+    sections = _sections(doc)
+    names = _parameter_names(obj)
+    if names:
+        if "Parameters" not in sections:
+            problems.append(f"no Parameters section (takes {', '.join(names)})")
+        else:
+            documented = _documented_names(sections["Parameters"])
+            for name in names:
+                if name not in documented:
+                    problems.append(f"Parameters does not document {name!r}")
+    if not inspect.isclass(obj):
+        returns, generator = _returns_value(obj)
+        if returns:
+            wanted = "Yields" if generator else "Returns"
+            if wanted not in sections:
+                problems.append(f"no {wanted} section")
+    return problems
+
+
+def _params():
+    for name in sorted(PUBLIC):
+        expected = name in EXPECTED_FAILURES
+        marks = [pytest.mark.xfail(reason="documented by issue 16's other half",
+                                   strict=False)] if expected else []
+        yield pytest.param(name, id=name, marks=marks)
+
+
+@pytest.mark.parametrize("name", list(_params()))
+def test_numpydoc_docstring(name):
+    problems = _problems(PUBLIC[name])
+    assert not problems, f"{name}: " + "; ".join(problems)
+
+
+def test_the_walk_finds_the_api():
+    """The walk reaches what the issue names, so an empty PUBLIC cannot pass."""
+    for name in ["pynn.model.Sequential", "pynn.model.Sequential.fit",
+                 "pynn.model.Sequential.partial_fit", "pynn.model.load",
+                 "pynn.layers.dense.Dense", "pynn.layers.base.Layer.build",
+                 "pynn.optim.adam.Adam", "pynn.optim.base.Optimizer.step",
+                 "pynn.optim.schedulers.LRScheduler.step",
+                 "pynn.data.split.train_test_split", "pynn.datasets.idx.load_mnist",
+                 "pynn.metrics.accuracy_score", "pynn.early_stopping.EarlyStopping.update"]:
+        assert name in PUBLIC, name
+    assert len(PUBLIC) > 200
+
+
+def test_expected_failures_are_real_names():
+    """The expected-failures set names only objects the walk finds (no stale entries)."""
+    missing = EXPECTED_FAILURES - set(PUBLIC)
+    if importlib.util.find_spec("sklearn") is None:
+        missing = {name for name in missing if not name.startswith("pynn.sklearn.")}
+    assert not missing
+
+
+def test_the_rule():
+    """The rule's own cases: parameters, returns, generators, None, properties, classes."""
+    def documented(a, b=1):
+        """Summary.
+
+        Parameters
+        ----------
+        a : int
+            One.
+        b : int, default 1
+            Two.
+
+        Returns
+        -------
+        int
+        """
+        return a + b
+
+    def undocumented_return(a):
+        """Summary.
+
+        Parameters
+        ----------
+        a : int
+            One.
+        """
+        return a
+
+    def returns_nothing(a) -> None:
+        """Summary.
+
+        Parameters
+        ----------
+        a : int
+            One.
+        """
+
+    def generator():
+        """Summary.
+
+        Returns
+        -------
+        iterator
+        """
+        yield 1
+
+    def missing_b(a, b):
+        """Summary.
+
+        Parameters
+        ----------
+        a : int
+            One.
+        """
+
+    assert _problems(documented) == []
+    assert _problems(undocumented_return) == ["no Returns section"]
+    assert _problems(returns_nothing) == []
+    assert _problems(generator) == ["no Yields section"]
+    assert _problems(missing_b) == ["Parameters does not document 'b'"]
+    assert _problems(lambda: None) == ["no docstring (a summary line first)"]
+    assert _problems(pynn.DivergenceError) == []  # an exception takes no parameters of its own
+
+
+def test_py_typed_is_shipped():
+    """pynn/py.typed marks the package as typed (PEP 561); pyproject.toml installs it."""
+    import pathlib
+    assert (pathlib.Path(pynn.__file__).parent / "py.typed").is_file()
