@@ -43,6 +43,19 @@ from pynn.targets import Targets
 class GradcheckResult:
     """What `gradcheck` found; true (and `ok`) when `max_rel_error <= tolerance`.
 
+    Parameters
+    ----------
+    per_parameter : dict of str to float
+        The error of every parameter tensor, by name.
+    worst_index : tuple of int or None
+        The index of the worst element in the worst tensor.
+    analytic, numeric : dict of str to numpy.ndarray
+        The two gradients (float64), by name.
+    loss : float
+        The loss at the model's parameters.
+    tolerance : float
+        What `ok` compares with.
+
     Attributes
     ----------
     max_rel_error : float
@@ -76,6 +89,7 @@ class GradcheckResult:
 
     @property
     def ok(self):
+        """True when the worst relative error is within the tolerance."""
         return self.max_rel_error <= self.tolerance
 
     def __bool__(self):

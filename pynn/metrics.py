@@ -18,9 +18,26 @@ __all__ = ["accuracy_score", "zero_one_loss", "confusion_matrix", "log_loss",
 
 # ---- checking the arguments --------------------------------------------------------------
 def as_labels(y, name):
-    """(Also pynn.data's label check.) y as a 1-D array of labels (numbers, strings or
-    bools), or 2-D with one row per sample (a row is one label, as in multi-label indicator
-    matrices)."""
+    """Labels checked and as an array (also pynn.data's label check).
+
+    Parameters
+    ----------
+    y : array-like
+        1-D labels (numbers, strings or bools), or 2-D with one row per sample (a row is
+        one label, as in multi-label indicator matrices).
+    name : str
+        The argument's name, for the errors.
+
+    Returns
+    -------
+    numpy.ndarray
+        y as an array; an object array of strings becomes a str array.
+
+    Raises
+    ------
+    ValueError
+        When y is not 1-D or 2-D, or mixes kinds of labels.
+    """
     y = np.asarray(y)
     if y.ndim == 0 or y.ndim > 2:
         raise ValueError(f"{name} must be 1-D labels (or 2-D, one row per sample), got "

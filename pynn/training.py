@@ -70,7 +70,8 @@ class _DeferredInterrupt:
         return False
 
 
-_in_use = set()  # ids of the optimizers, schedules and early stoppers of the running fits
+# ids of the optimizers, schedules and early stoppers of the running fits
+_in_use: set[int] = set()
 _in_use_lock = threading.Lock()
 
 

@@ -7,8 +7,7 @@ for each class, its public methods and properties (those defined in pynn, inheri
 included, each checked once where it is defined; a method overriding a documented one
 without a docstring of its own inherits that docstring, as inspect.getdoc and Sphinx read
 it; a class needs its own). Modules and constants (LOSSES, METRICS, __version__) are not
-callables and are skipped. Names the other half of issue 16 documents are expected
-failures until it is merged (EXPECTED_FAILURES).
+callables and are skipped.
 
 The rule (`_problems`), for each of them:
 - a docstring whose first line is a summary;
@@ -46,35 +45,12 @@ DOCUMENTED_MODULES = [
     "pynn.datasets.synthetic", "pynn.summary", "pynn.activations", "pynn.checks",
     "pynn.random_state", "pynn.plans", "pynn.network", "pynn.memory", "pynn.inputs",
     "pynn.targets", "pynn.files", "pynn.init", "pynn.backend", "pynn._config",
-    "pynn._threadpoolctl",
-    # documented by issue 16's other half (see EXPECTED_FAILURES)
-    "pynn.metrics", "pynn.datasets.csv_table",
+    "pynn._threadpoolctl", "pynn.metrics", "pynn.datasets.csv_table", "pynn.gradcheck",
+    "pynn.training", "pynn.sklearn.estimators",
 ]
 ALL_MODULES = ["pynn", "pynn.data", "pynn.datasets", "pynn.layers", "pynn.optim",
                "pynn.metrics", "pynn.sklearn"]
 
-# Names documented in the other half of issue 16 (pynn.metrics, pynn.sklearn,
-# pynn.gradcheck and pynn.datasets.csv_table are being rewritten there), which is merged
-# separately: they fail this test until then. Empty this set at the merge; the test then
-# holds them to the same rule. (A non-strict xfail: a name that already passes is fine.)
-EXPECTED_FAILURES = {
-    # pynn.metrics
-    "pynn.metrics.accuracy_score", "pynn.metrics.as_labels", "pynn.metrics.confusion_matrix",
-    "pynn.metrics.log_loss", "pynn.metrics.mean_squared_error", "pynn.metrics.r2_score",
-    "pynn.metrics.zero_one_loss",
-    # pynn.sklearn (only when scikit-learn is installed: test_expected_failures_are_real_names
-    # allows for its absence)
-    "pynn.sklearn.MLPClassifier", "pynn.sklearn.MLPClassifier.partial_fit",
-    "pynn.sklearn.MLPClassifier.predict", "pynn.sklearn.MLPClassifier.predict_log_proba",
-    "pynn.sklearn.MLPClassifier.predict_proba", "pynn.sklearn.MLPRegressor",
-    "pynn.sklearn.MLPRegressor.partial_fit", "pynn.sklearn.MLPRegressor.predict",
-    "pynn.sklearn._BaseMLP.fit",
-    # pynn.gradcheck (pynn.__all__'s gradcheck)
-    "pynn.gradcheck.gradcheck",
-    # pynn.datasets.csv_table (pynn.datasets.__all__'s load_csv, and the module's helpers)
-    "pynn.datasets.csv_table.load_csv", "pynn.datasets.csv_table.check_parse_memory",
-    "pynn.datasets.csv_table.check_text_memory", "pynn.datasets.csv_table.is_number",
-}
 
 
 def _defined_in_pynn(obj):
@@ -250,15 +226,7 @@ def _problems(obj):
     return problems
 
 
-def _params():
-    for name in sorted(PUBLIC):
-        expected = name in EXPECTED_FAILURES
-        marks = [pytest.mark.xfail(reason="documented by issue 16's other half",
-                                   strict=False)] if expected else []
-        yield pytest.param(name, id=name, marks=marks)
-
-
-@pytest.mark.parametrize("name", list(_params()))
+@pytest.mark.parametrize("name", sorted(PUBLIC))
 def test_numpydoc_docstring(name):
     problems = _problems(PUBLIC[name])
     assert not problems, f"{name}: " + "; ".join(problems)
@@ -275,14 +243,6 @@ def test_the_walk_finds_the_api():
                  "pynn.metrics.accuracy_score", "pynn.early_stopping.EarlyStopping.update"]:
         assert name in PUBLIC, name
     assert len(PUBLIC) > 200
-
-
-def test_expected_failures_are_real_names():
-    """The expected-failures set names only objects the walk finds (no stale entries)."""
-    missing = EXPECTED_FAILURES - set(PUBLIC)
-    if importlib.util.find_spec("sklearn") is None:
-        missing = {name for name in missing if not name.startswith("pynn.sklearn.")}
-    assert not missing
 
 
 def test_the_rule():

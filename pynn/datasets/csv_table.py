@@ -143,16 +143,50 @@ def _read_blocks(data_rows, n_columns, first_line, column, features, dtype, name
 
 
 def check_parse_memory(path, file_size, max_bytes=None):
-    """MemoryError (naming the file) when parsing the `file_size`-byte CSV file may take
-    more than max_bytes (None: what this process can allocate now)."""
+    """Refuse, before parsing, a CSV file whose parse may take more than the budget.
+
+    Parameters
+    ----------
+    path : str
+        The file, named in the error.
+    file_size : int
+        Its size in bytes; parsing takes up to CSV_EXPANSION times that.
+    max_bytes : int or None
+        The budget in bytes; None: what this process can allocate now.
+
+    Raises
+    ------
+    MemoryError
+        When the parse may need more than the budget.
+    """
     check_allocation(file_size * CSV_EXPANSION, f"CSV file {path!r} ({file_size} bytes; "
                      f"parsing takes up to {CSV_EXPANSION} times that)", max_bytes)
 
 
 def check_text_memory(path, cells, longest, what, max_bytes):
-    """MemoryError (naming the file) when `cells` cells of NumPy text, as wide as the
-    longest (`longest` characters, 4 bytes each), need more than max_bytes: one long cell
-    widens them all, so a small file can ask for a huge array."""
+    """Refuse a NumPy text array of CSV cells that would need more than the budget.
+
+    NumPy's text arrays are as wide as their longest cell (4 bytes a character): one long
+    cell widens them all, so a small file can ask for a huge array.
+
+    Parameters
+    ----------
+    path : str
+        The file, named in the error.
+    cells : int
+        The number of cells the array would hold.
+    longest : int
+        The characters of the longest of them.
+    what : str
+        Which cells they are ("target column", "lines 1 to 4096"), for the message.
+    max_bytes : int or None
+        The budget in bytes; None: what this process can allocate now.
+
+    Raises
+    ------
+    MemoryError
+        When the array would need more than the budget.
+    """
     check_allocation(cells * 4 * max(longest, 1), f"CSV file {path!r}: {what} as text, "
                      f"{cells} cells as wide as the longest, {longest} characters", max_bytes)
 
@@ -206,7 +240,18 @@ def _rows(reader, path):
 
 
 def is_number(cell):
-    """Whether float() reads the CSV cell (so "nan" and "inf" are numbers)."""
+    """Whether a CSV cell is a number.
+
+    Parameters
+    ----------
+    cell : str
+        The cell's text.
+
+    Returns
+    -------
+    bool
+        True when float() reads it (so "nan" and "inf" are numbers).
+    """
     try:
         float(cell)
     except ValueError:
