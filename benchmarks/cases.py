@@ -5,6 +5,7 @@ each case builds its inputs once and returns a pynn call and the NumPy computati
 same result, plus its flop count. Importing this module first puts this source tree's pynn
 (built in place) at the front of sys.path, whichever directory the scripts run from.
 """
+
 import os
 import sys
 
@@ -12,8 +13,23 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from pynn.bench.kernels import (  # noqa: E402
-    DENSE_SHAPES, GEMM_SHAPES, KINDS, QUICK_SHAPES, dense_backward_case, dense_forward_case,
-    gemm_case, shape_label)
+    DENSE_SHAPES,
+    GEMM_SHAPES,
+    KINDS,
+    QUICK_SHAPES,
+    dense_backward_case,
+    dense_forward_case,
+    gemm_case,
+    shape_label,
+)
 
-__all__ = ["DENSE_SHAPES", "GEMM_SHAPES", "KINDS", "QUICK_SHAPES", "dense_backward_case",
-           "dense_forward_case", "gemm_case", "shape_label"]
+__all__ = [
+    "DENSE_SHAPES",
+    "GEMM_SHAPES",
+    "KINDS",
+    "QUICK_SHAPES",
+    "dense_backward_case",
+    "dense_forward_case",
+    "gemm_case",
+    "shape_label",
+]

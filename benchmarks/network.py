@@ -16,6 +16,7 @@ epoch over the data divided by its steps, on a model warmed up by one epoch. Eac
 times every model once, in turn; the ratios are given as the ratio of the medians and as
 the median of each repeat's ratio. Method and results: benchmarks/README.md, "Network".
 """
+
 import argparse
 import os
 import statistics
@@ -31,8 +32,12 @@ def models(pynn, np, sizes):
     L = pynn  # the layer classes are exported by pynn
     return {
         "a": lambda: [L.Dense(i, h1, "relu"), L.Dense(h1, h2, "relu"), L.Dense(h2, o)],
-        "b": lambda: [L.Standardize(mean, scale), L.Dense(i, h1, "relu"),
-                      L.Dense(h1, h2, "relu"), L.Dense(h2, o)],
+        "b": lambda: [
+            L.Standardize(mean, scale),
+            L.Dense(i, h1, "relu"),
+            L.Dense(h1, h2, "relu"),
+            L.Dense(h2, o),
+        ],
         "c": lambda: [L.Dense(i, h1), L.PReLU(h1), L.Dense(h1, h2), L.PReLU(), L.Dense(h2, o)],
         "d": lambda: [L.Dense(i, h1, "relu"), L.Maxout(h1, h2, 2), L.Dense(h2, o)],
     }
@@ -49,8 +54,11 @@ def run(args):
     import numpy as np
 
     import pynn
-    print(f"pynn from {os.path.dirname(pynn.__file__)}, threads {args.threads}, "
-          f"load {os.getloadavg()[0]:.2f} (1-min average, {os.cpu_count()} CPUs)")
+
+    print(
+        f"pynn from {os.path.dirname(pynn.__file__)}, threads {args.threads}, "
+        f"load {os.getloadavg()[0]:.2f} (1-min average, {os.cpu_count()} CPUs)"
+    )
     for sizes, batch, n in (((784, 128, 64, 10), 128, 4096), ((20, 32, 32, 3), 32, 2048)):
         rng = np.random.default_rng(1)
         X = rng.standard_normal((n, sizes[0])).astype(np.float32)
@@ -59,8 +67,14 @@ def run(args):
         with pynn.threads(args.threads):
             for name, layers in models(pynn, np, sizes).items():
                 built[name] = pynn.Sequential(*layers(), random_state=0)
-                built[name].fit(X, y, loss="softmax_cross_entropy", epochs=1, batch_size=batch,
-                                optimizer=pynn.optim.SGD(lr=0.01, momentum=0.9))
+                built[name].fit(
+                    X,
+                    y,
+                    loss="softmax_cross_entropy",
+                    epochs=1,
+                    batch_size=batch,
+                    optimizer=pynn.optim.SGD(lr=0.01, momentum=0.9),
+                )
             times = {name: [] for name in built}
             for _ in range(args.repeats):  # interleaved: each repeat times every model
                 for name, model in built.items():
@@ -71,9 +85,11 @@ def run(args):
             # the ratio within each repeat (a and the model timed back to back), then its
             # median: steadier than a ratio of medians on a loaded machine
             paired = statistics.median(t / a for t, a in zip(times[name], times["a"]))
-            print(f"{label} batch {batch}  {name}: median {median[name] * 1e6:8.1f} us/step"
-                  f"  {name}/a: of medians {median[name] / median['a']:.3f}, "
-                  f"paired {paired:.3f}")
+            print(
+                f"{label} batch {batch}  {name}: median {median[name] * 1e6:8.1f} us/step"
+                f"  {name}/a: of medians {median[name] / median['a']:.3f}, "
+                f"paired {paired:.3f}"
+            )
     print(f"load {os.getloadavg()[0]:.2f} at the end")
 
 
@@ -81,8 +97,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--tree", default=os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))), help="the source tree whose pynn to run (built in place)")
+    parser.add_argument(
+        "--tree",
+        default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        help="the source tree whose pynn to run (built in place)",
+    )
     run(parser.parse_args(argv))
 
 

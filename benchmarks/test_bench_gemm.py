@@ -9,6 +9,7 @@ OpenBLAS's (OpenBLAS reads it only at import); prefix the command with
 `env -u OPENBLAS_CORETYPE` for NumPy's AVX-512 kernels. benchmarks/gemm.py is the full
 comparison (every shape, both NumPy kernels, interleaved medians).
 """
+
 import os
 
 import numpy as np
@@ -29,17 +30,23 @@ CASES = [(kind, shape) for kind, shapes in SHAPES.items() for shape in shapes]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("kind,shape", CASES, ids=[f"{k}-{'x'.join(map(str, s))}" for k, s in CASES])
+@pytest.mark.parametrize(
+    "kind,shape", CASES, ids=[f"{k}-{'x'.join(map(str, s))}" for k, s in CASES]
+)
 @pytest.mark.parametrize("library", ["pynn", "numpy"])
 def test_kernel(benchmark, library, kind, shape, dtype):
     make = KINDS[kind][0]
     run_pynn, run_numpy, flops = make(np.random.default_rng(0), np.dtype(dtype).type, *shape)
     benchmark.group = f"{kind} {dtype} {shape_label(kind, shape)}"
-    benchmark.extra_info.update({
-        "library": library, "flops": flops, "pynn_threads": pynn.get_num_threads(),
-        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
-        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
-    })
+    benchmark.extra_info.update(
+        {
+            "library": library,
+            "flops": flops,
+            "pynn_threads": pynn.get_num_threads(),
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+        }
+    )
     benchmark(run_pynn if library == "pynn" else run_numpy)
     if benchmark.stats is not None:  # None under --benchmark-disable (a smoke run)
         benchmark.extra_info["median_gflops"] = flops / benchmark.stats.stats.median / 1e9

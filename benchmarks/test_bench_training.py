@@ -12,6 +12,7 @@ records the library, thread counts and the rate. benchmarks/training.py is the f
 comparison (a process per library, interleaved repeats, medians, targets, peak memory).
 PyTorch and scikit-learn are skipped when not installed.
 """
+
 import os
 import sys
 
@@ -42,10 +43,15 @@ def needs(library):
 
 
 def record(benchmark, library, **info):
-    benchmark.extra_info.update({
-        "library": library, "pynn_threads": pynn.get_num_threads(),
-        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
-        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"), **info})
+    benchmark.extra_info.update(
+        {
+            "library": library,
+            "pynn_threads": pynn.get_num_threads(),
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+            **info,
+        }
+    )
 
 
 @pytest.mark.parametrize("batch", [32, 128, 512])
@@ -63,8 +69,9 @@ def test_epoch(benchmark, mnist_like, library, batch):
 
     benchmark.group = f"epoch batch {batch}"
     record(benchmark, library, batch=batch, samples=len(X))
-    benchmark.pedantic(lambda trainer: trainer.epoch(X, y), setup=new_trainer,
-                       rounds=ROUNDS, iterations=1)
+    benchmark.pedantic(
+        lambda trainer: trainer.epoch(X, y), setup=new_trainer, rounds=ROUNDS, iterations=1
+    )
     if benchmark.stats is not None:  # None under --benchmark-disable (a smoke run)
         benchmark.extra_info["gflops"] = len(X) * FLOPS / benchmark.stats.stats.median / 1e9
 
@@ -89,7 +96,7 @@ def test_small_network_epoch(benchmark, library, optimizer):
 def test_inference(benchmark, mnist_like, library):
     """Forward passes of the 784-256-128-10 MLP over 100 batches of 128 rows."""
     needs(library)
-    rows = mnist_like[0][:100 * 128]
+    rows = mnist_like[0][: 100 * 128]
     run = libraries.forward_pass(library, libraries.MLP_SIZES, rows, 128)
     benchmark.group = "inference batch 128"
     record(benchmark, library, samples=len(rows))

@@ -9,6 +9,7 @@ inference throughput and peak memory while training.
 A front end for pynn.bench.training (the same as `pynn bench --only training`), running the
 pynn of this source tree (built in place). Method and columns: benchmarks/README.md.
 """
+
 import argparse
 import os
 import sys
@@ -21,8 +22,10 @@ from pynn.bench import command  # noqa: E402
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], epilog=__doc__.split("\n", 2)[2],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=__doc__.splitlines()[0],
+        epilog=__doc__.split("\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     command.add_training_arguments(parser)
     args = parser.parse_args(argv)
     args.only = "training"

@@ -7,6 +7,7 @@ the Sequential model with fit / predict / evaluate (pynn.model). Around them: sp
 folds, cross-validation, grid search and scaling (pynn.data), metrics (pynn.metrics),
 data sets (pynn.datasets) and scikit-learn estimators (pynn.sklearn, optional).
 """
+
 import importlib.util as _importlib_util
 import os as _os
 
@@ -17,32 +18,76 @@ if _importlib_util.find_spec("pynn._kernels") is None:  # before anything import
         f"source tree (with `python -m ...` or `python -c`, the current directory comes "
         f"first on sys.path), not an installed pynn. Build the kernels here with "
         f"`pip install -e .`, or run from another directory (or run the `pytest` command "
-        f"instead of `python -m pytest`) to use the installed package.")
+        f"instead of `python -m pytest`) to use the installed package."
+    )
 
+from pynn import data, datasets, metrics  # modules: pynn.data.train_test_split, ...
 from pynn._config import show_config
 from pynn._kernels import get_num_threads, set_num_threads, threads, threads_enabled
+from pynn._threadpoolctl import register_with_threadpoolctl
 from pynn._version import __version__
 from pynn.early_stopping import EarlyStopping
 from pynn.errors import DivergenceError, NonFiniteLossError
 from pynn.gradcheck import gradcheck
 from pynn.harden import HardenedModel
-from pynn.layers import (ELU, Activation, Dense, Identity, LeakyReLU, Maxout, PReLU, ReLU,
-                         Sigmoid, Sign, Softplus, Standardize, Step, Tanh)
+from pynn.layers import (
+    ELU,
+    Activation,
+    Dense,
+    Identity,
+    LeakyReLU,
+    Maxout,
+    PReLU,
+    ReLU,
+    Sigmoid,
+    Sign,
+    Softplus,
+    Standardize,
+    Step,
+    Tanh,
+)
 from pynn.losses import LOSSES
 from pynn.model import Sequential, load
 from pynn.optim import SGD, Adam, AdamW, InverseScalingLR, ReduceLROnPlateau, StepLR
-from pynn import data, datasets, metrics  # modules: pynn.data.train_test_split, ...
-from pynn._threadpoolctl import register_with_threadpoolctl
 
 register_with_threadpoolctl()
 
 __all__ = [
-    "__version__", "get_num_threads", "set_num_threads", "threads", "threads_enabled",
+    "__version__",
+    "get_num_threads",
+    "set_num_threads",
+    "threads",
+    "threads_enabled",
     "show_config",
-    "Sequential", "Dense", "Maxout", "PReLU", "Standardize", "Activation", "Identity",
-    "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softplus", "ELU", "Step", "Sign", "LOSSES", "SGD",
-    "Adam", "AdamW",
-    "StepLR", "InverseScalingLR", "ReduceLROnPlateau", "EarlyStopping", "NonFiniteLossError",
+    "Sequential",
+    "Dense",
+    "Maxout",
+    "PReLU",
+    "Standardize",
+    "Activation",
+    "Identity",
+    "Sigmoid",
+    "Tanh",
+    "ReLU",
+    "LeakyReLU",
+    "Softplus",
+    "ELU",
+    "Step",
+    "Sign",
+    "LOSSES",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "StepLR",
+    "InverseScalingLR",
+    "ReduceLROnPlateau",
+    "EarlyStopping",
+    "NonFiniteLossError",
     "DivergenceError",
-    "gradcheck", "data", "datasets", "metrics",
+    "gradcheck",
+    "data",
+    "datasets",
+    "metrics",
+    "HardenedModel",
+    "load",
 ]

@@ -1,4 +1,5 @@
 """`python -m pynn`: the command line of pynn.cli."""
+
 import sys
 
 from pynn.cli import main

@@ -1,9 +1,10 @@
 """pynn.show_config(): how this build of pynn runs."""
+
 from __future__ import annotations
 
 import os
-from typing import Any
 import platform
+from typing import Any
 
 import numpy as np
 

@@ -3,6 +3,7 @@ scikit-learn and joblib keep nested parallelism from oversubscribing the cores) 
 pynn's kernels as it limits BLAS and OpenMP. It sets and reads the process-wide count,
 pynn.set_num_threads's. Registered at import when threadpoolctl (3.5 or later, which
 takes third-party controllers) is installed; nothing happens otherwise."""
+
 from pynn import _kernels
 from pynn._version import __version__
 
@@ -21,6 +22,7 @@ def register_with_threadpoolctl() -> None:
 
     class PynnController(base):  # type: ignore[valid-type, misc]  # found at run time
         """pynn's kernels, found as the loaded extension module pynn._kernels."""
+
         user_api = "pynn"
         internal_api = "pynn"
         filename_prefixes = ("_kernels",)

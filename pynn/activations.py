@@ -7,6 +7,7 @@ what only the Python side decides: which activations are for inference only, whi
 parameter (and its default), and which initialiser suits them. pynn.reference keeps its
 own list, as the oracle the tests hold the kernels to.
 """
+
 from __future__ import annotations
 
 from pynn import _kernels
@@ -25,8 +26,9 @@ PARAM_DEFAULTS = {"leaky_relu": 0.01, "elu": 1.0}
 RECTIFIERS = ("relu", "leaky_relu", "elu")
 
 
-def check_activation(activation: str | None, param: float | None,
-                     param_name: str = "activation_param") -> str:
+def check_activation(
+    activation: str | None, param: float | None, param_name: str = "activation_param"
+) -> str:
     """Normalise an activation name (None means identity) and check its parameter.
 
     Parameters
@@ -51,10 +53,12 @@ def check_activation(activation: str | None, param: float | None,
     """
     name = "identity" if activation is None else activation
     if not isinstance(name, str) or name not in NAMES:
-        hint = " (softmax is applied by loss='softmax_cross_entropy': end the model in logits)" \
-            if name == "softmax" else ""
-        raise ValueError(f"activation must be None or one of {NAMES}, "
-                         f"got {activation!r}{hint}")
+        hint = (
+            " (softmax is applied by loss='softmax_cross_entropy': end the model in logits)"
+            if name == "softmax"
+            else ""
+        )
+        raise ValueError(f"activation must be None or one of {NAMES}, got {activation!r}{hint}")
     if param is not None and name not in PARAM_DEFAULTS:
         raise ValueError(f"{param_name} is only for 'leaky_relu' and 'elu', not {name!r}")
     if param is not None:

@@ -7,6 +7,7 @@ backend="reference" runs the test oracle in place of the kernels, for checking. 
 looked up by name when a model asks for it, as a plug-in is: no module of the library
 imports the oracle or takes anything from it, so `import pynn` does not load it.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -94,8 +95,9 @@ def network_class(name: str) -> Any:
     return importlib.import_module(REFERENCE_NETWORK_MODULE).Network
 
 
-def dense_workspace_size(name: str, n: int, in_features: int, out_features: int,
-                         dtype: DTypeLike, *, backward: bool) -> int:
+def dense_workspace_size(
+    name: str, n: int, in_features: int, out_features: int, dtype: DTypeLike, *, backward: bool
+) -> int:
     """Elements of workspace a dense call needs on this backend at the current thread count.
 
     Parameters
@@ -117,5 +119,9 @@ def dense_workspace_size(name: str, n: int, in_features: int, out_features: int,
     """
     if name == "reference":
         return 0
-    size = _kernels.dense_backward_workspace_size if backward else _kernels.dense_forward_workspace_size
+    size = (
+        _kernels.dense_backward_workspace_size
+        if backward
+        else _kernels.dense_forward_workspace_size
+    )
     return int(size(n, in_features, out_features, dtype=np.dtype(dtype)))

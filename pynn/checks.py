@@ -5,6 +5,7 @@ Checks of one concept stay with it: an activation (pynn.activations), an initial
 (pynn.init), a loss (pynn.losses), a backend (pynn.backend), a seed
 (pynn.random_state), a memory budget (pynn.plans, pynn.memory), X and y (pynn.inputs).
 """
+
 from __future__ import annotations
 
 import math
@@ -128,8 +129,9 @@ def positive_int(value: Any, name: str) -> int:
 
 
 # ---- real numbers ------------------------------------------------------------------------
-def check_number(value: Any, name: str, low: float = 0.0, high: float = math.inf,
-                 high_open: bool = False) -> float:
+def check_number(
+    value: Any, name: str, low: float = 0.0, high: float = math.inf, high_open: bool = False
+) -> float:
     """value as a finite float in [low, high] (or [low, high)), else TypeError/ValueError
     naming it. Infinity is never accepted: an infinite rate or decay only makes NaN.
 
@@ -381,8 +383,9 @@ def check_path(path: Any, name: str = "path") -> str | bytes:
     try:
         return os.fspath(path)
     except TypeError:
-        raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__}") \
-            from None
+        raise TypeError(
+            f"{name} must be a str or os.PathLike, got {type(path).__name__}"
+        ) from None
 
 
 def check_str_path(path: Any) -> str:

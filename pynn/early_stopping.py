@@ -1,4 +1,5 @@
 """Early stopping: end training when the monitored value stops improving."""
+
 from __future__ import annotations
 
 import numbers
@@ -48,16 +49,22 @@ class EarlyStopping:
     best_params: NDArray[Any] | None
     best_epoch: int | None
 
-    def __init__(self, patience: int = 10, min_delta: float = 0.0,
-                 restore_best_weights: bool = True, monitor: str | None = None) -> None:
+    def __init__(
+        self,
+        patience: int = 10,
+        min_delta: float = 0.0,
+        restore_best_weights: bool = True,
+        monitor: str | None = None,
+    ) -> None:
         self.patience = check_count(patience, "patience", 0)
         if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real):
             raise TypeError(f"min_delta must be a number, got {min_delta!r}")
         if not 0 <= min_delta < np.inf:
             raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
         if not isinstance(restore_best_weights, (bool, np.bool_)):
-            raise TypeError(f"restore_best_weights must be True or False, got "
-                            f"{restore_best_weights!r}")
+            raise TypeError(
+                f"restore_best_weights must be True or False, got {restore_best_weights!r}"
+            )
         self.min_delta = float(min_delta)
         self.restore_best_weights = bool(restore_best_weights)
         self.monitor = check_monitor(monitor)
@@ -118,6 +125,9 @@ class EarlyStopping:
         last_epoch : int
             The index of the last epoch trained.
         """
-        if self.best_params is not None and self.best_epoch is not None \
-                and self.best_epoch != last_epoch:
+        if (
+            self.best_params is not None
+            and self.best_epoch is not None
+            and self.best_epoch != last_epoch
+        ):
             np.copyto(self.model.flat_params, self.best_params)

@@ -7,6 +7,7 @@ Writing: `save_target` is the regular file a save replaces (a symlink is followe
 target, which is written), and refuses a path that exists and is anything else. A
 directory raises IsADirectoryError, as open() does; any other kind ValueError.
 """
+
 from __future__ import annotations
 
 import errno
@@ -26,15 +27,24 @@ DEFLATE_MAX_RATIO = 1032
 def _not_regular(path, mode, doing):
     """IsADirectoryError for a directory (as open() raises), else ValueError."""
     if stat.S_ISDIR(mode):
-        return IsADirectoryError(errno.EISDIR, f"{path!r} is a directory: pynn {doing} "
-                                               f"regular files only")
-    kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or
-            stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        return IsADirectoryError(
+            errno.EISDIR, f"{path!r} is a directory: pynn {doing} regular files only"
+        )
+    kind = (
+        "a FIFO"
+        if stat.S_ISFIFO(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "not a regular file"
+    )
     return ValueError(f"{path!r} is {kind}: pynn {doing} regular files only")
 
 
-def open_regular(path: str | bytes | PathLike[str] | PathLike[bytes], mode: str = "rb",
-                 **options: Any) -> IO[Any]:
+def open_regular(
+    path: str | bytes | PathLike[str] | PathLike[bytes], mode: str = "rb", **options: Any
+) -> IO[Any]:
     """open(path, mode, **options) for reading, refused (ValueError) unless `path` is a
     regular file. Opened with O_NONBLOCK first, so a FIFO with no writer cannot block, and
     checked on the open descriptor, so the file cannot be swapped after the check.
@@ -64,8 +74,13 @@ def open_regular(path: str | bytes | PathLike[str] | PathLike[bytes], mode: str 
     """
     if any(flag in mode for flag in "wax+"):
         raise ValueError(f"open_regular opens for reading only, got mode {mode!r}")
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-                 | getattr(os, "O_BINARY", 0))
+    fd = os.open(
+        path,
+        os.O_RDONLY
+        | getattr(os, "O_NONBLOCK", 0)
+        | getattr(os, "O_CLOEXEC", 0)
+        | getattr(os, "O_BINARY", 0),
+    )
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

@@ -27,6 +27,7 @@ Finite differences are only meaningful where the loss is smooth: keep data and w
 farther than `eps` from kinks (relu, leaky_relu and PReLU at 0, l1 where pred = y, hinge
 where y * pred = 1, Maxout where two pieces tie).
 """
+
 import math
 import numbers
 
@@ -96,9 +97,11 @@ class GradcheckResult:
         return self.ok
 
     def __repr__(self):
-        return (f"GradcheckResult(ok={self.ok}, max_rel_error={self.max_rel_error:.3e}, "
-                f"worst_parameter={self.worst_parameter!r}, worst_index={self.worst_index}, "
-                f"tolerance={self.tolerance:g})")
+        return (
+            f"GradcheckResult(ok={self.ok}, max_rel_error={self.max_rel_error:.3e}, "
+            f"worst_parameter={self.worst_parameter!r}, worst_index={self.worst_index}, "
+            f"tolerance={self.tolerance:g})"
+        )
 
 
 def _float64_copy(model):
@@ -107,13 +110,16 @@ def _float64_copy(model):
     layers = []
     for i, layer in enumerate(model.layers):
         if not layer.differentiable:
-            raise ValueError(f"model: layer {i} ({layer!r}) is for inference only and has "
-                             f"no gradient")
+            raise ValueError(
+                f"model: layer {i} ({layer!r}) is for inference only and has no gradient"
+            )
         try:
             layers.append(layer_from_config(layer.config()))
         except (NotImplementedError, ValueError, TypeError) as error:
-            raise TypeError(f"model: layer {i} ({type(layer).__name__}) cannot be rebuilt "
-                            f"from its config: {error}") from None
+            raise TypeError(
+                f"model: layer {i} ({type(layer).__name__}) cannot be rebuilt "
+                f"from its config: {error}"
+            ) from None
     copy = Sequential(*layers, dtype=np.float64, backend=model.backend, random_state=0)
     copy.load_state_dict(model.state_dict())  # float32 -> float64 is exact
     return copy
@@ -129,8 +135,11 @@ def _targets(model, loss, y):
 
 def _parameters_and_gradients(model):
     """[(name, parameter view, gradient view)], named as model.named_parameters() names them."""
-    return [(f"{i}.{name}", layer.params[name], layer.grads[name])
-            for i, layer in enumerate(model.layers) for name, _ in layer.parameter_shapes()]
+    return [
+        (f"{i}.{name}", layer.params[name], layer.grads[name])
+        for i, layer in enumerate(model.layers)
+        for name, _ in layer.parameter_shapes()
+    ]
 
 
 def gradcheck(model, X, y, loss=None, *, eps=1e-6, tolerance=1e-5, floor=1e-3):
@@ -187,8 +196,9 @@ def gradcheck(model, X, y, loss=None, *, eps=1e-6, tolerance=1e-5, floor=1e-3):
     eps, tolerance, floor = _check_steps(eps, tolerance, floor)
     if loss is None:
         if model.loss_ is None:
-            raise ValueError(f"loss is required for a model that was not trained: one of "
-                             f"{tuple(LOSSES)}")
+            raise ValueError(
+                f"loss is required for a model that was not trained: one of {tuple(LOSSES)}"
+            )
         loss = model.loss_
     loss = get_loss(loss)
 
@@ -209,11 +219,15 @@ def gradcheck(model, X, y, loss=None, *, eps=1e-6, tolerance=1e-5, floor=1e-3):
         grad = grad.copy()
         fd = _finite_differences(param, loss_at_current_parameters, eps)
         diff = np.abs(fd - grad)
-        scale = max(float(np.max(np.abs(fd), initial=0.0)),
-                    float(np.max(np.abs(grad), initial=0.0)), floor * max(1.0, abs(value)))
+        scale = max(
+            float(np.max(np.abs(fd), initial=0.0)),
+            float(np.max(np.abs(grad), initial=0.0)),
+            floor * max(1.0, abs(value)),
+        )
         per_parameter[name] = float(np.max(diff, initial=0.0)) / scale
-        worst_index[name] = tuple(int(k) for k in
-                                  np.unravel_index(int(np.argmax(diff)), diff.shape))
+        worst_index[name] = tuple(
+            int(k) for k in np.unravel_index(int(np.argmax(diff)), diff.shape)
+        )
         analytic[name], numeric[name] = grad, fd
     return GradcheckResult(per_parameter, worst_index, analytic, numeric, value, tolerance)
 

@@ -17,6 +17,7 @@ Where the hard nonlinearity goes:
   outputs are the hard values (as the notes train tanh with MSE on ±1 targets). Other
   regressors have no hard counterpart and are refused.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -45,12 +46,15 @@ def _hardened_last(layer, loss):
         return [layer_from_config(config)], f"{soft} output replaced by {hard}"
     if loss.hard_after is not None:
         hard = loss.hard_after
-        return [layer_from_config(layer.config()), Activation(hard)], f"{hard} added after " \
-                                                                         f"the output"
+        return [
+            layer_from_config(layer.config()),
+            Activation(hard),
+        ], f"{hard} added after the output"
     raise ValueError(
         f"harden replaces a tanh output by signum or a sigmoid output by the unit step; "
         f"this {loss.name} regressor ends in {soft or type(layer).__name__!r}, which has no "
-        f"hard counterpart: use the model itself for inference")
+        f"hard counterpart: use the model itself for inference"
+    )
 
 
 class HardenedModel:
@@ -74,8 +78,10 @@ class HardenedModel:
 
     def __init__(self, model: Sequential) -> None:
         if model.targets_ is None:
-            raise ValueError("harden needs a trained model: call fit first (it fixes the loss "
-                             "and, for classifiers, classes_)")
+            raise ValueError(
+                "harden needs a trained model: call fit first (it fixes the loss "
+                "and, for classifiers, classes_)"
+            )
         loss_name = model.loss_.name  # type: ignore[union-attr]  # trained: checked above
         layers = [layer_from_config(layer.config()) for layer in model.layers[:-1]]
         # softmax -> argmax, which predict takes of the logits
@@ -133,8 +139,10 @@ class HardenedModel:
         return self._targets.decode(self._network.decision_function(X))
 
     def __repr__(self):
-        lines = [f"HardenedModel (inference only; {self.dtype.name}, backend "
-                 f"{self.backend!r}, trained with {self.loss!r})"]
+        lines = [
+            f"HardenedModel (inference only; {self.dtype.name}, backend "
+            f"{self.backend!r}, trained with {self.loss!r})"
+        ]
         lines += layer_table(self._network)
         lines.append(f"Parameters: {self.n_parameters:,}; output: {self.output_rule}")
         if self.classes_ is not None:

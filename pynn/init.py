@@ -4,6 +4,7 @@ Fan-in and fan-out are a dense weight's in_features and out_features. Values are
 in float64 from the caller's numpy Generator and rounded to the buffer's dtype, so one
 seed gives the same model in float32 and float64 (up to that rounding).
 """
+
 from __future__ import annotations
 
 import math
@@ -41,7 +42,8 @@ def check_init(name: str) -> str:
 
 
 def default_init(activation: str) -> str:
-    """He for the rectifier family (its variance argument assumes half the units are off), else Glorot.
+    """He for the rectifier family (its variance argument assumes half the units are off),
+    else Glorot.
 
     Parameters
     ----------
@@ -58,8 +60,9 @@ def default_init(activation: str) -> str:
     return "glorot_uniform"
 
 
-def initialize(out: NDArray[Any], name: str, fan_in: int, fan_out: int,
-               rng: np.random.Generator) -> NDArray[Any]:
+def initialize(
+    out: NDArray[Any], name: str, fan_in: int, fan_out: int, rng: np.random.Generator
+) -> NDArray[Any]:
     """Fill `out` in place with the named initialisation.
 
     Parameters

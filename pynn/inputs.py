@@ -4,6 +4,7 @@ X may be any 2-D numeric array-like. NumPy arrays and np.memmap are used as they
 never copied whole: a batch is gathered row by row into a preallocated buffer of the
 model's dtype, so an on-disk array larger than memory is read only as it is needed.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -39,18 +40,18 @@ def as_features(X: ArrayLike, name: str = "X") -> NDArray[Any]:
             try:
                 X = np.asarray(X)
             except ValueError:  # NumPy's own message does not say which argument
-                raise ValueError(f"{name} must be a 2-D array-like of numbers: its rows have "
-                                 f"different lengths") from None
+                raise ValueError(
+                    f"{name} must be a 2-D array-like of numbers: its rows have different lengths"
+                ) from None
         else:
-            raise TypeError(f"{name} must be a 2-D array-like of numbers, got "
-                            f"{type(X).__name__}")
+            raise TypeError(f"{name} must be a 2-D array-like of numbers, got {type(X).__name__}")
     if X.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold numbers (bool, integer or float), got dtype "
-                        f"{X.dtype}")
+        raise TypeError(f"{name} must hold numbers (bool, integer or float), got dtype {X.dtype}")
     if X.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (samples, features), got shape {X.shape}"
-                         + (": reshape a single feature with X.reshape(-1, 1)"
-                            if X.ndim == 1 else ""))
+        raise ValueError(
+            f"{name} must be 2-D (samples, features), got shape {X.shape}"
+            + (": reshape a single feature with X.reshape(-1, 1)" if X.ndim == 1 else "")
+        )
     if X.shape[0] == 0:
         raise ValueError(f"{name} is empty: it has 0 samples")
     return X
@@ -74,8 +75,7 @@ def check_width(X: NDArray[Any], n_features: int, name: str = "X") -> None:
         X has another number of columns.
     """
     if X.shape[1] != n_features:
-        raise ValueError(f"{name} has {X.shape[1]} features, but the model expects "
-                         f"{n_features}")
+        raise ValueError(f"{name} has {X.shape[1]} features, but the model expects {n_features}")
 
 
 def y_checked(y: ArrayLike | None, n: int) -> ArrayLike:
@@ -104,6 +104,7 @@ def y_checked(y: ArrayLike | None, n: int) -> ArrayLike:
     if len(shape) == 0 or shape[0] != n:
         raise ValueError(f"y must have one row per sample of X ({n}), got shape {shape}")
     return y
+
 
 def check_values(X: NDArray[Any], dtype: DTypeLike, name: str = "X") -> None:
     """ValueError naming the sample when X holds NaN or infinity, or (a wider float X read
@@ -136,13 +137,19 @@ def check_values(X: NDArray[Any], dtype: DTypeLike, name: str = "X") -> None:
         check_finite_batch(chunk, name, rows)
         if largest is not None and (np.max(chunk) > largest or np.min(chunk) < -largest):
             r = int(np.argmax((np.abs(chunk) > largest).any(axis=1)))
-            raise ValueError(f"{name} has values beyond {dtype}'s range (+-{largest:.4g}) in "
-                             f"sample {start + r}, which {dtype} would make infinite: scale "
-                             f"{name} or use a float64 model")
+            raise ValueError(
+                f"{name} has values beyond {dtype}'s range (+-{largest:.4g}) in "
+                f"sample {start + r}, which {dtype} would make infinite: scale "
+                f"{name} or use a float64 model"
+            )
 
 
-def gather(X: NDArray[Any], rows: slice | NDArray[np.integer[Any]], out: NDArray[Any],
-           staging: NDArray[Any] | None = None) -> NDArray[Any]:
+def gather(
+    X: NDArray[Any],
+    rows: slice | NDArray[np.integer[Any]],
+    out: NDArray[Any],
+    staging: NDArray[Any] | None = None,
+) -> NDArray[Any]:
     """out[:] = X[rows] cast to out's dtype, where rows is an index array or a slice.
 
     Parameters
@@ -172,8 +179,9 @@ def gather(X: NDArray[Any], rows: slice | NDArray[np.integer[Any]], out: NDArray
     return out
 
 
-def check_finite_batch(batch: NDArray[Any], name: str,
-                       rows: slice | NDArray[np.integer[Any]]) -> None:
+def check_finite_batch(
+    batch: NDArray[Any], name: str, rows: slice | NDArray[np.integer[Any]]
+) -> None:
     """ValueError naming the sample if the gathered batch holds NaN or infinity.
 
     One sum answers in the usual case; only a non-finite sum (NaN, inf, or an overflow

@@ -17,6 +17,7 @@ pynn.targets (target_kinds, signed_targets), pynn.persistence (target_kinds,
 signed_targets: a saved model's targets must go with its loss), pynn.harden
 (hard_replaces, hard_after) and predict_proba (proba).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -52,14 +53,22 @@ class Loss:
         harden refuses).
     """
 
-    def __init__(self, name: str, kernel: str, grad_name: str, proba: str | None,
-                 target_kinds: tuple[str, ...], *, signed_targets: bool = False,
-                 hard_replaces: dict[str, str] | None = None,
-                 hard_after: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        kernel: str,
+        grad_name: str,
+        proba: str | None,
+        target_kinds: tuple[str, ...],
+        *,
+        signed_targets: bool = False,
+        hard_replaces: dict[str, str] | None = None,
+        hard_after: str | None = None,
+    ) -> None:
         self.name = name
-        self.kernel = kernel        # function name in pynn._kernels / pynn.reference
+        self.kernel = kernel  # function name in pynn._kernels / pynn.reference
         self.grad_name = grad_name  # its keyword for the gradient output
-        self.proba = proba          # "softmax", "sigmoid" or None
+        self.proba = proba  # "softmax", "sigmoid" or None
         # The pynn.targets kinds it trains: (1-D y's kind, 2-D y's kind), or ("values",)
         self.target_kinds = target_kinds
         self.signed_targets = signed_targets  # the kernel reads -1/+1 targets, not 0/1
@@ -73,13 +82,25 @@ class Loss:
         """True for the classification losses (their targets are labels)."""
         return self.target_kinds != ("values",)
 
-    def __call__(self, kernels: ModuleType, out: NDArray[Any], target: NDArray[Any], *,
-                 grad: NDArray[Any] | None = None,
-                 sample_loss: NDArray[Any] | None = None) -> float:
-        """The mean loss as a float; the gradient w.r.t. `out` is written into `grad` when given."""
-        loss, _ = getattr(kernels, self.kernel)(out, target, None, grad=grad is not None,
-                                                 sample_loss=sample_loss,
-                                                 **{self.grad_name: grad})
+    def __call__(
+        self,
+        kernels: ModuleType,
+        out: NDArray[Any],
+        target: NDArray[Any],
+        *,
+        grad: NDArray[Any] | None = None,
+        sample_loss: NDArray[Any] | None = None,
+    ) -> float:
+        """The mean loss as a float; the gradient w.r.t. `out` is written into `grad` when
+        given."""
+        loss, _ = getattr(kernels, self.kernel)(
+            out,
+            target,
+            None,
+            grad=grad is not None,
+            sample_loss=sample_loss,
+            **{self.grad_name: grad},
+        )
         return loss
 
     def probabilities(self, kernels: ModuleType, logits: NDArray[Any]) -> NDArray[Any]:
@@ -106,26 +127,48 @@ class Loss:
             return kernels.softmax(logits)
         if self.proba == "sigmoid":
             return kernels.activation_forward(logits, "sigmoid")
-        raise ValueError(f"loss {self.name!r} gives no probabilities: use predict() or "
-                         f"decision_function()")
+        raise ValueError(
+            f"loss {self.name!r} gives no probabilities: use predict() or decision_function()"
+        )
 
     def __repr__(self):
         return f"Loss({self.name!r})"
 
 
 LOSSES = {
-    "mse": Loss("mse", "mse", "dpred", None, ("values",),
-                hard_replaces={"tanh": "sign", "sigmoid": "step"}),
-    "l1": Loss("l1", "l1", "dpred", None, ("values",),
-               hard_replaces={"tanh": "sign", "sigmoid": "step"}),
-    "binary_cross_entropy": Loss("binary_cross_entropy", "sigmoid_binary_cross_entropy",
-                                 "dlogits", "sigmoid", ("binary", "indicator"),
-                                 hard_replaces={"identity": "step"}, hard_after="step"),
+    "mse": Loss(
+        "mse", "mse", "dpred", None, ("values",), hard_replaces={"tanh": "sign", "sigmoid": "step"}
+    ),
+    "l1": Loss(
+        "l1", "l1", "dpred", None, ("values",), hard_replaces={"tanh": "sign", "sigmoid": "step"}
+    ),
+    "binary_cross_entropy": Loss(
+        "binary_cross_entropy",
+        "sigmoid_binary_cross_entropy",
+        "dlogits",
+        "sigmoid",
+        ("binary", "indicator"),
+        hard_replaces={"identity": "step"},
+        hard_after="step",
+    ),
     # softmax's hard counterpart is the argmax that predict takes of the logits already
-    "softmax_cross_entropy": Loss("softmax_cross_entropy", "softmax_cross_entropy", "dlogits",
-                                  "softmax", ("labels", "probabilities")),
-    "hinge": Loss("hinge", "hinge", "dpred", None, ("binary", "indicator"), signed_targets=True,
-                  hard_replaces={"identity": "sign", "tanh": "sign"}, hard_after="sign"),
+    "softmax_cross_entropy": Loss(
+        "softmax_cross_entropy",
+        "softmax_cross_entropy",
+        "dlogits",
+        "softmax",
+        ("labels", "probabilities"),
+    ),
+    "hinge": Loss(
+        "hinge",
+        "hinge",
+        "dpred",
+        None,
+        ("binary", "indicator"),
+        signed_targets=True,
+        hard_replaces={"identity": "sign", "tanh": "sign"},
+        hard_after="sign",
+    ),
 }
 
 

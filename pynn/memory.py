@@ -15,6 +15,7 @@ known, which means no limit. The figure is a snapshot: other processes may take 
 after it is read, so it guards against allocations that cannot fit, not against every
 shortage.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,9 @@ def available_bytes() -> int | None:
     -------
     int or None
     """
-    known = [room for room in (_meminfo_available(), _cgroup_room(), _rlimit_room())
-             if room is not None]
+    known = [
+        room for room in (_meminfo_available(), _cgroup_room(), _rlimit_room()) if room is not None
+    ]
     return max(0, min(known)) if known else None
 
 
@@ -115,12 +117,16 @@ def check_allocation(nbytes: int, what: str, max_bytes: int | None = None) -> No
         limit = available_bytes()
         if limit is None or nbytes <= limit:
             return
-        raise MemoryError(f"{what} needs {format_bytes(nbytes)} ({nbytes} bytes), more than "
-                          f"the {format_bytes(limit)} this process can allocate now (free "
-                          f"memory, its cgroup's and its address-space limit)")
+        raise MemoryError(
+            f"{what} needs {format_bytes(nbytes)} ({nbytes} bytes), more than "
+            f"the {format_bytes(limit)} this process can allocate now (free "
+            f"memory, its cgroup's and its address-space limit)"
+        )
     if nbytes > max_bytes:
-        raise MemoryError(f"{what} needs {format_bytes(nbytes)} ({nbytes} bytes), more than "
-                          f"the budget max_bytes={max_bytes} ({format_bytes(max_bytes)})")
+        raise MemoryError(
+            f"{what} needs {format_bytes(nbytes)} ({nbytes} bytes), more than "
+            f"the budget max_bytes={max_bytes} ({format_bytes(max_bytes)})"
+        )
 
 
 def _read_text(path):
@@ -171,8 +177,10 @@ def _cgroup_directories():
         if controllers == "":  # cgroup v2's unified hierarchy
             mount, files = CGROUP_ROOT, ("memory.max", "memory.current")
         elif "memory" in controllers.split(","):  # cgroup v1's memory controller
-            mount, files = os.path.join(CGROUP_ROOT, "memory"), \
-                ("memory.limit_in_bytes", "memory.usage_in_bytes")
+            mount, files = (
+                os.path.join(CGROUP_ROOT, "memory"),
+                ("memory.limit_in_bytes", "memory.usage_in_bytes"),
+            )
         else:
             continue
         parts = [part for part in path.split("/") if part and part != ".."]
@@ -197,8 +205,10 @@ def _rlimit_room():
         return None
     status = _read_text("/proc/self/status")
     rooms = []
-    for limit, field in ((resource.RLIMIT_AS, "VmSize"), (getattr(resource, "RLIMIT_DATA",
-                                                                   None), "VmData")):
+    for limit, field in (
+        (resource.RLIMIT_AS, "VmSize"),
+        (getattr(resource, "RLIMIT_DATA", None), "VmData"),
+    ):
         if limit is None:
             continue
         soft, _ = resource.getrlimit(limit)

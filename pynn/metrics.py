@@ -5,6 +5,7 @@ Labels may be numbers, strings or bools (not a mix of strings and numbers). Scor
 mean_squared_error, log_loss) are lower-is-better. sample_weight (one non-negative weight
 per sample) turns every mean into a weighted mean.
 """
+
 import numbers
 import warnings
 
@@ -12,8 +13,15 @@ import numpy as np
 
 from pynn.checks import check_bool
 
-__all__ = ["accuracy_score", "zero_one_loss", "confusion_matrix", "log_loss",
-           "mean_squared_error", "r2_score", "METRICS"]
+__all__ = [
+    "accuracy_score",
+    "zero_one_loss",
+    "confusion_matrix",
+    "log_loss",
+    "mean_squared_error",
+    "r2_score",
+    "METRICS",
+]
 
 
 # ---- checking the arguments --------------------------------------------------------------
@@ -40,8 +48,9 @@ def as_labels(y, name):
     """
     y = np.asarray(y)
     if y.ndim == 0 or y.ndim > 2:
-        raise ValueError(f"{name} must be 1-D labels (or 2-D, one row per sample), got "
-                         f"shape {y.shape}")
+        raise ValueError(
+            f"{name} must be 1-D labels (or 2-D, one row per sample), got shape {y.shape}"
+        )
     if y.dtype == object:
         kinds = {type(v) for v in y.ravel()}
         if kinds and all(issubclass(k, str) for k in kinds):
@@ -49,8 +58,10 @@ def as_labels(y, name):
         elif kinds and all(issubclass(k, (numbers.Number, np.bool_)) for k in kinds):
             y = np.array(y.tolist())
         else:
-            raise TypeError(f"{name} must hold labels of one kind (all numbers or all "
-                            f"strings), got {sorted(k.__name__ for k in kinds)}")
+            raise TypeError(
+                f"{name} must hold labels of one kind (all numbers or all "
+                f"strings), got {sorted(k.__name__ for k in kinds)}"
+            )
     if y.dtype.kind not in "biufUS":
         raise TypeError(f"{name} must hold numbers, strings or bools, got dtype {y.dtype}")
     return y
@@ -60,11 +71,14 @@ def _pair(y_true, y_pred, pred_name="y_pred"):
     """y_true and y_pred as label arrays of one kind and the same shape."""
     y_true, y_pred = as_labels(y_true, "y_true"), as_labels(y_pred, pred_name)
     if y_true.shape[0] != y_pred.shape[0]:
-        raise ValueError(f"y_true and {pred_name} have different numbers of samples: "
-                         f"{y_true.shape[0]} and {y_pred.shape[0]}")
+        raise ValueError(
+            f"y_true and {pred_name} have different numbers of samples: "
+            f"{y_true.shape[0]} and {y_pred.shape[0]}"
+        )
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and {pred_name} have different shapes: {y_true.shape} and "
-                         f"{y_pred.shape}")
+        raise ValueError(
+            f"y_true and {pred_name} have different shapes: {y_true.shape} and {y_pred.shape}"
+        )
     _same_kind(y_true, y_pred, "y_true", pred_name)
     if y_true.shape[0] == 0:
         raise ValueError("y_true is empty")
@@ -73,8 +87,10 @@ def _pair(y_true, y_pred, pred_name="y_pred"):
 
 def _same_kind(a, b, a_name, b_name):
     if (a.dtype.kind in "US") != (b.dtype.kind in "US"):
-        raise ValueError(f"{a_name} and {b_name} mix strings and numbers: "
-                         f"{a.ravel()[:3].tolist()} and {b.ravel()[:3].tolist()}")
+        raise ValueError(
+            f"{a_name} and {b_name} mix strings and numbers: "
+            f"{a.ravel()[:3].tolist()} and {b.ravel()[:3].tolist()}"
+        )
 
 
 def _values(y, name):
@@ -93,14 +109,18 @@ def _values(y, name):
 def _value_pair(y_true, y_pred):
     y_true, y_pred = _values(y_true, "y_true"), _values(y_pred, "y_pred")
     if y_true.shape[0] != y_pred.shape[0]:
-        raise ValueError(f"y_true and y_pred have different numbers of samples: "
-                         f"{y_true.shape[0]} and {y_pred.shape[0]}")
+        raise ValueError(
+            f"y_true and y_pred have different numbers of samples: "
+            f"{y_true.shape[0]} and {y_pred.shape[0]}"
+        )
     if y_true.shape[0] == 0:
         raise ValueError("y_true is empty")
     y_true, y_pred = y_true.reshape(len(y_true), -1), y_pred.reshape(len(y_pred), -1)
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred have different numbers of outputs: "
-                         f"{y_true.shape[1]} and {y_pred.shape[1]}")
+        raise ValueError(
+            f"y_true and y_pred have different numbers of outputs: "
+            f"{y_true.shape[1]} and {y_pred.shape[1]}"
+        )
     return y_true, y_pred
 
 
@@ -112,8 +132,9 @@ def _weights(sample_weight, n):
         raise TypeError(f"sample_weight must hold numbers, got dtype {w.dtype}")
     w = w.astype(np.float64)
     if w.shape != (n,):
-        raise ValueError(f"sample_weight must have one weight per sample, shape ({n},), got "
-                         f"{w.shape}")
+        raise ValueError(
+            f"sample_weight must have one weight per sample, shape ({n},), got {w.shape}"
+        )
     if not np.isfinite(w).all() or (w < 0).any():
         raise ValueError("sample_weight must be finite and non-negative")
     if w.sum() == 0:
@@ -127,12 +148,16 @@ def _multioutput(per_output, multioutput, weights_name="multioutput"):
             return per_output
         if multioutput == "uniform_average":
             return float(np.mean(per_output))
-        raise ValueError(f"multioutput must be 'raw_values', 'uniform_average' or an array of "
-                         f"weights, got {multioutput!r}")
+        raise ValueError(
+            f"multioutput must be 'raw_values', 'uniform_average' or an array of "
+            f"weights, got {multioutput!r}"
+        )
     weights = np.asarray(multioutput, dtype=np.float64)
     if weights.shape != per_output.shape:
-        raise ValueError(f"{weights_name} weights must have one weight per output "
-                         f"({per_output.size}), got shape {weights.shape}")
+        raise ValueError(
+            f"{weights_name} weights must have one weight per output "
+            f"({per_output.size}), got shape {weights.shape}"
+        )
     return float(np.average(per_output, weights=weights))
 
 
@@ -199,8 +224,9 @@ def zero_one_loss(y_true, y_pred, normalize=True, sample_weight=None):
 def _check_label_list(labels, name="labels"):
     labels = as_labels(labels, name)
     if labels.ndim != 1 or labels.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D list of labels, got shape "
-                         f"{labels.shape}")
+        raise ValueError(
+            f"{name} must be a non-empty 1-D list of labels, got shape {labels.shape}"
+        )
     if len(np.unique(labels)) != labels.size:
         raise ValueError(f"{name} has repeated labels")
     return labels
@@ -259,11 +285,15 @@ def confusion_matrix(y_true, y_pred, labels=None, sample_weight=None, normalize=
         counts = np.bincount(row[kept] * k + column[kept], minlength=k * k)
         return counts.reshape(k, k).astype(np.int64)
     weights = np.ones(y_true.size) if w is None else w
-    matrix = np.bincount(row[kept] * k + column[kept], weights=weights[kept],
-                         minlength=k * k).reshape(k, k)
+    matrix = np.bincount(
+        row[kept] * k + column[kept], weights=weights[kept], minlength=k * k
+    ).reshape(k, k)
     if normalize is not None:
-        total = {"true": matrix.sum(axis=1, keepdims=True),
-                 "pred": matrix.sum(axis=0, keepdims=True), "all": matrix.sum()}[normalize]
+        total = {
+            "true": matrix.sum(axis=1, keepdims=True),
+            "pred": matrix.sum(axis=0, keepdims=True),
+            "all": matrix.sum(),
+        }[normalize]
         with np.errstate(invalid="ignore", divide="ignore"):
             matrix = np.nan_to_num(matrix / total)  # an empty row/column stays 0
     return matrix
@@ -306,13 +336,15 @@ def log_loss(y_true, y_proba, labels=None, normalize=True, sample_weight=None):
     p = _column_per_label(p, labels)
     column = _index_in(y_true, np.sort(labels))
     if (column < 0).any():
-        raise ValueError(f"y_true has labels not in labels: "
-                         f"{np.unique(y_true[column < 0])[:5].tolist()}")
+        raise ValueError(
+            f"y_true has labels not in labels: {np.unique(y_true[column < 0])[:5].tolist()}"
+        )
     eps = np.finfo(p.dtype).eps
     sums = p.sum(axis=1)
     if not np.allclose(sums, 1, rtol=np.sqrt(eps), atol=0):
-        warnings.warn("the rows of y_proba do not sum to 1: pass probabilities",
-                      UserWarning, stacklevel=2)
+        warnings.warn(
+            "the rows of y_proba do not sum to 1: pass probabilities", UserWarning, stacklevel=2
+        )
     chosen = np.clip(p[np.arange(y_true.size), column], eps, 1 - eps)
     losses = -np.log(chosen.astype(np.float64))
     w = _weights(sample_weight, y_true.size)
@@ -329,8 +361,9 @@ def _probabilities(y_proba, n):
         raise TypeError(f"y_proba must hold probabilities (numbers), got dtype {p.dtype}")
     p = p.astype(p.dtype if p.dtype.kind == "f" and p.dtype.itemsize >= 4 else np.float64)
     if p.ndim not in (1, 2) or p.shape[0] != n:
-        raise ValueError(f"y_proba must have one row per sample of y_true ({n}), "
-                         f"got shape {p.shape}")
+        raise ValueError(
+            f"y_proba must have one row per sample of y_true ({n}), got shape {p.shape}"
+        )
     if n == 0:
         raise ValueError("y_true is empty")
     if not np.isfinite(p).all() or (p < 0).any() or (p > 1).any():
@@ -343,8 +376,10 @@ def _log_loss_labels(y_true, labels):
     if labels is None:
         labels = np.unique(y_true)
         if labels.size == 1:
-            raise ValueError(f"y_true has only one label ({labels[0]!r}): pass all the "
-                             f"labels the columns of y_proba stand for with labels=")
+            raise ValueError(
+                f"y_true has only one label ({labels[0]!r}): pass all the "
+                f"labels the columns of y_proba stand for with labels="
+            )
         return labels
     labels = _check_label_list(labels)
     _same_kind(y_true, labels, "y_true", "labels")
@@ -357,13 +392,17 @@ def _column_per_label(p, labels):
     """y_proba with one column per label: a 1-D one (two labels) as (1 - p, p)."""
     if p.ndim == 1:
         if labels.size != 2:
-            raise ValueError(f"a 1-D y_proba is for two labels, but there are {labels.size}: "
-                             f"give one column per label")
+            raise ValueError(
+                f"a 1-D y_proba is for two labels, but there are {labels.size}: "
+                f"give one column per label"
+            )
         p = np.stack([1 - p, p], axis=1)
     if p.shape[1] != labels.size:
-        raise ValueError(f"y_proba has {p.shape[1]} columns but there are {labels.size} "
-                         f"labels {labels[:10].tolist()}: pass labels= naming one label per "
-                         f"column")
+        raise ValueError(
+            f"y_proba has {p.shape[1]} columns but there are {labels.size} "
+            f"labels {labels[:10].tolist()}: pass labels= naming one label per "
+            f"column"
+        )
     return p
 
 
@@ -413,8 +452,7 @@ def r2_score(y_true, y_pred, sample_weight=None, multioutput="uniform_average"):
     """
     y_true, y_pred = _value_pair(y_true, y_pred)
     if y_true.shape[0] < 2:
-        warnings.warn("R² is not defined for fewer than two samples", UserWarning,
-                      stacklevel=2)
+        warnings.warn("R² is not defined for fewer than two samples", UserWarning, stacklevel=2)
         return float("nan")
     w = _weights(sample_weight, y_true.shape[0])
     weight = np.ones(y_true.shape[0]) if w is None else w
@@ -423,8 +461,9 @@ def r2_score(y_true, y_pred, sample_weight=None, multioutput="uniform_average"):
     mean = np.average(y_true, axis=0, weights=w)
     sst = (weight * (y_true - mean) ** 2).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        per_output = np.where(sst > 0, 1 - sse / np.where(sst > 0, sst, 1),
-                              np.where(sse == 0, 1.0, 0.0))
+        per_output = np.where(
+            sst > 0, 1 - sse / np.where(sst > 0, sst, 1), np.where(sse == 0, 1.0, 0.0)
+        )
     return _multioutput(per_output, multioutput)
 
 

@@ -12,6 +12,7 @@ changes the parameters) holds the model's lock, a re-entrant one (a fit's callba
 predict). Calls on one model from several threads therefore run one at a time, each as if
 alone; different models train in parallel (the kernels release the GIL).
 """
+
 from __future__ import annotations
 
 import math
@@ -117,9 +118,13 @@ class Sequential:
     history_: dict[str, list[float]] | None
     _plans: OrderedDict[tuple[Any, ...], Any]
 
-    def __init__(self, *layers: Layer | list[Layer] | tuple[Layer, ...],
-                 dtype: DTypeLike = np.float32, backend: str = "c",
-                 random_state: RandomState = None) -> None:
+    def __init__(
+        self,
+        *layers: Layer | list[Layer] | tuple[Layer, ...],
+        dtype: DTypeLike = np.float32,
+        backend: str = "c",
+        random_state: RandomState = None,
+    ) -> None:
         if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
             layers = tuple(layers[0])
         if not layers:
@@ -161,8 +166,11 @@ class Sequential:
             except ValueError as error:
                 raise ValueError(f"layer {i}: {error}") from None
         self.n_outputs_ = width
-        specs = [(i, name, shape) for i, layer in enumerate(self.layers)
-                 for name, shape in layer.parameter_shapes()]
+        specs = [
+            (i, name, shape)
+            for i, layer in enumerate(self.layers)
+            for name, shape in layer.parameter_shapes()
+        ]
         total = sum(math.prod(shape) for _, _, shape in specs)
         self.flat_params = np.zeros(total, self.dtype) if flat_params is None else flat_params
         self.flat_grads = np.zeros(total, self.dtype) if flat_grads is None else flat_grads
@@ -171,8 +179,8 @@ class Sequential:
         views = [({}, {}) for _ in self.layers]
         for i, name, shape in specs:
             size = math.prod(shape)
-            views[i][0][name] = self.flat_params[offset:offset + size].reshape(shape)
-            views[i][1][name] = self.flat_grads[offset:offset + size].reshape(shape)
+            views[i][0][name] = self.flat_params[offset : offset + size].reshape(shape)
+            views[i][1][name] = self.flat_grads[offset : offset + size].reshape(shape)
             self._names.append((f"{i}.{name}", views[i][0][name], views[i][1][name]))
             offset += size
         for layer, (params, grads) in zip(self.layers, views):
@@ -259,22 +267,24 @@ class Sequential:
         names = [name for name, _, _ in self._names]
         if set(state) != set(names):
             missing, extra = sorted(set(names) - set(state)), sorted(set(state) - set(names))
-            raise ValueError(f"state_dict does not match the model: missing {missing}, "
-                             f"unexpected {extra}")
+            raise ValueError(
+                f"state_dict does not match the model: missing {missing}, unexpected {extra}"
+            )
         values = {}
         for name, param, _ in self._names:  # all checked before any is copied
             value = np.asarray(state[name])
             if value.dtype.kind not in "biuf":
-                raise TypeError(f"state_dict[{name!r}] must hold numbers, got dtype "
-                                f"{value.dtype}")
+                raise TypeError(f"state_dict[{name!r}] must hold numbers, got dtype {value.dtype}")
             if value.shape != param.shape:
-                raise ValueError(f"state_dict[{name!r}] has shape {value.shape}, the model's "
-                                 f"is {param.shape}")
+                raise ValueError(
+                    f"state_dict[{name!r}] has shape {value.shape}, the model's is {param.shape}"
+                )
             with np.errstate(over="ignore"):
                 finite = np.isfinite(value.astype(param.dtype)).all()
             if not finite:
-                raise ValueError(f"state_dict[{name!r}] holds NaN or infinity (in the "
-                                 f"model's {param.dtype})")
+                raise ValueError(
+                    f"state_dict[{name!r}] holds NaN or infinity (in the model's {param.dtype})"
+                )
             values[name] = value
         with self._lock:
             for name, param, _ in self._names:
@@ -321,7 +331,7 @@ class Sequential:
         if plan is None:
             plan = self._plans[key] = TrainingPlan(self, n)
             training = [k for k in self._plans if k[0] == "train"]
-            for old in training[:max(0, len(training) - MAX_PLANS)]:
+            for old in training[: max(0, len(training) - MAX_PLANS)]:
                 del self._plans[old]
         else:
             self._plans.move_to_end(key)
@@ -334,8 +344,7 @@ class Sequential:
         memory = check_memory(memory)
         key = self._plan_key(mode)
         plan = self._plans.get(key)
-        if plan is not None and plan.nbytes <= memory and \
-                plan.capacity >= min(n_rows, EVAL_BATCH):
+        if plan is not None and plan.nbytes <= memory and plan.capacity >= min(n_rows, EVAL_BATCH):
             return plan, min(n_rows, plan.capacity)
         rows = block_rows(self, n_rows, mode, memory)
         if plan is None or plan.capacity < rows:
@@ -395,8 +404,10 @@ class Sequential:
 
     def _require_fitted(self, what):
         if self.targets_ is None:
-            raise ValueError(f"{what} needs a trained model: call fit first (it fixes the "
-                             f"loss and, for classifiers, classes_)")
+            raise ValueError(
+                f"{what} needs a trained model: call fit first (it fixes the "
+                f"loss and, for classifiers, classes_)"
+            )
 
     @property
     def classes_(self) -> NDArray[Any] | None:
@@ -429,7 +440,8 @@ class Sequential:
         """
         self._require_fitted("predict")
         return self.targets_.decode(  # type: ignore[union-attr]  # fitted: checked above
-            self.decision_function(X, memory=memory))
+            self.decision_function(X, memory=memory)
+        )
 
     def predict_proba(self, X: ArrayLike, *, memory: int | None = None) -> NDArray[Any]:
         """The loss's output nonlinearity applied: softmax rows, or sigmoid per label. For a
@@ -456,13 +468,15 @@ class Sequential:
         """
         self._require_fitted("predict_proba")
         p = self.loss_.probabilities(  # type: ignore[union-attr]  # fitted: checked above
-            self._kernels, self.decision_function(X, memory=memory))
+            self._kernels, self.decision_function(X, memory=memory)
+        )
         if self.targets_.kind == "binary":  # type: ignore[union-attr]
             p = np.hstack([1 - p, p])
         return p
 
-    def evaluate(self, X: ArrayLike, y: ArrayLike, *, memory: int | None = None
-                 ) -> dict[str, float]:
+    def evaluate(
+        self, X: ArrayLike, y: ArrayLike, *, memory: int | None = None
+    ) -> dict[str, float]:
         """{"loss": mean loss, metric: value}, the metric being accuracy or R².
         `memory`: as decision_function.
 
@@ -491,7 +505,8 @@ class Sequential:
         check_memory(memory)
         X = self._check_X(X)
         target = self.targets_.encode(  # type: ignore[union-attr]  # fitted: checked above
-            y_checked(y, X.shape[0]), self.dtype)
+            y_checked(y, X.shape[0]), self.dtype
+        )
         with self._lock:
             return self._evaluate(X, None, target, memory)
 
@@ -517,8 +532,7 @@ class Sequential:
         ValueError
             As `evaluate`.
         """
-        return self.evaluate(X, y, memory=memory)[
-            self.targets_.metric_name]  # type: ignore[union-attr]  # fitted: evaluate checks
+        return self.evaluate(X, y, memory=memory)[self.targets_.metric_name]  # type: ignore[union-attr]  # fitted: evaluate checks
 
     def _evaluate(self, X, rows, target, memory=None):
         """Loss and metric over X[rows] (all of X when rows is None) against encoded targets."""
@@ -576,16 +590,27 @@ class Sequential:
             value, _ = plan.run()
         return value
 
-    def fit(self, X: ArrayLike, y: ArrayLike, *, loss: str | Loss | None = None,
-            optimizer: Optimizer | None = None, epochs: int = 10,
-            batch_size: int | None = 32, shuffle: bool = True,
-            validation_data: tuple[ArrayLike, ArrayLike] | None = None,
-            validation_split: float = 0.0, early_stopping: bool | EarlyStopping | None = None,
-            lr_scheduler: LRScheduler | None = None, callback: EpochCallback | None = None,
-            batch_callback: BatchCallback | None = None, verbose: int = 0,
-            random_state: RandomState = None,
-            classes: ArrayLike | None = None, divergence: float | None = None
-            ) -> Sequential:
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        *,
+        loss: str | Loss | None = None,
+        optimizer: Optimizer | None = None,
+        epochs: int = 10,
+        batch_size: int | None = 32,
+        shuffle: bool = True,
+        validation_data: tuple[ArrayLike, ArrayLike] | None = None,
+        validation_split: float = 0.0,
+        early_stopping: bool | EarlyStopping | None = None,
+        lr_scheduler: LRScheduler | None = None,
+        callback: EpochCallback | None = None,
+        batch_callback: BatchCallback | None = None,
+        verbose: int = 0,
+        random_state: RandomState = None,
+        classes: ArrayLike | None = None,
+        divergence: float | None = None,
+    ) -> Sequential:
         """Train from freshly initialised parameters; returns self.
 
         fit re-initialises the parameters from `random_state` (default: the model's own)
@@ -693,26 +718,49 @@ class Sequential:
             left it (docs/model.md).
         """
         with self._lock:
-            return fit(self, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
-                       batch_size=batch_size, shuffle=shuffle, validation_data=validation_data,
-                       validation_split=validation_split, early_stopping=early_stopping,
-                       lr_scheduler=lr_scheduler, callback=callback,
-                       batch_callback=batch_callback, verbose=verbose,
-                       random_state=random_state, classes=classes, warm_start=False,
-                       divergence=divergence)
+            return fit(
+                self,
+                X,
+                y,
+                loss=loss,
+                optimizer=optimizer,
+                epochs=epochs,
+                batch_size=batch_size,
+                shuffle=shuffle,
+                validation_data=validation_data,
+                validation_split=validation_split,
+                early_stopping=early_stopping,
+                lr_scheduler=lr_scheduler,
+                callback=callback,
+                batch_callback=batch_callback,
+                verbose=verbose,
+                random_state=random_state,
+                classes=classes,
+                warm_start=False,
+                divergence=divergence,
+            )
 
-    def partial_fit(self, X: ArrayLike, y: ArrayLike, *, loss: str | Loss | None = None,
-                    optimizer: Optimizer | None = None, epochs: int = 1,
-                    batch_size: int | None = 32, shuffle: bool = True,
-                    validation_data: tuple[ArrayLike, ArrayLike] | None = None,
-                    validation_split: float = 0.0,
-                    early_stopping: bool | EarlyStopping | None = None,
-                    lr_scheduler: LRScheduler | None = None,
-                    callback: EpochCallback | None = None,
-                    batch_callback: BatchCallback | None = None, verbose: int = 0,
-                    random_state: RandomState = None,
-                    classes: ArrayLike | None = None, divergence: float | None = None
-                    ) -> Sequential:
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        *,
+        loss: str | Loss | None = None,
+        optimizer: Optimizer | None = None,
+        epochs: int = 1,
+        batch_size: int | None = 32,
+        shuffle: bool = True,
+        validation_data: tuple[ArrayLike, ArrayLike] | None = None,
+        validation_split: float = 0.0,
+        early_stopping: bool | EarlyStopping | None = None,
+        lr_scheduler: LRScheduler | None = None,
+        callback: EpochCallback | None = None,
+        batch_callback: BatchCallback | None = None,
+        verbose: int = 0,
+        random_state: RandomState = None,
+        classes: ArrayLike | None = None,
+        divergence: float | None = None,
+    ) -> Sequential:
         """Continue training from the current parameters and optimizer state (one epoch by
         default); the first call may set the loss, optimizer and classes. Returns self.
         Threads and Ctrl-C: as fit.
@@ -819,21 +867,36 @@ class Sequential:
             left it (docs/model.md).
         """
         with self._lock:
-            return fit(self, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
-                       batch_size=batch_size, shuffle=shuffle, validation_data=validation_data,
-                       validation_split=validation_split, early_stopping=early_stopping,
-                       lr_scheduler=lr_scheduler, callback=callback,
-                       batch_callback=batch_callback, verbose=verbose,
-                       random_state=random_state, classes=classes, warm_start=True,
-                       divergence=divergence)
+            return fit(
+                self,
+                X,
+                y,
+                loss=loss,
+                optimizer=optimizer,
+                epochs=epochs,
+                batch_size=batch_size,
+                shuffle=shuffle,
+                validation_data=validation_data,
+                validation_split=validation_split,
+                early_stopping=early_stopping,
+                lr_scheduler=lr_scheduler,
+                callback=callback,
+                batch_callback=batch_callback,
+                verbose=verbose,
+                random_state=random_state,
+                classes=classes,
+                warm_start=True,
+                divergence=divergence,
+            )
 
     def __repr__(self):
         inner = ",\n".join(f"    {layer!r}" for layer in self.layers)
         return f"Sequential(\n{inner},\n    dtype={self.dtype.name}, backend={self.backend!r})"
 
     # ---- summary, saving, hardening (pynn.summary, pynn.persistence, pynn.harden) ----------
-    def summary(self, batch_size: int = 32, optimizer: Optimizer | None = None,
-                memory: int | None = None) -> ModelSummary:
+    def summary(
+        self, batch_size: int = 32, optimizer: Optimizer | None = None, memory: int | None = None
+    ) -> ModelSummary:
         """The layers, parameter counts, the memory training needs at this batch size
         (`optimizer` defaults to the model's own) and the memory predict uses within the
         budget `memory` (default 64 MiB); print it. See pynn.summary.

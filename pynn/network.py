@@ -12,14 +12,29 @@ pass, the loss called from Python, the network's backward pass (TrainingPlan.run
 must be pynn's own classes: a layer of another class is refused with an error (the
 network cannot run Python code between its layers).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pynn import backend as backends
-from pynn.layers import (ELU, Activation, Dense, Identity, LeakyReLU, Maxout, PReLU, ReLU,
-                         Sigmoid, Sign, Softplus, Standardize, Step, Tanh)
+from pynn.layers import (
+    ELU,
+    Activation,
+    Dense,
+    Identity,
+    LeakyReLU,
+    Maxout,
+    PReLU,
+    ReLU,
+    Sigmoid,
+    Sign,
+    Softplus,
+    Standardize,
+    Step,
+    Tanh,
+)
 from pynn.losses import LOSSES, Loss
 
 if TYPE_CHECKING:
@@ -29,8 +44,22 @@ if TYPE_CHECKING:
     from pynn.model import Sequential
 
 # the layer classes the network runs: each is one record kind
-NETWORK_LAYERS = (Dense, Activation, PReLU, Maxout, Standardize, Identity, Sigmoid, Tanh,
-                  ReLU, LeakyReLU, Softplus, ELU, Step, Sign)
+NETWORK_LAYERS = (
+    Dense,
+    Activation,
+    PReLU,
+    Maxout,
+    Standardize,
+    Identity,
+    Sigmoid,
+    Tanh,
+    ReLU,
+    LeakyReLU,
+    Softplus,
+    ELU,
+    Step,
+    Sign,
+)
 
 
 def check_layers(layers: Sequence[Layer]) -> None:
@@ -53,7 +82,8 @@ def check_layers(layers: Sequence[Layer]) -> None:
                 f"layer {i} is a {type(layer).__name__}, which is not one of pynn's layer "
                 f"classes (Dense, Activation and its named subclasses, PReLU, Maxout, "
                 f"Standardize): custom layers are not supported, since the network runs "
-                f"every layer in C (docs/model.md, 'One network')")
+                f"every layer in C (docs/model.md, 'One network')"
+            )
 
 
 def fused_kernel(loss: Loss) -> str | None:
@@ -89,11 +119,17 @@ def network_class(backend: str) -> Any:
     return backends.network_class(backend)
 
 
-def make_network(model: Sequential, buffers: Sequence[dict[str, NDArray[Any]]],
-                 training: bool, x: NDArray[Any], workspace: NDArray[Any] | None,
-                 loss: str | None = None, target: NDArray[Any] | None = None,
-                 dout: NDArray[Any] | None = None, sample_loss: NDArray[Any] | None = None
-                 ) -> Any:
+def make_network(
+    model: Sequential,
+    buffers: Sequence[dict[str, NDArray[Any]]],
+    training: bool,
+    x: NDArray[Any],
+    workspace: NDArray[Any] | None,
+    loss: str | None = None,
+    target: NDArray[Any] | None = None,
+    dout: NDArray[Any] | None = None,
+    sample_loss: NDArray[Any] | None = None,
+) -> Any:
     """The backend's Network over the layers' buffers (one dict per layer): training
     (with the gradient buffers, dout and, for a fused loss, its kernel name, target and
     sample_loss) or forward only.
@@ -121,5 +157,4 @@ def make_network(model: Sequential, buffers: Sequence[dict[str, NDArray[Any]]],
         pynn._kernels.Network or pynn.reference_network.Network.
     """
     records = [layer.record(buf, training) for layer, buf in zip(model.layers, buffers)]
-    return network_class(model.backend)(records, loss, x, target, dout, sample_loss,
-                                        workspace)
+    return network_class(model.backend)(records, loss, x, target, dout, sample_loss, workspace)

@@ -10,12 +10,13 @@ The file is a NumPy .npz archive (zip, members stored uncompressed, as np.savez 
 anything: the zip directory (names, no encryption or compression, sizes that fit the
 file), each member's .npy header against the bytes that follow (read whole, so zipfile
 checks the CRC-32), the description, and the parameter count the layers imply (so a
-forged layer size is refused, not allocated) and that the parameters are finite. A damaged or foreign file gives a
-ValueError that names the file and says what is wrong; a path that cannot be read, the
-OSError of opening it.
+forged layer size is refused, not allocated) and that the parameters are finite. A damaged
+or foreign file gives a ValueError that names the file and says what is wrong; a path that
+cannot be read, the OSError of opening it.
 The optimizer state and history are not saved: `partial_fit` after `load` starts a
 fresh optimizer.
 """
+
 from __future__ import annotations
 
 import io
@@ -48,19 +49,25 @@ ARRAYS = ("params", "config", "classes")
 CLASS_KINDS = "biufUS"  # numbers, booleans and strings load without pickle
 ZIP_MAGIC = b"PK\x03\x04"
 # What zipfile raises for a damaged archive (a bad offset can make a seek fail, too).
-ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
-              ValueError)
-NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
-                      (2, 0): np.lib.format.read_array_header_2_0}
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError)
+NPY_HEADER_READERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
 
 
 def _description(model):
-    config = {"format": FORMAT, "version": VERSION, "pynn_version": __version__,
-              "dtype": model.dtype.name, "backend": model.backend,
-              "random_state": model.random_state if isinstance(model.random_state, int)
-              else None,
-              "layers": [layer.config() for layer in model.layers],
-              "loss": None, "targets": None}
+    config = {
+        "format": FORMAT,
+        "version": VERSION,
+        "pynn_version": __version__,
+        "dtype": model.dtype.name,
+        "backend": model.backend,
+        "random_state": model.random_state if isinstance(model.random_state, int) else None,
+        "layers": [layer.config() for layer in model.layers],
+        "loss": None,
+        "targets": None,
+    }
     if model.targets_ is not None:
         config["loss"] = model.loss_.name
         config["targets"] = model.targets_.config()
@@ -102,25 +109,32 @@ def save(model: Sequential, path: str | PathLike[str]) -> None:
     """
     path = check_str_path(path)
     target, old = save_target(path)
-    arrays = {"params": model.flat_params,
-              "config": np.array(json.dumps(_description(model), allow_nan=False))}
+    arrays = {
+        "params": model.flat_params,
+        "config": np.array(json.dumps(_description(model), allow_nan=False)),
+    }
     classes = model.classes_
     if classes is not None:
         if classes.dtype.kind not in CLASS_KINDS:
-            raise ValueError(f"classes_ has dtype {classes.dtype}: pynn saves only numeric or "
-                             f"string class labels (an object array would need pickle)")
+            raise ValueError(
+                f"classes_ has dtype {classes.dtype}: pynn saves only numeric or "
+                f"string class labels (an object array would need pickle)"
+            )
         arrays["classes"] = classes
     if not np.isfinite(model.flat_params).all():
-        raise ValueError("the model's parameters hold NaN or infinity: pynn.load would refuse "
-                         "the file, so it is not written")
+        raise ValueError(
+            "the model's parameters hold NaN or infinity: pynn.load would refuse "
+            "the file, so it is not written"
+        )
     directory, name = os.path.split(target)
     _remove_stale_temporaries(directory, name)
     temporary = os.path.join(directory, f".{name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
     # O_EXCL: never write into someone else's file; mode 0o666 lets the umask decide, as
     # an ordinary open() would.
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL
-                     | getattr(os, "O_BINARY", 0), 0o666)
+        fd = os.open(
+            temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
+        )
     except OSError as error:  # name the file asked for, not the temporary one
         raise type(error)(error.errno, f"cannot write {path!r}: {error.strerror}") from None
     try:
@@ -162,7 +176,7 @@ def _remove_stale_temporaries(directory, name):
     for entry in entries:
         if not (entry.startswith(prefix) and entry.endswith(suffix)):
             continue
-        pid, _, token = entry[len(prefix):-len(suffix)].partition(".")
+        pid, _, token = entry[len(prefix) : -len(suffix)].partition(".")
         if not (pid.isdigit() and token) or _process_alive(int(pid)):
             continue
         try:
@@ -219,12 +233,18 @@ def _members(path, archive, file_size):
         # np.savez stores its arrays uncompressed; refusing compression means a member
         # whose directory entry claims a huge size cannot expand past the file's own size.
         if info.compress_type != zipfile.ZIP_STORED:
-            raise _bad(path, f"its {name} array is compressed (zip method "
-                             f"{info.compress_type}); pynn writes and reads stored arrays only")
+            raise _bad(
+                path,
+                f"its {name} array is compressed (zip method "
+                f"{info.compress_type}); pynn writes and reads stored arrays only",
+            )
         if info.file_size != info.compress_size or info.compress_size > file_size:
-            raise _bad(path, f"its {name} array's sizes in the zip directory ({info.file_size}"
-                             f" bytes, {info.compress_size} stored) do not fit the "
-                             f"{file_size}-byte file (truncated or forged)")
+            raise _bad(
+                path,
+                f"its {name} array's sizes in the zip directory ({info.file_size}"
+                f" bytes, {info.compress_size} stored) do not fit the "
+                f"{file_size}-byte file (truncated or forged)",
+            )
     return members
 
 
@@ -240,16 +260,20 @@ def _parse_npy(path, name, data):
     except ValueError as error:
         raise _bad(path, f"its {name} array has a damaged header ({error})") from None
     if dtype.hasobject:
-        raise _bad(path, f"its {name} array is an object array, which would need pickle to "
-                         f"load (refused)")
+        raise _bad(
+            path, f"its {name} array is an object array, which would need pickle to load (refused)"
+        )
     if dtype.itemsize == 0:
         raise _bad(path, f"its {name} array has dtype {dtype.str!r}, whose items have no size")
     if any(size < 0 for size in shape):
         raise _bad(path, f"its {name} array has a negative size in its shape {shape}")
     expected = math.prod(shape) * dtype.itemsize
     if len(data) - stream.tell() != expected:
-        raise _bad(path, f"its {name} array's header says shape {shape} of {dtype} "
-                         f"({expected} bytes) but {len(data) - stream.tell()} bytes follow")
+        raise _bad(
+            path,
+            f"its {name} array's header says shape {shape} of {dtype} "
+            f"({expected} bytes) but {len(data) - stream.tell()} bytes follow",
+        )
     flat = np.frombuffer(data, dtype, offset=stream.tell(), count=math.prod(shape))
     return flat.reshape(shape, order="F" if fortran_order else "C").copy()
 
@@ -286,9 +310,11 @@ def _read_config(path, array):
         raise _bad(path, f"not a pynn model (no {FORMAT!r} format marker)")
     version = config.get("version")
     if type(version) is not int or version != VERSION:
-        raise ValueError(f"{path!r} is a pynn model of format version "
-                         f"{version!r}; this pynn ({__version__}) reads "
-                         f"version {VERSION} only")
+        raise ValueError(
+            f"{path!r} is a pynn model of format version "
+            f"{version!r}; this pynn ({__version__}) reads "
+            f"version {VERSION} only"
+        )
     for key in ("dtype", "backend", "random_state", "layers", "loss", "targets"):
         if key not in config:
             raise _bad(path, f"its config has no {key!r}")
@@ -328,19 +354,29 @@ def _parameter_count(layers):
 
 def _check_params(path, params, dtype, count):
     if params.dtype != dtype or params.ndim != 1:
-        raise _bad(path, f"params must be a 1-D {dtype} array (the model's dtype), got "
-                         f"{params.ndim}-D {params.dtype}")
+        raise _bad(
+            path,
+            f"params must be a 1-D {dtype} array (the model's dtype), got "
+            f"{params.ndim}-D {params.dtype}",
+        )
     if count is not None and params.size != count:
         raise _bad(path, f"it has {params.size} parameters but its layers need {count}")
     if not np.isfinite(params).all():
-        raise _bad(path, f"its parameters hold NaN or infinity (at index "
-                         f"{np.flatnonzero(~np.isfinite(params))[0]})")
+        raise _bad(
+            path,
+            f"its parameters hold NaN or infinity (at index "
+            f"{np.flatnonzero(~np.isfinite(params))[0]})",
+        )
 
 
 def _build_model(path, config, layers, model_class):
     try:
-        return model_class(*layers, dtype=config["dtype"], backend=config["backend"],
-                          random_state=config["random_state"])
+        return model_class(
+            *layers,
+            dtype=config["dtype"],
+            backend=config["backend"],
+            random_state=config["random_state"],
+        )
     except (TypeError, ValueError) as error:
         raise _bad(path, str(error)) from None
 
@@ -352,23 +388,34 @@ def _targets(path, config, classes, model):
         if classes is not None:
             raise _bad(path, "it has classes but no loss")
         return None, None
-    if not isinstance(loss_name, str) or loss_name not in LOSSES \
-            or not isinstance(description, dict):
+    if (
+        not isinstance(loss_name, str)
+        or loss_name not in LOSSES
+        or not isinstance(description, dict)
+    ):
         raise _bad(path, f"unknown loss {loss_name!r} or no targets description")
-    expected = {"kind": str, "n_outputs": int, "squeeze": bool, "negative": float,
-                "hinge": bool}
+    expected = {"kind": str, "n_outputs": int, "squeeze": bool, "negative": float, "hinge": bool}
     for key, kind in expected.items():
-        if not isinstance(description.get(key), kind) or isinstance(description[key], bool) \
-                and kind is not bool:
-            raise _bad(path, f"targets {key!r} must be a {kind.__name__}, got "
-                             f"{description.get(key)!r}")
+        if (
+            not isinstance(description.get(key), kind)
+            or isinstance(description[key], bool)
+            and kind is not bool
+        ):
+            raise _bad(
+                path, f"targets {key!r} must be a {kind.__name__}, got {description.get(key)!r}"
+            )
     kind, loss = description["kind"], get_loss(loss_name)
     if kind not in loss.target_kinds or description["hinge"] != loss.signed_targets:
-        raise _bad(path, f"targets of kind {kind!r} (hinge={description['hinge']}) do not go "
-                         f"with loss {loss_name!r}")
+        raise _bad(
+            path,
+            f"targets of kind {kind!r} (hinge={description['hinge']}) do not go "
+            f"with loss {loss_name!r}",
+        )
     if description["n_outputs"] != model.n_outputs_:
-        raise _bad(path, f"targets have {description['n_outputs']} outputs, the layers give "
-                         f"{model.n_outputs_}")
+        raise _bad(
+            path,
+            f"targets have {description['n_outputs']} outputs, the layers give {model.n_outputs_}",
+        )
     if description["negative"] not in (0.0, -1.0):
         raise _bad(path, f"targets 'negative' must be 0 or -1, got {description['negative']}")
     if kind == "values":
@@ -378,10 +425,16 @@ def _targets(path, config, classes, model):
         if classes is None:
             raise _bad(path, "a classifier needs its classes array")
         expected_count = 2 if kind == "binary" else model.n_outputs_
-        if classes.ndim != 1 or classes.dtype.kind not in CLASS_KINDS \
-                or len(classes) != expected_count:
-            raise _bad(path, f"classes must be a 1-D array of {expected_count} numbers or "
-                             f"strings, got shape {classes.shape} dtype {classes.dtype}")
+        if (
+            classes.ndim != 1
+            or classes.dtype.kind not in CLASS_KINDS
+            or len(classes) != expected_count
+        ):
+            raise _bad(
+                path,
+                f"classes must be a 1-D array of {expected_count} numbers or "
+                f"strings, got shape {classes.shape} dtype {classes.dtype}",
+            )
         if not np.array_equal(np.unique(classes), classes):
             raise _bad(path, "classes must be sorted and distinct")
     return loss, Targets.from_config(description, classes)

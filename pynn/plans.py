@@ -13,6 +13,7 @@ in two buffers, used in turn, and the scratch a layer needs during its own forwa
 memory is that of the widest layer, whatever the depth, and it is sized from a memory
 budget: `block_rows` is how many rows one pass may take.
 """
+
 from __future__ import annotations
 
 import math
@@ -36,8 +37,9 @@ EVAL_BATCH = 1024  # the most rows one forward pass takes in predict and evaluat
 PREDICT_MEMORY = 64 * 2**20  # bytes: the default budget of a forward pass's buffers
 
 
-def training_buffer_shapes(model: Sequential, n: int
-                           ) -> list[dict[str, tuple[tuple[int, ...], Any]]]:
+def training_buffer_shapes(
+    model: Sequential, n: int
+) -> list[dict[str, tuple[tuple[int, ...], Any]]]:
     """[{name: (shape, dtype or None)}] of each layer's buffers in a training step on n
     rows: an input gradient only where a layer before has parameters.
 
@@ -62,8 +64,7 @@ def training_buffer_shapes(model: Sequential, n: int
 
 def _read(plan, X, rows):
     """plan.x = X[rows] (a slice or index array) in the plan's dtype."""
-    stage = None if X.dtype == plan.x.dtype or isinstance(rows, slice) else \
-        plan.stage(X.dtype)
+    stage = None if X.dtype == plan.x.dtype or isinstance(rows, slice) else plan.stage(X.dtype)
     return gather(X, rows, plan.x, stage)
 
 
@@ -91,10 +92,13 @@ class TrainingPlan:
         self.x = alloc((n, model.n_features_in_))
         # X's own dtype, when it differs from the model's
         self.staging: dict[Any, NDArray[Any]] = {}
-        self.layers = [{k: alloc(*spec) for k, spec in shapes.items()}
-                       for shapes in training_buffer_shapes(model, n)]
-        size = max(layer.workspace_size(model.backend, n, model.dtype, True)
-                   for layer in model.layers)
+        self.layers = [
+            {k: alloc(*spec) for k, spec in shapes.items()}
+            for shapes in training_buffer_shapes(model, n)
+        ]
+        size = max(
+            layer.workspace_size(model.backend, n, model.dtype, True) for layer in model.layers
+        )
         self.workspace = alloc((size,)) if model.backend == "c" else None
         t: Any = model.targets_  # set: fit sets the targets before it makes plans
         self.target = alloc((n,), np.int64) if t.kind == "labels" else alloc((n, t.n_outputs))
@@ -104,9 +108,17 @@ class TrainingPlan:
         self.loss, self.kernels = model.loss_, model._kernels
         kernel = fused_kernel(model.loss_)  # type: ignore[arg-type]  # set, as the targets
         self._fused = kernel is not None
-        self.network = make_network(model, self.layers, True, self.x, self.workspace, kernel,
-                                    self.target if kernel else None, self.dout,
-                                    self.sample_loss if kernel else None)
+        self.network = make_network(
+            model,
+            self.layers,
+            True,
+            self.x,
+            self.workspace,
+            kernel,
+            self.target if kernel else None,
+            self.dout,
+            self.sample_loss if kernel else None,
+        )
         self.step = self.network.step if self._fused else self.read_step
 
     @property
@@ -148,8 +160,9 @@ class TrainingPlan:
         """
         return _read(self, X, rows)
 
-    def read_step(self, X: NDArray[Any], rows: NDArray[np.integer[Any]], target: NDArray[Any]
-                  ) -> tuple[float, int | None]:
+    def read_step(
+        self, X: NDArray[Any], rows: NDArray[np.integer[Any]], target: NDArray[Any]
+    ) -> tuple[float, int | None]:
         """step for any X: rows of X and target gathered into the plan, then run().
 
         Parameters
@@ -186,8 +199,13 @@ class TrainingPlan:
         if self._fused:
             return self.network.step(None, None, None)
         out = self.network.forward()
-        value = self.loss(self.kernels, out, self.target, grad=self.dout,  # type: ignore[misc]
-                          sample_loss=self.sample_loss)
+        value = self.loss(
+            self.kernels,
+            out,
+            self.target,
+            grad=self.dout,  # type: ignore[misc]
+            sample_loss=self.sample_loss,
+        )
         if math.isfinite(value):
             self.network.backward()
         return value, None
@@ -212,17 +230,26 @@ def _inference_layout(model, n, mode):
     layers, workspace = [], 0
     for i, layer in enumerate(model.layers):
         shapes = layer.buffer_shapes(n, False, input_grad=False)
-        layers.append({name: place(("out", i % 2) if name == "out" else name, shape, dtype)
-                       for name, (shape, dtype) in shapes.items()})
+        layers.append(
+            {
+                name: place(("out", i % 2) if name == "out" else name, shape, dtype)
+                for name, (shape, dtype) in shapes.items()
+            }
+        )
         workspace = max(workspace, layer.workspace_size(model.backend, n, model.dtype, False))
     if mode == "eval":
         t = model.targets_
-        own["target"] = place("target", (n,), np.int64) if t.kind == "labels" else \
-            place("target", (n, t.n_outputs))
+        own["target"] = (
+            place("target", (n,), np.int64)
+            if t.kind == "labels"
+            else place("target", (n, t.n_outputs))
+        )
         own["sample_loss"] = place("sample_loss", (n,))
         own["loss_prefix"] = place("loss_prefix", (n,), np.float64)
-        own["scratch"] = {name: place(("scratch", name), shape, dtype)
-                          for name, (shape, dtype) in t.scratch_shapes(n).items()}
+        own["scratch"] = {
+            name: place(("scratch", name), shape, dtype)
+            for name, (shape, dtype) in t.scratch_shapes(n).items()
+        }
     return sizes, layers, own, workspace if model.backend == "c" else 0
 
 
@@ -243,8 +270,10 @@ def inference_bytes(model: Sequential, n: int, mode: str = "predict") -> int:
     int
     """
     sizes, _, _, workspace = _inference_layout(model, n, mode)
-    return sum(count * dtype.itemsize for count, dtype in sizes.values()) + \
-        workspace * model.dtype.itemsize
+    return (
+        sum(count * dtype.itemsize for count, dtype in sizes.values())
+        + workspace * model.dtype.itemsize
+    )
 
 
 def check_memory(memory: int | None) -> int:
@@ -307,9 +336,12 @@ def block_rows(model: Sequential, n_rows: int, mode: str, memory: int) -> int:
             high = middle - 1
     need = inference_bytes(model, low, mode)
     if need > memory:
-        warnings.warn(f"one row's forward pass needs {need:,} bytes, more than the memory "
-                      f"budget of {memory:,}: rows go one at a time over that budget",
-                      ResourceWarning, stacklevel=4)
+        warnings.warn(
+            f"one row's forward pass needs {need:,} bytes, more than the memory "
+            f"budget of {memory:,}: rows go one at a time over that budget",
+            ResourceWarning,
+            stacklevel=4,
+        )
     return low
 
 
@@ -377,8 +409,7 @@ class InferencePlan:
         -------
         numpy.ndarray
         """
-        return self._flat[key][:math.prod(shape)].reshape(shape)
-
+        return self._flat[key][: math.prod(shape)].reshape(shape)
 
 
 class _InferenceView:
@@ -390,8 +421,9 @@ class _InferenceView:
         self.n = n
         self._staging, self._capacity = plan.staging, plan.capacity  # not the plan: no cycle
         self.x = plan.view(*own["x"])
-        self.layers = [{name: plan.view(*place) for name, place in layer.items()}
-                       for layer in layers]
+        self.layers = [
+            {name: plan.view(*place) for name, place in layer.items()} for layer in layers
+        ]
         self.workspace = plan.workspace
         self.network = make_network(model, self.layers, False, self.x, self.workspace)
         if "target" in own:
@@ -403,8 +435,13 @@ class _InferenceView:
     def forward(self, X, rows):
         """The model's outputs for X[rows] (a slice or an index array of n rows), in a
         buffer of the plan. A slice of an X of the model's dtype is read in place."""
-        if isinstance(rows, slice) and X.dtype == self.x.dtype and \
-                type(X) in (np.ndarray, np.memmap) and X.flags.c_contiguous and X.flags.aligned:
+        if (
+            isinstance(rows, slice)
+            and X.dtype == self.x.dtype
+            and type(X) in (np.ndarray, np.memmap)
+            and X.flags.c_contiguous
+            and X.flags.aligned
+        ):
             return self.network.forward(X[rows])
         _read(self, X, rows)
         return self.network.forward()
@@ -413,4 +450,4 @@ class _InferenceView:
         """A buffer of X's own dtype, for rows gathered from an X of another dtype."""
         if dtype not in self._staging:
             self._staging[dtype] = np.empty(self._capacity * self.x.shape[1], dtype)
-        return self._staging[dtype][:self.x.size].reshape(self.x.shape)
+        return self._staging[dtype][: self.x.size].reshape(self.x.shape)

@@ -3,6 +3,7 @@
 Low in the package (NumPy only), so that the data splits and the synthetic data sets
 seed themselves without importing the model or the kernels.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -37,12 +38,14 @@ def check_random_state(random_state: Any) -> RandomState:
     ValueError
         A negative int.
     """
-    if random_state is None or isinstance(random_state, (np.random.Generator,
-                                                         np.random.SeedSequence)):
+    if random_state is None or isinstance(
+        random_state, (np.random.Generator, np.random.SeedSequence)
+    ):
         return random_state
     if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
-        raise TypeError(f"random_state must be None, an int or a numpy Generator, got "
-                        f"{random_state!r}")
+        raise TypeError(
+            f"random_state must be None, an int or a numpy Generator, got {random_state!r}"
+        )
     if random_state < 0:
         raise ValueError(f"random_state must be non-negative, got {random_state}")
     return int(random_state)
@@ -65,6 +68,9 @@ def spawn_generators(random_state: RandomState, count: int) -> list[np.random.Ge
     """
     if isinstance(random_state, np.random.Generator):
         return [random_state] * count
-    seq = random_state if isinstance(random_state, np.random.SeedSequence) else \
-        np.random.SeedSequence(random_state)
+    seq = (
+        random_state
+        if isinstance(random_state, np.random.SeedSequence)
+        else np.random.SeedSequence(random_state)
+    )
     return [np.random.default_rng(child) for child in seq.spawn(count)]

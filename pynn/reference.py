@@ -39,6 +39,7 @@ The oracle is four modules, all exported here: this one (activations, matrix ker
 pynn.reference_losses (losses, count_argmax_hits), pynn.reference_optim (optimizers) and
 pynn.reference_base (the helpers they share).
 """
+
 import numpy as np
 
 from pynn.reference_base import _dtype, _log_sum_exp, _narrow, _sigmoid, _store, _wide
@@ -52,19 +53,46 @@ from pynn.reference_losses import (
 )
 from pynn.reference_optim import adam_update, sgd_update
 
-__all__ = ["ACTIVATIONS", "activation_saves", "activation_forward", "activation_derivative",
-           "activation_backward", "prelu_forward", "prelu_backward", "softmax", "log_softmax",
-           "gemm", "dense_forward", "dense_backward", "softmax_cross_entropy",
-           "sigmoid_binary_cross_entropy", "mse", "l1", "hinge", "sgd_update", "adam_update",
-           "count_argmax_hits"]
+__all__ = [
+    "ACTIVATIONS",
+    "activation_saves",
+    "activation_forward",
+    "activation_derivative",
+    "activation_backward",
+    "prelu_forward",
+    "prelu_backward",
+    "softmax",
+    "log_softmax",
+    "gemm",
+    "dense_forward",
+    "dense_backward",
+    "softmax_cross_entropy",
+    "sigmoid_binary_cross_entropy",
+    "mse",
+    "l1",
+    "hinge",
+    "sgd_update",
+    "adam_update",
+    "count_argmax_hits",
+]
 
-ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus",
-               "elu", "step", "sign")
+ACTIVATIONS = (
+    "identity",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "softplus",
+    "elu",
+    "step",
+    "sign",
+)
 
 _DEFAULT_PARAM = {"leaky_relu": 0.01, "elu": 1.0}
 
 
 # ---- small helpers ---------------------------------------------------------
+
 
 def _param(activation, param):
     """The activation's parameter (default filled in); ValueError for bad name/param."""
@@ -78,6 +106,7 @@ def _param(activation, param):
 
 
 # ---- activations -----------------------------------------------------------
+
 
 def activation_saves(activation, param=None):
     """What f' reads: "output" (a = f(z)), "input" (z) or None (identity)."""
@@ -222,8 +251,8 @@ def log_softmax(x, *, out=None):
 
 # ---- matrix kernels --------------------------------------------------------
 
-def gemm(a, b, c=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False,
-         workspace=None):
+
+def gemm(a, b, c=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False, workspace=None):
     """c = alpha*op(a)@op(b) + beta*c; op(a) (m, k), op(b) (k, n), c (m, n).
 
     As in BLAS, beta == 0 leaves c unread and alpha == 0 (or k == 0) leaves a and b unread."""
@@ -243,8 +272,9 @@ def gemm(a, b, c=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False,
     return _store(product, c, "c")
 
 
-def dense_forward(x, weight, bias=None, activation="identity", param=None, *,
-                  out=None, z=None, workspace=None):
+def dense_forward(
+    x, weight, bias=None, activation="identity", param=None, *, out=None, z=None, workspace=None
+):
     """out = f(x @ weight.T + bias); x (n, in), weight (out, in), bias (out,); z = x@W.T + b."""
     p = _param(activation, param)
     _dtype(x=x, weight=weight, bias=bias, out=out, z=z)
@@ -255,9 +285,22 @@ def dense_forward(x, weight, bias=None, activation="identity", param=None, *,
     return _store(_forward(pre, activation, p), out, "out")
 
 
-def dense_backward(dout, x, weight, activation="identity", param=None, *, a=None,
-                   z=None, bias=True, input_grad=True, dweight=None, dbias=None, dx=None,
-                   workspace=None):
+def dense_backward(
+    dout,
+    x,
+    weight,
+    activation="identity",
+    param=None,
+    *,
+    a=None,
+    z=None,
+    bias=True,
+    input_grad=True,
+    dweight=None,
+    dbias=None,
+    dx=None,
+    workspace=None,
+):
     """(dweight, dbias, dx): dZ = dout*f'; dweight = dZ.T @ x; dbias = dZ.sum(0); dx = dZ @ W."""
     _dtype(dout=dout, x=x, weight=weight, a=a, z=z, dweight=dweight, dbias=dbias, dx=dx)
     dz = activation_backward(dout, activation, param, a=a, z=z)

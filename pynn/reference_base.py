@@ -2,6 +2,7 @@
 reference_optim): the dtype checks, writing into `out=`, the float64 detour and its one
 rounding, and the stable sigmoid and log-sum-exp (the conventions: pynn.reference's
 docstring). Like them it imports only NumPy and the standard library."""
+
 import numpy as np
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))

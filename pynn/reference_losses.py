@@ -2,6 +2,7 @@
 them): what a model's output is scored by, in plain NumPy. The conventions (float64 per-
 sample losses rounded once, the weighted mean, the gradient's factors) are
 pynn.reference's docstring's."""
+
 import math
 
 import numpy as np
@@ -9,19 +10,19 @@ import numpy as np
 from pynn.reference_base import _dtype, _log_sum_exp, _narrow, _sigmoid, _store, _wide
 
 
-def _finish_loss(l, factor, sample_weight, grad, dgrad, sample_loss, name, dtype):
-    """(loss, grad) from the per-sample losses l (n,) and the gradient factor (n, k),
+def _finish_loss(losses, factor, sample_weight, grad, dgrad, sample_loss, name, dtype):
+    """(loss, grad) from the per-sample losses (n,) and the gradient factor (n, k),
     both float64.
 
-    l is rounded once to dtype (sample_loss); loss = sum(w_i * l_i) / sum(w_i) over
+    losses is rounded once to dtype (sample_loss); loss = sum(w_i * l_i) / sum(w_i) over
     those values in float64 (plain mean without weights), an overflowing sum giving inf
     as the kernels' serial double sums do; grad = c_i * factor_i with c_i = w_i /
     sum(w) (or 1/n), the product in float64 rounded once to the dtype.
     """
-    n = l.shape[0]
-    l = _narrow(l, dtype)
-    _store(l, sample_loss, "sample_loss")
-    l64 = l.astype(np.float64)
+    n = losses.shape[0]
+    losses = _narrow(losses, dtype)
+    _store(losses, sample_loss, "sample_loss")
+    l64 = losses.astype(np.float64)
     if sample_weight is None:
         with np.errstate(over="ignore"):  # an overflowing sum is inf, as in the kernels
             loss = float(np.sum(l64)) / n
@@ -51,8 +52,9 @@ def _check_pair(first, target, names):
     return dtype
 
 
-def softmax_cross_entropy(logits, target, sample_weight=None, *, grad=True,
-                          dlogits=None, sample_loss=None):
+def softmax_cross_entropy(
+    logits, target, sample_weight=None, *, grad=True, dlogits=None, sample_loss=None
+):
     """Cross-entropy of softmax(logits) (n, k) with integer labels (n,) or probabilities (n, k)."""
     _dtype(logits=logits, sample_weight=sample_weight, dlogits=dlogits, sample_loss=sample_loss)
     if logits.ndim != 2 or logits.shape[0] < 1 or logits.shape[1] < 1:
@@ -70,7 +72,7 @@ def softmax_cross_entropy(logits, target, sample_weight=None, *, grad=True,
         if target.size and (target.min() < 0 or target.max() >= k):
             raise ValueError(f"target labels must be in [0, {k})")
         rows = np.arange(n)
-        l = nll[rows, target]
+        losses = nll[rows, target]
         onehot = np.zeros_like(z)
         onehot[rows, target] = 1
         factor = p - onehot
@@ -78,14 +80,16 @@ def softmax_cross_entropy(logits, target, sample_weight=None, *, grad=True,
         _check_pair(logits, target, ("logits", "target"))
         y = _wide(target)
         # terms with y_ij == 0 are exactly 0, whatever nll_ij is
-        l = np.where(y == 0, 0.0, y * nll).sum(axis=1)
+        losses = np.where(y == 0, 0.0, y * nll).sum(axis=1)
         factor = p * y.sum(axis=1, keepdims=True) - y
-    return _finish_loss(l, factor, sample_weight, grad, dlogits, sample_loss, "dlogits",
-                        logits.dtype)
+    return _finish_loss(
+        losses, factor, sample_weight, grad, dlogits, sample_loss, "dlogits", logits.dtype
+    )
 
 
-def sigmoid_binary_cross_entropy(logits, target, sample_weight=None, *, grad=True,
-                                 dlogits=None, sample_loss=None):
+def sigmoid_binary_cross_entropy(
+    logits, target, sample_weight=None, *, grad=True, dlogits=None, sample_loss=None
+):
     """Binary cross-entropy of sigmoid(logits) (n, k) with targets in [0, 1] (n, k)."""
     _check_pair(logits, target, ("logits", "target"))
     _dtype(logits=logits, sample_weight=sample_weight, dlogits=dlogits, sample_loss=sample_loss)
@@ -94,11 +98,13 @@ def sigmoid_binary_cross_entropy(logits, target, sample_weight=None, *, grad=Tru
     # terms >= 0, nothing cancels (float32's z y and 1 - y are exact in float64). An
     # infinite z keeps the plain form, whose inf - inf is NaN as in the kernels.
     with np.errstate(invalid="ignore"):
-        linear = np.where(np.isfinite(z), np.where(z > 0, z * (1 - y), -z * y),
-                          np.maximum(z, 0) - z * y)
-    l = (linear + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)
-    return _finish_loss(l, _sigmoid(z) - y, sample_weight, grad, dlogits, sample_loss,
-                        "dlogits", logits.dtype)
+        linear = np.where(
+            np.isfinite(z), np.where(z > 0, z * (1 - y), -z * y), np.maximum(z, 0) - z * y
+        )
+    losses = (linear + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)
+    return _finish_loss(
+        losses, _sigmoid(z) - y, sample_weight, grad, dlogits, sample_loss, "dlogits", logits.dtype
+    )
 
 
 def mse(pred, target, sample_weight=None, *, grad=True, dpred=None, sample_loss=None):
@@ -106,8 +112,8 @@ def mse(pred, target, sample_weight=None, *, grad=True, dpred=None, sample_loss=
     _check_pair(pred, target, ("pred", "target"))
     _dtype(pred=pred, sample_weight=sample_weight, dpred=dpred, sample_loss=sample_loss)
     d = _wide(pred) - _wide(target)  # exact in float64 for float32 values
-    l = 0.5 * (d * d).sum(axis=1)
-    return _finish_loss(l, d, sample_weight, grad, dpred, sample_loss, "dpred", pred.dtype)
+    losses = 0.5 * (d * d).sum(axis=1)
+    return _finish_loss(losses, d, sample_weight, grad, dpred, sample_loss, "dpred", pred.dtype)
 
 
 def l1(pred, target, sample_weight=None, *, grad=True, dpred=None, sample_loss=None):
@@ -115,8 +121,16 @@ def l1(pred, target, sample_weight=None, *, grad=True, dpred=None, sample_loss=N
     _check_pair(pred, target, ("pred", "target"))
     _dtype(pred=pred, sample_weight=sample_weight, dpred=dpred, sample_loss=sample_loss)
     d = _wide(pred) - _wide(target)  # rounds to 0 only when pred == target
-    return _finish_loss(np.abs(d).sum(axis=1), np.sign(d), sample_weight, grad, dpred,
-                        sample_loss, "dpred", pred.dtype)
+    return _finish_loss(
+        np.abs(d).sum(axis=1),
+        np.sign(d),
+        sample_weight,
+        grad,
+        dpred,
+        sample_loss,
+        "dpred",
+        pred.dtype,
+    )
 
 
 def hinge(pred, target, sample_weight=None, *, grad=True, dpred=None, sample_loss=None):
@@ -125,12 +139,13 @@ def hinge(pred, target, sample_weight=None, *, grad=True, dpred=None, sample_los
     _dtype(pred=pred, sample_weight=sample_weight, dpred=dpred, sample_loss=sample_loss)
     y = _wide(target)
     margin = y * _wide(pred)  # exact: y is -1 or +1
-    l = np.maximum(1 - margin, 0).sum(axis=1)
+    losses = np.maximum(1 - margin, 0).sum(axis=1)
     factor = np.where(margin < 1, -y, 0.0)
-    return _finish_loss(l, factor, sample_weight, grad, dpred, sample_loss, "dpred", dtype)
+    return _finish_loss(losses, factor, sample_weight, grad, dpred, sample_loss, "dpred", dtype)
 
 
 # ---- metrics -------------------------------------------------------------------------------
+
 
 def count_argmax_hits(out, labels):
     """The number of rows of out (n, k) whose argmax equals labels[i] (np.argmax: the

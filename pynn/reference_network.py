@@ -7,6 +7,7 @@ in pynn.reference, are written here in NumPy (np.max / np.argmax over the pieces
 (x - mean) / scale in the dtype). Like pynn.reference it imports nothing else of pynn.
 Validation is light: the Cython class checks the arguments.
 """
+
 import math
 
 import numpy as np
@@ -20,8 +21,15 @@ def layer_forward(layer, h):
     """One record's forward pass over its input h; returns its out."""
     kind, out = layer["kind"], layer["out"]
     if kind == "dense":
-        return R.dense_forward(h, layer["weight"], layer["bias"], layer["activation"],
-                               layer["param"], out=out, z=layer["z"])
+        return R.dense_forward(
+            h,
+            layer["weight"],
+            layer["bias"],
+            layer["activation"],
+            layer["param"],
+            out=out,
+            z=layer["z"],
+        )
     if kind == "activation":
         return R.activation_forward(h, layer["activation"], layer["param"], out=out)
     if kind == "prelu":
@@ -50,17 +58,28 @@ def layer_backward(layer, h, grad):
             grad, act, param = dz, "identity", None
         else:
             act, param = layer["activation"], layer["param"]
-        R.dense_backward(grad, h, layer["weight"], act, param,
-                         a=layer["out"] if kind == "dense" else None,
-                         z=layer["z"] if kind == "dense" else None,
-                         bias=layer["bias"] is not None, input_grad=dx is not None,
-                         dweight=layer["dweight"], dbias=layer["dbias"], dx=dx)
+        R.dense_backward(
+            grad,
+            h,
+            layer["weight"],
+            act,
+            param,
+            a=layer["out"] if kind == "dense" else None,
+            z=layer["z"] if kind == "dense" else None,
+            bias=layer["bias"] is not None,
+            input_grad=dx is not None,
+            dweight=layer["dweight"],
+            dbias=layer["dbias"],
+            dx=dx,
+        )
     elif kind == "prelu":
-        R.prelu_backward(grad, h, layer["weight"], input_grad=dx is not None, dx=dx,
-                         dslope=layer["dweight"])
+        R.prelu_backward(
+            grad, h, layer["weight"], input_grad=dx is not None, dx=dx, dslope=layer["dweight"]
+        )
     elif dx is not None and kind == "activation":
-        R.activation_backward(grad, layer["activation"], layer["param"], a=layer["out"],
-                              z=h, out=dx)
+        R.activation_backward(
+            grad, layer["activation"], layer["param"], a=layer["out"], z=h, out=dx
+        )
     elif dx is not None:  # standardize
         np.divide(grad, layer["scale"], out=dx)
     return dx
@@ -87,10 +106,12 @@ def network_step(layers, x, loss, target, dout, sample_loss):
     """Forward, the loss (a name of LOSSES) and, when it is finite, backward; returns
     (loss, argmax hits for labels else None)."""
     h = network_forward(layers, x)
-    grad_name = "dlogits" if loss in ("softmax_cross_entropy",
-                                      "sigmoid_binary_cross_entropy") else "dpred"
-    value, _ = getattr(R, loss)(h, target, None, grad=True, sample_loss=sample_loss,
-                                **{grad_name: dout})
+    grad_name = (
+        "dlogits" if loss in ("softmax_cross_entropy", "sigmoid_binary_cross_entropy") else "dpred"
+    )
+    value, _ = getattr(R, loss)(
+        h, target, None, grad=True, sample_loss=sample_loss, **{grad_name: dout}
+    )
     hits = R.count_argmax_hits(h, target) if target.ndim == 1 else None
     if math.isfinite(value):
         network_backward(layers, x, dout)
@@ -113,8 +134,9 @@ class Network:
         if X is not None:
             self.x[...] = X[rows]
             self.target[...] = targets[rows]
-        return network_step(self.layers, self.x, self.loss, self.target, self.dout,
-                            self.sample_loss)
+        return network_step(
+            self.layers, self.x, self.loss, self.target, self.dout, self.sample_loss
+        )
 
     def forward(self, X=None):
         return network_forward(self.layers, self.x if X is None else X)

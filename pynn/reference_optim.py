@@ -1,5 +1,6 @@
 """The optimizers of the test oracle (pynn.reference, which exports them): torch.optim's
 single-tensor SGD and Adam(W) code, line by line, in plain NumPy."""
+
 import numpy as np
 
 from pynn.reference_base import _dtype
@@ -20,8 +21,18 @@ def _check_buffers(param, **buffers):
             raise ValueError(f"{name} must have shape {param.shape}, got {buf.shape}")
 
 
-def sgd_update(param, grad, momentum_buffer=None, *, step, lr, momentum=0.0,
-               dampening=0.0, nesterov=False, weight_decay=0.0):
+def sgd_update(
+    param,
+    grad,
+    momentum_buffer=None,
+    *,
+    step,
+    lr,
+    momentum=0.0,
+    dampening=0.0,
+    nesterov=False,
+    weight_decay=0.0,
+):
     """One torch.optim.SGD step (single-tensor code), in place on param and momentum_buffer."""
     lr, momentum, dampening, weight_decay = map(float, (lr, momentum, dampening, weight_decay))
     _check_hyper(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay)
@@ -31,20 +42,19 @@ def sgd_update(param, grad, momentum_buffer=None, *, step, lr, momentum=0.0,
         raise ValueError("nesterov needs momentum > 0 and dampening == 0")
     if momentum != 0 and momentum_buffer is None:
         raise ValueError("momentum_buffer must be given when momentum != 0")
-    _check_buffers(param, grad=grad,
-                   momentum_buffer=momentum_buffer if momentum != 0 else None)
+    _check_buffers(param, grad=grad, momentum_buffer=momentum_buffer if momentum != 0 else None)
     d = grad
     if weight_decay != 0:
-        d = grad + weight_decay * param            # grad.add(param, alpha=wd)
+        d = grad + weight_decay * param  # grad.add(param, alpha=wd)
     if momentum != 0:
         buf = momentum_buffer
         if step == 1:
-            buf[...] = d                           # torch.clone(grad)
+            buf[...] = d  # torch.clone(grad)
         else:
-            buf *= momentum                        # buf.mul_(momentum)
-            buf += (1 - dampening) * d             #    .add_(grad, alpha=1 - dampening)
+            buf *= momentum  # buf.mul_(momentum)
+            buf += (1 - dampening) * d  #    .add_(grad, alpha=1 - dampening)
         d = d + momentum * buf if nesterov else buf
-    param -= lr * d                                # param.add_(grad, alpha=-lr)
+    param -= lr * d  # param.add_(grad, alpha=-lr)
 
 
 def _lerp(start, end, weight):
@@ -54,8 +64,20 @@ def _lerp(start, end, weight):
     return end - (end - start) * (1 - weight)
 
 
-def adam_update(param, grad, exp_avg, exp_avg_sq, *, step, lr=1e-3, beta1=0.9,
-                beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False):
+def adam_update(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    *,
+    step,
+    lr=1e-3,
+    beta1=0.9,
+    beta2=0.999,
+    eps=1e-8,
+    weight_decay=0.0,
+    decoupled_weight_decay=False,
+):
     """One torch.optim.Adam (or AdamW when decoupled) step, in place on param and both moments."""
     lr, beta1, beta2, eps, weight_decay = map(float, (lr, beta1, beta2, eps, weight_decay))
     _check_hyper(lr=lr, eps=eps, weight_decay=weight_decay)
@@ -71,17 +93,17 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, *, step, lr=1e-3, beta1=0.9,
     g = grad
     if weight_decay != 0:
         if decoupled_weight_decay:
-            param *= 1 - lr * weight_decay         # the factor in double, then rounded
+            param *= 1 - lr * weight_decay  # the factor in double, then rounded
         else:
-            g = grad + weight_decay * param        # grad.add(param, alpha=wd)
+            g = grad + weight_decay * param  # grad.add(param, alpha=wd)
     # the lerp weight is rounded to the dtype first, as torch's Scalar is
     exp_avg[...] = _lerp(exp_avg, g, dtype.type(1 - beta1))
-    exp_avg_sq *= beta2                            # mul_(beta2)
-    exp_avg_sq += (1 - beta2) * g * g              # .addcmul_(g, g, value=1 - beta2)
+    exp_avg_sq *= beta2  # mul_(beta2)
+    exp_avg_sq += (1 - beta2) * g * g  # .addcmul_(g, g, value=1 - beta2)
     # Python doubles, as torch does with the step count
-    bias_correction1 = 1 - beta1 ** step
-    bias_correction2 = 1 - beta2 ** step
+    bias_correction1 = 1 - beta1**step
+    bias_correction2 = 1 - beta2**step
     step_size = lr / bias_correction1
-    bias_correction2_sqrt = bias_correction2 ** 0.5
+    bias_correction2_sqrt = bias_correction2**0.5
     denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
-    param += -step_size * exp_avg / denom          # addcdiv_(exp_avg, denom, value=-step_size)
+    param += -step_size * exp_avg / denom  # addcdiv_(exp_avg, denom, value=-step_size)

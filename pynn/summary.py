@@ -14,6 +14,7 @@ The per-batch part is computed from the shapes the training loop allocates (the 
 calls as `pynn.plans.TrainingPlan` makes), so it is what fit really uses,
 apart from a staging copy of X when X's dtype differs from the model's and fit shuffles.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,17 +25,21 @@ import numpy as np
 
 from pynn.memory import format_bytes
 from pynn.optim import Optimizer
-from pynn.plans import (block_rows, check_memory, inference_bytes,
-                        training_buffer_shapes)
+from pynn.plans import block_rows, check_memory, inference_bytes, training_buffer_shapes
 from pynn.targets import Targets
 
 if TYPE_CHECKING:
     from pynn.model import Sequential
 
-MEMORY_KEYS = ("parameters", "gradients", "optimizer_state", "parameter_copy", "activations",
-               "total")
-BATCH_KEYS = ("layers", "input", "target", "output_grad", "sample_loss", "metric",
-              "workspace")
+MEMORY_KEYS = (
+    "parameters",
+    "gradients",
+    "optimizer_state",
+    "parameter_copy",
+    "activations",
+    "total",
+)
+BATCH_KEYS = ("layers", "input", "target", "output_grad", "sample_loss", "metric", "workspace")
 
 
 def layer_label(layer: Any) -> str:
@@ -82,9 +87,15 @@ def layer_rows(model: Sequential) -> list[tuple[int, str, tuple[None, int], int]
     -------
     list of (int, str, (None, int), int)
     """
-    return [(i, layer_label(layer), (None, layer.out_features),
-             sum(math.prod(shape) for _, shape in layer.parameter_shapes()))
-            for i, layer in enumerate(model.layers)]
+    return [
+        (
+            i,
+            layer_label(layer),
+            (None, layer.out_features),
+            sum(math.prod(shape) for _, shape in layer.parameter_shapes()),
+        )
+        for i, layer in enumerate(model.layers)
+    ]
 
 
 def layer_table(model: Sequential) -> list[str]:
@@ -101,11 +112,14 @@ def layer_table(model: Sequential) -> list[str]:
         The header, a rule, then one line per layer.
     """
     rows = [("#", "Layer", "Output shape", "Params")]
-    rows += [(str(i), label, str(shape), f"{count:,}")
-             for i, label, shape, count in layer_rows(model)]
+    rows += [
+        (str(i), label, str(shape), f"{count:,}") for i, label, shape, count in layer_rows(model)
+    ]
     widths = [max(len(row[c]) for row in rows) for c in range(4)]
-    lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d:>{widths[3]}}"
-             for a, b, c, d in rows]
+    lines = [
+        f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d:>{widths[3]}}"
+        for a, b, c, d in rows
+    ]
     lines.insert(1, "-" * len(lines[0]))
     return lines
 
@@ -142,11 +156,15 @@ def batch_buffer_bytes(model: Sequential, n: int) -> dict[str, int]:
     if model.backend == "c":
         parts["workspace"] = _nbytes((workspace,), dtype)
     targets = model.targets_ or Targets("values", model.n_outputs_)
-    parts["target"] = _nbytes((n,), np.int64) if targets.kind == "labels" else \
-        _nbytes((n, targets.n_outputs), dtype)
+    parts["target"] = (
+        _nbytes((n,), np.int64)
+        if targets.kind == "labels"
+        else _nbytes((n, targets.n_outputs), dtype)
+    )
     parts["sample_loss"] = _nbytes((n,), dtype)
-    parts["metric"] = sum(_nbytes(shape, dt or dtype)
-                          for shape, dt in targets.scratch_shapes(n).values())
+    parts["metric"] = sum(
+        _nbytes(shape, dt or dtype) for shape, dt in targets.scratch_shapes(n).values()
+    )
     parts["output_grad"] = _nbytes((n, model.n_outputs_), dtype)
     return parts
 
@@ -157,7 +175,8 @@ class ModelSummary:
     Attributes: `layers` [(index, label, output shape, params)], `total_params`,
     `trainable_params` (every pynn parameter is trained), `batch_size`, `dtype`,
     `optimizer` (its class name, or None), `memory` {parameters, gradients,
-    optimizer_state, parameter_copy, activations, total} in bytes, `batch_memory` the per-batch part
+    optimizer_state, parameter_copy, activations, total} in bytes, `batch_memory` the
+    per-batch part
     split by buffer (layers, input, target, output_grad, sample_loss, metric, workspace),
     `targets_assumed` (True when the model is untrained and targets were guessed),
     `prediction` {budget, rows, bytes}: predict's memory budget (`memory`, default
@@ -184,16 +203,25 @@ class ModelSummary:
         optimizer is not a pynn optimizer.
     """
 
-    def __init__(self, model: Sequential, batch_size: int = 32, optimizer: Optimizer | None = None,
-                 memory: int | None = None) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
-                or batch_size < 1:
+    def __init__(
+        self,
+        model: Sequential,
+        batch_size: int = 32,
+        optimizer: Optimizer | None = None,
+        memory: int | None = None,
+    ) -> None:
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, numbers.Integral)
+            or batch_size < 1
+        ):
             raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
         if optimizer is None:
             optimizer = model.optimizer_
         if optimizer is not None and not isinstance(optimizer, Optimizer):
-            raise TypeError(f"optimizer must be a pynn optimizer (SGD, Adam, AdamW) or None, "
-                            f"got {optimizer!r}")
+            raise TypeError(
+                f"optimizer must be a pynn optimizer (SGD, Adam, AdamW) or None, got {optimizer!r}"
+            )
         self.batch_size = int(batch_size)
         self.dtype = model.dtype
         self.backend = model.backend
@@ -217,43 +245,67 @@ class ModelSummary:
         self.memory["total"] = sum(self.memory.values())
         budget = check_memory(memory)
         rows = block_rows(model, 1024, "predict", budget)
-        self.prediction = {"budget": budget, "rows": rows,
-                           "bytes": inference_bytes(model, rows, "predict")}
+        self.prediction = {
+            "budget": budget,
+            "rows": rows,
+            "bytes": inference_bytes(model, rows, "predict"),
+        }
 
     def __str__(self):
-        lines = [f"Sequential ({self.dtype.name}, backend {self.backend!r}"
-                 + (f", loss {self.loss!r})" if self.loss else ")")]
+        lines = [
+            f"Sequential ({self.dtype.name}, backend {self.backend!r}"
+            + (f", loss {self.loss!r})" if self.loss else ")")
+        ]
         lines += self._table
-        lines.append(f"Total parameters: {self.total_params:,} (trainable: "
-                     f"{self.trainable_params:,})")
+        lines.append(
+            f"Total parameters: {self.total_params:,} (trainable: {self.trainable_params:,})"
+        )
         copies = self.optimizer_state_size // self.total_params if self.total_params else 0
-        optimizer = "no optimizer" if self.optimizer is None else \
-            f"{self.optimizer}, state {copies} x parameters"
+        optimizer = (
+            "no optimizer"
+            if self.optimizer is None
+            else f"{self.optimizer}, state {copies} x parameters"
+        )
         lines.append(f"Training memory for batch_size={self.batch_size} ({optimizer}):")
-        labels = {"parameters": "parameters", "gradients": "gradients",
-                  "optimizer_state": "optimizer state",
-                  "parameter_copy": "fit's copy of the parameters",
-                  "activations": "activations and batch buffers", "total": "total"}
-        details = ", ".join(f"{key.replace('_', ' ')} {format_bytes(value)}"
-                            for key, value in self.batch_memory.items() if value)
+        labels = {
+            "parameters": "parameters",
+            "gradients": "gradients",
+            "optimizer_state": "optimizer state",
+            "parameter_copy": "fit's copy of the parameters",
+            "activations": "activations and batch buffers",
+            "total": "total",
+        }
+        details = ", ".join(
+            f"{key.replace('_', ' ')} {format_bytes(value)}"
+            for key, value in self.batch_memory.items()
+            if value
+        )
         for key in MEMORY_KEYS:
-            line = f"  {labels[key]:<30} {format_bytes(self.memory[key]):>10}  " \
-                   f"({self.memory[key]:,} bytes)"
+            line = (
+                f"  {labels[key]:<30} {format_bytes(self.memory[key]):>10}  "
+                f"({self.memory[key]:,} bytes)"
+            )
             if key == "activations":
                 line += f"\n    {details}"
                 if self.targets_assumed:
                     line += "\n    (untrained: targets counted as (batch, outputs) values)"
             lines.append(line)
         p = self.prediction
-        lines.append(f"Prediction memory: {format_bytes(p['bytes'])} ({p['bytes']:,} bytes), "
-                     f"{p['rows']} rows per pass (budget {format_bytes(p['budget'])})")
+        lines.append(
+            f"Prediction memory: {format_bytes(p['bytes'])} ({p['bytes']:,} bytes), "
+            f"{p['rows']} rows per pass (budget {format_bytes(p['budget'])})"
+        )
         return "\n".join(lines)
 
     __repr__ = __str__
 
 
-def summarize(model: Sequential, batch_size: int = 32, optimizer: Optimizer | None = None,
-              memory: int | None = None) -> ModelSummary:
+def summarize(
+    model: Sequential,
+    batch_size: int = 32,
+    optimizer: Optimizer | None = None,
+    memory: int | None = None,
+) -> ModelSummary:
     """The ModelSummary of `model` for training with batches of `batch_size`, and for
     prediction within `memory` bytes.
 

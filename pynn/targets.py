@@ -14,6 +14,7 @@ logits: argmax, or logit > 0, which is exactly "probability > 0.5" without the r
 of the sigmoid near 0. The per-epoch metric is accuracy for classifiers (every label of a
 row right, for multi-label) and R² for regressors.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -49,13 +50,18 @@ def _without_objects(y, name):
     values = y.ravel().tolist()
     if all(isinstance(v, str) for v in values):
         return y.astype(str)
-    if all(isinstance(v, (int, float, np.integer, np.floating)) and
-           not isinstance(v, (bool, np.bool_)) for v in values):
+    if all(
+        isinstance(v, (int, float, np.integer, np.floating))
+        and not isinstance(v, (bool, np.bool_))
+        for v in values
+    ):
         plain = np.asarray(values)
         if plain.dtype != object:
             return plain.reshape(y.shape)
-    raise TypeError(f"{name} has dtype object with values that are not all strings or all "
-                    f"numbers (e.g. {values[:3]!r}): use numbers or strings")
+    raise TypeError(
+        f"{name} has dtype object with values that are not all strings or all "
+        f"numbers (e.g. {values[:3]!r}): use numbers or strings"
+    )
 
 
 def _check_finite(y, name="y"):
@@ -95,8 +101,9 @@ def check_classes(loss: Loss, classes: ArrayLike | None) -> NDArray[Any] | None:
         raise ValueError(f"classes is for the classification losses, not {loss.name!r}")
     classes = np.asarray(classes)
     if classes.ndim != 1 or classes.size == 0:
-        raise ValueError(f"classes must be a non-empty 1-D list of labels, got shape "
-                         f"{classes.shape}")
+        raise ValueError(
+            f"classes must be a non-empty 1-D list of labels, got shape {classes.shape}"
+        )
     classes = _without_objects(classes, "classes")
     if classes.dtype.kind == "f" and not np.isfinite(classes).all():
         raise ValueError("classes contains NaN or infinity")
@@ -127,16 +134,23 @@ class Targets:
         An unknown kind.
     """
 
-    def __init__(self, kind: str, n_outputs: int, classes: ArrayLike | None = None,
-                 squeeze: bool = False, negative: float = 0.0, hinge: bool = False) -> None:
+    def __init__(
+        self,
+        kind: str,
+        n_outputs: int,
+        classes: ArrayLike | None = None,
+        squeeze: bool = False,
+        negative: float = 0.0,
+        hinge: bool = False,
+    ) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown target kind {kind!r}")
         self.kind = kind
         self.n_outputs = n_outputs
         self.classes_ = None if classes is None else np.asarray(classes)
-        self.squeeze = squeeze      # values: y was 1-D
-        self.negative = negative    # indicator: the "off" value of y and of predictions (0 or -1)
-        self.hinge = hinge          # binary/indicator: encode as -1/+1 (hinge) rather than 0/1
+        self.squeeze = squeeze  # values: y was 1-D
+        self.negative = negative  # indicator: the "off" value of y and of predictions (0 or -1)
+        self.hinge = hinge  # binary/indicator: encode as -1/+1 (hinge) rather than 0/1
 
     @property
     def is_classifier(self) -> bool:
@@ -145,13 +159,14 @@ class Targets:
 
     @property
     def metric_name(self) -> str:
-        """"accuracy" for classifiers, "r2" for regressors."""
+        """ "accuracy" for classifiers, "r2" for regressors."""
         return "accuracy" if self.is_classifier else "r2"
 
     # ---- choosing and encoding ------------------------------------------------------------
     @classmethod
-    def for_loss(cls, loss: Loss, y: Any, n_outputs: int,
-                 classes: ArrayLike | None = None) -> Targets:
+    def for_loss(
+        cls, loss: Loss, y: Any, n_outputs: int, classes: ArrayLike | None = None
+    ) -> Targets:
         """The Targets of `loss` (a pynn.losses.Loss) for training data y.
 
         Parameters
@@ -181,27 +196,35 @@ class Targets:
             _check_finite(y)
             k = 1 if y.ndim == 1 else y.shape[1]
             if k != n_outputs:
-                raise ValueError(f"y has {k} output(s) per sample but the model gives "
-                                 f"{n_outputs}")
+                raise ValueError(f"y has {k} output(s) per sample but the model gives {n_outputs}")
             return cls("values", n_outputs, squeeze=y.ndim == 1)
         hinge = loss.signed_targets
         if y.ndim == 2:
             if y.shape[1] != n_outputs:
-                raise ValueError(f"y has {y.shape[1]} columns but the model gives "
-                                 f"{n_outputs} outputs")
+                raise ValueError(
+                    f"y has {y.shape[1]} columns but the model gives {n_outputs} outputs"
+                )
             _check_finite(y)
             if classes is not None:
-                raise ValueError("classes is for 1-D labels: a 2-D y has one column per "
-                                 "output already")
+                raise ValueError(
+                    "classes is for 1-D labels: a 2-D y has one column per output already"
+                )
             if "probabilities" in loss.target_kinds:
                 return cls("probabilities", n_outputs, classes=np.arange(n_outputs))
             if hinge and not (np.isin(y, (-1, 1)).all() or np.isin(y, (0, 1)).all()):
-                raise ValueError(f"hinge with a 2-D y needs values -1/+1 (or 0/1) in every "
-                                 f"column, got {_values(y)}")
+                raise ValueError(
+                    f"hinge with a 2-D y needs values -1/+1 (or 0/1) in every "
+                    f"column, got {_values(y)}"
+                )
             # hinge reads -1/+1; a 0/1 indicator is encoded so and predicted back as 0/1
             negative = -1.0 if hinge and np.isin(y, (-1, 1)).all() and (y == -1).any() else 0.0
-            return cls("indicator", n_outputs, classes=np.arange(n_outputs), negative=negative,
-                       hinge=hinge)
+            return cls(
+                "indicator",
+                n_outputs,
+                classes=np.arange(n_outputs),
+                negative=negative,
+                hinge=hinge,
+            )
         found = np.unique(y)
         if classes is None:
             classes = found
@@ -216,13 +239,15 @@ class Targets:
                 raise ValueError(
                     f"y has {len(classes)} classes but the model gives {n_outputs} outputs: "
                     f"softmax_cross_entropy needs one output per class (pass classes= when "
-                    f"some classes are missing from y)")
+                    f"some classes are missing from y)"
+                )
             return cls("labels", n_outputs, classes=classes)
         if n_outputs != 1 or len(classes) != 2:
             raise ValueError(
                 f"{loss.name} with 1-D y needs two classes and a model with 1 output, got "
                 f"{len(classes)} classes and {n_outputs} outputs: use softmax_cross_entropy "
-                f"for more classes, or a 2-D (n, outputs) y for multi-label")
+                f"for more classes, or a 2-D (n, outputs) y for multi-label"
+            )
         return cls("binary", 1, classes=classes, hinge=hinge)
 
     def encode(self, y: Any, dtype: DTypeLike) -> NDArray[Any]:
@@ -265,16 +290,21 @@ class Targets:
         _check_finite(y)
         t = np.ascontiguousarray(y, dtype=dtype)
         if self.kind == "probabilities" and (t < 0).any():
-            raise ValueError(f"y for softmax_cross_entropy must be non-negative class weights "
-                             f"(probabilities or one-hot), got {_values(t[t < 0])}")
+            raise ValueError(
+                f"y for softmax_cross_entropy must be non-negative class weights "
+                f"(probabilities or one-hot), got {_values(t[t < 0])}"
+            )
         if self.kind == "indicator" and not self.hinge and ((t < 0) | (t > 1)).any():
-            raise ValueError(f"y for binary_cross_entropy must be in [0, 1], got "
-                             f"{_values(t[(t < 0) | (t > 1)])}")
+            raise ValueError(
+                f"y for binary_cross_entropy must be in [0, 1], got "
+                f"{_values(t[(t < 0) | (t > 1)])}"
+            )
         if self.kind == "indicator" and self.hinge:
             allowed = (-1, 1) if self.negative == -1 else (0, 1)
             if not np.isin(t, allowed).all():
-                raise ValueError(f"y for hinge must hold only {allowed[0]} and {allowed[1]}, "
-                                 f"as in training")
+                raise ValueError(
+                    f"y for hinge must hold only {allowed[0]} and {allowed[1]}, as in training"
+                )
             return t if self.negative == -1 else 2 * t - 1
         return t
 
@@ -284,8 +314,10 @@ class Targets:
         bad = self.classes_[index] != y
         if bad.any():
             unknown = np.unique(np.asarray(y)[bad])[:5].tolist()
-            raise ValueError(f"y has labels the model was not trained on: {unknown} "
-                             f"(classes_ are {self.classes_[:10].tolist()})")
+            raise ValueError(
+                f"y has labels the model was not trained on: {unknown} "
+                f"(classes_ are {self.classes_[:10].tolist()})"
+            )
         return index
 
     # ---- predictions -----------------------------------------------------------------------
@@ -330,11 +362,16 @@ class Targets:
             return {"residual": ((n, k), None), "squares": ((n, k), np.float64)}
         if self.kind == "labels":
             return {}  # count_argmax_hits needs none
-        shapes: dict[str, tuple[tuple[int, ...], Any]] = {"hit": ((n, k), np.bool_),
-                                                          "row": ((n,), np.bool_)}
+        shapes: dict[str, tuple[tuple[int, ...], Any]] = {
+            "hit": ((n, k), np.bool_),
+            "row": ((n,), np.bool_),
+        }
         if self.kind == "probabilities":
-            shapes = {"row": ((n,), np.bool_), "argmax": ((n,), np.intp),
-                      "target_argmax": ((n,), np.intp)}
+            shapes = {
+                "row": ((n,), np.bool_),
+                "argmax": ((n,), np.intp),
+                "target_argmax": ((n,), np.intp),
+            }
         elif self.kind == "binary" or self.kind == "indicator":
             shapes["target_on"] = ((n, k), np.bool_)
         return shapes
@@ -349,8 +386,14 @@ class Targets:
         """
         return np.zeros(self.n_outputs) if self.kind == "values" else np.zeros(1, np.int64)
 
-    def accumulate(self, kernels: ModuleType, total: NDArray[Any], out: NDArray[Any],
-                   target: NDArray[Any], scratch: dict[str, NDArray[Any]]) -> None:
+    def accumulate(
+        self,
+        kernels: ModuleType,
+        total: NDArray[Any],
+        out: NDArray[Any],
+        target: NDArray[Any],
+        scratch: dict[str, NDArray[Any]],
+    ) -> None:
         """Add one batch's count of correct rows (or per-output squared errors) to `total`,
         using only the preallocated `scratch` buffers (labels: one kernel call).
 
@@ -410,8 +453,7 @@ class Targets:
         t = np.asarray(target, dtype=np.float64)
         return ((t - t.mean(axis=0)) ** 2).sum(axis=0)
 
-    def metric(self, total: NDArray[Any], n: int,
-               denominator: Any = None) -> float:
+    def metric(self, total: NDArray[Any], n: int, denominator: Any = None) -> float:
         """The metric from an accumulated total over n samples.
 
         Parameters
@@ -430,11 +472,15 @@ class Targets:
         """
         if self.kind != "values":
             return float(total[0]) / n
-        # As scikit-learn's r2_score: an output with constant targets scores 1 if fit exactly, else 0.
+        # As scikit-learn's r2_score: an output with constant targets scores 1 if fit
+        # exactly, else 0.
         sse = np.asarray(total, dtype=np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
-            r2 = np.where(denominator > 0, 1 - sse / np.where(denominator > 0, denominator, 1),
-                          np.where(sse == 0, 1.0, 0.0))
+            r2 = np.where(
+                denominator > 0,
+                1 - sse / np.where(denominator > 0, denominator, 1),
+                np.where(sse == 0, 1.0, 0.0),
+            )
         return float(np.mean(r2))
 
     # ---- saving ----------------------------------------------------------------------------
@@ -445,8 +491,13 @@ class Targets:
         -------
         dict of str to object
         """
-        return {"kind": self.kind, "n_outputs": self.n_outputs, "squeeze": self.squeeze,
-                "negative": self.negative, "hinge": self.hinge}
+        return {
+            "kind": self.kind,
+            "n_outputs": self.n_outputs,
+            "squeeze": self.squeeze,
+            "negative": self.negative,
+            "hinge": self.hinge,
+        }
 
     @classmethod
     def from_config(cls, config: dict[str, Any], classes: ArrayLike | None) -> Targets:
@@ -463,5 +514,11 @@ class Targets:
         -------
         Targets
         """
-        return cls(config["kind"], config["n_outputs"], classes=classes,
-                   squeeze=config["squeeze"], negative=config["negative"], hinge=config["hinge"])
+        return cls(
+            config["kind"],
+            config["n_outputs"],
+            classes=classes,
+            squeeze=config["squeeze"],
+            negative=config["negative"],
+            hinge=config["hinge"],
+        )

@@ -23,6 +23,7 @@ Threads: Sequential.fit holds the model's lock. The optimizer, lr_scheduler and
 EarlyStopping are bound to one model's buffers for a fit, so one in use by another running
 fit is an error rather than two models' updates mixed.
 """
+
 import signal
 import threading
 
@@ -51,8 +52,10 @@ class _DeferredInterrupt:
         self._previous = None
 
     def __enter__(self):
-        if threading.current_thread() is threading.main_thread() \
-                and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
             try:
                 self._previous = signal.signal(signal.SIGINT, self._record)
             except ValueError:  # not the main interpreter: signals stay as they are
@@ -90,7 +93,8 @@ class _Claim:
                     raise RuntimeError(
                         f"{name} {value!r} is in use by another fit running now (another "
                         f"thread's, or the fit whose callback this is): give each model its "
-                        f"own, e.g. copy.deepcopy({name})")
+                        f"own, e.g. copy.deepcopy({name})"
+                    )
             _in_use.update(id(value) for value in self.helpers.values())
         return self
 
@@ -101,9 +105,28 @@ class _Claim:
 
 
 # ---- fit ---------------------------------------------------------------------------------
-def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation_data,
-        validation_split, early_stopping, lr_scheduler, callback, batch_callback, verbose,
-        random_state, classes, warm_start, divergence=None):
+def fit(
+    model,
+    X,
+    y,
+    *,
+    loss,
+    optimizer,
+    epochs,
+    batch_size,
+    shuffle,
+    validation_data,
+    validation_split,
+    early_stopping,
+    lr_scheduler,
+    callback,
+    batch_callback,
+    verbose,
+    random_state,
+    classes,
+    warm_start,
+    divergence=None,
+):
     """Train `model` on (X, y): the loop behind Sequential.fit and Sequential.partial_fit.
 
     Every argument is checked before the model is touched, so a call that raises on its
@@ -205,28 +228,84 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle, validation
         the step running with the model as that step left it.
     """
     checked = _checked_arguments(
-        model, X, y, loss=loss, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
-        shuffle=shuffle, validation_data=validation_data, validation_split=validation_split,
-        early_stopping=early_stopping, lr_scheduler=lr_scheduler, callback=callback,
-        batch_callback=batch_callback, verbose=verbose, random_state=random_state,
-        classes=classes, warm_start=warm_start, divergence=divergence)
-    with _Claim(optimizer=checked["optimizer"], lr_scheduler=lr_scheduler,
-                early_stopping=checked["stopper"]), _DeferredInterrupt() as interrupt:
-        _train(model, **checked, shuffle=shuffle, lr_scheduler=lr_scheduler,
-               callback=callback, batch_callback=batch_callback, verbose=verbose,
-               warm_start=warm_start, interrupt=interrupt)
+        model,
+        X,
+        y,
+        loss=loss,
+        optimizer=optimizer,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        validation_data=validation_data,
+        validation_split=validation_split,
+        early_stopping=early_stopping,
+        lr_scheduler=lr_scheduler,
+        callback=callback,
+        batch_callback=batch_callback,
+        verbose=verbose,
+        random_state=random_state,
+        classes=classes,
+        warm_start=warm_start,
+        divergence=divergence,
+    )
+    with (
+        _Claim(
+            optimizer=checked["optimizer"],
+            lr_scheduler=lr_scheduler,
+            early_stopping=checked["stopper"],
+        ),
+        _DeferredInterrupt() as interrupt,
+    ):
+        _train(
+            model,
+            **checked,
+            shuffle=shuffle,
+            lr_scheduler=lr_scheduler,
+            callback=callback,
+            batch_callback=batch_callback,
+            verbose=verbose,
+            warm_start=warm_start,
+            interrupt=interrupt,
+        )
     return model
 
 
-def _checked_arguments(model, X, y, *, loss, optimizer, epochs, batch_size, shuffle,
-                       validation_data, validation_split, early_stopping, lr_scheduler,
-                       callback, batch_callback, verbose, random_state, classes, warm_start,
-                       divergence):
+def _checked_arguments(
+    model,
+    X,
+    y,
+    *,
+    loss,
+    optimizer,
+    epochs,
+    batch_size,
+    shuffle,
+    validation_data,
+    validation_split,
+    early_stopping,
+    lr_scheduler,
+    callback,
+    batch_callback,
+    verbose,
+    random_state,
+    classes,
+    warm_start,
+    divergence,
+):
     """fit's arguments checked, and what they leave open chosen, as the keywords of _train
     they give (the model is only read)."""
     epochs, batch_size, stopper = check_options(
-        epochs, batch_size, shuffle, validation_data, validation_split, verbose, callback,
-        batch_callback, lr_scheduler, early_stopping)
+        epochs,
+        batch_size,
+        shuffle,
+        validation_data,
+        validation_split,
+        verbose,
+        callback,
+        batch_callback,
+        lr_scheduler,
+        early_stopping,
+    )
     divergence = check_divergence(divergence)
     check_trainable(model)
     X = model._check_X(X)
@@ -242,16 +321,50 @@ def _checked_arguments(model, X, y, *, loss, optimizer, epochs, batch_size, shuf
     init_rng, shuffle_rng, split_rng = spawn_generators(seed, 3)
     if warm_start and random_state is None and getattr(model, "_shuffle_rng", None) is not None:
         shuffle_rng = model._shuffle_rng
-    train_rows, val = validation_rows(model, X, target, targets, validation_data,
-                                      validation_split, split_rng)
-    return dict(X=X, target=target, targets=targets, loss=loss, optimizer=optimizer,
-                train_rows=train_rows, val=val, init_rng=init_rng, shuffle_rng=shuffle_rng,
-                epochs=epochs, batch_size=batch_size, stopper=stopper, divergence=divergence)
+    train_rows, val = validation_rows(
+        model, X, target, targets, validation_data, validation_split, split_rng
+    )
+    return dict(
+        X=X,
+        target=target,
+        targets=targets,
+        loss=loss,
+        optimizer=optimizer,
+        train_rows=train_rows,
+        val=val,
+        init_rng=init_rng,
+        shuffle_rng=shuffle_rng,
+        epochs=epochs,
+        batch_size=batch_size,
+        stopper=stopper,
+        divergence=divergence,
+    )
 
 
-def _train(model, *, X, target, targets, loss, optimizer, train_rows, val, init_rng,
-           shuffle_rng, epochs, batch_size, shuffle, stopper, lr_scheduler, callback,
-           batch_callback, verbose, warm_start, divergence, interrupt):
+def _train(
+    model,
+    *,
+    X,
+    target,
+    targets,
+    loss,
+    optimizer,
+    train_rows,
+    val,
+    init_rng,
+    shuffle_rng,
+    epochs,
+    batch_size,
+    shuffle,
+    stopper,
+    lr_scheduler,
+    callback,
+    batch_callback,
+    verbose,
+    warm_start,
+    divergence,
+    interrupt,
+):
     """fit once every argument is checked: the last checks that need the claimed helpers,
     then set the model up and train. Raises KeyboardInterrupt at the first step boundary
     after `interrupt.requested` is set."""
@@ -260,21 +373,44 @@ def _train(model, *, X, target, targets, loss, optimizer, train_rows, val, init_
     if stopper is not None:
         stopper.start(model, logged)
     # partial_fit with the scheduler already driving this optimizer continues its schedule
-    continue_schedule = (warm_start and lr_scheduler is not None
-                         and getattr(lr_scheduler, "optimizer", None) is optimizer
-                         and optimizer is model.optimizer_)
+    continue_schedule = (
+        warm_start
+        and lr_scheduler is not None
+        and getattr(lr_scheduler, "optimizer", None) is optimizer
+        and optimizer is model.optimizer_
+    )
     if lr_scheduler is not None:
         lr_scheduler.check_logged(logged)
     if warm_start and not all_finite(model.flat_params):
-        raise ValueError("the model's parameters hold NaN or infinity: call fit to start "
-                         "again from new ones")
-    run = Run(model, X, target, targets, optimizer, train_rows, val, epochs=epochs,
-               batch_size=batch_size, shuffle=shuffle, shuffle_rng=shuffle_rng,
-               stopper=stopper, lr_scheduler=lr_scheduler, callback=callback,
-               batch_callback=batch_callback, verbose=verbose, interrupt=interrupt)
+        raise ValueError(
+            "the model's parameters hold NaN or infinity: call fit to start again from new ones"
+        )
+    run = Run(
+        model,
+        X,
+        target,
+        targets,
+        optimizer,
+        train_rows,
+        val,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        shuffle_rng=shuffle_rng,
+        stopper=stopper,
+        lr_scheduler=lr_scheduler,
+        callback=callback,
+        batch_callback=batch_callback,
+        verbose=verbose,
+        interrupt=interrupt,
+    )
     # partial_fit with the check on keeps the divergence reference of the calls before
-    keep_reference = (divergence is not None and warm_start and loss is model.loss_
-                      and getattr(model, "_loss_reference", None) is not None)
+    keep_reference = (
+        divergence is not None
+        and warm_start
+        and loss is model.loss_
+        and getattr(model, "_loss_reference", None) is not None
+    )
     run.allocate(loss, warm_start, measure_start=divergence is not None and not keep_reference)
     model._shuffle_rng = shuffle_rng
     if not warm_start:

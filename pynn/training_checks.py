@@ -1,6 +1,7 @@
 """Checking fit's arguments (pynn.training.fit) before the model is touched, and choosing
 what they leave open: the loss, the targets' encoding, the optimizer and the rows held out
 for validation. Every function here only reads the model."""
+
 import math
 import numbers
 
@@ -21,8 +22,18 @@ def _instance_hint(value, base):
     return ""
 
 
-def check_options(epochs, batch_size, shuffle, validation_data, validation_split, verbose,
-                  callback, batch_callback, lr_scheduler, early_stopping):
+def check_options(
+    epochs,
+    batch_size,
+    shuffle,
+    validation_data,
+    validation_split,
+    verbose,
+    callback,
+    batch_callback,
+    lr_scheduler,
+    early_stopping,
+):
     """The checked epochs and batch_size, and the EarlyStopping to use (or None)."""
     epochs = check_count(epochs, "epochs", 0)
     if batch_size is not None:
@@ -30,8 +41,7 @@ def check_options(epochs, batch_size, shuffle, validation_data, validation_split
     if not isinstance(shuffle, (bool, np.bool_)):
         raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
     if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real):
-        raise TypeError(f"validation_split must be a number in [0, 1), got "
-                        f"{validation_split!r}")
+        raise TypeError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
     if not 0 <= validation_split < 1:
         raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
     if validation_data is not None and validation_split > 0:
@@ -39,15 +49,20 @@ def check_options(epochs, batch_size, shuffle, validation_data, validation_split
     if verbose not in (0, 1, 2, False, True):
         raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
     if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be callable: callback(model, epoch, logs), got "
-                        f"{callback!r}")
+        raise TypeError(
+            f"callback must be callable: callback(model, epoch, logs), got {callback!r}"
+        )
     if batch_callback is not None and not callable(batch_callback):
-        raise TypeError(f"batch_callback must be callable: batch_callback(model, epoch, step, "
-                        f"n_steps), got {batch_callback!r}")
+        raise TypeError(
+            f"batch_callback must be callable: batch_callback(model, epoch, step, "
+            f"n_steps), got {batch_callback!r}"
+        )
     if lr_scheduler is not None and not isinstance(lr_scheduler, LRScheduler):
-        raise TypeError(f"lr_scheduler must be a pynn.optim scheduler (StepLR, "
-                        f"InverseScalingLR, ReduceLROnPlateau) or None, got {lr_scheduler!r}"
-                        f"{_instance_hint(lr_scheduler, LRScheduler)}")
+        raise TypeError(
+            f"lr_scheduler must be a pynn.optim scheduler (StepLR, "
+            f"InverseScalingLR, ReduceLROnPlateau) or None, got {lr_scheduler!r}"
+            f"{_instance_hint(lr_scheduler, LRScheduler)}"
+        )
     if early_stopping is None or early_stopping is False:
         stopper = None
     elif early_stopping is True:
@@ -55,8 +70,10 @@ def check_options(epochs, batch_size, shuffle, validation_data, validation_split
     elif isinstance(early_stopping, EarlyStopping):
         stopper = early_stopping
     else:
-        raise TypeError(f"early_stopping must be True/False or a pynn.EarlyStopping, got "
-                        f"{early_stopping!r}{_instance_hint(early_stopping, EarlyStopping)}")
+        raise TypeError(
+            f"early_stopping must be True/False or a pynn.EarlyStopping, got "
+            f"{early_stopping!r}{_instance_hint(early_stopping, EarlyStopping)}"
+        )
     return epochs, batch_size, stopper
 
 
@@ -66,12 +83,15 @@ def check_divergence(divergence):
     if divergence is None or (isinstance(divergence, (bool, np.bool_)) and not divergence):
         return None
     if isinstance(divergence, (bool, np.bool_)) or not isinstance(divergence, numbers.Real):
-        raise TypeError(f"divergence must be None (off) or a factor > 1 such as 1e4, got "
-                        f"{divergence!r}")
+        raise TypeError(
+            f"divergence must be None (off) or a factor > 1 such as 1e4, got {divergence!r}"
+        )
     factor = float(divergence)
     if not (math.isfinite(factor) and factor > 1):
-        raise ValueError(f"divergence must be a finite factor > 1 (None turns the check "
-                         f"off), got {divergence!r}")
+        raise ValueError(
+            f"divergence must be a finite factor > 1 (None turns the check "
+            f"off), got {divergence!r}"
+        )
     return factor
 
 
@@ -89,8 +109,10 @@ def choose_loss(model, loss):
     loss = get_loss(loss)
     last = model.layers[-1]
     if loss.proba == "sigmoid" and getattr(last, "activation", None) == "sigmoid":
-        raise ValueError("binary_cross_entropy applies the sigmoid itself: end the model in "
-                         "logits (no sigmoid activation on the last layer)")
+        raise ValueError(
+            "binary_cross_entropy applies the sigmoid itself: end the model in "
+            "logits (no sigmoid activation on the last layer)"
+        )
     return loss
 
 
@@ -98,10 +120,13 @@ def choose_targets(model, loss, y, classes, warm_start):
     """Reuse the model's targets when continuing with the same loss, else derive them from y."""
     if warm_start and model.targets_ is not None and model.loss_ is loss:
         classes = check_classes(loss, classes)
-        if classes is not None and not (len(classes) == len(model.classes_) and
-                                        np.array_equal(classes, model.classes_)):
-            raise ValueError(f"classes {classes[:10].tolist()} differ from the classes the "
-                             f"model was trained on, {model.classes_[:10].tolist()}")
+        if classes is not None and not (
+            len(classes) == len(model.classes_) and np.array_equal(classes, model.classes_)
+        ):
+            raise ValueError(
+                f"classes {classes[:10].tolist()} differ from the classes the "
+                f"model was trained on, {model.classes_[:10].tolist()}"
+            )
         return model.targets_
     return Targets.for_loss(loss, y, model.n_outputs_, classes)
 
@@ -110,8 +135,10 @@ def choose_optimizer(model, optimizer, warm_start):
     if optimizer is None:
         optimizer = model.optimizer_ if (warm_start and model.optimizer_ is not None) else Adam()
     if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be a pynn optimizer (SGD, Adam, AdamW), got "
-                        f"{optimizer!r}{_instance_hint(optimizer, Optimizer)}")
+        raise TypeError(
+            f"optimizer must be a pynn optimizer (SGD, Adam, AdamW), got "
+            f"{optimizer!r}{_instance_hint(optimizer, Optimizer)}"
+        )
     return optimizer
 
 
@@ -124,14 +151,15 @@ def validation_rows(model, X, target, targets, validation_data, validation_split
             raise TypeError("validation_data must be a pair (X_val, y_val)")
         Xv, yv = validation_data
         Xv = model._check_X(Xv, "validation_data X")
-        return np.arange(n), (Xv, None, targets.encode(y_checked(yv, Xv.shape[0]),
-                                                       model.dtype))
+        return np.arange(n), (Xv, None, targets.encode(y_checked(yv, Xv.shape[0]), model.dtype))
     if validation_split == 0:
         return np.arange(n), None
     n_val = int(n * validation_split)
     if n_val < 1 or n_val >= n:
-        raise ValueError(f"validation_split={validation_split} leaves {n_val} of {n} "
-                         f"samples for validation: need at least 1 in each part")
+        raise ValueError(
+            f"validation_split={validation_split} leaves {n_val} of {n} "
+            f"samples for validation: need at least 1 in each part"
+        )
     perm = rng.permutation(n)
     rows, val_rows = np.sort(perm[n_val:]), np.sort(perm[:n_val])
     return rows, (X, val_rows, target[val_rows])

@@ -9,6 +9,7 @@ before they are kept: when they are no longer finite, the model goes back to the
 taken at the start of the epoch (EpochStart: one flat copy of the parameters, the only
 memory fit adds to the model's own). Divergence that stays finite: Divergence.
 """
+
 import math
 import sys
 import time
@@ -89,7 +90,8 @@ class Divergence:
                 f"output, {zero:.4g}: lower the learning rate or scale the inputs, or raise "
                 f"the divergence factor (or turn the check off); the model is back at its "
                 f"parameters from the start of epoch {epoch + 1}, as the last completed "
-                f"epoch left them (history_ ends there)")
+                f"epoch left them (history_ ends there)"
+            )
         self.model._loss_reference = (start, zero, min(best, mean))
         return None
 
@@ -99,9 +101,27 @@ class Run:
     the model changes (allocate), the epoch loop (epochs), one epoch's steps, and the
     end-of-epoch checks, logs and callbacks."""
 
-    def __init__(self, model, X, target, targets, optimizer, train_rows, val, *, epochs,
-                 batch_size, shuffle, shuffle_rng, stopper, lr_scheduler, callback,
-                 batch_callback, verbose, interrupt):
+    def __init__(
+        self,
+        model,
+        X,
+        target,
+        targets,
+        optimizer,
+        train_rows,
+        val,
+        *,
+        epochs,
+        batch_size,
+        shuffle,
+        shuffle_rng,
+        stopper,
+        lr_scheduler,
+        callback,
+        batch_callback,
+        verbose,
+        interrupt,
+    ):
         self.model, self.X, self.target, self.targets = model, X, target, targets
         self.optimizer, self.train_rows, self.val = optimizer, train_rows, val
         self.n_epochs, self.shuffle, self.shuffle_rng = epochs, shuffle, shuffle_rng
@@ -118,8 +138,9 @@ class Run:
         runs out of memory leaves a trained model as it was. `measure_start`: the plan of
         the divergence rule's start loss too."""
         model, optimizer = self.model, self.optimizer
-        rebind = not (warm_start and optimizer is model.optimizer_
-                      and optimizer.params is model.flat_params)
+        rebind = not (
+            warm_start and optimizer is model.optimizer_ and optimizer.params is model.flat_params
+        )
         saved = model.loss_, model.targets_, model._plans
         try:
             model.loss_, model.targets_ = loss, self.targets
@@ -145,14 +166,19 @@ class Run:
     def epochs(self):
         """The epoch loop, until the last epoch, early stopping or a callback's True."""
         model, targets, X = self.model, self.targets, self.X
-        self.denominator = (None if targets.is_classifier
-                            else targets.r2_denominator(self.target[self.train_rows]))
+        self.denominator = (
+            None if targets.is_classifier else targets.r2_denominator(self.target[self.train_rows])
+        )
         # The network's step reads batches straight from X when it has the model's dtype
         # and is a plain array or memmap: a subclass may define reading rows itself (take).
         # Kernels take aligned arrays only (a view at an odd byte offset is not): take
         # copies those.
-        self.direct = (type(X) in (np.ndarray, np.memmap) and X.dtype == model.dtype
-                       and X.flags.c_contiguous and X.flags.aligned)
+        self.direct = (
+            type(X) in (np.ndarray, np.memmap)
+            and X.dtype == model.dtype
+            and X.flags.c_contiguous
+            and X.flags.aligned
+        )
         last_epoch = None
         for epoch in range(self.n_epochs):
             started = time.perf_counter()
@@ -161,8 +187,7 @@ class Run:
                 np.copyto(self.order, self.train_rows)
                 self.shuffle_rng.shuffle(self.order)
             if self.start_plan is not None:  # before the first update: the start loss
-                self.rule.measure(X, self.order[:self.start_plan.n], self.target,
-                                  self.start_plan)
+                self.rule.measure(X, self.order[: self.start_plan.n], self.target, self.start_plan)
                 self.start_plan = None
             total, loss_sum = self._steps(epoch)
             self._check_parameters(epoch, loss_sum)
@@ -181,7 +206,7 @@ class Run:
         total, loss_sum = targets.new_total(), 0.0
         plan = None
         for step, start in enumerate(range(0, self.n_train, self.batch)):
-            part = self.order[start:start + self.batch]
+            part = self.order[start : start + self.batch]
             # The plan depends on the batch size and the thread count, which only a
             # batch_callback could change within an epoch.
             if plan is None or plan.n != len(part) or self.batch_callback is not None:
@@ -210,7 +235,8 @@ class Run:
             raise NonFiniteLossError(
                 f"an update of epoch {epoch + 1} made the parameters NaN or infinite although "
                 f"the loss stayed finite: lower the learning rate or scale the inputs; the "
-                f"model is back at its parameters from the start of epoch {epoch + 1}")
+                f"model is back at its parameters from the start of epoch {epoch + 1}"
+            )
         if self.rule is not None:
             error = self.rule.check(epoch, loss_sum / self.n_train)
             if error is not None:
@@ -220,8 +246,10 @@ class Run:
     def _log(self, epoch, total, loss_sum, started):
         """The epoch's logs, appended to the model's history_ and printed when verbose."""
         model, targets, n_train = self.model, self.targets, self.n_train
-        logs = {"loss": loss_sum / n_train,
-                targets.metric_name: targets.metric(total, n_train, self.denominator)}
+        logs = {
+            "loss": loss_sum / n_train,
+            targets.metric_name: targets.metric(total, n_train, self.denominator),
+        }
         if self.val is not None:
             scores = model._evaluate(*self.val)
             logs.update({"val_" + k: v for k, v in scores.items()})
@@ -253,8 +281,10 @@ def _non_finite_loss(model, epoch_start, value, epoch, step, n):
         kept = "the model keeps the parameters from before this step"
     else:
         epoch_start.restore()
-        kept = (f"an earlier update had already made the parameters non-finite, so the model "
-                f"is back at its parameters from the start of epoch {epoch + 1}")
+        kept = (
+            f"an earlier update had already made the parameters non-finite, so the model "
+            f"is back at its parameters from the start of epoch {epoch + 1}"
+        )
     return NonFiniteLossError(f"{where}: lower the learning rate or scale the inputs; {kept}")
 
 

@@ -13,9 +13,9 @@ import sys
 import threading
 
 import numpy as np
+import pynn._kernels as K
 import pytest
 
-import pynn._kernels as K
 import pynn.reference as R
 
 DTYPES = (np.float32, np.float64)
@@ -24,8 +24,17 @@ DTYPES = (np.float32, np.float64)
 # Shapes. Sizes 0 (where meaningful), 1, primes, sizes that are no multiple of any
 # plausible tile (4, 8, 16, 32, 64 ...) and a few above 500, kept few so the suite is fast.
 SIZES_1D = (0, 1, 7, 13, 17, 31, 65, 97, 129, 777)
-MATRIX_SHAPES = ((1, 1), (1, 7), (7, 1), (13, 17), (31, 65), (97, 13), (129, 3), (2, 513),
-                 (513, 5))
+MATRIX_SHAPES = (
+    (1, 1),
+    (1, 7),
+    (7, 1),
+    (13, 17),
+    (31, 65),
+    (97, 13),
+    (129, 3),
+    (2, 513),
+    (513, 5),
+)
 
 # Activations as (name, param) with defaults and non-default params; step and sign are
 # inference-only (no derivative).
@@ -104,8 +113,9 @@ def tolerance(expected, dtype, *, k=1, floor=DEFAULT_FLOOR, rtol=None, terms=Non
     return r * scale * math.sqrt(max(k, 1))
 
 
-def assert_close(actual, expected, dtype, *, k=1, floor=DEFAULT_FLOOR, rtol=None,
-                 terms=None, what=""):
+def assert_close(
+    actual, expected, dtype, *, k=1, floor=DEFAULT_FLOOR, rtol=None, terms=None, what=""
+):
     """Assert `actual` (array or Python float) matches `expected` for results of `dtype`.
 
     NaN must be NaN in both, infinities must be equal, everything else must be within
@@ -124,16 +134,20 @@ def assert_close(actual, expected, dtype, *, k=1, floor=DEFAULT_FLOOR, rtol=None
     nan_a, nan_e = np.isnan(a), np.isnan(e)
     if not np.array_equal(nan_a, nan_e):
         idx = np.argwhere(nan_a != nan_e)[0]
-        raise AssertionError(f"{label}NaN mismatch at {tuple(idx)}: actual {a[tuple(idx)]!r},"
-                             f" expected {e[tuple(idx)]!r}")
+        raise AssertionError(
+            f"{label}NaN mismatch at {tuple(idx)}: actual {a[tuple(idx)]!r},"
+            f" expected {e[tuple(idx)]!r}"
+        )
     inf_e = np.isinf(e)
     if not np.array_equal(a[inf_e], e[inf_e]):
         raise AssertionError(f"{label}infinities differ: actual {a[inf_e]}, expected {e[inf_e]}")
     fin = np.isfinite(e)
     if not np.all(np.isfinite(a[fin])):
         idx = np.argwhere(fin & ~np.isfinite(a))[0]
-        raise AssertionError(f"{label}non-finite at {tuple(idx)}: actual {a[tuple(idx)]!r},"
-                             f" expected {e[tuple(idx)]!r}")
+        raise AssertionError(
+            f"{label}non-finite at {tuple(idx)}: actual {a[tuple(idx)]!r},"
+            f" expected {e[tuple(idx)]!r}"
+        )
     if not fin.any():
         return
     tol = tolerance(e, dtype, k=k, floor=floor, rtol=rtol, terms=terms)
@@ -144,7 +158,8 @@ def assert_close(actual, expected, dtype, *, k=1, floor=DEFAULT_FLOOR, rtol=None
         raise AssertionError(
             f"{label}max abs error {err:.3e} > tolerance {tol:.3e} ({dtype}, k={k}); worst at "
             f"{tuple(int(i) for i in idx)}: actual {a[idx]!r}, expected {e[idx]!r}; "
-            f"{int(np.count_nonzero(diff > tol))} of {diff.size} elements out of tolerance")
+            f"{int(np.count_nonzero(diff > tol))} of {diff.size} elements out of tolerance"
+        )
 
 
 def activation_terms(activation, a, dout=None):
@@ -195,8 +210,7 @@ def loss_terms(name, x, target, sample_weight=None):
             grad = c[:, None] * (p * y.sum(axis=1, keepdims=True) + np.abs(y))
         else:
             y = np.asarray(target, dtype=np.float64)
-            sample = (np.maximum(z, 0) + np.abs(z * y) + np.log1p(np.exp(-np.abs(z)))
-                      ).sum(axis=1)
+            sample = (np.maximum(z, 0) + np.abs(z * y) + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)
             grad = c[:, None] * (1 / (1 + np.exp(-z)) + np.abs(y))
         total = float(np.sum(c * np.where(np.isfinite(sample), sample, 0.0)))
     return sample, total, grad
@@ -209,16 +223,19 @@ def assert_bitwise_equal(actual, expected, what=""):
         return
     if isinstance(actual, float) or isinstance(expected, float):
         assert type(actual) is float and type(expected) is float, what
-        assert np.float64(actual).tobytes() == np.float64(expected).tobytes(), \
+        assert np.float64(actual).tobytes() == np.float64(expected).tobytes(), (
             f"{what}: {actual!r} != {expected!r}"
+        )
         return
     assert actual.dtype == expected.dtype and actual.shape == expected.shape, what
     a = np.ascontiguousarray(actual)
     e = np.ascontiguousarray(expected)
     if a.tobytes() != e.tobytes():
         diff = np.argwhere(~((a == e) | (np.isnan(a) & np.isnan(e))))
-        raise AssertionError(f"{what}: results differ bitwise at {len(diff)} elements, first "
-                             f"{tuple(diff[0]) if len(diff) else '(signed zero / NaN bits)'}")
+        raise AssertionError(
+            f"{what}: results differ bitwise at {len(diff)} elements, first "
+            f"{tuple(diff[0]) if len(diff) else '(signed zero / NaN bits)'}"
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -277,7 +294,9 @@ def fuzz_decorator(examples):
             n = max(1, round(n_examples * scale))
             examples[test.__name__] = n
             return settings(max_examples=n)(test)
+
         return decorate
+
     return fuzz
 
 
@@ -299,8 +318,7 @@ def run_threads(targets, timeout=HANG_SECONDS):
         except BaseException as error:  # reported in the test's thread
             errors.append(error)
 
-    threads = [threading.Thread(target=guarded, args=(target,), daemon=True)
-               for target in targets]
+    threads = [threading.Thread(target=guarded, args=(target,), daemon=True) for target in targets]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -343,12 +361,19 @@ def run_python(code, cwd, *args):
     output captured. The timeout is a deadlock guard only."""
     home = os.path.dirname(os.path.dirname(os.path.abspath(K.__file__)))
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONPATH=home)
-    return subprocess.run([sys.executable, "-c", code, *map(str, args)], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=HANG_SECONDS)
+    return subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=HANG_SECONDS,
+    )
 
 
 # Tests whose child caps its address space (ADDRESS_CAP): Linux only, and not under
 # AddressSanitizer, whose shadow memory needs far more than any cap leaves.
 needs_address_cap = pytest.mark.skipif(
     not sys.platform.startswith("linux") or sanitized(),
-    reason="needs RLIMIT_AS and /proc, and no AddressSanitizer (its shadow memory fits no cap)")
+    reason="needs RLIMIT_AS and /proc, and no AddressSanitizer (its shadow memory fits no cap)",
+)

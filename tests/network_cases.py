@@ -1,6 +1,7 @@
 """Networks of every layer kind for tests/test_network.py: records with their buffers, and
 the same step computed one kernel call per stage (the per-stage path the layers ran before
 the network: the kernels of pynn._kernels, NumPy for Maxout and Standardize)."""
+
 import math
 
 import numpy as np
@@ -9,8 +10,14 @@ from helpers import K, R
 import pynn.reference_network as RN
 
 # loss case -> loss name of the network
-LOSS_CASES = {"softmax_labels": "softmax_cross_entropy", "softmax_probs": "softmax_cross_entropy",
-              "bce": "sigmoid_binary_cross_entropy", "mse": "mse", "l1": "l1", "hinge": "hinge"}
+LOSS_CASES = {
+    "softmax_labels": "softmax_cross_entropy",
+    "softmax_probs": "softmax_cross_entropy",
+    "bce": "sigmoid_binary_cross_entropy",
+    "mse": "mse",
+    "l1": "l1",
+    "hinge": "hinge",
+}
 GRAD_NAMES = {"softmax_cross_entropy": "dlogits", "sigmoid_binary_cross_entropy": "dlogits"}
 PARAMETERS = {"dense": ("weight", "bias"), "maxout": ("weight", "bias"), "prelu": ("weight",)}
 
@@ -80,8 +87,9 @@ class Net:
             needs_dx = needs_dx or spec[0] in PARAMETERS
         self.k = width
         self.x = np.empty((n, in_f), dtype)
-        self.target = np.empty(n, np.int64) if case == "softmax_labels" else \
-            np.empty((n, width), dtype)
+        self.target = (
+            np.empty(n, np.int64) if case == "softmax_labels" else np.empty((n, width), dtype)
+        )
         self.dout = np.empty((n, width), dtype) if training else None
         self.sample_loss = np.empty(n, dtype)
 
@@ -89,14 +97,24 @@ class Net:
         """pynn._kernels.Network over the buffers (twin: pynn.reference_network's)."""
         cls = RN.Network if twin else K.Network
         with_loss = loss and self.dout is not None
-        return cls(self.layers, LOSS_CASES[self.case] if with_loss else None, self.x,
-                   self.target if with_loss else None, self.dout,
-                   self.sample_loss if with_loss else None, None)
+        return cls(
+            self.layers,
+            LOSS_CASES[self.case] if with_loss else None,
+            self.x,
+            self.target if with_loss else None,
+            self.dout,
+            self.sample_loss if with_loss else None,
+            None,
+        )
 
     def grads(self):
         """{"i.name": gradient buffer} of every parameter."""
-        return {f"{i}.d{name}": layer["d" + name] for i, layer in enumerate(self.layers)
-                for name in PARAMETERS.get(layer["kind"], ()) if layer[name] is not None}
+        return {
+            f"{i}.d{name}": layer["d" + name]
+            for i, layer in enumerate(self.layers)
+            for name in PARAMETERS.get(layer["kind"], ())
+            if layer[name] is not None
+        }
 
 
 def _forward_one(layer, h, training):
@@ -104,8 +122,9 @@ def _forward_one(layer, h, training):
     kind = layer["kind"]
     if kind == "dense":
         z = np.empty((h.shape[0], layer["weight"].shape[0]), h.dtype)
-        out = K.dense_forward(h, layer["weight"], layer["bias"], layer["activation"],
-                              layer["param"], z=z)
+        out = K.dense_forward(
+            h, layer["weight"], layer["bias"], layer["activation"], layer["param"], z=z
+        )
         return out, z
     if kind == "activation":
         return K.activation_forward(h, layer["activation"], layer["param"]), None
@@ -124,10 +143,17 @@ def _backward_one(layer, h, out, saved, grad, input_grad):
     kind, bias = layer["kind"], layer.get("bias") is not None
     if kind == "dense":
         saves = R.activation_saves(layer["activation"], layer["param"])
-        dw, db, dx = K.dense_backward(grad, h, layer["weight"], layer["activation"],
-                                      layer["param"], a=out if saves == "output" else None,
-                                      z=saved if saves == "input" else None, bias=bias,
-                                      input_grad=input_grad)
+        dw, db, dx = K.dense_backward(
+            grad,
+            h,
+            layer["weight"],
+            layer["activation"],
+            layer["param"],
+            a=out if saves == "output" else None,
+            z=saved if saves == "input" else None,
+            bias=bias,
+            input_grad=input_grad,
+        )
         return {"weight": dw, "bias": db}, dx
     if kind == "maxout":
         dz = np.zeros((grad.shape[0], layer["weight"].shape[0]), grad.dtype)
@@ -162,7 +188,9 @@ def by_stage(net, X, rows, targets):
     grads = {}
     if not math.isfinite(value):
         return value, grads, hits
-    needs = [any(l["kind"] in PARAMETERS for l in net.layers[:i]) for i in range(len(outs))]
+    needs = [
+        any(layer["kind"] in PARAMETERS for layer in net.layers[:i]) for i in range(len(outs))
+    ]
     for i in range(len(net.layers) - 1, -1, -1):
         g, dout = _backward_one(net.layers[i], ins[i], outs[i], saved[i], dout, needs[i])
         grads.update({f"{i}.d{name}": v for name, v in g.items() if v is not None})

@@ -4,9 +4,19 @@ import math
 
 import numpy as np
 import pytest
-
-from helpers import (ACT_CASES, ACT_IDS, DIFF_ACT_CASES, DIFF_ACT_IDS, DTYPES, K, R,
-                     activation_terms, assert_close, nan_like, rand)
+from helpers import (
+    ACT_CASES,
+    ACT_IDS,
+    DIFF_ACT_CASES,
+    DIFF_ACT_IDS,
+    DTYPES,
+    K,
+    R,
+    activation_terms,
+    assert_close,
+    nan_like,
+    rand,
+)
 
 try:
     from hypothesis import given
@@ -34,8 +44,9 @@ def independent_forward(name, param, z):
         if name == "identity":
             return z
         if name == "sigmoid":
-            return np.array([1 / (1 + math.exp(-v)) if v > -700 else 0.0 for v in z.ravel()]
-                            ).reshape(z.shape)
+            return np.array(
+                [1 / (1 + math.exp(-v)) if v > -700 else 0.0 for v in z.ravel()]
+            ).reshape(z.shape)
         if name == "tanh":
             return np.tanh(z)
         if name == "relu":
@@ -44,8 +55,9 @@ def independent_forward(name, param, z):
             s = 0.01 if param is None else param
             return np.where(z < 0, s * z, z)
         if name == "softplus":
-            return np.array([math.log1p(math.exp(v)) if v < 30 else v + math.exp(-v)
-                             for v in z.ravel()]).reshape(z.shape)
+            return np.array(
+                [math.log1p(math.exp(v)) if v < 30 else v + math.exp(-v) for v in z.ravel()]
+            ).reshape(z.shape)
         if name == "elu":
             al = 1.0 if param is None else param
             return np.where(z > 0, z, al * np.expm1(np.minimum(z, 0)))
@@ -79,8 +91,17 @@ def independent_derivative(name, param, z):
 
 
 def test_activations_tuple():
-    expected = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "elu",
-                "step", "sign")
+    expected = (
+        "identity",
+        "sigmoid",
+        "tanh",
+        "relu",
+        "leaky_relu",
+        "softplus",
+        "elu",
+        "step",
+        "sign",
+    )
     assert tuple(K.ACTIVATIONS) == expected
     assert tuple(R.ACTIVATIONS) == expected
 
@@ -149,8 +170,9 @@ def test_activation_forward_special_values(dtype):
         assert_close(got, np.array(values), dtype, what=name)
         assert_close(got, R.activation_forward(z, name), dtype, what=name + " vs reference")
     for name in ("softplus", "elu"):
-        assert_close(K.activation_forward(z, name), R.activation_forward(z, name), dtype,
-                     what=name)
+        assert_close(
+            K.activation_forward(z, name), R.activation_forward(z, name), dtype, what=name
+        )
 
 
 @pytest.mark.parametrize("shape", [(0,), (1,), (13,), (17, 65), (3, 5, 7), (777,)], ids=str)
@@ -165,20 +187,32 @@ def test_activation_derivative_and_backward(rng, dtype, act, param, shape):
     assert_close(got, expected, dtype, terms=activation_terms(act, a))
     # f' read from the rounded output a inherits a's rounding error (1 - a*a for tanh,
     # a(1 - a) for sigmoid): absolute, relative to |a| <= 1, not to f' itself, hence floor=1.
-    assert_close(got, independent_derivative(act, param, z), dtype, what="vs float64 formula",
-                 floor=1.0)
+    assert_close(
+        got, independent_derivative(act, param, z), dtype, what="vs float64 formula", floor=1.0
+    )
     # only the saved array given; the other is not needed
     only = dict(a=a) if saves == "output" else dict(z=z) if saves == "input" else dict(a=a)
-    assert_close(K.activation_derivative(act, param, **only), expected, dtype,
-                 terms=activation_terms(act, a), what="saved only")
+    assert_close(
+        K.activation_derivative(act, param, **only),
+        expected,
+        dtype,
+        terms=activation_terms(act, a),
+        what="saved only",
+    )
 
     dout = rand(rng, shape, dtype)
     back = K.activation_backward(dout, act, param, **only)
     terms = activation_terms(act, a, dout)
-    assert_close(back, R.activation_backward(dout, act, param, a=a, z=z), dtype, terms=terms,
-                 what="backward")
-    assert_close(back, dout.astype(np.float64) * expected, dtype, terms=terms,
-                 what="backward = dout * f'")
+    assert_close(
+        back,
+        R.activation_backward(dout, act, param, a=a, z=z),
+        dtype,
+        terms=terms,
+        what="backward",
+    )
+    assert_close(
+        back, dout.astype(np.float64) * expected, dtype, terms=terms, what="backward = dout * f'"
+    )
 
     out = nan_like(shape, dtype)
     assert K.activation_backward(dout, act, param, a=a, z=z, out=out) is out
@@ -193,9 +227,17 @@ def test_activation_derivative_at_kinks(dtype):
     """At z = 0 exactly: relu' = 0, leaky_relu' = slope, elu' = alpha (from the spec's table)."""
     z = np.zeros(3, dtype)
     a = np.zeros(3, dtype)
-    cases = [("relu", None, 0.0), ("leaky_relu", None, 0.01), ("leaky_relu", 0.2, 0.2),
-             ("leaky_relu", -0.3, -0.3), ("elu", None, 1.0), ("elu", 0.5, 0.5),
-             ("identity", None, 1.0), ("sigmoid", None, 0.0), ("softplus", None, 0.5)]
+    cases = [
+        ("relu", None, 0.0),
+        ("leaky_relu", None, 0.01),
+        ("leaky_relu", 0.2, 0.2),
+        ("leaky_relu", -0.3, -0.3),
+        ("elu", None, 1.0),
+        ("elu", 0.5, 0.5),
+        ("identity", None, 1.0),
+        ("sigmoid", None, 0.0),
+        ("softplus", None, 0.5),
+    ]
     for name, param, value in cases:
         got = K.activation_derivative(name, param, a=a, z=z)
         assert_close(got, np.full(3, value), dtype, what=f"{name}({param})")
@@ -246,8 +288,9 @@ def test_prelu_backward(rng, dtype, n, f, shared, input_grad):
     assert_close(dslope, indep, dtype, k=reduce_len, what="dslope vs float64")
     if input_grad:
         assert_close(dx, edx, dtype, what="dx")
-        assert_close(dx, d64 * np.where(x64 > 0, 1.0, slope.astype(np.float64)), dtype,
-                     what="dx vs float64")
+        assert_close(
+            dx, d64 * np.where(x64 > 0, 1.0, slope.astype(np.float64)), dtype, what="dx vs float64"
+        )
     else:
         assert dx is None
 

@@ -5,11 +5,12 @@ found by the UndefinedBehaviorSanitizer run, .ci/sanitize): NumPy makes such arr
 as views of byte buffers at an odd offset. A model copies its batches into its own
 buffers, so fit and predict take such data and give the same bits as on an aligned copy.
 """
+
 import numpy as np
+import pynn._kernels as K
 import pytest
 
 import pynn
-import pynn._kernels as K
 
 
 def unaligned(a):
@@ -46,8 +47,9 @@ def test_models_fit_and_predict_unaligned_data(rng, dtype, kind):
     middle = [pynn.PReLU(8)] if kind == "prelu" else []
 
     def fitted(X, y):
-        model = pynn.Sequential(pynn.Dense(5, 8, "tanh"), *middle, pynn.Dense(8, 3),
-                                dtype=dtype, random_state=0)
+        model = pynn.Sequential(
+            pynn.Dense(5, 8, "tanh"), *middle, pynn.Dense(8, 3), dtype=dtype, random_state=0
+        )
         return model.fit(X, y, loss="softmax_cross_entropy", epochs=2, batch_size=16)
 
     aligned, odd = fitted(X, y), fitted(unaligned(X), unaligned(y))

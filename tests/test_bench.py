@@ -1,6 +1,7 @@
 """Smoke tests of pynn.bench (`pynn bench`): tiny sizes, the tables printed, a missing peer
 reported as skipped, a failing worker reported, the arguments checked. No speed is asserted
 (shared/DESIGN.md): the benchmarks themselves are for benchmarks/ and `pynn bench`."""
+
 import argparse
 import io
 import json
@@ -10,24 +11,33 @@ import pytest
 
 from pynn.bench import command, kernels, memory, peers, processes, timing, training
 
-TINY = {"threads": [1], "batch_sizes": [32], "quick": True, "repeats": 1, "samples": 320,
-        "busy_retries": 0, "progress": None}
+TINY = {
+    "threads": [1],
+    "batch_sizes": [32],
+    "quick": True,
+    "repeats": 1,
+    "samples": 320,
+    "busy_retries": 0,
+    "progress": None,
+}
 
 
 def no_peers(monkeypatch):
     """Make the benchmark see neither PyTorch nor scikit-learn."""
-    monkeypatch.setattr(peers, "found", lambda: {"torch": None, "sklearn": None,
-                                                 "threadpoolctl": None})
+    monkeypatch.setattr(
+        peers, "found", lambda: {"torch": None, "sklearn": None, "threadpoolctl": None}
+    )
 
 
 def test_timing_interleaves_and_takes_medians():
     calls = []
-    seconds, repeats = timing.measure({"a": lambda: calls.append("a"),
-                                       "b": lambda: calls.append("b")}, repeats=3)
+    seconds, repeats = timing.measure(
+        {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, repeats=3
+    )
     assert set(seconds) == {"a", "b"} and repeats == 3
     assert all(value > 0 for value in seconds.values())
     # after the warm-up and sizing calls, whole batches of a then b, three times
-    assert calls[-1] == "b" and "a" in calls[calls.index("b"):]
+    assert calls[-1] == "b" and "a" in calls[calls.index("b") :]
     assert timing.median_or_none([3.0, None, 1.0, 2.0]) == 2.0
     assert timing.median_or_none([None]) is None
     assert timing.rotated(["x", "y", "z"], 4) == ["y", "z", "x"]
@@ -61,8 +71,13 @@ def test_worker_env_sets_every_thread_count_and_the_core_type(monkeypatch):
 
 
 def test_a_failing_worker_raises_with_its_error():
-    spec = {"task": "training", "library": "pynn", "threads": 1, "data": "/nonexistent/X.npy",
-            "labels": "/nonexistent/y.npy"}
+    spec = {
+        "task": "training",
+        "library": "pynn",
+        "threads": 1,
+        "data": "/nonexistent/X.npy",
+        "labels": "/nonexistent/y.npy",
+    }
     with pytest.raises(processes.WorkerError, match="FileNotFoundError"):
         processes.run_worker(spec, threads=1, coretype=None)
 
@@ -70,17 +85,23 @@ def test_a_failing_worker_raises_with_its_error():
 def test_training_without_peers_reports_them_skipped(monkeypatch):
     no_peers(monkeypatch)
     result = training.run(**TINY)
-    assert result["status"] == {"pynn": "ok", "reference": "ok", "torch": "not installed",
-                                "sklearn": "not installed", "sklearn_env": "not installed"}
-    row, = result["epochs"]
+    assert result["status"] == {
+        "pynn": "ok",
+        "reference": "ok",
+        "torch": "not installed",
+        "sklearn": "not installed",
+        "sklearn_env": "not installed",
+    }
+    (row,) = result["epochs"]
     assert (row["threads"], row["batch"]) == (1, 32)
     for name in ("pynn", "reference"):
         assert row["seconds"][name] > 0
         assert 0 <= row["accuracy"][name] <= 1
     assert row["seconds"]["torch"] is None and row["pynn_over"]["torch"] is None
     assert row["pynn_over"]["reference"] == pytest.approx(
-        row["seconds"]["pynn"] / row["seconds"]["reference"])
-    small, = result["small_steps"]
+        row["seconds"]["pynn"] / row["seconds"]["reference"]
+    )
+    (small,) = result["small_steps"]
     assert small["us_per_step"]["pynn"]["sgd"] > 0 and small["us_per_step"]["pynn"]["adam"] > 0
     assert result["inference"][0]["samples_per_second"]["pynn"] > 0
     assert result["memory"][0]["bytes"]["pynn"] >= 0
@@ -93,8 +114,11 @@ def test_training_without_peers_reports_them_skipped(monkeypatch):
     assert "Seconds per epoch of 60000 samples" in text
     assert "scaled x187.5 to 60000" in text  # 320-sample epochs
     assert "not inst." in text  # the peers' cells
-    for title in ("Small network 64-32-10", "Inference, MLP 784-256-128-10",
-                  "Peak memory while training"):
+    for title in (
+        "Small network 64-32-10",
+        "Inference, MLP 784-256-128-10",
+        "Peak memory while training",
+    ):
         assert title in text
 
 
@@ -103,12 +127,13 @@ def test_training_with_the_installed_peers(monkeypatch):
     pytest.importorskip("sklearn")
     result = training.run(libraries=["pynn", "torch", "sklearn"], **TINY)
     assert result["status"] == {"pynn": "ok", "torch": "ok", "sklearn": "ok"}
-    row, = result["epochs"]
+    (row,) = result["epochs"]
     for name in ("pynn", "torch", "sklearn"):
         assert row["seconds"][name] > 0 and 0 <= row["accuracy"][name] <= 1
         assert result["memory"][0]["bytes"][name] >= 0
-    assert row["pynn_over"]["torch"] == pytest.approx(row["seconds"]["pynn"]
-                                                      / row["seconds"]["torch"])
+    assert row["pynn_over"]["torch"] == pytest.approx(
+        row["seconds"]["pynn"] / row["seconds"]["torch"]
+    )
     assert result["small_steps"][0]["us_per_step"]["torch"]["adam"] > 0
     assert result["inference"][0]["pynn_over_torch"] > 0
     # each worker ran with the thread count asked for
@@ -142,14 +167,18 @@ def test_runs_disturbed_by_other_work_are_made_again(monkeypatch):
 
     def fake_worker(spec, **_):
         seconds, share = next(answers)
-        return {"blas": {"corename": None}, "memory": {"bytes": 1, "method": "vmhwm"},
-                "epochs": [{"batch": 32, "epoch_seconds": seconds, "others_share": share,
-                            "accuracy": 0.5}]}
+        return {
+            "blas": {"corename": None},
+            "memory": {"bytes": 1, "method": "vmhwm"},
+            "epochs": [
+                {"batch": 32, "epoch_seconds": seconds, "others_share": share, "accuracy": 0.5}
+            ],
+        }
 
     monkeypatch.setattr(processes, "run_worker", fake_worker)
     result = training.run(libraries=["reference"], **dict(TINY, busy_retries=2))
     assert [run["repeat"] for run in result["runs"]] == [0, 1]  # one extra round was enough
-    row, = result["epochs"]
+    (row,) = result["epochs"]
     assert row["seconds"]["reference"] == 2.0  # the busy 10 s is left out
     assert row["busy"] == [1, 2, False]
     printed = io.StringIO()
@@ -163,11 +192,23 @@ def parse(*argv):
 
 def test_arguments_defaults_and_validation(tmp_path, capsys):
     args = parse()
-    assert (args.only, args.threads, args.batch_sizes, args.quick, args.repeats, args.json) == \
-        ("all", [1, 2], [32, 128, 512], False, None, None)
+    assert (args.only, args.threads, args.batch_sizes, args.quick, args.repeats, args.json) == (
+        "all",
+        [1, 2],
+        [32, 128, 512],
+        False,
+        None,
+        None,
+    )
     assert parse("--threads", "2", "--batch-sizes", "64,16").batch_sizes == [64, 16]
-    for bad in (["--threads", "0"], ["--threads", "1,1"], ["--batch-sizes", "a"],
-                ["--batch-sizes", ""], ["--only", "gemm"], ["--repeats", "0"]):
+    for bad in (
+        ["--threads", "0"],
+        ["--threads", "1,1"],
+        ["--batch-sizes", "a"],
+        ["--batch-sizes", ""],
+        ["--only", "gemm"],
+        ["--repeats", "0"],
+    ):
         with pytest.raises(SystemExit):
             parse(*bad)
     capsys.readouterr()

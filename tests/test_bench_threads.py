@@ -2,6 +2,7 @@
 end to end on a tiny configuration, reports the expected keys and tables, computes its
 ratios as quotients and always kills its neighbour process. No speed or timing bound is
 asserted (shared/DESIGN.md): the figures are for benchmarks/ and `pynn bench`."""
+
 import argparse
 import io
 import json
@@ -13,8 +14,8 @@ import sys
 import time
 
 import pytest
-
 from helpers import HANG_SECONDS
+
 from pynn.bench import command, processes, threads
 from pynn.bench.threads_worker import process_cpu_seconds
 
@@ -41,6 +42,7 @@ def gone(pid):
 class RecordingNeighbour(threads.Neighbour):
     """A Neighbour that remembers every one started, and sleeps rather than spins (the
     harness is under test, not the machine: the tiny runs stay fast on 2 cores)."""
+
     started = []
 
     def __init__(self):
@@ -60,9 +62,16 @@ def recording(monkeypatch):
 
 
 def fake_answer(spec, wall, cpu=None, units=1, neighbour=None, latencies=None):
-    answer = {"case": spec["case"], "arm": spec["arm"], "num_threads": 1 if spec["arm"] == "1"
-              else 2, "wall_seconds": wall, "cpu_seconds": wall if cpu is None else cpu,
-              "units": units, "others_share": 0.0, "neighbour_cpu_seconds": neighbour}
+    answer = {
+        "case": spec["case"],
+        "arm": spec["arm"],
+        "num_threads": 1 if spec["arm"] == "1" else 2,
+        "wall_seconds": wall,
+        "cpu_seconds": wall if cpu is None else cpu,
+        "units": units,
+        "others_share": 0.0,
+        "neighbour_cpu_seconds": neighbour,
+    }
     if latencies is not None:
         answer["latencies"] = latencies
     return answer
@@ -92,13 +101,20 @@ def test_neighbour_dies_with_a_killed_benchmark(tmp_path):
     # kernel when its parent dies. The parent prints the neighbour's pid, then blocks on
     # its stdin until it is killed: no step waits on a clock but the deadlock guard.
     # (It runs in tmp_path so that it imports the installed pynn, not the source tree.)
-    code = ("import sys; from pynn.bench import threads\n"
-            "n = threads.Neighbour().__enter__()\n"
-            "print(n.pid, flush=True)\n"
-            "sys.stdin.read()\n")
-    parent = subprocess.Popen([sys.executable, "-c", code], env=threads.worker_env(),
-                              cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              text=True)
+    code = (
+        "import sys; from pynn.bench import threads\n"
+        "n = threads.Neighbour().__enter__()\n"
+        "print(n.pid, flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=threads.worker_env(),
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = parent.stdout.readline()  # "" if the parent died before printing
         assert line.strip().isdigit(), f"the parent printed {line!r}"
@@ -119,7 +135,7 @@ def test_run_kills_the_neighbour_when_a_measurement_raises(monkeypatch, recordin
     monkeypatch.setattr(threads, "run_worker", broken)
     with pytest.raises(RuntimeError, match="boom"):
         threads.run(**TINY, cases=["predict_1"])
-    neighbour, = recording
+    (neighbour,) = recording
     assert gone(neighbour.pid)
 
 
@@ -129,20 +145,22 @@ def test_ratios_are_quotients_of_the_medians(monkeypatch, recording):
 
     def fake_worker(spec, **_):
         if spec["case"] == "gap":
-            return fake_answer(spec, 1.0, latencies=latencies[spec["arm"]][:spec["calls"]])
+            return fake_answer(spec, 1.0, latencies=latencies[spec["arm"]][: spec["calls"]])
         return fake_answer(spec, next(walls[spec["arm"]]), units=2, neighbour=0.5)
 
     monkeypatch.setattr(threads, "run_worker", fake_worker)
-    result = threads.run(quick=True, repeats=3, gaps_ms=[7], gap_calls=4, progress=None,
-                         cases=["predict_128"])
-    row, = result["neighbour_rows"]
+    result = threads.run(
+        quick=True, repeats=3, gaps_ms=[7], gap_calls=4, progress=None, cases=["predict_128"]
+    )
+    (row,) = result["neighbour_rows"]
     assert row["default"] == 5.0 / 2 and row["1"] == 2.0 / 2  # medians per unit
     assert row["ratio"] == pytest.approx((5.0 / 2) / (2.0 / 2))
     assert row["verdict"] == "MISS" and row["default_runs"] == row["1_runs"] == 3
     # neighbour share: its CPU seconds over the window's wall time, median over all runs
     assert row["neighbour_share"] == pytest.approx(
-        statistics.median(0.5 / wall for wall in (4.0, 9.0, 5.0, 2.0, 1.0, 3.0)))
-    gap, = result["gap_rows"]  # 4 calls spread over 1 run (quick: 1 gap repeat)
+        statistics.median(0.5 / wall for wall in (4.0, 9.0, 5.0, 2.0, 1.0, 3.0))
+    )
+    (gap,) = result["gap_rows"]  # 4 calls spread over 1 run (quick: 1 gap repeat)
     assert gap["default_calls"] == gap["1_calls"] == 4
     assert gap["default_p50"] == pytest.approx(0.25) and gap["1_p50"] == pytest.approx(0.15)
     assert gap["ratio"] == pytest.approx(0.25 / 0.15)
@@ -169,7 +187,7 @@ def test_failed_measurements_are_reported(monkeypatch, recording):
     monkeypatch.setattr(threads, "run_worker", failing)
     result = threads.run(**dict(TINY, gaps_ms=[0]), cases=["mlp_train"])
     assert len(result["errors"]) == 4 and gone(recording[0].pid)
-    row, = result["neighbour_rows"]
+    (row,) = result["neighbour_rows"]
     assert row["default"] is None and row["ratio"] is None and row["verdict"] == "n/a"
     printed = io.StringIO()
     threads.print_report(result, printed)
@@ -178,21 +196,59 @@ def test_failed_measurements_are_reported(monkeypatch, recording):
 
 def test_quick_end_to_end_on_a_tiny_configuration(monkeypatch, recording):
     tiny_settings(monkeypatch)
-    monkeypatch.setattr(threads, "run_cli", lambda arm, neighbour_pid=None: {
-        "case": "cli", "arm": arm, "wall_seconds": 2.0, "cpu_seconds": 1.0,
-        "train_seconds": 0.5 if arm == "1" else 1.0, "neighbour_cpu_seconds": 1.0,
-        "others_share": None, "units": 1, "num_threads": None})
+    monkeypatch.setattr(
+        threads,
+        "run_cli",
+        lambda arm, neighbour_pid=None: {
+            "case": "cli",
+            "arm": arm,
+            "wall_seconds": 2.0,
+            "cpu_seconds": 1.0,
+            "train_seconds": 0.5 if arm == "1" else 1.0,
+            "neighbour_cpu_seconds": 1.0,
+            "others_share": None,
+            "units": 1,
+            "num_threads": None,
+        },
+    )
     result = threads.run(**TINY)
     assert result["errors"] == []
     assert gone(recording[0].pid)
-    assert set(result) >= {"settings", "goal", "cpu_count", "load_average", "environment",
-                           "neighbour", "runs", "errors", "date", "seconds",
-                           "neighbour_rows", "gap_rows"}
+    assert set(result) >= {
+        "settings",
+        "goal",
+        "cpu_count",
+        "load_average",
+        "environment",
+        "neighbour",
+        "runs",
+        "errors",
+        "date",
+        "seconds",
+        "neighbour_rows",
+        "gap_rows",
+    }
     assert [row["name"] for row in result["neighbour_rows"]] == [
-        "small_train", "mlp_train", "predict_1", "predict_128", "cli_train", "cli_command"]
+        "small_train",
+        "mlp_train",
+        "predict_1",
+        "predict_128",
+        "cli_train",
+        "cli_command",
+    ]
     for row in result["neighbour_rows"]:
-        assert set(row) >= {"default", "1", "ratio", "verdict", "default_cpu", "1_cpu",
-                            "neighbour_share", "rest_share", "default_threads", "1_threads"}
+        assert set(row) >= {
+            "default",
+            "1",
+            "ratio",
+            "verdict",
+            "default_cpu",
+            "1_cpu",
+            "neighbour_share",
+            "rest_share",
+            "default_threads",
+            "1_threads",
+        }
         assert row["ratio"] == pytest.approx(row["default"] / row["1"])
         assert row["verdict"] in ("ok", "MISS")
     measured = [row for row in result["neighbour_rows"] if not row["name"].startswith("cli")]
@@ -227,8 +283,13 @@ def test_the_cli_case_runs_pynn_train(monkeypatch):
 
 def test_the_worker_runs_each_case_in_its_arm():
     with threads.Neighbour() as neighbour:
-        answer = threads.run_worker(dict(threads._spec("small_train", "1", threads.settings(
-            quick=True), neighbour.pid), samples=64, epochs=1))
+        answer = threads.run_worker(
+            dict(
+                threads._spec("small_train", "1", threads.settings(quick=True), neighbour.pid),
+                samples=64,
+                epochs=1,
+            )
+        )
     assert answer["num_threads"] == 1 and answer["units"] == 2
     assert answer["wall_seconds"] > 0 and answer["neighbour_cpu_seconds"] is not None
     answer = threads.run_worker(threads._spec("gap", "default", {}, gap_ms=0, calls=3))

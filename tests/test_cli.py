@@ -4,6 +4,7 @@ wiring, progress output and one-line errors.
 A few cases run in subprocesses (the real entry point, real pipes and a pseudo-terminal),
 the rest in-process through pynn.cli.main with pytest's capsys.
 """
+
 import csv
 import gzip
 import io
@@ -16,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import HANG_SECONDS
 
 import pynn
-from helpers import HANG_SECONDS
 from pynn.cli import main
 from pynn.cli.progress import EpochProgress, TextBar
 
@@ -28,14 +29,19 @@ HOME = str(Path(pynn.__file__).resolve().parent.parent)
 
 
 def cli_env():
-    return dict(os.environ, PYTHONPATH=os.pathsep.join([HOME, os.environ.get("PYTHONPATH",
-                                                                               "")]))
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([HOME, os.environ.get("PYTHONPATH", "")]))
 
 
 def run_cli(*args, cwd):
     """`python -m pynn ARGS` in a new process."""
-    return subprocess.run([sys.executable, "-m", "pynn", *map(str, args)], cwd=cwd,
-                          env=cli_env(), capture_output=True, text=True, timeout=HANG_SECONDS)
+    return subprocess.run(
+        [sys.executable, "-m", "pynn", *map(str, args)],
+        cwd=cwd,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=HANG_SECONDS,
+    )
 
 
 def assert_one_line_error(code, err, *fragments):
@@ -78,20 +84,39 @@ def red_blue_csv(tmp_path):
 def test_train_save_plot_then_predict_agrees_with_the_saved_model(tmp_path, red_blue_csv):
     pytest.importorskip("matplotlib")
     data, features, X_new = red_blue_csv
-    result = run_cli("train", "--data", data, "--target", "colour", "--epochs", "4",
-                     "--hidden", "16", "--save", "model.npz", "--plot", "plots",
-                     cwd=tmp_path)
+    result = run_cli(
+        "train",
+        "--data",
+        data,
+        "--target",
+        "colour",
+        "--epochs",
+        "4",
+        "--hidden",
+        "16",
+        "--save",
+        "model.npz",
+        "--plot",
+        "plots",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert result.stderr == ""  # a pipe: no progress bar
     assert "\r" not in out
-    assert "data: red_blue.csv (240 samples, 2 features, 2 classes); training on 180, " \
-           "testing on 60" in out
+    assert (
+        "data: red_blue.csv (240 samples, 2 features, 2 classes); training on 180, "
+        "testing on 60" in out
+    )
     assert "model: Standardize(2) -> Dense(2 -> 16, relu) -> Dense(16 -> 2)" in out
-    assert [line.split()[1] for line in out.splitlines() if line.startswith("epoch")] == \
-        ["1/4", "2/4", "3/4", "4/4"]
+    assert [line.split()[1] for line in out.splitlines() if line.startswith("epoch")] == [
+        "1/4",
+        "2/4",
+        "3/4",
+        "4/4",
+    ]
     assert "test accuracy" in out and "confusion matrix" in out
-    matrix = out[out.index("confusion matrix"):].splitlines()
+    matrix = out[out.index("confusion matrix") :].splitlines()
     assert matrix[1].split() == ["blue", "red"]
     counts = [int(v) for line in matrix[2:4] for v in line.split()[1:]]
     assert sum(counts) == 60  # the test set, stratified: 25% of 240
@@ -121,8 +146,9 @@ def test_default_run_is_digits_above_95_percent(tmp_path):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.startswith("data: digits (1797 samples, 64 features, 10 classes)")
-    accuracy = float(next(line for line in out.splitlines()
-                          if line.startswith("test accuracy")).split()[2])
+    accuracy = float(
+        next(line for line in out.splitlines() if line.startswith("test accuracy")).split()[2]
+    )
     assert accuracy > 0.95, out  # its time is measured outside the tests (docs/cli.md)
 
 
@@ -141,9 +167,13 @@ def test_progress_bar_only_on_a_terminal(tmp_path, quiet):
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     env = cli_env()
     args = ["train", "--data", "blobs", "--samples", "400", "--epochs", "2"]
-    process = subprocess.Popen([sys.executable, "-m", "pynn", *args] +
-                               (["--quiet"] if quiet else []),
-                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=slave)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pynn", *args] + (["--quiet"] if quiet else []),
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+    )
     os.close(slave)
     terminal = b""
     while select.select([master], [], [], HANG_SECONDS)[0]:  # until EOF; a hang fails
@@ -169,8 +199,9 @@ def test_real_process_errors_have_no_traceback(tmp_path):
     (tmp_path / "damaged.npz").write_bytes(b"PK\x03\x04 not really a zip archive")
     (tmp_path / "x.csv").write_text("1,2\n")
     result = run_cli("predict", "damaged.npz", "x.csv", cwd=tmp_path)
-    assert_one_line_error(result.returncode, result.stderr, "'damaged.npz' is not a valid "
-                                                            "pynn model file")
+    assert_one_line_error(
+        result.returncode, result.stderr, "'damaged.npz' is not a valid pynn model file"
+    )
     result = run_cli("train", "--data", "no_such_set", cwd=tmp_path)
     assert_one_line_error(result.returncode, result.stderr, "unknown data set 'no_such_set'")
 
@@ -178,9 +209,24 @@ def test_real_process_errors_have_no_traceback(tmp_path):
 # ---- in-process: data sources and options ------------------------------------------------
 def test_csv_names_target_and_early_stopping_with_validation(tmp_path, capsys, red_blue_csv):
     data, _, _ = red_blue_csv
-    code = main(["train", "--data", str(data), "--target", "colour", "--epochs", "60",
-                 "--validation-split", "0.2", "--early-stopping", "2", "--lr", "0.05",
-                 "--quiet"])
+    code = main(
+        [
+            "train",
+            "--data",
+            str(data),
+            "--target",
+            "colour",
+            "--epochs",
+            "60",
+            "--validation-split",
+            "0.2",
+            "--early-stopping",
+            "2",
+            "--lr",
+            "0.05",
+            "--quiet",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "(validation: 0.2 of training)" in out
@@ -192,8 +238,22 @@ def test_csv_names_target_and_early_stopping_with_validation(tmp_path, capsys, r
 
 
 def test_epoch_lines_show_validation_metrics(capsys):
-    assert main(["train", "--data", "blobs", "--samples", "200", "--epochs", "2",
-                 "--validation-split", "0.25"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                "blobs",
+                "--samples",
+                "200",
+                "--epochs",
+                "2",
+                "--validation-split",
+                "0.25",
+            ]
+        )
+        == 0
+    )
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch")]
     assert len(lines) == 2
     for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
@@ -201,14 +261,34 @@ def test_epoch_lines_show_validation_metrics(capsys):
     assert lines[0].endswith(" ms") or lines[0].endswith(" s")
 
 
-def test_regression_reports_r2_and_mse_and_draws_the_curve(tmp_path, capsys,
-                                                           restore_threads):
+def test_regression_reports_r2_and_mse_and_draws_the_curve(tmp_path, capsys, restore_threads):
     pytest.importorskip("matplotlib")
     pynn.set_num_threads(2)
     threads = pynn.get_num_threads()
-    assert main(["train", "--data", "polynomial", "--samples", "300", "--epochs", "3",
-                 "--plot", str(tmp_path), "--save", str(tmp_path / "poly.npz"),
-                 "--dtype", "float64", "--optimizer", "sgd", "--threads", "1"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                "polynomial",
+                "--samples",
+                "300",
+                "--epochs",
+                "3",
+                "--plot",
+                str(tmp_path),
+                "--save",
+                str(tmp_path / "poly.npz"),
+                "--dtype",
+                "float64",
+                "--optimizer",
+                "sgd",
+                "--threads",
+                "1",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "training: mse, SGD (lr 0.01, momentum 0.9)" in out and "float64" in out
     test = next(line for line in out.splitlines() if line.startswith("test"))
@@ -221,8 +301,18 @@ def test_regression_reports_r2_and_mse_and_draws_the_curve(tmp_path, capsys,
 
     X = np.linspace(-1, 1, 5).reshape(-1, 1)
     np.savez(tmp_path / "points.npz", X=X)
-    assert main(["predict", str(tmp_path / "poly.npz"), str(tmp_path / "points.npz"),
-                 "--output", str(tmp_path / "out.csv")]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                str(tmp_path / "poly.npz"),
+                str(tmp_path / "points.npz"),
+                "--output",
+                str(tmp_path / "out.csv"),
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     assert captured.out == "" and "wrote 5 predictions" in captured.err
     header, rows = read_prediction_csv((tmp_path / "out.csv").read_text())
@@ -232,8 +322,23 @@ def test_regression_reports_r2_and_mse_and_draws_the_curve(tmp_path, capsys,
 
 def test_two_dimensional_regression_skips_the_prediction_picture(tmp_path, capsys):
     pytest.importorskip("matplotlib")
-    assert main(["train", "--data", "semicircle", "--samples", "100", "--epochs", "1",
-                 "--plot", str(tmp_path), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                "semicircle",
+                "--samples",
+                "100",
+                "--epochs",
+                "1",
+                "--plot",
+                str(tmp_path),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "2 targets" in out and "note: no picture of the model's predictions" in out
     assert sorted(p.name for p in tmp_path.glob("*.png")) == ["loss.png", "r2.png"]
@@ -243,9 +348,28 @@ def test_npz_data_no_hidden_layer_full_batch_no_test_set(tmp_path, capsys):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 3))
     np.savez(tmp_path / "d.npz", X=X, y=(X[:, 0] > 0).astype(int))
-    assert main(["train", "--data", str(tmp_path / "d.npz"), "--hidden", "none",
-                 "--batch-size", "full", "--test-size", "0", "--epochs", "2",
-                 "--optimizer", "adamw", "--save", str(tmp_path / "m.npz")]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(tmp_path / "d.npz"),
+                "--hidden",
+                "none",
+                "--batch-size",
+                "full",
+                "--test-size",
+                "0",
+                "--epochs",
+                "2",
+                "--optimizer",
+                "adamw",
+                "--save",
+                str(tmp_path / "m.npz"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "training on 60, no test set" in out and "full batch" in out
     assert "AdamW (lr 0.001, weight decay 0.01)" in out and "test accuracy" not in out
@@ -259,13 +383,26 @@ def test_idx_images_with_labels(tmp_path, capsys):
     images = rng.integers(0, 60, size=(40, 4, 4)) + 150 * (labels == 7)[:, None, None]
     write_idx(tmp_path / "images-idx3-ubyte.gz", images)
     write_idx(tmp_path / "labels-idx1-ubyte.gz", labels)
-    assert main(["train", "--data", str(tmp_path / "images-idx3-ubyte.gz"), "--labels",
-                 str(tmp_path / "labels-idx1-ubyte.gz"), "--epochs", "5", "--quiet",
-                 "--save", str(tmp_path / "m.npz")]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(tmp_path / "images-idx3-ubyte.gz"),
+                "--labels",
+                str(tmp_path / "labels-idx1-ubyte.gz"),
+                "--epochs",
+                "5",
+                "--quiet",
+                "--save",
+                str(tmp_path / "m.npz"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "(40 samples, 16 features, 2 classes)" in out and "test accuracy 1.0000" in out
-    assert main(["predict", str(tmp_path / "m.npz"),
-                 str(tmp_path / "images-idx3-ubyte.gz")]) == 0
+    assert main(["predict", str(tmp_path / "m.npz"), str(tmp_path / "images-idx3-ubyte.gz")]) == 0
     header, rows = read_prediction_csv(capsys.readouterr().out)
     assert header == ["label", "p_3", "p_7"]
     assert [int(row[0]) for row in rows] == labels.tolist()
@@ -273,14 +410,29 @@ def test_idx_images_with_labels(tmp_path, capsys):
 
 def test_predict_csv_with_target_column_left_out(tmp_path, capsys, red_blue_csv):
     data, _, _ = red_blue_csv
-    assert main(["train", "--data", str(data), "--epochs", "1", "--quiet",
-                 "--save", str(tmp_path / "m.npz")]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(data),
+                "--epochs",
+                "1",
+                "--quiet",
+                "--save",
+                str(tmp_path / "m.npz"),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     X, _ = pynn.datasets.load_csv(data)
     assert main(["predict", str(tmp_path / "m.npz"), str(data), "--target", "colour"]) == 0
     header, rows = read_prediction_csv(capsys.readouterr().out)
-    assert len(rows) == 240 and [row[0] for row in rows] == \
-        pynn.load(tmp_path / "m.npz").predict(X).tolist()
+    assert (
+        len(rows) == 240
+        and [row[0] for row in rows] == pynn.load(tmp_path / "m.npz").predict(X).tolist()
+    )
 
 
 def test_summary_of_a_model_without_standardize(tmp_path, capsys):
@@ -291,14 +443,28 @@ def test_summary_of_a_model_without_standardize(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Total parameters: 26" in out
     assert "batch_size=64 (Adam, state 2 x parameters)" in out and "classes: a, b" in out
-    assert main(["summary", str(tmp_path / "m.npz"), "--optimizer", "sgd",
-                 "--momentum", "0"]) == 0
+    assert main(["summary", str(tmp_path / "m.npz"), "--optimizer", "sgd", "--momentum", "0"]) == 0
     assert "(SGD, state 0 x parameters)" in capsys.readouterr().out
 
 
 def test_summary_of_a_trained_cli_model(tmp_path, capsys):
-    assert main(["train", "--data", "blobs", "--samples", "100", "--epochs", "1", "--quiet",
-                 "--save", str(tmp_path / "m.npz")]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                "blobs",
+                "--samples",
+                "100",
+                "--epochs",
+                "1",
+                "--quiet",
+                "--save",
+                str(tmp_path / "m.npz"),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["summary", str(tmp_path / "m.npz")]) == 0
     out = capsys.readouterr().out
@@ -310,8 +476,9 @@ def test_default_without_scikit_learn_is_red_blue(monkeypatch, capsys):
         monkeypatch.setitem(sys.modules, name, None)  # an earlier test imported them
     assert main(["train", "--epochs", "1", "--quiet"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("note: scikit-learn is not installed, so the default data set "
-                               "is red_blue")
+    assert lines[0].startswith(
+        "note: scikit-learn is not installed, so the default data set is red_blue"
+    )
     assert lines[1].startswith("data: red_blue (1000 samples, 2 features, 2 classes)")
     assert main(["train", "--data", "digits"]) == 1
     assert_one_line_error(1, capsys.readouterr().err, "needs scikit-learn")
@@ -323,8 +490,14 @@ def test_version_help_and_argv_none(monkeypatch, capsys):
     assert capsys.readouterr().out.strip() == f"pynn {pynn.__version__}"
     assert main(["train", "--help"]) == 0
     help_text = capsys.readouterr().out
-    for option in ("--data", "--labels", "--hidden", "--early-stopping", "--plot",
-                   "arrays X and y"):
+    for option in (
+        "--data",
+        "--labels",
+        "--hidden",
+        "--early-stopping",
+        "--plot",
+        "arrays X and y",
+    ):
         assert option in help_text
     assert main([]) == 2  # a command is required
     assert "required" in capsys.readouterr().err
@@ -358,15 +531,32 @@ ERRORS = [
     (["train", "--data", "red_blue", "--loss", "mse"], "needs numeric targets"),
     (["train", "--data", "polynomial", "--loss", "hinge"], "use --loss mse or l1"),
     (["train", "--data", "red_blue", "--save", "{dir}/nowhere/m.npz"], "no such directory"),
-    (["train", "--data", "red_blue", "--samples", "50", "--optimizer", "sgd", "--lr", "1e30",
-      "--quiet"], "the loss became"),
+    (
+        [
+            "train",
+            "--data",
+            "red_blue",
+            "--samples",
+            "50",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "1e30",
+            "--quiet",
+        ],
+        "the loss became",
+    ),
     (["predict", "{dir}/missing.npz", "{dir}/three.csv"], "model file not found"),
     (["predict", "{dir}/damaged.npz", "{dir}/three.csv"], "is not a valid pynn model file"),
-    (["predict", "{dir}/two.npz", "{dir}/three.csv"],
-     "has 3 features per sample, but the model expects 2: if one column is the target, name "
-     "it with --target"),
-    (["predict", "{dir}/untrained.npz", "{dir}/three.csv", "--target", "0"],
-     "the model was never trained"),
+    (
+        ["predict", "{dir}/two.npz", "{dir}/three.csv"],
+        "has 3 features per sample, but the model expects 2: if one column is the target, name "
+        "it with --target",
+    ),
+    (
+        ["predict", "{dir}/untrained.npz", "{dir}/three.csv", "--target", "0"],
+        "the model was never trained",
+    ),
     (["summary", "{dir}/damaged.npz"], "is not a valid pynn model file"),
 ]
 
@@ -380,9 +570,17 @@ def test_expected_errors_are_one_line(argv, message, files, capsys):
     assert code == 1
 
 
-@pytest.mark.parametrize("argv", [["train", "--hidden", "64,x"], ["train", "--epochs", "-1"],
-                                  ["train", "--test-size", "1.5"], ["train", "--lr", "0"],
-                                  ["predict", "only_model.npz"], ["train", "--bogus"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--hidden", "64,x"],
+        ["train", "--epochs", "-1"],
+        ["train", "--test-size", "1.5"],
+        ["train", "--lr", "0"],
+        ["predict", "only_model.npz"],
+        ["train", "--bogus"],
+    ],
+)
 def test_usage_errors_exit_2(argv, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
@@ -410,10 +608,25 @@ def test_interrupt_is_one_line_and_130(monkeypatch, capsys):
 def test_ctrl_c_in_a_real_process(tmp_path):
     import signal
 
-    process = subprocess.Popen([sys.executable, "-m", "pynn", "train", "--data", "blobs",
-                                "--samples", "200", "--epochs", "1000000"], cwd=tmp_path,
-                               env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pynn",
+            "train",
+            "--data",
+            "blobs",
+            "--samples",
+            "200",
+            "--epochs",
+            "1000000",
+        ],
+        cwd=tmp_path,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     guard = threading.Timer(HANG_SECONDS, process.kill)  # a deadlock guard for the read
     guard.start()
     try:
@@ -432,6 +645,7 @@ def test_ctrl_c_in_a_real_process(tmp_path):
 
 def test_a_bug_keeps_its_traceback(monkeypatch):
     """Only the expected kinds of error become one line: others propagate."""
+
     def broken_fit(self, *args, **kwargs):
         raise KeyError("a bug")
 
@@ -459,8 +673,7 @@ def test_bench_without_its_module_is_one_line_exit_2(monkeypatch, capsys):
     assert main(["bench"]) == 2
     assert_one_line_error(2, capsys.readouterr().err, "the bench command is not available")
     # train does not need it
-    assert main(["train", "--data", "blobs", "--samples", "60", "--epochs", "1",
-                 "--quiet"]) == 0
+    assert main(["train", "--data", "blobs", "--samples", "60", "--epochs", "1", "--quiet"]) == 0
 
 
 # ---- the progress bar ---------------------------------------------------------------------
@@ -506,8 +719,9 @@ def test_text_bar_draws_the_share_done():
     bar.update(4)
     assert stream.getvalue().endswith("[" + "#" * 30 + "] 4/4 batches")
     bar.close()
-    assert stream.getvalue().endswith("\r" + " " * len("epoch 1/1 [] 4/4 batches") + " " * 30
-                                      + "\r")
+    assert stream.getvalue().endswith(
+        "\r" + " " * len("epoch 1/1 [] 4/4 batches") + " " * 30 + "\r"
+    )
 
 
 @pytest.mark.parametrize("stream,quiet", [(FakeTerminal(), True), (io.StringIO(), False)])

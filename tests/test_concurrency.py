@@ -5,6 +5,7 @@ hoped-for interleaving). One model used from two threads runs its calls one at a
 fit at a time. No assertion depends on timing or on the scheduler; every join and wait has
 a timeout far beyond any run (helpers.HANG_SECONDS), so a deadlock fails the test instead
 of hanging the suite."""
+
 import copy
 import json
 import os
@@ -15,9 +16,9 @@ import threading
 
 import numpy as np
 import pytest
+from helpers import HANG_SECONDS, assert_bitwise_equal, run_threads
 
 import pynn
-from helpers import HANG_SECONDS, assert_bitwise_equal, run_threads
 
 pytestmark = pytest.mark.usefixtures("restore_threads")
 TIMEOUT = HANG_SECONDS  # a deadlock detector only (helpers.HANG_SECONDS)
@@ -30,13 +31,20 @@ def _data(n, features, n_classes, seed):
 
 
 def _dense(dtype):
-    return pynn.Sequential(pynn.Dense(60, 48, "relu"), pynn.Dense(48, 5), dtype=dtype,
-                           random_state=1)
+    return pynn.Sequential(
+        pynn.Dense(60, 48, "relu"), pynn.Dense(48, 5), dtype=dtype, random_state=1
+    )
 
 
 def _layers(dtype):  # trained by the network's step (with activation layers)
-    return pynn.Sequential(pynn.Dense(60, 32), pynn.PReLU(32), pynn.Maxout(32, 12, 3),
-                           pynn.Dense(12, 5), dtype=dtype, random_state=2)
+    return pynn.Sequential(
+        pynn.Dense(60, 32),
+        pynn.PReLU(32),
+        pynn.Maxout(32, 12, 3),
+        pynn.Dense(12, 5),
+        dtype=dtype,
+        random_state=2,
+    )
 
 
 # Four different trainings: both step paths, both dtypes, three optimizers, a validation
@@ -45,8 +53,7 @@ JOBS = [
     (_dense, np.float32, lambda: pynn.Adam(0.01), {}),
     (_dense, np.float64, lambda: pynn.SGD(0.05, momentum=0.9), {"validation_split": 0.25}),
     (_layers, np.float32, lambda: pynn.SGD(0.05, momentum=0.9, nesterov=True), {}),
-    (_layers, np.float64, lambda: pynn.AdamW(0.01),
-     {"lr_scheduler": pynn.StepLR(1, gamma=0.5)}),
+    (_layers, np.float64, lambda: pynn.AdamW(0.01), {"lr_scheduler": pynn.StepLR(1, gamma=0.5)}),
 ]
 
 
@@ -55,8 +62,16 @@ def _train(job, batch_callback=None):
     X, y = _data(480, 60, 5, seed=3)
     model = make(dtype)
     options = copy.deepcopy(options)  # a schedule is bound to one optimizer
-    model.fit(X, y, loss="softmax_cross_entropy", optimizer=optimizer(), epochs=3,
-              batch_size=32, batch_callback=batch_callback, **options)
+    model.fit(
+        X,
+        y,
+        loss="softmax_cross_entropy",
+        optimizer=optimizer(),
+        epochs=3,
+        batch_size=32,
+        batch_callback=batch_callback,
+        **options,
+    )
     return model
 
 
@@ -80,6 +95,7 @@ def test_four_threads_train_four_models_as_sequential_runs():
         def run():
             start.wait()
             models[i] = _train(JOBS[i])
+
         return run
 
     # How much the runs overlap depends on the scheduler (on a busy machine they may not);
@@ -211,22 +227,31 @@ def test_kernels_release_the_gil_during_training(tmp_path):
     pynn/training_loop.py. The model is bitwise the one trained on an ordinary array."""
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(pynn.__file__)))
     try:
-        run = subprocess.run([sys.executable, "-c", GIL_CHILD, str(HANG_SECONDS)], env=env,
-                             cwd=tmp_path, capture_output=True, text=True,
-                             timeout=2 * HANG_SECONDS)
+        run = subprocess.run(
+            [sys.executable, "-c", GIL_CHILD, str(HANG_SECONDS)],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=2 * HANG_SECONDS,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail("the child hung even past its own watchdog")
-    assert run.returncode == 0, ("a hang (the step kernel held the GIL while it read X, "
-                                 "so the thread serving the page fault never ran?) or an "
-                                 "error:\n" + run.stderr[-3000:])
+    assert run.returncode == 0, (
+        "a hang (the step kernel held the GIL while it read X, "
+        "so the thread serving the page fault never ran?) or an "
+        "error:\n" + run.stderr[-3000:]
+    )
     result = json.loads(run.stdout)
     if not result["available"]:
         pytest.skip("userfaultfd(2) is not available here (Linux x86_64 or aarch64 only)")
     faults = result["faults"]
     assert faults, "the kernel never read a dropped page of X"
     for fault in faults:
-        assert (os.path.basename(fault["file"]), fault["function"]) == \
-            ("training_loop.py", "_steps")
+        assert (os.path.basename(fault["file"]), fault["function"]) == (
+            "training_loop.py",
+            "_steps",
+        )
         assert "run_step(X" in fault["line"], fault  # plan.step: Network.step
         assert fault["ptid"] in (None, result["trainer"]), fault
     assert result["same"], "training on the faulting X differs from training on a copy"
@@ -238,8 +263,10 @@ def test_two_threads_predicting_with_one_model_get_the_sequential_answers():
     model.fit(X, y, loss="softmax_cross_entropy", epochs=1, batch_size=64)
     # Different sizes share the 1024-row plan and need other plans too.
     parts = [(X[:1500], y[:1500]), (X[300:1500], y[300:1500])]
-    expected = [(model.decision_function(Xp), model.predict_proba(Xp), model.evaluate(Xp, yp))
-                for Xp, yp in parts]
+    expected = [
+        (model.decision_function(Xp), model.predict_proba(Xp), model.evaluate(Xp, yp))
+        for Xp, yp in parts
+    ]
 
     def predictor(i):
         def run():
@@ -249,6 +276,7 @@ def test_two_threads_predicting_with_one_model_get_the_sequential_answers():
                 assert_bitwise_equal(model.decision_function(Xp), out, f"thread {i} outputs")
                 assert_bitwise_equal(model.predict_proba(Xp), proba, f"thread {i} proba")
                 assert model.evaluate(Xp, yp) == scores, f"thread {i} evaluate"
+
         return run
 
     run_threads([predictor(0), predictor(1)])
@@ -300,7 +328,8 @@ def test_two_threads_partial_fitting_one_model_run_one_after_the_other():
     XB, yB = _data(160, 60, 5, seed=8)
     model = _one_model_two_threads(
         lambda m, cb: m.partial_fit(XA, yA, epochs=3, batch_callback=cb),
-        lambda m: m.partial_fit(XB, yB, epochs=2))
+        lambda m: m.partial_fit(XB, yB, epochs=2),
+    )
     expected = _dense(np.float32)
     X, y = _data(256, 60, 5, seed=6)
     expected.fit(X, y, loss="softmax_cross_entropy", optimizer=pynn.Adam(0.01), epochs=1)
@@ -312,26 +341,40 @@ def test_predict_during_another_threads_fit_waits_for_it():
     X, y = _data(256, 60, 5, seed=9)
     seen = {}
     model = _one_model_two_threads(
-        lambda m, cb: m.fit(X, y, optimizer=pynn.Adam(0.01), epochs=4, random_state=11,
-                            batch_callback=cb,
-                            callback=lambda m, e, logs: seen.update(inner=m.evaluate(X, y))),
-        lambda m: seen.update(out=m.decision_function(X)))
+        lambda m, cb: m.fit(
+            X,
+            y,
+            optimizer=pynn.Adam(0.01),
+            epochs=4,
+            random_state=11,
+            batch_callback=cb,
+            callback=lambda m, e, logs: seen.update(inner=m.evaluate(X, y)),
+        ),
+        lambda m: seen.update(out=m.decision_function(X)),
+    )
     assert_bitwise_equal(seen["out"], model.decision_function(X), "predict after the fit")
     assert seen["inner"] == model.evaluate(X, y)  # the callback's call (same thread) ran
-    expected = _dense(np.float32).fit(X, y, loss="softmax_cross_entropy",
-                                      optimizer=pynn.Adam(0.01), epochs=4, random_state=11)
+    expected = _dense(np.float32).fit(
+        X, y, loss="softmax_cross_entropy", optimizer=pynn.Adam(0.01), epochs=4, random_state=11
+    )
     _assert_same_training(model, expected, "the fit")
 
 
 @pytest.mark.parametrize("shared", ["optimizer", "lr_scheduler", "early_stopping"])
 def test_a_helper_in_use_by_another_running_fit_is_an_error(shared):
     X, y = _data(256, 60, 5, seed=10)
-    helpers = {"optimizer": pynn.Adam(0.01), "lr_scheduler": pynn.StepLR(1),
-               "early_stopping": pynn.EarlyStopping(patience=100)}
+    helpers = {
+        "optimizer": pynn.Adam(0.01),
+        "lr_scheduler": pynn.StepLR(1),
+        "early_stopping": pynn.EarlyStopping(patience=100),
+    }
 
     def options():  # the shared helper, and fresh ones for the rest
-        own = {"optimizer": pynn.Adam(0.01), "lr_scheduler": pynn.StepLR(1),
-               "early_stopping": pynn.EarlyStopping(patience=100)}
+        own = {
+            "optimizer": pynn.Adam(0.01),
+            "lr_scheduler": pynn.StepLR(1),
+            "early_stopping": pynn.EarlyStopping(patience=100),
+        }
         own[shared] = helpers[shared]
         return own
 
@@ -353,13 +396,29 @@ def test_a_helper_in_use_by_another_running_fit_is_an_error(shared):
         finally:
             tried.set()
 
-    run_threads([lambda: first.fit(X, y, loss="softmax_cross_entropy", epochs=2,
-                                    batch_callback=in_first_fit, **options()), second_fit])
+    run_threads(
+        [
+            lambda: first.fit(
+                X,
+                y,
+                loss="softmax_cross_entropy",
+                epochs=2,
+                batch_callback=in_first_fit,
+                **options(),
+            ),
+            second_fit,
+        ]
+    )
     assert "copy.deepcopy" in str(refused["error"])
     assert second.targets_ is None  # refused before the model was touched
     # The first fit was not disturbed, and the helper serves one fit after another.
-    expected = _dense(np.float32).fit(X, y, loss="softmax_cross_entropy", epochs=2,
-                                      **{k: copy.deepcopy(v) for k, v in options().items()})
+    expected = _dense(np.float32).fit(
+        X,
+        y,
+        loss="softmax_cross_entropy",
+        epochs=2,
+        **{k: copy.deepcopy(v) for k, v in options().items()},
+    )
     _assert_same_training(first, expected, "the first fit")
     second.fit(X, y, loss="softmax_cross_entropy", epochs=1, **options())
 

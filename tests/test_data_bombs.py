@@ -7,6 +7,7 @@ it maps (helpers.ADDRESS_CAP), and the bombs declare 256 MiB or more: a loader t
 allocated before checking would fail there with NumPy's own MemoryError ("Unable to
 allocate ..."), not with pynn's message naming the file.
 """
+
 import gzip
 import io
 import json
@@ -16,8 +17,8 @@ import zipfile
 
 import numpy as np
 import pytest
-
 from helpers import ADDRESS_CAP, needs_address_cap, run_python
+
 from pynn import memory
 from pynn.cli import data_sources
 from pynn.datasets import load_csv, load_idx, load_idx_pair, load_mnist
@@ -31,8 +32,9 @@ ZEROS = bytes(1 << 22)
 def npy_header(shape, dtype):
     """The .npy header (format 1.0) of an array of `shape` and `dtype`."""
     stream = io.BytesIO()
-    np.lib.format.write_array_header_1_0(stream, {"descr": np.dtype(dtype).str,
-                                                  "fortran_order": False, "shape": shape})
+    np.lib.format.write_array_header_1_0(
+        stream, {"descr": np.dtype(dtype).str, "fortran_order": False, "shape": shape}
+    )
     return stream.getvalue()
 
 
@@ -44,7 +46,7 @@ def deflated_npz_of_zeros(path, name, nbytes, dtype, level=1):
         with archive.open(name + ".npy", "w", force_zip64=True) as member:
             member.write(npy_header((nbytes // dtype.itemsize,), dtype))
             for start in range(0, nbytes, len(ZEROS)):
-                member.write(ZEROS[:min(len(ZEROS), nbytes - start)])
+                member.write(ZEROS[: min(len(ZEROS), nbytes - start)])
     return path
 
 
@@ -58,7 +60,7 @@ def gzip_idx_of_zeros(path, type_code, shape, itemsize, level=1):
     with gzip.GzipFile(path, "wb", compresslevel=level, mtime=0) as file:
         file.write(idx_header(type_code, shape))
         for start in range(0, nbytes, len(ZEROS)):
-            file.write(ZEROS[:min(len(ZEROS), nbytes - start)])
+            file.write(ZEROS[: min(len(ZEROS), nbytes - start)])
     return path
 
 
@@ -69,7 +71,7 @@ def zip_directory_lies(path, claimed):
         archive.writestr("X.npy", npy_header((claimed // 8,), np.float64))
     data = bytearray(path.read_bytes())
     entry = data.index(b"PK\x01\x02")
-    data[entry + 24:entry + 28] = struct.pack("<I", claimed)  # uncompressed size
+    data[entry + 24 : entry + 28] = struct.pack("<I", claimed)  # uncompressed size
     path.write_bytes(bytes(data))
     return path
 
@@ -86,10 +88,12 @@ def build_bombs(folder):
     bombs = {
         "npz_f64": deflated_npz_of_zeros(folder / "f64.npz", "X", BOMB_BYTES, np.float64),
         "npz_f32": deflated_npz_of_zeros(folder / "f32.npz", "X", BOMB_BYTES, np.float32),
-        "idx_u8": gzip_idx_of_zeros(folder / "images-idx3-ubyte.gz", 0x08,
-                                    (BOMB_BYTES // 1024, 32, 32), 1),
-        "idx_f32": gzip_idx_of_zeros(folder / "floats-idx2.gz", 0x0D,
-                                     (BOMB_BYTES // 4096, 1024), 4),
+        "idx_u8": gzip_idx_of_zeros(
+            folder / "images-idx3-ubyte.gz", 0x08, (BOMB_BYTES // 1024, 32, 32), 1
+        ),
+        "idx_f32": gzip_idx_of_zeros(
+            folder / "floats-idx2.gz", 0x0D, (BOMB_BYTES // 4096, 1024), 4
+        ),
         "zip_lies": zip_directory_lies(folder / "lies.npz", 4_000_000_000),
         # 16 MiB of text, 64 MiB of float64 at least: more than the child can allocate
         "csv": zero_csv(folder / "zeros.csv", 16 << 20),
@@ -133,7 +137,9 @@ def build_bombs(folder):
 
 # In the child: each hostile load, under the address-space cap; one JSON line per load:
 # [name, exception type, message].
-HOSTILE_LOADS = ADDRESS_CAP + r"""
+HOSTILE_LOADS = (
+    ADDRESS_CAP
+    + r"""
 import json, sys
 import numpy as np
 from pynn import memory
@@ -166,8 +172,12 @@ loads = {
     "idx_ratio_lies": lambda: load_idx(bombs["idx_ratio_lies"]),
     "idx_isize_lies": lambda: load_idx(bombs["idx_isize_lies"]),
 }
-lift = cap_address_space(""" + str(CAP_BYTES) + r""")
-assert memory.available_bytes() <= """ + str(CAP_BYTES) + r"""
+lift = cap_address_space("""
+    + str(CAP_BYTES)
+    + r""")
+assert memory.available_bytes() <= """
+    + str(CAP_BYTES)
+    + r"""
 for name, load in loads.items():
     try:
         load()
@@ -177,42 +187,67 @@ for name, load in loads.items():
         print(json.dumps([name, "loaded", ""]), flush=True)
 lift()
 """
+)
 
 # name: (the file the message must name, exception, words the message must hold)
 EXPECTED = {
-    "npz_f64": ("npz_f64", MemoryError, "member 'X' (shape (33554432,), float64) needs 256.0 "
-                                        "MiB"),
-    "npz_f32": ("npz_f32", MemoryError, "member 'X' (shape (67108864,), float32) needs 256.0 "
-                                        "MiB"),
+    "npz_f64": ("npz_f64", MemoryError, "member 'X' (shape (33554432,), float64) needs 256.0 MiB"),
+    "npz_f32": ("npz_f32", MemoryError, "member 'X' (shape (67108864,), float32) needs 256.0 MiB"),
     "cli_npz_features": ("npz_f64", MemoryError, "needs 256.0 MiB"),
     "cli_npz_wrong_width": ("npz_f32", MemoryError, "member 'X'"),  # 1-D X: no width to check
-    "idx_u8": ("idx_u8", MemoryError, "(shape (262144, 32, 32) of u1), read as uint8, needs "
-                                      "256.0 MiB"),
+    "idx_u8": (
+        "idx_u8",
+        MemoryError,
+        "(shape (262144, 32, 32) of u1), read as uint8, needs 256.0 MiB",
+    ),
     "idx_f32": ("idx_f32", MemoryError, "needs 256.0 MiB"),
     "idx_pair": ("idx_u8", MemoryError, "read as X (262144, 1024) of float32"),
-    "cli_idx_train": ("idx_u8", MemoryError, "of float64 and y (262144,) of int64, needs 2.0 "
-                                             "GiB"),
+    "cli_idx_train": ("idx_u8", MemoryError, "of float64 and y (262144,) of int64, needs 2.0 GiB"),
     "cli_idx_features": ("idx_u8", MemoryError, "read as float64, needs 2.0 GiB"),
-    "cli_idx_wrong_width": ("idx_u8", ValueError, "has 1024 features per sample, but the "
-                                                  "model expects 784"),
-    "csv": ("csv", MemoryError, "(16777200 bytes; parsing takes up to 32 times that) needs "
-                                "512.0 MiB"),
+    "cli_idx_wrong_width": (
+        "idx_u8",
+        ValueError,
+        "has 1024 features per sample, but the model expects 784",
+    ),
+    "csv": (
+        "csv",
+        MemoryError,
+        "(16777200 bytes; parsing takes up to 32 times that) needs 512.0 MiB",
+    ),
     "cli_csv_features": ("csv", MemoryError, "parsing takes up to 32 times"),
-    "csv_long_number": ("csv_long_number", MemoryError, "target column as text, 20001 cells "
-                                                        "as wide as the longest, 100000"),
-    "csv_long_label": ("csv_long_label", MemoryError, "lines 1 to 4096 as text, 8192 cells "
-                                                      "as wide as the longest, 100001"),
-    "zip_lies": ("zip_lies", ValueError, "the zip directory lies: 4000000000 bytes cannot "
-                                         "inflate"),
-    "stored_lies": ("stored_lies", ValueError, "truncated or lying header: shape "
-                                               "(1000000000,) of float64"),
+    "csv_long_number": (
+        "csv_long_number",
+        MemoryError,
+        "target column as text, 20001 cells as wide as the longest, 100000",
+    ),
+    "csv_long_label": (
+        "csv_long_label",
+        MemoryError,
+        "lines 1 to 4096 as text, 8192 cells as wide as the longest, 100001",
+    ),
+    "zip_lies": (
+        "zip_lies",
+        ValueError,
+        "the zip directory lies: 4000000000 bytes cannot inflate",
+    ),
+    "stored_lies": (
+        "stored_lies",
+        ValueError,
+        "truncated or lying header: shape (1000000000,) of float64",
+    ),
     "npy_cut": ("npy_cut", ValueError, "truncated or lying header"),
     "npy_lies": ("npy_lies", ValueError, "truncated or lying header: shape (10000000000,)"),
-    "idx_plain_lies": ("idx_plain_lies", ValueError, "is truncated: its header announces "
-                                                     "shape (100000, 100000)"),
+    "idx_plain_lies": (
+        "idx_plain_lies",
+        ValueError,
+        "is truncated: its header announces shape (100000, 100000)",
+    ),
     "idx_ratio_lies": ("idx_ratio_lies", ValueError, "header lies.*deflate cannot expand"),
-    "idx_isize_lies": ("idx_isize_lies", ValueError, "is truncated or its header lies.*gzip "
-                                                     "trailer records"),
+    "idx_isize_lies": (
+        "idx_isize_lies",
+        ValueError,
+        "is truncated or its header lies.*gzip trailer records",
+    ),
 }
 
 
@@ -221,15 +256,15 @@ def test_bombs_are_refused_before_anything_is_allocated(tmp_path):
     bombs = build_bombs(tmp_path)
     run = run_python(HOSTILE_LOADS, tmp_path, json.dumps({k: str(v) for k, v in bombs.items()}))
     assert run.returncode == 0, run.stderr[-3000:]
-    results = {name: (kind, message) for name, kind, message in
-               map(json.loads, run.stdout.splitlines())}
+    results = {
+        name: (kind, message) for name, kind, message in map(json.loads, run.stdout.splitlines())
+    }
     assert set(results) == set(EXPECTED), run.stdout
     for name, (bomb, error, words) in EXPECTED.items():
         kind, message = results[name]
         assert kind == error.__name__, (name, kind, message)
         assert repr(str(bombs[bomb])) in message, (name, message)
-        assert re.search(words if "*" in words else re.escape(words), message), \
-            (name, message)
+        assert re.search(words if "*" in words else re.escape(words), message), (name, message)
         assert "Unable to allocate" not in message, (name, message)
 
 
@@ -246,16 +281,18 @@ def test_real_files_at_deflates_edge_load(tmp_path, dtype):
     X = load_npz(path)["X"]
     assert X.dtype == dtype and X.shape == (count,) and not X.any()
     type_code, itemsize = (0x0E, 8) if dtype == np.float64 else (0x0D, 4)
-    idx = gzip_idx_of_zeros(tmp_path / "zeros-idx2.gz", type_code, (count // 64, 64), itemsize,
-                            level=9)
+    idx = gzip_idx_of_zeros(
+        tmp_path / "zeros-idx2.gz", type_code, (count // 64, 64), itemsize, level=9
+    )
     assert idx.stat().st_size * 1000 < nbytes
     images = load_idx(idx)
     assert images.dtype == dtype and images.shape == (count // 64, 64) and not images.any()
 
 
 def write_idx(path, array, type_code):
-    path.write_bytes(idx_header(type_code, array.shape) + array.astype(array.dtype.newbyteorder(
-        ">")).tobytes())
+    path.write_bytes(
+        idx_header(type_code, array.shape) + array.astype(array.dtype.newbyteorder(">")).tobytes()
+    )
     return path
 
 
@@ -268,30 +305,55 @@ def test_max_bytes_is_a_budget(tmp_path, dtype):
     y = np.arange(10) % 3
     np.save(tmp_path / "X.npy", X)
     np.savez_compressed(tmp_path / "d.npz", X=X, y=y)
-    images = write_idx(tmp_path / "train-images-idx3-ubyte", np.arange(60, dtype=np.uint8)
-                       .reshape(10, 2, 3), 0x08)
+    images = write_idx(
+        tmp_path / "train-images-idx3-ubyte", np.arange(60, dtype=np.uint8).reshape(10, 2, 3), 0x08
+    )
     write_idx(tmp_path / "train-labels-idx1-ubyte", y.astype(np.uint8), 0x08)
     csv = tmp_path / "d.csv"
-    csv.write_text("".join(",".join(map(str, row)) + f",{label}\n" for row, label in
-                           zip(X.astype(int), y)))
+    csv.write_text(
+        "".join(",".join(map(str, row)) + f",{label}\n" for row, label in zip(X.astype(int), y))
+    )
     pair_bytes = 10 * 6 * dtype.itemsize + 10 * 8
     loads = [
-        (tmp_path / "X.npy", X.nbytes, lambda budget: load_npy(tmp_path / "X.npy",
-                                                                max_bytes=budget)),
-        (tmp_path / "d.npz", X.nbytes + y.nbytes,
-         lambda budget: load_npz(tmp_path / "d.npz", max_bytes=budget)["X"]),
-        (images, 60 * dtype.itemsize,
-         lambda budget: load_idx(images, dtype=dtype, max_bytes=budget).reshape(10, 6)),
-        (images, pair_bytes, lambda budget: load_idx_pair(
-            images, tmp_path / "train-labels-idx1-ubyte", dtype=dtype, max_bytes=budget)[0]),
-        (images, pair_bytes,
-         lambda budget: load_mnist(tmp_path, dtype=dtype, max_bytes=budget)[0]),
-        (csv, 32 * csv.stat().st_size,
-         lambda budget: load_csv(csv, dtype=dtype, max_bytes=budget)[0]),
+        (
+            tmp_path / "X.npy",
+            X.nbytes,
+            lambda budget: load_npy(tmp_path / "X.npy", max_bytes=budget),
+        ),
+        (
+            tmp_path / "d.npz",
+            X.nbytes + y.nbytes,
+            lambda budget: load_npz(tmp_path / "d.npz", max_bytes=budget)["X"],
+        ),
+        (
+            images,
+            60 * dtype.itemsize,
+            lambda budget: load_idx(images, dtype=dtype, max_bytes=budget).reshape(10, 6),
+        ),
+        (
+            images,
+            pair_bytes,
+            lambda budget: load_idx_pair(
+                images, tmp_path / "train-labels-idx1-ubyte", dtype=dtype, max_bytes=budget
+            )[0],
+        ),
+        (
+            images,
+            pair_bytes,
+            lambda budget: load_mnist(tmp_path, dtype=dtype, max_bytes=budget)[0],
+        ),
+        (
+            csv,
+            32 * csv.stat().st_size,
+            lambda budget: load_csv(csv, dtype=dtype, max_bytes=budget)[0],
+        ),
     ]
     for path, needed, load in loads:
-        with pytest.raises(MemoryError, match=rf"'{path}'.*needs .*\({needed} bytes\), more "
-                                              rf"than the budget max_bytes={needed - 1}"):
+        with pytest.raises(
+            MemoryError,
+            match=rf"'{path}'.*needs .*\({needed} bytes\), more "
+            rf"than the budget max_bytes={needed - 1}",
+        ):
             load(needed - 1)
         np.testing.assert_array_equal(load(needed), X)
 
@@ -303,8 +365,9 @@ def test_max_bytes_must_be_a_byte_count(tmp_path):
             load_npy(tmp_path / "X.npy", max_bytes=bad)
     with pytest.raises(ValueError, match="max_bytes must be >= 0, got -1"):
         load_idx(tmp_path / "X.npy", max_bytes=-1)
-    with pytest.raises(MemoryError, match="'a file' needs 10 B \\(10 bytes\\), more than the "
-                                          "budget max_bytes=9"):
+    with pytest.raises(
+        MemoryError, match="'a file' needs 10 B \\(10 bytes\\), more than the budget max_bytes=9"
+    ):
         memory.check_allocation(10, "'a file'", max_bytes=9)
     memory.check_allocation(10, "'a file'", max_bytes=10)
 
@@ -319,12 +382,16 @@ def test_npz_members_must_be_plain_arrays(tmp_path):
         data_sources.load_features(str(tmp_path / "objects.npz"))
     # Strings are labels: y of a classifier.
     np.savez(tmp_path / "labels.npz", X=np.zeros((2, 1)), y=np.array(["cat", "dog"]))
-    assert data_sources._npz_arrays(tmp_path / "labels.npz", ["X", "y"])[1].tolist() == \
-        ["cat", "dog"]
+    assert data_sources._npz_arrays(tmp_path / "labels.npz", ["X", "y"])[1].tolist() == [
+        "cat",
+        "dog",
+    ]
 
 
 # available_bytes() in a child whose address space is capped 100 MiB above its mapping.
-SEES_RLIMIT = ADDRESS_CAP + r"""
+SEES_RLIMIT = (
+    ADDRESS_CAP
+    + r"""
 from pynn import memory
 before = memory.available_bytes()
 lift = cap_address_space(100 << 20)
@@ -332,13 +399,15 @@ print(before, memory.available_bytes())
 lift()
 print(memory.available_bytes())
 """
+)
 
 
 @needs_address_cap
 def test_available_bytes_sees_an_address_space_limit(tmp_path):
     run = run_python(SEES_RLIMIT, tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
-    (before, capped), (lifted,) = [list(map(int, line.split())) for line in
-                                   run.stdout.splitlines()]
+    (before, capped), (lifted,) = [
+        list(map(int, line.split())) for line in run.stdout.splitlines()
+    ]
     assert 90 << 20 < capped <= 100 << 20 < before, (before, capped)
     assert lifted > 100 << 20

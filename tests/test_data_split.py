@@ -1,4 +1,5 @@
 """pynn.data.split: train_test_split, KFold, StratifiedKFold."""
+
 import warnings
 
 import numpy as np
@@ -14,21 +15,23 @@ def class_counts(labels, classes):
 
 
 # ---- train_test_split --------------------------------------------------------------------
-@pytest.mark.parametrize("n,test_size,train_size,expected", [
-    (10, None, None, (7, 3)),       # 0.25 of 10 rounds up to 3
-    (7, 0.25, None, (5, 2)),        # ceil(1.75) = 2
-    (10, 0.3, None, (7, 3)),
-    (10, None, 0.55, (5, 5)),       # floor(5.5) = 5 train, the rest test
-    (10, 2, 5, (5, 2)),             # both given: 3 samples unused
-    (10, 0.2, 0.5, (5, 2)),
-    (10, 9, None, (1, 9)),
-    (2, 0.5, None, (1, 1)),
-])
+@pytest.mark.parametrize(
+    "n,test_size,train_size,expected",
+    [
+        (10, None, None, (7, 3)),  # 0.25 of 10 rounds up to 3
+        (7, 0.25, None, (5, 2)),  # ceil(1.75) = 2
+        (10, 0.3, None, (7, 3)),
+        (10, None, 0.55, (5, 5)),  # floor(5.5) = 5 train, the rest test
+        (10, 2, 5, (5, 2)),  # both given: 3 samples unused
+        (10, 0.2, 0.5, (5, 2)),
+        (10, 9, None, (1, 9)),
+        (2, 0.5, None, (1, 1)),
+    ],
+)
 def test_split_sizes(n, test_size, train_size, expected):
     assert split_sizes(n, test_size, train_size) == expected
     X = np.arange(n)
-    train, test = train_test_split(X, test_size=test_size, train_size=train_size,
-                                   random_state=0)
+    train, test = train_test_split(X, test_size=test_size, train_size=train_size, random_state=0)
     assert (len(train), len(test)) == expected
     assert len(np.intersect1d(train, test)) == 0
 
@@ -43,8 +46,9 @@ def test_split_keeps_rows_together_and_partitions():
     np.testing.assert_array_equal(X_te[:, 0] * 5, y_te)
     assert isinstance(w_tr, list) and w_tr == [f"s{v // 10}" for v in y_tr]
     assert sorted(np.concatenate([y_tr, y_te]).tolist()) == y.tolist()
-    assert not np.array_equal(np.sort(y_te), y_te) or not np.array_equal(y_te, y[15:]), \
+    assert not np.array_equal(np.sort(y_te), y_te) or not np.array_equal(y_te, y[15:]), (
         "a shuffled split should not just take the last rows"
+    )
 
 
 def test_split_pandas_stays_pandas():
@@ -80,34 +84,39 @@ def test_split_without_shuffle_is_in_order():
     np.testing.assert_array_equal(test, [5, 6])
 
 
-@pytest.mark.parametrize("labels", [
-    np.repeat([0, 1, 2], [50, 30, 20]),
-    np.repeat(["cat", "dog"], [13, 7]),
-    np.repeat([True, False], [9, 31]),
-])
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.repeat([0, 1, 2], [50, 30, 20]),
+        np.repeat(["cat", "dog"], [13, 7]),
+        np.repeat([True, False], [9, 31]),
+    ],
+)
 @pytest.mark.parametrize("test_size", [0.2, 0.33, 7])
 def test_stratified_split_keeps_proportions(labels, test_size):
     rng = np.random.default_rng(0)
     labels = labels[rng.permutation(len(labels))]
     X = np.arange(len(labels))
-    X_tr, X_te, y_tr, y_te = train_test_split(X, labels, test_size=test_size,
-                                              stratify=labels, random_state=1)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, labels, test_size=test_size, stratify=labels, random_state=1
+    )
     np.testing.assert_array_equal(labels[X_te], y_te)
     classes = np.unique(labels)
     total = class_counts(labels, classes)
     for part in (y_tr, y_te):
         exact = total * len(part) / len(labels)
-        assert np.all(np.abs(class_counts(part, classes) - exact) < 1), \
-            (class_counts(part, classes), exact)
-    np.testing.assert_array_equal(class_counts(y_tr, classes) + class_counts(y_te, classes),
-                                  total)
+        assert np.all(np.abs(class_counts(part, classes) - exact) < 1), (
+            class_counts(part, classes),
+            exact,
+        )
+    np.testing.assert_array_equal(class_counts(y_tr, classes) + class_counts(y_te, classes), total)
 
 
 def test_stratified_split_hand_counts_and_2d_labels():
-    y = np.repeat([0, 1], [8, 4])                      # 2:1
+    y = np.repeat([0, 1], [8, 4])  # 2:1
     _, y_te = train_test_split(y, test_size=3, stratify=y, random_state=0)
     np.testing.assert_array_equal(class_counts(y_te, [0, 1]), [2, 1])
-    onehot = np.eye(2)[y]                              # a row is one label
+    onehot = np.eye(2)[y]  # a row is one label
     _, y_te = train_test_split(onehot, test_size=6, stratify=onehot, random_state=0)
     np.testing.assert_array_equal(y_te.sum(axis=0), [4, 2])
 
@@ -126,8 +135,14 @@ def test_split_sizes_match_sklearn():
             for train_size in (None, 0.2, 0.5, 1, 3):
                 X = np.arange(n)
                 try:
-                    expected = tuple(map(len, sk.train_test_split(
-                        X, test_size=test_size, train_size=train_size, random_state=0)))
+                    expected = tuple(
+                        map(
+                            len,
+                            sk.train_test_split(
+                                X, test_size=test_size, train_size=train_size, random_state=0
+                            ),
+                        )
+                    )
                 except ValueError:
                     with pytest.raises(ValueError):
                         train_test_split(X, test_size=test_size, train_size=train_size)
@@ -136,22 +151,25 @@ def test_split_sizes_match_sklearn():
                 assert tuple(map(len, got)) == expected, (n, test_size, train_size)
 
 
-@pytest.mark.parametrize("kwargs,error,match", [
-    ({"test_size": 0}, ValueError, "test_size"),
-    ({"test_size": 10}, ValueError, "test_size"),
-    ({"test_size": 1.0}, ValueError, "test_size"),
-    ({"test_size": -0.1}, ValueError, "test_size"),
-    ({"test_size": True}, TypeError, "test_size"),
-    ({"test_size": "0.2"}, TypeError, "test_size"),
-    ({"train_size": 0.0}, ValueError, "train_size"),
-    ({"train_size": 11}, ValueError, "train_size"),
-    ({"test_size": 0.6, "train_size": 0.5}, ValueError, "at most 1"),
-    ({"test_size": 5, "train_size": 6}, ValueError, "more than the 10"),
-    ({"test_size": 0.05, "train_size": 0.01}, ValueError, "train set empty"),
-    ({"shuffle": "yes"}, TypeError, "shuffle"),
-    ({"random_state": -1}, ValueError, "random_state"),
-    ({"random_state": 1.5}, TypeError, "random_state"),
-])
+@pytest.mark.parametrize(
+    "kwargs,error,match",
+    [
+        ({"test_size": 0}, ValueError, "test_size"),
+        ({"test_size": 10}, ValueError, "test_size"),
+        ({"test_size": 1.0}, ValueError, "test_size"),
+        ({"test_size": -0.1}, ValueError, "test_size"),
+        ({"test_size": True}, TypeError, "test_size"),
+        ({"test_size": "0.2"}, TypeError, "test_size"),
+        ({"train_size": 0.0}, ValueError, "train_size"),
+        ({"train_size": 11}, ValueError, "train_size"),
+        ({"test_size": 0.6, "train_size": 0.5}, ValueError, "at most 1"),
+        ({"test_size": 5, "train_size": 6}, ValueError, "more than the 10"),
+        ({"test_size": 0.05, "train_size": 0.01}, ValueError, "train set empty"),
+        ({"shuffle": "yes"}, TypeError, "shuffle"),
+        ({"random_state": -1}, ValueError, "random_state"),
+        ({"random_state": 1.5}, TypeError, "random_state"),
+    ],
+)
 def test_split_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         train_test_split(np.arange(10), **kwargs)
@@ -217,11 +235,11 @@ def test_kfold_shuffle_reproducible():
     X = np.zeros(30)
     tests = lambda cv: [t.tolist() for _, t in cv.split(X)]  # noqa: E731
     a, b = KFold(3, shuffle=True, random_state=1), KFold(3, shuffle=True, random_state=1)
-    assert tests(a) == tests(b) == tests(a)          # an int seed: the same every call
+    assert tests(a) == tests(b) == tests(a)  # an int seed: the same every call
     assert tests(KFold(3, shuffle=True, random_state=2)) != tests(a)
     assert tests(KFold(3)) == [list(range(0, 10)), list(range(10, 20)), list(range(20, 30))]
     gen = KFold(3, shuffle=True, random_state=np.random.default_rng(0))
-    assert tests(gen) != tests(gen)                  # a Generator is drawn from
+    assert tests(gen) != tests(gen)  # a Generator is drawn from
 
 
 def test_kfold_matches_sklearn_without_shuffle():
@@ -250,8 +268,10 @@ def test_kfold_bad_arguments(cls):
         cls(2).split(np.zeros(4), np.array([0, 1, 0]))
     with pytest.raises(TypeError, match="X"):
         cls(2).split(3, np.array([0, 1, 0]))
-    assert repr(cls(4, shuffle=True, random_state=3)) == \
-        f"{cls.__name__}(n_splits=4, shuffle=True, random_state=3)"
+    assert (
+        repr(cls(4, shuffle=True, random_state=3))
+        == f"{cls.__name__}(n_splits=4, shuffle=True, random_state=3)"
+    )
 
 
 # ---- StratifiedKFold ---------------------------------------------------------------------
@@ -262,11 +282,14 @@ def test_stratified_kfold_hand_example():
 
 
 @pytest.mark.parametrize("shuffle", [False, True])
-@pytest.mark.parametrize("y", [
-    np.repeat([0, 1, 2], [23, 11, 6]),
-    np.repeat(["spam", "ham"], [17, 30]),
-    np.repeat([True, False], [12, 5]),
-])
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.repeat([0, 1, 2], [23, 11, 6]),
+        np.repeat(["spam", "ham"], [17, 30]),
+        np.repeat([True, False], [12, 5]),
+    ],
+)
 def test_stratified_kfold_keeps_proportions(y, shuffle):
     y = y[np.random.default_rng(1).permutation(len(y))]
     k = 5
@@ -296,10 +319,10 @@ def test_stratified_kfold_matches_sklearn_without_shuffle():
         y = rng.choice(labels, n)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            theirs = [(a.tolist(), b.tolist()) for a, b in
-                      sk.StratifiedKFold(k).split(np.zeros(n), y)]
-            ours = [(a.tolist(), b.tolist()) for a, b in
-                    StratifiedKFold(k).split(np.zeros(n), y)]
+            theirs = [
+                (a.tolist(), b.tolist()) for a, b in sk.StratifiedKFold(k).split(np.zeros(n), y)
+            ]
+            ours = [(a.tolist(), b.tolist()) for a, b in StratifiedKFold(k).split(np.zeros(n), y)]
         assert ours == theirs
 
 

@@ -1,6 +1,7 @@
 """pynn.datasets: the synthetic generators (shapes, dtypes, seeding, the shapes they
 promise), the IDX and CSV loaders (on files written here, and on damaged ones) and
 load_digits."""
+
 import gzip
 import struct
 import sys
@@ -9,15 +10,23 @@ import numpy as np
 import pytest
 
 import pynn.datasets.csv_table as csv_table
-from pynn.datasets import (load_csv, load_digits, load_idx, load_idx_pair, load_mnist,
-                           make_blobs, make_polynomial, make_red_blue,
-                           make_semicircle_to_parabola, make_spirals)
+from pynn.datasets import (
+    load_csv,
+    load_digits,
+    load_idx,
+    load_idx_pair,
+    load_mnist,
+    make_blobs,
+    make_polynomial,
+    make_red_blue,
+    make_semicircle_to_parabola,
+    make_spirals,
+)
 
 # Each generator with arguments that make its output random.
 GENERATORS = {
     "red_blue": lambda **kw: make_red_blue(50, label_noise=0.1, **kw),
-    "semicircle": lambda **kw: make_semicircle_to_parabola(50, noise=0.1, angles="random",
-                                                           **kw),
+    "semicircle": lambda **kw: make_semicircle_to_parabola(50, noise=0.1, angles="random", **kw),
     "polynomial": lambda **kw: make_polynomial(50, **kw),
     "spirals": lambda **kw: make_spirals(50, noise=0.05, **kw),
     "blobs": lambda **kw: make_blobs(50, **kw),
@@ -56,8 +65,9 @@ def test_generator_shapes_and_dtypes(name):
     assert np.all(np.isfinite(X))
 
 
-@pytest.mark.parametrize("make", [make_red_blue, make_semicircle_to_parabola, make_polynomial,
-                                  make_spirals, make_blobs])
+@pytest.mark.parametrize(
+    "make", [make_red_blue, make_semicircle_to_parabola, make_polynomial, make_spirals, make_blobs]
+)
 def test_generator_bad_arguments(make):
     with pytest.raises(ValueError, match="n_samples"):
         make(0)
@@ -110,8 +120,10 @@ def test_red_blue_label_noise_flips_that_share():
     np.testing.assert_array_equal(X, X_noisy)  # the noise changes labels only
     flipped = np.mean(clean != noisy)
     assert 0.17 < flipped < 0.23  # 0.2 ± 4.7 binomial standard deviations
-    np.testing.assert_array_equal(make_red_blue(50, label_noise=1.0, random_state=5)[1],
-                                  np.where(clean[:50] == "red", "blue", "red"))
+    np.testing.assert_array_equal(
+        make_red_blue(50, label_noise=1.0, random_state=5)[1],
+        np.where(clean[:50] == "red", "blue", "red"),
+    )
     with pytest.raises(ValueError, match="label_noise"):
         make_red_blue(10, label_noise=1.5)
     with pytest.raises(ValueError, match="label_noise"):
@@ -149,15 +161,17 @@ def test_semicircle_to_parabola_random_angles_and_noise():
 
 
 def test_polynomial_given_coefficients():
-    X, y = make_polynomial(200, coef=[0.3, 0.5, -1.0, 2.0], noise=0.0, x_range=(-2, 3),
-                           random_state=0)
+    X, y = make_polynomial(
+        200, coef=[0.3, 0.5, -1.0, 2.0], noise=0.0, x_range=(-2, 3), random_state=0
+    )
     assert X.shape == (200, 1) and y.shape == (200,) and y.dtype == np.float64
     x = X[:, 0]
     assert x.min() >= -2 and x.max() <= 3 and x.max() - x.min() > 4.5
-    np.testing.assert_allclose(y, 0.3 + 0.5 * x - x ** 2 + 2 * x ** 3, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(y, 0.3 + 0.5 * x - x**2 + 2 * x**3, rtol=1e-13, atol=1e-13)
     # The noise is added to the same x.
-    X_noisy, y_noisy = make_polynomial(200, coef=[0.3, 0.5, -1.0, 2.0], noise=0.2,
-                                       x_range=(-2, 3), random_state=0)
+    X_noisy, y_noisy = make_polynomial(
+        200, coef=[0.3, 0.5, -1.0, 2.0], noise=0.2, x_range=(-2, 3), random_state=0
+    )
     np.testing.assert_array_equal(X_noisy, X)
     assert np.std(y_noisy - y) == pytest.approx(0.2, rel=0.15)
 
@@ -230,8 +244,9 @@ def test_spirals_shuffle_and_noise():
 
 
 def test_blobs_drawn_centers():
-    X, y, centers = make_blobs(3000, centers=3, n_features=4, cluster_std=0.5,
-                               return_centers=True, random_state=0)
+    X, y, centers = make_blobs(
+        3000, centers=3, n_features=4, cluster_std=0.5, return_centers=True, random_state=0
+    )
     assert X.shape == (3000, 4) and y.dtype == np.int64 and centers.shape == (3, 4)
     assert centers.min() >= -10 and centers.max() <= 10
     np.testing.assert_array_equal(np.bincount(y), [1000, 1000, 1000])
@@ -250,8 +265,9 @@ def test_blobs_given_centers_and_stds():
         np.testing.assert_allclose(X[y == k].std(axis=0), std, rtol=0.1)
     _, grouped = make_blobs(7, centers=centers, shuffle=False, random_state=1)
     np.testing.assert_array_equal(grouped, [0, 0, 0, 1, 1, 2, 2])
-    _, _, box_centers = make_blobs(5, centers=2, center_box=(3, 4), return_centers=True,
-                                   random_state=1)
+    _, _, box_centers = make_blobs(
+        5, centers=2, center_box=(3, 4), return_centers=True, random_state=1
+    )
     assert box_centers.shape == (2, 2) and box_centers.min() >= 3 and box_centers.max() <= 4
 
 
@@ -301,8 +317,14 @@ def test_load_digits_without_sklearn(monkeypatch):
 # IDX files, written here from the format's description.
 
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-NATIVE = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.int16, 0x0C: np.int32, 0x0D: np.float32,
-          0x0E: np.float64}
+NATIVE = {
+    0x08: np.uint8,
+    0x09: np.int8,
+    0x0B: np.int16,
+    0x0C: np.int32,
+    0x0D: np.float32,
+    0x0E: np.float64,
+}
 
 
 def idx_bytes(array, type_code, shape=None):
@@ -386,21 +408,22 @@ def test_load_idx_header_promising_gigabytes_is_not_believed(tmp_path):
     header announces; a plain one is reported as truncated."""
     data = bytes([0, 0, 0x08, 2]) + struct.pack(">2I", 65536, 65536) + bytes(10)
     path = write(tmp_path, "big.idx.gz", data, compress=True)
-    with pytest.raises(ValueError, match="header lies.*4294967308 bytes.*deflate cannot "
-                                         "expand"):
+    with pytest.raises(ValueError, match="header lies.*4294967308 bytes.*deflate cannot expand"):
         load_idx(path)
     plain = write(tmp_path, "big.idx", data)
     with pytest.raises(ValueError, match="truncated.*4294967308 bytes in all"):
         load_idx(plain)
 
 
-@pytest.mark.parametrize("damage", ["cut in the middle", "cut before the trailer",
-                                    "bad checksum", "garbage after the stream"])
+@pytest.mark.parametrize(
+    "damage",
+    ["cut in the middle", "cut before the trailer", "bad checksum", "garbage after the stream"],
+)
 def test_load_idx_damaged_gzip_stream(tmp_path, damage):
     values = np.arange(4000, dtype=np.int32)
     compressed = gzip.compress(idx_bytes(values, 0x0C))
     if damage == "cut in the middle":
-        compressed = compressed[:len(compressed) // 2]
+        compressed = compressed[: len(compressed) // 2]
     elif damage == "cut before the trailer":
         compressed = compressed[:-4]  # all the data, without the length field
     elif damage == "bad checksum":
@@ -441,7 +464,10 @@ def test_load_idx_pair(tmp_path):
 
 def test_load_mnist_finds_the_published_names(tmp_path):
     rng = np.random.default_rng(0)
-    for prefix, n, name in [("train", 5, "{}-{}-idx{}-ubyte.gz"), ("t10k", 3, "{}-{}.idx{}-ubyte")]:
+    for prefix, n, name in [
+        ("train", 5, "{}-{}-idx{}-ubyte.gz"),
+        ("t10k", 3, "{}-{}.idx{}-ubyte"),
+    ]:
         images = rng.integers(0, 256, size=(n, 28, 28)).astype(np.uint8)
         labels = rng.integers(0, 10, size=n).astype(np.uint8)
         compress = name.endswith(".gz")
@@ -511,8 +537,11 @@ def test_load_csv_string_labels(tmp_path):
 
 def test_load_csv_target_dtype(tmp_path):
     mixed = csv_file(tmp_path, "1,0\n2,1\n3,other\n")
-    with pytest.raises(ValueError, match=r"line 3, column 2: target 'other' is not a number.*"
-                                         r"target_dtype=str"):
+    with pytest.raises(
+        ValueError,
+        match=r"line 3, column 2: target 'other' is not a number.*"
+        r"target_dtype=str",
+    ):
         load_csv(mixed)
     np.testing.assert_array_equal(load_csv(mixed, target_dtype=str)[1], ["0", "1", "other"])
     ints = csv_file(tmp_path, "1,0\n2,1\n", "ints.csv")
@@ -536,17 +565,20 @@ def test_load_csv_delimiters_and_quotes(tmp_path):
     np.testing.assert_array_equal(load_csv(tabs, delimiter="\t")[0], [[1, 2]])
 
 
-@pytest.mark.parametrize("text,words", [
-    ("a,b,y\n1,2,0\n3,x,1\n", r"line 3, column 2 \('b'\): 'x' is not a number"),
-    ("1,2,0\n\n3,,1\n", r"line 3, column 2: '' is not a number"),
-    ("1,2,0\n3,4\n", r"line 2: 2 cells, but line 1 has 3"),
-    ("1,2,0\n3,4,5,6\n", r"line 2: 4 cells, but line 1 has 3"),
-    ("", r"is empty"),
-    ("\n\n  \n", r"is empty"),
-    ("a,b,y\n", r"header row but no data rows"),
-    ("1\n2\n", r"at least one feature"),
-    ('1,2,"0\n', r"line \d"),  # an unterminated quote
-])
+@pytest.mark.parametrize(
+    "text,words",
+    [
+        ("a,b,y\n1,2,0\n3,x,1\n", r"line 3, column 2 \('b'\): 'x' is not a number"),
+        ("1,2,0\n\n3,,1\n", r"line 3, column 2: '' is not a number"),
+        ("1,2,0\n3,4\n", r"line 2: 2 cells, but line 1 has 3"),
+        ("1,2,0\n3,4,5,6\n", r"line 2: 4 cells, but line 1 has 3"),
+        ("", r"is empty"),
+        ("\n\n  \n", r"is empty"),
+        ("a,b,y\n", r"header row but no data rows"),
+        ("1\n2\n", r"at least one feature"),
+        ('1,2,"0\n', r"line \d"),  # an unterminated quote
+    ],
+)
 def test_load_csv_bad_files(tmp_path, text, words):
     path = csv_file(tmp_path, text)
     with pytest.raises(ValueError, match=words) as error:

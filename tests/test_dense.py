@@ -2,14 +2,35 @@
 
 import numpy as np
 import pytest
-
-from helpers import (ACT_CASES, ACT_IDS, DIFF_ACT_CASES, DIFF_ACT_IDS, DTYPES, K, R,
-                     assert_bitwise_equal, assert_close, nan_like, rand, tolerance,
-                     workspace_size)
+from helpers import (
+    ACT_CASES,
+    ACT_IDS,
+    DIFF_ACT_CASES,
+    DIFF_ACT_IDS,
+    DTYPES,
+    K,
+    R,
+    assert_bitwise_equal,
+    assert_close,
+    nan_like,
+    rand,
+    tolerance,
+    workspace_size,
+)
 
 # (n, in_features, out_features)
-DENSE_SHAPES = [(1, 1, 1), (0, 7, 5), (7, 13, 31), (17, 65, 3), (97, 129, 17), (31, 513, 13),
-                (5, 7, 777), (600, 3, 2), (64, 64, 64), (257, 300, 129)]
+DENSE_SHAPES = [
+    (1, 1, 1),
+    (0, 7, 5),
+    (7, 13, 31),
+    (17, 65, 3),
+    (97, 129, 17),
+    (31, 513, 13),
+    (5, 7, 777),
+    (600, 3, 2),
+    (64, 64, 64),
+    (257, 300, 129),
+]
 
 
 def layer(rng, dtype, n, fin, fout, bias=True):
@@ -181,8 +202,11 @@ OPTION_CASES = [
 ]
 
 
-@pytest.mark.parametrize("bias,input_grad,given", OPTION_CASES,
-                         ids=[f"bias={b}-igrad={i}-given={g}" for b, i, g in OPTION_CASES])
+@pytest.mark.parametrize(
+    "bias,input_grad,given",
+    OPTION_CASES,
+    ids=[f"bias={b}-igrad={i}-given={g}" for b, i, g in OPTION_CASES],
+)
 @pytest.mark.parametrize("act,param", [("sigmoid", None), ("elu", 0.5)], ids=["sigmoid", "elu"])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_dense_backward_options(rng, dtype, act, param, bias, input_grad, given):
@@ -199,15 +223,17 @@ def test_dense_backward_options(rng, dtype, act, param, bias, input_grad, given)
         if input_grad:
             init["dx"] = nan_like((n, fin), dtype)
         kwargs = {k: v.copy() for k, v in init.items()}
-    result = K.dense_backward(dout, x, w, act, param, a=a, z=z, bias=bias,
-                              input_grad=input_grad, **kwargs)
+    result = K.dense_backward(
+        dout, x, w, act, param, a=a, z=z, bias=bias, input_grad=input_grad, **kwargs
+    )
     assert isinstance(result, tuple) and len(result) == 3
     for i, name in enumerate(("dweight", "dbias", "dx")):
         if name in kwargs:
             assert result[i] is kwargs[name], f"{name} given but another array returned"
     ref_kwargs = {k: v.copy() for k, v in init.items()}
-    expected = R.dense_backward(dout, x, w, act, param, a=a, z=z, bias=bias,
-                                input_grad=input_grad, **ref_kwargs)
+    expected = R.dense_backward(
+        dout, x, w, act, param, a=a, z=z, bias=bias, input_grad=input_grad, **ref_kwargs
+    )
     check_backward(result, expected, dtype, n, fout, bias, input_grad)
 
 
@@ -231,8 +257,7 @@ def test_dense_backward_empty_batch(rng, dtype):
     w = rand(rng, (fout, fin), dtype)
     dout = np.empty((0, fout), dtype)
     a = np.empty((0, fout), dtype)
-    dw, db, dx = K.dense_backward(dout, x, w, "sigmoid", a=a,
-                                  dweight=nan_like((fout, fin), dtype))
+    dw, db, dx = K.dense_backward(dout, x, w, "sigmoid", a=a, dweight=nan_like((fout, fin), dtype))
     np.testing.assert_array_equal(dw, np.zeros((fout, fin), dtype))
     np.testing.assert_array_equal(db, np.zeros(fout, dtype))
     assert dx.shape == (0, fin)

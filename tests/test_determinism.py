@@ -5,6 +5,7 @@ GEMM, far above the kernels' threshold for going parallel (PYNN_PARALLEL_MIN_WOR
 csrc/parallel.h), so with 2 threads they really use 2; the processes show it (their OS
 thread count). What is compared: the parameters, the optimizer state and step count, and
 the history's losses and metrics."""
+
 import hashlib
 import json
 import os
@@ -13,22 +14,33 @@ import sys
 
 import numpy as np
 import pytest
+from helpers import HANG_SECONDS, assert_bitwise_equal
 
 import pynn
-from helpers import HANG_SECONDS, assert_bitwise_equal
 
 pytestmark = pytest.mark.usefixtures("restore_threads")
 N, FEATURES, CLASSES, BATCH = 384, 300, 10, 128
 
 
 def _dense(dtype):  # trained by the network's step
-    return pynn.Sequential(pynn.Dense(FEATURES, 64, "relu"), pynn.Dense(64, 32, "tanh"),
-                           pynn.Dense(32, CLASSES), dtype=dtype, random_state=0)
+    return pynn.Sequential(
+        pynn.Dense(FEATURES, 64, "relu"),
+        pynn.Dense(64, 32, "tanh"),
+        pynn.Dense(32, CLASSES),
+        dtype=dtype,
+        random_state=0,
+    )
 
 
 def _layers(dtype):  # trained one kernel call per stage
-    return pynn.Sequential(pynn.Dense(FEATURES, 64), pynn.PReLU(64), pynn.Maxout(64, 32, 3),
-                           pynn.Dense(32, CLASSES), dtype=dtype, random_state=0)
+    return pynn.Sequential(
+        pynn.Dense(FEATURES, 64),
+        pynn.PReLU(64),
+        pynn.Maxout(64, 32, 3),
+        pynn.Dense(32, CLASSES),
+        dtype=dtype,
+        random_state=0,
+    )
 
 
 CASES = {
@@ -44,14 +56,20 @@ def train(case):
     rng = np.random.default_rng(1)
     X = rng.standard_normal((N, FEATURES)).astype(dtype)
     y = rng.integers(0, CLASSES, N)
-    return make(dtype).fit(X, y, loss="softmax_cross_entropy", optimizer=optimizer(),
-                           epochs=2, batch_size=BATCH, validation_split=0.25)
+    return make(dtype).fit(
+        X,
+        y,
+        loss="softmax_cross_entropy",
+        optimizer=optimizer(),
+        epochs=2,
+        batch_size=BATCH,
+        validation_split=0.25,
+    )
 
 
 def outcome(model):
     """The arrays and numbers a training run leaves."""
-    arrays = {"parameters": model.flat_params, "step_count": np.int64(
-        model.optimizer_.step_count)}
+    arrays = {"parameters": model.flat_params, "step_count": np.int64(model.optimizer_.step_count)}
     arrays.update(model.optimizer_.state)
     for key, values in model.history_.items():
         if key != "time":
@@ -89,14 +107,27 @@ def test_one_and_two_threads_train_the_same_bits(case):
 def test_two_processes_train_the_same_bits(tmp_path):
     """Two fresh interpreters (other hash seeds; 1 and 2 threads) and this one agree. They
     run in a scratch directory, so they import the pynn this test imported."""
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(
-        [os.path.dirname(__file__), os.path.dirname(os.path.dirname(pynn.__file__))]))
+    env = dict(
+        os.environ,
+        OPENBLAS_NUM_THREADS="1",
+        PYTHONPATH=os.pathsep.join(
+            [os.path.dirname(__file__), os.path.dirname(os.path.dirname(pynn.__file__))]
+        ),
+    )
     runs = []
     for threads, hash_seed in ((1, "1"), (2, "2")):
-        code = ("import json, test_determinism as t; "
-                f"print(json.dumps(t.digests_in_this_process({threads})))")
-        run = subprocess.run([sys.executable, "-c", code], env=dict(env, PYTHONHASHSEED=hash_seed),
-                             cwd=tmp_path, capture_output=True, text=True, timeout=HANG_SECONDS)
+        code = (
+            "import json, test_determinism as t; "
+            f"print(json.dumps(t.digests_in_this_process({threads})))"
+        )
+        run = subprocess.run(
+            [sys.executable, "-c", code],
+            env=dict(env, PYTHONHASHSEED=hash_seed),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=HANG_SECONDS,
+        )
         assert run.returncode == 0, run.stderr[-3000:]
         runs.append(json.loads(run.stdout))
     here = {case: digest(train(case)) for case in CASES}

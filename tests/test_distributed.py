@@ -3,16 +3,17 @@ joblib's dask backend, and the scores are exactly those of the local, serial run
 
 The cluster is a LocalCluster of two worker processes started by the test: the same code
 runs on a real cluster with Client("scheduler-address:8786") instead (README.md)."""
+
 import os
 import re
 import sys
 
 import numpy as np
 import pytest
+from helpers import HANG_SECONDS
 
 import pynn
 from pynn.data import cross_validate, grid_search
-from helpers import HANG_SECONDS
 
 dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
@@ -22,8 +23,12 @@ cloudpickle = pytest.importorskip("cloudpickle")
 # The workers cannot import this test module: send its functions by value.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
-FIT_PARAMS = {"loss": "softmax_cross_entropy", "optimizer": pynn.Adam(lr=0.05), "epochs": 8,
-              "batch_size": 16}
+FIT_PARAMS = {
+    "loss": "softmax_cross_entropy",
+    "optimizer": pynn.Adam(lr=0.05),
+    "epochs": 8,
+    "batch_size": 16,
+}
 
 
 def process_id(model, X, y):
@@ -32,8 +37,9 @@ def process_id(model, X, y):
 
 
 def make_model(hidden=8):
-    return pynn.Sequential(pynn.Dense(3, hidden, activation="tanh"), pynn.Dense(hidden, 3),
-                           random_state=0)
+    return pynn.Sequential(
+        pynn.Dense(3, hidden, activation="tanh"), pynn.Dense(hidden, 3), random_state=0
+    )
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +47,14 @@ def client():
     # dask's own timeouts (30 s to connect, or for a quiet connection) would fail a run on a
     # loaded machine where two worker interpreters start slowly: here they only catch hangs
     # (the workers inherit this configuration from the nanny).
-    timeouts = {"distributed.comm.timeouts.connect": f"{HANG_SECONDS}s",
-                "distributed.comm.timeouts.tcp": f"{HANG_SECONDS}s"}
+    timeouts = {
+        "distributed.comm.timeouts.connect": f"{HANG_SECONDS}s",
+        "distributed.comm.timeouts.tcp": f"{HANG_SECONDS}s",
+    }
     with dask.config.set(timeouts):
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
         with distributed.Client(cluster) as client:
             yield client
         cluster.close()
@@ -61,17 +70,18 @@ def data():
 
 def test_cross_validate_on_a_cluster_equals_the_local_run(client, data):
     X, y = data
-    local = cross_validate(make_model, X, y, cv=4, fit_params=FIT_PARAMS,
-                           return_train_score=True)
+    local = cross_validate(make_model, X, y, cv=4, fit_params=FIT_PARAMS, return_train_score=True)
     with joblib.parallel_backend("dask"):
-        remote = cross_validate(make_model, X, y, cv=4, fit_params=FIT_PARAMS, n_jobs=2,
-                                return_train_score=True)
+        remote = cross_validate(
+            make_model, X, y, cv=4, fit_params=FIT_PARAMS, n_jobs=2, return_train_score=True
+        )
     np.testing.assert_array_equal(remote["test_score"], local["test_score"])
     np.testing.assert_array_equal(remote["train_score"], local["train_score"])
     assert local["test_score"].min() > 0.8  # the folds really learned the classes
     with joblib.parallel_backend("dask"):
-        where = cross_validate(make_model, X, y, cv=4, fit_params=FIT_PARAMS, n_jobs=2,
-                               scoring=process_id)
+        where = cross_validate(
+            make_model, X, y, cv=4, fit_params=FIT_PARAMS, n_jobs=2, scoring=process_id
+        )
     workers = set(client.run(os.getpid).values())
     assert set(where["test_score"].astype(int)) <= workers and os.getpid() not in workers
 

@@ -8,23 +8,27 @@ output. Then pynn.DivergenceError, a NonFiniteLossError, and the model is back a
 good epoch left it. Checked through the network's step on models of Dense layers, with an
 Activation layer and with PReLU, in both dtypes.
 """
+
 import warnings
 
 import numpy as np
 import pytest
+from helpers import ADDRESS_CAP, needs_address_cap, run_python
 
 import pynn
 from pynn import SGD, Activation, Adam, Dense, PReLU, Sequential
 from pynn.cli import main
-from helpers import ADDRESS_CAP, needs_address_cap, run_python
 
 DTYPES = (np.float32, np.float64)
 PATHS = ("stack", "activation", "prelu")
 
 
 def model_on(path, dtype, outputs):
-    hidden = {"stack": [Dense(3, 8, "relu")], "activation": [Dense(3, 8), Activation("tanh")],
-              "prelu": [Dense(3, 8), PReLU(8)]}
+    hidden = {
+        "stack": [Dense(3, 8, "relu")],
+        "activation": [Dense(3, 8), Activation("tanh")],
+        "prelu": [Dense(3, 8), PReLU(8)],
+    }
     model = Sequential(*hidden[path], Dense(8, outputs), dtype=dtype, random_state=0)
     return model
 
@@ -77,14 +81,26 @@ def test_a_fit_that_diverges_after_two_good_epochs(dtype, path, kind):
     recorder = EpochRecorder(start_params(model, X, y, loss), raise_after=2)
     optimizer = Adam(lr=0.01)
     with pytest.raises(pynn.DivergenceError) as info:
-        model.fit(X, y, loss=loss, optimizer=optimizer, epochs=20, batch_size=16,
-                  divergence=1e4, callback=recorder)
+        model.fit(
+            X,
+            y,
+            loss=loss,
+            optimizer=optimizer,
+            epochs=20,
+            batch_size=16,
+            divergence=1e4,
+            callback=recorder,
+        )
     message = str(info.value)
     assert "training diverged at epoch 3" in message, message
     assert "divergence=10000" in message and "start of epoch 3" in message, message
     assert model.flat_params.tobytes() == recorder.after[2].tobytes()
-    assert {key: len(values) for key, values in model.history_.items()} == \
-        {"loss": 2, "accuracy" if kind == "classification" else "r2": 2, "lr": 2, "time": 2}
+    assert {key: len(values) for key, values in model.history_.items()} == {
+        "loss": 2,
+        "accuracy" if kind == "classification" else "r2": 2,
+        "lr": 2,
+        "time": 2,
+    }
     assert optimizer.step_count == 3 * 4
     assert_path(model, path, 16)
 
@@ -92,8 +108,15 @@ def test_a_fit_that_diverges_after_two_good_epochs(dtype, path, kind):
     model = model_on(path, dtype, outputs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # R² of a huge loss may overflow
-        model.fit(X, y, loss=loss, optimizer=Adam(lr=0.01), epochs=20, batch_size=16,
-                  callback=EpochRecorder(model.flat_params, raise_after=2))
+        model.fit(
+            X,
+            y,
+            loss=loss,
+            optimizer=Adam(lr=0.01),
+            epochs=20,
+            batch_size=16,
+            callback=EpochRecorder(model.flat_params, raise_after=2),
+        )
     assert len(model.history_["loss"]) == 20
     assert max(model.history_["loss"]) > 1e4 * min(model.history_["loss"])  # it did diverge
 
@@ -110,16 +133,14 @@ def test_adam_at_1e6_diverges_in_the_first_epoch(dtype, path, kind):
     model = model_on(path, dtype, outputs)
     initial = start_params(model, X, y, loss)
     with pytest.raises(pynn.DivergenceError, match=r"diverged at epoch 1: .*divergence=10000"):
-        model.fit(X, y, loss=loss, optimizer=Adam(lr=1e6), epochs=5, batch_size=16,
-                  divergence=1e4)
+        model.fit(X, y, loss=loss, optimizer=Adam(lr=1e6), epochs=5, batch_size=16, divergence=1e4)
     assert model.flat_params.tobytes() == initial.tobytes()
     assert model.history_ == {}
 
     model.fit(X, y, loss=loss, optimizer=Adam(lr=0.01), epochs=2, batch_size=16)
     before, history = model.flat_params.copy(), {k: list(v) for k, v in model.history_.items()}
     with pytest.raises(pynn.DivergenceError, match="diverged at epoch 1"):
-        model.partial_fit(X, y, optimizer=Adam(lr=1e6), epochs=5, batch_size=16,
-                          divergence=1e4)
+        model.partial_fit(X, y, optimizer=Adam(lr=1e6), epochs=5, batch_size=16, divergence=1e4)
     assert model.flat_params.tobytes() == before.tobytes()
     assert model.history_ == history
     # The model trains on: fit starts again.
@@ -146,9 +167,13 @@ def test_divergence_error_is_a_non_finite_loss_error():
 def run_state(model):
     history = {k: v for k, v in model.history_.items() if k != "time"}
     optimizer = model.optimizer_
-    return (model.flat_params.tobytes(), history, optimizer.step_count,
-            {name: state.tobytes() for name, state in optimizer.state.items()},
-            model._shuffle_rng.bit_generator.state)
+    return (
+        model.flat_params.tobytes(),
+        history,
+        optimizer.step_count,
+        {name: state.tobytes() for name, state in optimizer.state.items()},
+        model._shuffle_rng.bit_generator.state,
+    )
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -161,8 +186,16 @@ def test_a_normal_run_is_bit_identical_with_the_check_on(dtype, path):
     states = []
     for divergence in (None, 1e4):
         model = model_on(path, dtype, outputs)
-        model.fit(X, y, loss=loss, optimizer=Adam(lr=0.01), epochs=4, batch_size=32,
-                  validation_split=0.2, divergence=divergence)
+        model.fit(
+            X,
+            y,
+            loss=loss,
+            optimizer=Adam(lr=0.01),
+            epochs=4,
+            batch_size=32,
+            validation_split=0.2,
+            divergence=divergence,
+        )
         for _ in range(2):
             model.partial_fit(X, y, batch_size=32, divergence=divergence)
         states.append(run_state(model))
@@ -188,8 +221,16 @@ def test_zero_hinge_loss_then_fluctuating_is_not_stopped(dtype, layers):
         if logs["loss"] == 0:
             model.flat_params[:] *= 0.3
 
-    model.fit(X, y, loss="hinge", optimizer=SGD(lr=0.05), epochs=30, batch_size=16,
-              divergence=1e4, callback=shake)
+    model.fit(
+        X,
+        y,
+        loss="hinge",
+        optimizer=SGD(lr=0.05),
+        epochs=30,
+        batch_size=16,
+        divergence=1e4,
+        callback=shake,
+    )
     losses = model.history_["loss"]
     assert len(losses) == 30
     first_zero = losses.index(0.0)
@@ -206,13 +247,15 @@ def test_partial_fit_measures_the_start_once(monkeypatch):
 
     measured = []
     original = training_loop.Divergence.measure
-    monkeypatch.setattr(training_loop.Divergence, "measure",
-                        lambda self, *args: (measured.append(1), original(self, *args)))
+    monkeypatch.setattr(
+        training_loop.Divergence,
+        "measure",
+        lambda self, *args: (measured.append(1), original(self, *args)),
+    )
     X, y, loss, outputs = problem("regression", n=200)
     model = model_on("stack", np.float64, outputs)
     for chunk in range(0, 200, 20):
-        model.partial_fit(X[chunk:chunk + 20], y[chunk:chunk + 20], loss=loss,
-                          divergence=1e4)
+        model.partial_fit(X[chunk : chunk + 20], y[chunk : chunk + 20], loss=loss, divergence=1e4)
     assert len(measured) == 1
     reference = model._loss_reference
     model.partial_fit(X, y, divergence=1e4)
@@ -256,7 +299,9 @@ def test_partial_fit_diverging_in_a_later_call():
 # rows needs about 800 MB, allocated before the model changes, so both raise MemoryError
 # and leave parameters, history and predictions bit for bit. The same fit with the check
 # off then runs under the cap (the check's buffers were what did not fit).
-OUT_OF_MEMORY = ADDRESS_CAP + r"""
+OUT_OF_MEMORY = (
+    ADDRESS_CAP
+    + r"""
 import numpy as np
 import pynn
 
@@ -278,6 +323,7 @@ model.fit(X[:256], y[:256], epochs=1, batch_size=1)
 lift()
 print("trained", len(model.history_["loss"]), flush=True)
 """
+)
 
 
 @needs_address_cap
@@ -288,17 +334,20 @@ def test_the_start_loss_buffers_are_allocated_before_the_model_changes(tmp_path)
 
 
 # ---- checking the option ----------------------------------------------------------------------
-@pytest.mark.parametrize("value,error,fragment", [
-    (True, TypeError, "divergence must be None"),
-    ("1e4", TypeError, "divergence must be None"),
-    ([10], TypeError, "divergence must be None"),
-    (1, ValueError, "divergence must be a finite factor > 1"),
-    (0.5, ValueError, "divergence must be a finite factor > 1"),
-    (0, ValueError, "divergence must be a finite factor > 1"),
-    (-10, ValueError, "divergence must be a finite factor > 1"),
-    (float("nan"), ValueError, "divergence must be a finite factor > 1"),
-    (float("inf"), ValueError, "divergence must be a finite factor > 1"),
-])
+@pytest.mark.parametrize(
+    "value,error,fragment",
+    [
+        (True, TypeError, "divergence must be None"),
+        ("1e4", TypeError, "divergence must be None"),
+        ([10], TypeError, "divergence must be None"),
+        (1, ValueError, "divergence must be a finite factor > 1"),
+        (0.5, ValueError, "divergence must be a finite factor > 1"),
+        (0, ValueError, "divergence must be a finite factor > 1"),
+        (-10, ValueError, "divergence must be a finite factor > 1"),
+        (float("nan"), ValueError, "divergence must be a finite factor > 1"),
+        (float("inf"), ValueError, "divergence must be a finite factor > 1"),
+    ],
+)
 def test_bad_divergence_is_refused_before_the_model_changes(value, error, fragment):
     X, y, loss, outputs = problem("regression")
     model = model_on("stack", np.float32, outputs)
@@ -328,8 +377,9 @@ def test_the_estimators_stop_a_diverging_fit_by_default(dtype):
     y_reg = np.sin(X[:, 0])
     cases = ((MLPClassifier, y, {"classes": [0, 1]}), (MLPRegressor, y_reg, {}))
     for cls, target, classes in cases:
-        est = cls((8,), learning_rate_init=1e6, max_iter=20, batch_size=32, random_state=0,
-                  dtype=dtype)
+        est = cls(
+            (8,), learning_rate_init=1e6, max_iter=20, batch_size=32, random_state=0, dtype=dtype
+        )
         assert est.divergence == 1e4 and est.get_params()["divergence"] == 1e4
         assert clone(est).divergence == 1e4
         with pytest.raises(pynn.DivergenceError, match="divergence=10000"):
@@ -363,8 +413,18 @@ def test_the_estimators_default_changes_nothing_in_a_normal_run():
 
 # ---- the command line ---------------------------------------------------------------------------
 def test_pynn_train_with_a_huge_learning_rate_is_a_one_line_error(capsys):
-    argv = ["train", "--data", "red_blue", "--samples", "200", "--lr", "1e6", "--quiet",
-            "--epochs", "5"]
+    argv = [
+        "train",
+        "--data",
+        "red_blue",
+        "--samples",
+        "200",
+        "--lr",
+        "1e6",
+        "--quiet",
+        "--epochs",
+        "5",
+    ]
     assert main(argv) == 1
     err = capsys.readouterr().err
     lines = err.strip().splitlines()

@@ -22,6 +22,7 @@ The rule (`_problems`), for each of them:
   need no Returns; properties are documented as attributes: a summary line (their type is
   their annotation).
 """
+
 import ast
 import importlib
 import importlib.util
@@ -35,22 +36,65 @@ import pynn
 
 # Modules whose public functions and classes are all checked, beyond the __all__ lists.
 DOCUMENTED_MODULES = [
-    "pynn", "pynn.model", "pynn.layers", "pynn.layers.activation", "pynn.layers.affine",
-    "pynn.layers.base", "pynn.layers.dense", "pynn.layers.maxout", "pynn.layers.prelu",
-    "pynn.layers.standardize", "pynn.losses", "pynn.optim", "pynn.optim.adam",
-    "pynn.optim.base", "pynn.optim.schedulers", "pynn.optim.sgd", "pynn.early_stopping",
-    "pynn.errors", "pynn.harden", "pynn.persistence", "pynn.data", "pynn.data.split",
-    "pynn.data.preprocessing", "pynn.data.model_selection", "pynn.data._arrays",
-    "pynn.datasets", "pynn.datasets.digits", "pynn.datasets.idx", "pynn.datasets.npy",
-    "pynn.datasets.synthetic", "pynn.summary", "pynn.activations", "pynn.checks",
-    "pynn.random_state", "pynn.plans", "pynn.network", "pynn.memory", "pynn.inputs",
-    "pynn.targets", "pynn.files", "pynn.init", "pynn.backend", "pynn._config",
-    "pynn._threadpoolctl", "pynn.metrics", "pynn.datasets.csv_table", "pynn.gradcheck",
-    "pynn.training", "pynn.sklearn.estimators",
+    "pynn",
+    "pynn.model",
+    "pynn.layers",
+    "pynn.layers.activation",
+    "pynn.layers.affine",
+    "pynn.layers.base",
+    "pynn.layers.dense",
+    "pynn.layers.maxout",
+    "pynn.layers.prelu",
+    "pynn.layers.standardize",
+    "pynn.losses",
+    "pynn.optim",
+    "pynn.optim.adam",
+    "pynn.optim.base",
+    "pynn.optim.schedulers",
+    "pynn.optim.sgd",
+    "pynn.early_stopping",
+    "pynn.errors",
+    "pynn.harden",
+    "pynn.persistence",
+    "pynn.data",
+    "pynn.data.split",
+    "pynn.data.preprocessing",
+    "pynn.data.model_selection",
+    "pynn.data._arrays",
+    "pynn.datasets",
+    "pynn.datasets.digits",
+    "pynn.datasets.idx",
+    "pynn.datasets.npy",
+    "pynn.datasets.synthetic",
+    "pynn.summary",
+    "pynn.activations",
+    "pynn.checks",
+    "pynn.random_state",
+    "pynn.plans",
+    "pynn.network",
+    "pynn.memory",
+    "pynn.inputs",
+    "pynn.targets",
+    "pynn.files",
+    "pynn.init",
+    "pynn.backend",
+    "pynn._config",
+    "pynn._threadpoolctl",
+    "pynn.metrics",
+    "pynn.datasets.csv_table",
+    "pynn.gradcheck",
+    "pynn.training",
+    "pynn.sklearn.estimators",
 ]
-ALL_MODULES = ["pynn", "pynn.data", "pynn.datasets", "pynn.layers", "pynn.optim",
-               "pynn.metrics", "pynn.sklearn"]
-
+ALL_MODULES = [
+    "pynn",
+    "pynn.data",
+    "pynn.datasets",
+    "pynn.layers",
+    "pynn.optim",
+    "pynn.metrics",
+    "pynn.sklearn",
+]
 
 
 def _defined_in_pynn(obj):
@@ -103,8 +147,7 @@ def _public_objects():
             obj = getattr(module, name)
             if isinstance(obj, types.ModuleType) or not callable(obj):
                 continue
-            add(qualified(obj) if hasattr(obj, "__qualname__") else f"{module_name}.{name}",
-                obj)
+            add(qualified(obj) if hasattr(obj, "__qualname__") else f"{module_name}.{name}", obj)
     for module_name in DOCUMENTED_MODULES:
         module = importlib.import_module(module_name)
         for name, obj in vars(module).items():
@@ -125,8 +168,12 @@ def _sections(doc):
     doc_lines = doc.splitlines()
     for i, line in enumerate(doc_lines):
         underline = doc_lines[i + 1].strip() if i + 1 < len(doc_lines) else ""
-        if line.strip() and underline and set(underline) == {"-"} \
-                and len(underline) >= len(line.strip()):
+        if (
+            line.strip()
+            and underline
+            and set(underline) == {"-"}
+            and len(underline) >= len(line.strip())
+        ):
             if title is not None:
                 sections[title] = "\n".join(lines)
             title, lines = line.strip(), []
@@ -182,8 +229,9 @@ def _returns_value(obj):
 
     def walk(node):  # the function's own statements, not those of nested functions
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
-                                  ast.ClassDef)):
+            if isinstance(
+                child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+            ):
                 continue
             yield child
             yield from walk(child)
@@ -191,8 +239,11 @@ def _returns_value(obj):
     for node in walk(function):
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             return True, True
-        if isinstance(node, ast.Return) and node.value is not None and not (
-                isinstance(node.value, ast.Constant) and node.value.value is None):
+        if (
+            isinstance(node, ast.Return)
+            and node.value is not None
+            and not (isinstance(node.value, ast.Constant) and node.value.value is None)
+        ):
             return True, generator
     return False, generator
 
@@ -234,19 +285,28 @@ def test_numpydoc_docstring(name):
 
 def test_the_walk_finds_the_api():
     """The walk reaches what the issue names, so an empty PUBLIC cannot pass."""
-    for name in ["pynn.model.Sequential", "pynn.model.Sequential.fit",
-                 "pynn.model.Sequential.partial_fit", "pynn.model.load",
-                 "pynn.layers.dense.Dense", "pynn.layers.base.Layer.build",
-                 "pynn.optim.adam.Adam", "pynn.optim.base.Optimizer.step",
-                 "pynn.optim.schedulers.LRScheduler.step",
-                 "pynn.data.split.train_test_split", "pynn.datasets.idx.load_mnist",
-                 "pynn.metrics.accuracy_score", "pynn.early_stopping.EarlyStopping.update"]:
+    for name in [
+        "pynn.model.Sequential",
+        "pynn.model.Sequential.fit",
+        "pynn.model.Sequential.partial_fit",
+        "pynn.model.load",
+        "pynn.layers.dense.Dense",
+        "pynn.layers.base.Layer.build",
+        "pynn.optim.adam.Adam",
+        "pynn.optim.base.Optimizer.step",
+        "pynn.optim.schedulers.LRScheduler.step",
+        "pynn.data.split.train_test_split",
+        "pynn.datasets.idx.load_mnist",
+        "pynn.metrics.accuracy_score",
+        "pynn.early_stopping.EarlyStopping.update",
+    ]:
         assert name in PUBLIC, name
     assert len(PUBLIC) > 200
 
 
 def test_the_rule():
     """The rule's own cases: parameters, returns, generators, None, properties, classes."""
+
     def documented(a, b=1):
         """Summary.
 
@@ -312,4 +372,5 @@ def test_the_rule():
 def test_py_typed_is_shipped():
     """pynn/py.typed marks the package as typed (PEP 561); pyproject.toml installs it."""
     import pathlib
+
     assert (pathlib.Path(pynn.__file__).parent / "py.typed").is_file()

@@ -10,7 +10,6 @@ garbage.
 
 import numpy as np
 import pytest
-
 from helpers import DTYPES, K, R, assert_close, rand
 
 
@@ -41,22 +40,32 @@ def calls(rng, dtype):
         "activation_derivative-a": (lambda mod: mod.activation_derivative("sigmoid", a=a), 1),
         "activation_derivative-z": (lambda mod: mod.activation_derivative("softplus", z=x), 1),
         "activation_derivative-identity": (
-            lambda mod: mod.activation_derivative("identity", a=x), 1),
+            lambda mod: mod.activation_derivative("identity", a=x),
+            1,
+        ),
         "activation_backward": (lambda mod: mod.activation_backward(dout, "elu", z=a), 1),
         "prelu_forward": (lambda mod: mod.prelu_forward(x, slope), 1),
         "prelu_backward": (lambda mod: mod.prelu_backward(x, x, slope), 5),
         "softmax": (lambda mod: mod.softmax(x), 3),
         "log_softmax": (lambda mod: mod.log_softmax(x), 3),
         "gemm": (lambda mod: mod.gemm(x, w, trans_b=True), 3),
-        "dense_forward": (lambda mod: mod.dense_forward(x, w, b, "relu", z=np.empty((5, 2),
-                                                                               dtype)), 3),
+        "dense_forward": (
+            lambda mod: mod.dense_forward(x, w, b, "relu", z=np.empty((5, 2), dtype)),
+            3,
+        ),
         "dense_backward": (lambda mod: mod.dense_backward(dout, x, w, "sigmoid", a=a), 5),
         "softmax_cross_entropy-labels": (
-            lambda mod: mod.softmax_cross_entropy(x[:, :2].copy(), labels, weight), 5),
+            lambda mod: mod.softmax_cross_entropy(x[:, :2].copy(), labels, weight),
+            5,
+        ),
         "softmax_cross_entropy-probs": (
-            lambda mod: mod.softmax_cross_entropy(x[:, :2].copy(), probs), 5),
+            lambda mod: mod.softmax_cross_entropy(x[:, :2].copy(), probs),
+            5,
+        ),
         "sigmoid_binary_cross_entropy": (
-            lambda mod: mod.sigmoid_binary_cross_entropy(dout, probs, weight), 5),
+            lambda mod: mod.sigmoid_binary_cross_entropy(dout, probs, weight),
+            5,
+        ),
         "mse": (lambda mod: mod.mse(dout, a, sample_loss=np.empty(5, dtype)), 5),
         "l1": (lambda mod: mod.l1(dout, a, weight), 5),
         "hinge": (lambda mod: mod.hinge(dout, signs), 5),

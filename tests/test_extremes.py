@@ -5,7 +5,6 @@ import math
 
 import numpy as np
 import pytest
-
 from helpers import ACT_CASES, ACT_IDS, DIFF_ACT_CASES, DIFF_ACT_IDS, DTYPES, K, R, assert_close
 
 EXTREMES = [88.0, 1e4, 1e30]
@@ -57,17 +56,26 @@ def test_activation_limits(dtype):
     # derivatives at the limits
     a = K.activation_forward(big, "sigmoid")
     np.testing.assert_array_equal(K.activation_derivative("sigmoid", a=a), np.zeros(4, dtype))
-    np.testing.assert_array_equal(K.activation_derivative("softplus", z=big),
-                                  np.array([1, 0, 1, 0], dtype))
-    np.testing.assert_array_equal(K.activation_derivative("elu", 2.0, z=big),
-                                  np.array([1, 0, 1, 0], dtype))
+    np.testing.assert_array_equal(
+        K.activation_derivative("softplus", z=big), np.array([1, 0, 1, 0], dtype)
+    )
+    np.testing.assert_array_equal(
+        K.activation_derivative("elu", 2.0, z=big), np.array([1, 0, 1, 0], dtype)
+    )
 
 
 @pytest.mark.parametrize("value", EXTREMES)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_softmax_extremes(dtype, value):
-    x = np.array([[value, -value, 0.0], [value, value, value], [-value, -value, -value],
-                  [value, value, -value]], dtype)
+    x = np.array(
+        [
+            [value, -value, 0.0],
+            [value, value, value],
+            [-value, -value, -value],
+            [value, value, -value],
+        ],
+        dtype,
+    )
     p = K.softmax(x)
     lp = K.log_softmax(x)
     assert np.all(np.isfinite(p)) and np.all(np.isfinite(lp))
@@ -79,8 +87,9 @@ def test_softmax_extremes(dtype, value):
     if value >= 1e4:
         assert_close(p[0], np.array([1.0, 0.0, 0.0]), dtype, k=3)
         assert_close(p[3], np.array([0.5, 0.5, 0.0]), dtype, k=3)
-        assert_close(lp[0], np.array([0.0, -2 * float(dtype(value)), -float(dtype(value))]),
-                     dtype, k=3)
+        assert_close(
+            lp[0], np.array([0.0, -2 * float(dtype(value)), -float(dtype(value))]), dtype, k=3
+        )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -5,6 +5,7 @@ OSError for a path that cannot be read at all), never another exception, never a
 built from damaged bytes, never unpickled code, never an allocation the file's own size
 does not justify. A save that is killed or fails leaves the previous file intact.
 """
+
 import io
 import json
 import os
@@ -20,10 +21,10 @@ import zipfile
 
 import numpy as np
 import pytest
+from helpers import HANG_SECONDS
 
 import pynn
 from pynn import persistence
-from helpers import HANG_SECONDS
 
 
 def peak_bytes(call):
@@ -42,9 +43,13 @@ def small_model():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30, 3))
     y = np.array(["ant", "bee", "cat"])[np.arange(30) % 3]
-    model = pynn.Sequential(pynn.Standardize([0.5, 0, -1], [1, 2, 3]),
-                            pynn.Dense(3, 4, "tanh"), pynn.PReLU(4), pynn.Dense(4, 3),
-                            random_state=0)
+    model = pynn.Sequential(
+        pynn.Standardize([0.5, 0, -1], [1, 2, 3]),
+        pynn.Dense(3, 4, "tanh"),
+        pynn.PReLU(4),
+        pynn.Dense(4, 3),
+        random_state=0,
+    )
     return model.fit(X, y, loss="softmax_cross_entropy", epochs=1), X
 
 
@@ -113,11 +118,13 @@ def refused(path, *phrases):
 
 
 def same_model(loaded, model, X):
-    return (loaded.flat_params.tobytes() == model.flat_params.tobytes()
-            and [layer.config() for layer in loaded.layers]
-            == [layer.config() for layer in model.layers]
-            and loaded.classes_.tolist() == model.classes_.tolist()
-            and loaded.predict_proba(X).tobytes() == model.predict_proba(X).tobytes())
+    return (
+        loaded.flat_params.tobytes() == model.flat_params.tobytes()
+        and [layer.config() for layer in loaded.layers]
+        == [layer.config() for layer in model.layers]
+        and loaded.classes_.tolist() == model.classes_.tolist()
+        and loaded.predict_proba(X).tobytes() == model.predict_proba(X).tobytes()
+    )
 
 
 def damaged_outcome(path, model, X):
@@ -136,8 +143,9 @@ def damaged_outcome(path, model, X):
 # ---- truncation and corruption ----------------------------------------------------------
 def test_every_truncation_is_refused(saved, scratch, rng):
     model, X, data = saved
-    sizes = list(range(0, len(data), 2)) + rng.integers(0, len(data), 200).tolist() + \
-        [len(data) - 1]
+    sizes = (
+        list(range(0, len(data), 2)) + rng.integers(0, len(data), 200).tolist() + [len(data) - 1]
+    )
     for size in sizes:  # about 1900 files
         refused(scratch.bytes(data[:size]))
 
@@ -159,7 +167,7 @@ def test_overwritten_runs_of_bytes_are_refused_or_harmless(saved, scratch, rng):
         damaged = bytearray(data)
         start = int(rng.integers(len(data)))
         length = int(rng.integers(1, 64))
-        damaged[start:start + length] = rng.bytes(length)[:len(damaged) - start]
+        damaged[start : start + length] = rng.bytes(length)[: len(damaged) - start]
         damaged_outcome(scratch.bytes(damaged), model, X)
 
 
@@ -176,8 +184,14 @@ def test_a_flipped_parameter_bit_fails_the_checksum(saved, scratch):
 def test_config_that_is_not_json(saved, scratch):
     _, _, data = saved
     arrays, _ = arrays_and_config(data)
-    for text in ("", "not json", '{"format": "pynn-model", ', "[" * 100_000,
-                 '{"version": ' + "9" * 5000 + "}", "\x00\x01"):
+    for text in (
+        "",
+        "not json",
+        '{"format": "pynn-model", ',
+        "[" * 100_000,
+        '{"version": ' + "9" * 5000 + "}",
+        "\x00\x01",
+    ):
         refused(scratch.npz(**{**arrays, "config": np.array(text)}), "not valid JSON")
     for config in (np.array(b"{}"), np.array(["{}"]), np.zeros(3), np.array(3.0)):
         refused(scratch.npz(**{**arrays, "config": config}), "not a JSON string")
@@ -188,8 +202,13 @@ JUNK = [None, -1, 0, 10**12, 1.5, float("nan"), float("inf"), "x", True, [], {},
 
 def json_paths(value, prefix=()):
     yield prefix
-    items = value.items() if isinstance(value, dict) else \
-        enumerate(value) if isinstance(value, list) else ()
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
     for key, item in items:
         yield from json_paths(item, prefix + (key,))
 
@@ -227,8 +246,10 @@ def test_unknown_layer_and_versions(saved, tmp_path):
     _, _, data = saved
     arrays, config = arrays_and_config(data)
     path = tmp_path / "c.npz"
-    unknown = {**config, "layers": config["layers"][:1] + [{"type": "Conv2d", "kernel": 3}]
-               + config["layers"][1:]}
+    unknown = {
+        **config,
+        "layers": config["layers"][:1] + [{"type": "Conv2d", "kernel": 3}] + config["layers"][1:],
+    }
     write_npz(path, **{**arrays, "config": np.array(json.dumps(unknown))})
     refused(path, "layer 1", "not a pynn layer description")
     # A future version is refused before its (unknown) contents are looked at.
@@ -242,13 +263,15 @@ def test_wrong_parameter_arrays(saved, scratch):
     _, _, data = saved
     arrays, _ = arrays_and_config(data)
     params = arrays["params"]
-    cases = [(params[:-1], "parameters but its layers need"),
-             (np.append(params, params[:1]), "parameters but its layers need"),
-             (params.astype(np.float64), "1-D float32"),
-             (params.astype(">f4"), "1-D float32"),
-             (params.reshape(1, -1), "1-D float32"),
-             (params.astype(np.int32), "1-D float32"),
-             (np.array(["a"] * params.size), "1-D float32")]
+    cases = [
+        (params[:-1], "parameters but its layers need"),
+        (np.append(params, params[:1]), "parameters but its layers need"),
+        (params.astype(np.float64), "1-D float32"),
+        (params.astype(">f4"), "1-D float32"),
+        (params.reshape(1, -1), "1-D float32"),
+        (params.astype(np.int32), "1-D float32"),
+        (np.array(["a"] * params.size), "1-D float32"),
+    ]
     for value in (np.nan, np.inf, -np.inf):
         bad = params.copy()
         bad[5] = value
@@ -318,10 +341,18 @@ def test_absurd_layer_sizes_are_refused_before_any_allocation(saved, tmp_path):
     _, _, data = saved
     arrays, config = arrays_and_config(data)
     path = tmp_path / "big.npz"
-    maxout = {"type": "Maxout", "in_features": 4, "out_features": 3, "pieces": 10**11,
-              "bias": True, "init": "glorot_uniform"}
-    for layers in ([{"type": "Dense", "in_features": 10**12, "out_features": 3}],
-                   config["layers"][:3] + [maxout]):
+    maxout = {
+        "type": "Maxout",
+        "in_features": 4,
+        "out_features": 3,
+        "pieces": 10**11,
+        "bias": True,
+        "init": "glorot_uniform",
+    }
+    for layers in (
+        [{"type": "Dense", "in_features": 10**12, "out_features": 3}],
+        config["layers"][:3] + [maxout],
+    ):
         big = {**config, "layers": layers}
         write_npz(path, **{**arrays, "config": np.array(json.dumps(big))})
         peak = peak_bytes(lambda: refused(path, "parameters but its layers need"))
@@ -369,9 +400,14 @@ def test_pickle_bearing_files_execute_nothing(saved, tmp_path, payload_class):
         files[f"object_{name}.npz"] = buffer.getvalue()
     # an .npz whose member is a bare pickle instead of .npy bytes
     buffer = io.BytesIO()
-    zip_members(buffer, {"params.npy": npy_bytes(arrays["params"]),
-                         "config.npy": pickle.dumps(payload),
-                         "classes.npy": npy_bytes(arrays["classes"])})
+    zip_members(
+        buffer,
+        {
+            "params.npy": npy_bytes(arrays["params"]),
+            "config.npy": pickle.dumps(payload),
+            "classes.npy": npy_bytes(arrays["classes"]),
+        },
+    )
     files["pickle_member.npz"] = buffer.getvalue()
     for name, content in files.items():
         path = tmp_path / name
@@ -386,21 +422,34 @@ def test_pickle_bearing_files_execute_nothing(saved, tmp_path, payload_class):
 def test_paths_that_are_not_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.npz"):
         pynn.load(tmp_path / "missing.npz")
-    with pytest.raises(IsADirectoryError if os.name == "posix" else OSError,
-                       match=str(tmp_path.name)):
+    with pytest.raises(
+        IsADirectoryError if os.name == "posix" else OSError, match=str(tmp_path.name)
+    ):
         pynn.load(tmp_path)
 
 
 def test_foreign_files(tmp_path, rng):
     path = tmp_path / "f"
-    for content in (b"", b"hello\n", "a,b\n1,2\n".encode(), rng.bytes(4096), b"PK",
-                    b"PK\x03\x04", b"PK\x05\x06" + b"\0" * 18):
+    for content in (
+        b"",
+        b"hello\n",
+        b"a,b\n1,2\n",
+        rng.bytes(4096),
+        b"PK",
+        b"PK\x03\x04",
+        b"PK\x05\x06" + b"\0" * 18,
+    ):
         path.write_bytes(content)
         refused(path)
     zip_members(path, {"readme.txt": b"a zip of something else"})
     refused(path, "no config or params array")
-    zip_members(path, {"params.npy": npy_bytes(np.zeros(3)), "config.npy": npy_bytes(
-        np.array(json.dumps({"format": "keras"})))})
+    zip_members(
+        path,
+        {
+            "params.npy": npy_bytes(np.zeros(3)),
+            "config.npy": npy_bytes(np.array(json.dumps({"format": "keras"}))),
+        },
+    )
     refused(path, "not a pynn model")
 
 
@@ -470,9 +519,14 @@ def test_a_save_killed_midway_leaves_the_old_file(saved, tmp_path):
     path = tmp_path / "model.npz"
     path.write_bytes(data)
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(pynn.__file__)))
-    saver = subprocess.Popen([sys.executable, "-c", KILLED_SAVER, str(path)], env=env,
-                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+    saver = subprocess.Popen(
+        [sys.executable, "-c", KILLED_SAVER, str(path)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = saver.stdout.readline()
         assert line == "half written\n", line + saver.stderr.read()
@@ -499,16 +553,18 @@ def test_a_failed_save_removes_its_temporary(saved, tmp_path, monkeypatch, faili
     model, X, data = saved
     path = tmp_path / "model.npz"
     path.write_bytes(data)
-    real = {"savez": persistence.np.savez, "fsync": persistence.os.fsync,
-            "replace": persistence.os.replace}[failing]
+    real = {
+        "savez": persistence.np.savez,
+        "fsync": persistence.os.fsync,
+        "replace": persistence.os.replace,
+    }[failing]
 
     def fail(*args, **kwargs):
         if failing == "savez":
             real(*args, **kwargs)  # the whole archive written, then the failure
         raise error
 
-    monkeypatch.setattr(persistence.np if failing == "savez" else persistence.os, failing,
-                        fail)
+    monkeypatch.setattr(persistence.np if failing == "savez" else persistence.os, failing, fail)
     changed, _ = small_model()
     changed.flat_params[:] += 1
     with pytest.raises(type(error)):

@@ -1,6 +1,7 @@
 """Behaviour of Sequential.fit and partial_fit on small problems: history, printing,
 validation, early stopping, callbacks, schedules, warm starts, batch sizes, on-disk and
 non-float inputs, non-finite losses, and what predict returns for each kind of y."""
+
 import re
 import tracemalloc
 
@@ -27,8 +28,12 @@ def linear_regression(n=64, seed=0):
 
 
 def classifier(n_classes=2, hidden=8, dtype=np.float32, seed=0):
-    return Sequential(Dense(2, hidden, activation="tanh"), Dense(hidden, n_classes),
-                      dtype=dtype, random_state=seed)
+    return Sequential(
+        Dense(2, hidden, activation="tanh"),
+        Dense(hidden, n_classes),
+        dtype=dtype,
+        random_state=seed,
+    )
 
 
 class RecordedRows(np.ndarray):
@@ -69,12 +74,13 @@ def test_history_with_validation_data_matches_evaluate():
     X, y = separable()
     Xv, yv = separable(30, seed=1)
     model = classifier().fit(X, y, loss=SCE, epochs=3, validation_data=(Xv, yv))
-    assert set(model.history_) == {"loss", "accuracy", "val_loss", "val_accuracy", "lr",
-                                   "time"}
+    assert set(model.history_) == {"loss", "accuracy", "val_loss", "val_accuracy", "lr", "time"}
     assert all(len(values) == 3 for values in model.history_.values())
     # the last epoch's validation scores are those of the final model
-    assert model.evaluate(Xv, yv) == {"loss": model.history_["val_loss"][-1],
-                                      "accuracy": model.history_["val_accuracy"][-1]}
+    assert model.evaluate(Xv, yv) == {
+        "loss": model.history_["val_loss"][-1],
+        "accuracy": model.history_["val_accuracy"][-1],
+    }
 
 
 def test_training_loss_falls_on_an_easy_problem():
@@ -121,8 +127,15 @@ def test_validation_split_holds_out_disjoint_seeded_rows():
 
     def split(random_state):
         Xr = recorded(X)
-        classifier().fit(Xr, y, loss=SCE, epochs=1, batch_size=None, validation_split=0.25,
-                         random_state=random_state)
+        classifier().fit(
+            Xr,
+            y,
+            loss=SCE,
+            epochs=1,
+            batch_size=None,
+            validation_split=0.25,
+            random_state=random_state,
+        )
         train, val = Xr.reads  # one full batch, then one evaluation pass
         return train, val
 
@@ -138,11 +151,13 @@ def test_validation_split_holds_out_disjoint_seeded_rows():
 def test_validation_split_scores_the_held_out_rows():
     X, y = separable(40)
     Xr = recorded(X)
-    model = classifier(dtype=np.float64).fit(Xr, y, loss=SCE, epochs=1, batch_size=None,
-                                             validation_split=0.25, random_state=3)
+    model = classifier(dtype=np.float64).fit(
+        Xr, y, loss=SCE, epochs=1, batch_size=None, validation_split=0.25, random_state=3
+    )
     val = Xr.reads[1]
     assert model.history_["val_loss"][0] == pytest.approx(
-        model.evaluate(X[val], y[val])["loss"], rel=1e-12)
+        model.evaluate(X[val], y[val])["loss"], rel=1e-12
+    )
 
 
 def test_partial_fit_validates_on_the_same_rows_each_call():
@@ -167,16 +182,21 @@ def test_validation_split_too_small_for_the_data():
 def test_early_stopping_stops_after_patience_epochs_without_improvement(patience):
     # lr=0: the loss never improves after the first epoch
     X, y = separable()
-    model = classifier().fit(X, y, loss=SCE, optimizer=SGD(lr=0.0), epochs=20,
-                             early_stopping=EarlyStopping(patience=patience))
+    model = classifier().fit(
+        X,
+        y,
+        loss=SCE,
+        optimizer=SGD(lr=0.0),
+        epochs=20,
+        early_stopping=EarlyStopping(patience=patience),
+    )
     # the first epoch always improves on nothing; patience 0 stops at the first that does not
     assert len(model.history_["loss"]) == 1 + max(patience, 1)
 
 
 def test_early_stopping_true_uses_the_defaults():
     X, y = separable()
-    model = classifier().fit(X, y, loss=SCE, optimizer=SGD(lr=0.0), epochs=30,
-                             early_stopping=True)
+    model = classifier().fit(X, y, loss=SCE, optimizer=SGD(lr=0.0), epochs=30, early_stopping=True)
     assert len(model.history_["loss"]) == 11  # patience 10
 
 
@@ -186,8 +206,9 @@ def test_early_stopping_min_delta_ignores_small_improvements():
     free = classifier().fit(X, y, **common, early_stopping=EarlyStopping(patience=2))
     assert len(free.history_["loss"]) == 8  # gradient descent improves the loss a little
     assert all(b < a for a, b in zip(free.history_["loss"], free.history_["loss"][1:]))
-    strict = classifier().fit(X, y, **common,
-                              early_stopping=EarlyStopping(patience=2, min_delta=1.0))
+    strict = classifier().fit(
+        X, y, **common, early_stopping=EarlyStopping(patience=2, min_delta=1.0)
+    )
     assert len(strict.history_["loss"]) == 3
 
 
@@ -196,10 +217,16 @@ def _fit_with_snapshots(early_stopping, monitor_data):
     the parameters after each epoch (taken by the callback)."""
     X, y = separable(200)
     snapshots = []
-    model = classifier().fit(X, y, loss=SCE, optimizer=Adam(lr=0.05), epochs=40,
-                             validation_data=monitor_data, early_stopping=early_stopping,
-                             callback=lambda m, epoch, logs: snapshots.append(
-                                 m.flat_params.copy()))
+    model = classifier().fit(
+        X,
+        y,
+        loss=SCE,
+        optimizer=Adam(lr=0.05),
+        epochs=40,
+        validation_data=monitor_data,
+        early_stopping=early_stopping,
+        callback=lambda m, epoch, logs: snapshots.append(m.flat_params.copy()),
+    )
     return model, snapshots
 
 
@@ -218,7 +245,8 @@ def test_early_stopping_restores_the_best_weights():
 def test_early_stopping_without_restore_keeps_the_last_weights():
     X, y = separable(200)
     model, snapshots = _fit_with_snapshots(
-        EarlyStopping(patience=3, restore_best_weights=False), (X, 1 - y))
+        EarlyStopping(patience=3, restore_best_weights=False), (X, 1 - y)
+    )
     assert len(snapshots) < 40
     np.testing.assert_array_equal(model.flat_params, snapshots[-1])
 
@@ -227,7 +255,8 @@ def test_early_stopping_on_accuracy_keeps_the_highest():
     # accuracy must rise to count as an improvement
     X, y = separable(200)
     model, snapshots = _fit_with_snapshots(
-        EarlyStopping(patience=3, monitor="val_accuracy"), separable(100, seed=5))
+        EarlyStopping(patience=3, monitor="val_accuracy"), separable(100, seed=5)
+    )
     accuracy = model.history_["val_accuracy"]
     best = int(np.argmax(accuracy))  # the first epoch with the highest accuracy
     assert accuracy[best] > accuracy[0]
@@ -240,8 +269,14 @@ def test_callback_is_called_once_per_epoch_with_the_logs():
     X, y = separable()
     calls = []
     model = classifier()
-    model.fit(X, y, loss=SCE, epochs=4, validation_split=0.25,
-              callback=lambda m, epoch, logs: calls.append((m, epoch, dict(logs))))
+    model.fit(
+        X,
+        y,
+        loss=SCE,
+        epochs=4,
+        validation_split=0.25,
+        callback=lambda m, epoch, logs: calls.append((m, epoch, dict(logs))),
+    )
     assert [epoch for _, epoch, _ in calls] == [0, 1, 2, 3]
     assert all(m is model for m, _, _ in calls)
     for key, values in model.history_.items():
@@ -251,8 +286,15 @@ def test_callback_is_called_once_per_epoch_with_the_logs():
 def test_callback_returning_true_stops_training():
     X, y = separable()
     opt = SGD(lr=0.1)
-    model = classifier().fit(X, y, loss=SCE, optimizer=opt, epochs=10, batch_size=None,
-                             callback=lambda m, epoch, logs: epoch == 2)
+    model = classifier().fit(
+        X,
+        y,
+        loss=SCE,
+        optimizer=opt,
+        epochs=10,
+        batch_size=None,
+        callback=lambda m, epoch, logs: epoch == 2,
+    )
     assert len(model.history_["loss"]) == 3
     assert opt.step_count == 3
 
@@ -260,24 +302,38 @@ def test_callback_returning_true_stops_training():
 def test_step_and_inverse_scaling_schedules_change_the_lr_per_epoch():
     X, y = separable()
     opt = SGD(lr=0.1)
-    fitted = classifier().fit(X, y, loss=SCE, optimizer=opt, epochs=5,
-                              lr_scheduler=pynn.StepLR(step_size=2, gamma=0.5))
+    fitted = classifier().fit(
+        X, y, loss=SCE, optimizer=opt, epochs=5, lr_scheduler=pynn.StepLR(step_size=2, gamma=0.5)
+    )
     assert fitted.history_["lr"] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
     assert opt.lr == pytest.approx(0.025)  # the 5th step (odd) did not decay
-    fitted = classifier().fit(X, y, loss=SCE, optimizer=SGD(lr=0.1), epochs=4,
-                              lr_scheduler=pynn.InverseScalingLR(power=1.0))
+    fitted = classifier().fit(
+        X,
+        y,
+        loss=SCE,
+        optimizer=SGD(lr=0.1),
+        epochs=4,
+        lr_scheduler=pynn.InverseScalingLR(power=1.0),
+    )
     assert fitted.history_["lr"] == pytest.approx([0.1, 0.1 / 2, 0.1 / 3, 0.1 / 4])
 
 
 def test_reduce_on_plateau_lowers_the_lr_when_the_loss_stalls():
     X, y = separable()
-    fitted = classifier().fit(X, y, loss=SCE, optimizer=SGD(lr=1e-12), epochs=6,
-                              lr_scheduler=pynn.ReduceLROnPlateau(factor=0.5, patience=1))
+    fitted = classifier().fit(
+        X,
+        y,
+        loss=SCE,
+        optimizer=SGD(lr=1e-12),
+        epochs=6,
+        lr_scheduler=pynn.ReduceLROnPlateau(factor=0.5, patience=1),
+    )
     assert fitted.history_["lr"] == pytest.approx([1e-12] * 3 + [5e-13] * 3, rel=1e-12)
 
 
-@pytest.mark.parametrize("accuracies, reduced", [([0.5, 0.6, 0.7, 0.8], False),
-                                                  ([0.8, 0.7, 0.6, 0.5], True)])
+@pytest.mark.parametrize(
+    "accuracies, reduced", [([0.5, 0.6, 0.7, 0.8], False), ([0.8, 0.7, 0.6, 0.5], True)]
+)
 def test_reduce_on_plateau_wants_accuracy_to_rise(accuracies, reduced):
     opt = SGD(lr=0.1)
     opt.bind(np.zeros(3), np.zeros(3), None)
@@ -346,8 +402,10 @@ def test_first_partial_fit_with_classes_missing_from_the_batch():
 
 
 # ---- batch sizes --------------------------------------------------------------------------------
-@pytest.mark.parametrize("batch_size, steps, sizes", [
-    (1, 50, [1] * 50), (16, 4, [16, 16, 16, 2]), (None, 1, [50]), (500, 1, [50])])
+@pytest.mark.parametrize(
+    "batch_size, steps, sizes",
+    [(1, 50, [1] * 50), (16, 4, [16, 16, 16, 2]), (None, 1, [50]), (500, 1, [50])],
+)
 def test_batch_size_sets_the_steps_per_epoch(batch_size, steps, sizes):
     X, y = separable(50)
     Xr = recorded(X)
@@ -379,16 +437,16 @@ def test_memmap_input_gives_the_in_memory_results_without_copying(tmp_path):
 
     def train(data, validation_split=0.1):
         model = Sequential(Dense(width, 2), random_state=0)
-        return model.fit(data, y, loss=SCE, epochs=1, batch_size=batch,
-                         validation_split=validation_split)
+        return model.fit(
+            data, y, loss=SCE, epochs=1, batch_size=batch, validation_split=validation_split
+        )
 
     in_memory, model = train(X), train(on_disk)
     np.testing.assert_array_equal(model.flat_params, in_memory.flat_params)
     assert model.history_["loss"] == in_memory.history_["loss"]
     assert model.history_["val_loss"] == in_memory.history_["val_loss"]
     np.testing.assert_array_equal(model.predict(on_disk), in_memory.predict(X))
-    np.testing.assert_array_equal(model.decision_function(on_disk),
-                                  in_memory.decision_function(X))
+    np.testing.assert_array_equal(model.decision_function(on_disk), in_memory.decision_function(X))
 
     # No copy of X, not even a float32 one (4 MB), is made or kept: what fit allocates is
     # a few arrays of one number per row (320 KB each here) and the batch buffers.
@@ -424,8 +482,9 @@ def test_any_numeric_x_trains_as_the_converted_array(dtype, x_dtype):
     converted = X.astype(dtype)
 
     def train(data):
-        return classifier(dtype=dtype).fit(data, y, loss=SCE, epochs=2, batch_size=16,
-                                           validation_data=(data[:20], y[:20]))
+        return classifier(dtype=dtype).fit(
+            data, y, loss=SCE, epochs=2, batch_size=16, validation_data=(data[:20], y[:20])
+        )
 
     a, b = train(X), train(converted)
     np.testing.assert_array_equal(a.flat_params, b.flat_params)
@@ -490,7 +549,7 @@ def test_an_overflowing_last_update_of_an_epoch_is_undone():
     assert len(model.history_["loss"]) == 1  # the failed epoch is not logged
 
 
-# ---- targets and predictions ---------------------------------------------------------------------
+# ---- targets and predictions ------------------------------------------------------------
 def test_string_labels_are_sorted_and_predicted_back():
     X, y = separable()
     labels = np.where(y == 1, "yes", "no")
@@ -523,11 +582,12 @@ def test_unsorted_labels_give_sorted_classes_and_matching_probabilities():
     np.testing.assert_array_equal(model.predict(X), model.classes_[np.argmax(proba, axis=1)])
 
 
-@pytest.mark.parametrize("y_shape, predict_shape", [((64,), (64,)), ((64, 1), (64, 1)),
-                                                    ((64, 2), (64, 2))])
+@pytest.mark.parametrize(
+    "y_shape, predict_shape", [((64,), (64,)), ((64, 1), (64, 1)), ((64, 2), (64, 2))]
+)
 def test_regression_predicts_the_shape_of_y(y_shape, predict_shape):
     X, y = linear_regression()
-    Y = y if len(y_shape) == 1 else np.column_stack([y, -y][:y_shape[1]])
+    Y = y if len(y_shape) == 1 else np.column_stack([y, -y][: y_shape[1]])
     outputs = 1 if len(y_shape) == 1 else y_shape[1]
     model = Sequential(Dense(3, outputs), random_state=0)
     model.fit(X, Y, loss="mse", optimizer=Adam(lr=0.1), epochs=30, batch_size=16)
@@ -558,8 +618,9 @@ def test_object_arrays_of_labels_train_as_their_plain_arrays(labels):
     models = []
     for y in (plain, as_objects):
         model = Sequential(Dense(3, 4, "tanh"), Dense(4, 2), random_state=0)
-        model.fit(X, y, loss="softmax_cross_entropy", epochs=2, classes=np.array(labels,
-                                                                               dtype=object))
+        model.fit(
+            X, y, loss="softmax_cross_entropy", epochs=2, classes=np.array(labels, dtype=object)
+        )
         models.append(model)
     np.testing.assert_array_equal(models[1].flat_params, models[0].flat_params)
     np.testing.assert_array_equal(models[1].classes_, models[0].classes_)
@@ -583,8 +644,14 @@ def test_batch_callback_sees_every_step():
     y = rng.integers(0, 2, 50)
     seen = []
     model = Sequential(Dense(3, 2), random_state=0)
-    model.fit(X, y, loss="softmax_cross_entropy", epochs=2, batch_size=16,
-              batch_callback=lambda m, epoch, step, n_steps: seen.append((epoch, step, n_steps)))
+    model.fit(
+        X,
+        y,
+        loss="softmax_cross_entropy",
+        epochs=2,
+        batch_size=16,
+        batch_callback=lambda m, epoch, step, n_steps: seen.append((epoch, step, n_steps)),
+    )
     assert seen == [(e, s, 4) for e in range(2) for s in range(4)]
     with pytest.raises(TypeError, match="batch_callback must be callable"):
         model.fit(X, y, batch_callback=3)

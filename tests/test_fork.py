@@ -22,6 +22,7 @@ Sizes: 784-256-128-10 at batch 128 is 25 M multiply-adds per GEMM, far above the
 threshold for going parallel (PYNN_PARALLEL_MIN_WORK, csrc/parallel.h): the parent's
 kernels really run on 2 threads (checked: more than one OS thread, with OpenBLAS on one).
 """
+
 import hashlib
 import os
 import signal
@@ -31,9 +32,9 @@ import traceback
 
 import numpy as np
 import pytest
+from helpers import HANG_SECONDS
 
 import pynn
-from helpers import HANG_SECONDS
 
 TIMEOUT = HANG_SECONDS  # per scenario, a deadlock guard only: each takes about a second
 FEATURES, HIDDEN, CLASSES, N, BATCH = 784, (256, 128), 10, 384, 128
@@ -53,17 +54,24 @@ def _data():
 
 
 def _dense():  # trained by the network's step
-    return pynn.Sequential(pynn.Dense(FEATURES, HIDDEN[0], "relu"),
-                           pynn.Dense(HIDDEN[0], HIDDEN[1], "relu"),
-                           pynn.Dense(HIDDEN[1], CLASSES), random_state=0)
+    return pynn.Sequential(
+        pynn.Dense(FEATURES, HIDDEN[0], "relu"),
+        pynn.Dense(HIDDEN[0], HIDDEN[1], "relu"),
+        pynn.Dense(HIDDEN[1], CLASSES),
+        random_state=0,
+    )
 
 
 def _layers():  # trained one kernel call per stage; thread-sized workspaces
     return pynn.Sequential(
         pynn.Standardize(np.linspace(-0.5, 0.5, FEATURES), np.linspace(0.5, 2.0, FEATURES)),
-        pynn.Dense(FEATURES, HIDDEN[0]), pynn.PReLU(HIDDEN[0]),
-        pynn.Maxout(HIDDEN[0], HIDDEN[1], 2), pynn.Activation("tanh"),
-        pynn.Dense(HIDDEN[1], CLASSES), random_state=0)
+        pynn.Dense(FEATURES, HIDDEN[0]),
+        pynn.PReLU(HIDDEN[0]),
+        pynn.Maxout(HIDDEN[0], HIDDEN[1], 2),
+        pynn.Activation("tanh"),
+        pynn.Dense(HIDDEN[1], CLASSES),
+        random_state=0,
+    )
 
 
 MODELS = {"dense": _dense, "layers": _layers}
@@ -71,23 +79,30 @@ MODELS = {"dense": _dense, "layers": _layers}
 
 def _train(make):
     X, y = _data()
-    return make().fit(X, y, loss="softmax_cross_entropy",
-                      optimizer=pynn.SGD(0.01, momentum=0.9), epochs=1, batch_size=BATCH,
-                      random_state=3)
+    return make().fit(
+        X,
+        y,
+        loss="softmax_cross_entropy",
+        optimizer=pynn.SGD(0.01, momentum=0.9),
+        epochs=1,
+        batch_size=BATCH,
+        random_state=3,
+    )
 
 
 def _predictions(model):
     """Predictions over whole-model blocks and over odd slices (other plans)."""
     X, _ = _data()
-    return {"decision_function": model.decision_function(X),
-            "predict_proba": model.predict_proba(X[:101]),
-            "predict": model.predict(X[7:300])}
+    return {
+        "decision_function": model.decision_function(X),
+        "predict_proba": model.predict_proba(X[:101]),
+        "predict": model.predict(X[7:300]),
+    }
 
 
 def _digest(model):
     """One hash of the parameters, optimizer state, step count and predictions."""
-    arrays = {"parameters": model.flat_params,
-              "step_count": np.int64(model.optimizer_.step_count)}
+    arrays = {"parameters": model.flat_params, "step_count": np.int64(model.optimizer_.step_count)}
     arrays.update({"optimizer " + k: v for k, v in model.optimizer_.state.items()})
     arrays.update(_predictions(model))
     sha = hashlib.sha256()
@@ -124,8 +139,10 @@ def _assert_forked():
 
 def _digests(models):
     """The given models' digests (their predictions made now), and fresh training runs'."""
-    return {"inherited": {name: _digest(model) for name, model in models.items()},
-            "trained": {name: _digest(_train(make)) for name, make in MODELS.items()}}
+    return {
+        "inherited": {name: _digest(model) for name, model in models.items()},
+        "trained": {name: _digest(_train(make)) for name, make in MODELS.items()},
+    }
 
 
 def _child_digests(models):
@@ -172,12 +189,15 @@ def scenario_os_fork():
     models, expected = _parent()
     pid = os.fork()
     if pid == 0:
+
         def child():
             _assert_same_digests(_child_digests(models), expected, "child at 2 threads")
             for threads in (1, 3):  # and at other counts
                 pynn.set_num_threads(threads)
-                _assert_same_digests(_child_digests(models), expected,
-                                      f"child at {threads} threads")
+                _assert_same_digests(
+                    _child_digests(models), expected, f"child at {threads} threads"
+                )
+
         _in_child(child)
     _wait(pid, "the forked child")
     _assert_same_digests(_digests(models), expected, "the parent after the fork")
@@ -197,8 +217,7 @@ def scenario_joblib_multiprocessing():
     from joblib import Parallel, delayed
 
     _, expected = _parent()
-    results = Parallel(n_jobs=2, backend="multiprocessing")(delayed(_task)(i)
-                                                            for i in range(4))
+    results = Parallel(n_jobs=2, backend="multiprocessing")(delayed(_task)(i) for i in range(4))
     for i, digests in enumerate(results):
         _assert_same_digests(digests, expected, f"joblib task {i}")
 
@@ -227,11 +246,16 @@ def scenario_sklearn_cross_val_score():
     X, y = _data()
 
     def scores(n_jobs):
-        estimator = pynn.sklearn.MLPClassifier(hidden_layer_sizes=HIDDEN, max_iter=2,
-                                               batch_size=BATCH, random_state=0,
-                                               n_threads=THREADS)
-        return cross_val_score(estimator, X, y, cv=3, n_jobs=n_jobs, scoring=_log_likelihood,
-                               error_score="raise")
+        estimator = pynn.sklearn.MLPClassifier(
+            hidden_layer_sizes=HIDDEN,
+            max_iter=2,
+            batch_size=BATCH,
+            random_state=0,
+            n_threads=THREADS,
+        )
+        return cross_val_score(
+            estimator, X, y, cv=3, n_jobs=n_jobs, scoring=_log_likelihood, error_score="raise"
+        )
 
     _SERIAL = True
     expected = scores(None)
@@ -252,8 +276,9 @@ def scenario_prefork_server():
         for _ in range(3):
             for name, model in models.items():
                 for method, value in _predictions(model).items():
-                    assert value.tobytes() == answers[name][method].tobytes(), \
+                    assert value.tobytes() == answers[name][method].tobytes(), (
                         f"child {os.getpid()}: {name}.{method} differs from the parent's"
+                    )
 
     children = []
     for _ in range(2):
@@ -265,8 +290,9 @@ def scenario_prefork_server():
     for _ in range(3):
         for name, model in models.items():
             for method, value in _predictions(model).items():
-                assert value.tobytes() == answers[name][method].tobytes(), \
+                assert value.tobytes() == answers[name][method].tobytes(), (
                     f"parent: {name}.{method} differs after forking"
+                )
     for i, pid in enumerate(children):
         _wait(pid, f"pre-fork child {i}")
     assert {name: _digest(m) for name, m in models.items()} == expected
@@ -287,8 +313,14 @@ def scenario_fork_while_training():
         X, y = _data()
         try:
             while not stop.is_set():
-                _dense().fit(X, y, loss="softmax_cross_entropy", epochs=2, batch_size=BATCH,
-                             batch_callback=lambda *args: started.set())
+                _dense().fit(
+                    X,
+                    y,
+                    loss="softmax_cross_entropy",
+                    epochs=2,
+                    batch_size=BATCH,
+                    batch_callback=lambda *args: started.set(),
+                )
         except BaseException as error:
             errors.append(error)
         finally:
@@ -300,8 +332,11 @@ def scenario_fork_while_training():
         assert started.wait(TIMEOUT)
         pid = os.fork()
         if pid == 0:
-            _in_child(lambda: _assert_same_digests(_child_digests(models), expected,
-                                                   "child forked during a fit"))
+            _in_child(
+                lambda: _assert_same_digests(
+                    _child_digests(models), expected, "child forked during a fit"
+                )
+            )
         _wait(pid, "the child forked during a fit")
     finally:
         stop.set()
@@ -311,27 +346,37 @@ def scenario_fork_while_training():
     _assert_same_digests(_digests(models), expected, "the parent after the fork")
 
 
-SCENARIOS = ["os_fork", "multiprocessing_pool", "joblib_multiprocessing",
-             "sklearn_cross_val_score", "prefork_server", "fork_while_training"]
+SCENARIOS = [
+    "os_fork",
+    "multiprocessing_pool",
+    "joblib_multiprocessing",
+    "sklearn_cross_val_score",
+    "prefork_server",
+    "fork_while_training",
+]
 
 
 def _run(name, tmp_path):
     """Run scenario_<name> in a fresh interpreter in its own session; kill the session and
     fail if it has not finished after TIMEOUT seconds."""
     here = os.path.dirname(os.path.abspath(__file__))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [here, os.path.dirname(os.path.dirname(os.path.abspath(pynn.__file__)))]),
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            [here, os.path.dirname(os.path.dirname(os.path.abspath(pynn.__file__)))]
+        ),
         OPENBLAS_NUM_THREADS="1",  # so that the parent's extra OS threads are pynn's
-        JOBLIB_START_METHOD="fork")  # joblib's pool forks (the default may change)
-    code = (f"import test_fork as t; t.scenario_{name}(); "
-            f"print('scenario {name}: OK', flush=True)")
+        JOBLIB_START_METHOD="fork",
+    )  # joblib's pool forks (the default may change)
+    code = f"import test_fork as t; t.scenario_{name}(); print('scenario {name}: OK', flush=True)"
     out_path, err_path = tmp_path / "stdout", tmp_path / "stderr"
     with open(out_path, "w") as out, open(err_path, "w") as err:
         # Python 3.12+ warns that fork with threads running may deadlock the child: that
         # is what these scenarios test.
         command = [sys.executable, "-W", "ignore:This process:DeprecationWarning", "-c", code]
-        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=out, stderr=err,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=tmp_path, env=env, stdout=out, stderr=err, start_new_session=True
+        )
         try:
             status = process.wait(timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -345,8 +390,10 @@ def _run(name, tmp_path):
     stdout, stderr = out_path.read_text(), err_path.read_text()
     report = f"\n--- stdout:\n{stdout[-3000:]}\n--- stderr:\n{stderr[-5000:]}"
     if status is None:
-        pytest.fail(f"scenario {name} hung: not finished after {TIMEOUT} s (a forked "
-                    f"child waiting forever for threads it does not have?){report}")
+        pytest.fail(
+            f"scenario {name} hung: not finished after {TIMEOUT} s (a forked "
+            f"child waiting forever for threads it does not have?){report}"
+        )
     assert status == 0, f"scenario {name} failed with status {status}{report}"
     assert f"scenario {name}: OK" in stdout, report
 

@@ -14,14 +14,15 @@ Any other exception, a crash, or a return from an invalid call fails the test.
 EXAMPLES gives each test's number of examples (hypothesis's max_examples); their sum is
 the count CI runs (CI=true makes the examples derandomized: the same every run).
 """
+
 import re
 import warnings
 
 import numpy as np
 import pytest
+from helpers import K, R, activation_terms, arg, assert_close, fuzz_decorator, loss_terms
 
 import pynn.reference_network as RN
-from helpers import K, R, activation_terms, arg, assert_close, fuzz_decorator, loss_terms
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given  # noqa: E402
@@ -33,10 +34,8 @@ fuzz = fuzz_decorator(EXAMPLES)
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 # every other dtype a float argument may be given: each is a TypeError
-WRONG_DTYPES = (np.float16, np.int32, np.int64, np.uint8, np.complex128, np.bool_,
-                np.longdouble)
-INT_DTYPES = (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64,
-              np.uint64)
+WRONG_DTYPES = (np.float16, np.int32, np.int64, np.uint8, np.complex128, np.bool_, np.longdouble)
+INT_DTYPES = (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64, np.uint64)
 SPECIALS = (np.nan, np.inf, -np.inf, 0.0, -0.0, 1e30, -1e30, 1e-30)
 SIZE = st.one_of(st.integers(0, 4), st.integers(0, 4), st.integers(5, 19))
 POSITIVE = st.one_of(st.integers(1, 4), st.integers(1, 4), st.integers(5, 19))
@@ -50,12 +49,13 @@ class Case:
     def __init__(self, data, dtype=None):
         self.draw = data.draw
         self.rng = np.random.default_rng(self.draw(st.integers(0, 2**32 - 1), label="seed"))
-        self.dtype = np.dtype(self.draw(st.sampled_from(FLOATS), label="dtype")
-                              if dtype is None else dtype)
+        self.dtype = np.dtype(
+            self.draw(st.sampled_from(FLOATS), label="dtype") if dtype is None else dtype
+        )
         self.special = self.draw(st.booleans(), label="special values")
-        self.args = {}      # name -> value
-        self.roles = {}     # name -> "in", "out" (written), "inout" (read and written)
-        self.dims = {}      # name -> tuple of dimension symbols
+        self.args = {}  # name -> value
+        self.roles = {}  # name -> "in", "out" (written), "inout" (read and written)
+        self.dims = {}  # name -> tuple of dimension symbols
         self.ignored = set()  # arguments the call does not read (passed as None to R)
         self.shape_only = set()  # arguments checked for shape and dtype but never read
         self.blame = set()
@@ -81,12 +81,22 @@ class Case:
     # ---- corruptions --------------------------------------------------------------------
     def corrupt(self, names=None, kinds=None, max_count=2):
         """Apply up to max_count corruptions to the array arguments `names`."""
-        kinds = kinds or ("dtype", "byteorder", "shape", "ndim", "layout", "readonly",
-                          "list", "overlap", "unaligned")
+        kinds = kinds or (
+            "dtype",
+            "byteorder",
+            "shape",
+            "ndim",
+            "layout",
+            "readonly",
+            "list",
+            "overlap",
+            "unaligned",
+        )
         count = self.draw(st.integers(0, max_count), label="corruptions")
         for _ in range(count):
-            arrays = [n for n in (names or self.arrays())
-                      if isinstance(self.args.get(n), np.ndarray)]
+            arrays = [
+                n for n in (names or self.arrays()) if isinstance(self.args.get(n), np.ndarray)
+            ]
             if not arrays:
                 return
             name = self.draw(st.sampled_from(arrays), label="corrupted")
@@ -140,7 +150,7 @@ class Case:
             return
         if kind == "wide":
             base = np.zeros(a.shape[:-1] + (a.shape[-1] + 3,), a.dtype)
-            view = base[..., :a.shape[-1]]
+            view = base[..., : a.shape[-1]]
         elif kind == "columns":
             base = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), a.dtype)
             view = base[..., ::2]
@@ -193,8 +203,8 @@ class Case:
         shared = self.draw(st.integers(1, min(a.size, b.size)), label="shared")
         base = np.zeros(a.size + b.size - shared + 2, a.dtype)
         first, second = (a, b) if self.draw(st.booleans()) else (b, a)
-        v1 = base[:first.size].reshape(first.shape)
-        v2 = base[first.size - shared:first.size - shared + second.size].reshape(second.shape)
+        v1 = base[: first.size].reshape(first.shape)
+        v2 = base[first.size - shared : first.size - shared + second.size].reshape(second.shape)
         v1[...] = first
         v2[...] = second
         if first is a:
@@ -219,8 +229,11 @@ class Case:
         outputs that overlap another argument. `rows_only`: arrays (gemm's) whose rows
         must be contiguous but whose row stride may be larger."""
         for name, value in self.args.items():  # labels and rows too
-            if isinstance(value, np.ndarray) and name not in self.ignored and \
-                    not value.flags.aligned:
+            if (
+                isinstance(value, np.ndarray)
+                and name not in self.ignored
+                and not value.flags.aligned
+            ):
                 self.blame.add(name)
         floats = {}  # float dtype -> the arrays that have it
         for name, value in self.args.items():
@@ -248,8 +261,11 @@ class Case:
         self.check_overlaps()
 
     def check_overlaps(self):
-        live = {n: v for n, v in self.args.items()  # an unread input may overlap outputs
-                if isinstance(v, np.ndarray) and n not in self.ignored | self.shape_only}
+        live = {
+            n: v
+            for n, v in self.args.items()  # an unread input may overlap outputs
+            if isinstance(v, np.ndarray) and n not in self.ignored | self.shape_only
+        }
         for name, value in live.items():
             if self.roles[name] not in ("out", "inout"):
                 continue
@@ -299,8 +315,12 @@ class Case:
         # what is added into an output (beta * c, an update of param) is known
         # only to within the rounding of the output's first values: they set the floor
         for name, value in self.args.items():
-            if self.roles[name] == "inout" and isinstance(value, np.ndarray) and \
-                    value.dtype.kind == "f" and name not in self.ignored:
+            if (
+                self.roles[name] == "inout"
+                and isinstance(value, np.ndarray)
+                and value.dtype.kind == "f"
+                and name not in self.ignored
+            ):
                 finite = np.abs(value[np.isfinite(value)])
                 floor = max(floor, float(finite.max()) if finite.size else 0.0)
         args = [self.args[n] for n in positional]
@@ -312,24 +332,33 @@ class Case:
             hypothesis.event("refused")
             message = str(error)
             assert self.blame, f"{kernel.__name__} raised for a valid call: {error!r}"
-            assert any(re.search(arg(n), message) for n in blame_words(self.blame)), \
+            assert any(re.search(arg(n), message) for n in blame_words(self.blame)), (
                 f"{kernel.__name__}: {message!r} names none of {sorted(self.blame)}"
+            )
             return None
         hypothesis.event("returned")
-        assert not self.blame, \
+        assert not self.blame, (
             f"{kernel.__name__} returned although {sorted(self.blame)} are wrong"
+        )
         terms = terms(ref_args) if terms is not None else {}
         ref_positional = [ref_args[n] for n in positional]
         ref_kwargs = {n: v for n, v in ref_args.items() if n not in positional}
         with np.errstate(all="ignore"):  # NaN and inf are compared, not warned about
             expected = reference(*ref_positional, **ref_kwargs)
-            assert_same(result, expected, self.dtype, k, floor, kernel.__name__,
-                        terms.get("return"))
+            assert_same(
+                result, expected, self.dtype, k, floor, kernel.__name__, terms.get("return")
+            )
             for name in compare:
                 if self.args.get(name) is not None and name not in self.ignored:
-                    assert_close(self.args[name], ref_args[name], self.dtype, k=k,
-                                 floor=floor, terms=terms.get(name),
-                                 what=f"{kernel.__name__} {name}")
+                    assert_close(
+                        self.args[name],
+                        ref_args[name],
+                        self.dtype,
+                        k=k,
+                        floor=floor,
+                        terms=terms.get(name),
+                        what=f"{kernel.__name__} {name}",
+                    )
         return result
 
 
@@ -388,13 +417,20 @@ def activation_and_param(case, differentiable=False):
     names = tuple(K.ACTIVATIONS)
     if differentiable:
         names = names[:-2]
-    name = case.draw(st.one_of(st.sampled_from(names), st.sampled_from(names),
-                               st.sampled_from(("softmax", "ReLU", 3, None))), label="activation")
+    name = case.draw(
+        st.one_of(
+            st.sampled_from(names),
+            st.sampled_from(names),
+            st.sampled_from(("softmax", "ReLU", 3, None)),
+        ),
+        label="activation",
+    )
     case.args["activation"] = name
     case.roles["activation"] = "scalar"
     if name in ("leaky_relu", "elu"):
-        param = case.scalar("param", st.one_of(st.none(), st.floats(-3, 3),
-                                               st.sampled_from((np.inf, np.nan))))
+        param = case.scalar(
+            "param", st.one_of(st.none(), st.floats(-3, 3), st.sampled_from((np.inf, np.nan)))
+        )
     else:
         param = case.draw(st.one_of(st.none(), st.none(), st.none(), st.just(0.5)))
         case.args["param"] = param
@@ -402,9 +438,11 @@ def activation_and_param(case, differentiable=False):
     if not isinstance(name, str) or name not in K.ACTIVATIONS:
         case.blame.add("activation")
     elif name in ("leaky_relu", "elu"):
-        if param is not None and (isinstance(param, (bool, np.bool_))
-                                  or not isinstance(param, (int, float))
-                                  or not np.isfinite(param)):
+        if param is not None and (
+            isinstance(param, (bool, np.bool_))
+            or not isinstance(param, (int, float))
+            or not np.isfinite(param)
+        ):
             case.blame.add("param")
     elif param is not None:
         case.blame.update(("activation", "param"))
@@ -443,8 +481,9 @@ def test_fuzz_activation_forward(data):
     x, out = case.args["x"], case.args["out"]
     if isinstance(x, np.ndarray) and isinstance(out, np.ndarray) and x.shape != out.shape:
         case.blame.add("out")
-    case.call(K.activation_forward, R.activation_forward, ["x", "activation", "param"],
-              compare=["out"])
+    case.call(
+        K.activation_forward, R.activation_forward, ["x", "activation", "param"], compare=["out"]
+    )
 
 
 @fuzz(800)
@@ -481,16 +520,27 @@ def test_fuzz_activation_derivative_and_backward(data, backward):
         case.ignored.update(unread)
     case.check_arrays()
     case.check_same_shape(["dout", "a", "z", "out"])
+
     def terms(args):  # tanh' = 1 - a*a (helpers.activation_terms)
         t = activation_terms(args["activation"], args["a"], args.get("dout"))
         return {"return": t, "out": t}
 
     if backward:
-        case.call(K.activation_backward, R.activation_backward,
-                  ["dout", "activation", "param"], compare=["out"], terms=terms)
+        case.call(
+            K.activation_backward,
+            R.activation_backward,
+            ["dout", "activation", "param"],
+            compare=["out"],
+            terms=terms,
+        )
     else:
-        case.call(K.activation_derivative, R.activation_derivative, ["activation", "param"],
-                  compare=["out"], terms=terms)
+        case.call(
+            K.activation_derivative,
+            R.activation_derivative,
+            ["activation", "param"],
+            compare=["out"],
+            terms=terms,
+        )
 
 
 def test_activation_backward_without_dout_names_dout():
@@ -545,8 +595,13 @@ def test_fuzz_prelu_backward(data):
     case.check_arrays()
     case.check_dims()
     prelu_slope_blame(case, ("slope", "x"), "dslope")
-    case.call(K.prelu_backward, R.prelu_backward, ["dout", "x", "slope"],
-              compare=["dx", "dslope"], k=n * f)
+    case.call(
+        K.prelu_backward,
+        R.prelu_backward,
+        ["dout", "x", "slope"],
+        compare=["dx", "dslope"],
+        k=n * f,
+    )
 
 
 # ---- softmax ---------------------------------------------------------------------------------
@@ -598,12 +653,14 @@ def test_fuzz_gemm(data):
     m, n, k = case.draw(SIZE), case.draw(SIZE), case.draw(SIZE)
     ta = case.scalar("trans_a", st.booleans(), invalid=(0, 1, None, "yes"), p_invalid=0.2)
     tb = case.scalar("trans_b", st.booleans(), invalid=(0, 1, None, "yes"), p_invalid=0.2)
-    case.add("a", case.values((k, m) if ta else (m, k)), "in",
-             ("k", "m") if ta else ("m", "k"))
-    case.add("b", case.values((n, k) if tb else (k, n)), "in",
-             ("n", "k") if tb else ("k", "n"))
-    numbers = st.one_of(st.sampled_from((0.0, 1.0, -0.5, 1e-46, np.nan, np.inf)),
-                        st.floats(-2, 2), st.integers(-2, 2), st.just(np.float32(0.5)))
+    case.add("a", case.values((k, m) if ta else (m, k)), "in", ("k", "m") if ta else ("m", "k"))
+    case.add("b", case.values((n, k) if tb else (k, n)), "in", ("n", "k") if tb else ("k", "n"))
+    numbers = st.one_of(
+        st.sampled_from((0.0, 1.0, -0.5, 1e-46, np.nan, np.inf)),
+        st.floats(-2, 2),
+        st.integers(-2, 2),
+        st.just(np.float32(0.5)),
+    )
     case.scalar("alpha", numbers)
     beta = case.scalar("beta", numbers)
     read_c = isinstance(beta, (int, float, np.number)) and case.dtype.type(beta) != 0
@@ -658,8 +715,13 @@ def test_fuzz_dense_forward(data):
     case.check_arrays()
     case.check_dims()
     check_workspace(case, K.dense_forward_workspace_size, *dense_sizes(case, n, i, o))
-    case.call(K.dense_forward, R.dense_forward, ["x", "weight", "bias", "activation", "param"],
-              compare=["out", "z"], k=i + 1)
+    case.call(
+        K.dense_forward,
+        R.dense_forward,
+        ["x", "weight", "bias", "activation", "param"],
+        compare=["out", "z"],
+        k=i + 1,
+    )
 
 
 @fuzz(800)
@@ -697,15 +759,24 @@ def test_fuzz_dense_backward(data):
     case.check_arrays()
     case.check_dims()
     check_workspace(case, K.dense_backward_workspace_size, *dense_sizes(case, n, i, o))
-    case.call(K.dense_backward, R.dense_backward,
-              ["dout", "x", "weight", "activation", "param"],
-              compare=["dweight", "dbias", "dx"], k=max(n, i, o) + 1)
+    case.call(
+        K.dense_backward,
+        R.dense_backward,
+        ["dout", "x", "weight", "activation", "param"],
+        compare=["dweight", "dbias", "dx"],
+        k=max(n, i, o) + 1,
+    )
 
 
 # ---- losses ----------------------------------------------------------------------------------
 LOSS_NAMES = ("softmax_cross_entropy", "sigmoid_binary_cross_entropy", "mse", "l1", "hinge")
-FIRST = {"softmax_cross_entropy": "logits", "sigmoid_binary_cross_entropy": "logits",
-         "mse": "pred", "l1": "pred", "hinge": "pred"}
+FIRST = {
+    "softmax_cross_entropy": "logits",
+    "sigmoid_binary_cross_entropy": "logits",
+    "mse": "pred",
+    "l1": "pred",
+    "hinge": "pred",
+}
 GRAD = {"logits": "dlogits", "pred": "dpred"}
 
 
@@ -716,8 +787,13 @@ def loss_target(case, loss, n, k, labels):
         dtype = case.draw(st.sampled_from(INT_DTYPES), label="label dtype")
         y = rng.integers(0, max(k, 1), size=n).astype(dtype)
         if n and case.draw(st.floats(0, 1), label="bad label") < 0.15:
-            bad = (k, k + 5, 2**63, 2**64 - 1) if dtype == np.uint64 else \
-                (k, 255) if np.dtype(dtype).kind == "u" else (-1, k, 127)
+            bad = (
+                (k, k + 5, 2**63, 2**64 - 1)
+                if dtype == np.uint64
+                else (k, 255)
+                if np.dtype(dtype).kind == "u"
+                else (-1, k, 127)
+            )
             y[rng.integers(n)] = case.draw(st.sampled_from(bad), label="label")
         return y
     if loss == "hinge":
@@ -802,8 +878,9 @@ def test_fuzz_losses(data, loss):
         case.blame.add(grad_name)
     if not grad:
         case.ignored.add(grad_name)
-    labels_given = isinstance(case.args["target"], np.ndarray) and \
-        case.args["target"].dtype.kind in "iu"
+    labels_given = (
+        isinstance(case.args["target"], np.ndarray) and case.args["target"].dtype.kind in "iu"
+    )
     if labels_given:  # labels: any integer dtype, byte order and layout
         case.roles["target"] = "scalar"
     case.check_arrays()
@@ -825,12 +902,19 @@ def test_fuzz_losses(data, loss):
     k_eff = max(n, k) + 1
 
     def terms(args):  # a loss is a difference of larger terms (helpers.loss_terms)
-        sample, total, gradient = loss_terms(loss, args[first], args["target"],
-                                             args["sample_weight"])
+        sample, total, gradient = loss_terms(
+            loss, args[first], args["target"], args["sample_weight"]
+        )
         return {"return": (total, gradient), grad_name: gradient, "sample_loss": sample}
 
-    case.call(kernel, reference, [first, "target", "sample_weight"],
-              compare=[grad_name, "sample_loss"], k=k_eff, terms=terms)
+    case.call(
+        kernel,
+        reference,
+        [first, "target", "sample_weight"],
+        compare=[grad_name, "sample_loss"],
+        k=k_eff,
+        terms=terms,
+    )
 
 
 # ---- optimizers ------------------------------------------------------------------------------
@@ -843,8 +927,11 @@ def spoiled(case, names):
 def hyper(case, name, low, high, spoil, high_open=True):
     """A hyperparameter in [low, high) (as a float or an int), or, when `spoil` names it,
     one out of range, NaN, inf or of a wrong type; blames it when outside the range."""
-    valid = st.one_of(st.floats(low, min(high, 10.0), exclude_max=True), st.just(low),
-                      st.integers(int(np.ceil(low)), 0 if high <= 1 else 2))
+    valid = st.one_of(
+        st.floats(low, min(high, 10.0), exclude_max=True),
+        st.just(low),
+        st.integers(int(np.ceil(low)), 0 if high <= 1 else 2),
+    )
     outside = st.sampled_from((low - 1.0, -1e-9, np.nan, np.inf, -np.inf, high) + NOT_A_NUMBER)
     value = case.scalar(name, outside if spoil == name else valid, p_invalid=0)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
@@ -855,11 +942,17 @@ def hyper(case, name, low, high, spoil, high_open=True):
 
 
 def step_arg(case, spoil):
-    wrong = st.one_of(st.integers(-2, 0), st.sampled_from((2**63, 2**70, -2**70, 1.0, "1",
-                                                           None, True, np.float64(2.0))))
-    value = case.scalar("step", wrong if spoil == "step" else
-                        st.one_of(st.integers(1, 5), st.sampled_from((2**62, np.int32(3)))),
-                        p_invalid=0)
+    wrong = st.one_of(
+        st.integers(-2, 0),
+        st.sampled_from((2**63, 2**70, -(2**70), 1.0, "1", None, True, np.float64(2.0))),
+    )
+    value = case.scalar(
+        "step",
+        wrong
+        if spoil == "step"
+        else st.one_of(st.integers(1, 5), st.sampled_from((2**62, np.int32(3)))),
+        p_invalid=0,
+    )
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         case.blame.add("step")
     elif not 1 <= value < 2**63:
@@ -891,8 +984,12 @@ def test_fuzz_sgd_update(data):
         case.blame.add("momentum_buffer")
     case.check_arrays()
     case.check_same_shape(["param", "grad", "momentum_buffer"])
-    case.call(K.sgd_update, R.sgd_update, ["param", "grad", "momentum_buffer"],
-              compare=["param", "momentum_buffer"])
+    case.call(
+        K.sgd_update,
+        R.sgd_update,
+        ["param", "grad", "momentum_buffer"],
+        compare=["param", "momentum_buffer"],
+    )
 
 
 @fuzz(600)
@@ -916,8 +1013,12 @@ def test_fuzz_adam_update(data):
     case.corrupt()
     case.check_arrays()
     case.check_same_shape(["param", "grad", "exp_avg", "exp_avg_sq"])
-    case.call(K.adam_update, R.adam_update, ["param", "grad", "exp_avg", "exp_avg_sq"],
-              compare=["param", "exp_avg", "exp_avg_sq"])
+    case.call(
+        K.adam_update,
+        R.adam_update,
+        ["param", "grad", "exp_avg", "exp_avg_sq"],
+        compare=["param", "exp_avg", "exp_avg_sq"],
+    )
 
 
 # ---- metrics ---------------------------------------------------------------------------------
@@ -934,8 +1035,9 @@ def test_fuzz_count_argmax_hits(data):
     case.add("labels", labels.astype(dtype), "in", ("n",))
     if n and dtype == np.uint64 and case.draw(st.booleans()):
         case.args["labels"][0] = 2**64 - 1
-    case.corrupt(kinds=("dtype", "byteorder", "shape", "ndim", "layout", "readonly", "list",
-                        "unaligned"))
+    case.corrupt(
+        kinds=("dtype", "byteorder", "shape", "ndim", "layout", "readonly", "list", "unaligned")
+    )
     y = case.args["labels"]
     case.roles["labels"] = "scalar"  # any integer dtype, byte order and layout
     if not isinstance(y, np.ndarray) or y.dtype.kind not in "iu":
@@ -949,20 +1051,41 @@ def test_fuzz_count_argmax_hits(data):
 
 
 # ---- sizes, threads, SIMD paths --------------------------------------------------------------
-SIZE_FUNCTIONS = {"gemm_workspace_size": ("m", "n", "k"),
-                  "dense_forward_workspace_size": ("n", "in_features", "out_features"),
-                  "dense_backward_workspace_size": ("n", "in_features", "out_features")}
+SIZE_FUNCTIONS = {
+    "gemm_workspace_size": ("m", "n", "k"),
+    "dense_forward_workspace_size": ("n", "in_features", "out_features"),
+    "dense_backward_workspace_size": ("n", "in_features", "out_features"),
+}
 
 
 @fuzz(600)
-@given(function=st.sampled_from(sorted(SIZE_FUNCTIONS)),
-       sizes=st.lists(st.one_of(st.integers(0, 50), st.integers(-3, 2**70),
-                                st.sampled_from((2**31, 2**32 + 1, 2**40, 2**62, 2**63 - 1)),
-                                st.sampled_from((1.0, "3", None, True, np.int32(4),
-                                                 np.uint64(2**63)))),
-                      min_size=3, max_size=3),
-       dtype=st.sampled_from((np.float32, np.float64, "float32", np.float16, np.int64, None,
-                              "f8", "garbage", [1], np.dtype(">f8"))))
+@given(
+    function=st.sampled_from(sorted(SIZE_FUNCTIONS)),
+    sizes=st.lists(
+        st.one_of(
+            st.integers(0, 50),
+            st.integers(-3, 2**70),
+            st.sampled_from((2**31, 2**32 + 1, 2**40, 2**62, 2**63 - 1)),
+            st.sampled_from((1.0, "3", None, True, np.int32(4), np.uint64(2**63))),
+        ),
+        min_size=3,
+        max_size=3,
+    ),
+    dtype=st.sampled_from(
+        (
+            np.float32,
+            np.float64,
+            "float32",
+            np.float16,
+            np.int64,
+            None,
+            "f8",
+            "garbage",
+            [1],
+            np.dtype(">f8"),
+        )
+    ),
+)
 def test_fuzz_workspace_sizes(function, sizes, dtype):
     """An int >= 0 for sizes that fit; TypeError/ValueError naming the size (or dtype)
     otherwise, in particular for sizes whose products overflow int64."""
@@ -974,8 +1097,11 @@ def test_fuzz_workspace_sizes(function, sizes, dtype):
         elif not 0 <= value < 2**63:
             blame.add(name)
     if not blame:
-        for (i, a), (j, b) in [((0, sizes[0]), (1, sizes[1])), ((0, sizes[0]), (2, sizes[2])),
-                               ((1, sizes[1]), (2, sizes[2]))]:
+        for (i, a), (j, b) in [
+            ((0, sizes[0]), (1, sizes[1])),
+            ((0, sizes[0]), (2, sizes[2])),
+            ((1, sizes[1]), (2, sizes[2])),
+        ]:
             if (int(a) + 64) * (int(b) + 64) >= 2**62:
                 blame.update((names[i], names[j]))
     if dtype not in (np.float32, np.float64, "float32", "f8"):
@@ -997,11 +1123,16 @@ def test_workspace_size_overflow_names_the_sizes():
 
 
 @fuzz(200)
-@given(n=st.one_of(st.integers(-3, 8), st.sampled_from((K.MAX_THREADS, K.MAX_THREADS + 1, 4096, 2**31, 2**63, 2**70,
-                                                        -2**70)),
-                   st.sampled_from((1.0, "2", None, True, np.int8(2), np.uint64(2**64 - 1)))),
-       name=st.one_of(st.sampled_from(K.SIMD_NAMES + ("AVX2", "", "neon")),
-                      st.sampled_from((None, 1, b"avx2"))))
+@given(
+    n=st.one_of(
+        st.integers(-3, 8),
+        st.sampled_from((K.MAX_THREADS, K.MAX_THREADS + 1, 4096, 2**31, 2**63, 2**70, -(2**70))),
+        st.sampled_from((1.0, "2", None, True, np.int8(2), np.uint64(2**64 - 1))),
+    ),
+    name=st.one_of(
+        st.sampled_from(K.SIMD_NAMES + ("AVX2", "", "neon")), st.sampled_from((None, 1, b"avx2"))
+    ),
+)
 def test_fuzz_threads_and_simd_paths(n, name):
     saved_path, saved_threads = K.get_simd_path(), K.get_num_threads()
     try:
@@ -1029,8 +1160,16 @@ def test_fuzz_threads_and_simd_paths(n, name):
 # ---- Network (of Dense layers) -----------------------------------------------------------------
 STACK_LOSSES = ("mse", "l1", "sigmoid_binary_cross_entropy", "softmax_cross_entropy", "hinge")
 LAYER_KEYS = ("weight", "bias", "dweight", "dbias", "activation", "param", "out", "z", "dx")
-DIFFERENTIABLE = (("identity", None), ("sigmoid", None), ("tanh", None), ("relu", None),
-                  ("leaky_relu", 0.1), ("leaky_relu", -0.2), ("softplus", None), ("elu", 0.7))
+DIFFERENTIABLE = (
+    ("identity", None),
+    ("sigmoid", None),
+    ("tanh", None),
+    ("relu", None),
+    ("leaky_relu", 0.1),
+    ("leaky_relu", -0.2),
+    ("softplus", None),
+    ("elu", 0.7),
+)
 
 
 def stack_targets(rng, loss, labels, rows, k, dtype):
@@ -1057,37 +1196,47 @@ def stack_case(data):
     case = Case(data)
     rng, dtype = case.rng, case.dtype
     n = case.draw(POSITIVE, label="n")
-    widths = [case.draw(SIZE, label="in")] + case.draw(st.lists(POSITIVE, min_size=1,
-                                                                max_size=3), label="widths")
+    widths = [case.draw(SIZE, label="in")] + case.draw(
+        st.lists(POSITIVE, min_size=1, max_size=3), label="widths"
+    )
     loss = case.draw(st.sampled_from(STACK_LOSSES), label="loss")
     labels = loss == "softmax_cross_entropy" and case.draw(st.booleans(), label="labels")
     acts = [case.draw(st.sampled_from(DIFFERENTIABLE), label="act") for _ in widths[1:]]
     biases = [case.draw(st.booleans(), label="bias") for _ in widths[1:]]
     for i, (fin, fout) in enumerate(zip(widths[:-1], widths[1:])):
         w, o = f"w{i}", f"w{i + 1}"
-        case.add(key(i, "weight"), rng.uniform(-0.5, 0.5, (fout, fin)).astype(dtype), "in",
-                 (o, w))
-        case.add(key(i, "bias"), rng.uniform(-0.5, 0.5, fout).astype(dtype)
-                 if biases[i] else None, "in", (o,))
+        case.add(key(i, "weight"), rng.uniform(-0.5, 0.5, (fout, fin)).astype(dtype), "in", (o, w))
+        case.add(
+            key(i, "bias"),
+            rng.uniform(-0.5, 0.5, fout).astype(dtype) if biases[i] else None,
+            "in",
+            (o,),
+        )
         case.add(key(i, "dweight"), np.full((fout, fin), 7, dtype), "out", (o, w))
         case.add(key(i, "dbias"), np.full(fout, 7, dtype) if biases[i] else None, "out", (o,))
         case.add(key(i, "out"), np.zeros((n, fout), dtype), "out", ("n", o))
         saves_input = R.activation_saves(*acts[i]) == "input"
-        case.add(key(i, "z"), np.zeros((n, fout), dtype) if saves_input else None, "out",
-                 ("n", o))
+        case.add(key(i, "z"), np.zeros((n, fout), dtype) if saves_input else None, "out", ("n", o))
         case.add(key(i, "dx"), np.zeros((n, fin), dtype) if i else None, "out", ("n", w))
     last = f"w{len(widths) - 1}"
     case.add("x", case.values((n, widths[0])), "out", ("n", "w0"))
-    case.add("target", stack_targets(rng, loss, labels, n, widths[-1], dtype), "out",
-             ("n",) if labels else ("n", last))
+    case.add(
+        "target",
+        stack_targets(rng, loss, labels, n, widths[-1], dtype),
+        "out",
+        ("n",) if labels else ("n", last),
+    )
     case.add("dout", np.zeros((n, widths[-1]), dtype), "out", ("n", last))
     case.add("sample_loss", np.zeros(n, dtype), "out", ("n",))
-    needed = max(max(K.dense_forward_workspace_size(n, a, b, dtype=dtype),
-                     K.dense_backward_workspace_size(n, a, b, dtype=dtype))
-                 for a, b in zip(widths[:-1], widths[1:]))
+    needed = max(
+        max(
+            K.dense_forward_workspace_size(n, a, b, dtype=dtype),
+            K.dense_backward_workspace_size(n, a, b, dtype=dtype),
+        )
+        for a, b in zip(widths[:-1], widths[1:])
+    )
     workspace_arg(case, needed)
-    case.structure = dict(n=n, widths=widths, loss=loss, labels=labels, acts=acts,
-                          needed=needed)
+    case.structure = dict(n=n, widths=widths, loss=loss, labels=labels, acts=acts, needed=needed)
     return case
 
 
@@ -1106,13 +1255,16 @@ def stack_blame(case):
     s = case.structure
     case.check_arrays()
     case.check_dims()
-    for i, (name, param) in enumerate(s["acts"]):
+    for i in range(len(s["acts"])):
         bias, dbias = case.args[key(i, "bias")], case.args[key(i, "dbias")]
         if (bias is None) != (dbias is None):
             case.blame.update((key(i, "bias"), key(i, "dbias")))
     target = case.args["target"]
-    if isinstance(target, np.ndarray) and target.ndim == 1 and \
-            s["loss"] == "softmax_cross_entropy":
+    if (
+        isinstance(target, np.ndarray)
+        and target.ndim == 1
+        and s["loss"] == "softmax_cross_entropy"
+    ):
         # labels: int64 in the machine's byte order (a float 1-D target is refused too)
         if target.dtype != np.int64:
             case.blame.add("target")
@@ -1120,8 +1272,7 @@ def stack_blame(case):
             # check_arrays took it for a float array: only layout, alignment and
             # overlaps count
             case.blame.discard("target")
-            if not (target.flags.c_contiguous and target.flags.writeable and
-                    target.flags.aligned):
+            if not (target.flags.c_contiguous and target.flags.writeable and target.flags.aligned):
                 case.blame.add("target")
             case.check_overlaps()
         x = case.args["x"]
@@ -1145,22 +1296,35 @@ def test_fuzz_network_step(data):
     case.corrupt()
     stack_blame(case)
     try:
-        step = K.Network(stack_layers(case, case.args), s["loss"], case.args["x"],
-                         case.args["target"], case.args["dout"], case.args["sample_loss"],
-                         case.args["workspace"])
+        step = K.Network(
+            stack_layers(case, case.args),
+            s["loss"],
+            case.args["x"],
+            case.args["target"],
+            case.args["dout"],
+            case.args["sample_loss"],
+            case.args["workspace"],
+        )
     except (TypeError, ValueError) as error:
         hypothesis.event("refused")
         assert case.blame, f"Network raised for a valid call: {error!r}"
-        assert any(re.search(arg(n), str(error)) for n in blame_words(case.blame)), \
+        assert any(re.search(arg(n), str(error)) for n in blame_words(case.blame)), (
             f"{error} names none of {sorted(case.blame)}"
+        )
         return
     assert not case.blame, f"Network made although {sorted(case.blame)} are wrong"
     assert step.workspace_size == s["needed"]
     buffers = {n: v for n, v in case.args.items() if isinstance(v, np.ndarray)}
     ref_buffers = {n: v.copy() for n, v in buffers.items()}
-    ref_step = RN.Network(stack_layers(case, ref_buffers), s["loss"], ref_buffers["x"],
-                          ref_buffers["target"], ref_buffers["dout"], ref_buffers["sample_loss"],
-                          None)
+    ref_step = RN.Network(
+        stack_layers(case, ref_buffers),
+        s["loss"],
+        ref_buffers["x"],
+        ref_buffers["target"],
+        ref_buffers["dout"],
+        ref_buffers["sample_loss"],
+        None,
+    )
     run_and_compare(case, step, ref_step, buffers, ref_buffers)
 
 
@@ -1174,10 +1338,15 @@ def run_and_compare(case, step, ref_step, buffers, ref_buffers):
         run.add("X", run.values((rows_n, s["widths"][0])), "in", ("N", "w0"))
         run.add("rows", rng.integers(0, rows_n, s["n"]).astype(np.int64), "in", ("n",))
         run.roles["rows"] = "scalar"  # int64 (n,), checked below
-        run.add("targets", stack_targets(rng, s["loss"], s["labels"], rows_n, s["widths"][-1],
-                                         dtype), "in", ("N",) if s["labels"] else ("N", "k"))
-        kind = run.draw(st.sampled_from(("none", "rows", "X", "targets", "overlap")),
-                        label="run corruption")
+        run.add(
+            "targets",
+            stack_targets(rng, s["loss"], s["labels"], rows_n, s["widths"][-1], dtype),
+            "in",
+            ("N",) if s["labels"] else ("N", "k"),
+        )
+        kind = run.draw(
+            st.sampled_from(("none", "rows", "X", "targets", "overlap")), label="run corruption"
+        )
         if kind == "rows":
             bad = run.draw(st.sampled_from(("range", "negative", "int32", "strided")))
             if bad == "range":
@@ -1191,21 +1360,47 @@ def run_and_compare(case, step, ref_step, buffers, ref_buffers):
             if bad != "strided" or not run.args["rows"].flags.c_contiguous:
                 run.blame.add("rows")
         elif kind in ("X", "targets"):
-            run.corrupt([kind], kinds=("dtype", "byteorder", "shape", "ndim", "layout",
-                                       "list", "readonly", "unaligned"), max_count=1)
+            run.corrupt(
+                [kind],
+                kinds=(
+                    "dtype",
+                    "byteorder",
+                    "shape",
+                    "ndim",
+                    "layout",
+                    "list",
+                    "readonly",
+                    "unaligned",
+                ),
+                max_count=1,
+            )
             t = run.args["targets"]
-            if kind == "targets" and not s["labels"] and isinstance(t, np.ndarray) and \
-                    t.dtype in FLOATS and t.size and run.draw(st.booleans()):
+            if (
+                kind == "targets"
+                and not s["labels"]
+                and isinstance(t, np.ndarray)
+                and t.dtype in FLOATS
+                and t.size
+                and run.draw(st.booleans())
+            ):
                 t = t.copy()
                 t.flat[0] = run.draw(st.sampled_from((np.nan, -1.0, 2.0, 0.5)))
                 run.args["targets"] = t
                 # only the gathered rows are read, and checked
-                if isinstance(run.args["rows"], np.ndarray) and \
-                        run.args["rows"].max() < t.shape[0]:
+                if (
+                    isinstance(run.args["rows"], np.ndarray)
+                    and run.args["rows"].max() < t.shape[0]
+                ):
                     target_domain_blame(run, "targets", t[run.args["rows"]], s["loss"])
         elif kind == "overlap":  # X is a buffer the step writes
-            written = [n for n in buffers if case.roles[n] == "out" and buffers[n].size and
-                       buffers[n].ndim == 2 and buffers[n].shape[1] == s["widths"][0]]
+            written = [
+                n
+                for n in buffers
+                if case.roles[n] == "out"
+                and buffers[n].size
+                and buffers[n].ndim == 2
+                and buffers[n].shape[1] == s["widths"][0]
+            ]
             if written:
                 run.args["X"] = buffers[run.draw(st.sampled_from(written))]
                 run.blame.add("X")
@@ -1214,16 +1409,14 @@ def run_and_compare(case, step, ref_step, buffers, ref_buffers):
             run.blame.add("targets")
         if s["labels"]:  # int64 labels, C-contiguous (checked here, not as a float array)
             run.roles["targets"] = "scalar"
-            if not isinstance(t, np.ndarray) or t.dtype != np.int64 or \
-                    not t.flags.c_contiguous:
+            if not isinstance(t, np.ndarray) or t.dtype != np.int64 or not t.flags.c_contiguous:
                 run.blame.add("targets")
         run.check_arrays()
         run.check_dims()
         x_arg, rows = run.args["X"], run.args["rows"]
         if isinstance(x_arg, np.ndarray) and x_arg.ndim == 2 and rows.max() >= x_arg.shape[0]:
             run.blame.update(("X", "rows"))
-        if isinstance(x_arg, np.ndarray) and x_arg.ndim == 2 and \
-                x_arg.shape[1] != s["widths"][0]:
+        if isinstance(x_arg, np.ndarray) and x_arg.ndim == 2 and x_arg.shape[1] != s["widths"][0]:
             run.blame.add("X")
         args = (run.args["X"], run.args["rows"], run.args["targets"])
     else:
@@ -1242,8 +1435,9 @@ def run_and_compare(case, step, ref_step, buffers, ref_buffers):
     except (TypeError, ValueError) as error:
         hypothesis.event("run refused")
         assert run.blame, f"Network.step raised for a valid call: {error!r}"
-        assert any(re.search(arg(n), str(error)) for n in blame_words(run.blame)), \
+        assert any(re.search(arg(n), str(error)) for n in blame_words(run.blame)), (
             f"{error} names none of {sorted(run.blame)}"
+        )
         return
     hypothesis.event("run returned")
     assert not run.blame, f"Network.step returned although {sorted(run.blame)} are wrong"
@@ -1276,10 +1470,25 @@ def target_domain_blame(case, name, t, loss):
 
 
 @fuzz(200)
-@given(data=st.data(),
-       change=st.sampled_from(("missing key", "extra key", "not a dict", "activation",
-                               "step activation", "z", "dx first", "dx missing", "loss",
-                               "layers", "empty layers", "out None")))
+@given(
+    data=st.data(),
+    change=st.sampled_from(
+        (
+            "missing key",
+            "extra key",
+            "not a dict",
+            "activation",
+            "step activation",
+            "z",
+            "dx first",
+            "dx missing",
+            "loss",
+            "layers",
+            "empty layers",
+            "out None",
+        )
+    ),
+)
 def test_fuzz_network_step_structure(data, change):
     """Wrong layer descriptions, activations and losses are refused, naming what is wrong."""
     case = stack_case(data)
@@ -1287,10 +1496,20 @@ def test_fuzz_network_step_structure(data, change):
     layers = stack_layers(case, case.args)
     loss = s["loss"]
     i = case.draw(st.integers(0, len(layers) - 1), label="layer")
-    expect = {"missing key": "layers", "extra key": "layers", "not a dict": "layers",
-              "activation": "activation", "step activation": "activation", "z": "z",
-              "dx first": "dx", "dx missing": "dx", "loss": "loss", "layers": "layers",
-              "empty layers": "layers", "out None": "out"}[change]
+    expect = {
+        "missing key": "layers",
+        "extra key": "layers",
+        "not a dict": "layers",
+        "activation": "activation",
+        "step activation": "activation",
+        "z": "z",
+        "dx first": "dx",
+        "dx missing": "dx",
+        "loss": "loss",
+        "layers": "layers",
+        "empty layers": "layers",
+        "out None": "out",
+    }[change]
     if change == "missing key":
         del layers[i][case.draw(st.sampled_from(LAYER_KEYS))]
     elif change == "extra key":
@@ -1319,29 +1538,46 @@ def test_fuzz_network_step_structure(data, change):
     else:
         layers[i]["out"] = None
     with pytest.raises((TypeError, ValueError), match=arg(expect)):
-        K.Network(layers, loss, case.args["x"], case.args["target"], case.args["dout"],
-                  case.args["sample_loss"], case.args["workspace"])
+        K.Network(
+            layers,
+            loss,
+            case.args["x"],
+            case.args["target"],
+            case.args["dout"],
+            case.args["sample_loss"],
+            case.args["workspace"],
+        )
 
 
 # ---- regressions: bugs the fuzzing found -------------------------------------------------------
-@pytest.mark.parametrize("call", [
-    lambda: K.activation_derivative(3, a=np.zeros(2)),
-    lambda: K.activation_backward(np.zeros(2), None, a=np.zeros(2)),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: K.activation_derivative(3, a=np.zeros(2)),
+        lambda: K.activation_backward(np.zeros(2), None, a=np.zeros(2)),
+    ],
+)
 def test_non_str_activation_of_derivatives_names_activation(call):
     """Was Cython's own "Expected str, got int" (a typed parameter), naming nothing."""
     with pytest.raises(TypeError, match=arg("activation")):
         call()
 
 
-@pytest.mark.parametrize("name, call", [
-    ("n", lambda: K.set_num_threads(2**70)),
-    ("step", lambda: K.sgd_update(np.zeros(2), np.zeros(2), step=2**63, lr=0.1)),
-    ("step", lambda: K.adam_update(np.zeros(2), np.zeros(2), np.zeros(2), np.zeros(2),
-                                   step=-2**70)),
-    ("m", lambda: K.gemm_workspace_size(2**64, 1, 1)),
-    ("n", lambda: K.dense_forward_workspace_size(np.uint64(2**63), 1, 1)),
-])
+@pytest.mark.parametrize(
+    "name, call",
+    [
+        ("n", lambda: K.set_num_threads(2**70)),
+        ("step", lambda: K.sgd_update(np.zeros(2), np.zeros(2), step=2**63, lr=0.1)),
+        (
+            "step",
+            lambda: K.adam_update(
+                np.zeros(2), np.zeros(2), np.zeros(2), np.zeros(2), step=-(2**70)
+            ),
+        ),
+        ("m", lambda: K.gemm_workspace_size(2**64, 1, 1)),
+        ("n", lambda: K.dense_forward_workspace_size(np.uint64(2**63), 1, 1)),
+    ],
+)
 def test_integers_beyond_int64_are_value_errors(name, call):
     """Was OverflowError (the conversion to int64_t), which names no argument."""
     with pytest.raises(ValueError, match=arg(name)):

@@ -9,14 +9,15 @@ on both backends, or succeeds on both with matching results.
 
 EXAMPLES gives each test's number of examples; tests/test_fuzz.py's EXAMPLES the rest.
 """
+
 import re
 import warnings
 
 import numpy as np
 import pytest
+from helpers import arg, assert_close, fuzz_decorator
 
 import pynn
-from helpers import arg, assert_close, fuzz_decorator
 from pynn import layers as L
 
 hypothesis = pytest.importorskip("hypothesis")
@@ -28,8 +29,16 @@ fuzz = fuzz_decorator(EXAMPLES)
 
 
 LOSSES = ("mse", "l1", "binary_cross_entropy", "softmax_cross_entropy", "hinge")
-ACTIVATIONS = (("relu", None), ("tanh", None), ("sigmoid", None), ("leaky_relu", 0.2),
-               ("leaky_relu", -0.3), ("softplus", None), ("elu", 0.5), ("identity", None))
+ACTIVATIONS = (
+    ("relu", None),
+    ("tanh", None),
+    ("sigmoid", None),
+    ("leaky_relu", 0.2),
+    ("leaky_relu", -0.3),
+    ("softplus", None),
+    ("elu", 0.5),
+    ("identity", None),
+)
 
 
 @st.composite
@@ -47,32 +56,66 @@ def architectures(draw):
         out = draw(st.integers(1, 6))
         name, param = draw(st.sampled_from(ACTIVATIONS))
         if kind == "Dense" or (not configs and kind in ("PReLU", "Activation")):
-            configs.append({"type": "Dense", "in_features": width, "out_features": out,
-                            "activation": name, "activation_param": param,
-                            "bias": draw(st.booleans()), "init": None})
+            configs.append(
+                {
+                    "type": "Dense",
+                    "in_features": width,
+                    "out_features": out,
+                    "activation": name,
+                    "activation_param": param,
+                    "bias": draw(st.booleans()),
+                    "init": None,
+                }
+            )
             width = out
         elif kind == "Maxout":
-            configs.append({"type": "Maxout", "in_features": width, "out_features": out,
-                            "pieces": draw(st.integers(1, 3)), "bias": draw(st.booleans()),
-                            "init": "glorot_uniform"})
+            configs.append(
+                {
+                    "type": "Maxout",
+                    "in_features": width,
+                    "out_features": out,
+                    "pieces": draw(st.integers(1, 3)),
+                    "bias": draw(st.booleans()),
+                    "init": "glorot_uniform",
+                }
+            )
             width = out
         elif kind == "PReLU":
-            configs.append({"type": "PReLU", "num_parameters": draw(st.sampled_from((1, width))),
-                            "init": draw(st.floats(-0.5, 0.5))})
+            configs.append(
+                {
+                    "type": "PReLU",
+                    "num_parameters": draw(st.sampled_from((1, width))),
+                    "init": draw(st.floats(-0.5, 0.5)),
+                }
+            )
         else:
             configs.append({"type": "Activation", "activation": name, "param": param})
     n_out = draw(st.integers(1, 4))
-    configs.append({"type": "Dense", "in_features": width, "out_features": n_out,
-                    "activation": None, "activation_param": None, "bias": True, "init": None})
+    configs.append(
+        {
+            "type": "Dense",
+            "in_features": width,
+            "out_features": n_out,
+            "activation": None,
+            "activation_param": None,
+            "bias": True,
+            "init": None,
+        }
+    )
     return configs, n_in, n_out
 
 
 def model_pair(configs, dtype, seed):
     """The same model on the C and the reference backend, with the same parameters."""
-    c = pynn.Sequential(*[L.layer_from_config(cfg) for cfg in configs], dtype=dtype,
-                        backend="c", random_state=seed)
-    r = pynn.Sequential(*[L.layer_from_config(cfg) for cfg in configs], dtype=dtype,
-                        backend="reference", random_state=seed)
+    c = pynn.Sequential(
+        *[L.layer_from_config(cfg) for cfg in configs], dtype=dtype, backend="c", random_state=seed
+    )
+    r = pynn.Sequential(
+        *[L.layer_from_config(cfg) for cfg in configs],
+        dtype=dtype,
+        backend="reference",
+        random_state=seed,
+    )
     r.load_state_dict(c.state_dict())
     return c, r
 
@@ -80,8 +123,9 @@ def model_pair(configs, dtype, seed):
 def make_y(rng, loss, n, n_out):
     """Valid training targets for the loss and the model's output count."""
     if loss in ("mse", "l1"):
-        return rng.normal(size=(n, n_out)) if n_out > 1 or rng.random() < 0.5 else \
-            rng.normal(size=n)
+        return (
+            rng.normal(size=(n, n_out)) if n_out > 1 or rng.random() < 0.5 else rng.normal(size=n)
+        )
     if loss == "softmax_cross_entropy":
         if rng.random() < 0.3:
             return rng.dirichlet(np.ones(n_out), size=n)
@@ -94,8 +138,13 @@ def make_y(rng, loss, n, n_out):
 
 
 @fuzz(300)
-@given(arch=architectures(), dtype=st.sampled_from((np.float32, np.float64)),
-       loss=st.sampled_from(LOSSES), n=st.integers(1, 9), seed=st.integers(0, 2**31))
+@given(
+    arch=architectures(),
+    dtype=st.sampled_from((np.float32, np.float64)),
+    loss=st.sampled_from(LOSSES),
+    n=st.integers(1, 9),
+    seed=st.integers(0, 2**31),
+)
 def test_fuzz_model_forward_and_gradients(arch, dtype, loss, n, seed):
     """Forward, loss and every parameter gradient: C backend == reference backend."""
     configs, n_in, n_out = arch
@@ -113,8 +162,9 @@ def test_fuzz_model_forward_and_gradients(arch, dtype, loss, n, seed):
     # Errors are measured against O(1) (floor=1): the data, parameters and intermediate
     # values are O(1), and a gradient that is small because an activation saturates (1 - a²
     # with a rounded near 1) is known only to within the rounding of those O(1) terms.
-    assert_close(c.decision_function(X), r.decision_function(X), dtype, k=k, floor=1.0,
-                 what="forward")
+    assert_close(
+        c.decision_function(X), r.decision_function(X), dtype, k=k, floor=1.0, what="forward"
+    )
     target = c.targets_.encode(y, dtype)
     loss_c, loss_r = c.loss_and_grad(X, target), r.loss_and_grad(X, target)
     assert_close(loss_c, loss_r, dtype, k=k * n, floor=1.0, what="loss")
@@ -131,10 +181,35 @@ def named_grads(model):
 # ---- bad X and y -----------------------------------------------------------------------------
 def bad_X(draw, rng, X, n_in):
     """X, possibly made wrong (or differently right), and whether it must be refused."""
-    kind = draw(st.sampled_from(("ok", "list", "int", "bool", "float16", "float32", "strings",
-                                 "object", "1-D", "3-D", "width", "empty", "nan", "inf",
-                                 "fortran", "strided", "readonly", "huge", "none", "dict",
-                                 "ragged", "unaligned")), label="X kind")
+    kind = draw(
+        st.sampled_from(
+            (
+                "ok",
+                "list",
+                "int",
+                "bool",
+                "float16",
+                "float32",
+                "strings",
+                "object",
+                "1-D",
+                "3-D",
+                "width",
+                "empty",
+                "nan",
+                "inf",
+                "fortran",
+                "strided",
+                "readonly",
+                "huge",
+                "none",
+                "dict",
+                "ragged",
+                "unaligned",
+            )
+        ),
+        label="X kind",
+    )
     if kind == "ok":
         return X, False
     if kind == "list":
@@ -159,7 +234,9 @@ def bad_X(draw, rng, X, n_in):
         return X[:0], True
     if kind in ("nan", "inf"):
         X = X.copy()
-        X[rng.integers(X.shape[0]), rng.integers(X.shape[1])] = np.nan if kind == "nan" else -np.inf
+        X[rng.integers(X.shape[0]), rng.integers(X.shape[1])] = (
+            np.nan if kind == "nan" else -np.inf
+        )
         return X, True
     if kind == "fortran":
         return np.asfortranarray(X), False
@@ -187,9 +264,26 @@ def bad_X(draw, rng, X, n_in):
 
 
 def bad_y(draw, rng, y, loss):
-    kind = draw(st.sampled_from(("ok", "ok", "list", "short", "long", "nan", "3-D", "strings",
-                                 "float labels", "negative", "object", "none", "2-D column")),
-                label="y kind")
+    kind = draw(
+        st.sampled_from(
+            (
+                "ok",
+                "ok",
+                "list",
+                "short",
+                "long",
+                "nan",
+                "3-D",
+                "strings",
+                "float labels",
+                "negative",
+                "object",
+                "none",
+                "2-D column",
+            )
+        ),
+        label="y kind",
+    )
     if kind == "ok":
         return y
     if kind == "list":
@@ -233,9 +327,14 @@ def outcome(call):
 
 
 @fuzz(400)
-@given(arch=architectures(), dtype=st.sampled_from((np.float32, np.float64)),
-       loss=st.sampled_from(LOSSES), n=st.integers(2, 9), seed=st.integers(0, 2**31),
-       data=st.data())
+@given(
+    arch=architectures(),
+    dtype=st.sampled_from((np.float32, np.float64)),
+    loss=st.sampled_from(LOSSES),
+    n=st.integers(2, 9),
+    seed=st.integers(0, 2**31),
+    data=st.data(),
+)
 def test_fuzz_fit_predict_with_bad_X_and_y(arch, dtype, loss, n, seed, data):
     """fit/predict/evaluate on bad X or y: the same TypeError/ValueError naming X or y on
     both backends, or matching results."""
@@ -250,24 +349,35 @@ def test_fuzz_fit_predict_with_bad_X_and_y(arch, dtype, loss, n, seed, data):
         x_wrong = dtype == np.float32
     yb = bad_y(data.draw, rng, y, loss)
     c, r = model_pair(configs, dtype, seed)
-    fit = dict(loss=loss, epochs=1, batch_size=data.draw(st.sampled_from((None, 1, 3))),
-               optimizer=None, shuffle=False)
+    fit = dict(
+        loss=loss,
+        epochs=1,
+        batch_size=data.draw(st.sampled_from((None, 1, 3))),
+        optimizer=None,
+        shuffle=False,
+    )
     results = []
     for model in (c, r):
         fit["optimizer"] = pynn.SGD(lr=0.01)
-        results.append([outcome(lambda: model.fit(Xb, yb, **fit).flat_params.copy()),
-                        outcome(lambda: model.fit(X, y, **dict(fit, epochs=0)) and
-                                model.decision_function(Xb)),
-                        outcome(lambda: model.evaluate(X, yb)["loss"]),
-                        outcome(lambda: model.predict(Xb))])
-    for what, got_c, got_r in zip(("fit", "decision_function", "evaluate", "predict"),
-                                  *results):
+        results.append(
+            [
+                outcome(lambda: model.fit(Xb, yb, **fit).flat_params.copy()),
+                outcome(
+                    lambda: model.fit(X, y, **dict(fit, epochs=0)) and model.decision_function(Xb)
+                ),
+                outcome(lambda: model.evaluate(X, yb)["loss"]),
+                outcome(lambda: model.predict(Xb)),
+            ]
+        )
+    for what, got_c, got_r in zip(("fit", "decision_function", "evaluate", "predict"), *results):
         assert got_c[0] == got_r[0], f"{what}: C backend {got_c}, reference {got_r}"
         hypothesis.event(f"{what}: {got_c[0]}")
         if got_c[0] == "non-finite":
             # both stop (the step may differ: near overflow, summation orders decide)
-            assert what in ("fit", "decision_function") and got_r[0] == "non-finite", \
-                (got_c, got_r)
+            assert what in ("fit", "decision_function") and got_r[0] == "non-finite", (
+                got_c,
+                got_r,
+            )
             assert re.search(r"epoch \d+, step \d+", got_c[1]), got_c[1]
         elif got_c[0] == "error":
             assert got_c[1:] == got_r[1:], f"{what}: {got_c[1:]} != {got_r[1:]}"
@@ -275,10 +385,22 @@ def test_fuzz_fit_predict_with_bad_X_and_y(arch, dtype, loss, n, seed, data):
         elif what == "predict":
             result_c, result_r = np.asarray(got_c[1]), np.asarray(got_r[1])
             if result_c.dtype.kind == "f":
-                assert_close(result_c, result_r, dtype, k=64, rtol=1e-3 if dtype ==
-                             np.float32 else 1e-9, what=what)
+                assert_close(
+                    result_c,
+                    result_r,
+                    dtype,
+                    k=64,
+                    rtol=1e-3 if dtype == np.float32 else 1e-9,
+                    what=what,
+                )
         else:
-            assert_close(got_c[1], got_r[1], dtype, k=64, rtol=1e-3 if dtype == np.float32
-                         else 1e-9, what=what)
+            assert_close(
+                got_c[1],
+                got_r[1],
+                dtype,
+                k=64,
+                rtol=1e-3 if dtype == np.float32 else 1e-9,
+                what=what,
+            )
     x_refused = results[0][1][0] == "error"
     assert x_refused == x_wrong, f"X refused: {x_refused}, expected {x_wrong}: {results[0][1]}"

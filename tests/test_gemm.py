@@ -2,16 +2,38 @@
 
 import numpy as np
 import pytest
-
-from helpers import (DTYPES, K, R, assert_bitwise_equal, assert_close, nan_like, rand,
-                     workspace_size)
+from helpers import (
+    DTYPES,
+    K,
+    R,
+    assert_bitwise_equal,
+    assert_close,
+    nan_like,
+    rand,
+    workspace_size,
+)
 
 # (m, n, k): zeros, ones, primes, sizes that are no multiple of any tile, a few above 500.
 GEMM_SHAPES = [
-    (1, 1, 1), (0, 5, 3), (5, 0, 3), (4, 5, 0), (0, 0, 0), (7, 13, 31), (17, 65, 129),
-    (97, 1, 13), (1, 97, 7), (129, 17, 65), (13, 31, 97), (64, 64, 64), (65, 33, 17),
-    (513, 31, 17), (13, 777, 5), (31, 7, 513), (65, 129, 257),
-    (5, 2100, 13), (100, 2049, 300),  # more columns than one packed block of b
+    (1, 1, 1),
+    (0, 5, 3),
+    (5, 0, 3),
+    (4, 5, 0),
+    (0, 0, 0),
+    (7, 13, 31),
+    (17, 65, 129),
+    (97, 1, 13),
+    (1, 97, 7),
+    (129, 17, 65),
+    (13, 31, 97),
+    (64, 64, 64),
+    (65, 33, 17),
+    (513, 31, 17),
+    (13, 777, 5),
+    (31, 7, 513),
+    (65, 129, 257),
+    (5, 2100, 13),
+    (100, 2049, 300),  # more columns than one packed block of b
 ]
 TRANS = [(False, False), (False, True), (True, False), (True, True)]
 TRANS_IDS = ["NN", "NT", "TN", "TT"]
@@ -93,8 +115,13 @@ def test_gemm_alpha_beta_long_k(rng, dtype, trans_a, trans_b, alpha, beta):
     K.gemm(a, b, c, alpha=alpha, beta=beta, trans_a=trans_a, trans_b=trans_b)
     expected = alpha * product64(a, b, trans_a, trans_b) + beta * c0.astype(np.float64)
     assert_close(c, expected, dtype, k=k + 1)
-    assert_close(c, R.gemm(a, b, c0.copy(), alpha=alpha, beta=beta, trans_a=trans_a,
-                           trans_b=trans_b), dtype, k=k + 1, what="vs reference")
+    assert_close(
+        c,
+        R.gemm(a, b, c0.copy(), alpha=alpha, beta=beta, trans_a=trans_a, trans_b=trans_b),
+        dtype,
+        k=k + 1,
+        what="vs reference",
+    )
 
 
 @pytest.mark.parametrize("fill", [np.nan, np.inf, -np.inf])
@@ -135,8 +162,8 @@ def test_gemm_leading_dimensions(rng, dtype, m, n, k, trans_a, trans_b, beta):
     a_wide = rand(rng, (a_shape[0], a_shape[1] + 3), dtype)
     b_wide = rand(rng, (b_shape[0], b_shape[1] + 5), dtype)
     c_wide = rand(rng, (m, n + 4), dtype)
-    a = a_wide[:, :a_shape[1]]
-    b = b_wide[:, :b_shape[1]]
+    a = a_wide[:, : a_shape[1]]
+    b = b_wide[:, : b_shape[1]]
     c = c_wide[:, :n]
     if beta == 0.0:
         c[...] = np.nan  # must not propagate
@@ -144,8 +171,15 @@ def test_gemm_leading_dimensions(rng, dtype, m, n, k, trans_a, trans_b, beta):
     padding = c_wide[:, n:].copy()
     out = K.gemm(a, b, c, alpha=1.5, beta=beta, trans_a=trans_a, trans_b=trans_b)
     assert out is c
-    expected = R.gemm(np.ascontiguousarray(a), np.ascontiguousarray(b), c0, alpha=1.5,
-                      beta=beta, trans_a=trans_a, trans_b=trans_b)
+    expected = R.gemm(
+        np.ascontiguousarray(a),
+        np.ascontiguousarray(b),
+        c0,
+        alpha=1.5,
+        beta=beta,
+        trans_a=trans_a,
+        trans_b=trans_b,
+    )
     assert_close(c, expected, dtype, k=k + 1)
     np.testing.assert_array_equal(c_wide[:, n:], padding, err_msg="gemm wrote past c's columns")
 

@@ -3,15 +3,16 @@ it ends exactly where an unreadable page begins, so a read beyond it crashes (th
 sanitizer run, .ci/sanitize, sees such reads too; this test needs no sanitizer).
 
 It runs in a subprocess, so that a crash fails the test instead of killing pytest."""
+
 import os
 import subprocess
 import sys
 import textwrap
 
 import pytest
+from helpers import HANG_SECONDS
 
 import pynn
-from helpers import HANG_SECONDS
 
 CHILD = textwrap.dedent(r"""
     import ctypes, itertools, mmap, sys
@@ -61,7 +62,13 @@ def test_gemm_reads_nothing_past_its_operands(tmp_path):
     # the pynn this test imports, from a scratch directory (where `python -c` cannot see a
     # checkout's unbuilt pynn/)
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(pynn.__file__)))
-    result = subprocess.run([sys.executable, "-c", CHILD], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=HANG_SECONDS)
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_SECONDS,
+    )
     assert result.returncode == 0, (result.returncode, result.stdout, result.stderr[-2000:])
     assert int(result.stdout) > 0

@@ -6,7 +6,6 @@ it, so a row's result must not depend on how many rows share the call either."""
 
 import numpy as np
 import pytest
-
 from helpers import DTYPES, K, assert_bitwise_equal, assert_close, nan_like, rand
 
 try:
@@ -23,17 +22,38 @@ TRANS_IDS = ["NN", "NT", "TN", "TT"]
 # plain B to the plain GEMM), skinny ones (n or k tiny), edge tiles of every path, and k
 # around the KC steps (192 on AVX-512, 256 elsewhere; all of k up to 4/3 of them).
 EDGE_SHAPES = [
-    (1, 1, 1), (1, 3, 3), (2, 3, 4), (1, 784, 128), (1, 128, 10), (1, 10, 128), (4, 32, 20),
-    (32, 2, 3), (1000, 2, 2), (128, 3, 10), (3, 1, 700), (1, 1, 1025), (15, 33, 7),
-    (29, 65, 192), (22, 17, 256), (13, 40, 257), (9, 31, 341), (8, 16, 342), (11, 70, 513),
-    (1, 1100, 1), (0, 3, 4), (3, 0, 4), (3, 4, 0),
+    (1, 1, 1),
+    (1, 3, 3),
+    (2, 3, 4),
+    (1, 784, 128),
+    (1, 128, 10),
+    (1, 10, 128),
+    (4, 32, 20),
+    (32, 2, 3),
+    (1000, 2, 2),
+    (128, 3, 10),
+    (3, 1, 700),
+    (1, 1, 1025),
+    (15, 33, 7),
+    (29, 65, 192),
+    (22, 17, 256),
+    (13, 40, 257),
+    (9, 31, 341),
+    (8, 16, 342),
+    (11, 70, 513),
+    (1, 1100, 1),
+    (0, 3, 4),
+    (3, 0, 4),
+    (3, 4, 0),
 ]
 
 
 def random_shapes(seed, count, top=90, k_top=700):
     rng = np.random.default_rng(seed)
-    return [(int(rng.integers(1, top)), int(rng.integers(1, top)), int(rng.integers(1, k_top)))
-            for _ in range(count)]
+    return [
+        (int(rng.integers(1, top)), int(rng.integers(1, top)), int(rng.integers(1, k_top)))
+        for _ in range(count)
+    ]
 
 
 RANDOM_SHAPES = random_shapes(16, 24)
@@ -52,7 +72,7 @@ def operand(rng, rows, cols, dtype, strided):
     """(rows, cols), or a column slice of a wider array (a leading dimension > cols)."""
     if not strided:
         return rand(rng, (rows, cols), dtype)
-    return rand(rng, (rows, cols + 3), dtype)[:, 2:2 + cols]
+    return rand(rng, (rows, cols + 3), dtype)[:, 2 : 2 + cols]
 
 
 def operands(rng, m, n, k, dtype, trans_a, trans_b, strided=False):
@@ -98,8 +118,7 @@ def test_fast_gemm_is_plain_bitwise(rng, simd, dtype, trans_a, trans_b):
                 what = f"{m}x{n}x{k} strided={strided} alpha={alpha} beta={beta}"
                 fast, plain = c0.copy(), c0.copy()
                 K.gemm(a, b, fast, alpha=alpha, beta=beta, trans_a=trans_a, trans_b=trans_b)
-                K.gemm_plain(a, b, plain, alpha=alpha, beta=beta, trans_a=trans_a,
-                             trans_b=trans_b)
+                K.gemm_plain(a, b, plain, alpha=alpha, beta=beta, trans_a=trans_a, trans_b=trans_b)
                 assert_bitwise_equal(fast, plain, what)
 
 
@@ -110,9 +129,11 @@ def test_fast_gemm_is_plain_bitwise_on_two_threads(rng, simd, dtype, restore_thr
     for m, n, k in [(300, 200, 700), (64, 1100, 300), (1, 2048, 1024), (700, 9, 400)]:
         for trans_a, trans_b in TRANS:
             a, b = operands(rng, m, n, k, dtype, trans_a, trans_b)
-            assert_bitwise_equal(K.gemm(a, b, trans_a=trans_a, trans_b=trans_b),
-                                 K.gemm_plain(a, b, trans_a=trans_a, trans_b=trans_b),
-                                 f"{m}x{n}x{k} {trans_a} {trans_b}")
+            assert_bitwise_equal(
+                K.gemm(a, b, trans_a=trans_a, trans_b=trans_b),
+                K.gemm_plain(a, b, trans_a=trans_a, trans_b=trans_b),
+                f"{m}x{n}x{k} {trans_a} {trans_b}",
+            )
 
 
 @pytest.mark.parametrize("simd", PATHS, indirect=True)
@@ -125,9 +146,12 @@ def test_a_row_does_not_depend_on_the_rows_with_it(rng, simd, dtype, trans_a, tr
         a, b = operands(rng, m, n, k, dtype, trans_a, trans_b)
         whole = K.gemm(a, b, trans_a=trans_a, trans_b=trans_b)
         for i in range(m):
-            row_a = a[:, i:i + 1] if trans_a else a[i:i + 1]
-            assert_bitwise_equal(K.gemm(row_a, b, trans_a=trans_a, trans_b=trans_b), whole[i:i + 1],
-                                 f"row {i} of {m}x{n}x{k}")
+            row_a = a[:, i : i + 1] if trans_a else a[i : i + 1]
+            assert_bitwise_equal(
+                K.gemm(row_a, b, trans_a=trans_a, trans_b=trans_b),
+                whole[i : i + 1],
+                f"row {i} of {m}x{n}x{k}",
+            )
 
 
 @pytest.mark.parametrize("simd", PATHS, indirect=True)
@@ -139,8 +163,8 @@ def test_dense_backward_input_gradient_of_one_row(rng, simd, dtype):
     dout = rand(rng, (n, out_f), dtype)
     _, _, dx = K.dense_backward(dout, x, w, bias=False)
     for i in range(n):
-        _, _, dx_i = K.dense_backward(dout[i:i + 1], x[i:i + 1], w, bias=False)
-        assert_bitwise_equal(dx_i, dx[i:i + 1], f"row {i}")
+        _, _, dx_i = K.dense_backward(dout[i : i + 1], x[i : i + 1], w, bias=False)
+        assert_bitwise_equal(dx_i, dx[i : i + 1], f"row {i}")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -168,16 +192,16 @@ def bad_calls(dtype):
     read_only = np.ones((3, 5), dtype)
     read_only.flags.writeable = False
     return [
-        ((a, np.ones((3, 5), dtype)), {}),                     # op(b) rows != op(a) columns
-        ((a, b), {"beta": 1.0}),                               # beta without c
-        ((a, b.astype(other)), {}),                            # mixed dtypes
-        ((a, b, np.ones((3, 6), dtype)), {}),                  # c's shape
-        ((a, b, read_only), {}),                               # c not writeable
-        ((a, b, a), {}),                                       # c overlaps a (and bad shape)
-        ((np.ones((3, 8), dtype)[:, ::2], b), {}),             # rows not contiguous
-        ((np.ones(4, dtype), b), {}),                          # 1-D a
-        ((a, b), {"alpha": "1"}),                              # alpha not a number
-        ((a.astype(np.int64), b), {}),                         # not floating
+        ((a, np.ones((3, 5), dtype)), {}),  # op(b) rows != op(a) columns
+        ((a, b), {"beta": 1.0}),  # beta without c
+        ((a, b.astype(other)), {}),  # mixed dtypes
+        ((a, b, np.ones((3, 6), dtype)), {}),  # c's shape
+        ((a, b, read_only), {}),  # c not writeable
+        ((a, b, a), {}),  # c overlaps a (and bad shape)
+        ((np.ones((3, 8), dtype)[:, ::2], b), {}),  # rows not contiguous
+        ((np.ones(4, dtype), b), {}),  # 1-D a
+        ((a, b), {"alpha": "1"}),  # alpha not a number
+        ((a.astype(np.int64), b), {}),  # not floating
     ]
 
 
@@ -199,12 +223,22 @@ def test_plain_refuses_c_overlapping_an_input(dtype):
 
 
 if given is not None:
-    @given(m=st.integers(0, 40), n=st.integers(0, 80), k=st.integers(0, 600),
-           trans_a=st.booleans(), trans_b=st.booleans(), f64=st.booleans(),
-           alpha=st.sampled_from([1.0, 0.5, -2.0, 0.0]), beta=st.sampled_from([0.0, 1.0, -0.25]),
-           path=st.sampled_from(PATHS), seed=st.integers(0, 2**32 - 1))
-    def test_fuzz_fast_gemm_is_plain_bitwise(m, n, k, trans_a, trans_b, f64, alpha, beta, path,
-                                             seed):
+
+    @given(
+        m=st.integers(0, 40),
+        n=st.integers(0, 80),
+        k=st.integers(0, 600),
+        trans_a=st.booleans(),
+        trans_b=st.booleans(),
+        f64=st.booleans(),
+        alpha=st.sampled_from([1.0, 0.5, -2.0, 0.0]),
+        beta=st.sampled_from([0.0, 1.0, -0.25]),
+        path=st.sampled_from(PATHS),
+        seed=st.integers(0, 2**32 - 1),
+    )
+    def test_fuzz_fast_gemm_is_plain_bitwise(
+        m, n, k, trans_a, trans_b, f64, alpha, beta, path, seed
+    ):
         dtype = np.float64 if f64 else np.float32
         rng = np.random.default_rng(seed)
         a, b = operands(rng, m, n, k, dtype, trans_a, trans_b)

@@ -10,7 +10,6 @@ more than the perturbation.
 
 import numpy as np
 import pytest
-
 from helpers import DIFF_ACT_CASES, DIFF_ACT_IDS, IMPLS, away_from, rand, randn
 
 H = 1e-6
@@ -39,7 +38,9 @@ def assert_grad_close(analytic, numeric, what=""):
     assert analytic.shape == numeric.shape, what
     scale = max(np.max(np.abs(numeric)), np.max(np.abs(analytic)), 1e-3)
     err = np.max(np.abs(analytic - numeric)) / scale
-    assert err < RTOL_FD, f"{what}: relative error {err:.2e}\nanalytic {analytic}\nnumeric {numeric}"
+    assert err < RTOL_FD, (
+        f"{what}: relative error {err:.2e}\nanalytic {analytic}\nnumeric {numeric}"
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -50,8 +51,9 @@ def test_activation_derivative_fd(rng, impl, act, param):
     a = impl.activation_forward(z, act, param)
     d = impl.activation_derivative(act, param, a=a, z=z)
     # element-wise: one pass of central differences over the whole vector
-    fd = (impl.activation_forward(z + H, act, param)
-          - impl.activation_forward(z - H, act, param)) / (2 * H)
+    fd = (
+        impl.activation_forward(z + H, act, param) - impl.activation_forward(z - H, act, param)
+    ) / (2 * H)
     assert_grad_close(d, fd, "derivative")
     dout = randn(rng, z.shape, F64)
     back = impl.activation_backward(dout, act, param, a=a, z=z)
@@ -91,8 +93,11 @@ def loss_case(rng, name, kind, n, k):
     if kind == "labels":
         t = rng.integers(0, k, size=n)
     elif kind == "probs":
-        t = rng.dirichlet(np.ones(k), size=n) if name == "softmax_cross_entropy" \
+        t = (
+            rng.dirichlet(np.ones(k), size=n)
+            if name == "softmax_cross_entropy"
             else rng.uniform(0, 1, size=(n, k))
+        )
     elif kind == "unnormalized":
         t = rng.uniform(0, 2, size=(n, k))
         t[0, 0] = 0.0

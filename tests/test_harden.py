@@ -1,5 +1,6 @@
 """model.harden(): softmax -> argmax, sigmoid -> unit step, tanh -> signum, predicting
 exactly what the model predicts, on random inputs and on inputs at the decision boundary."""
+
 import numpy as np
 import pytest
 
@@ -14,9 +15,14 @@ def inputs(rng, n_features, dtype):
     """Random rows of several scales, plus rows that put the outputs on the boundary:
     with zero biases, x = 0 gives hidden units tanh(0) = relu(0) = 0 and so logits equal
     to the output bias, which the tests set to 0 (and -0.0)."""
-    X = np.concatenate([rng.normal(size=(60, n_features)),
-                        1e-3 * rng.normal(size=(20, n_features)),
-                        np.zeros((3, n_features)), -np.zeros((2, n_features))])
+    X = np.concatenate(
+        [
+            rng.normal(size=(60, n_features)),
+            1e-3 * rng.normal(size=(20, n_features)),
+            np.zeros((3, n_features)),
+            -np.zeros((2, n_features)),
+        ]
+    )
     return X.astype(dtype)
 
 
@@ -42,11 +48,13 @@ def assert_same_predictions(model, X):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_softmax_becomes_argmax(dtype, backend, rng):
-    model = pynn.Sequential(pynn.Dense(3, 6, "tanh"), pynn.Dense(6, 3), dtype=dtype,
-                            backend=backend, random_state=1)
+    model = pynn.Sequential(
+        pynn.Dense(3, 6, "tanh"), pynn.Dense(6, 3), dtype=dtype, backend=backend, random_state=1
+    )
     X = inputs(rng, 3, dtype)
-    model.fit(X, np.array(["b", "a", "c"])[np.arange(len(X)) % 3],
-              loss="softmax_cross_entropy", epochs=0)
+    model.fit(
+        X, np.array(["b", "a", "c"])[np.arange(len(X)) % 3], loss="softmax_cross_entropy", epochs=0
+    )
     assert_same_predictions(model, X)
     # Ties: two classes with equal logits everywhere, and all three equal at x = 0.
     on_boundary(model)
@@ -60,8 +68,9 @@ def test_softmax_becomes_argmax(dtype, backend, rng):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_binary_cross_entropy_becomes_a_fused_unit_step(dtype, backend, rng):
-    model = pynn.Sequential(pynn.Dense(4, 5, "relu"), pynn.Dense(5, 1), dtype=dtype,
-                            backend=backend, random_state=2)
+    model = pynn.Sequential(
+        pynn.Dense(4, 5, "relu"), pynn.Dense(5, 1), dtype=dtype, backend=backend, random_state=2
+    )
     X = inputs(rng, 4, dtype)
     model.fit(X, np.where(X[:, 0] > 0, "spam", "ham"), loss="binary_cross_entropy", epochs=0)
     assert_same_predictions(model, X)
@@ -74,8 +83,9 @@ def test_binary_cross_entropy_becomes_a_fused_unit_step(dtype, backend, rng):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_multi_label_binary_cross_entropy(dtype, rng):
-    model = pynn.Sequential(pynn.Dense(4, 6, "tanh"), pynn.Dense(6, 3), dtype=dtype,
-                            random_state=3)
+    model = pynn.Sequential(
+        pynn.Dense(4, 6, "tanh"), pynn.Dense(6, 3), dtype=dtype, random_state=3
+    )
     X = inputs(rng, 4, dtype)
     model.fit(X, (X[:, :3] > 0).astype(int), loss="binary_cross_entropy", epochs=0)
     assert_same_predictions(model, X)
@@ -86,13 +96,22 @@ def test_multi_label_binary_cross_entropy(dtype, rng):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_step_follows_a_last_layer_it_cannot_fuse_into(dtype, rng):
-    model = pynn.Sequential(pynn.Dense(4, 3, "tanh"), pynn.Maxout(3, 1, pieces=2),
-                            pynn.PReLU(), dtype=dtype, random_state=4)
+    model = pynn.Sequential(
+        pynn.Dense(4, 3, "tanh"),
+        pynn.Maxout(3, 1, pieces=2),
+        pynn.PReLU(),
+        dtype=dtype,
+        random_state=4,
+    )
     X = inputs(rng, 4, dtype)
     model.fit(X, X[:, 1] > 0, loss="binary_cross_entropy", epochs=0)
     hardened = assert_same_predictions(model, X)
-    assert [type(layer).__name__ for layer in hardened.layers] == \
-        ["Dense", "Maxout", "PReLU", "Activation"]
+    assert [type(layer).__name__ for layer in hardened.layers] == [
+        "Dense",
+        "Maxout",
+        "PReLU",
+        "Activation",
+    ]
     assert hardened.layers[-1].activation == "step"
     assert hardened.output_rule == "step added after the output"
 
@@ -100,8 +119,9 @@ def test_step_follows_a_last_layer_it_cannot_fuse_into(dtype, rng):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("output", ["tanh", None])
 def test_hinge_becomes_signum(output, dtype, rng):
-    model = pynn.Sequential(pynn.Dense(4, 5, "relu"), pynn.Dense(5, 1, output), dtype=dtype,
-                            random_state=5)
+    model = pynn.Sequential(
+        pynn.Dense(4, 5, "relu"), pynn.Dense(5, 1, output), dtype=dtype, random_state=5
+    )
     X = inputs(rng, 4, dtype)
     model.fit(X, np.where(X[:, 2] > 0, 1, -1), loss="hinge", epochs=0)
     assert_same_predictions(model, X)
@@ -113,8 +133,9 @@ def test_hinge_becomes_signum(output, dtype, rng):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_hinge_multi_label_with_a_tanh_layer(dtype, rng):
-    model = pynn.Sequential(pynn.Dense(4, 5, "relu"), pynn.Dense(5, 2), pynn.Tanh(),
-                            dtype=dtype, random_state=6)
+    model = pynn.Sequential(
+        pynn.Dense(4, 5, "relu"), pynn.Dense(5, 2), pynn.Tanh(), dtype=dtype, random_state=6
+    )
     X = inputs(rng, 4, dtype)
     model.fit(X, np.where(X[:, :2] > 0, 1, -1), loss="hinge", epochs=0)
     model.layers[1].params["bias"][...] = 0
@@ -128,22 +149,28 @@ def test_outputs_at_the_smallest_magnitudes(dtype):
     """Subnormal and signed-zero logits: tanh keeps their sign, step and sign see it."""
     tiny = np.finfo(dtype).smallest_subnormal
     X = np.array([[tiny], [-tiny], [0.0], [-0.0], [np.finfo(dtype).tiny], [-1e-30]], dtype)
-    for loss, output, y in (("hinge", "tanh", [1, -1]), ("hinge", None, [1, -1]),
-                            ("binary_cross_entropy", None, [0, 1])):
+    for loss, output, y in (
+        ("hinge", "tanh", [1, -1]),
+        ("hinge", None, [1, -1]),
+        ("binary_cross_entropy", None, [0, 1]),
+    ):
         model = pynn.Sequential(pynn.Dense(1, 1, output), dtype=dtype)
         model.fit(X[:2], np.array(y), loss=loss, epochs=0)
         model.layers[0].params["weight"][...] = 1
         model.layers[0].params["bias"][...] = -0.0
         assert_same_predictions(model, X)
-        np.testing.assert_array_equal(model.harden().predict(X) == model.classes_[1],
-                                      [True, False, False, False, True, False])
+        np.testing.assert_array_equal(
+            model.harden().predict(X) == model.classes_[1],
+            [True, False, False, False, True, False],
+        )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_tanh_regressor_gives_the_sign_of_its_output(dtype, rng):
     """The notes' example: tanh output trained with MSE on ±1 targets, hardened to signum."""
-    model = pynn.Sequential(pynn.Dense(2, 4, "tanh"), pynn.Dense(4, 1, "tanh"), dtype=dtype,
-                            random_state=7)
+    model = pynn.Sequential(
+        pynn.Dense(2, 4, "tanh"), pynn.Dense(4, 1, "tanh"), dtype=dtype, random_state=7
+    )
     X = inputs(rng, 2, dtype)
     y = np.where(X[:, 0] * X[:, 1] > 0, 1.0, -1.0)
     model.fit(X, y, loss="mse", epochs=3, optimizer=pynn.SGD(lr=0.1))
@@ -158,8 +185,9 @@ def test_tanh_regressor_gives_the_sign_of_its_output(dtype, rng):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_sigmoid_regressor_gives_the_unit_step_of_the_excitation(dtype, rng):
-    model = pynn.Sequential(pynn.Dense(3, 4, "relu"), pynn.Dense(4, 2), pynn.Sigmoid(),
-                            dtype=dtype, random_state=8)
+    model = pynn.Sequential(
+        pynn.Dense(3, 4, "relu"), pynn.Dense(4, 2), pynn.Sigmoid(), dtype=dtype, random_state=8
+    )
     X = inputs(rng, 3, dtype)
     model.fit(X, rng.uniform(size=(len(X), 2)), loss="l1", epochs=0)
     model.layers[1].params["bias"][...] = 0
@@ -167,8 +195,9 @@ def test_sigmoid_regressor_gives_the_unit_step_of_the_excitation(dtype, rng):
     assert hardened.layers[-1].activation == "step"
     excitation = pynn.Sequential(*model.layers[:2], dtype=dtype)  # the same layer objects
     excitation.flat_params[...] = model.flat_params
-    np.testing.assert_array_equal(hardened.predict(X),
-                                  (excitation.decision_function(X) > 0).astype(dtype))
+    np.testing.assert_array_equal(
+        hardened.predict(X), (excitation.decision_function(X) > 0).astype(dtype)
+    )
     away = np.abs(model.predict(X) - 0.5) > 1e-3
     np.testing.assert_array_equal(hardened.predict(X)[away], (model.predict(X) > 0.5)[away])
 

@@ -1,4 +1,5 @@
 """Initialisation: Glorot and He, uniform and normal, seeded."""
+
 import math
 
 import numpy as np
@@ -8,10 +9,15 @@ import pynn
 from pynn.init import INITS, default_init, initialize
 
 
-@pytest.mark.parametrize("name,fan_in,fan_out", [("glorot_uniform", 300, 200),
-                                                  ("glorot_normal", 300, 200),
-                                                  ("he_uniform", 300, 200),
-                                                  ("he_normal", 300, 200)])
+@pytest.mark.parametrize(
+    "name,fan_in,fan_out",
+    [
+        ("glorot_uniform", 300, 200),
+        ("glorot_normal", 300, 200),
+        ("he_uniform", 300, 200),
+        ("he_normal", 300, 200),
+    ],
+)
 def test_variance_and_support(name, fan_in, fan_out):
     w = initialize(np.empty((fan_out, fan_in)), name, fan_in, fan_out, np.random.default_rng(0))
     variance = 2 / (fan_in + fan_out) if name.startswith("glorot") else 2 / fan_in
@@ -43,9 +49,14 @@ def test_defaults_follow_the_activation():
 
 
 def _model(random_state, dtype=np.float32, init="glorot_normal"):
-    return pynn.Sequential(pynn.Dense(5, 7, "tanh", init=init), pynn.PReLU(7),
-                           pynn.Maxout(7, 3, 2, init=init), pynn.Dense(3, 2, init=init),
-                           dtype=dtype, random_state=random_state)
+    return pynn.Sequential(
+        pynn.Dense(5, 7, "tanh", init=init),
+        pynn.PReLU(7),
+        pynn.Maxout(7, 3, 2, init=init),
+        pynn.Dense(3, 2, init=init),
+        dtype=dtype,
+        random_state=random_state,
+    )
 
 
 def test_seeded_models_are_identical():

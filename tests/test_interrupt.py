@@ -3,6 +3,7 @@ last completed step (parameters, optimizer state and step count), keeps the hist
 completed epochs, and trains on. A KeyboardInterrupt raised by a callback leaves it the
 same way. Only the main thread under Python's default SIGINT handler is changed, and only
 while fit runs."""
+
 import json
 import os
 import select
@@ -13,12 +14,13 @@ import threading
 
 import numpy as np
 import pytest
-
-import pynn
 from helpers import HANG_SECONDS, assert_bitwise_equal
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "raise_signal") or sys.platform == "win32",
-                                reason="POSIX signals")
+import pynn
+
+pytestmark = pytest.mark.skipif(
+    not hasattr(signal, "raise_signal") or sys.platform == "win32", reason="POSIX signals"
+)
 N, FEATURES, BATCH = 256, 12, 32  # 8 steps an epoch, the last one full
 LATE = 400  # steps a real-process child trains on past asking for SIGINT, then it waits
 
@@ -30,14 +32,22 @@ def data():
 
 
 MODELS = {
-    "dense": lambda: pynn.Sequential(pynn.Dense(FEATURES, 16, "tanh"), pynn.Dense(16, 2),
-                                     random_state=0),
-    "layers": lambda: pynn.Sequential(pynn.Dense(FEATURES, 16), pynn.PReLU(16),
-                                      pynn.Maxout(16, 8, 2), pynn.Dense(8, 2),
-                                      dtype=np.float64, random_state=0),
+    "dense": lambda: pynn.Sequential(
+        pynn.Dense(FEATURES, 16, "tanh"), pynn.Dense(16, 2), random_state=0
+    ),
+    "layers": lambda: pynn.Sequential(
+        pynn.Dense(FEATURES, 16),
+        pynn.PReLU(16),
+        pynn.Maxout(16, 8, 2),
+        pynn.Dense(8, 2),
+        dtype=np.float64,
+        random_state=0,
+    ),
 }
-OPTIMIZERS = {"dense": lambda: pynn.Adam(0.01),
-              "layers": lambda: pynn.SGD(0.05, momentum=0.9, nesterov=True)}
+OPTIMIZERS = {
+    "dense": lambda: pynn.Adam(0.01),
+    "layers": lambda: pynn.SGD(0.05, momentum=0.9, nesterov=True),
+}
 FIT = dict(loss="softmax_cross_entropy", batch_size=BATCH, shuffle=False)
 
 
@@ -48,7 +58,7 @@ def replay(kind, epochs_steps):
     model = MODELS[kind]()
     model.fit(X, y, optimizer=OPTIMIZERS[kind](), epochs=0, **FIT)
     for steps in epochs_steps:
-        model.partial_fit(X[:steps * BATCH], y[:steps * BATCH], **FIT)
+        model.partial_fit(X[: steps * BATCH], y[: steps * BATCH], **FIT)
     return model
 
 
@@ -56,7 +66,7 @@ def steps_per_epoch(log):
     """[(epoch, step)] of the completed steps, from fit calls one after another, as the step
     count of each epoch run (a new fit call starts at epoch 0)."""
     counts = []
-    for epoch, step in log:
+    for _epoch, step in log:
         if step == 0:
             counts.append(0)
         counts[-1] += 1
@@ -104,8 +114,14 @@ def test_sigint_inside_an_update_stops_after_that_step(at):
     model = MODELS["layers"]()
     log = []
     with pytest.raises(KeyboardInterrupt):
-        model.fit(X, y, optimizer=SignallingSGD(at, lr=0.05, momentum=0.9, nesterov=True),
-                  epochs=5, batch_callback=lambda m, e, s, n: log.append((e, s)), **FIT)
+        model.fit(
+            X,
+            y,
+            optimizer=SignallingSGD(at, lr=0.05, momentum=0.9, nesterov=True),
+            epochs=5,
+            batch_callback=lambda m, e, s, n: log.append((e, s)),
+            **FIT,
+        )
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     assert len(log) == at
     assert len(model.history_.get("loss", [])) == (at - 1) // 8  # epochs that ended
@@ -124,8 +140,9 @@ def test_keyboard_interrupt_from_a_batch_callback_leaves_the_completed_steps():
 
     model = MODELS["dense"]()
     with pytest.raises(KeyboardInterrupt):
-        model.fit(X, y, optimizer=OPTIMIZERS["dense"](), epochs=5,
-                  batch_callback=stop_at_step_11, **FIT)
+        model.fit(
+            X, y, optimizer=OPTIMIZERS["dense"](), epochs=5, batch_callback=stop_at_step_11, **FIT
+        )
     assert len(model.history_["loss"]) == 1
     check_state(model, "dense", log)
 
@@ -139,8 +156,9 @@ def test_keyboard_interrupt_from_a_callback_keeps_that_epoch():
 
     model = MODELS["dense"]()
     with pytest.raises(KeyboardInterrupt):
-        model.fit(X, y, optimizer=OPTIMIZERS["dense"](), epochs=5,
-                  callback=stop_after_epoch_2, **FIT)
+        model.fit(
+            X, y, optimizer=OPTIMIZERS["dense"](), epochs=5, callback=stop_after_epoch_2, **FIT
+        )
     expected = MODELS["dense"]().fit(X, y, optimizer=OPTIMIZERS["dense"](), epochs=2, **FIT)
     assert_bitwise_equal(model.flat_params, expected.flat_params, "parameters")
     assert model.history_["loss"] == expected.history_["loss"]
@@ -157,8 +175,9 @@ def test_sigint_handlers_are_changed_only_in_the_main_thread_and_only_during_fit
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
     seen.clear()
-    thread = threading.Thread(target=lambda: MODELS["dense"]().fit(
-        X, y, epochs=1, batch_callback=record, **FIT))
+    thread = threading.Thread(
+        target=lambda: MODELS["dense"]().fit(X, y, epochs=1, batch_callback=record, **FIT)
+    )
     thread.start()
     thread.join(HANG_SECONDS)
     assert not thread.is_alive()
@@ -166,6 +185,7 @@ def test_sigint_handlers_are_changed_only_in_the_main_thread_and_only_during_fit
 
     def own(signum, frame):
         own.calls += 1
+
     own.calls = 0
     previous = signal.signal(signal.SIGINT, own)
     try:
@@ -240,11 +260,20 @@ def test_ctrl_c_in_a_real_process_leaves_the_last_completed_step(kind, tmp_path)
     no timeout). A slow parent therefore changes where the signal lands, never the outcome
     nor the work left to check (at most about 3 * LATE steps to replay)."""
     rounds = 3
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [os.path.dirname(__file__), os.path.dirname(os.path.dirname(pynn.__file__))]))
-    process = subprocess.Popen([sys.executable, "-c", CHILD, kind, str(rounds)], cwd=tmp_path,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            [os.path.dirname(__file__), os.path.dirname(os.path.dirname(pynn.__file__))]
+        ),
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", CHILD, kind, str(rounds)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for _ in range(rounds):
             line = _line(process)

@@ -1,10 +1,11 @@
 """Each layer's forward pass inside a model against a plain NumPy formula written here,
 independent of pynn.reference (the reference backend shares the layers' Python code)."""
+
 import numpy as np
 import pytest
+from helpers import assert_close
 
 import pynn
-from helpers import assert_close
 
 
 def _act(name, z, param=None):
@@ -46,9 +47,19 @@ def _numpy_forward(model, x):
     return a
 
 
-ACTS = [("identity", None), ("sigmoid", None), ("tanh", None), ("relu", None),
-        ("leaky_relu", None), ("leaky_relu", 0.2), ("softplus", None), ("elu", None),
-        ("elu", 0.5), ("step", None), ("sign", None)]
+ACTS = [
+    ("identity", None),
+    ("sigmoid", None),
+    ("tanh", None),
+    ("relu", None),
+    ("leaky_relu", None),
+    ("leaky_relu", 0.2),
+    ("softplus", None),
+    ("elu", None),
+    ("elu", 0.5),
+    ("step", None),
+    ("sign", None),
+]
 
 
 def _random_params(model, rng):
@@ -58,10 +69,19 @@ def _random_params(model, rng):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("act,param", ACTS)
 def test_dense_and_activation_layers(dtype, act, param, rng):
-    fused = pynn.Sequential(pynn.Dense(7, 13, act, activation_param=param), pynn.Dense(13, 3),
-                            dtype=dtype, random_state=0)
-    separate = pynn.Sequential(pynn.Dense(7, 13), pynn.Activation(act, param),
-                               pynn.Dense(13, 3), dtype=dtype, random_state=0)
+    fused = pynn.Sequential(
+        pynn.Dense(7, 13, act, activation_param=param),
+        pynn.Dense(13, 3),
+        dtype=dtype,
+        random_state=0,
+    )
+    separate = pynn.Sequential(
+        pynn.Dense(7, 13),
+        pynn.Activation(act, param),
+        pynn.Dense(13, 3),
+        dtype=dtype,
+        random_state=0,
+    )
     _random_params(fused, rng)
     separate.flat_params[...] = fused.flat_params
     x = rng.standard_normal((31, 7)).astype(dtype)
@@ -73,8 +93,9 @@ def test_dense_and_activation_layers(dtype, act, param, rng):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("num_parameters", [1, 6])
 def test_prelu(dtype, num_parameters, rng):
-    model = pynn.Sequential(pynn.Dense(4, 6), pynn.PReLU(num_parameters), pynn.Dense(6, 2),
-                            dtype=dtype)
+    model = pynn.Sequential(
+        pynn.Dense(4, 6), pynn.PReLU(num_parameters), pynn.Dense(6, 2), dtype=dtype
+    )
     _random_params(model, rng)
     x = rng.standard_normal((17, 4)).astype(dtype)
     assert_close(model.decision_function(x), _numpy_forward(model, x), dtype, k=6)
@@ -93,6 +114,7 @@ def test_maxout(dtype, pieces, bias, rng):
 def test_batches_of_any_size_give_the_same_outputs(rng):
     """predict reads X in chunks: a large X must give the rows a small one gives."""
     from pynn.plans import EVAL_BATCH
+
     model = pynn.Sequential(pynn.Dense(3, 8, "relu"), pynn.Dense(8, 2), dtype=np.float64)
     x = rng.standard_normal((2 * EVAL_BATCH + 7, 3))
     full = model.decision_function(x)
@@ -102,23 +124,41 @@ def test_batches_of_any_size_give_the_same_outputs(rng):
 
 
 def test_widths_chain_through_shape_free_layers():
-    model = pynn.Sequential(pynn.ReLU(), pynn.Dense(5, 4), pynn.PReLU(), pynn.Tanh(),
-                            pynn.Maxout(4, 2, 3))
+    model = pynn.Sequential(
+        pynn.ReLU(), pynn.Dense(5, 4), pynn.PReLU(), pynn.Tanh(), pynn.Maxout(4, 2, 3)
+    )
     assert (model.n_features_in_, model.n_outputs_) == (5, 2)
     assert [name for name, _ in model.named_parameters()] == [
-        "1.weight", "1.bias", "2.weight", "4.weight", "4.bias"]
+        "1.weight",
+        "1.bias",
+        "2.weight",
+        "4.weight",
+        "4.bias",
+    ]
     assert model.n_parameters == 5 * 4 + 4 + 1 + 6 * 4 + 6
     # views into the one flat buffer
     for param in model.parameters():
         assert np.shares_memory(param, model.flat_params)
 
 
-@pytest.mark.parametrize("layer", [pynn.Dense(3, 4, "elu", activation_param=0.5, bias=False),
-                                   pynn.Maxout(3, 2, 4), pynn.PReLU(5, init=0.1), pynn.Tanh(),
-                                   pynn.LeakyReLU(0.2), pynn.ELU(), pynn.Step(), pynn.Identity(),
-                                   pynn.Activation("softplus")], ids=repr)
+@pytest.mark.parametrize(
+    "layer",
+    [
+        pynn.Dense(3, 4, "elu", activation_param=0.5, bias=False),
+        pynn.Maxout(3, 2, 4),
+        pynn.PReLU(5, init=0.1),
+        pynn.Tanh(),
+        pynn.LeakyReLU(0.2),
+        pynn.ELU(),
+        pynn.Step(),
+        pynn.Identity(),
+        pynn.Activation("softplus"),
+    ],
+    ids=repr,
+)
 def test_layers_rebuild_from_their_config(layer):
     from pynn.layers import layer_from_config
+
     rebuilt = layer_from_config(layer.config())
     assert rebuilt.config() == layer.config()
     if type(layer) is not pynn.Activation:
@@ -127,6 +167,7 @@ def test_layers_rebuild_from_their_config(layer):
 
 def test_a_bad_layer_config_is_a_value_error():
     from pynn.layers import layer_from_config
+
     with pytest.raises(ValueError, match="param is only for 'leaky_relu' and 'elu'"):
         layer_from_config({"type": "Activation", "activation": "relu", "param": 0.3})
     with pytest.raises(ValueError, match="not a pynn layer description"):

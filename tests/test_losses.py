@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from helpers import DTYPES, K, R, assert_close, loss_terms, nan_like, rand, randn
 
 try:
@@ -11,8 +10,7 @@ try:
 except ImportError:  # pragma: no cover
     given = None
 
-LOSS_SHAPES = [(1, 1), (1, 7), (7, 1), (13, 17), (31, 3), (97, 13), (129, 65), (513, 7),
-               (3, 777)]
+LOSS_SHAPES = [(1, 1), (1, 7), (7, 1), (13, 17), (31, 3), (97, 13), (129, 65), (513, 7), (3, 777)]
 
 # (loss name, target kind)
 LOSS_CASES = [
@@ -27,8 +25,13 @@ LOSS_CASES = [
     ("hinge", "pm1"),
 ]
 LOSS_IDS = [f"{n}-{t}" for n, t in LOSS_CASES]
-GRAD_NAME = {"softmax_cross_entropy": "dlogits", "sigmoid_binary_cross_entropy": "dlogits",
-             "mse": "dpred", "l1": "dpred", "hinge": "dpred"}
+GRAD_NAME = {
+    "softmax_cross_entropy": "dlogits",
+    "sigmoid_binary_cross_entropy": "dlogits",
+    "mse": "dpred",
+    "l1": "dpred",
+    "hinge": "dpred",
+}
 
 
 def make_target(rng, kind, n, k, dtype):
@@ -82,7 +85,7 @@ def loss_per_sample64(name, x, t):
         m = x.max(axis=1, keepdims=True)
         lse = m + np.log(np.exp(x - m).sum(axis=1, keepdims=True))
         if t.ndim == 1:
-            return (lse[:, 0] - x[np.arange(len(t)), t])
+            return lse[:, 0] - x[np.arange(len(t)), t]
         t = t.astype(np.float64)
         return np.where(t == 0, 0.0, t * (lse - x)).sum(axis=1)
     t = t.astype(np.float64)
@@ -154,8 +157,7 @@ def test_loss_against_reference(rng, dtype, name, kind, n, k, weighted):
         c = w.astype(np.float64) / w.astype(np.float64).sum()
     assert_close(sample_loss, l64, dtype, k=k, terms=terms_sl, what="sample_loss vs float64")
     assert_close(loss, float(c @ l64), dtype, k=k, terms=terms_loss, what="loss vs float64")
-    assert_close(grad, grad64(name, x, t, c), dtype, k=k, terms=terms_grad,
-                 what="grad vs float64")
+    assert_close(grad, grad64(name, x, t, c), dtype, k=k, terms=terms_grad, what="grad vs float64")
 
 
 @pytest.mark.parametrize("name,kind", LOSS_CASES, ids=LOSS_IDS)
@@ -214,8 +216,10 @@ def test_loss_integer_weights_equal_repeated_rows(rng, dtype, name, kind):
     assert np.all(gw[counts == 0] == 0)
 
 
-@pytest.mark.parametrize("label_dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8,
-                                         np.uint16, np.uint32, np.uint64, np.intp])
+@pytest.mark.parametrize(
+    "label_dtype",
+    [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64, np.intp],
+)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_softmax_cross_entropy_label_dtypes(rng, dtype, label_dtype):
     n, k = 29, 7
@@ -271,9 +275,15 @@ def test_hinge_and_l1_known_values(dtype):
 
 if given is not None:
 
-    @given(case=st.sampled_from(LOSS_CASES), n=st.integers(1, 30), k=st.integers(1, 30),
-           dtype=st.sampled_from(DTYPES), weighted=st.booleans(),
-           scale=st.sampled_from([0.1, 1.0, 10.0, 100.0]), seed=st.integers(0, 2**32 - 1))
+    @given(
+        case=st.sampled_from(LOSS_CASES),
+        n=st.integers(1, 30),
+        k=st.integers(1, 30),
+        dtype=st.sampled_from(DTYPES),
+        weighted=st.booleans(),
+        scale=st.sampled_from([0.1, 1.0, 10.0, 100.0]),
+        seed=st.integers(0, 2**32 - 1),
+    )
     def test_loss_hypothesis(case, n, k, dtype, weighted, scale, seed):
         name, kind = case
         rng = np.random.default_rng(seed)

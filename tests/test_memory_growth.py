@@ -11,6 +11,7 @@ leak is caught when it keeps about 250 bytes a step (a batch of 30 row numbers) 
 model (every model here holds more than 10 KB of parameters, gradients, optimizer state
 and batch buffers).
 """
+
 import gc
 import json
 import os
@@ -20,9 +21,9 @@ import time
 
 import numpy as np
 import pytest
+from helpers import HANG_SECONDS
 
 import pynn
-from helpers import HANG_SECONDS
 
 FEATURES, CLASSES, N = 20, 3, 240
 BATCH_SIZES = (8, 30, 240)  # 30, 8 and 1 steps an epoch: three batch plans per model
@@ -32,20 +33,30 @@ GROWTH_LIMIT = 2 * 2**20  # bytes; see the module docstring
 
 
 def _dense(dtype):
-    return pynn.Sequential(pynn.Dense(FEATURES, 32, "relu"), pynn.Dense(32, CLASSES),
-                           dtype=dtype, random_state=0)
+    return pynn.Sequential(
+        pynn.Dense(FEATURES, 32, "relu"), pynn.Dense(32, CLASSES), dtype=dtype, random_state=0
+    )
 
 
 def _layers(dtype):
     return pynn.Sequential(
         pynn.Standardize(np.linspace(-1, 1, FEATURES), np.linspace(0.5, 2, FEATURES)),
-        pynn.Dense(FEATURES, 32, "elu"), pynn.PReLU(32), pynn.Maxout(32, 16, 2),
-        pynn.Dense(16, CLASSES), dtype=dtype, random_state=0)
+        pynn.Dense(FEATURES, 32, "elu"),
+        pynn.PReLU(32),
+        pynn.Maxout(32, 16, 2),
+        pynn.Dense(16, CLASSES),
+        dtype=dtype,
+        random_state=0,
+    )
 
 
 OPTIMIZERS = (lambda: pynn.SGD(0.01, momentum=0.9), lambda: pynn.Adam(1e-3))
-CONFIGS = [(make, dtype, opt) for make in (_dense, _layers)
-           for dtype in (np.float32, np.float64) for opt in OPTIMIZERS]
+CONFIGS = [
+    (make, dtype, opt)
+    for make in (_dense, _layers)
+    for dtype in (np.float32, np.float64)
+    for opt in OPTIMIZERS
+]
 
 
 def rss():
@@ -76,8 +87,15 @@ def train_steps(models, X, y, n_steps):
 def create_and_drop(X, y, n_models):
     for i in range(n_models):
         make, dtype, opt = CONFIGS[i % len(CONFIGS)]
-        model = make(dtype).fit(X, y, loss="softmax_cross_entropy", optimizer=opt(),
-                                epochs=1, batch_size=60, random_state=i)
+        model = make(dtype).fit(
+            X,
+            y,
+            loss="softmax_cross_entropy",
+            optimizer=opt(),
+            epochs=1,
+            batch_size=60,
+            random_state=i,
+        )
         model.predict(X)
         model.predict_proba(X)
         del model
@@ -86,8 +104,10 @@ def create_and_drop(X, y, n_models):
 def measure():
     """RSS after the warm-up, after STEPS training steps and after MODELS_DROPPED models."""
     X, y = _data()
-    models = [make(dtype).fit(X, y, loss="softmax_cross_entropy", optimizer=opt(), epochs=0)
-              for make, dtype, opt in CONFIGS]
+    models = [
+        make(dtype).fit(X, y, loss="softmax_cross_entropy", optimizer=opt(), epochs=0)
+        for make, dtype, opt in CONFIGS
+    ]
     # The warm-up runs the same work at a tenth of the size: every batch plan, and the
     # allocator's and NumPy's caches at their working size.
     train_steps(models, X, y, STEPS // 10)
@@ -98,8 +118,13 @@ def measure():
     after_steps = rss()
     create_and_drop(X, y, MODELS_DROPPED)
     after_models = rss()
-    return {"before": before, "after_steps": after_steps, "after_models": after_models,
-            "steps": steps, "seconds": time.perf_counter() - started}
+    return {
+        "before": before,
+        "after_steps": after_steps,
+        "after_models": after_models,
+        "steps": steps,
+        "seconds": time.perf_counter() - started,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -110,10 +135,20 @@ def growth(tmp_path_factory):
     if not os.path.exists("/proc/self/statm"):
         pytest.skip("resident memory is read from /proc/self/statm (Linux)")
     code = "import json, test_memory_growth as t; print(json.dumps(t.measure()))"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [os.path.dirname(__file__), os.path.dirname(os.path.dirname(pynn.__file__))]))
-    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=HANG_SECONDS, cwd=tmp_path_factory.mktemp("memory_growth"))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            [os.path.dirname(__file__), os.path.dirname(os.path.dirname(pynn.__file__))]
+        ),
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_SECONDS,
+        cwd=tmp_path_factory.mktemp("memory_growth"),
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(run.stdout)
 

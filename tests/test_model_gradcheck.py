@@ -12,14 +12,28 @@ A checker that cannot fail is worthless: other tests break a gradient on purpose
 by 1.01) and require gradcheck to report it, and one test compares gradcheck's numeric
 gradient with a closed form.
 """
+
 import numpy as np
 import pytest
 
 import pynn
-import pynn.reference_network
 import pynn.reference as R
-from pynn import (ELU, Activation, Dense, Identity, LeakyReLU, Maxout, PReLU, ReLU,
-                  Sequential, Sigmoid, Softplus, Tanh, gradcheck)
+import pynn.reference_network
+from pynn import (
+    ELU,
+    Activation,
+    Dense,
+    Identity,
+    LeakyReLU,
+    Maxout,
+    PReLU,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softplus,
+    Tanh,
+    gradcheck,
+)
 from pynn.gradcheck import GradcheckResult
 
 F64 = np.float64
@@ -30,14 +44,33 @@ BACKENDS = ("c", "reference")
 KINKED = ("relu", "leaky_relu", "elu")
 
 # Dense activations as (name, param): every differentiable one, parameters included.
-DENSE_ACTS = (("identity", None), ("sigmoid", None), ("tanh", None), ("relu", None),
-              ("leaky_relu", None), ("leaky_relu", 0.2), ("leaky_relu", -0.3),
-              ("softplus", None), ("elu", None), ("elu", 0.5), ("elu", 2.0))
-ACT_LAYERS = {"Identity": Identity, "Sigmoid": Sigmoid, "Tanh": Tanh, "ReLU": ReLU,
-              "LeakyReLU": LeakyReLU, "LeakyReLU(0.2)": lambda: LeakyReLU(0.2),
-              "LeakyReLU(-0.3)": lambda: LeakyReLU(-0.3), "Softplus": Softplus, "ELU": ELU,
-              "ELU(0.5)": lambda: ELU(0.5), "ELU(2.0)": lambda: ELU(2.0),
-              "Activation(elu, 1.5)": lambda: Activation("elu", 1.5)}
+DENSE_ACTS = (
+    ("identity", None),
+    ("sigmoid", None),
+    ("tanh", None),
+    ("relu", None),
+    ("leaky_relu", None),
+    ("leaky_relu", 0.2),
+    ("leaky_relu", -0.3),
+    ("softplus", None),
+    ("elu", None),
+    ("elu", 0.5),
+    ("elu", 2.0),
+)
+ACT_LAYERS = {
+    "Identity": Identity,
+    "Sigmoid": Sigmoid,
+    "Tanh": Tanh,
+    "ReLU": ReLU,
+    "LeakyReLU": LeakyReLU,
+    "LeakyReLU(0.2)": lambda: LeakyReLU(0.2),
+    "LeakyReLU(-0.3)": lambda: LeakyReLU(-0.3),
+    "Softplus": Softplus,
+    "ELU": ELU,
+    "ELU(0.5)": lambda: ELU(0.5),
+    "ELU(2.0)": lambda: ELU(2.0),
+    "Activation(elu, 1.5)": lambda: Activation("elu", 1.5),
+}
 
 
 def act_id(case):
@@ -55,8 +88,9 @@ def kink_distance(model, X):
             z = a @ p["weight"].T + (p["bias"] if layer.bias else 0)
             if layer.activation in KINKED:
                 distances.append(np.min(np.abs(z)))
-            a = R.activation_forward(np.ascontiguousarray(z), layer.activation,
-                                     layer.activation_param)
+            a = R.activation_forward(
+                np.ascontiguousarray(z), layer.activation, layer.activation_param
+            )
         elif isinstance(layer, Maxout):
             z = a @ p["weight"].T + (p["bias"] if layer.bias else 0)
             pieces = np.sort(z.reshape(len(a), layer.out_features, layer.pieces), axis=2)
@@ -109,8 +143,9 @@ def make_targets(rng, kind, n, k):
 
 def randomize(model, rng):
     """Random parameters everywhere (biases too, PReLU slopes of both signs)."""
-    model.load_state_dict({name: rng.uniform(-1, 1, size=p.shape)
-                           for name, p in model.named_parameters()})
+    model.load_state_dict(
+        {name: rng.uniform(-1, 1, size=p.shape) for name, p in model.named_parameters()}
+    )
 
 
 def kink_free_case(rng, make_layers, loss="mse", kind="values", backend="c", n=N):
@@ -141,26 +176,33 @@ def assert_agrees(model, X, y, loss):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_dense_activations(rng, backend, act, bias):
     name, param = act
-    model, X, y = kink_free_case(rng, lambda: (
-        Dense(N_IN, 5, name, bias=bias, activation_param=param),
-        Dense(5, 3, name, bias=bias, activation_param=param),
-        Dense(3, 2, bias=bias)), backend=backend)
+    model, X, y = kink_free_case(
+        rng,
+        lambda: (
+            Dense(N_IN, 5, name, bias=bias, activation_param=param),
+            Dense(5, 3, name, bias=bias, activation_param=param),
+            Dense(3, 2, bias=bias),
+        ),
+        backend=backend,
+    )
     assert_agrees(model, X, y, "mse")
 
 
 @pytest.mark.parametrize("make", ACT_LAYERS.values(), ids=ACT_LAYERS.keys())
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_activation_layers(rng, backend, make):
-    model, X, y = kink_free_case(rng, lambda: (Dense(N_IN, 5), make(), Dense(5, 2), make()),
-                                 backend=backend)
+    model, X, y = kink_free_case(
+        rng, lambda: (Dense(N_IN, 5), make(), Dense(5, 2), make()), backend=backend
+    )
     assert_agrees(model, X, y, "mse")
 
 
 @pytest.mark.parametrize("slopes", [1, 5], ids=["shared", "per-feature"])
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_prelu(rng, backend, slopes):
-    model, X, y = kink_free_case(rng, lambda: (Dense(N_IN, 5), PReLU(slopes), Dense(5, 2)),
-                                 backend=backend)
+    model, X, y = kink_free_case(
+        rng, lambda: (Dense(N_IN, 5), PReLU(slopes), Dense(5, 2)), backend=backend
+    )
     result = assert_agrees(model, X, y, "mse")
     assert np.max(np.abs(result.analytic["1.weight"])) > 1e-2  # the slope is exercised
 
@@ -169,19 +211,25 @@ def test_prelu(rng, backend, slopes):
 @pytest.mark.parametrize("pieces", [2, 3])
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_maxout(rng, backend, pieces, bias):
-    model, X, y = kink_free_case(rng, lambda: (Maxout(N_IN, 3, pieces, bias=bias),
-                                               Maxout(3, 2, pieces, bias=bias)),
-                                 backend=backend)
+    model, X, y = kink_free_case(
+        rng,
+        lambda: (Maxout(N_IN, 3, pieces, bias=bias), Maxout(3, 2, pieces, bias=bias)),
+        backend=backend,
+    )
     assert_agrees(model, X, y, "mse")
 
 
 UNUSUAL_STACKS = {
     "activation-first": lambda: (Tanh(), Dense(N_IN, 3), LeakyReLU(-0.3), Dense(3, 2)),
     "prelu-first": lambda: (PReLU(), Dense(N_IN, 3, "softplus"), PReLU(3), Dense(3, 2)),
-    "elu-maxout-chain": lambda: (ELU(0.5), Maxout(N_IN, 3, 2), ELU(2.0), Sigmoid(),
-                                 Dense(3, 2, "leaky_relu", activation_param=-0.5)),
-    "maxout-one-piece": lambda: (Maxout(N_IN, 3, 1, bias=False),
-                                 Dense(3, 2, "elu", bias=False)),
+    "elu-maxout-chain": lambda: (
+        ELU(0.5),
+        Maxout(N_IN, 3, 2),
+        ELU(2.0),
+        Sigmoid(),
+        Dense(3, 2, "leaky_relu", activation_param=-0.5),
+    ),
+    "maxout-one-piece": lambda: (Maxout(N_IN, 3, 1, bias=False), Dense(3, 2, "elu", bias=False)),
     "two-activations": lambda: (Dense(N_IN, 3), ReLU(), Softplus(), Dense(3, 2)),
 }
 
@@ -196,18 +244,26 @@ def test_unusual_stacks(rng, backend, make_layers):
 
 
 # ---- every loss --------------------------------------------------------------------------
-LOSS_CASES = (("mse", "values", 2), ("mse", "values-1d", 1), ("l1", "values", 2),
-              ("binary_cross_entropy", "binary", 1), ("binary_cross_entropy", "indicator", 3),
-              ("softmax_cross_entropy", "labels", 3),
-              ("softmax_cross_entropy", "probabilities", 3),
-              ("hinge", "binary", 1), ("hinge", "indicator", 3), ("hinge", "pm1", 3))
+LOSS_CASES = (
+    ("mse", "values", 2),
+    ("mse", "values-1d", 1),
+    ("l1", "values", 2),
+    ("binary_cross_entropy", "binary", 1),
+    ("binary_cross_entropy", "indicator", 3),
+    ("softmax_cross_entropy", "labels", 3),
+    ("softmax_cross_entropy", "probabilities", 3),
+    ("hinge", "binary", 1),
+    ("hinge", "indicator", 3),
+    ("hinge", "pm1", 3),
+)
 
 
 @pytest.mark.parametrize("loss,kind,k", LOSS_CASES, ids=[f"{c[0]}-{c[1]}" for c in LOSS_CASES])
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_losses(rng, backend, loss, kind, k):
-    model, X, y = kink_free_case(rng, lambda: (Dense(N_IN, 5, "tanh"), Dense(5, k)),
-                                 loss=loss, kind=kind, backend=backend)
+    model, X, y = kink_free_case(
+        rng, lambda: (Dense(N_IN, 5, "tanh"), Dense(5, k)), loss=loss, kind=kind, backend=backend
+    )
     assert_agrees(model, X, y, loss)
 
 
@@ -223,7 +279,7 @@ def test_numeric_gradient_matches_closed_form(rng):
     np.testing.assert_allclose(result.numeric["0.weight"][0], X.T @ r / 8, rtol=1e-8)
     np.testing.assert_allclose(result.numeric["0.bias"], [r.mean()], rtol=1e-8)
     np.testing.assert_allclose(result.analytic["0.weight"][0], X.T @ r / 8, rtol=1e-12)
-    assert result.loss == pytest.approx(0.5 * np.mean(r ** 2), rel=1e-12)
+    assert result.loss == pytest.approx(0.5 * np.mean(r**2), rel=1e-12)
 
 
 # ---- a wrong gradient is caught -------------------------------------------------------------
@@ -233,6 +289,7 @@ KINDS = {Dense: "dense", PReLU: "prelu", Maxout: "maxout", Activation: "activati
 def scaled_backward(original, layer_type, what):
     """The reference network's layer backward with, for layers of layer_type, the parameter
     gradient `what` (or the input gradient "dx") 1% off."""
+
     def backward(layer, h, grad):
         dx = original(layer, h, grad)
         if layer["kind"] != KINDS[layer_type]:
@@ -243,6 +300,7 @@ def scaled_backward(original, layer_type, what):
         else:
             layer["d" + what][...] *= 1.01
         return dx
+
     return backward
 
 
@@ -262,16 +320,25 @@ WRONG_CASES = [
 ]
 
 
-@pytest.mark.parametrize("layer_type,what,wrong", WRONG_CASES,
-                         ids=[f"{t.__name__}-{what}" for t, what, _ in WRONG_CASES])
+@pytest.mark.parametrize(
+    "layer_type,what,wrong",
+    WRONG_CASES,
+    ids=[f"{t.__name__}-{what}" for t, what, _ in WRONG_CASES],
+)
 def test_detects_a_wrong_gradient(rng, monkeypatch, layer_type, what, wrong):
     """On the reference backend, whose network (pynn.reference_network) runs Python per
     layer that can be patched; the C network is checked against it in test_network."""
-    model, X, y = kink_free_case(rng, lambda: (Dense(N_IN, 5), PReLU(5), Maxout(5, 3, 2),
-                                               Tanh(), Dense(3, 2)), backend="reference")
+    model, X, y = kink_free_case(
+        rng,
+        lambda: (Dense(N_IN, 5), PReLU(5), Maxout(5, 3, 2), Tanh(), Dense(3, 2)),
+        backend="reference",
+    )
     assert_agrees(model, X, y, "mse")
-    monkeypatch.setattr(pynn.reference_network, "layer_backward",
-                        scaled_backward(pynn.reference_network.layer_backward, layer_type, what))
+    monkeypatch.setattr(
+        pynn.reference_network,
+        "layer_backward",
+        scaled_backward(pynn.reference_network.layer_backward, layer_type, what),
+    )
     result = gradcheck(model, X, y, "mse")
     assert not result.ok and not result
     assert {name for name, e in result.per_parameter.items() if e > 1e-3} == wrong, result
@@ -283,8 +350,12 @@ def test_detects_a_wrong_gradient(rng, monkeypatch, layer_type, what, wrong):
 
 
 def test_detects_a_wrong_loss_gradient(rng, monkeypatch):
-    model, X, y = kink_free_case(rng, lambda: (Dense(N_IN, 3, "tanh"), Dense(3, 3)),
-                                 loss="softmax_cross_entropy", kind="labels")
+    model, X, y = kink_free_case(
+        rng,
+        lambda: (Dense(N_IN, 3, "tanh"), Dense(3, 3)),
+        loss="softmax_cross_entropy",
+        kind="labels",
+    )
 
     class Scaled(pynn.losses.Loss):
         """softmax_cross_entropy with its gradient 1% off (a custom loss: the network calls
@@ -296,8 +367,13 @@ def test_detects_a_wrong_loss_gradient(rng, monkeypatch):
                 grad *= 1.01
             return value
 
-    loss = Scaled("softmax_cross_entropy", "softmax_cross_entropy", "dlogits", "softmax",
-                  ("labels", "probabilities"))
+    loss = Scaled(
+        "softmax_cross_entropy",
+        "softmax_cross_entropy",
+        "dlogits",
+        "softmax",
+        ("labels", "probabilities"),
+    )
     result = gradcheck(model, X, y, loss)
     assert not result.ok and result.max_rel_error > 1e-3, result
 
@@ -312,17 +388,25 @@ def test_tolerance_decides_ok(rng):
 
 # ---- float32 models, trained models, and the model is left alone -----------------------------
 def snapshot(model):
-    return (model.flat_params.tobytes(), model.flat_grads.tobytes(), model.loss_,
-            model.targets_, model.optimizer_, {k: list(v) for k, v in model.history_.items()},
-            model.dtype, [layer.config() for layer in model.layers])
+    return (
+        model.flat_params.tobytes(),
+        model.flat_grads.tobytes(),
+        model.loss_,
+        model.targets_,
+        model.optimizer_,
+        {k: list(v) for k, v in model.history_.items()},
+        model.dtype,
+        [layer.config() for layer in model.layers],
+    )
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_float32_trained_model_is_checked_in_float64_and_left_unchanged(rng, backend):
     X = rng.uniform(-2, 2, size=(40, N_IN)).astype(np.float32)
     y = rng.integers(0, 3, size=40)
-    model = Sequential(Dense(N_IN, 6, "tanh"), PReLU(6), Dense(6, 3), backend=backend,
-                       random_state=1)
+    model = Sequential(
+        Dense(N_IN, 6, "tanh"), PReLU(6), Dense(6, 3), backend=backend, random_state=1
+    )
     model.fit(X, y, loss="softmax_cross_entropy", epochs=2, batch_size=16)
     before = snapshot(model)
     predictions = model.decision_function(X)
@@ -338,8 +422,11 @@ def test_float32_trained_model_is_checked_in_float64_and_left_unchanged(rng, bac
     np.testing.assert_array_equal(model.decision_function(X), predictions)
 
     # The same check as a float64 model holding the float32 parameters exactly.
-    twin = Sequential(*[pynn.layers.layer_from_config(layer.config()) for layer in model.layers],
-                      dtype=F64, backend=backend)
+    twin = Sequential(
+        *[pynn.layers.layer_from_config(layer.config()) for layer in model.layers],
+        dtype=F64,
+        backend=backend,
+    )
     twin.load_state_dict(model.state_dict())
     twin_result = gradcheck(twin, X[:12], y[:12], "softmax_cross_entropy")
     assert twin_result.per_parameter == result.per_parameter
@@ -374,8 +461,14 @@ def test_errors(rng):
         gradcheck(model, X, y, "cross_entropy")
     with pytest.raises(TypeError, match=r"\bmodel\b"):
         gradcheck(object(), X, y, "mse")
-    for name, value in (("eps", 0.0), ("eps", -1e-6), ("eps", np.inf), ("floor", 0.0),
-                        ("tolerance", -1.0), ("tolerance", np.nan)):
+    for name, value in (
+        ("eps", 0.0),
+        ("eps", -1e-6),
+        ("eps", np.inf),
+        ("floor", 0.0),
+        ("tolerance", -1.0),
+        ("tolerance", np.nan),
+    ):
         with pytest.raises(ValueError, match=rf"\b{name}\b"):
             gradcheck(model, X, y, "mse", **{name: value})
     with pytest.raises(TypeError, match=r"\beps\b"):

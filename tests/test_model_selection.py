@@ -1,4 +1,5 @@
 """pynn.data.model_selection: scorers, cross_validate, grid_search, parallel folds."""
+
 import math
 
 import joblib
@@ -6,8 +7,16 @@ import numpy as np
 import pytest
 
 import pynn
-from pynn.data import (GridSearchResult, KFold, Scorer, StratifiedKFold, cross_validate,
-                       get_scorer, grid_search, parameter_grid)
+from pynn.data import (
+    GridSearchResult,
+    KFold,
+    Scorer,
+    StratifiedKFold,
+    cross_validate,
+    get_scorer,
+    grid_search,
+    parameter_grid,
+)
 from pynn.data.model_selection import check_cv, limited_threads, usable_cores
 from pynn.metrics import log_loss, mean_squared_error, r2_score
 
@@ -35,8 +44,12 @@ class MeanRegressor:
 
 def by_hand(offset, X, y, folds, metric):
     """metric(y_test, prediction) per fold for MeanRegressor(offset)."""
-    return np.array([metric(y[test], MeanRegressor(offset).fit(X[train], y[train])
-                            .predict(X[test])) for train, test in folds])
+    return np.array(
+        [
+            metric(y[test], MeanRegressor(offset).fit(X[train], y[train]).predict(X[test]))
+            for train, test in folds
+        ]
+    )
 
 
 # ---- scorers and folds -------------------------------------------------------------------
@@ -73,17 +86,21 @@ def test_log_loss_scorer_uses_the_models_classes():
     scorer = get_scorer("log_loss")[0]
     # the test fold has no "a": the columns still mean a, b, c
     assert scorer(Fixed(), np.zeros(2), np.array(["c", "b"])) == pytest.approx(
-        -(math.log(0.5) + math.log(0.3)) / 2)
+        -(math.log(0.5) + math.log(0.3)) / 2
+    )
 
 
-@pytest.mark.parametrize("y,expected", [
-    (np.array([0, 1, 0, 1]), StratifiedKFold),
-    (np.array(["a", "b", "a", "b"]), StratifiedKFold),
-    (np.array([True, False, True, False]), StratifiedKFold),
-    (np.array(["a", "b", "a", "b"], dtype=object), StratifiedKFold),
-    (np.array([0.0, 1.0, 0.0, 1.0]), KFold),
-    (np.eye(2)[[0, 1, 0, 1]], KFold),
-])
+@pytest.mark.parametrize(
+    "y,expected",
+    [
+        (np.array([0, 1, 0, 1]), StratifiedKFold),
+        (np.array(["a", "b", "a", "b"]), StratifiedKFold),
+        (np.array([True, False, True, False]), StratifiedKFold),
+        (np.array(["a", "b", "a", "b"], dtype=object), StratifiedKFold),
+        (np.array([0.0, 1.0, 0.0, 1.0]), KFold),
+        (np.eye(2)[[0, 1, 0, 1]], KFold),
+    ],
+)
 def test_check_cv_by_target(y, expected):
     cv = check_cv(2, y)
     assert type(cv) is expected and cv.n_splits == 2 and not cv.shuffle
@@ -105,14 +122,15 @@ def test_check_cv_errors():
 # ---- cross_validate ----------------------------------------------------------------------
 def test_cross_validate_hand_values():
     X, y = np.zeros((4, 1)), np.array([0.0, 1.0, 3.0, 4.0])
-    result = cross_validate(MeanRegressor, X, y, cv=2, scoring="mean_squared_error",
-                            return_train_score=True)
+    result = cross_validate(
+        MeanRegressor, X, y, cv=2, scoring="mean_squared_error", return_train_score=True
+    )
     assert list(result) == ["fit_time", "score_time", "test_score", "train_score"]
     # fold 0 trains on 3, 4 (mean 3.5) and tests on 0, 1; fold 1 the other way round
     np.testing.assert_allclose(result["test_score"], [9.25, 9.25])
     np.testing.assert_allclose(result["train_score"], [0.25, 0.25])
     assert result["fit_time"].shape == (2,) and (result["fit_time"] >= 0).all()
-    default = cross_validate(MeanRegressor, X, y, cv=2)            # the model's score: R²
+    default = cross_validate(MeanRegressor, X, y, cv=2)  # the model's score: R²
     np.testing.assert_allclose(default["test_score"], [1 - 18.5 / 0.5, 1 - 18.5 / 0.5])
     assert "train_score" not in default
 
@@ -125,19 +143,21 @@ def test_cross_validate_cv_forms_agree():
     for cv in (KFold(5, shuffle=True, random_state=1), folds, iter(folds)):
         got = cross_validate(MeanRegressor, X, y, cv=cv, scoring="mean_squared_error")
         np.testing.assert_allclose(got["test_score"], expected, rtol=1e-15)
-    seeded = cross_validate(MeanRegressor, X, y, cv=5, scoring="mean_squared_error",
-                            random_state=1)
+    seeded = cross_validate(
+        MeanRegressor, X, y, cv=5, scoring="mean_squared_error", random_state=1
+    )
     np.testing.assert_allclose(seeded["test_score"], expected, rtol=1e-15)
     in_order = cross_validate(MeanRegressor, X, y, cv=5, scoring="mean_squared_error")
-    np.testing.assert_allclose(in_order["test_score"],
-                               by_hand(0.0, X, y, list(KFold(5).split(X)), mean_squared_error))
+    np.testing.assert_allclose(
+        in_order["test_score"], by_hand(0.0, X, y, list(KFold(5).split(X)), mean_squared_error)
+    )
 
 
 def test_cross_validate_passes_copied_fit_params():
     log = []
     X, y = np.zeros((9, 1)), np.arange(9.0)
     cross_validate(MeanRegressor, X, y, cv=3, fit_params={"log": log})
-    assert log == []                     # each fit got its own copy, as in a worker process
+    assert log == []  # each fit got its own copy, as in a worker process
     # an optimizer already used in a fit (bound to a model's buffers) is copied too
     X, y = small_classification()
     used = fit_params()
@@ -199,13 +219,21 @@ def small_classification():
 
 
 def make_net(hidden=4):
-    return pynn.Sequential(pynn.Dense(4, hidden, activation="tanh"), pynn.Dense(hidden, 2),
-                           dtype=np.float64, random_state=0)
+    return pynn.Sequential(
+        pynn.Dense(4, hidden, activation="tanh"),
+        pynn.Dense(hidden, 2),
+        dtype=np.float64,
+        random_state=0,
+    )
 
 
 def fit_params():
-    return {"loss": "softmax_cross_entropy", "optimizer": pynn.Adam(lr=0.05), "epochs": 4,
-            "batch_size": 16}
+    return {
+        "loss": "softmax_cross_entropy",
+        "optimizer": pynn.Adam(lr=0.05),
+        "epochs": 4,
+        "batch_size": 16,
+    }
 
 
 FIT = fit_params()  # shared by the calls below: cross_validate never binds it
@@ -214,8 +242,9 @@ FIT = fit_params()  # shared by the calls below: cross_validate never binds it
 def test_cross_validate_parallel_equals_serial():
     X, y = small_classification()
     serial = cross_validate(make_net, X, y, cv=3, fit_params=FIT, return_train_score=True)
-    parallel = cross_validate(make_net, X, y, cv=3, fit_params=FIT, return_train_score=True,
-                              n_jobs=2)
+    parallel = cross_validate(
+        make_net, X, y, cv=3, fit_params=FIT, return_train_score=True, n_jobs=2
+    )
     np.testing.assert_array_equal(parallel["test_score"], serial["test_score"])
     np.testing.assert_array_equal(parallel["train_score"], serial["train_score"])
     # and they are the scores of fits done by hand on the same folds
@@ -234,16 +263,14 @@ def test_workers_lower_pynn_threads():
     X, y = small_classification()
     pynn.set_num_threads(2)
     serial = cross_validate(make_net, X, y, cv=2, fit_params=FIT, scoring=threads_seen)
-    np.testing.assert_array_equal(serial["test_score"], [2, 2])    # in-process: untouched
-    workers = cross_validate(make_net, X, y, cv=2, fit_params=FIT, scoring=threads_seen,
-                             n_jobs=2)
+    np.testing.assert_array_equal(serial["test_score"], [2, 2])  # in-process: untouched
+    workers = cross_validate(make_net, X, y, cv=2, fit_params=FIT, scoring=threads_seen, n_jobs=2)
     np.testing.assert_array_equal(workers["test_score"], max(1, usable_cores() // 2))
     pynn.set_num_threads(3)
-    with joblib.parallel_backend("threading", n_jobs=3):     # in-process workers
-        threaded = cross_validate(make_net, X, y, cv=3, fit_params=FIT,
-                                  scoring=threads_seen)
+    with joblib.parallel_backend("threading", n_jobs=3):  # in-process workers
+        threaded = cross_validate(make_net, X, y, cv=3, fit_params=FIT, scoring=threads_seen)
     np.testing.assert_array_equal(threaded["test_score"], max(1, usable_cores() // 3))
-    assert pynn.get_num_threads() == 3                       # restored afterwards
+    assert pynn.get_num_threads() == 3  # restored afterwards
 
 
 def test_limited_threads_nests_and_restores():
@@ -252,7 +279,7 @@ def test_limited_threads_nests_and_restores():
         assert pynn.get_num_threads() == 1
         with limited_threads(2):
             assert pynn.get_num_threads() == 2
-        assert pynn.get_num_threads() == 1          # each block restores its own
+        assert pynn.get_num_threads() == 1  # each block restores its own
     assert pynn.get_num_threads() == 3
     with limited_threads(None):
         assert pynn.get_num_threads() == 3
@@ -265,7 +292,11 @@ def test_limited_threads_nests_and_restores():
 # ---- grid search -------------------------------------------------------------------------
 def test_parameter_grid():
     assert parameter_grid({"a": [1, 2], "b": ["x", "y"]}) == [
-        {"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 2, "b": "x"}, {"a": 2, "b": "y"}]
+        {"a": 1, "b": "x"},
+        {"a": 1, "b": "y"},
+        {"a": 2, "b": "x"},
+        {"a": 2, "b": "y"},
+    ]
     assert parameter_grid([{"a": [1]}, {"b": (5, 6)}]) == [{"a": 1}, {"b": 5}, {"b": 6}]
     assert parameter_grid({}) == [{}]
     assert parameter_grid({"a": np.array([0.5, 1.0])}) == [{"a": 0.5}, {"a": 1.0}]
@@ -295,8 +326,10 @@ OFFSETS = [-3.0, 0.0, 5.0]
 def test_grid_search_minimises_losses_and_maximises_scores(regression_data):
     X, y = regression_data
     folds = list(KFold(3).split(X))
-    for scoring, metric, pick in (("mean_squared_error", mean_squared_error, np.argmin),
-                                  ("r2", r2_score, np.argmax)):
+    for scoring, metric, pick in (
+        ("mean_squared_error", mean_squared_error, np.argmin),
+        ("r2", r2_score, np.argmax),
+    ):
         result = grid_search(MeanRegressor, {"offset": OFFSETS}, X, y, cv=3, scoring=scoring)
         expected = np.array([by_hand(o, X, y, folds, metric) for o in OFFSETS])
         for row, scores in zip(result.results_, expected):
@@ -304,7 +337,7 @@ def test_grid_search_minimises_losses_and_maximises_scores(regression_data):
             assert row["mean_test_score"] == pytest.approx(scores.mean(), rel=1e-14)
             assert row["std_test_score"] == pytest.approx(scores.std(), rel=1e-12)
         best = int(pick(expected.mean(axis=1)))
-        assert OFFSETS[best] == 0.0                        # the known answer
+        assert OFFSETS[best] == 0.0  # the known answer
         assert result.best_index_ == best and result.best_params_ == {"offset": 0.0}
         assert result.best_score_ == result.results_[best]["mean_test_score"]
         assert result.results_[best]["rank_test_score"] == 1
@@ -315,12 +348,24 @@ def test_grid_search_callable_scorers(regression_data):
     X, y = regression_data
     grid = {"offset": OFFSETS}
     # a plain callable counts as higher-is-better (scikit-learn's convention) ...
-    plain = grid_search(MeanRegressor, grid, X, y, cv=3,
-                        scoring=lambda m, X, y: mean_squared_error(y, m.predict(X)))
+    plain = grid_search(
+        MeanRegressor,
+        grid,
+        X,
+        y,
+        cv=3,
+        scoring=lambda m, X, y: mean_squared_error(y, m.predict(X)),
+    )
     assert plain.best_params_ == {"offset": 5.0}
     # ... a Scorer says which way is better
-    as_loss = grid_search(MeanRegressor, grid, X, y, cv=3,
-                          scoring=Scorer(mean_squared_error, greater_is_better=False))
+    as_loss = grid_search(
+        MeanRegressor,
+        grid,
+        X,
+        y,
+        cv=3,
+        scoring=Scorer(mean_squared_error, greater_is_better=False),
+    )
     assert as_loss.best_params_ == {"offset": 0.0}
     assert [row["rank_test_score"] for row in as_loss.results_] == [2, 1, 3]
 
@@ -336,19 +381,32 @@ def test_grid_search_ties_and_nan(regression_data):
     assert result.best_params_ == {"a": 3}
     assert [row["rank_test_score"] for row in result.results_] == [3, 2, 1]
     with pytest.raises(ValueError, match="every setting scored NaN"):
-        GridSearchResult([{}], np.full((1, 2), np.nan), np.zeros((1, 2)), np.zeros((1, 2)),
-                         True)
+        GridSearchResult([{}], np.full((1, 2), np.nan), np.zeros((1, 2)), np.zeros((1, 2)), True)
 
 
 def test_grid_search_table(regression_data):
     X, y = regression_data
-    result = grid_search(MeanRegressor, [{"offset": [0.0, 1.0]}, {"tag": ["t"]}], X, y, cv=2,
-                         scoring="mean_squared_error")
+    result = grid_search(
+        MeanRegressor,
+        [{"offset": [0.0, 1.0]}, {"tag": ["t"]}],
+        X,
+        y,
+        cv=2,
+        scoring="mean_squared_error",
+    )
     text = str(result)
     assert text == result.to_string()
     lines = text.splitlines()
-    assert lines[0].split() == ["rank", "offset", "tag", "mean", "mean_squared_error", "std",
-                                "per", "fold"]
+    assert lines[0].split() == [
+        "rank",
+        "offset",
+        "tag",
+        "mean",
+        "mean_squared_error",
+        "std",
+        "per",
+        "fold",
+    ]
     assert len(lines) == 1 + 3 + 1
     assert lines[2].split()[:3] == [str(result.results_[1]["rank_test_score"]), "1.0", "-"]
     assert "lower is better" in lines[-1] and "2 folds" in lines[-1]
@@ -359,8 +417,9 @@ def test_grid_search_parallel_equals_serial():
     X, y = small_classification()
     grid = {"hidden": [2, 5]}
     serial = grid_search(make_net, grid, X, y, cv=3, fit_params=FIT, scoring="log_loss")
-    parallel = grid_search(make_net, grid, X, y, cv=3, fit_params=FIT, scoring="log_loss",
-                           n_jobs=2)
+    parallel = grid_search(
+        make_net, grid, X, y, cv=3, fit_params=FIT, scoring="log_loss", n_jobs=2
+    )
     for a, b in zip(serial.results_, parallel.results_):
         np.testing.assert_array_equal(a["test_scores"], b["test_scores"])
     assert serial.best_index_ == parallel.best_index_
@@ -369,4 +428,5 @@ def test_grid_search_parallel_equals_serial():
     train, test = next(StratifiedKFold(3).split(X, y))
     model = make_net(5).fit(X[train], y[train], **fit_params())
     assert serial.results_[1]["test_scores"][0] == pytest.approx(
-        log_loss(y[test], model.predict_proba(X[test]), labels=model.classes_), rel=1e-15)
+        log_loss(y[test], model.predict_proba(X[test]), labels=model.classes_), rel=1e-15
+    )

@@ -3,6 +3,7 @@ records) against the same kernels called one stage at a time (bitwise: the per-s
 the layers ran before), against its NumPy twin pynn.reference_network.Network, over every
 layer kind and mixes of them, both dtypes, every loss and thread counts 1 and 2; fit
 through the network; custom layers and losses; and the argument checks."""
+
 import copy
 
 import numpy as np
@@ -28,13 +29,42 @@ SHAPES = [
     (7, 20, 13, [("dense", 5, RELU, True), ("dense", 3, ("identity", None), True)]),
     (32, 100, 64, [("standardize",), ("dense", 32, RELU, True), ("dense", 10, TANH, False)]),
     (17, 40, 9, [("maxout", 7, 3, True), ("prelu", False), ("dense", 4, TANH, True)]),
-    (13, 30, 6, [("dense", 8, ("identity", None), True), ("activation", ("elu", 0.5)),
-                 ("prelu", True), ("maxout", 3, 2, False)]),
-    (131, 300, 97, [("standardize",), ("maxout", 65, 4, True), ("activation", TANH),
-                    ("prelu", False), ("dense", 17, ("softplus", None), True),
-                    ("dense", 2, ("identity", None), True)]),
-    (64, 64, 300, [("dense", 200, ("leaky_relu", -0.3), True), ("standardize",),
-                   ("maxout", 130, 2, True), ("prelu", True), ("dense", 3, RELU, True)]),
+    (
+        13,
+        30,
+        6,
+        [
+            ("dense", 8, ("identity", None), True),
+            ("activation", ("elu", 0.5)),
+            ("prelu", True),
+            ("maxout", 3, 2, False),
+        ],
+    ),
+    (
+        131,
+        300,
+        97,
+        [
+            ("standardize",),
+            ("maxout", 65, 4, True),
+            ("activation", TANH),
+            ("prelu", False),
+            ("dense", 17, ("softplus", None), True),
+            ("dense", 2, ("identity", None), True),
+        ],
+    ),
+    (
+        64,
+        64,
+        300,
+        [
+            ("dense", 200, ("leaky_relu", -0.3), True),
+            ("standardize",),
+            ("maxout", 130, 2, True),
+            ("prelu", True),
+            ("dense", 3, RELU, True),
+        ],
+    ),
 ]
 SHAPE_IDS = [f"n{s[0]}-" + "-".join(layer[0] for layer in s[3]) for s in SHAPES]
 
@@ -85,8 +115,12 @@ def test_step_is_the_kernels_one_by_one(dtype, case, n, rows, in_f, specs, threa
 @pytest.mark.parametrize("bias", [True, False])
 def test_every_activation_with_and_without_bias(dtype, act, bias):
     rng = np.random.default_rng(3)
-    specs = [("dense", 31, act, bias), ("activation", act), ("dense", 7, act, bias),
-             ("maxout", 5, 2, bias)]
+    specs = [
+        ("dense", 31, act, bias),
+        ("activation", act),
+        ("dense", 7, act, bias),
+        ("maxout", 5, 2, bias),
+    ]
     net = Net(rng, dtype, 17, 13, specs, "softmax_labels")
     X, targets, picked = batch(rng, net, 40, dtype)
     loss, hits = net.network().step(X, picked, targets)
@@ -102,10 +136,15 @@ def random_specs(rng):
         kind = rng.choice(["dense", "maxout", "activation", "prelu", "standardize"])
         act = DIFF_ACT_CASES[rng.integers(len(DIFF_ACT_CASES))]
         width, bias = int(rng.integers(1, 41)), bool(rng.integers(2))
-        specs.append({"dense": ("dense", width, act, bias),
-                      "maxout": ("maxout", width, int(rng.integers(1, 5)), bias),
-                      "activation": ("activation", act), "prelu": ("prelu", bool(rng.integers(2))),
-                      "standardize": ("standardize",)}[kind])
+        specs.append(
+            {
+                "dense": ("dense", width, act, bias),
+                "maxout": ("maxout", width, int(rng.integers(1, 5)), bias),
+                "activation": ("activation", act),
+                "prelu": ("prelu", bool(rng.integers(2))),
+                "standardize": ("standardize",),
+            }[kind]
+        )
     return specs
 
 
@@ -140,7 +179,7 @@ def test_forward_and_backward_are_the_step(dtype, n, rows, in_f, specs):
     infer = Net(np.random.default_rng(5), dtype, n, in_f, specs, "mse", training=False)
     pong = [np.empty(n * 400, dtype) for _ in range(2)]
     for i, layer in enumerate(infer.layers):
-        layer["out"] = pong[i % 2][:layer["out"].size].reshape(layer["out"].shape)
+        layer["out"] = pong[i % 2][: layer["out"].size].reshape(layer["out"].shape)
     out = infer.network(loss=False).forward(np.ascontiguousarray(X[picked]))
     assert_bitwise_equal(out, step_net.layers[-1]["out"])
     # training forward, the loss from Python, backward
@@ -155,8 +194,14 @@ def test_forward_and_backward_are_the_step(dtype, n, rows, in_f, specs):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_a_gathered_batch_runs_as_the_same_batch_read_by_rows(dtype):
     rng = np.random.default_rng(5)
-    net = Net(rng, dtype, 9, 6, [("standardize",), ("maxout", 8, 2, True), ("prelu", False),
-                                 ("dense", 4, TANH, True)], "softmax_labels")
+    net = Net(
+        rng,
+        dtype,
+        9,
+        6,
+        [("standardize",), ("maxout", 8, 2, True), ("prelu", False), ("dense", 4, TANH, True)],
+        "softmax_labels",
+    )
     X, targets, picked = batch(rng, net, 30, dtype)
     step = net.network()
     by_rows = step.step(X, picked, targets)
@@ -170,8 +215,14 @@ def test_a_gathered_batch_runs_as_the_same_batch_read_by_rows(dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_results_do_not_depend_on_the_thread_count(dtype):
     np.random.default_rng(7)
-    specs = [("standardize",), ("maxout", 130, 3, True), ("prelu", False),
-             ("dense", 67, RELU, True), ("activation", TANH), ("dense", 10, RELU, True)]
+    specs = [
+        ("standardize",),
+        ("maxout", 130, 3, True),
+        ("prelu", False),
+        ("dense", 67, RELU, True),
+        ("activation", TANH),
+        ("dense", 10, RELU, True),
+    ]
     results = []
     for threads in (1, 2, 3):
         net = Net(np.random.default_rng(8), dtype, 129, 257, specs, "softmax_labels")
@@ -185,8 +236,14 @@ def test_results_do_not_depend_on_the_thread_count(dtype):
 
 def test_a_non_finite_loss_writes_no_gradient():
     rng = np.random.default_rng(9)
-    net = Net(rng, np.float32, 4, 3, [("dense", 5, RELU, True), ("prelu", True),
-                                      ("maxout", 2, 2, True)], "mse")
+    net = Net(
+        rng,
+        np.float32,
+        4,
+        3,
+        [("dense", 5, RELU, True), ("prelu", True), ("maxout", 2, 2, True)],
+        "mse",
+    )
     X = rng.standard_normal((8, 3)).astype(np.float32)
     X[2, 1] = np.nan
     targets = make_targets(rng, "mse", 8, 2, np.float32)
@@ -199,14 +256,18 @@ def test_a_non_finite_loss_writes_no_gradient():
 # ---- fit through the network ---------------------------------------------------------------
 def model_of(kind, dtype, backend="c"):
     rng = np.random.default_rng(0)
-    first = [Standardize(rng.standard_normal(6), rng.uniform(0.5, 2, 6))] \
-        if kind == "standardize" else []
-    middle = {"dense": [Dense(6, 16, "elu"), Dense(16, 9, "tanh")],
-              "standardize": [Dense(6, 16, "relu"), Dense(16, 9)],
-              "prelu": [Dense(6, 16), PReLU(16), Dense(16, 9), PReLU()],
-              "maxout": [Maxout(6, 16, 3), Dense(16, 9, "sigmoid")]}[kind]
-    return Sequential(*first, *middle, Dense(9, 3), dtype=dtype, backend=backend,
-                      random_state=0)
+    first = (
+        [Standardize(rng.standard_normal(6), rng.uniform(0.5, 2, 6))]
+        if kind == "standardize"
+        else []
+    )
+    middle = {
+        "dense": [Dense(6, 16, "elu"), Dense(16, 9, "tanh")],
+        "standardize": [Dense(6, 16, "relu"), Dense(16, 9)],
+        "prelu": [Dense(6, 16), PReLU(16), Dense(16, 9), PReLU()],
+        "maxout": [Maxout(6, 16, 3), Dense(16, 9, "sigmoid")],
+    }[kind]
+    return Sequential(*first, *middle, Dense(9, 3), dtype=dtype, backend=backend, random_state=0)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -217,14 +278,15 @@ def test_fit_reads_any_X_dtype_bitwise_alike(dtype, kind, loss):
     gathered by the plan first (read_step): the same values train the same model."""
     rng = np.random.default_rng(11)
     X = rng.integers(0, 200, (100, 6)).astype(np.uint8)
-    y = {"softmax_cross_entropy": rng.choice(["a", "b", "c"], 100),
-         "binary_cross_entropy": (rng.random((100, 3)) > 0.5).astype(int),
-         "mse": rng.standard_normal((100, 3))}[loss]
+    y = {
+        "softmax_cross_entropy": rng.choice(["a", "b", "c"], 100),
+        "binary_cross_entropy": (rng.random((100, 3)) > 0.5).astype(int),
+        "mse": rng.standard_normal((100, 3)),
+    }[loss]
     models = []
     for x_dtype in (dtype, np.float64 if dtype == np.float32 else np.float32, np.uint8):
         model = model_of(kind, dtype)
-        model.fit(X.astype(x_dtype), y, loss=loss, epochs=3, batch_size=13,
-                  validation_split=0.2)
+        model.fit(X.astype(x_dtype), y, loss=loss, epochs=3, batch_size=13, validation_split=0.2)
         models.append(model)
     for model in models[1:]:
         assert_bitwise_equal(model.flat_params, models[0].flat_params)
@@ -251,8 +313,11 @@ def test_gradients_go_through_the_network(monkeypatch):
     model = model_of("maxout", np.float64, "reference")
     for name in ("step", "forward"):
         original = getattr(RN.Network, name)
-        monkeypatch.setattr(RN.Network, name, lambda self, *a, _o=original, _n=name:
-                            calls.append(_n) or _o(self, *a))
+        monkeypatch.setattr(
+            RN.Network,
+            name,
+            lambda self, *a, _o=original, _n=name: calls.append(_n) or _o(self, *a),
+        )
     X, y = np.random.default_rng(0).random((10, 6)), np.arange(10) % 3
     model.fit(X, y, loss="softmax_cross_entropy", epochs=1, batch_size=10)
     assert calls == ["step"]
@@ -289,8 +354,9 @@ def test_a_custom_loss_is_called_not_ignored(backend):
     # lr 0.01 on twice the gradient is lr 0.02 on the gradient
     np.testing.assert_allclose(model.flat_params, plain.flat_params, rtol=1e-12, atol=1e-14)
     value = model.loss_and_grad(X[:5], y[:5])
-    assert value == pytest.approx(2 * pynn.losses.LOSSES["mse"](
-        model._kernels, model.decision_function(X[:5]), y[:5]))
+    assert value == pytest.approx(
+        2 * pynn.losses.LOSSES["mse"](model._kernels, model.decision_function(X[:5]), y[:5])
+    )
 
 
 def test_a_custom_layer_is_refused_naming_it():
@@ -308,8 +374,15 @@ def good_net(dtype=np.float32, case="softmax_labels", training=True):
 
 
 def make(net, **change):
-    args = {"layers": net.layers, "loss": LOSS_CASES[net.case], "x": net.x, "target": net.target,
-                "dout": net.dout, "sample_loss": net.sample_loss, "workspace": None}
+    args = {
+        "layers": net.layers,
+        "loss": LOSS_CASES[net.case],
+        "x": net.x,
+        "target": net.target,
+        "dout": net.dout,
+        "sample_loss": net.sample_loss,
+        "workspace": None,
+    }
     return K.Network(**{**args, **change})
 
 
@@ -325,30 +398,65 @@ def test_construction_errors_name_the_argument():
         ({"layers": []}, TypeError, "layers must be a non-empty list"),
         ({"loss": "softmax"}, ValueError, "loss must be one of"),
         ({"x": np.zeros((4, 3), np.int32)}, TypeError, "x must have dtype float32 or float64"),
-        ({"layers": with_layer(net, 0, weight=first["weight"].astype(float))}, TypeError,
-         r"layers\[0\]\['weight'\] has dtype float64"),
-        ({"layers": with_layer(net, 1, weight=np.zeros((4, 4), np.float32))}, ValueError,
-         r"layers\[1\]\['weight'\] must have 5 columns"),
-        ({"layers": with_layer(net, 1, weight=np.zeros((3, 5), np.float32))}, ValueError,
-         r"layers\[1\]\['weight'\] must have a positive multiple of 2 rows"),
-        ({"layers": with_layer(net, 0, z=None)}, ValueError,
-         (r"layers\[0\]\['z'\] must be given exactly when the network trains and the "
-         r"activation's derivative reads its input")),
-        ({"layers": with_layer(net, 0, dx=np.empty((4, 3), np.float32))}, ValueError,
-         r"layers\[0\]\['dx'\] must be given exactly when .* a layer before it has parameters"),
-        ({"layers": with_layer(net, 1, dbias=None)}, ValueError,
-         r"layers\[1\]: give both bias and dbias"),
+        (
+            {"layers": with_layer(net, 0, weight=first["weight"].astype(float))},
+            TypeError,
+            r"layers\[0\]\['weight'\] has dtype float64",
+        ),
+        (
+            {"layers": with_layer(net, 1, weight=np.zeros((4, 4), np.float32))},
+            ValueError,
+            r"layers\[1\]\['weight'\] must have 5 columns",
+        ),
+        (
+            {"layers": with_layer(net, 1, weight=np.zeros((3, 5), np.float32))},
+            ValueError,
+            r"layers\[1\]\['weight'\] must have a positive multiple of 2 rows",
+        ),
+        (
+            {"layers": with_layer(net, 0, z=None)},
+            ValueError,
+            (
+                r"layers\[0\]\['z'\] must be given exactly when the network trains and the "
+                r"activation's derivative reads its input"
+            ),
+        ),
+        (
+            {"layers": with_layer(net, 0, dx=np.empty((4, 3), np.float32))},
+            ValueError,
+            r"layers\[0\]\['dx'\] must be given exactly when .* a layer before it has parameters",
+        ),
+        (
+            {"layers": with_layer(net, 1, dbias=None)},
+            ValueError,
+            r"layers\[1\]: give both bias and dbias",
+        ),
         ({"layers": with_layer(net, 0, activation="step")}, ValueError, "is not differentiable"),
-        ({"layers": [{"weight": first["weight"]}, second]}, TypeError,
-         r"layers\[0\] must be a dict with the key 'kind'"),
-        ({"layers": [dict(first, kind="conv"), second]}, TypeError,
-         r"layers\[0\] must be a dict with the key 'kind'"),
-        ({"layers": with_layer(net, 1, argmax=second["argmax"].astype(np.int32))}, TypeError,
-         r"layers\[1\]\['argmax'\] must be an int64 array"),
-        ({"layers": with_layer(net, 1, argmax=None)}, ValueError,
-         r"layers\[1\]\['argmax'\] must be given exactly when the network trains"),
-        ({"layers": with_layer(net, 1, pieces=0)}, ValueError,
-         r"layers\[1\]\['pieces'\] must be at least 1"),
+        (
+            {"layers": [{"weight": first["weight"]}, second]},
+            TypeError,
+            r"layers\[0\] must be a dict with the key 'kind'",
+        ),
+        (
+            {"layers": [dict(first, kind="conv"), second]},
+            TypeError,
+            r"layers\[0\] must be a dict with the key 'kind'",
+        ),
+        (
+            {"layers": with_layer(net, 1, argmax=second["argmax"].astype(np.int32))},
+            TypeError,
+            r"layers\[1\]\['argmax'\] must be an int64 array",
+        ),
+        (
+            {"layers": with_layer(net, 1, argmax=None)},
+            ValueError,
+            r"layers\[1\]\['argmax'\] must be given exactly when the network trains",
+        ),
+        (
+            {"layers": with_layer(net, 1, pieces=0)},
+            ValueError,
+            r"layers\[1\]\['pieces'\] must be at least 1",
+        ),
         ({"dout": np.empty((4, 3), np.float32)}, ValueError, "dout must have shape"),
         ({"dout": None}, ValueError, "a network with a loss trains: dout is required"),
         ({"loss": None}, ValueError, "target and sample_loss go with a loss"),
@@ -356,8 +464,11 @@ def test_construction_errors_name_the_argument():
         ({"target": np.empty(4, np.int32)}, TypeError, "target must be int64 labels"),
         ({"loss": "mse", "target": np.empty(4, np.float32)}, ValueError, "target must have shape"),
         ({"layers": with_layer(net, 1, out=net.dout)}, ValueError, r"overlaps"),
-        ({"dout": first["weight"].reshape(-1)[:8].reshape(4, 2)}, ValueError,
-         r"overlaps layers\[0\]\['weight'\]"),
+        (
+            {"dout": first["weight"].reshape(-1)[:8].reshape(4, 2)},
+            ValueError,
+            r"overlaps layers\[0\]\['weight'\]",
+        ),
     ]
     for change, error, message in cases:
         with pytest.raises(error, match=message):
@@ -370,8 +481,14 @@ def test_construction_errors_name_the_argument():
 
 def test_kind_specific_checks():
     rng = np.random.default_rng(0)
-    net = Net(rng, np.float64, 4, 3, [("prelu", False), ("standardize",), ("dense", 2, RELU,
-                                                                          True)], "mse")
+    net = Net(
+        rng,
+        np.float64,
+        4,
+        3,
+        [("prelu", False), ("standardize",), ("dense", 2, RELU, True)],
+        "mse",
+    )
     make(net)
     with pytest.raises(ValueError, match=r"layers\[0\]\['weight'\] must have shape \(3,\)"):
         make(net, layers=with_layer(net, 0, weight=np.ones(2), dweight=np.ones(2)))
@@ -391,13 +508,25 @@ def test_a_forward_network_takes_no_gradients_and_may_share_outputs():
         forward.step(None, None, None)
     dweight = np.empty_like(net.layers[0]["weight"])
     with pytest.raises(ValueError, match=r"layers\[0\]\['dweight'\] must be given exactly"):
-        make(net, layers=with_layer(net, 0, dweight=dweight), loss=None, target=None,
-             dout=None, sample_loss=None)
+        make(
+            net,
+            layers=with_layer(net, 0, dweight=dweight),
+            loss=None,
+            target=None,
+            dout=None,
+            sample_loss=None,
+        )
     # a layer's out may not be its own input
     with pytest.raises(ValueError, match=r"layers\[1\]\['out'\] overlaps layers\[0\]\['out'\]"):
         shared = net.layers[0]["out"].reshape(-1)[:8].reshape(4, 2)
-        make(net, layers=with_layer(net, 1, out=shared), loss=None,
-             target=None, dout=None, sample_loss=None)
+        make(
+            net,
+            layers=with_layer(net, 1, out=shared),
+            loss=None,
+            target=None,
+            dout=None,
+            sample_loss=None,
+        )
     with pytest.raises(ValueError, match="X must have shape"):
         forward.forward(np.zeros((5, 3), np.float32))
 
@@ -422,11 +551,17 @@ def test_run_errors_name_the_argument_and_write_nothing():
         ({"rows": np.array([0, -1, 2, 3])}, ValueError, r"rows must be in \[0, 10\), got -1"),
         ({"targets": labels[:9]}, ValueError, "targets must have shape"),
         ({"targets": labels.astype(np.float32)}, TypeError, "targets must be int64 labels"),
-        ({"targets": np.where(labels == 1, 2, labels)}, ValueError,
-         r"labels must be in \[0, 2\) for 2 classes, got 2 in row \d of targets"),
+        (
+            {"targets": np.where(labels == 1, 2, labels)},
+            ValueError,
+            r"labels must be in \[0, 2\) for 2 classes, got 2 in row \d of targets",
+        ),
         ({"X": None}, ValueError, "give X, rows and targets together"),
-        ({"X": net.x.reshape(-1)[:9].reshape(3, 3)}, ValueError,
-         "X overlaps a buffer the network writes"),
+        (
+            {"X": net.x.reshape(-1)[:9].reshape(3, 3)},
+            ValueError,
+            "X overlaps a buffer the network writes",
+        ),
         ({"targets": net.target}, ValueError, "targets must have shape"),
     ]
     for change, error, message in cases:
@@ -435,12 +570,22 @@ def test_run_errors_name_the_argument_and_write_nothing():
     assert_grads(net, before)
 
 
-@pytest.mark.parametrize("case, bad, message", [
-    ("bce", 1.5, r"targets must be in \[0, 1\], got 1.5 in row 7 of targets"),
-    ("hinge", 0.0, "targets must be -1 or \\+1 for the hinge loss, got 0.0 in row 7 of targets"),
-    ("softmax_probs", -0.5,
-     "targets must be finite and non-negative, got -0.5 in row 7 of targets"),
-])
+@pytest.mark.parametrize(
+    "case, bad, message",
+    [
+        ("bce", 1.5, r"targets must be in \[0, 1\], got 1.5 in row 7 of targets"),
+        (
+            "hinge",
+            0.0,
+            "targets must be -1 or \\+1 for the hinge loss, got 0.0 in row 7 of targets",
+        ),
+        (
+            "softmax_probs",
+            -0.5,
+            "targets must be finite and non-negative, got -0.5 in row 7 of targets",
+        ),
+    ],
+)
 def test_targets_outside_the_loss_domain_are_refused(case, bad, message):
     net = good_net(np.float64, case)
     step = net.network()

@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 from pynn import SGD, Adam, Dense, Sequential, StepLR
-from pynn.datasets import (make_blobs, make_polynomial, make_red_blue,
-                           make_semicircle_to_parabola)
+from pynn.datasets import make_blobs, make_polynomial, make_red_blue, make_semicircle_to_parabola
 
 # ---------------------------------------------------------------------------------------
 # Data.
@@ -43,9 +42,13 @@ def three_blobs(rng, n, spread=0.5):
 def three_rules(rng, n):
     """Multi-label: three independent yes/no properties of a point of [-1, 1]²."""
     X = rng.uniform(-1.0, 1.0, size=(n, 2))
-    Y = np.column_stack([X[:, 0] > 0,                      # right half
-                         X[:, 0] + X[:, 1] > 0.3,          # above a diagonal line
-                         (X ** 2).sum(axis=1) < 0.5])      # inside a circle
+    Y = np.column_stack(
+        [
+            X[:, 0] > 0,  # right half
+            X[:, 0] + X[:, 1] > 0.3,  # above a diagonal line
+            (X**2).sum(axis=1) < 0.5,
+        ]
+    )  # inside a circle
     return X, Y.astype(np.int64)
 
 
@@ -63,7 +66,7 @@ def noisy_cubic(seed, n):
 def poly_features(x, degree):
     """[x, x², ..., x^degree] as columns: the notes' feature vector without the 1 (the
     layer's bias plays that part)."""
-    return np.column_stack([x ** k for k in range(1, degree + 1)])
+    return np.column_stack([x**k for k in range(1, degree + 1)])
 
 
 def half_mse(pred, Y):
@@ -100,8 +103,9 @@ def test_smallest_perceptron_online_updates_follow_the_notes_rule():
 
     # One sample, one step.
     model, w0 = start()
-    model.fit(X[:1], y[:1], loss="mse", optimizer=SGD(lr=lr), batch_size=1, shuffle=False,
-              epochs=1)
+    model.fit(
+        X[:1], y[:1], loss="mse", optimizer=SGD(lr=lr), batch_size=1, shuffle=False, epochs=1
+    )
     expected = w0 + lr * (y[0] - w0 * X[0, 0]) * X[0, 0]
     assert model.state_dict()["0.weight"][0, 0] == pytest.approx(expected, rel=1e-14, abs=0)
     assert expected != pytest.approx(w0)  # the step did move w
@@ -127,10 +131,17 @@ XOR_SEEDS = range(8)
 
 
 def fit_xor(seed):
-    model = Sequential(Dense(2, 2, activation="tanh"), Dense(2, 1), dtype=np.float64,
-                       random_state=seed)
-    model.fit(XOR_X, XOR_Y.astype(np.float64), loss="mse",
-              optimizer=SGD(lr=0.5, momentum=0.9), batch_size=None, epochs=500)
+    model = Sequential(
+        Dense(2, 2, activation="tanh"), Dense(2, 1), dtype=np.float64, random_state=seed
+    )
+    model.fit(
+        XOR_X,
+        XOR_Y.astype(np.float64),
+        loss="mse",
+        optimizer=SGD(lr=0.5, momentum=0.9),
+        batch_size=None,
+        epochs=500,
+    )
     return model
 
 
@@ -144,17 +155,23 @@ def test_xor_2_2_1_seed_0():
 
 
 def test_xor_2_2_1_most_seeds_succeed():
-    solved = [np.array_equal(fit_xor(seed).predict(XOR_X) > 0.5, XOR_Y == 1)
-              for seed in XOR_SEEDS]
+    solved = [np.array_equal(fit_xor(seed).predict(XOR_X) > 0.5, XOR_Y == 1) for seed in XOR_SEEDS]
     assert sum(solved) >= len(XOR_SEEDS) - 1, solved
 
 
 def test_xor_2_2_1_binary_cross_entropy():
     """The classifier form: labels, logits out, BCE; seed 0 converges (see above)."""
-    model = Sequential(Dense(2, 2, activation="tanh"), Dense(2, 1), dtype=np.float64,
-                       random_state=0)
-    model.fit(XOR_X, XOR_Y, loss="binary_cross_entropy", optimizer=SGD(lr=0.5, momentum=0.9),
-              batch_size=None, epochs=500)
+    model = Sequential(
+        Dense(2, 2, activation="tanh"), Dense(2, 1), dtype=np.float64, random_state=0
+    )
+    model.fit(
+        XOR_X,
+        XOR_Y,
+        loss="binary_cross_entropy",
+        optimizer=SGD(lr=0.5, momentum=0.9),
+        batch_size=None,
+        epochs=500,
+    )
     np.testing.assert_array_equal(model.predict(XOR_X), XOR_Y)
     assert model.score(XOR_X, XOR_Y) == 1.0
     proba = model.predict_proba(XOR_X)
@@ -168,12 +185,18 @@ def test_xor_2_2_1_binary_cross_entropy():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_red_blue_classifier(dtype):
     X, y = make_red_blue(400, random_state=4)
-    model = Sequential(Dense(2, 16, activation="tanh"), Dense(16, 1), dtype=dtype,
-                       random_state=4)
+    model = Sequential(Dense(2, 16, activation="tanh"), Dense(16, 1), dtype=dtype, random_state=4)
     # The step decay lets the last epochs settle the points next to the boundary: with it
     # seeds 0-5 all reach >= 99.75% (a constant lr 0.03 left one of them at 98.25%).
-    model.fit(X, y, loss="binary_cross_entropy", optimizer=Adam(lr=0.05), batch_size=32,
-              epochs=300, lr_scheduler=StepLR(100, gamma=0.3))
+    model.fit(
+        X,
+        y,
+        loss="binary_cross_entropy",
+        optimizer=Adam(lr=0.05),
+        batch_size=32,
+        epochs=300,
+        lr_scheduler=StepLR(100, gamma=0.3),
+    )
     assert list(model.classes_) == ["blue", "red"]
     pred = model.predict(X)
     assert pred.shape == (400,) and set(pred) <= {"red", "blue"}
@@ -200,8 +223,9 @@ def test_semicircle_to_parabola(activation):
     best_affine = half_mse(A @ coef, Y)
     assert best_affine > 1e-3  # the map is not affine: the test means something
 
-    model = Sequential(Dense(2, 8, activation=activation), Dense(8, 2), dtype=np.float64,
-                       random_state=0)
+    model = Sequential(
+        Dense(2, 8, activation=activation), Dense(8, 2), dtype=np.float64, random_state=0
+    )
     model.fit(X, Y, loss="mse", optimizer=Adam(lr=0.02), batch_size=20, epochs=300)
     pred = model.predict(X)
     assert pred.shape == (100, 2)
@@ -220,8 +244,9 @@ def test_three_class_softmax():
     rng = np.random.default_rng(5)
     X, y = three_blobs(rng, 300)
     model = Sequential(Dense(2, 8, activation="tanh"), Dense(8, 3), random_state=5)
-    model.fit(X, y, loss="softmax_cross_entropy", optimizer=Adam(lr=0.05), batch_size=32,
-              epochs=40)
+    model.fit(
+        X, y, loss="softmax_cross_entropy", optimizer=Adam(lr=0.05), batch_size=32, epochs=40
+    )
     np.testing.assert_array_equal(model.classes_, BLOB_LABELS)
     # The Bayes classifier of equal-spread blobs picks the nearest centre; the model must be
     # about as good (the blobs overlap a little).
@@ -248,8 +273,9 @@ def test_multi_label_sigmoid():
     rng = np.random.default_rng(6)
     X, Y = three_rules(rng, 400)
     model = Sequential(Dense(2, 16, activation="tanh"), Dense(16, 3), random_state=6)
-    model.fit(X, Y, loss="binary_cross_entropy", optimizer=Adam(lr=0.03), batch_size=32,
-              epochs=100)
+    model.fit(
+        X, Y, loss="binary_cross_entropy", optimizer=Adam(lr=0.03), batch_size=32, epochs=100
+    )
     pred = model.predict(X)
     assert pred.shape == (400, 3)
     assert set(np.unique(pred)) <= {0, 1}
@@ -274,8 +300,7 @@ def test_polynomial_features_recover_cubic():
     x, y = noisy_cubic(7, 200)
     F = poly_features(x, 3)
     model = Sequential(Dense(3, 1), dtype=np.float64, random_state=7)
-    model.fit(F, y, loss="mse", optimizer=SGD(lr=0.1, momentum=0.9), batch_size=None,
-              epochs=2000)
+    model.fit(F, y, loss="mse", optimizer=SGD(lr=0.1, momentum=0.9), batch_size=None, epochs=2000)
     state = model.state_dict()
     learned = np.append(state["0.weight"][0], state["0.bias"][0])
 
@@ -292,21 +317,28 @@ def test_polynomial_capacity_degree_one_underfits():
     losses = {}
     for degree in (1, 3):
         model = Sequential(Dense(degree, 1), dtype=np.float64, random_state=8)
-        model.fit(poly_features(x, degree), y, loss="mse",
-                  optimizer=SGD(lr=0.1, momentum=0.9), batch_size=None, epochs=2000)
+        model.fit(
+            poly_features(x, degree),
+            y,
+            loss="mse",
+            optimizer=SGD(lr=0.1, momentum=0.9),
+            batch_size=None,
+            epochs=2000,
+        )
         losses[degree] = model.evaluate(poly_features(x, degree), y)["loss"]
-    noise_level = 0.5 * CUBIC_NOISE ** 2
+    noise_level = 0.5 * CUBIC_NOISE**2
     assert losses[3] < 1.5 * noise_level
     assert losses[1] > 10 * noise_level
 
 
 def test_mlp_on_x_fits_cubic():
     x, y = noisy_cubic(9, 200)
-    model = Sequential(Dense(1, 16, activation="tanh"), Dense(16, 1), dtype=np.float64,
-                       random_state=9)
+    model = Sequential(
+        Dense(1, 16, activation="tanh"), Dense(16, 1), dtype=np.float64, random_state=9
+    )
     model.fit(x[:, None], y, loss="mse", optimizer=Adam(lr=0.02), batch_size=20, epochs=200)
     pred = model.predict(x[:, None])
     assert pred.shape == (200,)
-    noise_level = 0.5 * CUBIC_NOISE ** 2
+    noise_level = 0.5 * CUBIC_NOISE**2
     assert half_mse(pred, y) < 2 * noise_level
     assert model.score(x[:, None], y) > 0.99

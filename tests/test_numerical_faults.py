@@ -8,6 +8,7 @@ must always be finite and close to the exact ones. Checked on every loss kernel 
 backends, and through fit's network step on models of Dense layers, with PReLU and with
 Standardize.
 """
+
 import re
 
 import numpy as np
@@ -74,8 +75,9 @@ def check_loss_value(got, exact_value, dtype, what, largest=None):
     assert not np.isnan(got), f"{what}: NaN (exact {exact_value})"
     if exact_value < big / 2 and largest < big / 2:
         rtol, atol = (2e-5, 1e-6) if dtype == np.float32 else (1e-12, 1e-13)
-        assert abs(got - exact_value) <= rtol * abs(exact_value) + atol, \
+        assert abs(got - exact_value) <= rtol * abs(exact_value) + atol, (
             f"{what}: {got} vs exact {exact_value}"
+        )
     elif exact_value > big * LD(1.01):
         assert got == np.inf, f"{what}: {got}, but the exact {exact_value} overflows {dtype}"
 
@@ -132,8 +134,9 @@ def test_loss_kernels_on_huge_logits(dtype, loss, backend, rng):
             if backend is K:  # the C kernel forms no term beyond the sample's loss
                 largest = per_sample
             for i in range(n):
-                check_loss_value(sample_loss[i], per_sample[i], dtype, f"{what} sample {i}",
-                                 largest[i])
+                check_loss_value(
+                    sample_loss[i], per_sample[i], dtype, f"{what} sample {i}", largest[i]
+                )
             if np.all(largest < np.finfo(dtype).max / 2):
                 c = np.ones(n) / n if weight is None else weight / weight.sum()
                 check_loss_value(value, float((c * per_sample).sum()), dtype, what)
@@ -147,10 +150,13 @@ def test_the_brief_cases_at_1e30(dtype):
     """The plain statements: at +-1e30 every loss but mse is finite in float32 (mse's half
     squared error 5e59 overflows float32: inf, not NaN; finite in float64)."""
     x = np.array([[1e30, -1e30, 0.5], [-1e30, 1e30, 1e30]], dtype)
-    cases = {"softmax_cross_entropy": np.array([1, 0]),
-             "sigmoid_binary_cross_entropy": np.array([[1, 0, 1], [1, 0, 0.5]], dtype),
-             "mse": np.zeros((2, 3), dtype), "l1": np.ones((2, 3), dtype),
-             "hinge": np.array([[1, 1, -1], [1, -1, 1]], dtype)}
+    cases = {
+        "softmax_cross_entropy": np.array([1, 0]),
+        "sigmoid_binary_cross_entropy": np.array([[1, 0, 1], [1, 0, 0.5]], dtype),
+        "mse": np.zeros((2, 3), dtype),
+        "l1": np.ones((2, 3), dtype),
+        "hinge": np.array([[1, 1, -1], [1, -1, 1]], dtype),
+    }
     for loss, target in cases.items():
         value, grad = getattr(K, loss)(x, target)
         assert np.isfinite(grad).all(), loss
@@ -162,17 +168,25 @@ def test_the_brief_cases_at_1e30(dtype):
 
 
 # ---- through fit: the network's step, every layer kind --------------------------------------
-FIT_LOSSES = {"softmax_cross_entropy": "softmax_cross_entropy",
-              "sigmoid_binary_cross_entropy": "binary_cross_entropy",
-              "mse": "mse", "l1": "l1", "hinge": "hinge"}
+FIT_LOSSES = {
+    "softmax_cross_entropy": "softmax_cross_entropy",
+    "sigmoid_binary_cross_entropy": "binary_cross_entropy",
+    "mse": "mse",
+    "l1": "l1",
+    "hinge": "hinge",
+}
 PATHS = ("stack", "prelu", "standardize")
 
 
 def model_on(path, dtype, backend, outputs):
-    hidden = {"stack": [Dense(3, 4, "relu")], "prelu": [Dense(3, 4), PReLU(4)],
-              "standardize": [Standardize([0.1, 0, -0.2], [1, 2, 0.5]), Dense(3, 4, "tanh")]}
-    return Sequential(*hidden[path], Dense(4, outputs), dtype=dtype, backend=backend,
-                      random_state=0)
+    hidden = {
+        "stack": [Dense(3, 4, "relu")],
+        "prelu": [Dense(3, 4), PReLU(4)],
+        "standardize": [Standardize([0.1, 0, -0.2], [1, 2, 0.5]), Dense(3, 4, "tanh")],
+    }
+    return Sequential(
+        *hidden[path], Dense(4, outputs), dtype=dtype, backend=backend, random_state=0
+    )
 
 
 def data_for(loss, rng, n=12):
@@ -222,8 +236,7 @@ def test_fit_step_on_huge_logits(dtype, loss, path, scale, rng):
         per_sample, largest, _ = exact(loss, logits, target)
         try:
             with np.errstate(over="ignore"):  # the reference's NumPy overflowing to inf
-                model.partial_fit(X, y, optimizer=SGD(lr=0.0), batch_size=None,
-                                  shuffle=False)
+                model.partial_fit(X, y, optimizer=SGD(lr=0.0), batch_size=None, shuffle=False)
         except pynn.NonFiniteLossError as error:
             assert "loss became inf at epoch 1, step 1" in str(error), str(error)
             assert largest.max() > np.finfo(dtype).max / 2, (largest, str(error))
@@ -252,8 +265,9 @@ def test_mse_at_1e30_stops_float32_training_and_trains_float64():
         model.fit(X, y, loss="mse", epochs=0)
         set_huge_logits(model, 1e30, rng)
         if dtype == np.float32:
-            with pytest.raises(pynn.NonFiniteLossError, match="loss became inf at epoch 1, "
-                                                              "step 1"):
+            with pytest.raises(
+                pynn.NonFiniteLossError, match="loss became inf at epoch 1, step 1"
+            ):
                 model.partial_fit(X, y, optimizer=SGD(lr=0.0), batch_size=None)
         else:
             model.partial_fit(X, y, optimizer=SGD(lr=0.0), batch_size=None)
@@ -301,16 +315,24 @@ def test_a_diverging_fit_stops_at_the_failing_step(dtype, path, backend):
     model.fit(X, y, loss="mse", epochs=0)
     recorder = Recorder(model)
     optimizer = SGD(lr=1e4)
-    with pytest.raises(pynn.NonFiniteLossError, match=r"loss became (nan|inf)") as info, \
-            np.errstate(all="ignore"):  # the reference backend's NumPy warns as it overflows
-        model.partial_fit(X, y, optimizer=optimizer, epochs=200, batch_size=16,
-                          batch_callback=recorder)
+    with (
+        pytest.raises(pynn.NonFiniteLossError, match=r"loss became (nan|inf)") as info,
+        np.errstate(all="ignore"),
+    ):  # the reference backend's NumPy warns as it overflows
+        model.partial_fit(
+            X, y, optimizer=optimizer, epochs=200, batch_size=16, batch_callback=recorder
+        )
     message = str(info.value)
     epoch, step = where_it_stopped(message)
     assert optimizer.step_count == (epoch - 1) * 4 + step - 1  # the failing step: no update
     assert np.isfinite(model.flat_params).all()
-    kept = (epoch, 0) if "start of epoch" in message else \
-        (epoch, step - 1) if step > 1 else (epoch, 0)
+    kept = (
+        (epoch, 0)
+        if "start of epoch" in message
+        else (epoch, step - 1)
+        if step > 1
+        else (epoch, 0)
+    )
     assert model.flat_params.tobytes() == recorder.after[kept].tobytes(), message
     # Its parameters are finite but may be huge by then; fit starts it again.
     model.fit(X, y, optimizer=SGD(lr=1e-3), epochs=1)
@@ -331,8 +353,9 @@ def test_a_parameter_poisoned_mid_epoch(dtype, loss, path, poison):
     model.fit(X, y, loss=FIT_LOSSES[loss], epochs=0)
     recorder = Recorder(model, poison_at=(2, 2), poison=poison)
     with pytest.raises(pynn.NonFiniteLossError) as info:
-        model.partial_fit(X, y, optimizer=SGD(lr=1e-3), epochs=5, batch_size=16,
-                          batch_callback=recorder)
+        model.partial_fit(
+            X, y, optimizer=SGD(lr=1e-3), epochs=5, batch_size=16, batch_callback=recorder
+        )
     message = str(info.value)
     if "loss became" in message:
         assert where_it_stopped(message) == (2, 3), message
@@ -345,8 +368,9 @@ def test_a_parameter_poisoned_mid_epoch(dtype, loss, path, poison):
 
 
 @pytest.mark.parametrize("path", ["stack", "prelu"])
-@pytest.mark.parametrize("loss", ["softmax_cross_entropy", "sigmoid_binary_cross_entropy",
-                                  "hinge", "l1"])
+@pytest.mark.parametrize(
+    "loss", ["softmax_cross_entropy", "sigmoid_binary_cross_entropy", "hinge", "l1"]
+)
 def test_classification_and_l1_losses_diverge_clearly(loss, path):
     """Losses whose gradient is bounded grow the parameters only linearly: an lr of 1e38
     in float32 overflows them within a few steps; whatever the first non-finite value
@@ -360,15 +384,21 @@ def test_classification_and_l1_losses_diverge_clearly(loss, path):
     model.fit(X, y, loss=FIT_LOSSES[loss], epochs=0)
     recorder = Recorder(model)
     with pytest.raises(pynn.NonFiniteLossError) as info:
-        model.partial_fit(X, y, optimizer=SGD(lr=1e38), epochs=20, batch_size=16,
-                          batch_callback=recorder)
+        model.partial_fit(
+            X, y, optimizer=SGD(lr=1e38), epochs=20, batch_size=16, batch_callback=recorder
+        )
     message = str(info.value)
     assert re.search(r"epoch \d+", message), message
     assert np.isfinite(model.flat_params).all()
     if "loss became" in message:
         epoch, step = where_it_stopped(message)
-        kept = (epoch, 0) if "start of epoch" in message else \
-            (epoch, step - 1) if step > 1 else (epoch, 0)
+        kept = (
+            (epoch, 0)
+            if "start of epoch" in message
+            else (epoch, step - 1)
+            if step > 1
+            else (epoch, 0)
+        )
     else:  # an update overflowed at the epoch's end: back to its start
         epoch = int(re.search(r"update of epoch (\d+)", message).group(1))
         kept = (epoch, 0)

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from helpers import DTYPES, K, R, assert_close, nan_like, rand, randn
 
 OPT_SHAPES = [(0,), (1,), (7,), (13, 17), (777,), (3, 5, 7)]
@@ -26,8 +25,7 @@ ADAM_CONFIGS = [
     dict(lr=1e-2, weight_decay=0.1, decoupled_weight_decay=True),
     dict(lr=3e-3, beta1=0.5, beta2=0.99, eps=1e-6),
     dict(lr=1e-2, beta1=0.0, beta2=0.0),
-    dict(lr=0.1, beta1=0.8, beta2=0.9, eps=0.0, weight_decay=0.01,
-         decoupled_weight_decay=True),
+    dict(lr=0.1, beta1=0.8, beta2=0.9, eps=0.0, weight_decay=0.01, decoupled_weight_decay=True),
 ]
 ADAM_IDS = ["-".join(f"{k}={v}" for k, v in c.items()) or "default" for c in ADAM_CONFIGS]
 
@@ -122,8 +120,19 @@ def test_adam_first_step_formula(rng, dtype, decoupled):
     v = (1 - b2) * G * G
     P = P - (lr / (1 - b1)) * m / (np.sqrt(v) / np.sqrt(1 - b2) + eps)
     M, V = np.zeros(64, dtype), np.zeros(64, dtype)
-    K.adam_update(p, g, M, V, step=1, lr=lr, beta1=b1, beta2=b2, eps=eps, weight_decay=wd,
-                  decoupled_weight_decay=decoupled)
+    K.adam_update(
+        p,
+        g,
+        M,
+        V,
+        step=1,
+        lr=lr,
+        beta1=b1,
+        beta2=b2,
+        eps=eps,
+        weight_decay=wd,
+        decoupled_weight_decay=decoupled,
+    )
     assert_close(M, m, dtype, k=4)
     assert_close(V, v, dtype, k=4)
     assert_close(p, P, dtype, k=4)
@@ -132,7 +141,11 @@ def test_adam_first_step_formula(rng, dtype, decoupled):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_adam_late_step_bias_correction(rng, dtype):
     shape = (37,)
-    p, m, v = randn(rng, shape, dtype), rand(rng, shape, dtype) * 0.1, rand(rng, shape, dtype, 0.01, 0.1)
+    p, m, v = (
+        randn(rng, shape, dtype),
+        rand(rng, shape, dtype) * 0.1,
+        rand(rng, shape, dtype, 0.01, 0.1),
+    )
     rp, rm, rv = p.copy(), m.copy(), v.copy()
     g = randn(rng, shape, dtype)
     for step in (1000, 10**6):
@@ -167,16 +180,18 @@ TORCH_SGD = [
 ]
 
 
-@pytest.mark.parametrize("config", TORCH_SGD,
-                         ids=["-".join(f"{k}={v}" for k, v in c.items()) for c in TORCH_SGD])
+@pytest.mark.parametrize(
+    "config", TORCH_SGD, ids=["-".join(f"{k}={v}" for k, v in c.items()) for c in TORCH_SGD]
+)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_sgd_against_torch(rng, dtype, config):
     torch = pytest.importorskip("torch")
     shape = (33, 17)
     p0 = randn(rng, shape, dtype)
     grads = [randn(rng, shape, dtype) for _ in range(TORCH_STEPS)]
-    tp, state = torch_run(torch, lambda ps: torch.optim.SGD(ps, foreach=False, **config),
-                          p0, grads)
+    tp, state = torch_run(
+        torch, lambda ps: torch.optim.SGD(ps, foreach=False, **config), p0, grads
+    )
     p = p0.copy()
     mu = config.get("momentum", 0.0)
     buf = np.zeros(shape, dtype) if mu else None
@@ -184,8 +199,13 @@ def test_sgd_against_torch(rng, dtype, config):
         K.sgd_update(p, g, buf, step=step, **config)
     assert_close(p, tp, dtype, k=TORCH_STEPS, what="param vs torch")
     if mu:
-        assert_close(buf, state["momentum_buffer"].numpy(), dtype, k=TORCH_STEPS,
-                     what="momentum_buffer vs torch")
+        assert_close(
+            buf,
+            state["momentum_buffer"].numpy(),
+            dtype,
+            k=TORCH_STEPS,
+            what="momentum_buffer vs torch",
+        )
 
 
 TORCH_ADAM = [
@@ -197,9 +217,11 @@ TORCH_ADAM = [
 ]
 
 
-@pytest.mark.parametrize("which,config", TORCH_ADAM,
-                         ids=[w + "-" + "-".join(f"{k}={v}" for k, v in c.items())
-                              for w, c in TORCH_ADAM])
+@pytest.mark.parametrize(
+    "which,config",
+    TORCH_ADAM,
+    ids=[w + "-" + "-".join(f"{k}={v}" for k, v in c.items()) for w, c in TORCH_ADAM],
+)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_adam_against_torch(rng, dtype, which, config):
     torch = pytest.importorskip("torch")
@@ -207,11 +229,15 @@ def test_adam_against_torch(rng, dtype, which, config):
     p0 = randn(rng, shape, dtype)
     grads = [randn(rng, shape, dtype) for _ in range(TORCH_STEPS)]
     cls = getattr(torch.optim, which)
-    tp, state = torch_run(torch, lambda ps: cls(ps, foreach=False, fused=False, **config),
-                          p0, grads)
-    kw = dict(lr=config["lr"], eps=config.get("eps", 1e-8),
-              weight_decay=config.get("weight_decay", 0.01 if which == "AdamW" else 0.0),
-              decoupled_weight_decay=which == "AdamW")
+    tp, state = torch_run(
+        torch, lambda ps: cls(ps, foreach=False, fused=False, **config), p0, grads
+    )
+    kw = dict(
+        lr=config["lr"],
+        eps=config.get("eps", 1e-8),
+        weight_decay=config.get("weight_decay", 0.01 if which == "AdamW" else 0.0),
+        decoupled_weight_decay=which == "AdamW",
+    )
     if "betas" in config:
         kw["beta1"], kw["beta2"] = config["betas"]
     p = p0.copy()
@@ -219,8 +245,7 @@ def test_adam_against_torch(rng, dtype, which, config):
     for step, g in enumerate(grads, 1):
         K.adam_update(p, g, m, v, step=step, **kw)
     assert_close(m, state["exp_avg"].numpy(), dtype, k=TORCH_STEPS, what="exp_avg vs torch")
-    assert_close(v, state["exp_avg_sq"].numpy(), dtype, k=TORCH_STEPS,
-                 what="exp_avg_sq vs torch")
+    assert_close(v, state["exp_avg_sq"].numpy(), dtype, k=TORCH_STEPS, what="exp_avg_sq vs torch")
     assert_close(p, tp, dtype, k=TORCH_STEPS, what="param vs torch")
 
 
@@ -230,12 +255,21 @@ def test_reference_adam_rounds_eps_whatever_the_step_type():
     so a zero gradient gives 0/0 in both (a fuzz case found by hypothesis)."""
     hyper = dict(lr=0.0, beta1=0.0, beta2=0.0, eps=4.1e-288, weight_decay=0.0)
     results = []
-    for update, step in ((R.adam_update, 3), (R.adam_update, np.int32(3)),
-                         (K.adam_update, np.int32(3))):
+    for update, step in (
+        (R.adam_update, 3),
+        (R.adam_update, np.int32(3)),
+        (K.adam_update, np.int32(3)),
+    ):
         param = np.float32([-0.92, 0.5])
         with np.errstate(all="ignore"):
-            update(param, np.float32([-0.0, 1.0]), np.float32([0.9, 0.1]),
-                   np.float32([1.5, 0.2]), step=step, **hyper)
+            update(
+                param,
+                np.float32([-0.0, 1.0]),
+                np.float32([0.9, 0.1]),
+                np.float32([1.5, 0.2]),
+                step=step,
+                **hyper,
+            )
         results.append(param)
     for param in results:
         assert np.isnan(param[0]) and param[1] == np.float32(0.5), results

@@ -22,8 +22,14 @@ IN, H1, H2, OUT = 5, 8, 6, 3
 SEED = 11
 
 # pynn fuses the activation into Dense, torch has separate modules: parameter names differ.
-TORCH_NAMES = {"0.weight": "0.weight", "0.bias": "0.bias", "1.weight": "2.weight",
-               "1.bias": "2.bias", "2.weight": "4.weight", "2.bias": "4.bias"}
+TORCH_NAMES = {
+    "0.weight": "0.weight",
+    "0.bias": "0.bias",
+    "1.weight": "2.weight",
+    "1.bias": "2.bias",
+    "2.weight": "4.weight",
+    "2.bias": "4.bias",
+}
 
 # (id, pynn class, torch class, keyword arguments both accept)
 OPTIMIZERS = [
@@ -84,22 +90,33 @@ def torch_loss(loss, out, target):
 
 
 def pynn_model(dtype, backend="c"):
-    return Sequential(Dense(IN, H1, activation="tanh"), Dense(H1, H2, activation="sigmoid"),
-                      Dense(H2, OUT), dtype=dtype, backend=backend, random_state=SEED)
+    return Sequential(
+        Dense(IN, H1, activation="tanh"),
+        Dense(H1, H2, activation="sigmoid"),
+        Dense(H2, OUT),
+        dtype=dtype,
+        backend=backend,
+        random_state=SEED,
+    )
 
 
 def torch_model(state, dtype):
-    net = torch.nn.Sequential(torch.nn.Linear(IN, H1), torch.nn.Tanh(), torch.nn.Linear(H1, H2),
-                              torch.nn.Sigmoid(), torch.nn.Linear(H2, OUT)).to(dtype)
-    net.load_state_dict({TORCH_NAMES[name]: torch.tensor(value, dtype=dtype)
-                         for name, value in state.items()})
+    net = torch.nn.Sequential(
+        torch.nn.Linear(IN, H1),
+        torch.nn.Tanh(),
+        torch.nn.Linear(H1, H2),
+        torch.nn.Sigmoid(),
+        torch.nn.Linear(H2, OUT),
+    ).to(dtype)
+    net.load_state_dict(
+        {TORCH_NAMES[name]: torch.tensor(value, dtype=dtype) for name, value in state.items()}
+    )
     return net
 
 
 def torch_state(net):
     theirs = net.state_dict()
-    return {name: theirs[t].detach().numpy().astype(np.float64)
-            for name, t in TORCH_NAMES.items()}
+    return {name: theirs[t].detach().numpy().astype(np.float64) for name, t in TORCH_NAMES.items()}
 
 
 def run_pynn(dtype, loss, make_optimizer, backend="c", lr_scheduler=None):
@@ -109,8 +126,16 @@ def run_pynn(dtype, loss, make_optimizer, backend="c", lr_scheduler=None):
     model.fit(X, y, loss=loss, optimizer=make_optimizer(), epochs=0)  # fit's own init
     initial = model.state_dict()
     optimizer = make_optimizer()
-    model.fit(X, y, loss=loss, optimizer=optimizer, epochs=EPOCHS, batch_size=BATCH,
-              shuffle=False, lr_scheduler=lr_scheduler)
+    model.fit(
+        X,
+        y,
+        loss=loss,
+        optimizer=optimizer,
+        epochs=EPOCHS,
+        batch_size=BATCH,
+        shuffle=False,
+        lr_scheduler=lr_scheduler,
+    )
     return initial, model, optimizer
 
 
@@ -140,14 +165,16 @@ def run_torch(state, dtype, loss, make_optimizer, make_scheduler=None):
 
 def max_error(ours, theirs):
     """The largest difference over all parameters, relative to each tensor's largest value."""
-    return max(float(np.max(np.abs(ours[name] - theirs[name])))
-               / max(float(np.max(np.abs(theirs[name]))), 1.0) for name in theirs)
+    return max(
+        float(np.max(np.abs(ours[name] - theirs[name])))
+        / max(float(np.max(np.abs(theirs[name]))), 1.0)
+        for name in theirs
+    )
 
 
 def optimizer_makers(case):
     _, ours, theirs, kwargs = case
-    return (lambda: ours(**kwargs),
-            lambda params: getattr(torch.optim, theirs)(params, **kwargs))
+    return (lambda: ours(**kwargs), lambda params: getattr(torch.optim, theirs)(params, **kwargs))
 
 
 # ---------------------------------------------------------------------------------------
@@ -171,8 +198,9 @@ def test_float64_trajectory_matches_torch(case, loss, backend):
     moved = max_error(initial, final)
     assert moved > 1e-3, "the run must move the parameters for the comparison to mean much"
     err = max_error(model.state_dict(), final)
-    assert err <= FLOAT64_RTOL, f"parameters differ from torch by {err:.2e} (relative) after " \
-                                f"{STEPS} steps"
+    assert err <= FLOAT64_RTOL, (
+        f"parameters differ from torch by {err:.2e} (relative) after {STEPS} steps"
+    )
     np.testing.assert_allclose(model.history_["loss"], epoch_losses, rtol=FLOAT64_RTOL, atol=0)
 
 
@@ -204,8 +232,9 @@ def test_float32_trajectory_matches_torch(case, loss):
     assert max_error(initial, exact) > 1e-3
     torch_err = max_error(theirs, exact)
     our_err = max_error(model.state_dict(), exact)
-    assert our_err <= FLOAT32_FACTOR * torch_err + FLOAT32_FLOOR, \
+    assert our_err <= FLOAT32_FACTOR * torch_err + FLOAT32_FLOOR, (
         f"pynn float32 is {our_err:.2e} from the exact trajectory, torch float32 {torch_err:.2e}"
+    )
     np.testing.assert_allclose(model.history_["loss"], exact_losses, rtol=1e-5, atol=0)
 
 
@@ -217,11 +246,16 @@ def test_float32_trajectory_matches_torch(case, loss):
 @pytest.mark.parametrize("case", [OPTIMIZERS[1], OPTIMIZERS[6]], ids=["sgd-momentum", "adam"])
 def test_fit_with_step_lr_matches_torch(case):
     make_ours, make_theirs = optimizer_makers(case)
-    initial, model, _ = run_pynn(np.float64, "mse", make_ours,
-                                 lr_scheduler=StepLR(step_size=3, gamma=0.5))
+    initial, model, _ = run_pynn(
+        np.float64, "mse", make_ours, lr_scheduler=StepLR(step_size=3, gamma=0.5)
+    )
     final, epoch_losses, lrs = run_torch(
-        initial, torch.float64, "mse", make_theirs,
-        lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5))
+        initial,
+        torch.float64,
+        "mse",
+        make_theirs,
+        lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5),
+    )
     assert model.history_["lr"] == lrs
     assert lrs[0] == case[3]["lr"] and lrs[-1] == case[3]["lr"] * 0.125
     assert max_error(model.state_dict(), final) <= FLOAT64_RTOL

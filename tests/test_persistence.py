@@ -1,5 +1,6 @@
 """model.save / pynn.load: exact round trips, atomic writes, and a clear ValueError for
 every kind of damaged or foreign file (never unpickling anything)."""
+
 import json
 import os
 import pathlib
@@ -19,8 +20,11 @@ def trained(kind, dtype=np.float32, backend="c", seed=0):
     X = rng.normal(size=(40, 3))
     hidden = [pynn.Dense(3, 5, "tanh"), pynn.PReLU(5), pynn.Maxout(5, 4, pieces=2)]
     if kind == "labels":
-        y, loss, out = np.array(["cat", "dog", "emu"])[rng.integers(0, 3, 40)], \
-            "softmax_cross_entropy", 3
+        y, loss, out = (
+            np.array(["cat", "dog", "emu"])[rng.integers(0, 3, 40)],
+            "softmax_cross_entropy",
+            3,
+        )
     elif kind == "int_labels":
         y, loss, out = rng.choice([3, 7, 11, 20], 40), "softmax_cross_entropy", 4
     elif kind == "binary":
@@ -33,8 +37,9 @@ def trained(kind, dtype=np.float32, backend="c", seed=0):
         y, loss, out = X[:, 0] - X[:, 2], "mse", 1
     else:  # "values"
         y, loss, out = X[:, :2] * 2, "l1", 2
-    model = pynn.Sequential(*hidden, pynn.Dense(4, out), dtype=dtype, backend=backend,
-                            random_state=seed)
+    model = pynn.Sequential(
+        *hidden, pynn.Dense(4, out), dtype=dtype, backend=backend, random_state=seed
+    )
     model.fit(X, y, loss=loss, epochs=2, batch_size=16)
     return model, X, y
 
@@ -66,8 +71,9 @@ def test_round_trip_is_exact(kind, dtype, tmp_path):
     loaded = pynn.load(path)
     assert loaded.dtype == model.dtype and loaded.backend == model.backend
     assert loaded.random_state == 0
-    assert [layer.config() for layer in loaded.layers] == \
-        [layer.config() for layer in model.layers]
+    assert [layer.config() for layer in loaded.layers] == [
+        layer.config() for layer in model.layers
+    ]
     assert loaded.flat_params.tobytes() == model.flat_params.tobytes()
     assert loaded.loss_ is model.loss_
     assert loaded.targets_.config() == model.targets_.config()
@@ -76,8 +82,9 @@ def test_round_trip_is_exact(kind, dtype, tmp_path):
     else:
         assert loaded.classes_.dtype == model.classes_.dtype
         np.testing.assert_array_equal(loaded.classes_, model.classes_)
-    for method in ("predict", "decision_function") + \
-            (("predict_proba",) if model.loss_.proba else ()):
+    for method in ("predict", "decision_function") + (
+        ("predict_proba",) if model.loss_.proba else ()
+    ):
         ours, theirs = getattr(loaded, method)(X), getattr(model, method)(X)
         assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
         assert ours.tobytes() == theirs.tobytes(), method
@@ -238,8 +245,9 @@ def rewrite(tmp_path, arrays, config=None, **replace):
 def test_config_errors(tmp_path):
     model, _, _ = trained("labels")
     arrays, config = saved_parts(model, tmp_path)
-    assert "not a pynn model" in load_error(rewrite(tmp_path, arrays, {**config,
-                                                                       "format": "keras"}))
+    assert "not a pynn model" in load_error(
+        rewrite(tmp_path, arrays, {**config, "format": "keras"})
+    )
     assert "not a pynn model" in load_error(rewrite(tmp_path, arrays, [1, 2]))
     for version in (2, 0, "1", None, True):
         message = load_error(rewrite(tmp_path, arrays, {**config, "version": version}))
@@ -247,17 +255,25 @@ def test_config_errors(tmp_path):
     assert "not valid JSON" in load_error(rewrite(tmp_path, arrays, '{"format": "pynn-m'))
     write_npz(tmp_path / "numbers.npz", **{**arrays, "config": np.zeros(3)})
     assert "not a JSON string" in load_error(tmp_path / "numbers.npz")
-    assert "no 'layers'" in load_error(rewrite(tmp_path, arrays, {
-        k: v for k, v in config.items() if k != "layers"}))
-    assert "float32 or float64" in load_error(rewrite(tmp_path, arrays,
-                                                      {**config, "dtype": "int8"}))
+    assert "no 'layers'" in load_error(
+        rewrite(tmp_path, arrays, {k: v for k, v in config.items() if k != "layers"})
+    )
+    assert "float32 or float64" in load_error(
+        rewrite(tmp_path, arrays, {**config, "dtype": "int8"})
+    )
     assert "backend" in load_error(rewrite(tmp_path, arrays, {**config, "backend": "gpu"}))
     bad_layer = {**config, "layers": [{"type": "Dense", "in_features": 3}] + config["layers"]}
     assert "layer 0" in load_error(rewrite(tmp_path, arrays, bad_layer))
-    assert "layer 1" in load_error(rewrite(tmp_path, arrays, {
-        **config, "layers": config["layers"][:1] + [{"type": "Conv2d"}]}))
-    assert "layer before it gives 5" in load_error(rewrite(tmp_path, arrays, {
-        **config, "layers": config["layers"][:2] + config["layers"][3:]}))
+    assert "layer 1" in load_error(
+        rewrite(
+            tmp_path, arrays, {**config, "layers": config["layers"][:1] + [{"type": "Conv2d"}]}
+        )
+    )
+    assert "layer before it gives 5" in load_error(
+        rewrite(
+            tmp_path, arrays, {**config, "layers": config["layers"][:2] + config["layers"][3:]}
+        )
+    )
 
 
 def test_targets_errors(tmp_path):

@@ -2,6 +2,7 @@
 worker processes): the copy predicts bitwise alike, its parameters are views into its own
 flat buffers again, its optimizer updates those buffers, and training it further gives
 bitwise the same parameters as training the original."""
+
 import copy
 import pickle
 
@@ -15,8 +16,15 @@ DTYPES = [np.float32, np.float64]
 
 
 def make_model(dtype, backend):
-    return pynn.Sequential(pynn.Dense(5, 8, "relu"), pynn.PReLU(8), pynn.Maxout(8, 6, 2),
-                           pynn.Dense(6, 3), dtype=dtype, backend=backend, random_state=1)
+    return pynn.Sequential(
+        pynn.Dense(5, 8, "relu"),
+        pynn.PReLU(8),
+        pynn.Maxout(8, 6, 2),
+        pynn.Dense(6, 3),
+        dtype=dtype,
+        backend=backend,
+        random_state=1,
+    )
 
 
 def data(rng, n=120):
@@ -51,13 +59,23 @@ def test_unfitted_model_round_trips(rng, dtype, backend):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("optimizer", [pynn.SGD(0.05, momentum=0.9, nesterov=True),
-                                       pynn.Adam(0.01)], ids=["sgd", "adam"])
+@pytest.mark.parametrize(
+    "optimizer",
+    [pynn.SGD(0.05, momentum=0.9, nesterov=True), pynn.Adam(0.01)],
+    ids=["sgd", "adam"],
+)
 def test_fitted_model_continues_training_alike(rng, dtype, backend, optimizer):
     model = make_model(dtype, backend)
     X, y = data(rng)
-    model.fit(X, y, loss="softmax_cross_entropy", optimizer=optimizer, epochs=2,
-              batch_size=16, random_state=0)
+    model.fit(
+        X,
+        y,
+        loss="softmax_cross_entropy",
+        optimizer=optimizer,
+        epochs=2,
+        batch_size=16,
+        random_state=0,
+    )
     copies = round_trips(model)
     for copied in copies:
         assert_bound(copied)
@@ -84,8 +102,11 @@ def test_copy_is_independent(rng):
         assert not np.shares_memory(copied.flat_params, model.flat_params)
 
 
-@pytest.mark.parametrize("optimizer", [pynn.SGD(0.1, momentum=0.5), pynn.Adam(0.01),
-                                       pynn.AdamW(0.01)], ids=["sgd", "adam", "adamw"])
+@pytest.mark.parametrize(
+    "optimizer",
+    [pynn.SGD(0.1, momentum=0.5), pynn.Adam(0.01), pynn.AdamW(0.01)],
+    ids=["sgd", "adam", "adamw"],
+)
 def test_optimizer_round_trips(optimizer):
     unbound = pickle.loads(pickle.dumps(optimizer))
     assert repr(unbound) == repr(optimizer) and unbound.params is None

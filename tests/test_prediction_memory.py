@@ -8,15 +8,15 @@ do not depend on the budget (bit for bit); the issue's wide-and-deep model predi
 address-space cap far below what its old buffers took; the CLI reports running out of
 memory in one line.
 """
+
 import warnings
 
 import numpy as np
 import pytest
+from helpers import ADDRESS_CAP, assert_bitwise_equal, needs_address_cap, run_python
 
 import pynn
-from helpers import ADDRESS_CAP, assert_bitwise_equal, needs_address_cap, run_python
-from pynn.plans import EVAL_BATCH, PREDICT_MEMORY, InferencePlan, block_rows, \
-    inference_bytes
+from pynn.plans import EVAL_BATCH, PREDICT_MEMORY, InferencePlan, block_rows, inference_bytes
 
 DTYPES = (np.float32, np.float64)
 
@@ -24,31 +24,59 @@ DTYPES = (np.float32, np.float64)
 def _models(dtype, backend="c"):
     """One model of each layer kind a forward pass meets, and their losses."""
     return {
-        "dense": (pynn.Sequential(pynn.Dense(7, 40, "relu"), pynn.Dense(40, 3), dtype=dtype,
-                                  backend=backend, random_state=0), "softmax_cross_entropy"),
-        "mixed": (pynn.Sequential(
-            pynn.Standardize(np.linspace(-1, 1, 7), np.linspace(0.5, 2, 7)),
-            pynn.Dense(7, 30, "elu"), pynn.PReLU(30), pynn.Maxout(30, 12, 3), pynn.Tanh(),
-            pynn.Dense(12, 2), dtype=dtype, backend=backend, random_state=0), "mse"),
-        "binary": (pynn.Sequential(pynn.Dense(7, 9, "tanh"), pynn.ReLU(), pynn.Dense(9, 1),
-                                   dtype=dtype, backend=backend, random_state=0),
-                   "binary_cross_entropy"),
+        "dense": (
+            pynn.Sequential(
+                pynn.Dense(7, 40, "relu"),
+                pynn.Dense(40, 3),
+                dtype=dtype,
+                backend=backend,
+                random_state=0,
+            ),
+            "softmax_cross_entropy",
+        ),
+        "mixed": (
+            pynn.Sequential(
+                pynn.Standardize(np.linspace(-1, 1, 7), np.linspace(0.5, 2, 7)),
+                pynn.Dense(7, 30, "elu"),
+                pynn.PReLU(30),
+                pynn.Maxout(30, 12, 3),
+                pynn.Tanh(),
+                pynn.Dense(12, 2),
+                dtype=dtype,
+                backend=backend,
+                random_state=0,
+            ),
+            "mse",
+        ),
+        "binary": (
+            pynn.Sequential(
+                pynn.Dense(7, 9, "tanh"),
+                pynn.ReLU(),
+                pynn.Dense(9, 1),
+                dtype=dtype,
+                backend=backend,
+                random_state=0,
+            ),
+            "binary_cross_entropy",
+        ),
     }
 
 
 def _fitted(kind, dtype, rng, backend="c", n=300):
     model, loss = _models(dtype, backend)[kind]
     X = rng.standard_normal((n, 7))
-    y = rng.standard_normal((n, 2)) if loss == "mse" else \
-        rng.integers(0, model.n_outputs_ if model.n_outputs_ > 1 else 2, n)
+    y = (
+        rng.standard_normal((n, 2))
+        if loss == "mse"
+        else rng.integers(0, model.n_outputs_ if model.n_outputs_ > 1 else 2, n)
+    )
     model.fit(X, y, loss=loss, epochs=1, batch_size=50)
     return model, X, y
 
 
 def plan_bytes(plan):
     """Bytes of every array an InferencePlan made (its flat buffers and workspace)."""
-    arrays = list(plan._flat.values()) + ([plan.workspace] if plan.workspace is not None
-                                          else [])
+    arrays = list(plan._flat.values()) + ([plan.workspace] if plan.workspace is not None else [])
     return sum(array.nbytes for array in arrays)
 
 
@@ -67,9 +95,12 @@ def test_plan_allocates_the_bytes_counted(kind, dtype, backend, mode, rng):
 def test_depth_costs_nothing():
     """200 parameter-free layers take the memory 2 do: outputs alternate between two
     buffers."""
+
     def model(depth):
-        return pynn.Sequential(pynn.Dense(3, 500), *[pynn.ReLU() for _ in range(depth)],
-                               pynn.Dense(500, 3))
+        return pynn.Sequential(
+            pynn.Dense(3, 500), *[pynn.ReLU() for _ in range(depth)], pynn.Dense(500, 3)
+        )
+
     assert inference_bytes(model(200), 100) == inference_bytes(model(1), 100)
     # without a ReLU, the second buffer holds only the last layer's 3 columns
     assert inference_bytes(model(0), 100) < inference_bytes(model(1), 100)
@@ -103,15 +134,22 @@ def test_results_do_not_depend_on_the_budget(kind, dtype, rng):
     """Each row's outputs do not depend on the rows beside it (pynn's GEMM; NumPy's, which
     the reference backend uses, does not promise that), and evaluate sums row after row."""
     model, X, y = _fitted(kind, dtype, rng, n=2 * EVAL_BATCH + 31)
-    expected = (model.decision_function(X), model.predict(X),
-                model.predict_proba(X) if model.loss_.proba else None, model.evaluate(X, y))
+    expected = (
+        model.decision_function(X),
+        model.predict(X),
+        model.predict_proba(X) if model.loss_.proba else None,
+        model.evaluate(X, y),
+    )
     one_row = inference_bytes(model, 1, "eval")
     for budget in (one_row, 3 * one_row + 5, 50_000, PREDICT_MEMORY):
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # every budget here holds a row
-            got = (model.decision_function(X, memory=budget), model.predict(X, memory=budget),
-                   model.predict_proba(X, memory=budget) if model.loss_.proba else None,
-                   model.evaluate(X, y, memory=budget))
+            got = (
+                model.decision_function(X, memory=budget),
+                model.predict(X, memory=budget),
+                model.predict_proba(X, memory=budget) if model.loss_.proba else None,
+                model.evaluate(X, y, memory=budget),
+            )
         assert_bitwise_equal(got[0], expected[0], f"decision_function at {budget}")
         assert np.array_equal(got[1], expected[1])
         if expected[2] is not None:
@@ -131,23 +169,31 @@ def test_a_model_keeps_one_prediction_plan(rng):
 def test_float64_X_for_a_float32_model_in_validation(rng):
     """Validation rows gathered from X of another dtype go through a staging view."""
     model, X, y = _fitted("dense", np.float32, rng)
-    model.fit(X, y, loss="softmax_cross_entropy", epochs=2, validation_split=0.3,
-              random_state=1)
+    model.fit(X, y, loss="softmax_cross_entropy", epochs=2, validation_split=0.3, random_state=1)
     again, _, _ = _fitted("dense", np.float32, rng)
-    again.fit(X.astype(np.float32), y, loss="softmax_cross_entropy", epochs=2,
-              validation_split=0.3, random_state=1)
+    again.fit(
+        X.astype(np.float32),
+        y,
+        loss="softmax_cross_entropy",
+        epochs=2,
+        validation_split=0.3,
+        random_state=1,
+    )
     assert model.history_["val_loss"] == again.history_["val_loss"]
 
 
-@pytest.mark.parametrize("memory, error", [(0, ValueError), (-5, ValueError),
-                                           (1.5, TypeError), ("64M", TypeError),
-                                           (True, TypeError)])
+@pytest.mark.parametrize(
+    "memory, error",
+    [(0, ValueError), (-5, ValueError), (1.5, TypeError), ("64M", TypeError), (True, TypeError)],
+)
 def test_bad_memory_is_refused(memory, error, rng):
     model, X, y = _fitted("dense", np.float32, rng, n=20)
-    for call in (lambda: model.predict(X, memory=memory),
-                 lambda: model.predict_proba(X, memory=memory),
-                 lambda: model.evaluate(X, y, memory=memory),
-                 lambda: model.summary(memory=memory)):
+    for call in (
+        lambda: model.predict(X, memory=memory),
+        lambda: model.predict_proba(X, memory=memory),
+        lambda: model.evaluate(X, y, memory=memory),
+        lambda: model.summary(memory=memory),
+    ):
         with pytest.raises(error, match="memory"):
             call()
 
@@ -155,8 +201,11 @@ def test_bad_memory_is_refused(memory, error, rng):
 def test_summary_reports_the_prediction_memory(rng):
     model, _, _ = _fitted("dense", np.float32, rng)
     summary = model.summary()
-    assert summary.prediction == {"budget": PREDICT_MEMORY, "rows": EVAL_BATCH,
-                                  "bytes": inference_bytes(model, EVAL_BATCH)}
+    assert summary.prediction == {
+        "budget": PREDICT_MEMORY,
+        "rows": EVAL_BATCH,
+        "bytes": inference_bytes(model, EVAL_BATCH),
+    }
     assert "Prediction memory" in str(summary) and "1024 rows per pass" in str(summary)
     small = model.summary(memory=20_000).prediction
     assert small["rows"] == block_rows(model, EVAL_BATCH, "predict", 20_000) < EVAL_BATCH
@@ -168,7 +217,9 @@ def test_summary_reports_the_prediction_memory(rng):
 # 1024 rows per layer took 16.5 GB. With the address space capped 400 MB above what the
 # process maps, predict, predict_proba, evaluate and `pynn predict` on 1024 rows must run
 # (the plan takes the 64 MiB budget; fit is not run: its buffers would not fit).
-WIDE_AND_DEEP = ADDRESS_CAP + r"""
+WIDE_AND_DEEP = (
+    ADDRESS_CAP
+    + r"""
 import sys
 import numpy as np
 import pynn
@@ -206,6 +257,7 @@ assert len(rows) == 1025 and rows[0] == "label,p_0,p_1,p_2", rows[:2]
 assert [int(row.split(",")[0]) for row in rows[1:]] == labels.tolist()
 print("done", flush=True)
 """
+)
 
 
 @needs_address_cap
@@ -226,11 +278,13 @@ def saved(tmp_path, rng):
 
 def test_cli_predict_takes_a_memory_budget(saved, capsys):
     from pynn.cli import main
+
     model, X, model_path, data_path = saved
     outputs = []
     for memory in (None, "20000", "64M", "1GiB", "0.5kb"):
-        argv = ["predict", model_path, data_path] + ([] if memory is None else
-                                                      ["--memory", memory])
+        argv = ["predict", model_path, data_path] + (
+            [] if memory is None else ["--memory", memory]
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ResourceWarning)  # 0.5 KiB holds no row
             assert main(argv) == 0
@@ -242,6 +296,7 @@ def test_cli_predict_takes_a_memory_budget(saved, capsys):
 @pytest.mark.parametrize("memory", ["0", "-1", "lots", "1.5X", "inf", "nan", ""])
 def test_cli_refuses_a_bad_memory_size(saved, memory, capsys):
     from pynn.cli import main
+
     _, _, model_path, data_path = saved
     assert main(["predict", model_path, data_path, "--memory", memory]) == 2
     assert "--memory" in capsys.readouterr().err
@@ -249,6 +304,7 @@ def test_cli_refuses_a_bad_memory_size(saved, memory, capsys):
 
 def test_cli_summary_reports_prediction_memory(saved, capsys):
     from pynn.cli import main
+
     _, _, model_path, _ = saved
     assert main(["summary", model_path, "--memory", "20000"]) == 0
     assert "Prediction memory" in capsys.readouterr().out
@@ -256,17 +312,23 @@ def test_cli_summary_reports_prediction_memory(saved, capsys):
 
 def test_cli_reports_running_out_of_memory_in_one_line(saved, capsys, monkeypatch):
     from pynn.cli import main, predict
+
     _, _, model_path, data_path = saved
 
     def out_of_memory(*args, **kwargs):
-        raise MemoryError("Unable to allocate 8.00 GiB for an array with shape "
-                          "(1073741824,) and data type float64")
+        raise MemoryError(
+            "Unable to allocate 8.00 GiB for an array with shape "
+            "(1073741824,) and data type float64"
+        )
+
     monkeypatch.setattr(predict, "load_features", out_of_memory)
     assert main(["predict", model_path, data_path]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("pynn: error: out of memory: Unable to "
-                                                   "allocate 8.00 GiB"), err
-    monkeypatch.setattr(predict, "load_features", lambda *a, **k: (_ for _ in ()).throw(
-        MemoryError()))
+    assert err.count("\n") == 1 and err.startswith(
+        "pynn: error: out of memory: Unable to allocate 8.00 GiB"
+    ), err
+    monkeypatch.setattr(
+        predict, "load_features", lambda *a, **k: (_ for _ in ()).throw(MemoryError())
+    )
     assert main(["predict", model_path, data_path]) == 1
     assert capsys.readouterr().err.startswith("pynn: error: out of memory (")

@@ -1,4 +1,5 @@
 """pynn.data.preprocessing: StandardScaler, one_hot, polynomial_features."""
+
 import numpy as np
 import pytest
 
@@ -13,7 +14,7 @@ def test_scaler_hand_values_and_constant_column():
     np.testing.assert_allclose(scaler.var_, [8 / 3, 0.0, 8 / 3])
     np.testing.assert_allclose(scaler.scale_, [np.sqrt(8 / 3), 1.0, np.sqrt(8 / 3)])
     Z = scaler.transform(X)
-    s = np.sqrt(3 / 2)                                      # 2 / sqrt(8/3)
+    s = np.sqrt(3 / 2)  # 2 / sqrt(8/3)
     np.testing.assert_allclose(Z, [[-s, 0, -s], [0, 0, 0], [s, 0, s]])
     np.testing.assert_allclose(Z.mean(axis=0), 0, atol=1e-15)
     np.testing.assert_allclose(scaler.inverse_transform(Z), X)
@@ -31,8 +32,7 @@ def test_scaler_constant_column_not_exactly_representable():
 def test_scaler_applies_training_statistics_to_new_data():
     train = np.array([[0.0], [2.0], [4.0]])
     scaler = StandardScaler().fit(train)
-    np.testing.assert_allclose(scaler.transform([[6.0], [2.0]]),
-                               [[4 / np.sqrt(8 / 3)], [0.0]])
+    np.testing.assert_allclose(scaler.transform([[6.0], [2.0]]), [[4 / np.sqrt(8 / 3)], [0.0]])
 
 
 def test_scaler_dtypes():
@@ -48,7 +48,7 @@ def test_scaler_dtypes():
     X = X32.astype(np.float64)
     before = X.copy()
     StandardScaler().fit_transform(X)
-    np.testing.assert_array_equal(X, before)            # the input is not changed
+    np.testing.assert_array_equal(X, before)  # the input is not changed
 
 
 def test_scaler_options():
@@ -114,8 +114,9 @@ def test_one_hot_default_classes_sorted():
 
 
 def test_one_hot_strings_given_order_and_dtype():
-    encoded, classes = one_hot(["dog", "cat", "dog"], classes=["dog", "cat", "bird"],
-                               dtype=np.float32)
+    encoded, classes = one_hot(
+        ["dog", "cat", "dog"], classes=["dog", "cat", "bird"], dtype=np.float32
+    )
     assert classes.tolist() == ["dog", "cat", "bird"]
     assert encoded.dtype == np.float32
     np.testing.assert_array_equal(encoded, [[1, 0, 0], [0, 1, 0], [1, 0, 0]])
@@ -169,8 +170,9 @@ def test_polynomial_two_features_order():
     X = np.array([[2.0, 3.0], [1.0, -1.0]])
     # 1, a, b, a², ab, b², a³, a²b, ab², b³
     a, b = X[:, 0], X[:, 1]
-    expected = np.column_stack([np.ones(2), a, b, a * a, a * b, b * b,
-                                a ** 3, a * a * b, a * b * b, b ** 3])
+    expected = np.column_stack(
+        [np.ones(2), a, b, a * a, a * b, b * b, a**3, a * a * b, a * b * b, b**3]
+    )
     np.testing.assert_array_equal(polynomial_features(X, 3), expected)
 
 
@@ -180,14 +182,15 @@ def test_polynomial_matches_sklearn():
     for degree in (1, 2, 4):
         for bias in (True, False):
             theirs = sk.PolynomialFeatures(degree, include_bias=bias).fit_transform(X)
-            np.testing.assert_allclose(polynomial_features(X, degree, include_bias=bias),
-                                       theirs, rtol=1e-14)
+            np.testing.assert_allclose(
+                polynomial_features(X, degree, include_bias=bias), theirs, rtol=1e-14
+            )
 
 
 def test_polynomial_regression_recovers_the_cubic():
     # The notes' polynomial regression: least squares on x, x², x³ (and a bias column).
     x = np.linspace(-1, 1, 30)
-    y = 0.5 - 2 * x + 3 * x ** 3
+    y = 0.5 - 2 * x + 3 * x**3
     w, *_ = np.linalg.lstsq(polynomial_features(x, 3), y, rcond=None)
     np.testing.assert_allclose(w, [0.5, -2, 0, 3], atol=1e-12)
 

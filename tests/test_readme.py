@@ -4,6 +4,7 @@ in order, in one scratch directory). An example that needs an optional extra tha
 installed, such as scikit-learn, is skipped. The `pip install`, `pytest` and
 `bash .ci/sanitize` lines are not run here: CI (.ci/run) runs exactly those, on a fresh
 clone."""
+
 import importlib.util
 import os
 import re
@@ -13,23 +14,34 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import HANG_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-BLOCKS = [(page.relative_to(ROOT).as_posix(), i + 1, code)
-          for page in PAGES if page.exists()
-          for i, code in enumerate(re.findall(r"```python\n(.*?)```", page.read_text(), re.S))]
+BLOCKS = [
+    (page.relative_to(ROOT).as_posix(), i + 1, code)
+    for page in PAGES
+    if page.exists()
+    for i, code in enumerate(re.findall(r"```python\n(.*?)```", page.read_text(), re.S))
+]
 
-SHELL_BLOCKS = [(page.relative_to(ROOT).as_posix(), i + 1, code)
-                for page in PAGES if page.exists()
-                for i, code in enumerate(re.findall(r"```sh\n(.*?)```", page.read_text(), re.S))]
+SHELL_BLOCKS = [
+    (page.relative_to(ROOT).as_posix(), i + 1, code)
+    for page in PAGES
+    if page.exists()
+    for i, code in enumerate(re.findall(r"```sh\n(.*?)```", page.read_text(), re.S))
+]
 NOT_RUN_HERE = ("pip ", "pytest", "bash .ci/sanitize")  # CI runs these
 
 # The optional packages an example may import (pynn.sklearn needs scikit-learn).
-OPTIONAL = {"sklearn": "sklearn", "pynn.sklearn": "sklearn", "pandas": "pandas",
-            "dask": "dask", "distributed": "distributed", "matplotlib": "matplotlib"}
+OPTIONAL = {
+    "sklearn": "sklearn",
+    "pynn.sklearn": "sklearn",
+    "pandas": "pandas",
+    "dask": "dask",
+    "distributed": "distributed",
+    "matplotlib": "matplotlib",
+}
 
 
 def missing_optional(code):
@@ -73,19 +85,32 @@ SHELL_CASES = [(page, index, pynn_commands(code)) for page, index, code in SHELL
 
 
 @pytest.mark.skipif(not SHELL_CASES, reason="no ```sh blocks in README.md or docs/")
-@pytest.mark.parametrize("page,index,commands", SHELL_CASES,
-                         ids=[f"{p}-sh{i}" for p, i, _ in SHELL_CASES])
+@pytest.mark.parametrize(
+    "page,index,commands", SHELL_CASES, ids=[f"{p}-sh{i}" for p, i, _ in SHELL_CASES]
+)
 def test_shell_example_runs(page, index, commands, tmp_path):
-    assert commands is not None, f"{page} sh block {index} has a command other than pynn, " \
-                                 f"pip, pytest or .ci/sanitize: this test cannot run it"
-    if any("--plot" in words for words in commands) and \
-            importlib.util.find_spec("matplotlib") is None:
+    assert commands is not None, (
+        f"{page} sh block {index} has a command other than pynn, "
+        f"pip, pytest or .ci/sanitize: this test cannot run it"
+    )
+    if (
+        any("--plot" in words for words in commands)
+        and importlib.util.find_spec("matplotlib") is None
+    ):
         pytest.skip("needs matplotlib, not installed")
     import pynn  # the subprocesses import the pynn this test imports (installed or built here)
 
     env = dict(os.environ, PYTHONPATH=str(Path(pynn.__file__).resolve().parent.parent))
     for words in commands:
-        run = subprocess.run([sys.executable, "-m", "pynn", *words], cwd=tmp_path, env=env,
-                             capture_output=True, text=True, timeout=HANG_SECONDS)
-        assert run.returncode == 0, (f"{page} sh block {index}: pynn {' '.join(words)} "
-                                     f"exited {run.returncode}:\n{run.stderr[-2000:]}")
+        run = subprocess.run(
+            [sys.executable, "-m", "pynn", *words],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=HANG_SECONDS,
+        )
+        assert run.returncode == 0, (
+            f"{page} sh block {index}: pynn {' '.join(words)} "
+            f"exited {run.returncode}:\n{run.stderr[-2000:]}"
+        )

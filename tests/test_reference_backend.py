@@ -9,14 +9,29 @@ the wrong arguments, state updated in a different order) is orders of magnitude 
 Also: training is deterministic (one random_state, one result, bitwise), independent of
 the thread count (bitwise), and the reference model really runs pynn.reference.
 """
+
 import numpy as np
+import pynn._kernels as K
 import pytest
 
 import pynn
-import pynn._kernels as K
 import pynn.reference as R
-from pynn import (ELU, SGD, Adam, AdamW, Dense, LeakyReLU, Maxout, PReLU, ReLU, Sequential,
-                  Sigmoid, Softplus, StepLR, Tanh)
+from pynn import (
+    ELU,
+    SGD,
+    Adam,
+    AdamW,
+    Dense,
+    LeakyReLU,
+    Maxout,
+    PReLU,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softplus,
+    StepLR,
+    Tanh,
+)
 
 F64 = np.float64
 RTOL = 1e-10
@@ -24,17 +39,37 @@ ATOL = 1e-12  # parameters and losses are O(0.01 .. 1); this only matters for va
 N, N_IN = 53, 5  # validation_split 0.2 keeps 43 rows: batches of 16, 16 and a remainder of 11
 
 ARCHITECTURES = {
-    "relu-tanh-sigmoid": lambda k: (Dense(N_IN, 8, "relu"), Dense(8, 6, "tanh"),
-                                    Dense(6, 5, "sigmoid"), Dense(5, k)),
-    "prelu-maxout": lambda k: (Dense(N_IN, 8), PReLU(8), Maxout(8, 6, 3), PReLU(),
-                               Dense(6, k, bias=False)),
-    "separate-activations": lambda k: (Dense(N_IN, 8), ReLU(), Dense(8, 6, "elu", bias=False,
-                                                                     activation_param=0.5),
-                                       LeakyReLU(0.1), Dense(6, 4), Softplus(), ELU(),
-                                       Dense(4, k)),
-    "activation-first": lambda k: (Tanh(), PReLU(), Dense(N_IN, 6, "leaky_relu",
-                                                          activation_param=-0.2),
-                                   Maxout(6, 4, 1), Sigmoid(), Dense(4, k, "softplus")),
+    "relu-tanh-sigmoid": lambda k: (
+        Dense(N_IN, 8, "relu"),
+        Dense(8, 6, "tanh"),
+        Dense(6, 5, "sigmoid"),
+        Dense(5, k),
+    ),
+    "prelu-maxout": lambda k: (
+        Dense(N_IN, 8),
+        PReLU(8),
+        Maxout(8, 6, 3),
+        PReLU(),
+        Dense(6, k, bias=False),
+    ),
+    "separate-activations": lambda k: (
+        Dense(N_IN, 8),
+        ReLU(),
+        Dense(8, 6, "elu", bias=False, activation_param=0.5),
+        LeakyReLU(0.1),
+        Dense(6, 4),
+        Softplus(),
+        ELU(),
+        Dense(4, k),
+    ),
+    "activation-first": lambda k: (
+        Tanh(),
+        PReLU(),
+        Dense(N_IN, 6, "leaky_relu", activation_param=-0.2),
+        Maxout(6, 4, 1),
+        Sigmoid(),
+        Dense(4, k, "softplus"),
+    ),
 }
 
 OPTIMIZERS = {
@@ -45,24 +80,30 @@ OPTIMIZERS = {
 }
 
 # (loss, kind of y, outputs)
-LOSSES = (("mse", "values", 2), ("l1", "values", 2), ("binary_cross_entropy", "binary", 1),
-          ("binary_cross_entropy", "indicator", 3), ("softmax_cross_entropy", "labels", 3),
-          ("softmax_cross_entropy", "probabilities", 3), ("hinge", "binary", 1))
+LOSSES = (
+    ("mse", "values", 2),
+    ("l1", "values", 2),
+    ("binary_cross_entropy", "binary", 1),
+    ("binary_cross_entropy", "indicator", 3),
+    ("softmax_cross_entropy", "labels", 3),
+    ("softmax_cross_entropy", "probabilities", 3),
+    ("hinge", "binary", 1),
+)
 
 
 def make_data(kind, k, n=N, n_in=N_IN, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, n_in))
     if kind == "values":
-        y = X[:, :k] * 0.5 - X[:, 1:k + 1] ** 2 + 0.1 * rng.standard_normal((n, k))
+        y = X[:, :k] * 0.5 - X[:, 1 : k + 1] ** 2 + 0.1 * rng.standard_normal((n, k))
     elif kind == "binary":
         y = (X[:, 0] + X[:, 1] ** 2 > 0.5).astype(int)
     elif kind == "indicator":
-        y = (X[:, :k] + 0.3 * X[:, 1:k + 1] > 0).astype(int)
+        y = (X[:, :k] + 0.3 * X[:, 1 : k + 1] > 0).astype(int)
     elif kind == "labels":
         y = np.digitize(X[:, 0] - X[:, 2], [-0.5, 0.5])
     else:  # probabilities
-        logits = X[:, :k] - X[:, 1:k + 1]
+        logits = X[:, :k] - X[:, 1 : k + 1]
         y = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     return X, y
 
@@ -70,8 +111,15 @@ def make_data(kind, k, n=N, n_in=N_IN, seed=0):
 def train(backend, arch, loss, kind, k, optimizer, dtype=F64, **fit_args):
     X, y = make_data(kind, k)
     model = Sequential(*ARCHITECTURES[arch](k), dtype=dtype, backend=backend, random_state=3)
-    args = dict(loss=loss, optimizer=OPTIMIZERS[optimizer](), epochs=4, batch_size=16,
-                shuffle=True, validation_split=0.2, random_state=7)
+    args = dict(
+        loss=loss,
+        optimizer=OPTIMIZERS[optimizer](),
+        epochs=4,
+        batch_size=16,
+        shuffle=True,
+        validation_split=0.2,
+        random_state=7,
+    )
     args.update(fit_args)
     return model.fit(X, y, **args)
 
@@ -84,10 +132,12 @@ def assert_same_training(a, b, rtol, atol):
         if key.endswith("accuracy"):  # counts of correct rows: equal unless a logit ties
             assert a.history_[key] == b.history_[key], key
         else:
-            np.testing.assert_allclose(a.history_[key], b.history_[key], rtol=rtol, atol=atol,
-                                       err_msg=key)
-    np.testing.assert_allclose(a.flat_params, b.flat_params, rtol=rtol, atol=atol,
-                               err_msg="flat_params")
+            np.testing.assert_allclose(
+                a.history_[key], b.history_[key], rtol=rtol, atol=atol, err_msg=key
+            )
+    np.testing.assert_allclose(
+        a.flat_params, b.flat_params, rtol=rtol, atol=atol, err_msg="flat_params"
+    )
 
 
 @pytest.mark.parametrize("loss,kind,k", LOSSES, ids=[f"{c[0]}-{c[1]}" for c in LOSSES])
@@ -103,14 +153,29 @@ def test_backends_agree_in_float64(arch, optimizer, loss, kind, k):
     assert_same_training(c, ref, RTOL, ATOL)
 
 
-@pytest.mark.parametrize("batch_size,shuffle", [(1, True), (None, False), (10, False)],
-                         ids=["online", "full-batch", "unshuffled"])
+@pytest.mark.parametrize(
+    "batch_size,shuffle",
+    [(1, True), (None, False), (10, False)],
+    ids=["online", "full-batch", "unshuffled"],
+)
 def test_backends_agree_for_other_batchings(batch_size, shuffle):
-    runs = [train(backend, "prelu-maxout", "softmax_cross_entropy", "labels", 3, "adam",
-                  batch_size=batch_size, shuffle=shuffle, epochs=2,
-                  lr_scheduler=StepLR(1, gamma=0.5), validation_split=0.0,
-                  validation_data=make_data("labels", 3, n=20, seed=1))
-            for backend in ("c", "reference")]
+    runs = [
+        train(
+            backend,
+            "prelu-maxout",
+            "softmax_cross_entropy",
+            "labels",
+            3,
+            "adam",
+            batch_size=batch_size,
+            shuffle=shuffle,
+            epochs=2,
+            lr_scheduler=StepLR(1, gamma=0.5),
+            validation_split=0.0,
+            validation_data=make_data("labels", 3, n=20, seed=1),
+        )
+        for backend in ("c", "reference")
+    ]
     assert_same_training(*runs, RTOL, ATOL)
 
 
@@ -118,10 +183,10 @@ def test_backends_agree_after_partial_fit_and_in_predictions():
     X, y = make_data("labels", 3)
     models = []
     for backend in ("c", "reference"):
-        model = Sequential(*ARCHITECTURES["separate-activations"](3), dtype=F64,
-                           backend=backend, random_state=5)
-        model.fit(X, y, loss="softmax_cross_entropy", optimizer=OPTIMIZERS["adamw"](),
-                  epochs=2)
+        model = Sequential(
+            *ARCHITECTURES["separate-activations"](3), dtype=F64, backend=backend, random_state=5
+        )
+        model.fit(X, y, loss="softmax_cross_entropy", optimizer=OPTIMIZERS["adamw"](), epochs=2)
         model.partial_fit(X, y, epochs=2)  # warm start: same optimizer state continues
         models.append(model)
     c, ref = models
@@ -139,8 +204,19 @@ def test_backends_agree_approximately_in_float32(optimizer):
     (measured: 1.2e-7 absolute, 3e-8 relative). 1e-5 relative and 1e-6 absolute leave a
     margin of 10 and still catch any real difference, which is 1e-3 or more after a few
     steps."""
-    runs = [train(backend, "prelu-maxout", "softmax_cross_entropy", "labels", 3, optimizer,
-                  dtype=np.float32, epochs=3) for backend in ("c", "reference")]
+    runs = [
+        train(
+            backend,
+            "prelu-maxout",
+            "softmax_cross_entropy",
+            "labels",
+            3,
+            optimizer,
+            dtype=np.float32,
+            epochs=3,
+        )
+        for backend in ("c", "reference")
+    ]
     assert all(m.flat_params.dtype == np.float32 for m in runs)
     assert_same_training(*runs, rtol=1e-5, atol=1e-6)
 
@@ -148,20 +224,35 @@ def test_backends_agree_approximately_in_float32(optimizer):
 # ---- the reference model runs pynn.reference, the C model pynn._kernels ---------------------
 def test_each_backend_runs_its_own_kernels(monkeypatch):
     calls = {"c": 0, "reference": 0}
-    names = ("dense_forward", "dense_backward", "prelu_forward", "prelu_backward",
-             "activation_forward", "activation_backward", "softmax_cross_entropy",
-             "adam_update")
+    names = (
+        "dense_forward",
+        "dense_backward",
+        "prelu_forward",
+        "prelu_backward",
+        "activation_forward",
+        "activation_backward",
+        "softmax_cross_entropy",
+        "adam_update",
+    )
     for module, key in ((K, "c"), (R, "reference")):
         for name in names:
+
             def counted(*args, _original=getattr(module, name), _key=key, **kwargs):
                 calls[_key] += 1
                 return _original(*args, **kwargs)
+
             monkeypatch.setattr(module, name, counted)
     X, y = make_data("labels", 3)
     for backend in ("reference", "c"):
         before = dict(calls)
-        model = Sequential(*ARCHITECTURES["separate-activations"](3)[:2], Dense(8, 3),
-                           PReLU(), dtype=F64, backend=backend, random_state=0)
+        model = Sequential(
+            *ARCHITECTURES["separate-activations"](3)[:2],
+            Dense(8, 3),
+            PReLU(),
+            dtype=F64,
+            backend=backend,
+            random_state=0,
+        )
         model.fit(X, y, loss="softmax_cross_entropy", epochs=1, batch_size=None)
         other = "c" if backend == "reference" else "reference"
         # reference: its network twin calls forward, backward, loss kernels, then the
@@ -206,10 +297,28 @@ def test_thread_count_does_not_change_results(restore_threads, dtype):
     for threads in (1, 2):
         pynn.set_num_threads(threads)
         assert pynn.get_num_threads() == threads
-        model = Sequential(Dense(24, 64, "relu"), Maxout(64, 32, 2), PReLU(32), Dense(32, 3),
-                           dtype=dtype, random_state=0)
-        model.fit(X, y, loss="softmax_cross_entropy", optimizer=Adam(lr=0.01), epochs=2,
-                  batch_size=128, validation_split=0.2)
-        results.append((model.flat_params.tobytes(), history_without_time(model),
-                        model.decision_function(X).tobytes()))
+        model = Sequential(
+            Dense(24, 64, "relu"),
+            Maxout(64, 32, 2),
+            PReLU(32),
+            Dense(32, 3),
+            dtype=dtype,
+            random_state=0,
+        )
+        model.fit(
+            X,
+            y,
+            loss="softmax_cross_entropy",
+            optimizer=Adam(lr=0.01),
+            epochs=2,
+            batch_size=128,
+            validation_split=0.2,
+        )
+        results.append(
+            (
+                model.flat_params.tobytes(),
+                history_without_time(model),
+                model.decision_function(X).tobytes(),
+            )
+        )
     assert results[0] == results[1]

@@ -31,8 +31,16 @@ def small_regression(n=20, seed=0):
 def fit_lrs(scheduler, lr, epochs, **fit_args):
     X, y = small_regression()
     model = Sequential(Dense(2, 1), dtype=np.float64, random_state=0)
-    model.fit(X, y, loss="mse", optimizer=SGD(lr=lr), epochs=epochs, batch_size=5,
-              lr_scheduler=scheduler, **fit_args)
+    model.fit(
+        X,
+        y,
+        loss="mse",
+        optimizer=SGD(lr=lr),
+        epochs=epochs,
+        batch_size=5,
+        lr_scheduler=scheduler,
+        **fit_args,
+    )
     return model
 
 
@@ -90,16 +98,36 @@ def test_plateau_patience_threshold_and_cooldown():
      10, 11: bad 1, 2                  12: bad 3: lr 0.125"""
     metrics = [10, 9.5, 9.2, 9.1, 9.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0]
     scheduler = ReduceLROnPlateau(factor=0.5, patience=2, threshold=0.1, cooldown=1)
-    assert lrs_of(scheduler, 1.0, metrics) == \
-        [1, 1, 1, .5, .5, .5, .5, .5, .25, .25, .25, .25, .125]
+    assert lrs_of(scheduler, 1.0, metrics) == [
+        1,
+        1,
+        1,
+        0.5,
+        0.5,
+        0.5,
+        0.5,
+        0.5,
+        0.25,
+        0.25,
+        0.25,
+        0.25,
+        0.125,
+    ]
 
 
 def test_plateau_abs_threshold_is_strict():
     """abs threshold 0.5, patience 1: 4.75 and 4.5 do not beat 5 - 0.5 = 4.5 (strict), so
     the second of them reduces the lr; 4.0 and 3.25 are improvements, 4.0 again is not."""
     scheduler = ReduceLROnPlateau(factor=0.5, patience=1, threshold=0.5, threshold_mode="abs")
-    assert lrs_of(scheduler, 1.0, [5.0, 4.75, 4.5, 4.0, 4.0, 3.25, 3.25]) == \
-        [1, 1, .5, .5, .5, .5, .5]
+    assert lrs_of(scheduler, 1.0, [5.0, 4.75, 4.5, 4.0, 4.0, 3.25, 3.25]) == [
+        1,
+        1,
+        0.5,
+        0.5,
+        0.5,
+        0.5,
+        0.5,
+    ]
 
 
 def test_plateau_min_lr():
@@ -116,8 +144,14 @@ def test_plateau_eps_ignores_tiny_reductions():
 def test_plateau_patience_zero_reduces_at_every_bad_epoch():
     scheduler = ReduceLROnPlateau(factor=0.5, patience=0, threshold=0.0)
     # 2 < 3 improves; 2 is not < 2; 1 < 2 improves; then two bad epochs.
-    assert lrs_of(scheduler, 1.0, [3.0, 2.0, 2.0, 1.0, 1.0, 1.5]) == \
-        [1.0, 1.0, 0.5, 0.5, 0.25, 0.125]
+    assert lrs_of(scheduler, 1.0, [3.0, 2.0, 2.0, 1.0, 1.0, 1.5]) == [
+        1.0,
+        1.0,
+        0.5,
+        0.5,
+        0.25,
+        0.125,
+    ]
 
 
 def test_plateau_in_fit_monitors_val_loss_by_default():
@@ -131,8 +165,16 @@ def test_plateau_in_fit_monitors_val_loss_by_default():
     def run(**scheduler_args):
         model = Sequential(Dense(2, 1), dtype=np.float64, random_state=0)
         scheduler = ReduceLROnPlateau(factor=0.5, patience=1, **scheduler_args)
-        model.fit(X, y, loss="mse", optimizer=SGD(lr=0.05), epochs=epochs, batch_size=5,
-                  validation_data=(X, -y), lr_scheduler=scheduler)
+        model.fit(
+            X,
+            y,
+            loss="mse",
+            optimizer=SGD(lr=0.05),
+            epochs=epochs,
+            batch_size=5,
+            validation_data=(X, -y),
+            lr_scheduler=scheduler,
+        )
         return model
 
     on_val = run()
@@ -152,8 +194,14 @@ def test_plateau_monitoring_a_missing_key_names_it():
     X, y = small_regression()
     model = Sequential(Dense(2, 1), random_state=0)
     with pytest.raises(ValueError, match="val_loss"):
-        model.fit(X, y, loss="mse", optimizer=SGD(lr=0.01), epochs=2,
-                  lr_scheduler=ReduceLROnPlateau(monitor="val_loss"))
+        model.fit(
+            X,
+            y,
+            loss="mse",
+            optimizer=SGD(lr=0.01),
+            epochs=2,
+            lr_scheduler=ReduceLROnPlateau(monitor="val_loss"),
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -172,9 +220,11 @@ def test_fit_twice_with_the_same_optimizer_and_scheduler_repeats_the_schedule():
     np.testing.assert_array_equal(model.flat_params, params)
 
 
-@pytest.mark.parametrize("make_scheduler", [lambda: StepLR(step_size=2, gamma=0.5),
-                                            lambda: InverseScalingLR(power=0.5)],
-                         ids=["StepLR", "InverseScalingLR"])
+@pytest.mark.parametrize(
+    "make_scheduler",
+    [lambda: StepLR(step_size=2, gamma=0.5), lambda: InverseScalingLR(power=0.5)],
+    ids=["StepLR", "InverseScalingLR"],
+)
 def test_partial_fit_continues_the_schedule(make_scheduler):
     """Four partial_fit calls of one epoch use the lrs of one fit of four epochs."""
     X, y = small_regression()
@@ -209,16 +259,18 @@ def torch_lrs(make_scheduler, lr, metrics=None, epochs=None):
 @pytest.mark.parametrize("step_size, gamma", [(3, 0.5), (1, 0.1), (4, 0.7), (2, 1.0)])
 def test_step_lr_matches_torch(step_size, gamma):
     epochs, lr = 13, 0.3
-    theirs = torch_lrs(lambda s, opt: s.StepLR(opt, step_size=step_size, gamma=gamma), lr,
-                       epochs=epochs)
+    theirs = torch_lrs(
+        lambda s, opt: s.StepLR(opt, step_size=step_size, gamma=gamma), lr, epochs=epochs
+    )
     ours = fit_lrs(StepLR(step_size, gamma), lr=lr, epochs=epochs).history_["lr"]
     assert ours == theirs
 
 
 @pytest.mark.parametrize("power", [0.5, 1.0, 0.3])
 def test_inverse_scaling_matches_torch_lambda_lr(power):
-    theirs = torch_lrs(lambda s, opt: s.LambdaLR(opt, lambda e: 1.0 / (e + 1) ** power), 0.2,
-                       epochs=9)
+    theirs = torch_lrs(
+        lambda s, opt: s.LambdaLR(opt, lambda e: 1.0 / (e + 1) ** power), 0.2, epochs=9
+    )
     ours = fit_lrs(InverseScalingLR(power), lr=0.2, epochs=9).history_["lr"]
     np.testing.assert_allclose(ours, theirs, rtol=1e-15, atol=0)
 
@@ -247,8 +299,9 @@ def plateau_metrics(seed, n=60):
 @pytest.mark.parametrize("args", PLATEAU_CASES, ids=lambda a: ",".join(map(str, a.values())))
 def test_plateau_matches_torch(args, seed):
     metrics = plateau_metrics(seed)
-    theirs = torch_lrs(lambda s, opt: s.ReduceLROnPlateau(opt, mode="min", **args), 0.1,
-                       metrics=metrics)
+    theirs = torch_lrs(
+        lambda s, opt: s.ReduceLROnPlateau(opt, mode="min", **args), 0.1, metrics=metrics
+    )
     ours = [0.1] + lrs_of(ReduceLROnPlateau(**args), 0.1, metrics)[:-1]
     assert ours == theirs
     if args.get("patience", 10) <= 2:
@@ -259,11 +312,20 @@ def test_plateau_in_fit_matches_torch_replay():
     """The val_loss fit logs, replayed into torch's scheduler, gives fit's lr sequence."""
     X, y = small_regression()
     model = Sequential(Dense(2, 1), dtype=np.float64, random_state=0)
-    model.fit(X, y, loss="mse", optimizer=SGD(lr=0.05), epochs=12, batch_size=5,
-              validation_data=(X, -y),
-              lr_scheduler=ReduceLROnPlateau(factor=0.5, patience=1, cooldown=1))
-    theirs = torch_lrs(lambda s, opt: s.ReduceLROnPlateau(opt, factor=0.5, patience=1,
-                                                          cooldown=1), 0.05,
-                       metrics=model.history_["val_loss"])
+    model.fit(
+        X,
+        y,
+        loss="mse",
+        optimizer=SGD(lr=0.05),
+        epochs=12,
+        batch_size=5,
+        validation_data=(X, -y),
+        lr_scheduler=ReduceLROnPlateau(factor=0.5, patience=1, cooldown=1),
+    )
+    theirs = torch_lrs(
+        lambda s, opt: s.ReduceLROnPlateau(opt, factor=0.5, patience=1, cooldown=1),
+        0.05,
+        metrics=model.history_["val_loss"],
+    )
     assert model.history_["lr"] == theirs
     assert min(theirs) < 0.05

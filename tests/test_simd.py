@@ -9,10 +9,22 @@ import sys
 
 import numpy as np
 import pytest
+from helpers import (
+    ACT_CASES,
+    ACT_IDS,
+    DIFF_ACT_CASES,
+    DIFF_ACT_IDS,
+    DTYPES,
+    HANG_SECONDS,
+    K,
+    R,
+    assert_bitwise_equal,
+    assert_close,
+    nan_like,
+    rand,
+)
 
 import pynn
-from helpers import (ACT_CASES, ACT_IDS, DIFF_ACT_CASES, DIFF_ACT_IDS, DTYPES, HANG_SECONDS, K,
-                     R, assert_bitwise_equal, assert_close, nan_like, rand)
 
 PATHS = K.simd_paths()
 
@@ -20,8 +32,14 @@ PATHS = K.simd_paths()
 # 16, 32 columns), and sizes past the block boundaries: k past one KC step (192, 256),
 # m past one MC block (96 .. 672 rows), n past one NC block (2048 .. 4096 columns).
 SHAPES = [
-    (1, 1, 1), (13, 17, 31), (15, 33, 7), (29, 65, 257), (43, 47, 300), (97, 29, 385),
-    (701, 35, 9), (3, 4113, 5),
+    (1, 1, 1),
+    (13, 17, 31),
+    (15, 33, 7),
+    (29, 65, 257),
+    (43, 47, 300),
+    (97, 29, 385),
+    (701, 35, 9),
+    (3, 4113, 5),
 ]
 TRANS = [(False, False), (False, True), (True, False), (True, True)]
 TRANS_IDS = ["NN", "NT", "TN", "TT"]
@@ -46,7 +64,7 @@ def restore_simd():
 def with_padding(rng, shape, dtype, extra=3):
     """A (rows, cols) column slice of a wider array: its leading dimension exceeds cols."""
     wide = rand(rng, (shape[0], shape[1] + extra), dtype)
-    return wide[:, 1:1 + shape[1]]
+    return wide[:, 1 : 1 + shape[1]]
 
 
 @pytest.mark.parametrize("simd", PATHS, indirect=True)
@@ -65,24 +83,25 @@ def test_gemm_against_reference(rng, simd, dtype, m, n, k, trans_a, trans_b):
 @pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (-0.5, 0.0), (2.0, 1.0), (0.75, -1.5)])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_gemm_alpha_beta_leading_dims(rng, simd, dtype, alpha, beta):
-    for (m, n, k) in [(29, 65, 257), (15, 33, 7), (701, 35, 9)]:
+    for m, n, k in [(29, 65, 257), (15, 33, 7), (701, 35, 9)]:
         for trans_a, trans_b in TRANS:
             a = with_padding(rng, (k, m) if trans_a else (m, k), dtype)
             b = with_padding(rng, (n, k) if trans_b else (k, n), dtype)
             wide_c = rand(rng, (m, n + 5), dtype)
             if beta == 0:
-                wide_c[:, 2:2 + n] = np.nan  # beta == 0: c must not be read
-            c = wide_c[:, 2:2 + n]
+                wide_c[:, 2 : 2 + n] = np.nan  # beta == 0: c must not be read
+            c = wide_c[:, 2 : 2 + n]
             before = wide_c.copy()
-            expected = R.gemm(a, b, c.copy(), alpha=alpha, beta=beta, trans_a=trans_a,
-                              trans_b=trans_b)
+            expected = R.gemm(
+                a, b, c.copy(), alpha=alpha, beta=beta, trans_a=trans_a, trans_b=trans_b
+            )
             out = K.gemm(a, b, c, alpha=alpha, beta=beta, trans_a=trans_a, trans_b=trans_b)
             assert out is c
             what = f"{simd} {m}x{n}x{k} {TRANS_IDS[TRANS.index((trans_a, trans_b))]}"
             assert_close(c, expected, dtype, k=k + 1, what=what)
             # the columns around the slice are untouched
             assert_bitwise_equal(wide_c[:, :2], before[:, :2], what)
-            assert_bitwise_equal(wide_c[:, 2 + n:], before[:, 2 + n:], what)
+            assert_bitwise_equal(wide_c[:, 2 + n :], before[:, 2 + n :], what)
 
 
 @pytest.mark.parametrize("simd", PATHS, indirect=True)
@@ -141,16 +160,22 @@ def test_narrow_gemm_equals_the_wide_product(rng, simd, dtype, trans_a, trans_b)
         b_wide = rand(rng, (wide, k) if trans_b else (k, wide), dtype)
         b = b_wide[:n] if trans_b else b_wide[:, :n]
         c0 = rand(rng, (m, wide), dtype)
-        c_wide = K.gemm(a, b_wide, c0.copy(), alpha=0.5, beta=-1.5, trans_a=trans_a,
-                        trans_b=trans_b)
+        c_wide = K.gemm(
+            a, b_wide, c0.copy(), alpha=0.5, beta=-1.5, trans_a=trans_a, trans_b=trans_b
+        )
         c = c0[:, :n].copy()  # sliced rows: ldc of C exceeds n
         c_view = with_padding(rng, (m, n), dtype)
         c_view[...] = c
         K.gemm(a, b, c_view, alpha=0.5, beta=-1.5, trans_a=trans_a, trans_b=trans_b)
         what = f"{simd} narrow gemm {m}x{n}x{k}"
         assert_bitwise_equal(c_view, c_wide[:, :n], what)
-        assert_close(c_view, R.gemm(a, b, c, alpha=0.5, beta=-1.5, trans_a=trans_a,
-                                    trans_b=trans_b), dtype, k=k, what=what)
+        assert_close(
+            c_view,
+            R.gemm(a, b, c, alpha=0.5, beta=-1.5, trans_a=trans_a, trans_b=trans_b),
+            dtype,
+            k=k,
+            what=what,
+        )
 
 
 @pytest.mark.usefixtures("restore_threads")
@@ -171,8 +196,7 @@ def test_half_width_column_edge_equals_the_wide_product(rng, simd, dtype, trans_
             c = K.gemm(a, b, trans_a=trans_a, trans_b=trans_b)
             what = f"{simd} gemm {m}x{n}x{k}"
             assert_bitwise_equal(c, c_wide[:, :n], what)
-            assert_close(c, R.gemm(a, b, trans_a=trans_a, trans_b=trans_b), dtype, k=k,
-                         what=what)
+            assert_close(c, R.gemm(a, b, trans_a=trans_a, trans_b=trans_b), dtype, k=k, what=what)
     if not trans_a or trans_b:
         return
     # dW of a layer with 784 inputs at batch 128 (24.5 tiles of 32 columns), 2 threads.
@@ -200,8 +224,9 @@ def test_narrow_dense_forward_equals_the_wide_layer(rng, simd, dtype, act, param
         what = f"{simd} {act} narrow dense {batch}x{fin}x{fout}"
         assert_bitwise_equal(z, z_wide[:, :fout], what + " z")
         assert_bitwise_equal(out, out_wide[:, :fout], what + " out")
-        assert_close(out, R.dense_forward(x, w[:fout], b[:fout], act, param), dtype,
-                     k=fin + 1, what=what)
+        assert_close(
+            out, R.dense_forward(x, w[:fout], b[:fout], act, param), dtype, k=fin + 1, what=what
+        )
 
 
 @pytest.mark.parametrize("simd", PATHS, indirect=True)
@@ -214,8 +239,7 @@ def test_dense_forward_fused_store_equals_the_tile_store(rng, simd, dtype, act, 
     # NaN included. Row counts for both AVX-512 tiles, k past one KC step.
     # 48, 40, 36 outputs: a column edge of half a tile on one of the paths (kernels of
     # half the width, fused or not).
-    for n, fin, fout in [(45, 300, 70), (28, 37, 64), (45, 300, 48), (64, 130, 40),
-                         (28, 37, 36)]:
+    for n, fin, fout in [(45, 300, 70), (28, 37, 64), (45, 300, 48), (64, 130, 40), (28, 37, 36)]:
         x = rand(rng, (n, fin), dtype)
         x[3, 0] = np.nan
         w = rand(rng, (fout, fin), dtype)
@@ -263,9 +287,11 @@ def test_row_count_does_not_change_the_rows(rng, simd, dtype, trans_a, trans_b):
         assert_bitwise_equal(c, c_all[:m], f"{simd} gemm of {m} rows vs 56")
     a_big = rand(rng, (k, 200) if trans_a else (200, k), dtype)
     a_128 = a_big[:, :128] if trans_a else a_big[:128]
-    assert_bitwise_equal(K.gemm(a_128, b, trans_a=trans_a, trans_b=trans_b),
-                         K.gemm(a_big, b, trans_a=trans_a, trans_b=trans_b)[:128],
-                         f"{simd} gemm of 128 rows vs 200")
+    assert_bitwise_equal(
+        K.gemm(a_128, b, trans_a=trans_a, trans_b=trans_b),
+        K.gemm(a_big, b, trans_a=trans_a, trans_b=trans_b)[:128],
+        f"{simd} gemm of 128 rows vs 200",
+    )
 
 
 @pytest.mark.usefixtures("restore_threads")
@@ -340,8 +366,7 @@ def test_results_do_not_depend_on_threads(rng, simd, dtype):
     a = rand(rng, (m, k), dtype)
     b = rand(rng, (n, k), dtype)
     c0 = rand(rng, (m, n), dtype)
-    one, two = run_with_threads(lambda: K.gemm(a, b, c0.copy(), alpha=0.5, beta=2.0,
-                                               trans_b=True))
+    one, two = run_with_threads(lambda: K.gemm(a, b, c0.copy(), alpha=0.5, beta=2.0, trans_b=True))
     assert_bitwise_equal(two, one, f"{simd} gemm with 2 threads vs 1")
     bias = rand(rng, (n,), dtype)
 
@@ -407,10 +432,18 @@ def _import_with_env(value):
     # first on sys.path, and from a checkout that would be the unbuilt source tree).
     home = os.path.dirname(os.path.dirname(os.path.abspath(pynn.__file__)))
     env = dict(os.environ, PYNN_SIMD=value, PYTHONPATH=home)
-    code = ("import warnings; warnings.simplefilter('always');"
-            "import pynn._kernels as K; print(K.get_simd_path())")
-    res = subprocess.run([sys.executable, "-c", code], env=env, cwd=home, capture_output=True,
-                         text=True, timeout=HANG_SECONDS)
+    code = (
+        "import warnings; warnings.simplefilter('always');"
+        "import pynn._kernels as K; print(K.get_simd_path())"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=home,
+        capture_output=True,
+        text=True,
+        timeout=HANG_SECONDS,
+    )
     assert res.returncode == 0, res.stderr
     return res.stdout.strip(), res.stderr
 

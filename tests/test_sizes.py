@@ -1,6 +1,7 @@
 """Issue 16's limits on the library's source: no file over 500 lines, and no Python
 function over 60 lines of code (its docstring not counted: a numpydoc docstring such as
 pynn.training.fit's documents, it does not add logic)."""
+
 import ast
 import os
 
@@ -36,15 +37,21 @@ def _code_lines(function):
     """A function's lines, from its def to its end, less its docstring's."""
     lines = function.end_lineno - function.lineno + 1
     first = function.body[0]
-    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
-            and isinstance(first.value.value, str):
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
         lines -= first.end_lineno - first.lineno + 1
     return lines
 
 
 def test_no_file_over_500_lines():
-    assert [(os.path.relpath(path, os.path.dirname(PACKAGE)), _lines(path))
-            for path in _sources() if _lines(path) > MAX_FILE_LINES] == []
+    assert [
+        (os.path.relpath(path, os.path.dirname(PACKAGE)), _lines(path))
+        for path in _sources()
+        if _lines(path) > MAX_FILE_LINES
+    ] == []
 
 
 def test_no_python_function_over_60_lines():
@@ -54,8 +61,10 @@ def test_no_python_function_over_60_lines():
             continue
         with open(path, encoding="utf-8") as file:
             tree = ast.parse(file.read(), path)
-        long += [(os.path.relpath(path, PACKAGE), node.name, _code_lines(node))
-                 for node in ast.walk(tree)
-                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-                 and _code_lines(node) > MAX_FUNCTION_LINES]
+        long += [
+            (os.path.relpath(path, PACKAGE), node.name, _code_lines(node))
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and _code_lines(node) > MAX_FUNCTION_LINES
+        ]
     assert long == []

@@ -1,5 +1,6 @@
 """Digits: pynn's MLPClassifier, with its default settings, is at least as accurate as
 scikit-learn's MLPClassifier with its defaults, on the same splits and network size."""
+
 import warnings
 
 import numpy as np
@@ -24,14 +25,16 @@ def test_digits_accuracy_matches_or_beats_scikit_learn():
     accuracies = {"pynn": [], "sklearn": []}
     for seed in SEEDS:
         X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=0.25, stratify=y, random_state=seed)
+            X, y, test_size=0.25, stratify=y, random_state=seed
+        )
         scaler = StandardScaler().fit(X_train)
         X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
         # Both at their defaults (Adam, lr 1e-3, batch min(200, n), alpha 1e-4, max_iter
         # 200, tol 1e-4); pynn's network is float32 with ReLU.
         for name, estimator in (
-                ("pynn", MLPClassifier(hidden_layer_sizes=(64,), random_state=seed)),
-                ("sklearn", SklearnMLPClassifier(hidden_layer_sizes=(64,), random_state=seed))):
+            ("pynn", MLPClassifier(hidden_layer_sizes=(64,), random_state=seed)),
+            ("sklearn", SklearnMLPClassifier(hidden_layer_sizes=(64,), random_state=seed)),
+        ):
             # One BLAS thread: scikit-learn's result then does not depend on the machine's
             # core count (pynn's never does), so the comparison is the same in every run.
             with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
@@ -40,7 +43,9 @@ def test_digits_accuracy_matches_or_beats_scikit_learn():
             accuracies[name].append(estimator.score(X_test, y_test))
     means = {name: float(np.mean(values)) for name, values in accuracies.items()}
     for name in accuracies:
-        print(f"{name}: mean test accuracy {means[name]:.4f} over seeds {SEEDS}: "
-              f"{[round(a, 4) for a in accuracies[name]]}")
+        print(
+            f"{name}: mean test accuracy {means[name]:.4f} over seeds {SEEDS}: "
+            f"{[round(a, 4) for a in accuracies[name]]}"
+        )
     assert means["pynn"] >= means["sklearn"]
     assert means["pynn"] > 0.95

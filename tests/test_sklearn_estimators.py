@@ -1,4 +1,5 @@
 """pynn.sklearn: MLPClassifier and MLPRegressor as scikit-learn estimators."""
+
 import copy
 import inspect
 import os
@@ -12,10 +13,14 @@ import pytest
 
 sklearn = pytest.importorskip("sklearn")
 
+from helpers import HANG_SECONDS  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning, NotFittedError  # noqa: E402
-from sklearn.model_selection import GridSearchCV, cross_val_score  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
+from sklearn.model_selection import (  # noqa: E402
+    GridSearchCV,
+    cross_val_score,
+    train_test_split,  # noqa: E402
+)
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
@@ -24,7 +29,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 import pynn  # noqa: E402
 from pynn.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
 from pynn.sklearn.base import _seeds  # noqa: E402
-from helpers import HANG_SECONDS  # noqa: E402
 
 FAST = dict(hidden_layer_sizes=(8,), learning_rate_init=0.02, batch_size=32, max_iter=30)
 
@@ -32,14 +36,24 @@ FAST = dict(hidden_layer_sizes=(8,), learning_rate_init=0.02, batch_size=32, max
 # ---- scikit-learn's own estimator checks -----------------------------------------------------
 # Small networks and few epochs keep the whole suite at a few seconds. The second pair runs
 # the suite through the other solver, float64, two hidden layers and another activation.
-@parametrize_with_checks([
-    MLPClassifier(**FAST),
-    MLPRegressor(**FAST),
-    MLPClassifier(**dict(FAST, hidden_layer_sizes=(8, 4)), solver="sgd", activation="tanh",
-                  dtype="float64"),
-    MLPRegressor(**dict(FAST, hidden_layer_sizes=(8, 4), learning_rate_init=0.01), solver="sgd",
-                 activation="tanh", dtype="float64"),
-])
+@parametrize_with_checks(
+    [
+        MLPClassifier(**FAST),
+        MLPRegressor(**FAST),
+        MLPClassifier(
+            **dict(FAST, hidden_layer_sizes=(8, 4)),
+            solver="sgd",
+            activation="tanh",
+            dtype="float64",
+        ),
+        MLPRegressor(
+            **dict(FAST, hidden_layer_sizes=(8, 4), learning_rate_init=0.01),
+            solver="sgd",
+            activation="tanh",
+            dtype="float64",
+        ),
+    ]
+)
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.filterwarnings("ignore:batch_size=32 is larger than:UserWarning")
 def test_sklearn_estimator_checks(estimator, check):
@@ -83,13 +97,33 @@ def test_defaults_are_scikit_learns():
 
 
 def test_parameters_round_trip():
-    params = dict(hidden_layer_sizes=(7, 3), activation="tanh", solver="sgd", alpha=0.01,
-                  batch_size=16, learning_rate="adaptive", learning_rate_init=0.05,
-                  power_t=0.25, max_iter=11, shuffle=False, random_state=5, tol=0.001,
-                  verbose=False, warm_start=True, momentum=0.5, nesterovs_momentum=False,
-                  early_stopping=True, validation_fraction=0.2, beta_1=0.8, beta_2=0.99,
-                  epsilon=1e-7, n_iter_no_change=4, dtype="float64", n_threads=1,
-                  divergence=None)
+    params = dict(
+        hidden_layer_sizes=(7, 3),
+        activation="tanh",
+        solver="sgd",
+        alpha=0.01,
+        batch_size=16,
+        learning_rate="adaptive",
+        learning_rate_init=0.05,
+        power_t=0.25,
+        max_iter=11,
+        shuffle=False,
+        random_state=5,
+        tol=0.001,
+        verbose=False,
+        warm_start=True,
+        momentum=0.5,
+        nesterovs_momentum=False,
+        early_stopping=True,
+        validation_fraction=0.2,
+        beta_1=0.8,
+        beta_2=0.99,
+        epsilon=1e-7,
+        n_iter_no_change=4,
+        dtype="float64",
+        n_threads=1,
+        divergence=None,
+    )
     for cls in (MLPClassifier, MLPRegressor):
         est = cls(**params)
         assert est.get_params() == params
@@ -98,32 +132,35 @@ def test_parameters_round_trip():
         assert est.alpha == 0.5 and est.dtype == "float32" and est.divergence == 100
 
 
-@pytest.mark.parametrize("name,value,error,fragment", [
-    ("hidden_layer_sizes", (0,), ValueError, "hidden_layer_sizes must be > 0"),
-    ("hidden_layer_sizes", (3.5,), TypeError, "hidden_layer_sizes must hold ints"),
-    ("hidden_layer_sizes", None, TypeError, "hidden_layer_sizes must be an int"),
-    ("activation", "softmax", ValueError, "activation must be one of"),
-    ("activation", "step", ValueError, "activation must be one of"),
-    ("solver", "lbfgs", ValueError, "'lbfgs' is not available"),
-    ("solver", "newton", ValueError, "solver must be one of"),
-    ("learning_rate", "optimal", ValueError, "learning_rate must be one of"),
-    ("alpha", -1.0, ValueError, "alpha must be"),
-    ("batch_size", 0, ValueError, "batch_size"),
-    ("batch_size", "full", TypeError, "batch_size"),
-    ("learning_rate_init", 0.0, ValueError, "learning_rate_init must be > 0"),
-    ("max_iter", 0, ValueError, "max_iter must be"),
-    ("shuffle", "yes", TypeError, "shuffle must be True or False"),
-    ("momentum", 1.0, ValueError, "momentum must be"),
-    ("validation_fraction", 1.0, ValueError, "validation_fraction must be"),
-    ("beta_2", 1.0, ValueError, "beta_2 must be"),
-    ("epsilon", 0.0, ValueError, "epsilon must be > 0"),
-    ("n_iter_no_change", 0, ValueError, "n_iter_no_change must be"),
-    ("dtype", "float16", TypeError, "dtype must be float32 or float64"),
-    ("n_threads", 0, ValueError, "n_threads"),
-    ("random_state", "seed", TypeError, "random_state must be"),
-    ("divergence", 1.0, ValueError, "divergence must be a finite factor > 1"),
-    ("divergence", True, TypeError, "divergence must be None"),
-])
+@pytest.mark.parametrize(
+    "name,value,error,fragment",
+    [
+        ("hidden_layer_sizes", (0,), ValueError, "hidden_layer_sizes must be > 0"),
+        ("hidden_layer_sizes", (3.5,), TypeError, "hidden_layer_sizes must hold ints"),
+        ("hidden_layer_sizes", None, TypeError, "hidden_layer_sizes must be an int"),
+        ("activation", "softmax", ValueError, "activation must be one of"),
+        ("activation", "step", ValueError, "activation must be one of"),
+        ("solver", "lbfgs", ValueError, "'lbfgs' is not available"),
+        ("solver", "newton", ValueError, "solver must be one of"),
+        ("learning_rate", "optimal", ValueError, "learning_rate must be one of"),
+        ("alpha", -1.0, ValueError, "alpha must be"),
+        ("batch_size", 0, ValueError, "batch_size"),
+        ("batch_size", "full", TypeError, "batch_size"),
+        ("learning_rate_init", 0.0, ValueError, "learning_rate_init must be > 0"),
+        ("max_iter", 0, ValueError, "max_iter must be"),
+        ("shuffle", "yes", TypeError, "shuffle must be True or False"),
+        ("momentum", 1.0, ValueError, "momentum must be"),
+        ("validation_fraction", 1.0, ValueError, "validation_fraction must be"),
+        ("beta_2", 1.0, ValueError, "beta_2 must be"),
+        ("epsilon", 0.0, ValueError, "epsilon must be > 0"),
+        ("n_iter_no_change", 0, ValueError, "n_iter_no_change must be"),
+        ("dtype", "float16", TypeError, "dtype must be float32 or float64"),
+        ("n_threads", 0, ValueError, "n_threads"),
+        ("random_state", "seed", TypeError, "random_state must be"),
+        ("divergence", 1.0, ValueError, "divergence must be a finite factor > 1"),
+        ("divergence", True, TypeError, "divergence must be None"),
+    ],
+)
 def test_bad_parameters_are_named_at_fit(name, value, error, fragment):
     X, y = three_classes(30)
     est = MLPClassifier(**{name: value})  # __init__ stores, fit checks (scikit-learn's rule)
@@ -135,12 +172,20 @@ def test_bad_parameters_are_named_at_fit(name, value, error, fragment):
 # ---- the network and its training ------------------------------------------------------------
 def test_classifier_builds_the_network_the_parameters_describe():
     X, y = three_classes()
-    est = fit_quietly(MLPClassifier(hidden_layer_sizes=(6, 5), activation="logistic",
-                                    max_iter=3, random_state=0), X, y)
+    est = fit_quietly(
+        MLPClassifier(
+            hidden_layer_sizes=(6, 5), activation="logistic", max_iter=3, random_state=0
+        ),
+        X,
+        y,
+    )
     model = est.model_
     assert isinstance(model, pynn.Sequential) and model.dtype == np.float32
-    assert [(d.in_features, d.out_features, d.activation) for d in model.layers] == \
-        [(4, 6, "sigmoid"), (6, 5, "sigmoid"), (5, 3, "identity")]
+    assert [(d.in_features, d.out_features, d.activation) for d in model.layers] == [
+        (4, 6, "sigmoid"),
+        (6, 5, "sigmoid"),
+        (5, 3, "identity"),
+    ]
     assert model.loss_.name == "softmax_cross_entropy" and est.out_activation_ == "softmax"
     assert list(est.classes_) == ["ant", "bee", "cat"]
     assert est.n_features_in_ == 4 and est.n_layers_ == 4 and est.n_outputs_ == 3
@@ -155,8 +200,19 @@ def test_alpha_is_weight_decay_over_the_batch_size():
     est = fit_quietly(MLPClassifier((4,), alpha=0.3, max_iter=1), X, y)
     assert isinstance(est.model_.optimizer_, pynn.Adam)
     assert est.model_.optimizer_.weight_decay == pytest.approx(0.3 / 150)  # auto: min(200, n)
-    est = fit_quietly(MLPClassifier((4,), alpha=0.3, batch_size=50, solver="sgd", max_iter=1,
-                                    learning_rate_init=0.1, momentum=0.7), X, y)
+    est = fit_quietly(
+        MLPClassifier(
+            (4,),
+            alpha=0.3,
+            batch_size=50,
+            solver="sgd",
+            max_iter=1,
+            learning_rate_init=0.1,
+            momentum=0.7,
+        ),
+        X,
+        y,
+    )
     opt = est.model_.optimizer_
     assert isinstance(opt, pynn.SGD) and opt.weight_decay == pytest.approx(0.3 / 50)
     assert (opt.lr, opt.momentum, opt.nesterov) == (0.1, 0.7, True)
@@ -166,8 +222,9 @@ def test_alpha_is_weight_decay_over_the_batch_size():
 
 def test_loss_curve_adds_the_l2_term_to_pynns_loss():
     X, y = three_classes()
-    est = fit_quietly(MLPClassifier((5,), alpha=2.0, batch_size=50, max_iter=4,
-                                    random_state=1), X, y)
+    est = fit_quietly(
+        MLPClassifier((5,), alpha=2.0, batch_size=50, max_iter=4, random_state=1), X, y
+    )
     params = est.model_.flat_params
     l2 = 0.5 * (2.0 / 50) * float(np.dot(params, params))
     assert est.loss_curve_[-1] == pytest.approx(est.model_.history_["loss"][-1] + l2)
@@ -212,8 +269,11 @@ def test_float64_trains_a_float64_network():
 def test_binary_classifier_has_one_logit_and_two_probability_columns():
     X, y = three_classes()
     y = np.where(y == "ant", "ant", "other")
-    est = fit_quietly(MLPClassifier((6,), max_iter=40, batch_size=16, learning_rate_init=0.01,
-                                    random_state=0), X, y)
+    est = fit_quietly(
+        MLPClassifier((6,), max_iter=40, batch_size=16, learning_rate_init=0.01, random_state=0),
+        X,
+        y,
+    )
     assert est.model_.n_outputs_ == 1 and est.out_activation_ == "logistic"
     assert est.model_.loss_.name == "binary_cross_entropy"
     proba = est.predict_proba(X)
@@ -222,16 +282,19 @@ def test_binary_classifier_has_one_logit_and_two_probability_columns():
     assert np.array_equal(est.predict(X), est.classes_[proba.argmax(axis=1)])
     np.testing.assert_allclose(est.predict_log_proba(X), np.log(proba), rtol=1e-7, atol=1e-12)
     # from the logits: finite where the probabilities round to exactly 0 and 1
-    assert np.isfinite(est.predict_log_proba(X * 1e4)).all() and (est.predict_proba(X * 1e4)
-                                                                 == 0).any()
+    assert (
+        np.isfinite(est.predict_log_proba(X * 1e4)).all()
+        and (est.predict_proba(X * 1e4) == 0).any()
+    )
     assert est.score(X, y) > 0.9
 
 
 def test_multilabel_indicator_y():
     X, y = three_classes()
     Y = np.column_stack([y == "ant", y == "bee", X[:, 2] > 0]).astype(np.int32)
-    est = fit_quietly(MLPClassifier((16,), max_iter=60, learning_rate_init=0.01,
-                                    random_state=0), X, Y)
+    est = fit_quietly(
+        MLPClassifier((16,), max_iter=60, learning_rate_init=0.01, random_state=0), X, Y
+    )
     assert est.model_.loss_.name == "binary_cross_entropy" and est.n_outputs_ == 3
     assert list(est.classes_) == [0, 1, 2]
     pred = est.predict(X)
@@ -270,14 +333,16 @@ def test_bad_input_messages():
 
 def test_regressor_1d_and_2d_targets():
     X, y = regression()
-    est = fit_quietly(MLPRegressor((16,), max_iter=200, learning_rate_init=0.01,
-                                   random_state=0), X, y)
+    est = fit_quietly(
+        MLPRegressor((16,), max_iter=200, learning_rate_init=0.01, random_state=0), X, y
+    )
     assert est.predict(X).shape == (len(X),) and est.predict(X).dtype == np.float64
     assert est.model_.loss_.name == "mse" and est.out_activation_ == "identity"
     assert est.score(X, y) > 0.8
     X, Y = regression(outputs=2)
-    est = fit_quietly(MLPRegressor((16,), max_iter=200, learning_rate_init=0.01,
-                                   random_state=0), X, Y)
+    est = fit_quietly(
+        MLPRegressor((16,), max_iter=200, learning_rate_init=0.01, random_state=0), X, Y
+    )
     assert est.predict(X).shape == (len(X), 2) and est.n_outputs_ == 2
     assert est.score(X, Y) > 0.8
 
@@ -311,16 +376,23 @@ def test_training_loss_stopping_rule_and_convergence_warning():
 
 def test_early_stopping_watches_the_validation_score_and_keeps_the_best_parameters():
     X, y = three_classes(300)
-    est = MLPClassifier((8,), early_stopping=True, validation_fraction=0.2, max_iter=300,
-                        n_iter_no_change=4, tol=0.0, random_state=0, learning_rate_init=0.05)
+    est = MLPClassifier(
+        (8,),
+        early_stopping=True,
+        validation_fraction=0.2,
+        max_iter=300,
+        n_iter_no_change=4,
+        tol=0.0,
+        random_state=0,
+        learning_rate_init=0.05,
+    )
     est.fit(X, y)
     assert len(est.validation_scores_) == est.n_iter_ < 300 and est.best_loss_ is None
     assert expected_stop(est.validation_scores_, 0.0, 4, True) == est.n_iter_
     assert est.best_validation_score_ == max(est.validation_scores_)
     # the stratified validation share the estimator held out, drawn from the same seed
     split_seed = _seeds(0, 2)[1]
-    _, X_val, _, y_val = train_test_split(X, y, test_size=0.2, random_state=split_seed,
-                                          stratify=y)
+    _, X_val, _, y_val = train_test_split(X, y, test_size=0.2, random_state=split_seed, stratify=y)
     assert est.score(X_val, y_val) == est.best_validation_score_
     with pytest.raises(ValueError, match="partial_fit does not support early_stopping"):
         est.partial_fit(X, y)
@@ -328,13 +400,33 @@ def test_early_stopping_watches_the_validation_score_and_keeps_the_best_paramete
 
 def test_sgd_learning_rate_schedules():
     X, y = three_classes()
-    est = fit_quietly(MLPClassifier((6,), solver="sgd", learning_rate="invscaling",
-                                    learning_rate_init=0.5, power_t=0.5, max_iter=3), X, y)
+    est = fit_quietly(
+        MLPClassifier(
+            (6,),
+            solver="sgd",
+            learning_rate="invscaling",
+            learning_rate_init=0.5,
+            power_t=0.5,
+            max_iter=3,
+        ),
+        X,
+        y,
+    )
     assert est.model_.optimizer_.lr == pytest.approx(0.5 / (est.t_ + 1) ** 0.5)
     # "adaptive": each stall divides the rate by 5; below 1e-6 it stops
-    est = fit_quietly(MLPClassifier((6,), solver="sgd", learning_rate="adaptive", tol=10.0,
-                                    n_iter_no_change=1, learning_rate_init=0.01,
-                                    max_iter=100), X, y)
+    est = fit_quietly(
+        MLPClassifier(
+            (6,),
+            solver="sgd",
+            learning_rate="adaptive",
+            tol=10.0,
+            n_iter_no_change=1,
+            learning_rate_init=0.01,
+            max_iter=100,
+        ),
+        X,
+        y,
+    )
     # epoch 1 improves on best_loss_ = inf, then every second epoch is a stall: the rate is
     # 0.01 / 5**k after epoch 1 + 2k, <= 1e-6 from k = 6, so the stall at epoch 15 stops
     assert est.model_.optimizer_.lr == pytest.approx(0.01 / 5**6)
@@ -422,17 +514,21 @@ def test_pickle_and_deepcopy_keep_the_model_and_its_optimizer():
 # ---- scikit-learn's tools --------------------------------------------------------------------
 def test_pipeline():
     X, y = three_classes()
-    pipe = make_pipeline(StandardScaler(), MLPClassifier((8,), max_iter=50, batch_size=16,
-                                                         learning_rate_init=0.01, random_state=0))
+    pipe = make_pipeline(
+        StandardScaler(),
+        MLPClassifier((8,), max_iter=50, batch_size=16, learning_rate_init=0.01, random_state=0),
+    )
     fit_quietly(pipe, X * 100 + 5, y)
     assert pipe.score(X * 100 + 5, y) > 0.9
 
 
 def test_grid_search():
     X, y = regression()
-    search = GridSearchCV(MLPRegressor(max_iter=20, random_state=0),
-                          {"hidden_layer_sizes": [(2,), (16,)], "learning_rate_init": [1e-4, 0.01]},
-                          cv=3)
+    search = GridSearchCV(
+        MLPRegressor(max_iter=20, random_state=0),
+        {"hidden_layer_sizes": [(2,), (16,)], "learning_rate_init": [1e-4, 0.01]},
+        cv=3,
+    )
     fit_quietly(search, X, y)
     assert search.best_params_ == {"hidden_layer_sizes": (16,), "learning_rate_init": 0.01}
     assert search.best_estimator_.model_.layers[0].out_features == 16
@@ -442,8 +538,14 @@ def test_cross_val_score():
     X, y = three_classes()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        scores = cross_val_score(MLPClassifier((8,), max_iter=50, batch_size=16,
-                                               learning_rate_init=0.01, random_state=0), X, y, cv=3)
+        scores = cross_val_score(
+            MLPClassifier(
+                (8,), max_iter=50, batch_size=16, learning_rate_init=0.01, random_state=0
+            ),
+            X,
+            y,
+            cv=3,
+        )
     assert scores.shape == (3,) and scores.min() > 0.8
 
 
@@ -469,8 +571,14 @@ def run_python(code, cwd):
     # the same pynn as this process (in-place build or installed), from a neutral cwd
     home = os.path.dirname(os.path.dirname(os.path.abspath(pynn.__file__)))
     env = dict(os.environ, PYTHONPATH=home)
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=HANG_SECONDS)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=HANG_SECONDS,
+    )
 
 
 def test_import_pynn_does_not_import_sklearn_and_pynn_sklearn_says_how_to_install_it(tmp_path):
@@ -482,7 +590,11 @@ def test_import_pynn_does_not_import_sklearn_and_pynn_sklearn_says_how_to_instal
         "try:\n"
         "    import pynn.sklearn\n"
         "except ImportError as error:\n"
-        "    print(error)\n", tmp_path)
+        "    print(error)\n",
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == \
-        'pynn.sklearn needs scikit-learn >= 1.6: pip install "pynn[sklearn]"'
+    assert (
+        result.stdout.strip()
+        == 'pynn.sklearn needs scikit-learn >= 1.6: pip install "pynn[sklearn]"'
+    )

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from helpers import DTYPES, MATRIX_SHAPES, K, R, assert_close, nan_like, randn
 
 try:

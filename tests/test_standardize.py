@@ -1,4 +1,5 @@
 """pynn.layers.Standardize: (x - mean) / scale inside a model, saved with it."""
+
 import json
 import pickle
 
@@ -25,8 +26,7 @@ def scaled_data(rng, n=40, d=5):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_forward_is_numpy_formula(dtype, backend, rng):
     X, scaler = scaled_data(rng)
-    model = pynn.Sequential(Standardize(scaler.mean_, scaler.scale_), dtype=dtype,
-                            backend=backend)
+    model = pynn.Sequential(Standardize(scaler.mean_, scaler.scale_), dtype=dtype, backend=backend)
     out = model.forward(X)
     expected = (X - scaler.mean_) / scaler.scale_
     assert out.dtype == dtype and out.shape == X.shape
@@ -45,8 +45,9 @@ def test_backward_divides_by_scale(dtype, backend, rng):
     X = rng.normal(size=(12, 3))
     scale = np.array([0.5, 2.0, 4.0, 0.25])
     mean = np.array([1.0, -2.0, 0.5, 3.0])
-    model = pynn.Sequential(pynn.Dense(3, 4), Standardize(mean, scale), dtype=dtype,
-                            backend=backend, random_state=0)
+    model = pynn.Sequential(
+        pynn.Dense(3, 4), Standardize(mean, scale), dtype=dtype, backend=backend, random_state=0
+    )
     y = rng.normal(size=(12, 4))
     model.fit(X, y, loss="mse", epochs=0)
     target = model.targets_.encode(y, model.dtype)
@@ -55,19 +56,31 @@ def test_backward_divides_by_scale(dtype, backend, rng):
     out = ((X @ W.T + b) - mean) / scale
     dout = (out - y) / len(X)  # MSE with its 1/2: gradient (out - y) / n
     dz = dout / scale
-    np.testing.assert_allclose(model.layers[0].grads["weight"], dz.T @ X,
-                               rtol=1e-4 if dtype == np.float32 else 1e-10, atol=1e-6)
-    np.testing.assert_allclose(model.layers[0].grads["bias"], dz.sum(axis=0),
-                               rtol=1e-4 if dtype == np.float32 else 1e-10, atol=1e-6)
+    np.testing.assert_allclose(
+        model.layers[0].grads["weight"],
+        dz.T @ X,
+        rtol=1e-4 if dtype == np.float32 else 1e-10,
+        atol=1e-6,
+    )
+    np.testing.assert_allclose(
+        model.layers[0].grads["bias"],
+        dz.sum(axis=0),
+        rtol=1e-4 if dtype == np.float32 else 1e-10,
+        atol=1e-6,
+    )
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_gradcheck_through_standardize(backend, rng):
     X = rng.normal(size=(10, 3))
     y = rng.integers(0, 3, 10)
-    model = pynn.Sequential(pynn.Dense(3, 4, activation="tanh"),
-                            Standardize([0.1, -0.2, 0.3, 0.0], [0.5, 2.0, 1.5, 0.8]),
-                            pynn.Dense(4, 3), backend=backend, random_state=1)
+    model = pynn.Sequential(
+        pynn.Dense(3, 4, activation="tanh"),
+        Standardize([0.1, -0.2, 0.3, 0.0], [0.5, 2.0, 1.5, 0.8]),
+        pynn.Dense(4, 3),
+        backend=backend,
+        random_state=1,
+    )
     result = pynn.gradcheck(model, X, y, loss="softmax_cross_entropy")
     assert result.ok, result
 
@@ -77,9 +90,13 @@ def test_gradcheck_detects_a_wrong_backward(rng, monkeypatch):
     reference backend's network, whose standardize backward is patched)."""
     X = rng.normal(size=(10, 3))
     y = rng.integers(0, 3, 10)
-    model = pynn.Sequential(pynn.Dense(3, 4, activation="tanh"),
-                            Standardize([0.0] * 4, [0.5, 2.0, 1.5, 0.8]), pynn.Dense(4, 3),
-                            backend="reference", random_state=1)
+    model = pynn.Sequential(
+        pynn.Dense(3, 4, activation="tanh"),
+        Standardize([0.0] * 4, [0.5, 2.0, 1.5, 0.8]),
+        pynn.Dense(4, 3),
+        backend="reference",
+        random_state=1,
+    )
     assert pynn.gradcheck(model, X, y, loss="softmax_cross_entropy").ok
     correct = pynn.reference_network.layer_backward
 
@@ -118,9 +135,14 @@ def test_config_round_trips_floats_exactly(rng):
 def test_save_load_pickle_and_harden(dtype, backend, rng, tmp_path):
     X, scaler = scaled_data(rng, n=60, d=3)
     y = np.where(X[:, 0] > scaler.mean_[0], "high", "low")
-    model = pynn.Sequential(Standardize(scaler.mean_, scaler.scale_),
-                            pynn.Dense(3, 8, activation="relu"), pynn.Dense(8, 2),
-                            dtype=dtype, backend=backend, random_state=0)
+    model = pynn.Sequential(
+        Standardize(scaler.mean_, scaler.scale_),
+        pynn.Dense(3, 8, activation="relu"),
+        pynn.Dense(8, 2),
+        dtype=dtype,
+        backend=backend,
+        random_state=0,
+    )
     model.fit(X, y, loss="softmax_cross_entropy", epochs=3, batch_size=16)
     path = tmp_path / "model.npz"
     model.save(path)
@@ -138,13 +160,16 @@ def test_scaling_matters_in_the_model(rng):
     """A model with the layer on raw data computes what the same network computes on data
     scaled by StandardScaler: the layer is the scaler."""
     X, scaler = scaled_data(rng, n=30, d=4)
-    inner = pynn.Sequential(pynn.Dense(4, 3, activation="tanh"), dtype=np.float64,
-                            random_state=0)
-    outer = pynn.Sequential(Standardize(scaler.mean_, scaler.scale_),
-                            pynn.Dense(4, 3, activation="tanh"), dtype=np.float64)
+    inner = pynn.Sequential(pynn.Dense(4, 3, activation="tanh"), dtype=np.float64, random_state=0)
+    outer = pynn.Sequential(
+        Standardize(scaler.mean_, scaler.scale_),
+        pynn.Dense(4, 3, activation="tanh"),
+        dtype=np.float64,
+    )
     outer.flat_params[...] = inner.flat_params
-    np.testing.assert_allclose(outer.forward(X), inner.forward(scaler.transform(X)),
-                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        outer.forward(X), inner.forward(scaler.transform(X)), rtol=1e-12, atol=1e-14
+    )
 
 
 def test_summary_lists_the_layer():
@@ -154,21 +179,24 @@ def test_summary_lists_the_layer():
     assert model.summary().total_params == 8
 
 
-@pytest.mark.parametrize("mean,scale,error,match", [
-    ([0.0, 1.0], [1.0, 0.0], ValueError, r"scale\[1\] is 0.0: every scale must be positive"),
-    ([0.0], [-2.0], ValueError, r"scale\[0\] is -2.0"),
-    ([0.0, 1.0], [1.0], ValueError, "2 means and 1 scales"),
-    ([], [], ValueError, "non-empty 1-D"),
-    ([[0.0, 1.0]], [[1.0, 1.0]], TypeError, r"mean must hold numbers, got \[0.0, 1.0\]"),
-    (np.zeros((2, 2)), np.ones((2, 2)), ValueError, "mean must be a non-empty 1-D"),
-    ([0.0, float("nan")], [1.0, 1.0], ValueError, r"mean\[1\] is nan: it must be finite"),
-    ([0.0], [float("inf")], ValueError, r"scale\[0\] is inf"),
-    ("01", [1.0, 1.0], TypeError, "mean must be a 1-D sequence of numbers"),
-    ([True, 0.0], [1.0, 1.0], TypeError, "mean must hold numbers, got True"),
-    ([0.0], ["1"], TypeError, "scale must hold numbers, got '1'"),
-    (np.array(["a"]), [1.0], TypeError, "mean must hold numbers, got dtype <U1"),
-    (3.0, 1.0, TypeError, "mean must be a 1-D sequence of numbers, got float"),
-])
+@pytest.mark.parametrize(
+    "mean,scale,error,match",
+    [
+        ([0.0, 1.0], [1.0, 0.0], ValueError, r"scale\[1\] is 0.0: every scale must be positive"),
+        ([0.0], [-2.0], ValueError, r"scale\[0\] is -2.0"),
+        ([0.0, 1.0], [1.0], ValueError, "2 means and 1 scales"),
+        ([], [], ValueError, "non-empty 1-D"),
+        ([[0.0, 1.0]], [[1.0, 1.0]], TypeError, r"mean must hold numbers, got \[0.0, 1.0\]"),
+        (np.zeros((2, 2)), np.ones((2, 2)), ValueError, "mean must be a non-empty 1-D"),
+        ([0.0, float("nan")], [1.0, 1.0], ValueError, r"mean\[1\] is nan: it must be finite"),
+        ([0.0], [float("inf")], ValueError, r"scale\[0\] is inf"),
+        ("01", [1.0, 1.0], TypeError, "mean must be a 1-D sequence of numbers"),
+        ([True, 0.0], [1.0, 1.0], TypeError, "mean must hold numbers, got True"),
+        ([0.0], ["1"], TypeError, "scale must hold numbers, got '1'"),
+        (np.array(["a"]), [1.0], TypeError, "mean must hold numbers, got dtype <U1"),
+        (3.0, 1.0, TypeError, "mean must be a 1-D sequence of numbers, got float"),
+    ],
+)
 def test_bad_arguments(mean, scale, error, match):
     with pytest.raises(error, match=match):
         Standardize(mean, scale)

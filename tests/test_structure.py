@@ -8,18 +8,19 @@ The import graph is read from the source with ast: each module's top-level impor
 modules. A parent package's __init__ runs before its submodules, but that is Python's
 doing, not an import of the submodule, so it is no edge.
 """
+
 import ast
 import inspect
 import os
 import textwrap
 
 import numpy as np
+import pynn._kernels as K
 import pytest
+from helpers import run_python
 
 import pynn
-import pynn._kernels as K
 import pynn.reference as R
-from helpers import run_python
 from pynn import activations, layers, targets
 from pynn.losses import LOSSES
 
@@ -27,8 +28,16 @@ PACKAGE = os.path.dirname(os.path.abspath(pynn.__file__))
 # Imported inside functions on purpose: optional packages (and joblib, a dependency that
 # would add more to `import pynn.data` than the rest of it), and the bench command, which
 # the CLI loads only for `pynn bench` and whose own modules import what they measure.
-LATE_IMPORTS = ("matplotlib", "sklearn", "scipy", "tqdm", "threadpoolctl", "torch", "joblib",
-                "pynn.bench")
+LATE_IMPORTS = (
+    "matplotlib",
+    "sklearn",
+    "scipy",
+    "tqdm",
+    "threadpoolctl",
+    "torch",
+    "joblib",
+    "pynn.bench",
+)
 
 
 def _module_files():
@@ -59,8 +68,11 @@ def _type_checking(node):
     interpreter never runs: the imports of type hints (issue 16)."""
     test = node.test
     return isinstance(node, ast.If) and (
-        isinstance(test, ast.Name) and test.id == "TYPE_CHECKING"
-        or isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Name)
+        and test.id == "TYPE_CHECKING"
+        or isinstance(test, ast.Attribute)
+        and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _top_level(body):
@@ -72,8 +84,12 @@ def _top_level(body):
         elif isinstance(node, ast.If) and _type_checking(node):
             yield from _top_level(node.orelse)
         elif isinstance(node, (ast.Try, ast.If)):
-            for block in (node.body, node.orelse, getattr(node, "finalbody", []),
-                          *[handler.body for handler in getattr(node, "handlers", [])]):
+            for block in (
+                node.body,
+                node.orelse,
+                getattr(node, "finalbody", []),
+                *[handler.body for handler in getattr(node, "handlers", [])],
+            ):
                 yield from _top_level(block)
 
 
@@ -83,8 +99,7 @@ def _targets(module, node):
         return [alias.name for alias in node.names if alias.name in KNOWN]
     base = node.module or ""
     if node.level:  # relative: from the module's package
-        package = module if MODULES[module].endswith("__init__.py") else \
-            module.rpartition(".")[0]
+        package = module if MODULES[module].endswith("__init__.py") else module.rpartition(".")[0]
         for _ in range(node.level - 1):
             package = package.rpartition(".")[0]
         base = f"{package}.{base}" if base else package
@@ -100,9 +115,13 @@ def _targets(module, node):
 
 def import_graph():
     """{module: set of pynn modules its top-level imports name}."""
-    return {module: {target for node in _top_level(_tree(module).body)
-                     for target in _targets(module, node)} - {module}
-            for module in MODULES}
+    return {
+        module: {
+            target for node in _top_level(_tree(module).body) for target in _targets(module, node)
+        }
+        - {module}
+        for module in MODULES
+    }
 
 
 def _cycle(graph):
@@ -114,7 +133,7 @@ def _cycle(graph):
         stack.append(module)
         for target in sorted(graph.get(module, ())):
             if state.get(target) == "open":
-                return stack[stack.index(target):] + [target]
+                return stack[stack.index(target) :] + [target]
             if target not in state:
                 found = visit(target)
                 if found:
@@ -162,14 +181,24 @@ def test_imports_inside_functions_are_only_late_ones():
                     names = [node.module or ""]
                 else:
                     continue
-                late += [f"{module}: {name}" for name in names
-                         if not any(name == allowed or name.startswith(allowed + ".")
-                                    for allowed in LATE_IMPORTS)]
+                late += [
+                    f"{module}: {name}"
+                    for name in names
+                    if not any(
+                        name == allowed or name.startswith(allowed + ".")
+                        for allowed in LATE_IMPORTS
+                    )
+                ]
     assert late == []
 
 
-ORACLES = ("pynn.reference", "pynn.reference_base", "pynn.reference_losses",
-           "pynn.reference_optim", "pynn.reference_network")
+ORACLES = (
+    "pynn.reference",
+    "pynn.reference_base",
+    "pynn.reference_losses",
+    "pynn.reference_optim",
+    "pynn.reference_network",
+)
 
 
 def test_the_library_never_imports_the_oracle():
@@ -178,16 +207,26 @@ def test_the_library_never_imports_the_oracle():
     (backend="reference" looks them up by name, pynn.backend.REFERENCE_MODULE and
     REFERENCE_NETWORK_MODULE)."""
     graph = import_graph()
-    assert [module for module, targets in graph.items()
-            if module not in ORACLES and set(ORACLES) & set(targets)] == []
-    mentions = [module for module in MODULES if module not in ORACLES
-                and any(isinstance(node, ast.Constant) and node.value in ORACLES
-                        for node in ast.walk(_tree(module)))]
+    assert [
+        module
+        for module, targets in graph.items()
+        if module not in ORACLES and set(ORACLES) & set(targets)
+    ] == []
+    mentions = [
+        module
+        for module in MODULES
+        if module not in ORACLES
+        and any(
+            isinstance(node, ast.Constant) and node.value in ORACLES
+            for node in ast.walk(_tree(module))
+        )
+    ]
     assert mentions == ["pynn.backend"]
 
 
 def test_import_pynn_does_not_load_the_oracle(tmp_path):
-    result = run_python(textwrap.dedent("""
+    result = run_python(
+        textwrap.dedent("""
         import sys
         import pynn, pynn.cli
         assert "pynn.reference" not in sys.modules, "pynn.reference was imported"
@@ -196,12 +235,20 @@ def test_import_pynn_does_not_load_the_oracle(tmp_path):
         model = pynn.Sequential(pynn.Dense(2, 1), backend="reference")
         assert model._kernels is sys.modules["pynn.reference"]
         print("ok")
-        """), tmp_path)
+        """),
+        tmp_path,
+    )
     assert result.stdout.strip() == "ok", result.stderr
 
 
-MODEL_MODULES = ("pynn.model", "pynn._kernels", "pynn.layers", "pynn.training",
-                 "pynn.plans", "pynn.summary")
+MODEL_MODULES = (
+    "pynn.model",
+    "pynn._kernels",
+    "pynn.layers",
+    "pynn.training",
+    "pynn.plans",
+    "pynn.summary",
+)
 
 
 def test_data_modules_do_not_load_the_model(tmp_path):
@@ -209,7 +256,8 @@ def test_data_modules_do_not_load_the_model(tmp_path):
     kernels. Importing a submodule runs its packages' __init__ first, and pynn's imports
     the whole library (and pynn.data's the model selection, which runs models), so the
     child stands in empty packages for those two, as if they imported nothing."""
-    result = run_python(textwrap.dedent(f"""
+    result = run_python(
+        textwrap.dedent(f"""
         import importlib.util, sys, types
         home = importlib.util.find_spec("pynn").submodule_search_locations[0]
         for name, path in (("pynn", home), ("pynn.data", home + "/data")):
@@ -223,7 +271,9 @@ def test_data_modules_do_not_load_the_model(tmp_path):
         train_test_split(X, y, random_state=0)
         loaded = [name for name in {MODEL_MODULES!r} if name in sys.modules]
         print("loaded:", loaded)
-        """), tmp_path)
+        """),
+        tmp_path,
+    )
     assert result.stdout.strip() == "loaded: []", result.stderr
 
 
@@ -274,11 +324,9 @@ def test_loss_record_agrees_with_the_kernels(name):
         assert loss.grad_name in inspect.signature(getattr(kernels, loss.kernel)).parameters
     assert loss.kernel in K._NETWORK_LOSSES  # the network step's loss code
     assert set(loss.target_kinds) <= set(targets.KINDS)
-    assert set(loss.hard_replaces.values()) | {loss.hard_after} - {None} <= \
-        set(activations.HARD)
+    assert set(loss.hard_replaces.values()) | {loss.hard_after} - {None} <= set(activations.HARD)
     assert set(loss.hard_replaces) <= set(activations.NAMES)
 
 
 def test_loss_records_cover_every_target_kind():
-    assert {kind for loss in LOSSES.values() for kind in loss.target_kinds} == \
-        set(targets.KINDS)
+    assert {kind for loss in LOSSES.values() for kind in loss.target_kinds} == set(targets.KINDS)

@@ -1,5 +1,6 @@
 """Sequential.summary(): parameter counts, and training memory checked against hand
 arithmetic and against the buffers the training loop really allocates (pynn.plans.TrainingPlan)."""
+
 import numpy as np
 import pytest
 
@@ -13,8 +14,7 @@ DTYPES = (np.float32, np.float64)
 
 def notes_network(**kwargs):
     """The notes' 3-4-2 network: 3 inputs, 4 sigmoid hidden units, 2 outputs."""
-    return pynn.Sequential(pynn.Dense(3, 4, "sigmoid"), pynn.Dense(4, 2), random_state=0,
-                           **kwargs)
+    return pynn.Sequential(pynn.Dense(3, 4, "sigmoid"), pynn.Dense(4, 2), random_state=0, **kwargs)
 
 
 def labelled(model, rng, n=12):
@@ -45,14 +45,17 @@ def test_notes_network_has_26_parameters():
     assert [row[2] for row in summary.layers] == [(None, 4), (None, 2)]
 
 
-@pytest.mark.parametrize("layers,counts", [
-    ([pynn.Dense(5, 3, bias=False)], [15]),
-    ([pynn.Dense(3, 4), pynn.PReLU()], [16, 1]),
-    ([pynn.Dense(3, 4), pynn.PReLU(4)], [16, 4]),
-    ([pynn.Maxout(3, 2, pieces=4)], [2 * 4 * (3 + 1)]),
-    ([pynn.Maxout(3, 2, pieces=4, bias=False)], [2 * 4 * 3]),
-    ([pynn.Dense(3, 4), pynn.ReLU(), pynn.Dense(4, 1, "tanh")], [16, 0, 5]),
-])
+@pytest.mark.parametrize(
+    "layers,counts",
+    [
+        ([pynn.Dense(5, 3, bias=False)], [15]),
+        ([pynn.Dense(3, 4), pynn.PReLU()], [16, 1]),
+        ([pynn.Dense(3, 4), pynn.PReLU(4)], [16, 4]),
+        ([pynn.Maxout(3, 2, pieces=4)], [2 * 4 * (3 + 1)]),
+        ([pynn.Maxout(3, 2, pieces=4, bias=False)], [2 * 4 * 3]),
+        ([pynn.Dense(3, 4), pynn.ReLU(), pynn.Dense(4, 1, "tanh")], [16, 0, 5]),
+    ],
+)
 def test_per_layer_counts(layers, counts):
     summary = pynn.Sequential(*layers).summary()
     assert [row[3] for row in summary.layers] == counts
@@ -61,14 +64,30 @@ def test_per_layer_counts(layers, counts):
 
 def test_table_text():
     text = str(notes_network().summary(batch_size=32))
-    for piece in ("Dense(3 -> 4, sigmoid)", "Dense(4 -> 2)", "(None, 4)", "(None, 2)",
-                  "Total parameters: 26", "batch_size=32", "no optimizer"):
+    for piece in (
+        "Dense(3 -> 4, sigmoid)",
+        "Dense(4 -> 2)",
+        "(None, 4)",
+        "(None, 2)",
+        "Total parameters: 26",
+        "batch_size=32",
+        "no optimizer",
+    ):
         assert piece in text
     assert repr(notes_network().summary()) == text
-    layers = pynn.Sequential(pynn.Dense(3, 4, bias=False), pynn.LeakyReLU(0.2),
-                             pynn.Maxout(4, 2, 3), pynn.PReLU(2)).summary().layers
-    assert [row[1] for row in layers] == ["Dense(3 -> 4, no bias)", "LeakyReLU(0.2)",
-                                          "Maxout(4 -> 2, pieces=3)", "PReLU(2)"]
+    layers = (
+        pynn.Sequential(
+            pynn.Dense(3, 4, bias=False), pynn.LeakyReLU(0.2), pynn.Maxout(4, 2, 3), pynn.PReLU(2)
+        )
+        .summary()
+        .layers
+    )
+    assert [row[1] for row in layers] == [
+        "Dense(3 -> 4, no bias)",
+        "LeakyReLU(0.2)",
+        "Maxout(4 -> 2, pieces=3)",
+        "PReLU(2)",
+    ]
 
 
 def test_format_bytes():
@@ -88,9 +107,15 @@ def test_parameter_and_gradient_bytes(dtype):
     assert memory["total"] == sum(memory[k] for k in MEMORY_KEYS if k != "total")
 
 
-@pytest.mark.parametrize("optimizer,copies", [
-    (pynn.SGD(), 0), (pynn.SGD(momentum=0.9), 1), (pynn.Adam(), 2), (pynn.AdamW(), 2),
-])
+@pytest.mark.parametrize(
+    "optimizer,copies",
+    [
+        (pynn.SGD(), 0),
+        (pynn.SGD(momentum=0.9), 1),
+        (pynn.Adam(), 2),
+        (pynn.AdamW(), 2),
+    ],
+)
 def test_optimizer_state_is_copies_of_the_parameters(optimizer, copies):
     summary = notes_network().summary(optimizer=optimizer)
     assert summary.memory["optimizer_state"] == copies * 26 * 4
@@ -124,46 +149,78 @@ def test_activation_bytes_by_hand(rng):
 
 @pytest.mark.parametrize("backend", ["c", "reference"])
 def test_activation_bytes_scale_linearly_with_batch_size(backend, rng):
-    model, _, _ = labelled(pynn.Sequential(pynn.Dense(5, 8, "elu"), pynn.Maxout(8, 4, 3),
-                                           pynn.PReLU(4), pynn.Dense(4, 3), backend=backend),
-                           rng)
+    model, _, _ = labelled(
+        pynn.Sequential(
+            pynn.Dense(5, 8, "elu"),
+            pynn.Maxout(8, 4, 3),
+            pynn.PReLU(4),
+            pynn.Dense(4, 3),
+            backend=backend,
+        ),
+        rng,
+    )
+
     # The workspace holds tiles of fixed size, not rows: everything else is per sample.
     def rows_part(n):
         parts = model.summary(batch_size=n).batch_memory
         return sum(parts.values()) - parts["workspace"]
+
     assert rows_part(10) == 10 * rows_part(1)
     assert rows_part(640) == 640 * rows_part(1)
-    assert model.summary(batch_size=640).memory["activations"] > \
-        model.summary(batch_size=10).memory["activations"]
+    assert (
+        model.summary(batch_size=640).memory["activations"]
+        > model.summary(batch_size=10).memory["activations"]
+    )
 
 
 def test_float64_doubles_every_float_buffer(rng):
     X = rng.normal(size=(8, 3))
     y = rng.normal(size=(8, 2))  # regression: the buffers are of the model's dtype, but
     # R²'s squared errors, summed in float64 whatever the model's dtype
-    small, large = (notes_network(dtype=d, backend="reference").fit(X, y, loss="mse", epochs=0)
-                    .summary(batch_size=16, optimizer=pynn.Adam()) for d in DTYPES)
+    small, large = (
+        notes_network(dtype=d, backend="reference")
+        .fit(X, y, loss="mse", epochs=0)
+        .summary(batch_size=16, optimizer=pynn.Adam())
+        for d in DTYPES
+    )
     for key in MEMORY_KEYS:
         if key not in ("activations", "total"):
             assert large.memory[key] == 2 * small.memory[key], key
     squares = 16 * 2 * 8
     for key in BATCH_KEYS:
-        assert large.batch_memory[key] - (key == "metric") * squares == \
-            2 * (small.batch_memory[key] - (key == "metric") * squares), key
+        assert large.batch_memory[key] - (key == "metric") * squares == 2 * (
+            small.batch_memory[key] - (key == "metric") * squares
+        ), key
 
 
 CASES = {
-    "labels": (lambda: pynn.Sequential(pynn.Dense(4, 6, "tanh"), pynn.Dense(6, 3)),
-               "softmax_cross_entropy", lambda r, n: np.arange(n) % 3),
-    "probabilities": (lambda: pynn.Sequential(pynn.Dense(4, 6, "softplus"), pynn.Dense(6, 3)),
-                      "softmax_cross_entropy", lambda r, n: r.dirichlet(np.ones(3), n)),
-    "binary": (lambda: pynn.Sequential(pynn.Maxout(4, 5, 2), pynn.Dense(5, 1)),
-               "binary_cross_entropy", lambda r, n: np.arange(n) % 2),
-    "indicator": (lambda: pynn.Sequential(pynn.Dense(4, 5), pynn.PReLU(5), pynn.Dense(5, 2)),
-                  "hinge", lambda r, n: r.integers(0, 2, (n, 2))),
-    "values": (lambda: pynn.Sequential(pynn.Dense(4, 5, "leaky_relu", activation_param=-0.2),
-                                       pynn.ELU(), pynn.Dense(5, 2)),
-               "mse", lambda r, n: r.normal(size=(n, 2))),
+    "labels": (
+        lambda: pynn.Sequential(pynn.Dense(4, 6, "tanh"), pynn.Dense(6, 3)),
+        "softmax_cross_entropy",
+        lambda r, n: np.arange(n) % 3,
+    ),
+    "probabilities": (
+        lambda: pynn.Sequential(pynn.Dense(4, 6, "softplus"), pynn.Dense(6, 3)),
+        "softmax_cross_entropy",
+        lambda r, n: r.dirichlet(np.ones(3), n),
+    ),
+    "binary": (
+        lambda: pynn.Sequential(pynn.Maxout(4, 5, 2), pynn.Dense(5, 1)),
+        "binary_cross_entropy",
+        lambda r, n: np.arange(n) % 2,
+    ),
+    "indicator": (
+        lambda: pynn.Sequential(pynn.Dense(4, 5), pynn.PReLU(5), pynn.Dense(5, 2)),
+        "hinge",
+        lambda r, n: r.integers(0, 2, (n, 2)),
+    ),
+    "values": (
+        lambda: pynn.Sequential(
+            pynn.Dense(4, 5, "leaky_relu", activation_param=-0.2), pynn.ELU(), pynn.Dense(5, 2)
+        ),
+        "mse",
+        lambda r, n: r.normal(size=(n, 2)),
+    ),
 }
 
 
@@ -178,8 +235,9 @@ def test_activation_bytes_equal_what_training_allocates(kind, dtype, backend, rn
     model.fit(X, target(rng, 10), loss=loss, epochs=0)
     assert model.targets_.kind == kind
     for n in (1, 10, 300):
-        assert model.summary(batch_size=n).memory["activations"] == \
-            plan_bytes(TrainingPlan(model, n)), n
+        assert model.summary(batch_size=n).memory["activations"] == plan_bytes(
+            TrainingPlan(model, n)
+        ), n
 
 
 def test_untrained_model_assumes_regression_targets(rng):

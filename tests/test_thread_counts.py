@@ -20,16 +20,24 @@ and join has a timeout far above the work (a hang fails the test), nothing sleep
 result assertion depends on how the threads interleaved (the test that forces one handoff
 between two threads does not assert that it happened).
 """
+
 import re
 import threading
 import time
 
 import numpy as np
 import pytest
+from helpers import (
+    ADDRESS_CAP,
+    HANG_SECONDS,
+    arg,
+    assert_bitwise_equal,
+    needs_address_cap,
+    run_python,
+    run_threads,
+)
 
 import pynn
-from helpers import (ADDRESS_CAP, HANG_SECONDS, arg, assert_bitwise_equal, run_python,
-                     needs_address_cap, run_threads)
 
 pytestmark = pytest.mark.usefixtures("restore_threads")
 TIMEOUT = HANG_SECONDS  # for any wait or join: a deadlock guard only (helpers.HANG_SECONDS)
@@ -40,8 +48,10 @@ def _require(*names):
     """Fail (not skip) when pynn lacks the new thread runtime's API."""
     missing = [name for name in names if not hasattr(pynn, name)]
     if missing:
-        pytest.fail(f"pynn.{missing[0]} is missing: this test needs pynn's own thread pool "
-                    f"(issue 14), not in this build")
+        pytest.fail(
+            f"pynn.{missing[0]} is missing: this test needs pynn's own thread pool "
+            f"(issue 14), not in this build"
+        )
 
 
 # ---- models and what a training run leaves ---------------------------------------------
@@ -54,13 +64,24 @@ def _layers(dtype):
     """Every layer whose workspace depends on the thread count: trained one call per stage."""
     return pynn.Sequential(
         pynn.Standardize(np.linspace(-0.5, 0.5, FEATURES), np.linspace(0.5, 2.0, FEATURES)),
-        pynn.Dense(FEATURES, 64), pynn.PReLU(64), pynn.Maxout(64, 32, 3),
-        pynn.Activation("tanh"), pynn.Dense(32, CLASSES), dtype=dtype, random_state=0)
+        pynn.Dense(FEATURES, 64),
+        pynn.PReLU(64),
+        pynn.Maxout(64, 32, 3),
+        pynn.Activation("tanh"),
+        pynn.Dense(32, CLASSES),
+        dtype=dtype,
+        random_state=0,
+    )
 
 
 def _dense(dtype):  # trained by the network's step
-    return pynn.Sequential(pynn.Dense(FEATURES, 64, "relu"), pynn.Dense(64, 32, "tanh"),
-                           pynn.Dense(32, CLASSES), dtype=dtype, random_state=0)
+    return pynn.Sequential(
+        pynn.Dense(FEATURES, 64, "relu"),
+        pynn.Dense(64, 32, "tanh"),
+        pynn.Dense(32, CLASSES),
+        dtype=dtype,
+        random_state=0,
+    )
 
 
 MODELS = {"layers": _layers, "dense": _dense}
@@ -68,20 +89,30 @@ MODELS = {"layers": _layers, "dense": _dense}
 
 def _fit(model, optimizer=None):
     X, y = _data()
-    return model.fit(X, y, loss="softmax_cross_entropy", epochs=3, batch_size=BATCH,
-                     optimizer=optimizer or pynn.SGD(0.02, momentum=0.9), random_state=5)
+    return model.fit(
+        X,
+        y,
+        loss="softmax_cross_entropy",
+        epochs=3,
+        batch_size=BATCH,
+        optimizer=optimizer or pynn.SGD(0.02, momentum=0.9),
+        random_state=5,
+    )
 
 
 def _outcome(model):
     """The parameters, optimizer state, history and predictions of a trained model."""
     X, _ = _data()
-    arrays = {"parameters": model.flat_params,
-              "step_count": np.int64(model.optimizer_.step_count),
-              "decision_function": model.decision_function(X),
-              "predict_proba": model.predict_proba(X[:129])}
+    arrays = {
+        "parameters": model.flat_params,
+        "step_count": np.int64(model.optimizer_.step_count),
+        "decision_function": model.decision_function(X),
+        "predict_proba": model.predict_proba(X[:129]),
+    }
     arrays.update({"optimizer " + k: v for k, v in model.optimizer_.state.items()})
-    arrays.update({"history " + k: np.array(v, np.float64)
-                   for k, v in model.history_.items() if k != "time"})
+    arrays.update(
+        {"history " + k: np.array(v, np.float64) for k, v in model.history_.items() if k != "time"}
+    )
     return arrays
 
 
@@ -119,12 +150,14 @@ def _estimators():
     """pynn.sklearn (skips the test without scikit-learn)."""
     pytest.importorskip("sklearn")
     import pynn.sklearn
+
     return pynn.sklearn
 
 
 def _small_classifier(n_threads):
-    return _estimators().MLPClassifier(hidden_layer_sizes=(16,), max_iter=5, batch_size=50,
-                                      random_state=0, n_threads=n_threads)
+    return _estimators().MLPClassifier(
+        hidden_layer_sizes=(16,), max_iter=5, batch_size=50, random_state=0, n_threads=n_threads
+    )
 
 
 @pytest.mark.filterwarnings("ignore:Stochastic Optimizer")
@@ -150,8 +183,7 @@ def test_fit_is_not_disturbed_by_other_threads_changing_counts(dtype):
 
     def fitter():
         try:
-            model = _fit(_layers(dtype),
-                         _PausingSGD(paused, switched, second, 0.02, momentum=0.9))
+            model = _fit(_layers(dtype), _PausingSGD(paused, switched, second, 0.02, momentum=0.9))
             result["outcome"] = _outcome(model)  # predicts while the counts keep changing
         finally:
             done.set()
@@ -182,17 +214,21 @@ def test_fit_is_not_disturbed_by_other_threads_changing_counts(dtype):
 
 
 # ---- (b) estimators with n_threads in several threads ----------------------------------
-ESTIMATORS = [("MLPClassifier", 1), ("MLPRegressor", 2), ("MLPClassifier", 3),
-              ("MLPRegressor", None)]
+ESTIMATORS = [
+    ("MLPClassifier", 1),
+    ("MLPRegressor", 2),
+    ("MLPClassifier", 3),
+    ("MLPRegressor", None),
+]
 
 
 def _estimator_run(kind, n_threads):
     X, y = _data(n=300, features=40, classes=4, seed=16)
     if kind == "MLPRegressor":
         y = np.sin(X[:, 0]) + 0.1 * y
-    estimator = getattr(_estimators(), kind)(hidden_layer_sizes=(64, 32), max_iter=4,
-                                             batch_size=64, random_state=0,
-                                             n_threads=n_threads).fit(X, y)
+    estimator = getattr(_estimators(), kind)(
+        hidden_layer_sizes=(64, 32), max_iter=4, batch_size=64, random_state=0, n_threads=n_threads
+    ).fit(X, y)
     out = estimator.predict_proba(X) if kind == "MLPClassifier" else estimator.predict(X)
     return estimator.model_.flat_params.copy(), out
 
@@ -214,11 +250,14 @@ def test_estimators_fitted_in_threads_leave_the_count_alone():
             start.wait()
             results[i] = _estimator_run(*ESTIMATORS[i])
             after[i] = pynn.get_num_threads()
+
         return run
 
     errors = []
-    threads = [threading.Thread(target=lambda r=runner(i): _capture(r, errors), daemon=True)
-               for i in range(len(ESTIMATORS))]
+    threads = [
+        threading.Thread(target=lambda r=runner(i): _capture(r, errors), daemon=True)
+        for i in range(len(ESTIMATORS))
+    ]
     for thread in threads:
         thread.start()
     start.wait()
@@ -326,7 +365,8 @@ def test_threads_affects_only_the_calling_thread():
     # This thread inside its block; a thread started and joined within it, looking.
     with pynn.threads(1):
         looker = threading.Thread(
-            target=lambda: seen.update(other=pynn.get_num_threads()), daemon=True)
+            target=lambda: seen.update(other=pynn.get_num_threads()), daemon=True
+        )
         looker.start()
         looker.join(TIMEOUT)
         assert not looker.is_alive()
@@ -335,11 +375,20 @@ def test_threads_affects_only_the_calling_thread():
     assert pynn.get_num_threads() == 2
 
 
-@pytest.mark.parametrize("value,error", [
-    (0, ValueError), (-1, ValueError), (4097, ValueError),
-    (1.5, TypeError), ("2", TypeError), (True, TypeError), (np.bool_(True), TypeError),
-    (2.0, TypeError),
-], ids=repr)
+@pytest.mark.parametrize(
+    "value,error",
+    [
+        (0, ValueError),
+        (-1, ValueError),
+        (4097, ValueError),
+        (1.5, TypeError),
+        ("2", TypeError),
+        (True, TypeError),
+        (np.bool_(True), TypeError),
+        (2.0, TypeError),
+    ],
+    ids=repr,
+)
 def test_threads_refuses_bad_counts_as_set_num_threads_does(value, error):
     _require("threads")
     pynn.set_num_threads(2)
@@ -360,8 +409,9 @@ def test_threadpoolctl_sees_and_limits_pynn():
     threadpoolctl = pytest.importorskip("threadpoolctl")
     pynn.set_num_threads(2)
     pools = _pynn_pools(threadpoolctl.threadpool_info())
-    assert len(pools) == 1, f"threadpoolctl does not list pynn once: " \
-                            f"{threadpoolctl.threadpool_info()}"
+    assert len(pools) == 1, (
+        f"threadpoolctl does not list pynn once: {threadpoolctl.threadpool_info()}"
+    )
     assert pools[0]["num_threads"] == 2
     user_api = pools[0]["user_api"]
 
@@ -401,7 +451,9 @@ def test_threadpoolctl_inside_a_threads_block_restores_the_process_wide_count():
 # fails. RLIMIT_AS binds root too, unlike RLIMIT_NPROC,
 # which the kernel does not apply to root (uid 0 with CAP_SYS_RESOURCE: 4096 threads start
 # under RLIMIT_NPROC=10).
-UNSTARTABLE = ADDRESS_CAP + r"""
+UNSTARTABLE = (
+    ADDRESS_CAP
+    + r"""
 import numpy as np
 import pynn
 
@@ -432,6 +484,7 @@ for n in (2, 1, 3):
     assert model.decision_function(X).tobytes() == expected.tobytes(), n
 print("done", flush=True)
 """
+)
 
 
 @needs_address_cap

@@ -7,9 +7,9 @@ import sys
 
 import numpy as np
 import pytest
+from helpers import DTYPES, HANG_SECONDS, K, assert_bitwise_equal, rand, randn
 
 import pynn
-from helpers import DTYPES, HANG_SECONDS, K, assert_bitwise_equal, rand, randn
 
 THREADS = (1, 2, 3)
 pytestmark = pytest.mark.usefixtures("restore_threads")
@@ -55,8 +55,14 @@ def _default_threads(env_value):
     # import the same pynn as this process (in-place build or installed), from a neutral cwd
     env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.abspath(pynn.__file__)))
     code = "import pynn._kernels as K; print(K.get_num_threads())"
-    res = subprocess.run([sys.executable, "-c", code], env=env, cwd=os.path.dirname(
-        env["PYTHONPATH"]), capture_output=True, text=True, timeout=HANG_SECONDS)
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=os.path.dirname(env["PYTHONPATH"]),
+        capture_output=True,
+        text=True,
+        timeout=HANG_SECONDS,
+    )
     assert res.returncode == 0, res.stderr
     return int(res.stdout.strip())
 
@@ -114,8 +120,9 @@ def test_dense_backward_deterministic(rng, dtype, act, param):
     def go():
         plain = K.dense_backward(dout, x, w, act, param, a=a, z=z)
         dw, db = init_w.copy(), init_b.copy()
-        given = K.dense_backward(dout, x, w, act, param, a=a, z=z, dweight=dw, dbias=db,
-                                 input_grad=False)
+        given = K.dense_backward(
+            dout, x, w, act, param, a=a, z=z, dweight=dw, dbias=db, input_grad=False
+        )
         return plain + given
 
     assert_all_identical(run_with_threads(go), "dense_backward")
@@ -142,8 +149,14 @@ def test_softmax_deterministic(rng, dtype):
     assert_all_identical(run_with_threads(lambda: (K.softmax(x), K.log_softmax(x))), "softmax")
 
 
-LOSS_NAMES = ["softmax_cross_entropy", "softmax_cross_entropy_probs",
-              "sigmoid_binary_cross_entropy", "mse", "l1", "hinge"]
+LOSS_NAMES = [
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_probs",
+    "sigmoid_binary_cross_entropy",
+    "mse",
+    "l1",
+    "hinge",
+]
 
 
 @pytest.mark.parametrize("name", LOSS_NAMES)
@@ -199,10 +212,12 @@ def test_optimizers_deterministic(rng, dtype):
         p, buf = p0.copy(), np.zeros(size, dtype)
         q, m, v = p0.copy(), np.zeros(size, dtype), np.zeros(size, dtype)
         for step, g in enumerate(grads, 1):
-            K.sgd_update(p, g, buf, step=step, lr=0.1, momentum=0.9, nesterov=True,
-                         weight_decay=0.01)
-            K.adam_update(q, g, m, v, step=step, lr=0.01, weight_decay=0.01,
-                          decoupled_weight_decay=True)
+            K.sgd_update(
+                p, g, buf, step=step, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01
+            )
+            K.adam_update(
+                q, g, m, v, step=step, lr=0.01, weight_decay=0.01, decoupled_weight_decay=True
+            )
         return p, buf, q, m, v
 
     assert_all_identical(run_with_threads(go), "optimizers")

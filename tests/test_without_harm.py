@@ -4,16 +4,16 @@ symlink to its target, keeps the replaced file's mode, and removes temporary fil
 killed saves; loading a model or a data file from a FIFO or a device is refused at once
 instead of blocking; a fit that runs out of memory leaves a trained model as it was. Device
 nodes and FIFOs are made in tmp_path, never at a system path."""
+
 import os
 import stat
 import subprocess
 import sys
 
 import pytest
+from helpers import ADDRESS_CAP, HANG_SECONDS, assert_bitwise_equal, needs_address_cap, run_python
 
 import pynn
-from helpers import (ADDRESS_CAP, HANG_SECONDS, assert_bitwise_equal, needs_address_cap,
-                     run_python)
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file types")
 
@@ -98,8 +98,13 @@ def _unused_pid():
         with open("/proc/sys/kernel/pid_max") as f:
             return int(f.read())
     except OSError:
-        done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                              capture_output=True, text=True, check=True, timeout=HANG_SECONDS)
+        done = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=HANG_SECONDS,
+        )
         return int(done.stdout)
 
 
@@ -143,8 +148,16 @@ def test_reading_a_fifo_is_refused_without_blocking(tmp_path):
     os.mkfifo(fifo)
     run = run_python(FIFO_READS, tmp_path, fifo)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert run.stdout.split() == ["load", "refused", "load_idx", "refused", "load_csv",
-                                  "refused", "npz", "refused"]
+    assert run.stdout.split() == [
+        "load",
+        "refused",
+        "load_idx",
+        "refused",
+        "load_csv",
+        "refused",
+        "npz",
+        "refused",
+    ]
 
 
 @posix_only
@@ -167,7 +180,9 @@ def test_a_regular_file_still_round_trips(tmp_path):
 # process maps and fit it again on a batch whose buffers need about 1.6 GB. The fit must
 # raise MemoryError and leave the trained model exactly as it was (parameters, history,
 # loss and targets), then, the cap lifted, predict as before.
-OUT_OF_MEMORY_FIT = ADDRESS_CAP + r"""
+OUT_OF_MEMORY_FIT = (
+    ADDRESS_CAP
+    + r"""
 import numpy as np
 import pynn
 
@@ -197,6 +212,7 @@ for warm in (False, True):
     assert (model.predict(X[:64]) == expected).all()
 print("done", flush=True)
 """
+)
 
 
 @needs_address_cap

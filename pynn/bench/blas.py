@@ -1,4 +1,5 @@
 """Which BLAS NumPy runs, and which OpenBLAS kernel (core type) is in effect."""
+
 import ctypes
 import os
 
@@ -9,12 +10,17 @@ def openblas_corename():
     """The kernel OpenBLAS runs (its get_corename), or None when it cannot be asked."""
     try:
         with open("/proc/self/maps") as maps:
-            libraries = sorted({line.split()[-1] for line in maps
-                                if "openblas" in line.lower() and ".so" in line})
+            libraries = sorted(
+                {line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line}
+            )
         for path in libraries:
             library = ctypes.CDLL(path)
-            for symbol in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
-                           "openblas_get_corename64_", "openblas_get_corename"):
+            for symbol in (
+                "scipy_openblas_get_corename64_",
+                "scipy_openblas_get_corename",
+                "openblas_get_corename64_",
+                "openblas_get_corename",
+            ):
                 function = getattr(library, symbol, None)
                 if function is not None:
                     function.restype = ctypes.c_char_p

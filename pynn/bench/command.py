@@ -20,6 +20,7 @@ peers it found (a peer that is not installed is skipped and reported so), then:
 The full run takes about 3 minutes on a 2-core machine; --quick (6000-sample epochs scaled to
 60000, 1 repeat, two small shapes per kernel) about half a minute.
 """
+
 import argparse
 import json
 import os
@@ -34,12 +35,13 @@ KERNEL_REPEATS = {False: 7, True: 3}  # full, quick
 
 
 def _positive_int_list(text):
-    """"1,2" -> [1, 2]: a comma-separated list of integers >= 1, without repeats."""
+    """ "1,2" -> [1, 2]: a comma-separated list of integers >= 1, without repeats."""
     try:
         values = [int(item) for item in text.split(",") if item.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers >= 1, got {text!r}") from None
+            f"expected comma-separated integers >= 1, got {text!r}"
+        ) from None
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers >= 1, got {text!r}")
     if len(set(values)) != len(values):
@@ -49,52 +51,88 @@ def _positive_int_list(text):
 
 def add_training_arguments(parser):
     """The options the training benchmark and benchmarks/training.py share."""
-    parser.add_argument("--quick", action="store_true",
-                        help="a smoke run: epochs of 6000 samples scaled to 60000, 1 repeat, "
-                             "two small shapes per kernel; threads: 1 repeat, few calls")
-    parser.add_argument("--threads", type=_positive_int_list, default=list(training.THREADS),
-                        metavar="1,2", help="thread counts, comma-separated (default 1,2)")
-    parser.add_argument("--batch-sizes", type=_positive_int_list,
-                        default=list(training.BATCH_SIZES), metavar="32,128,512",
-                        help="training batch sizes, comma-separated (default 32,128,512)")
-    parser.add_argument("--repeats", type=positive_int, default=None, metavar="N",
-                        help=f"repeats; the medians are over them (default "
-                             f"{training.FULL['repeats']}, --quick {training.QUICK['repeats']}; "
-                             f"kernels {KERNEL_REPEATS[False]}, --quick {KERNEL_REPEATS[True]}; "
-                             f"threads {threads.FULL['repeats']}, --quick "
-                             f"{threads.QUICK['repeats']})")
-    parser.add_argument("--json", metavar="PATH", default=None,
-                        help="also write every figure, and the configuration, to PATH as JSON")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: epochs of 6000 samples scaled to 60000, 1 repeat, "
+        "two small shapes per kernel; threads: 1 repeat, few calls",
+    )
+    parser.add_argument(
+        "--threads",
+        type=_positive_int_list,
+        default=list(training.THREADS),
+        metavar="1,2",
+        help="thread counts, comma-separated (default 1,2)",
+    )
+    parser.add_argument(
+        "--batch-sizes",
+        type=_positive_int_list,
+        default=list(training.BATCH_SIZES),
+        metavar="32,128,512",
+        help="training batch sizes, comma-separated (default 32,128,512)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help=f"repeats; the medians are over them (default "
+        f"{training.FULL['repeats']}, --quick {training.QUICK['repeats']}; "
+        f"kernels {KERNEL_REPEATS[False]}, --quick {KERNEL_REPEATS[True]}; "
+        f"threads {threads.FULL['repeats']}, --quick "
+        f"{threads.QUICK['repeats']})",
+    )
+    parser.add_argument(
+        "--json",
+        metavar="PATH",
+        default=None,
+        help="also write every figure, and the configuration, to PATH as JSON",
+    )
 
 
 def _gap_list(text):
-    """"0,5,100" -> [0, 5, 100]: comma-separated integers >= 0 (milliseconds), no repeats."""
+    """ "0,5,100" -> [0, 5, 100]: comma-separated integers >= 0 (milliseconds), no repeats."""
     try:
         values = [int(item) for item in text.split(",") if item.strip()]
     except ValueError:
         values = None
     if not values or min(values) < 0 or len(set(values)) != len(values):
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated distinct integers >= 0, got {text!r}")
+            f"expected comma-separated distinct integers >= 0, got {text!r}"
+        )
     return values
 
 
 def add_threads_arguments(parser):
     """The options of the threads benchmark beyond --quick, --repeats and --json."""
-    parser.add_argument("--gaps", type=_gap_list, default=None, metavar="0,5,100,1000",
-                        help="threads: idle milliseconds between predict calls, "
-                             "comma-separated (default 0,5,100,1000)")
-    parser.add_argument("--gap-calls", type=positive_int, default=None, metavar="N",
-                        help="threads: calls per arm at every gap (default: 150, 90, 60, 30 "
-                             "at 0, 5, 100, 1000 ms; --quick 20, 20, 10, 3)")
+    parser.add_argument(
+        "--gaps",
+        type=_gap_list,
+        default=None,
+        metavar="0,5,100,1000",
+        help="threads: idle milliseconds between predict calls, "
+        "comma-separated (default 0,5,100,1000)",
+    )
+    parser.add_argument(
+        "--gap-calls",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="threads: calls per arm at every gap (default: 150, 90, 60, 30 "
+        "at 0, 5, 100, 1000 ms; --quick 20, 20, 10, 3)",
+    )
 
 
 def add_arguments(parser):
     """The `bench` options, added to an argparse parser (or the `pynn` command's subparser)."""
-    parser.add_argument("--only", choices=PARTS, default="all",
-                        help="run the kernel comparison, the training benchmark, the "
-                             "busy-machine threads benchmark, or all (kernels and training; "
-                             "default)")
+    parser.add_argument(
+        "--only",
+        choices=PARTS,
+        default="all",
+        help="run the kernel comparison, the training benchmark, the "
+        "busy-machine threads benchmark, or all (kernels and training; "
+        "default)",
+    )
     add_training_arguments(parser)
     add_threads_arguments(parser)
     return parser
@@ -106,19 +144,27 @@ def _check(args):
     if args.only not in PARTS:
         return f"--only must be one of {', '.join(PARTS)}, got {args.only!r}"
     for option, values in (("--threads", args.threads), ("--batch-sizes", args.batch_sizes)):
-        if (not isinstance(values, (list, tuple)) or not values
-                or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values)):
+        if (
+            not isinstance(values, (list, tuple))
+            or not values
+            or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values)
+        ):
             return f"{option} must be a non-empty list of integers >= 1, got {values!r}"
-    if args.repeats is not None and (isinstance(args.repeats, bool)
-                                     or not isinstance(args.repeats, int) or args.repeats < 1):
+    if args.repeats is not None and (
+        isinstance(args.repeats, bool) or not isinstance(args.repeats, int) or args.repeats < 1
+    ):
         return f"--repeats must be an integer >= 1, got {args.repeats!r}"
     gaps = getattr(args, "gaps", None)
-    if gaps is not None and (not isinstance(gaps, (list, tuple)) or not gaps or any(
-            isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in gaps)):
+    if gaps is not None and (
+        not isinstance(gaps, (list, tuple))
+        or not gaps
+        or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in gaps)
+    ):
         return f"--gaps must be a non-empty list of integers >= 0, got {gaps!r}"
     gap_calls = getattr(args, "gap_calls", None)
-    if gap_calls is not None and (isinstance(gap_calls, bool) or not isinstance(gap_calls, int)
-                                  or gap_calls < 1):
+    if gap_calls is not None and (
+        isinstance(gap_calls, bool) or not isinstance(gap_calls, int) or gap_calls < 1
+    ):
         return f"--gap-calls must be an integer >= 1, got {gap_calls!r}"
     if args.json is not None:
         folder = os.path.dirname(os.path.abspath(args.json))
@@ -141,33 +187,49 @@ def run(args, out=None, progress=None):
     started = time.perf_counter()
     config = {str(key): str(value) for key, value in pynn.show_config(mode="dicts").items()}
     found = peers.found()
-    print(f"pynn {config['pynn']}: " + ", ".join(
-        f"{key} {value}" for key, value in config.items()
-        if key not in ("pynn", "num_threads", "OMP_NUM_THREADS")), file=out)
+    print(
+        f"pynn {config['pynn']}: "
+        + ", ".join(
+            f"{key} {value}"
+            for key, value in config.items()
+            if key not in ("pynn", "num_threads", "OMP_NUM_THREADS")
+        ),
+        file=out,
+    )
     print(f"Peers: {peers.describe(found)}", file=out)
     report = {"pynn": config, "peers": found, "argv": sys.argv[1:]}
     status = 0
     if args.only in ("kernels", "all"):
         repeats = args.repeats or KERNEL_REPEATS[args.quick]
-        print("... kernels: NumPy with OPENBLAS_CORETYPE, then pynn and NumPy interleaved",
-              file=progress, flush=True)
+        print(
+            "... kernels: NumPy with OPENBLAS_CORETYPE, then pynn and NumPy interleaved",
+            file=progress,
+            flush=True,
+        )
         print("", file=out)
         report["kernels"] = kernels.compare(args.quick, repeats)
         kernels.print_comparison(report["kernels"], out)
     if args.only in ("training", "all"):
         print("", file=out)
-        report["training"] = training.run(threads=args.threads, batch_sizes=args.batch_sizes,
-                                          quick=args.quick, repeats=args.repeats,
-                                          progress=progress)
+        report["training"] = training.run(
+            threads=args.threads,
+            batch_sizes=args.batch_sizes,
+            quick=args.quick,
+            repeats=args.repeats,
+            progress=progress,
+        )
         training.print_report(report["training"], out)
         if any(run.get("error") for run in report["training"]["runs"]):
             status = 1
     if args.only == "threads":
         print("", file=out)
-        report["threads"] = threads.run(quick=args.quick, repeats=args.repeats,
-                                        gaps_ms=getattr(args, "gaps", None),
-                                        gap_calls=getattr(args, "gap_calls", None),
-                                        progress=progress)
+        report["threads"] = threads.run(
+            quick=args.quick,
+            repeats=args.repeats,
+            gaps_ms=getattr(args, "gaps", None),
+            gap_calls=getattr(args, "gap_calls", None),
+            progress=progress,
+        )
         threads.print_report(report["threads"], out)
         if report["threads"]["errors"]:
             status = 1
@@ -181,8 +243,11 @@ def run(args, out=None, progress=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="pynn bench", description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n", 2)[2])
+        prog="pynn bench",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n", 2)[2],
+    )
     add_arguments(parser)
     return run(parser.parse_args(argv))
 

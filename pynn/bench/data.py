@@ -1,4 +1,5 @@
 """The benchmarks' synthetic data: seeded, learnable, in float32."""
+
 import numpy as np
 
 MNIST_SHAPE = (60000, 784)

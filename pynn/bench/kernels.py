@@ -7,6 +7,7 @@ timed calls do not allocate; the NumPy expressions are written as a user would w
 array. benchmarks/gemm.py (every shape, 1 and 2 threads, both dtypes) and `pynn bench` (the
 MLP's shapes at 1 thread, float32) use these cases.
 """
+
 import numpy as np
 
 from pynn import _kernels as K
@@ -91,8 +92,19 @@ def dense_backward_case(rng, dtype, batch, n_in, n_out):
     workspace = np.empty(K.dense_backward_workspace_size(batch, n_in, n_out, dtype), dtype)
 
     def run_pynn():
-        K.dense_backward(dout, x, w, "relu", a=a, bias=True, input_grad=True,
-                         dweight=dweight, dbias=dbias, dx=dx, workspace=workspace)
+        K.dense_backward(
+            dout,
+            x,
+            w,
+            "relu",
+            a=a,
+            bias=True,
+            input_grad=True,
+            dweight=dweight,
+            dbias=dbias,
+            dx=dx,
+            workspace=workspace,
+        )
 
     def run_numpy():
         dz = dout * (a > 0)
@@ -110,9 +122,11 @@ KINDS = {
     "dense_backward": (dense_backward_case, DENSE_SHAPES, {"float32": 1.2, "float64": None}),
 }
 
-TITLES = {"gemm": "gemm C = A·Bᵀ (M·K·N)",
-          "dense_forward": "dense_forward relu(x·Wᵀ+b) vs np.maximum(x @ w.T + b, 0)",
-          "dense_backward": "dense_backward ReLU: dW, db, dx vs NumPy (4·b·i·o flops)"}
+TITLES = {
+    "gemm": "gemm C = A·Bᵀ (M·K·N)",
+    "dense_forward": "dense_forward relu(x·Wᵀ+b) vs np.maximum(x @ w.T + b, 0)",
+    "dense_backward": "dense_backward ReLU: dW, db, dx vs NumPy (4·b·i·o flops)",
+}
 
 
 def shape_label(kind, shape):
@@ -124,15 +138,16 @@ def shape_label(kind, shape):
 
 # ---- `pynn bench`: the MLP's shapes, float32, 1 thread ----------------------------------
 
+
 def mlp_cases(quick):
     """[(kind, shape)]: the GEMMs and dense layers of the MLP 784-256-128-10 (the GEMM table
     without its square shapes), or QUICK_SHAPES."""
     if quick:
         return [(kind, shape) for kind, shapes in QUICK_SHAPES.items() for shape in shapes]
     gemm = [shape for shape in GEMM_SHAPES if shape[0] <= 512 and shape[1] <= 784]
-    return ([("gemm", shape) for shape in gemm]
-            + [(kind, shape) for kind in ("dense_forward", "dense_backward")
-               for shape in DENSE_SHAPES])
+    return [("gemm", shape) for shape in gemm] + [
+        (kind, shape) for kind in ("dense_forward", "dense_backward") for shape in DENSE_SHAPES
+    ]
 
 
 def time_cases(cases, libraries, repeats, dtype="float32"):
@@ -145,8 +160,16 @@ def time_cases(cases, libraries, repeats, dtype="float32"):
         fns = {"pynn": run_pynn, "numpy": run_numpy}
         load = OtherLoad().start()
         seconds, used = measure({name: fns[name] for name in libraries}, repeats)
-        results.append({"kind": kind, "shape": list(shape), "flops": flops,
-                        "repeats": used, "seconds": seconds, "others_share": load.stop()})
+        results.append(
+            {
+                "kind": kind,
+                "shape": list(shape),
+                "flops": flops,
+                "repeats": used,
+                "seconds": seconds,
+                "others_share": load.stop(),
+            }
+        )
     return results
 
 
@@ -159,53 +182,86 @@ def compare(quick, repeats):
     env_coretype = processes.environment_coretype()
     env_numpy = processes.run_worker(
         {"task": "kernels", "cases": cases, "libraries": ["numpy"], "repeats": repeats},
-        threads=1, coretype=env_coretype)
+        threads=1,
+        coretype=env_coretype,
+    )
     auto = processes.run_worker(
         {"task": "kernels", "cases": cases, "libraries": ["pynn", "numpy"], "repeats": repeats},
-        threads=1, coretype=None)
+        threads=1,
+        coretype=None,
+    )
     rows = []
     for mine, theirs in zip(auto["results"], env_numpy["results"]):
         pynn_s, numpy_s = mine["seconds"]["pynn"], mine["seconds"]["numpy"]
-        rows.append({"kind": mine["kind"], "shape": mine["shape"], "flops": mine["flops"],
-                     "repeats": mine["repeats"], "pynn_seconds": pynn_s,
-                     "numpy_seconds": numpy_s, "numpy_env_seconds": theirs["seconds"]["numpy"],
-                     "speed_ratio": numpy_s / pynn_s,
-                     "target": KINDS[mine["kind"]][2]["float32"],
-                     "others_share": mine["others_share"]})
-    return {"threads": 1, "dtype": "float32", "repeats": repeats,
-            "numpy_env": {"OPENBLAS_CORETYPE": env_coretype,
-                          "blas": env_numpy["blas"]},
-            "numpy_auto": {"OPENBLAS_CORETYPE": None, "blas": auto["blas"]},
-            "pynn": auto["pynn"], "rows": rows}
+        rows.append(
+            {
+                "kind": mine["kind"],
+                "shape": mine["shape"],
+                "flops": mine["flops"],
+                "repeats": mine["repeats"],
+                "pynn_seconds": pynn_s,
+                "numpy_seconds": numpy_s,
+                "numpy_env_seconds": theirs["seconds"]["numpy"],
+                "speed_ratio": numpy_s / pynn_s,
+                "target": KINDS[mine["kind"]][2]["float32"],
+                "others_share": mine["others_share"],
+            }
+        )
+    return {
+        "threads": 1,
+        "dtype": "float32",
+        "repeats": repeats,
+        "numpy_env": {"OPENBLAS_CORETYPE": env_coretype, "blas": env_numpy["blas"]},
+        "numpy_auto": {"OPENBLAS_CORETYPE": None, "blas": auto["blas"]},
+        "pynn": auto["pynn"],
+        "rows": rows,
+    }
 
 
 def print_comparison(result, out):
     env_label = f"numpy[{result['numpy_env']['blas'].get('corename') or 'env'}]"
     auto_label = f"numpy[{result['numpy_auto']['blas'].get('corename') or 'auto'}]"
-    print("Kernels: pynn against NumPy at the MLP's shapes, float32, 1 thread: pynn and "
-          "NumPy interleaved in one worker process (OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = "
-          f"1), median of {result['repeats']} repeats.", file=out)
-    print(f"  {env_label}: NumPy ({result['numpy_auto']['blas'].get('blas')}) with "
-          f"OPENBLAS_CORETYPE={result['numpy_env']['OPENBLAS_CORETYPE']}, another process; "
-          f"{auto_label}: the variable removed (the ratio uses this one).", file=out)
-    print("  The full comparison (every shape, 2 threads in separate processes, float64, "
-          "the machine's peak): python benchmarks/gemm.py, from a source checkout.", file=out)
-    header = (f"{'kernel':<15} {'shape':<14} {'pynn GF/s':>9} {env_label:>16} {auto_label:>16} "
-              f"{'pynn/numpy':>10}  target (speed, above 1: pynn faster)")
+    print(
+        "Kernels: pynn against NumPy at the MLP's shapes, float32, 1 thread: pynn and "
+        "NumPy interleaved in one worker process (OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = "
+        f"1), median of {result['repeats']} repeats.",
+        file=out,
+    )
+    print(
+        f"  {env_label}: NumPy ({result['numpy_auto']['blas'].get('blas')}) with "
+        f"OPENBLAS_CORETYPE={result['numpy_env']['OPENBLAS_CORETYPE']}, another process; "
+        f"{auto_label}: the variable removed (the ratio uses this one).",
+        file=out,
+    )
+    print(
+        "  The full comparison (every shape, 2 threads in separate processes, float64, "
+        "the machine's peak): python benchmarks/gemm.py, from a source checkout.",
+        file=out,
+    )
+    header = (
+        f"{'kernel':<15} {'shape':<14} {'pynn GF/s':>9} {env_label:>16} {auto_label:>16} "
+        f"{'pynn/numpy':>10}  target (speed, above 1: pynn faster)"
+    )
     print(header, file=out)
     busy = False
     for row in result["rows"]:
-        gflops = lambda seconds: row["flops"] / seconds / 1e9  # noqa: E731
-        verdict = f">= {row['target']:.2f} " + ("ok" if row["speed_ratio"] >= row["target"]
-                                                 else "MISS")
+        gflops = lambda seconds, row=row: row["flops"] / seconds / 1e9  # noqa: E731
+        verdict = f">= {row['target']:.2f} " + (
+            "ok" if row["speed_ratio"] >= row["target"] else "MISS"
+        )
         if row["others_share"] is not None and row["others_share"] > BUSY_SHARE:
             verdict += f"  busy: others used {row['others_share']:.0%} of the machine"
-        print(f"{row['kind']:<15} {shape_label(row['kind'], row['shape']):<14} "
-              f"{gflops(row['pynn_seconds']):>9.1f} {gflops(row['numpy_env_seconds']):>16.1f} "
-              f"{gflops(row['numpy_seconds']):>16.1f} {row['speed_ratio']:>9.2f}x  {verdict}",
-              file=out)
+        print(
+            f"{row['kind']:<15} {shape_label(row['kind'], row['shape']):<14} "
+            f"{gflops(row['pynn_seconds']):>9.1f} {gflops(row['numpy_env_seconds']):>16.1f} "
+            f"{gflops(row['numpy_seconds']):>16.1f} {row['speed_ratio']:>9.2f}x  {verdict}",
+            file=out,
+        )
         busy = busy or "busy" in verdict
     if busy:
-        print("busy: other processes used more than "
-              f"{BUSY_SHARE:.0%} of the machine's cores while the row was measured (/proc/stat): "
-              "rerun on a quiet machine.", file=out)
+        print(
+            "busy: other processes used more than "
+            f"{BUSY_SHARE:.0%} of the machine's cores while the row was measured (/proc/stat): "
+            "rerun on a quiet machine.",
+            file=out,
+        )

@@ -10,6 +10,7 @@ Each library is used as its users would: pynn's fit/partial_fit, a plain PyTorch
 a shuffled index tensor, scikit-learn's MLPClassifier.partial_fit. PyTorch and
 scikit-learn are imported only when used.
 """
+
 import warnings
 
 import numpy as np
@@ -23,10 +24,12 @@ ADAM_LR = 1e-3
 def _pynn_model(sizes, backend, seed):
     import pynn
 
-    hidden = [pynn.Dense(n_in, n_out, activation="relu")
-              for n_in, n_out in zip(sizes[:-2], sizes[1:-1])]
-    return pynn.Sequential(*hidden, pynn.Dense(sizes[-2], sizes[-1]), backend=backend,
-                           random_state=seed)
+    hidden = [
+        pynn.Dense(n_in, n_out, activation="relu") for n_in, n_out in zip(sizes[:-2], sizes[1:-1])
+    ]
+    return pynn.Sequential(
+        *hidden, pynn.Dense(sizes[-2], sizes[-1]), backend=backend, random_state=seed
+    )
 
 
 def _pynn_optimizer(name):
@@ -42,18 +45,30 @@ class PynnTrainer:
 
     def start(self, X, y, steps):
         rows = slice(0, min(len(X), steps * self.batch))
-        self.model.fit(X[rows], y[rows], loss="softmax_cross_entropy",
-                       optimizer=_pynn_optimizer(self.optimizer), epochs=1,
-                       batch_size=self.batch, classes=self.classes)
+        self.model.fit(
+            X[rows],
+            y[rows],
+            loss="softmax_cross_entropy",
+            optimizer=_pynn_optimizer(self.optimizer),
+            epochs=1,
+            batch_size=self.batch,
+            classes=self.classes,
+        )
 
     def epoch(self, X, y):
         self.model.partial_fit(X, y, batch_size=self.batch)
 
     def epoch_seconds(self, X, y, epochs):
         """Seconds of each of `epochs` epochs of a fresh fit (pynn's own epoch clock)."""
-        self.model.fit(X, y, loss="softmax_cross_entropy",
-                       optimizer=_pynn_optimizer(self.optimizer), epochs=epochs,
-                       batch_size=self.batch, classes=self.classes)
+        self.model.fit(
+            X,
+            y,
+            loss="softmax_cross_entropy",
+            optimizer=_pynn_optimizer(self.optimizer),
+            epochs=epochs,
+            batch_size=self.batch,
+            classes=self.classes,
+        )
         return list(self.model.history_["time"])
 
     def accuracy(self, X, y):
@@ -70,15 +85,18 @@ class TorchTrainer:
             layers += [torch.nn.Linear(n_in, n_out), torch.nn.ReLU()]
         self.model = torch.nn.Sequential(*layers, torch.nn.Linear(sizes[-2], sizes[-1]))
         parameters = self.model.parameters()
-        self.optimizer = (torch.optim.SGD(parameters, lr=LR, momentum=MOMENTUM)
-                          if optimizer == "sgd" else torch.optim.Adam(parameters, lr=ADAM_LR))
+        self.optimizer = (
+            torch.optim.SGD(parameters, lr=LR, momentum=MOMENTUM)
+            if optimizer == "sgd"
+            else torch.optim.Adam(parameters, lr=ADAM_LR)
+        )
         self.loss = torch.nn.CrossEntropyLoss()
         self.batch, self.torch = batch, torch
         self.generator = torch.Generator().manual_seed(seed)
 
     def _steps(self, X, y, order):
         for start in range(0, len(order), self.batch):
-            rows = order[start:start + self.batch]
+            rows = order[start : start + self.batch]
             self.optimizer.zero_grad()
             loss = self.loss(self.model(X[rows]), y[rows])
             loss.backward()
@@ -114,10 +132,18 @@ class SklearnTrainer:
         from sklearn.neural_network import MLPClassifier
 
         self.model = MLPClassifier(
-            hidden_layer_sizes=tuple(sizes[1:-1]), activation="relu", solver="sgd",
-            learning_rate="constant", learning_rate_init=LR, momentum=MOMENTUM,
-            nesterovs_momentum=False, alpha=0.0, batch_size=batch, shuffle=True,
-            random_state=seed)
+            hidden_layer_sizes=tuple(sizes[1:-1]),
+            activation="relu",
+            solver="sgd",
+            learning_rate="constant",
+            learning_rate_init=LR,
+            momentum=MOMENTUM,
+            nesterovs_momentum=False,
+            alpha=0.0,
+            batch_size=batch,
+            shuffle=True,
+            random_state=seed,
+        )
         self.classes = np.arange(sizes[-1])
 
     def start(self, X, y, steps):
@@ -159,7 +185,8 @@ def forward_pass(library, sizes, X, batch, seed=0):
 
         def run():
             for start in starts:
-                model.decision_function(X[start:start + batch])
+                model.decision_function(X[start : start + batch])
+
         return run
     if library == "torch":
         import torch
@@ -170,6 +197,7 @@ def forward_pass(library, sizes, X, batch, seed=0):
         def run():
             with torch.no_grad():
                 for start in starts:
-                    model(X_tensor[start:start + batch])
+                    model(X_tensor[start : start + batch])
+
         return run
     raise ValueError(f"forward_pass is measured for pynn and torch, got {library!r}")

@@ -6,14 +6,15 @@ VmHWM after it minus VmRSS before it, exactly. Elsewhere the process's lifetime 
 (getrusage ru_maxrss) is all there is: its increase over the work is a lower bound (zero
 when an earlier peak, e.g. while importing, was higher).
 """
+
 import resource
 import sys
 
 METHODS = {
     "vmhwm": "peak RSS (VmHWM, reset through /proc/self/clear_refs at the baseline) minus "
-             "RSS at the baseline",
+    "RSS at the baseline",
     "ru_maxrss": "growth of the process's peak RSS (getrusage ru_maxrss) over the work: a "
-                 "lower bound",
+    "lower bound",
 }
 
 

@@ -1,4 +1,5 @@
 """Which optional peers are installed, found without importing them (torch takes seconds)."""
+
 import importlib.metadata
 import importlib.util
 
@@ -34,6 +35,9 @@ def describe(versions):
     parts = []
     for name, distribution in PEERS.items():
         found_version = versions.get(name)
-        parts.append(f"{distribution} {found_version}" if found_version
-                     else f"{distribution}: not installed (skipped)")
+        parts.append(
+            f"{distribution} {found_version}"
+            if found_version
+            else f"{distribution}: not installed (skipped)"
+        )
     return "; ".join(parts)

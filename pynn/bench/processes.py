@@ -5,6 +5,7 @@ environment before any library loads (OpenBLAS and OpenMP read it only then) and
 NumPy-based ones, OpenBLAS's core type chosen: nothing of one library (thread pools,
 spinning idle threads, allocator caches, peak memory) reaches another's figures.
 """
+
 import json
 import os
 import site
@@ -37,8 +38,12 @@ def worker_env(threads, coretype):
     """This process's environment with every library's thread count set to `threads`,
     OPENBLAS_CORETYPE set to `coretype` (None: removed), and the imported pynn first on the
     worker's path when it is not an installed one (a source tree built in place)."""
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS=str(threads),
+        OPENBLAS_NUM_THREADS=str(threads),
+        MKL_NUM_THREADS=str(threads),
+    )
     env.pop("OPENBLAS_CORETYPE", None)
     if coretype is not None:
         env["OPENBLAS_CORETYPE"] = coretype
@@ -59,15 +64,24 @@ def run_worker(spec, *, threads, coretype, timeout=None):
         try:
             # A neutral working directory: `-m` puts it first on the path, and a checkout
             # there must not shadow the pynn this process imported.
-            done = subprocess.run(command, env=worker_env(threads, coretype), cwd=scratch,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                  timeout=timeout)
+            done = subprocess.run(
+                command,
+                env=worker_env(threads, coretype),
+                cwd=scratch,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
         except subprocess.TimeoutExpired:
-            raise WorkerError(f"worker {spec.get('task')} {spec.get('library', '')} did not "
-                              f"finish in {timeout} s") from None
+            raise WorkerError(
+                f"worker {spec.get('task')} {spec.get('library', '')} did not "
+                f"finish in {timeout} s"
+            ) from None
         if done.returncode != 0 or not os.path.exists(answer_path):
             tail = "\n".join(done.stderr.strip().splitlines()[-6:])
-            raise WorkerError(f"worker {spec.get('task')} {spec.get('library', '')} exited "
-                              f"with code {done.returncode}: {tail}")
+            raise WorkerError(
+                f"worker {spec.get('task')} {spec.get('library', '')} exited "
+                f"with code {done.returncode}: {tail}"
+            )
         with open(answer_path) as answer:
             return json.load(answer)

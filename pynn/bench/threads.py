@@ -20,6 +20,7 @@ Each measurement also records the process CPU time, the neighbour's CPU time ove
 window (its share of a core: it really ran) and the share of the machine's cores that the
 rest of the machine (neither the worker nor the neighbour) used meanwhile.
 """
+
 import json
 import os
 import re
@@ -53,18 +54,26 @@ LABELS = {
 
 # Sizes: a 1-thread run lasts a fraction of a second to a few seconds; the default arm may
 # be 10-60x slower under the neighbour today, so the counts stay small.
-FULL = {"repeats": 5, "gap_repeats": 3,
-        "small": {"samples": 3200, "epochs": 3},  # 300 steps
-        "mlp": {"samples": 2560, "epochs": 1},  # 20 steps
-        "predict_1_calls": 500, "predict_128_calls": 50,
-        "gaps_ms": list(GAPS_MS),
-        "gap_calls": {"0": 150, "5": 90, "100": 60, "1000": 30}}  # per arm, over gap_repeats
-QUICK = {"repeats": 1, "gap_repeats": 1,
-         "small": {"samples": 640, "epochs": 2},
-         "mlp": {"samples": 768, "epochs": 1},
-         "predict_1_calls": 100, "predict_128_calls": 10,
-         "gaps_ms": list(GAPS_MS),
-         "gap_calls": {"0": 20, "5": 20, "100": 10, "1000": 3}}
+FULL = {
+    "repeats": 5,
+    "gap_repeats": 3,
+    "small": {"samples": 3200, "epochs": 3},  # 300 steps
+    "mlp": {"samples": 2560, "epochs": 1},  # 20 steps
+    "predict_1_calls": 500,
+    "predict_128_calls": 50,
+    "gaps_ms": list(GAPS_MS),
+    "gap_calls": {"0": 150, "5": 90, "100": 60, "1000": 30},
+}  # per arm, over gap_repeats
+QUICK = {
+    "repeats": 1,
+    "gap_repeats": 1,
+    "small": {"samples": 640, "epochs": 2},
+    "mlp": {"samples": 768, "epochs": 1},
+    "predict_1_calls": 100,
+    "predict_128_calls": 10,
+    "gaps_ms": list(GAPS_MS),
+    "gap_calls": {"0": 20, "5": 20, "100": 10, "1000": 3},
+}
 DEFAULT_GAP_CALLS = 30  # a gap the tables do not name
 
 
@@ -85,6 +94,7 @@ def settings(quick, repeats=None, gaps_ms=None, gap_calls=None, cases=None):
 
 
 # ---- the neighbour -----------------------------------------------------------------------
+
 
 def _die_with_parent():
     """In the neighbour, before exec: get SIGKILL when the benchmark dies (Linux), so that
@@ -113,9 +123,12 @@ class Neighbour:
 
     def __enter__(self):
         self.process = subprocess.Popen(
-            [sys.executable, "-c", self.code], stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+            [sys.executable, "-c", self.code],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+        )
         self.started = time.perf_counter()
         return self
 
@@ -131,12 +144,17 @@ class Neighbour:
         alive = self.process.poll() is None
         self.process.kill()
         self.process.wait()  # SIGKILL cannot be caught: the wait ends
-        self.report = {"pid": self.process.pid, "alive_until_killed": alive,
-                       "wall_seconds": wall, "cpu_seconds": cpu,
-                       "core_share": None if cpu is None or wall <= 0 else cpu / wall}
+        self.report = {
+            "pid": self.process.pid,
+            "alive_until_killed": alive,
+            "wall_seconds": wall,
+            "cpu_seconds": cpu,
+            "core_share": None if cpu is None or wall <= 0 else cpu / wall,
+        }
 
 
 # ---- workers -----------------------------------------------------------------------------
+
 
 def worker_env():
     """The environment of every measured process, the same in both arms: OMP_NUM_THREADS
@@ -152,18 +170,31 @@ def run_worker(spec, timeout=600):
     """`python -m pynn.bench.threads_worker` on spec in a fresh process; its answer."""
     with tempfile.TemporaryDirectory(prefix="pynn-bench-threads-") as scratch:
         answer_path = os.path.join(scratch, "answer.json")
-        command = [sys.executable, "-m", "pynn.bench.threads_worker", json.dumps(spec),
-                   answer_path]
+        command = [
+            sys.executable,
+            "-m",
+            "pynn.bench.threads_worker",
+            json.dumps(spec),
+            answer_path,
+        ]
         try:
-            done = subprocess.run(command, env=worker_env(), cwd=scratch, timeout=timeout,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            done = subprocess.run(
+                command,
+                env=worker_env(),
+                cwd=scratch,
+                timeout=timeout,
+                capture_output=True,
+                text=True,
+            )
         except subprocess.TimeoutExpired:
-            raise processes.WorkerError(f"worker {spec['case']} ({spec['arm']}) did not "
-                                        f"finish in {timeout} s") from None
+            raise processes.WorkerError(
+                f"worker {spec['case']} ({spec['arm']}) did not finish in {timeout} s"
+            ) from None
         if done.returncode != 0 or not os.path.exists(answer_path):
             tail = "\n".join(done.stderr.strip().splitlines()[-6:])
-            raise processes.WorkerError(f"worker {spec['case']} ({spec['arm']}) exited with "
-                                        f"code {done.returncode}: {tail}")
+            raise processes.WorkerError(
+                f"worker {spec['case']} ({spec['arm']}) exited with code {done.returncode}: {tail}"
+            )
         with open(answer_path) as answer:
             return json.load(answer)
 
@@ -183,26 +214,47 @@ def run_cli(arm, neighbour_pid=None, timeout=600):
         neighbour_before = process_cpu_seconds(neighbour_pid) if neighbour_pid else None
         started = time.perf_counter()
         try:
-            done = subprocess.run(command, env=worker_env(), cwd=scratch, timeout=timeout,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            done = subprocess.run(
+                command,
+                env=worker_env(),
+                cwd=scratch,
+                timeout=timeout,
+                capture_output=True,
+                text=True,
+            )
         except subprocess.TimeoutExpired:
-            raise processes.WorkerError(f"pynn train ({arm}) did not finish in {timeout} s") \
-                from None
+            raise processes.WorkerError(
+                f"pynn train ({arm}) did not finish in {timeout} s"
+            ) from None
         wall = time.perf_counter() - started
         neighbour_after = process_cpu_seconds(neighbour_pid) if neighbour_pid else None
         after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     match = TRAINED.search(done.stdout)
     if done.returncode != 0 or match is None:
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-6:])
-        raise processes.WorkerError(f"pynn train ({arm}) exited with code {done.returncode}"
-                                    f"{'' if match else ' (no trained line)'}: {tail}")
-    cpu = ((after_children.ru_utime - before_children.ru_utime)
-           + (after_children.ru_stime - before_children.ru_stime))
-    neighbour = (None if neighbour_before is None or neighbour_after is None
-                 else neighbour_after - neighbour_before)
-    return {"case": "cli", "arm": arm, "wall_seconds": wall, "cpu_seconds": cpu,
-            "train_seconds": float(match.group(1)), "neighbour_cpu_seconds": neighbour,
-            "others_share": None, "units": 1, "num_threads": 1 if arm == "1" else None}
+        raise processes.WorkerError(
+            f"pynn train ({arm}) exited with code {done.returncode}"
+            f"{'' if match else ' (no trained line)'}: {tail}"
+        )
+    cpu = (after_children.ru_utime - before_children.ru_utime) + (
+        after_children.ru_stime - before_children.ru_stime
+    )
+    neighbour = (
+        None
+        if neighbour_before is None or neighbour_after is None
+        else neighbour_after - neighbour_before
+    )
+    return {
+        "case": "cli",
+        "arm": arm,
+        "wall_seconds": wall,
+        "cpu_seconds": cpu,
+        "train_seconds": float(match.group(1)),
+        "neighbour_cpu_seconds": neighbour,
+        "others_share": None,
+        "units": 1,
+        "num_threads": 1 if arm == "1" else None,
+    }
 
 
 def _spec(case, arm, chosen, neighbour_pid=None, gap_ms=None, calls=None):
@@ -226,8 +278,9 @@ def _load():
         return None
 
 
-def run(*, quick=False, repeats=None, gaps_ms=None, gap_calls=None, cases=None,
-        progress=sys.stderr):
+def run(
+    *, quick=False, repeats=None, gaps_ms=None, gap_calls=None, cases=None, progress=sys.stderr
+):
     """Run the benchmark; a JSON-ready dict (print it with print_report)."""
     chosen = settings(quick, repeats, gaps_ms, gap_calls, cases)
     started = time.perf_counter()
@@ -236,8 +289,7 @@ def run(*, quick=False, repeats=None, gaps_ms=None, gap_calls=None, cases=None,
 
     def measure(name, arm, repeat, fn, **record):
         if progress is not None:
-            print(f"... threads: {name} ({arm}), repeat {repeat + 1}", file=progress,
-                  flush=True)
+            print(f"... threads: {name} ({arm}), repeat {repeat + 1}", file=progress, flush=True)
         entry = dict(record, name=name, arm=arm, repeat=repeat)
         try:
             entry["answer"] = fn()
@@ -254,8 +306,7 @@ def run(*, quick=False, repeats=None, gaps_ms=None, gap_calls=None, cases=None,
                 for case in chosen["cases"]:
                     for arm in rotated(ARMS, repeat):
                         if case == "cli":
-                            measure(case, arm, repeat,
-                                    lambda arm=arm: run_cli(arm, neighbour.pid))
+                            measure(case, arm, repeat, lambda arm=arm: run_cli(arm, neighbour.pid))
                         else:
                             spec = _spec(case, arm, chosen, neighbour.pid)
                             measure(case, arm, repeat, lambda spec=spec: run_worker(spec))
@@ -269,22 +320,37 @@ def run(*, quick=False, repeats=None, gaps_ms=None, gap_calls=None, cases=None,
                 continue
             for arm in rotated(ARMS, repeat):
                 spec = _spec("gap", arm, chosen, gap_ms=gap, calls=calls)
-                measure(f"gap_{gap}", arm, repeat, lambda spec=spec: run_worker(spec),
-                        gap_ms=gap)
-    result = {"settings": chosen, "goal": GOAL, "cpu_count": os.cpu_count(),
-              "load_average": {"before": load_before, "after_neighbour_cases": load_between,
-                               "after": _load()},
-              "environment": {key: os.environ.get(key) for key in
-                              ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT",
-                               "OPENBLAS_CORETYPE")},
-              "neighbour": neighbour_report, "runs": runs, "errors": errors,
-              "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-              "seconds": time.perf_counter() - started}
+                measure(f"gap_{gap}", arm, repeat, lambda spec=spec: run_worker(spec), gap_ms=gap)
+    result = {
+        "settings": chosen,
+        "goal": GOAL,
+        "cpu_count": os.cpu_count(),
+        "load_average": {
+            "before": load_before,
+            "after_neighbour_cases": load_between,
+            "after": _load(),
+        },
+        "environment": {
+            key: os.environ.get(key)
+            for key in (
+                "OMP_NUM_THREADS",
+                "OMP_WAIT_POLICY",
+                "GOMP_SPINCOUNT",
+                "OPENBLAS_CORETYPE",
+            )
+        },
+        "neighbour": neighbour_report,
+        "runs": runs,
+        "errors": errors,
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "seconds": time.perf_counter() - started,
+    }
     result.update(summarize(runs, chosen))
     return result
 
 
 # ---- medians and ratios ------------------------------------------------------------------
+
 
 def ratio(numerator, denominator):
     """numerator / denominator, or None when either is missing or the denominator is 0."""
@@ -333,9 +399,15 @@ def _row(name, label, unit, per_arm, answers, cpus):
         row[arm] = median_or_none(per_arm[arm])
         row[f"{arm}_runs"] = len(per_arm[arm])
         row[f"{arm}_cpu"] = median_or_none(
-            ratio(answer["cpu_seconds"], answer["units"]) for answer in answers[arm])
-        row[f"{arm}_threads"] = sorted({answer.get("num_threads") for answer in answers[arm]
-                                        if answer.get("num_threads") is not None})
+            ratio(answer["cpu_seconds"], answer["units"]) for answer in answers[arm]
+        )
+        row[f"{arm}_threads"] = sorted(
+            {
+                answer.get("num_threads")
+                for answer in answers[arm]
+                if answer.get("num_threads") is not None
+            }
+        )
     row["ratio"] = ratio(row["default"], row["1"])
     row["verdict"] = _verdict(row["ratio"])
     everything = answers["default"] + answers["1"]
@@ -348,26 +420,53 @@ def summarize(runs, chosen):
     cpus = os.cpu_count()
 
     def answers(name, arm):
-        return [run["answer"] for run in runs
-                if run["name"] == name and run["arm"] == arm and "answer" in run]
+        return [
+            run["answer"]
+            for run in runs
+            if run["name"] == name and run["arm"] == arm and "answer" in run
+        ]
 
     neighbour_rows = []
     for case in chosen["cases"]:
         found = {arm: answers(case, arm) for arm in ARMS}
         if case == "cli":
             label, unit, _ = LABELS["cli_train"]
-            neighbour_rows.append(_row("cli_train", label, unit, {
-                arm: [answer["train_seconds"] for answer in found[arm]] for arm in ARMS},
-                found, cpus))
+            neighbour_rows.append(
+                _row(
+                    "cli_train",
+                    label,
+                    unit,
+                    {arm: [answer["train_seconds"] for answer in found[arm]] for arm in ARMS},
+                    found,
+                    cpus,
+                )
+            )
             label, unit, _ = LABELS["cli_command"]
-            neighbour_rows.append(_row("cli_command", label, unit, {
-                arm: [answer["wall_seconds"] for answer in found[arm]] for arm in ARMS},
-                found, cpus))
+            neighbour_rows.append(
+                _row(
+                    "cli_command",
+                    label,
+                    unit,
+                    {arm: [answer["wall_seconds"] for answer in found[arm]] for arm in ARMS},
+                    found,
+                    cpus,
+                )
+            )
             continue
         label, unit, _ = LABELS[case]
-        neighbour_rows.append(_row(case, label, unit, {
-            arm: [ratio(answer["wall_seconds"], answer["units"]) for answer in found[arm]]
-            for arm in ARMS}, found, cpus))
+        neighbour_rows.append(
+            _row(
+                case,
+                label,
+                unit,
+                {
+                    arm: [ratio(answer["wall_seconds"], answer["units"]) for answer in found[arm]]
+                    for arm in ARMS
+                },
+                found,
+                cpus,
+            )
+        )
     gap_rows = []
     for gap in chosen["gaps_ms"]:
         found = {arm: answers(f"gap_{gap}", arm) for arm in ARMS}
@@ -381,13 +480,15 @@ def summarize(runs, chosen):
         row["ratio"] = ratio(row["default_p50"], row["1_p50"])
         row["ratio_p90"] = ratio(row["default_p90"], row["1_p90"])
         row["verdict"] = _verdict(row["ratio"])
-        row["rest_share"] = median_or_none(_rest_share(answer, cpus)
-                                           for arm in ARMS for answer in found[arm])
+        row["rest_share"] = median_or_none(
+            _rest_share(answer, cpus) for arm in ARMS for answer in found[arm]
+        )
         gap_rows.append(row)
     return {"neighbour_rows": neighbour_rows, "gap_rows": gap_rows}
 
 
 # ---- the report --------------------------------------------------------------------------
+
 
 def _figure(value, scale):
     if value is None:
@@ -425,18 +526,24 @@ def _print_setup(result, out):
     """The comparison, the machine's load, the environment and the failures."""
     chosen = result["settings"]
     loads = result["load_average"]
-    print(f"Threads on a busy machine: pynn at its default thread count (no set_num_threads "
-          f"call) against set_num_threads(1), each measurement a fresh process, the arms "
-          f"taking turns; goal default/1 <= {GOAL:g}x. {result['date']}, {result['cpu_count']} "
-          f"cores; load average (1, 5, 15 min) before {_load_text(loads['before'])}, after "
-          f"the neighbour cases {_load_text(loads['after_neighbour_cases'])}, at the end "
-          f"{_load_text(loads['after'])}."
-          + (" --quick: a smoke run, not figures to quote." if chosen["quick"] else ""),
-          file=out)
-    environment = ", ".join(f"{key}={value}" for key, value in result["environment"].items()
-                            if value is not None)
-    print(f"Environment: {environment or 'no OMP_* or OPENBLAS_CORETYPE set'} (workers run "
-          "without OMP_NUM_THREADS and with OPENBLAS_NUM_THREADS=1, in both arms).", file=out)
+    print(
+        f"Threads on a busy machine: pynn at its default thread count (no set_num_threads "
+        f"call) against set_num_threads(1), each measurement a fresh process, the arms "
+        f"taking turns; goal default/1 <= {GOAL:g}x. {result['date']}, {result['cpu_count']} "
+        f"cores; load average (1, 5, 15 min) before {_load_text(loads['before'])}, after "
+        f"the neighbour cases {_load_text(loads['after_neighbour_cases'])}, at the end "
+        f"{_load_text(loads['after'])}."
+        + (" --quick: a smoke run, not figures to quote." if chosen["quick"] else ""),
+        file=out,
+    )
+    environment = ", ".join(
+        f"{key}={value}" for key, value in result["environment"].items() if value is not None
+    )
+    print(
+        f"Environment: {environment or 'no OMP_* or OPENBLAS_CORETYPE set'} (workers run "
+        "without OMP_NUM_THREADS and with OPENBLAS_NUM_THREADS=1, in both arms).",
+        file=out,
+    )
     for error in result["errors"]:
         print(f"failed: {error}", file=out)
 
@@ -445,31 +552,45 @@ def _print_neighbour_rows(result, out):
     """The table of the cases measured beside a spinning neighbour."""
     chosen = result["settings"]
     neighbour = result["neighbour"] or {}
-    print(f"\nUnder one spinning neighbour (`python -c \"{NEIGHBOUR_CODE}\"`, pinned to "
-          f"nothing; it used {_share_text(neighbour.get('core_share'))} of a core over "
-          f"the whole section, alive until killed: "
-          f"{neighbour.get('alive_until_killed', '?')}); wall time per unit, median of "
-          f"{chosen['repeats']} run(s) per arm", file=out)
-    print("| case | unit | default | 1 thread | default/1 | goal | CPU default | "
-          "CPU 1 thread | threads | neighbour | rest of machine |", file=out)
+    print(
+        f'\nUnder one spinning neighbour (`python -c "{NEIGHBOUR_CODE}"`, pinned to '
+        f"nothing; it used {_share_text(neighbour.get('core_share'))} of a core over "
+        f"the whole section, alive until killed: "
+        f"{neighbour.get('alive_until_killed', '?')}); wall time per unit, median of "
+        f"{chosen['repeats']} run(s) per arm",
+        file=out,
+    )
+    print(
+        "| case | unit | default | 1 thread | default/1 | goal | CPU default | "
+        "CPU 1 thread | threads | neighbour | rest of machine |",
+        file=out,
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|", file=out)
     for row in result["neighbour_rows"]:
         scale = LABELS[row["name"]][2]
-        print(f"| {row['label']} | {row['unit']} | {_figure(row['default'], scale)} | "
-              f"{_figure(row['1'], scale)} | {_ratio_text(row['ratio'])} | "
-              f"<= {GOAL:g}x {row['verdict']} | {_figure(row['default_cpu'], scale)} | "
-              f"{_figure(row['1_cpu'], scale)} | "
-              f"{_threads_text(row['default_threads'])} vs {_threads_text(row['1_threads'])}"
-              f" | {_share_text(row['neighbour_share'])} | "
-              f"{_share_text(row['rest_share'])} |", file=out)
-    print(f"CPU: the process CPU time per unit (for `pynn train`, the whole command's). "
-          f"neighbour: its CPU time over the timed windows' wall time (median; 100% = a "
-          f"whole core; below {NEIGHBOUR_MIN_SHARE:.0%} it barely ran). rest of machine: "
-          "the share of all cores used by neither the measured process nor the "
-          "neighbour (/proc/stat; other users' work).", file=out)
-    low = [row["label"] for row in result["neighbour_rows"]
-           if row["neighbour_share"] is not None
-           and row["neighbour_share"] < NEIGHBOUR_MIN_SHARE]
+        print(
+            f"| {row['label']} | {row['unit']} | {_figure(row['default'], scale)} | "
+            f"{_figure(row['1'], scale)} | {_ratio_text(row['ratio'])} | "
+            f"<= {GOAL:g}x {row['verdict']} | {_figure(row['default_cpu'], scale)} | "
+            f"{_figure(row['1_cpu'], scale)} | "
+            f"{_threads_text(row['default_threads'])} vs {_threads_text(row['1_threads'])}"
+            f" | {_share_text(row['neighbour_share'])} | "
+            f"{_share_text(row['rest_share'])} |",
+            file=out,
+        )
+    print(
+        f"CPU: the process CPU time per unit (for `pynn train`, the whole command's). "
+        f"neighbour: its CPU time over the timed windows' wall time (median; 100% = a "
+        f"whole core; below {NEIGHBOUR_MIN_SHARE:.0%} it barely ran). rest of machine: "
+        "the share of all cores used by neither the measured process nor the "
+        "neighbour (/proc/stat; other users' work).",
+        file=out,
+    )
+    low = [
+        row["label"]
+        for row in result["neighbour_rows"]
+        if row["neighbour_share"] is not None and row["neighbour_share"] < NEIGHBOUR_MIN_SHARE
+    ]
     if low:
         print(f"warning: the neighbour barely ran during: {'; '.join(low)}", file=out)
 
@@ -477,18 +598,25 @@ def _print_neighbour_rows(result, out):
 def _print_gap_rows(result, out):
     """The table of predict latencies after idle gaps."""
     chosen = result["settings"]
-    print(f"\nIdle gaps (no neighbour): predict 784-256-128-10 at batch 128 with "
-          f"time.sleep(gap) before each call; per-call latency in µs over all calls of "
-          f"{chosen['gap_repeats']} run(s) per arm", file=out)
-    print("| gap ms | calls | default p50 | 1 thread p50 | default/1 p50 | goal | "
-          "default p90 | 1 thread p90 | default/1 p90 | threads | rest of machine |",
-          file=out)
+    print(
+        f"\nIdle gaps (no neighbour): predict 784-256-128-10 at batch 128 with "
+        f"time.sleep(gap) before each call; per-call latency in µs over all calls of "
+        f"{chosen['gap_repeats']} run(s) per arm",
+        file=out,
+    )
+    print(
+        "| gap ms | calls | default p50 | 1 thread p50 | default/1 p50 | goal | "
+        "default p90 | 1 thread p90 | default/1 p90 | threads | rest of machine |",
+        file=out,
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|", file=out)
     for row in result["gap_rows"]:
-        print(f"| {row['gap_ms']} | {row['default_calls']}+{row['1_calls']} | "
-              f"{_figure(row['default_p50'], 1e6)} | {_figure(row['1_p50'], 1e6)} | "
-              f"{_ratio_text(row['ratio'])} | <= {GOAL:g}x {row['verdict']} | "
-              f"{_figure(row['default_p90'], 1e6)} | {_figure(row['1_p90'], 1e6)} | "
-              f"{_ratio_text(row['ratio_p90'])} | {_threads_text(row['default_threads'])}"
-              f" vs {_threads_text(row['1_threads'])} | {_share_text(row['rest_share'])} |",
-              file=out)
+        print(
+            f"| {row['gap_ms']} | {row['default_calls']}+{row['1_calls']} | "
+            f"{_figure(row['default_p50'], 1e6)} | {_figure(row['1_p50'], 1e6)} | "
+            f"{_ratio_text(row['ratio'])} | <= {GOAL:g}x {row['verdict']} | "
+            f"{_figure(row['default_p90'], 1e6)} | {_figure(row['1_p90'], 1e6)} | "
+            f"{_ratio_text(row['ratio_p90'])} | {_threads_text(row['default_threads'])}"
+            f" vs {_threads_text(row['1_threads'])} | {_share_text(row['rest_share'])} |",
+            file=out,
+        )

@@ -8,6 +8,7 @@ the wall and process CPU seconds of the timed part, the units done (steps or cal
 per-call latencies for the idle-gap case, the thread count in effect, the share of the
 machine other processes used meanwhile and the neighbour process's CPU seconds meanwhile.
 """
+
 import json
 import os
 import sys
@@ -34,14 +35,22 @@ def process_cpu_seconds(pid):
 
 
 def _model(sizes, seed):
-    hidden = [pynn.Dense(n_in, n_out, activation="relu")
-              for n_in, n_out in zip(sizes[:-2], sizes[1:-1])]
+    hidden = [
+        pynn.Dense(n_in, n_out, activation="relu") for n_in, n_out in zip(sizes[:-2], sizes[1:-1])
+    ]
     return pynn.Sequential(*hidden, pynn.Dense(sizes[-2], sizes[-1]), random_state=seed)
 
 
 def _fit(model, X, y, batch, epochs=1):
-    model.fit(X, y, loss="softmax_cross_entropy", optimizer=pynn.SGD(lr=0.05, momentum=0.9),
-              epochs=epochs, batch_size=batch, classes=np.arange(10))
+    model.fit(
+        X,
+        y,
+        loss="softmax_cross_entropy",
+        optimizer=pynn.SGD(lr=0.05, momentum=0.9),
+        epochs=epochs,
+        batch_size=batch,
+        classes=np.arange(10),
+    )
 
 
 def _training(spec, sizes):
@@ -50,10 +59,11 @@ def _training(spec, sizes):
     batch = spec["batch"]
     X, y = make_classification(spec["samples"], sizes[0], sizes[-1], seed=spec["seed"])
     model = _model(sizes, spec["seed"])
-    _fit(model, X[:2 * batch], y[:2 * batch], batch)  # warm-up: plan, buffers, threads
+    _fit(model, X[: 2 * batch], y[: 2 * batch], batch)  # warm-up: plan, buffers, threads
 
     def timed():
         _fit(model, X, y, batch, spec["epochs"])
+
     steps = spec["epochs"] * -(-len(X) // batch)
     return timed, steps
 
@@ -70,6 +80,7 @@ def _predict_calls(spec):
     def timed():
         for _ in range(spec["calls"]):
             model.predict(rows)
+
     return timed, spec["calls"], model, rows
 
 
@@ -109,9 +120,16 @@ def run(spec):
     cpu = time.process_time() - cpu_before
     others = load.stop()
     neighbour_after = process_cpu_seconds(neighbour) if neighbour else None
-    answer = {"case": case, "arm": spec["arm"], "num_threads": pynn.get_num_threads(),
-              "wall_seconds": wall, "cpu_seconds": cpu, "units": units,
-              "others_share": others, "neighbour_cpu_seconds": None}
+    answer = {
+        "case": case,
+        "arm": spec["arm"],
+        "num_threads": pynn.get_num_threads(),
+        "wall_seconds": wall,
+        "cpu_seconds": cpu,
+        "units": units,
+        "others_share": others,
+        "neighbour_cpu_seconds": None,
+    }
     if neighbour_before is not None and neighbour_after is not None:
         answer["neighbour_cpu_seconds"] = neighbour_after - neighbour_before
     if latencies is not None:

@@ -4,6 +4,7 @@ The machine these figures come from is shared and noisy (shared/BENCHMARKS.md): 
 is a ratio of two libraries timed in the same run, turn about, as the median of several
 repeats, so that the noise hits both alike.
 """
+
 import os
 import statistics
 import time

@@ -5,6 +5,7 @@ the environment (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, MKL_NUM_THREADS) and OPE
 chosen. It sets the thread count through each library's own call too, runs the task of the
 spec ("training" or "kernels") and writes its answer as JSON to ANSWER_PATH.
 """
+
 import json
 import statistics
 import sys
@@ -37,9 +38,12 @@ def set_threads(library, threads):
 
         set_threads.limits = threadpoolctl.threadpool_limits(limits=threads)  # kept alive
         settings["threadpools"] = [
-            {key: pool.get(key) for key in ("internal_api", "architecture", "num_threads",
-                                            "version", "filepath")}
-            for pool in threadpoolctl.threadpool_info()]
+            {
+                key: pool.get(key)
+                for key in ("internal_api", "architecture", "num_threads", "version", "filepath")
+            }
+            for pool in threadpoolctl.threadpool_info()
+        ]
     return settings
 
 
@@ -76,12 +80,22 @@ def train_epochs(spec, X, y):
         seconds = time.perf_counter() - started
         others = load.stop()
         if meter is not None:
-            memory = {"batch": batch, "bytes": meter.stop(), "method": meter.method,
-                      "samples": timed}
-        epochs.append({"batch": batch, "seconds": seconds, "timed_samples": timed,
-                       "epoch_seconds": seconds * spec["epoch_samples"] / timed,
-                       "others_share": others,
-                       "accuracy": trainer.accuracy(X[:n_eval], y[:n_eval])})
+            memory = {
+                "batch": batch,
+                "bytes": meter.stop(),
+                "method": meter.method,
+                "samples": timed,
+            }
+        epochs.append(
+            {
+                "batch": batch,
+                "seconds": seconds,
+                "timed_samples": timed,
+                "epoch_seconds": seconds * spec["epoch_samples"] / timed,
+                "others_share": others,
+                "accuracy": trainer.accuracy(X[:n_eval], y[:n_eval]),
+            }
+        )
         del trainer
     return sorted(epochs, key=lambda epoch: epoch["batch"]), memory
 
@@ -91,18 +105,21 @@ def small_steps(spec):
     Adam: the median epoch over `epochs` epochs, divided by the steps per epoch; and the
     share of the machine other processes used meanwhile."""
     settings = spec["small"]
-    X, y = make_classification(settings["samples"], libraries.SMALL_SIZES[0],
-                               libraries.SMALL_SIZES[-1], seed=spec["seed"])
+    X, y = make_classification(
+        settings["samples"], libraries.SMALL_SIZES[0], libraries.SMALL_SIZES[-1], seed=spec["seed"]
+    )
     batch = settings["batch"]
     steps = -(-len(X) // batch)
     result, load = {}, OtherLoad().start()
     for optimizer in ("sgd", "adam"):
         if spec["library"] == "pynn":
-            trainer = libraries.PynnTrainer(libraries.SMALL_SIZES, batch, spec["seed"],
-                                            optimizer=optimizer)
+            trainer = libraries.PynnTrainer(
+                libraries.SMALL_SIZES, batch, spec["seed"], optimizer=optimizer
+            )
         else:
-            trainer = libraries.TorchTrainer(libraries.SMALL_SIZES, batch, spec["seed"],
-                                             optimizer=optimizer)
+            trainer = libraries.TorchTrainer(
+                libraries.SMALL_SIZES, batch, spec["seed"], optimizer=optimizer
+            )
         seconds = trainer.epoch_seconds(X, y, settings["epochs"])
         result[optimizer] = 1e6 * statistics.median(seconds) / steps
     return result, load.stop()
@@ -114,9 +131,10 @@ def inference(spec, X):
     other processes used meanwhile."""
     settings = spec["inference"]
     batch = settings["batch"]
-    rows = X[:min(len(X), settings["calls"] * batch)]
-    run = libraries.forward_pass(spec["library"], libraries.MLP_SIZES, rows, batch,
-                                 seed=spec["seed"])
+    rows = X[: min(len(X), settings["calls"] * batch)]
+    run = libraries.forward_pass(
+        spec["library"], libraries.MLP_SIZES, rows, batch, seed=spec["seed"]
+    )
     run()
     seconds, load = [], OtherLoad().start()
     for _ in range(settings["repeats"]):
@@ -128,25 +146,33 @@ def inference(spec, X):
 
 def training_task(spec):
     threads = set_threads(spec["library"], spec["threads"])
-    answer = {"library": spec["library"], "threads": spec["threads"], "settings": threads,
-              "versions": library_versions(spec["library"]), "blas": numpy_config()}
+    answer = {
+        "library": spec["library"],
+        "threads": spec["threads"],
+        "settings": threads,
+        "versions": library_versions(spec["library"]),
+        "blas": numpy_config(),
+    }
     X, y = np.load(spec["data"]), np.load(spec["labels"])
     answer["epochs"], answer["memory"] = train_epochs(spec, X, y)
     if spec["library"] in ("pynn", "torch"):
         if spec.get("small"):
             answer["small_steps_us"], answer["small_steps_others_share"] = small_steps(spec)
         if spec.get("inference"):
-            answer["inference_samples_per_second"], answer["inference_others_share"] = \
-                inference(spec, X)
+            answer["inference_samples_per_second"], answer["inference_others_share"] = inference(
+                spec, X
+            )
     return answer
 
 
 def kernels_task(spec):
     pynn.set_num_threads(1)
     cases = [(kind, tuple(shape)) for kind, shape in spec["cases"]]
-    return {"blas": numpy_config(), "pynn": {str(k): str(v) for k, v in
-                                             pynn.show_config(mode="dicts").items()},
-            "results": kernels.time_cases(cases, spec["libraries"], spec["repeats"])}
+    return {
+        "blas": numpy_config(),
+        "pynn": {str(k): str(v) for k, v in pynn.show_config(mode="dicts").items()},
+        "results": kernels.time_cases(cases, spec["libraries"], spec["repeats"]),
+    }
 
 
 def main(argv):

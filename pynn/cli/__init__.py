@@ -5,6 +5,7 @@ missing file, a bad value, a damaged model, a missing optional package, memory t
 out: one line `pynn: error: ...` on stderr, no traceback), 2 for a usage error
 (argparse's), 130 when interrupted. Anything else is a bug and keeps its traceback.
 """
+
 import argparse
 import os
 import sys
@@ -15,16 +16,18 @@ from pynn.errors import NonFiniteLossError
 
 PROG = "pynn"
 # What bad input, files or settings raise (pynn's checks name the culprit in the message).
-EXPECTED_ERRORS = (ValueError, TypeError, OSError, ImportError, NonFiniteLossError,
-                   MemoryError)
+EXPECTED_ERRORS = (ValueError, TypeError, OSError, ImportError, NonFiniteLossError, MemoryError)
 
 
 def _message(error):
     """One line for an expected error."""
     if isinstance(error, MemoryError):  # NumPy's says what it could not allocate
         detail = " ".join(str(error).split())
-        return "out of memory" + (f": {detail}" if detail else "") + \
-            " (the data or the model needs more memory than this process may use)"
+        return (
+            "out of memory"
+            + (f": {detail}" if detail else "")
+            + " (the data or the model needs more memory than this process may use)"
+        )
     if isinstance(error, OSError) and error.filename is not None:
         reason = error.strerror or str(error)
         return f"{reason}: {error.filename}"
@@ -37,11 +40,15 @@ def _run_bench(extra):
     try:
         from pynn.bench import command
     except ImportError as error:
-        print(f"{PROG}: error: the bench command is not available: pynn.bench.command "
-              f"does not import ({error})", file=sys.stderr)
+        print(
+            f"{PROG}: error: the bench command is not available: pynn.bench.command "
+            f"does not import ({error})",
+            file=sys.stderr,
+        )
         return 2
-    summary = " ".join((command.__doc__ or "Measure pynn's speed.").strip()
-                       .split("\n\n")[0].split())  # the docstring's first paragraph
+    summary = " ".join(
+        (command.__doc__ or "Measure pynn's speed.").strip().split("\n\n")[0].split()
+    )  # the docstring's first paragraph
     parser = argparse.ArgumentParser(prog=f"{PROG} bench", description=summary)
     command.add_arguments(parser)
     return command.run(parser.parse_args(extra))

@@ -5,6 +5,7 @@ pynn.datasets with their default settings. Files are told apart by their names: 
 `.npz`, and IDX for names ending in `.gz` or `-ubyte` or containing `idx` (or any name
 when --labels gives the IDX labels file).
 """
+
 import csv
 import math
 import os
@@ -13,10 +14,10 @@ import warnings
 import numpy as np
 
 from pynn import datasets
-from pynn.files import open_regular
 from pynn.datasets.csv_table import check_parse_memory, is_number
 from pynn.datasets.idx import idx_header
 from pynn.datasets.npy import load_npz, npz_shapes
+from pynn.files import open_regular
 
 # name -> generator(n_samples, random_state) of (X, y); the generators' own defaults
 GENERATED = {
@@ -67,8 +68,10 @@ def file_format(path, labels=None):
         return "npz"
     if name.endswith((".gz", "-ubyte", ".ubyte")) or "idx" in name:
         return "idx"
-    raise ValueError(f"cannot tell the format of {path!r} from its name: CSV files end in "
-                     f".csv, NumPy archives in .npz; for IDX images give --labels")
+    raise ValueError(
+        f"cannot tell the format of {path!r} from its name: CSV files end in "
+        f".csv, NumPy archives in .npz; for IDX images give --labels"
+    )
 
 
 def _check_exists(path, what="data"):
@@ -93,8 +96,7 @@ def _npz_arrays(path, names):
     return [arrays[name] for name in names]
 
 
-def load_training_data(data, *, labels=None, target=None, samples=None, seed=0,
-                       dtype=np.float64):
+def load_training_data(data, *, labels=None, target=None, samples=None, seed=0, dtype=np.float64):
     """The Dataset --data names. `labels`: the IDX labels file; `target`: the CSV target
     column; `samples`: the size of a generated set."""
     if data in BUILTIN and not os.path.exists(data):
@@ -112,13 +114,16 @@ def load_training_data(data, *, labels=None, target=None, samples=None, seed=0,
     if samples is not None:
         raise ValueError("--samples is for the generated data sets, not for files")
     if not os.path.exists(data) and os.sep not in data and "." not in data:
-        raise ValueError(f"unknown data set {data!r}: choose one of {', '.join(BUILTIN)}, "
-                         f"or give a .csv, .npz or IDX file")
+        raise ValueError(
+            f"unknown data set {data!r}: choose one of {', '.join(BUILTIN)}, "
+            f"or give a .csv, .npz or IDX file"
+        )
     kind = file_format(data, labels)
     _check_exists(data)
     if target is not None and kind != "csv":
-        raise ValueError("--target chooses a CSV column; it does not apply to "
-                         f"{kind.upper()} files")
+        raise ValueError(
+            f"--target chooses a CSV column; it does not apply to {kind.upper()} files"
+        )
     if kind == "csv":
         X, y = datasets.load_csv(data, -1 if target is None else _column(target), dtype=dtype)
     elif kind == "npz":
@@ -139,8 +144,9 @@ def load_features(path, *, target=None, dtype=np.float64, n_features=None):
     kind = file_format(path)
     _check_exists(path)
     if target is not None and kind != "csv":
-        raise ValueError("--target names a CSV column to leave out; it does not apply to "
-                         f"{kind.upper()} files")
+        raise ValueError(
+            f"--target names a CSV column to leave out; it does not apply to {kind.upper()} files"
+        )
     if kind == "csv":
         if target is not None:
             return datasets.load_csv(path, _column(target), dtype=dtype)[0]
@@ -160,10 +166,14 @@ def load_features(path, *, target=None, dtype=np.float64, n_features=None):
 def width_error(path, width, n_features, target):
     """The ValueError of a data file whose samples have `width` features where the model
     expects n_features."""
-    hint = ": if one column is the target, name it with --target" \
-        if target is None and width == n_features + 1 else ""
-    return ValueError(f"{path!r} has {width} features per sample, but the model expects "
-                      f"{n_features}{hint}")
+    hint = (
+        ": if one column is the target, name it with --target"
+        if target is None and width == n_features + 1
+        else ""
+    )
+    return ValueError(
+        f"{path!r} has {width} features per sample, but the model expects {n_features}{hint}"
+    )
 
 
 def _feature_csv(path, dtype):
@@ -179,8 +189,14 @@ def _feature_csv(path, dtype):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # an empty file is reported below
-            X = np.loadtxt(path, delimiter=",", skiprows=int(header), ndmin=2, dtype=dtype,
-                           encoding="utf-8-sig")
+            X = np.loadtxt(
+                path,
+                delimiter=",",
+                skiprows=int(header),
+                ndmin=2,
+                dtype=dtype,
+                encoding="utf-8-sig",
+            )
     except ValueError as error:
         raise ValueError(f"CSV file {path!r}: {error}") from None
     if X.size == 0:

@@ -3,6 +3,7 @@
 Option values that can be checked alone (a positive integer, a fraction) are checked
 here, so argparse reports them with the usage line and exit status 2.
 """
+
 import argparse
 
 from pynn._version import __version__
@@ -15,6 +16,7 @@ OPTIMIZERS = ("adam", "adamw", "sgd")
 
 def int_at_least(low):
     """An argparse type: an integer >= low."""
+
     def parse(text):
         try:
             value = int(text)
@@ -23,6 +25,7 @@ def int_at_least(low):
         if value is None or value < low:
             raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}")
         return value
+
     parse.__name__ = f"integer >= {low}"  # argparse names the type in some messages
     return parse
 
@@ -39,19 +42,22 @@ def byte_size(text):
     spec = text.strip().lower().removesuffix("ib").removesuffix("b")
     unit = spec[-1:] if spec[-1:] in SIZE_UNITS else ""
     try:
-        value = float(spec[:len(spec) - len(unit)]) * SIZE_UNITS[unit]
+        value = float(spec[: len(spec) - len(unit)]) * SIZE_UNITS[unit]
     except ValueError:
         value = None
     if value is None or not 1 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"expected a size in bytes such as 64M, 1G or "
-                                         f"1000000, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a size in bytes such as 64M, 1G or 1000000, got {text!r}"
+        )
     return int(value)
 
 
 byte_size.__name__ = "size"
 
-MEMORY_HELP = ("memory budget of the prediction's buffers: rows go through the model in "
-               "blocks that fit it (default 64M; units K, M, G)")
+MEMORY_HELP = (
+    "memory budget of the prediction's buffers: rows go through the model in "
+    "blocks that fit it (default 64M; units K, M, G)"
+)
 
 
 def non_negative_float(text):
@@ -88,8 +94,9 @@ def test_size(text):
     try:
         return fraction(text)
     except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1) or a number of "
-                                         f"samples, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a fraction in [0, 1) or a number of samples, got {text!r}"
+        ) from None
 
 
 def hidden_sizes(text):
@@ -101,8 +108,9 @@ def hidden_sizes(text):
     except ValueError:
         sizes = ()
     if not sizes or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"expected layer widths like 64 or 128,64 (or none), "
-                                         f"got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected layer widths like 64 or 128,64 (or none), got {text!r}"
+        )
     return sizes
 
 
@@ -117,8 +125,9 @@ def divergence(text):
     if value == 0:
         return None
     if value is None or not 1 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a factor > 1, or 0 or none to turn the "
-                                         f"check off, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a factor > 1, or 0 or none to turn the check off, got {text!r}"
+        )
     return value
 
 
@@ -132,17 +141,20 @@ def batch_size(text):
     try:
         return positive_int(text)
     except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer or 'full', got "
-                                         f"{text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer or 'full', got {text!r}"
+        ) from None
 
 
 def _add_train(subparsers):
     parser = subparsers.add_parser(
-        "train", help="train an MLP on a data set and report its test scores",
+        "train",
+        help="train an MLP on a data set and report its test scores",
         description="Train a multilayer perceptron and report it. The features are "
-                    "standardized with the training split's statistics, and the scaling is "
-                    "the model's first layer (Standardize), so a saved model takes raw "
-                    "features.")
+        "standardized with the training split's statistics, and the scaling is "
+        "the model's first layer (Standardize), so a saved model takes raw "
+        "features.",
+    )
     _add_data_options(parser.add_argument_group("data"))
     _add_model_options(parser.add_argument_group("model"))
     _add_training_options(parser.add_argument_group("training"))
@@ -152,122 +164,214 @@ def _add_train(subparsers):
 
 def _add_data_options(data):
     """train's options of the data set, its test split and validation split."""
-    data.add_argument("--data", metavar="DATA",
-                      help=f"a built-in set ({', '.join(BUILTIN)}; default: digits when "
-                           f"scikit-learn is installed, else red_blue), a CSV file (the last "
-                           f"column is the target unless --target), an NPZ file with arrays X "
-                           f"and y, or IDX images (with --labels)")
-    data.add_argument("--labels", metavar="FILE",
-                      help="the IDX labels file of --data IDX images (.gz is fine)")
-    data.add_argument("--target", metavar="COLUMN",
-                      help="the CSV target column: a name from the header or an index "
-                           "(0 first, -1 last; default -1)")
-    data.add_argument("--samples", type=positive_int, metavar="N",
-                      help=f"size of a generated data set (default {DEFAULT_SAMPLES})")
-    data.add_argument("--test-size", type=test_size, default=0.25, metavar="SIZE",
-                      help="held-out test share (a fraction) or count; stratified for "
-                           "classification; 0 for no test set (default 0.25)")
-    data.add_argument("--validation-split", type=fraction, default=0.0, metavar="FRACTION",
-                      help="share of the training split held out to validate each epoch "
-                           "(default 0)")
+    data.add_argument(
+        "--data",
+        metavar="DATA",
+        help=f"a built-in set ({', '.join(BUILTIN)}; default: digits when "
+        f"scikit-learn is installed, else red_blue), a CSV file (the last "
+        f"column is the target unless --target), an NPZ file with arrays X "
+        f"and y, or IDX images (with --labels)",
+    )
+    data.add_argument(
+        "--labels", metavar="FILE", help="the IDX labels file of --data IDX images (.gz is fine)"
+    )
+    data.add_argument(
+        "--target",
+        metavar="COLUMN",
+        help="the CSV target column: a name from the header or an index "
+        "(0 first, -1 last; default -1)",
+    )
+    data.add_argument(
+        "--samples",
+        type=positive_int,
+        metavar="N",
+        help=f"size of a generated data set (default {DEFAULT_SAMPLES})",
+    )
+    data.add_argument(
+        "--test-size",
+        type=test_size,
+        default=0.25,
+        metavar="SIZE",
+        help="held-out test share (a fraction) or count; stratified for "
+        "classification; 0 for no test set (default 0.25)",
+    )
+    data.add_argument(
+        "--validation-split",
+        type=fraction,
+        default=0.0,
+        metavar="FRACTION",
+        help="share of the training split held out to validate each epoch (default 0)",
+    )
 
 
 def _add_model_options(model):
     """train's options of the network."""
-    model.add_argument("--hidden", type=hidden_sizes, default=(64, 64), metavar="SIZES",
-                       help="hidden layer widths, e.g. 64 or 128,64; none for no hidden "
-                            "layer (default 64,64)")
-    model.add_argument("--activation", choices=TRAINABLE, default="relu",
-                       help="activation of the hidden layers (default relu)")
-    model.add_argument("--loss", choices=tuple(LOSSES),
-                       help="default: softmax_cross_entropy for class labels, mse for "
-                            "numeric targets")
-    model.add_argument("--dtype", choices=("float32", "float64"), default="float32",
-                       help="default float32")
+    model.add_argument(
+        "--hidden",
+        type=hidden_sizes,
+        default=(64, 64),
+        metavar="SIZES",
+        help="hidden layer widths, e.g. 64 or 128,64; none for no hidden layer (default 64,64)",
+    )
+    model.add_argument(
+        "--activation",
+        choices=TRAINABLE,
+        default="relu",
+        help="activation of the hidden layers (default relu)",
+    )
+    model.add_argument(
+        "--loss",
+        choices=tuple(LOSSES),
+        help="default: softmax_cross_entropy for class labels, mse for numeric targets",
+    )
+    model.add_argument(
+        "--dtype", choices=("float32", "float64"), default="float32", help="default float32"
+    )
 
 
 def _add_training_options(training):
     """train's options of the optimizer, the epochs and their checks, seeds and threads."""
-    training.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
-                          help="default adam")
-    training.add_argument("--lr", type=positive_float, metavar="RATE",
-                          help="learning rate (default 0.001 for adam and adamw, 0.01 for sgd)")
-    training.add_argument("--momentum", type=non_negative_float, metavar="M",
-                          help="sgd's momentum (default 0.9)")
-    training.add_argument("--weight-decay", type=non_negative_float, metavar="DECAY",
-                          help="L2 weight decay (default 0; 0.01 for adamw)")
-    training.add_argument("--epochs", type=non_negative_int, default=30, metavar="N",
-                          help="default 30")
-    training.add_argument("--batch-size", type=batch_size, default=32, metavar="N",
-                          help="default 32; 'full' for full-batch gradient descent")
-    training.add_argument("--early-stopping", type=non_negative_int, nargs="?", const=10,
-                          metavar="PATIENCE",
-                          help="stop when the validation loss (the training loss without "
-                               "--validation-split) has not improved for PATIENCE epochs "
-                               "(default 10) and keep the best epoch's parameters")
-    training.add_argument("--divergence", type=divergence, default=DEFAULT_DIVERGENCE,
-                          metavar="FACTOR",
-                          help="stop with an error when an epoch's mean loss is more than "
-                               "FACTOR times the best so far and above the loss before "
-                               "training; the model keeps the last good epoch (default "
-                               "1e4; 0 or none: no check)")
-    training.add_argument("--seed", type=non_negative_int, default=0, metavar="N",
-                          help="seeds the split, the initial weights, the batch order and "
-                               "generated data (default 0)")
-    training.add_argument("--threads", type=positive_int, metavar="N",
-                          help="threads of the C kernels (default: all cores)")
+    training.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="default adam")
+    training.add_argument(
+        "--lr",
+        type=positive_float,
+        metavar="RATE",
+        help="learning rate (default 0.001 for adam and adamw, 0.01 for sgd)",
+    )
+    training.add_argument(
+        "--momentum", type=non_negative_float, metavar="M", help="sgd's momentum (default 0.9)"
+    )
+    training.add_argument(
+        "--weight-decay",
+        type=non_negative_float,
+        metavar="DECAY",
+        help="L2 weight decay (default 0; 0.01 for adamw)",
+    )
+    training.add_argument(
+        "--epochs", type=non_negative_int, default=30, metavar="N", help="default 30"
+    )
+    training.add_argument(
+        "--batch-size",
+        type=batch_size,
+        default=32,
+        metavar="N",
+        help="default 32; 'full' for full-batch gradient descent",
+    )
+    training.add_argument(
+        "--early-stopping",
+        type=non_negative_int,
+        nargs="?",
+        const=10,
+        metavar="PATIENCE",
+        help="stop when the validation loss (the training loss without "
+        "--validation-split) has not improved for PATIENCE epochs "
+        "(default 10) and keep the best epoch's parameters",
+    )
+    training.add_argument(
+        "--divergence",
+        type=divergence,
+        default=DEFAULT_DIVERGENCE,
+        metavar="FACTOR",
+        help="stop with an error when an epoch's mean loss is more than "
+        "FACTOR times the best so far and above the loss before "
+        "training; the model keeps the last good epoch (default "
+        "1e4; 0 or none: no check)",
+    )
+    training.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="seeds the split, the initial weights, the batch order and "
+        "generated data (default 0)",
+    )
+    training.add_argument(
+        "--threads",
+        type=positive_int,
+        metavar="N",
+        help="threads of the C kernels (default: all cores)",
+    )
 
 
 def _add_output_options(output):
     """train's options of what it prints and writes."""
-    output.add_argument("--quiet", action="store_true",
-                        help="no progress bar and no per-epoch lines")
+    output.add_argument(
+        "--quiet", action="store_true", help="no progress bar and no per-epoch lines"
+    )
     output.add_argument("--save", metavar="PATH", help="write the trained model (.npz)")
-    output.add_argument("--plot", metavar="DIR",
-                        help="write PNG plots into DIR (needs matplotlib): loss and metric "
-                             "curves, decision regions of 2-D data")
+    output.add_argument(
+        "--plot",
+        metavar="DIR",
+        help="write PNG plots into DIR (needs matplotlib): loss and metric "
+        "curves, decision regions of 2-D data",
+    )
 
 
 def _add_predict(subparsers):
     parser = subparsers.add_parser(
-        "predict", help="predict with a saved model, as CSV",
+        "predict",
+        help="predict with a saved model, as CSV",
         description="Predict with a model saved by `pynn train --save` (or model.save). "
-                    "Writes CSV with a header, one row per sample: for classifiers the "
-                    "column label and one column p_<class> per class (the probabilities); "
-                    "for regressors the column prediction (prediction_0, ... for several "
-                    "targets).")
+        "Writes CSV with a header, one row per sample: for classifiers the "
+        "column label and one column p_<class> per class (the probabilities); "
+        "for regressors the column prediction (prediction_0, ... for several "
+        "targets).",
+    )
     parser.add_argument("model", metavar="MODEL", help="the saved model (.npz)")
-    parser.add_argument("data", metavar="DATA",
-                        help="the samples: a CSV file of features (with a header row or "
-                             "not), an NPZ file with an array X, or IDX images")
-    parser.add_argument("--target", metavar="COLUMN",
-                        help="a CSV column to leave out (the target of a labelled file): a "
-                             "name or an index")
-    parser.add_argument("--output", "-o", metavar="PATH",
-                        help="write the CSV here instead of to standard output")
+    parser.add_argument(
+        "data",
+        metavar="DATA",
+        help="the samples: a CSV file of features (with a header row or "
+        "not), an NPZ file with an array X, or IDX images",
+    )
+    parser.add_argument(
+        "--target",
+        metavar="COLUMN",
+        help="a CSV column to leave out (the target of a labelled file): a name or an index",
+    )
+    parser.add_argument(
+        "--output", "-o", metavar="PATH", help="write the CSV here instead of to standard output"
+    )
     parser.add_argument("--memory", type=byte_size, metavar="SIZE", help=MEMORY_HELP)
     return parser
 
 
 def _add_summary(subparsers):
     parser = subparsers.add_parser(
-        "summary", help="show a saved model's layers and training memory",
+        "summary",
+        help="show a saved model's layers and training memory",
         description="Print a saved model's layers, parameter counts, the memory training "
-                    "it needs and the memory prediction uses.")
+        "it needs and the memory prediction uses.",
+    )
     parser.add_argument("model", metavar="MODEL", help="the saved model (.npz)")
-    parser.add_argument("--batch-size", type=positive_int, default=32, metavar="N",
-                        help="batch size of the memory estimate (default 32)")
-    parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
-                        help="optimizer of the memory estimate (default adam)")
-    parser.add_argument("--momentum", type=non_negative_float, default=0.9, metavar="M",
-                        help="sgd's momentum (0 keeps no state; default 0.9)")
+    parser.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=32,
+        metavar="N",
+        help="batch size of the memory estimate (default 32)",
+    )
+    parser.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        default="adam",
+        help="optimizer of the memory estimate (default adam)",
+    )
+    parser.add_argument(
+        "--momentum",
+        type=non_negative_float,
+        default=0.9,
+        metavar="M",
+        help="sgd's momentum (0 keeps no state; default 0.9)",
+    )
     parser.add_argument("--memory", type=byte_size, metavar="SIZE", help=MEMORY_HELP)
     return parser
 
 
 def build_parser():
     parser = argparse.ArgumentParser(
-        prog="pynn", description="Train, run and inspect pynn multilayer perceptrons.")
+        prog="pynn", description="Train, run and inspect pynn multilayer perceptrons."
+    )
     parser.add_argument("--version", action="version", version=f"pynn {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_train(subparsers)
@@ -275,6 +379,5 @@ def build_parser():
     _add_summary(subparsers)
     # The bench command's options are its own module's (pynn.bench.command), added when
     # bench runs, so that train, predict and summary never import it.
-    subparsers.add_parser("bench", add_help=False, help="measure pynn's speed "
-                                                        "(pynn bench --help)")
+    subparsers.add_parser("bench", add_help=False, help="measure pynn's speed (pynn bench --help)")
     return parser

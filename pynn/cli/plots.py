@@ -3,6 +3,7 @@
 Figures are made with matplotlib.figure.Figure and its Agg canvas directly, never
 through pyplot: no window opens and no global backend is switched.
 """
+
 import os
 
 import numpy as np
@@ -63,12 +64,27 @@ def _decision_regions(directory, model, X, y):
     colors = [f"C{i % 10}" for i in range(len(classes))]
     figure = _figure()
     axes = figure.add_subplot()
-    axes.pcolormesh(grid_u, grid_v, region, cmap=ListedColormap(colors), alpha=0.3,
-                    vmin=-0.5, vmax=len(classes) - 0.5, shading="auto")
+    axes.pcolormesh(
+        grid_u,
+        grid_v,
+        region,
+        cmap=ListedColormap(colors),
+        alpha=0.3,
+        vmin=-0.5,
+        vmax=len(classes) - 0.5,
+        shading="auto",
+    )
     for i, label in enumerate(classes):
         points = X[y == label]
-        axes.scatter(points[:, 0], points[:, 1], s=10, color=colors[i], edgecolors="black",
-                     linewidths=0.3, label=str(label))
+        axes.scatter(
+            points[:, 0],
+            points[:, 1],
+            s=10,
+            color=colors[i],
+            edgecolors="black",
+            linewidths=0.3,
+            label=str(label),
+        )
     axes.set_xlabel("feature 0")
     axes.set_ylabel("feature 1")
     axes.set_title("decision regions and training points")
@@ -93,9 +109,16 @@ def write_plots(directory, model, X_train, y_train):
     """Write the PNGs into `directory`; returns (paths written, notes on what was skipped)."""
     history = model.history_
     metric = model.targets_.metric_name
-    paths = [_curves(directory, "loss.png", history, "loss", "loss"),
-             _curves(directory, f"{metric}.png", history, metric,
-                     "accuracy" if metric == "accuracy" else "R2")]
+    paths = [
+        _curves(directory, "loss.png", history, "loss", "loss"),
+        _curves(
+            directory,
+            f"{metric}.png",
+            history,
+            metric,
+            "accuracy" if metric == "accuracy" else "R2",
+        ),
+    ]
     notes = []
     n_features = X_train.shape[1]
     one_output = np.ndim(y_train) == 1
@@ -104,6 +127,8 @@ def write_plots(directory, model, X_train, y_train):
     elif not model.targets_.is_classifier and n_features == 1 and one_output:
         paths.append(_fitted_curve(directory, model, X_train, y_train))
     else:
-        notes.append("no picture of the model's predictions: drawn for classifiers of 2 "
-                     "features and regressors of 1 feature and 1 target only")
+        notes.append(
+            "no picture of the model's predictions: drawn for classifiers of 2 "
+            "features and regressors of 1 feature and 1 target only"
+        )
     return paths, notes

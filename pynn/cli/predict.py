@@ -9,6 +9,7 @@ Format (a header row, then one row per sample, in the order of DATA):
 - regressors: `prediction` (or `prediction_0,prediction_1,...` for several targets).
 Numbers are written with enough digits to read back the model's floats exactly.
 """
+
 import csv
 import os
 import sys
@@ -41,17 +42,22 @@ def predictions(model, X, memory=None):
     predicted = model.predict(X, memory=memory)
     if not model.targets_.is_classifier:
         values = predicted.reshape(len(X), -1)
-        header = ["prediction"] if predicted.ndim == 1 else \
-            [f"prediction_{j}" for j in range(values.shape[1])]
+        header = (
+            ["prediction"]
+            if predicted.ndim == 1
+            else [f"prediction_{j}" for j in range(values.shape[1])]
+        )
         return header, values, None
     labels = predicted.reshape(len(X), -1)
-    header = ["label"] if predicted.ndim == 1 else \
-        [f"label_{j}" for j in range(labels.shape[1])]
+    header = ["label"] if predicted.ndim == 1 else [f"label_{j}" for j in range(labels.shape[1])]
     if model.loss_.proba is None:
         return header, labels, None
     probabilities = model.predict_proba(X, memory=memory)
-    names = model.classes_ if model.targets_.kind in ("labels", "binary") else \
-        range(probabilities.shape[1])
+    names = (
+        model.classes_
+        if model.targets_.kind in ("labels", "binary")
+        else range(probabilities.shape[1])
+    )
     return header + [f"p_{name}" for name in names], labels, probabilities
 
 

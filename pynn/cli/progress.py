@@ -4,6 +4,7 @@
 imported, else with the small `TextBar` below; it draws nothing when told to be quiet or
 when its stream is not a terminal (a file or a pipe gets no carriage returns).
 """
+
 import sys
 import time
 
@@ -29,13 +30,18 @@ class TextBar:
 
     def update(self, done):
         now = time.perf_counter()
-        if done < self.total and self.last_draw is not None \
-                and now - self.last_draw < self.MIN_INTERVAL:
+        if (
+            done < self.total
+            and self.last_draw is not None
+            and now - self.last_draw < self.MIN_INTERVAL
+        ):
             return
         self.last_draw = now
         filled = self.WIDTH * done // self.total
-        line = (f"{self.description} [{'#' * filled}{'-' * (self.WIDTH - filled)}] "
-                f"{done:>{len(str(self.total))}}/{self.total} batches")
+        line = (
+            f"{self.description} [{'#' * filled}{'-' * (self.WIDTH - filled)}] "
+            f"{done:>{len(str(self.total))}}/{self.total} batches"
+        )
         self.stream.write("\r" + line.ljust(self.length))
         self.stream.flush()
         self.length = len(line)
@@ -50,8 +56,14 @@ class TqdmBar:
     """tqdm's bar, removed when the epoch ends (the epoch's summary line replaces it)."""
 
     def __init__(self, tqdm, stream, description, total):
-        self.bar = tqdm(total=total, desc=description, file=stream, leave=False,
-                        unit="batch", dynamic_ncols=True)
+        self.bar = tqdm(
+            total=total,
+            desc=description,
+            file=stream,
+            leave=False,
+            unit="batch",
+            dynamic_ncols=True,
+        )
 
     def update(self, done):
         self.bar.update(done - self.bar.n)
@@ -85,8 +97,11 @@ class EpochProgress:
             return
         if self.bar is None:
             description = f"epoch {epoch + 1}/{self.epochs}"
-            self.bar = TqdmBar(self.tqdm, self.stream, description, n_steps) if self.tqdm \
+            self.bar = (
+                TqdmBar(self.tqdm, self.stream, description, n_steps)
+                if self.tqdm
                 else TextBar(self.stream, description, n_steps)
+            )
         self.bar.update(step + 1)
 
     def end_epoch(self):

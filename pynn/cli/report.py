@@ -1,4 +1,5 @@
 """The lines `pynn train` prints: one per epoch, the test results, the confusion matrix."""
+
 from pynn.metrics import confusion_matrix, mean_squared_error
 from pynn.summary import layer_label
 
@@ -27,8 +28,10 @@ def test_lines(model, X, y):
     """The held-out set's metrics: accuracy and loss, or R² and MSE."""
     scores = model.evaluate(X, y)
     if model.targets_.is_classifier:
-        return [f"test accuracy {scores['accuracy']:.4f}  loss {scores['loss']:.4f}  "
-                f"({len(X)} samples)"]
+        return [
+            f"test accuracy {scores['accuracy']:.4f}  loss {scores['loss']:.4f}  "
+            f"({len(X)} samples)"
+        ]
     mse = mean_squared_error(y, model.predict(X))
     return [f"test R2 {scores['r2']:.4f}  MSE {mse:.6g}  ({len(X)} samples)"]
 
@@ -44,4 +47,3 @@ def confusion_lines(y_true, y_pred, classes):
     for name, row in zip(names, matrix):
         lines.append(f"{name:>{label_width}}  " + " ".join(f"{count:>{width}}" for count in row))
     return lines
-

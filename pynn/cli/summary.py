@@ -1,4 +1,5 @@
 """`pynn summary MODEL`: a saved model's layers, parameters and training memory."""
+
 import pynn
 from pynn.cli.predict import load_model
 
@@ -12,8 +13,9 @@ def _optimizer(args):
 
 def run(args):
     model = load_model(args.model)
-    print(model.summary(batch_size=args.batch_size, optimizer=_optimizer(args),
-                        memory=args.memory))
+    print(
+        model.summary(batch_size=args.batch_size, optimizer=_optimizer(args), memory=args.memory)
+    )
     if model.classes_ is not None:
         classes = [str(c) for c in model.classes_[:20]]
         more = f" ... ({len(model.classes_)} in all)" if len(model.classes_) > 20 else ""

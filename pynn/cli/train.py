@@ -1,4 +1,5 @@
 """`pynn train`: load data, split, train an MLP, report, save and plot."""
+
 import os
 import sys
 import time
@@ -26,8 +27,9 @@ def _optimizer(args):
     default_decay = 0.01 if args.optimizer == "adamw" else 0.0
     decay = default_decay if args.weight_decay is None else args.weight_decay
     if args.optimizer == "sgd":
-        return pynn.SGD(lr=lr, momentum=0.9 if args.momentum is None else args.momentum,
-                        weight_decay=decay)
+        return pynn.SGD(
+            lr=lr, momentum=0.9 if args.momentum is None else args.momentum, weight_decay=decay
+        )
     if args.optimizer == "adamw":
         return pynn.AdamW(lr=lr, weight_decay=decay)
     return pynn.Adam(lr=lr, weight_decay=decay)
@@ -62,12 +64,16 @@ def _check_targets(loss, y):
     if loss in CLASSIFICATION_LOSSES and y.dtype.kind == "f" and y.ndim == 1:
         fractional = y[y != np.round(y)]
         if fractional.size:
-            raise ValueError(f"--loss {loss} classifies, but the targets are numbers with "
-                             f"fractions (e.g. {fractional[0].item()!r}): use --loss mse or "
-                             f"l1 for them")
+            raise ValueError(
+                f"--loss {loss} classifies, but the targets are numbers with "
+                f"fractions (e.g. {fractional[0].item()!r}): use --loss mse or "
+                f"l1 for them"
+            )
     if loss not in CLASSIFICATION_LOSSES and y.dtype.kind not in "biuf":
-        raise ValueError(f"--loss {loss} needs numeric targets, but they are labels (e.g. "
-                         f"{y.flat[0].item()!r}): use --loss softmax_cross_entropy")
+        raise ValueError(
+            f"--loss {loss} needs numeric targets, but they are labels (e.g. "
+            f"{y.flat[0].item()!r}): use --loss softmax_cross_entropy"
+        )
 
 
 def build_model(X_train, loss, y, hidden, activation, dtype, seed):
@@ -137,14 +143,22 @@ def _train(args):
     model = build_model(X_train, loss, y, args.hidden, args.activation, dtype, args.seed)
     optimizer = _optimizer(args)
 
-    print(f"data: {dataset.describe(classifier)}; training on {len(X_train)}"
-          + (f", testing on {len(X_test)}" if X_test is not None else ", no test set")
-          + (f" (validation: {args.validation_split:g} of training)"
-             if args.validation_split else ""))
+    print(
+        f"data: {dataset.describe(classifier)}; training on {len(X_train)}"
+        + (f", testing on {len(X_test)}" if X_test is not None else ", no test set")
+        + (
+            f" (validation: {args.validation_split:g} of training)"
+            if args.validation_split
+            else ""
+        )
+    )
     print(f"model: {report.model_line(model)}")
     batch = "full batch" if args.batch_size is None else f"batch size {args.batch_size}"
-    print(f"training: {loss}, {_optimizer_label(optimizer)}, {args.epochs} epochs, {batch}, "
-          f"{dtype.name}, seed {args.seed}", flush=True)
+    print(
+        f"training: {loss}, {_optimizer_label(optimizer)}, {args.epochs} epochs, {batch}, "
+        f"{dtype.name}, seed {args.seed}",
+        flush=True,
+    )
     _fit(args, model, X_train, y_train, y, loss, optimizer)
     _report(args, model, X_train, y_train, X_test, y_test)
     return 0
@@ -154,34 +168,57 @@ def _load(args):
     """The data set of --data (or the default one, with a note when it is not digits)."""
     data = args.data or default_data()
     if args.data is None and data != "digits":
-        print(f"note: scikit-learn is not installed, so the default data set is {data} "
-              f"(digits needs it: pip install \"pynn[sklearn]\")")
-    return load_training_data(data, labels=args.labels, target=args.target,
-                              samples=args.samples, seed=args.seed, dtype=np.float64)
+        print(
+            f"note: scikit-learn is not installed, so the default data set is {data} "
+            f'(digits needs it: pip install "pynn[sklearn]")'
+        )
+    return load_training_data(
+        data,
+        labels=args.labels,
+        target=args.target,
+        samples=args.samples,
+        seed=args.seed,
+        dtype=np.float64,
+    )
 
 
 def _fit(args, model, X_train, y_train, y, loss, optimizer):
     """Train with the progress bar and per-epoch lines, then print the epochs it took."""
-    early_stopping = None if args.early_stopping is None else \
-        pynn.EarlyStopping(patience=args.early_stopping)
+    early_stopping = (
+        None if args.early_stopping is None else pynn.EarlyStopping(patience=args.early_stopping)
+    )
     reporter = _EpochReporter(args.epochs, args.quiet)
     classes = np.unique(y) if loss == "softmax_cross_entropy" and y.ndim == 1 else None
     started = time.perf_counter()
     try:
-        model.fit(X_train, y_train, loss=loss, optimizer=optimizer, epochs=args.epochs,
-                  batch_size=args.batch_size, validation_split=args.validation_split,
-                  early_stopping=early_stopping, callback=reporter.epoch,
-                  batch_callback=reporter.batch, classes=classes,
-                  divergence=args.divergence)
+        model.fit(
+            X_train,
+            y_train,
+            loss=loss,
+            optimizer=optimizer,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            validation_split=args.validation_split,
+            early_stopping=early_stopping,
+            callback=reporter.epoch,
+            batch_callback=reporter.batch,
+            classes=classes,
+            divergence=args.divergence,
+        )
     finally:
         reporter.close()
     elapsed = time.perf_counter() - started
     trained = len(model.history_.get("loss", []))
     line = f"trained {trained} epoch{'s' if trained != 1 else ''} in {elapsed:.2f} s"
-    if early_stopping is not None and early_stopping.best_epoch is not None \
-            and trained < args.epochs:
-        line += (f" (early stopping; kept epoch {early_stopping.best_epoch + 1}, the best "
-                 f"{early_stopping.key})")
+    if (
+        early_stopping is not None
+        and early_stopping.best_epoch is not None
+        and trained < args.epochs
+    ):
+        line += (
+            f" (early stopping; kept epoch {early_stopping.best_epoch + 1}, the best "
+            f"{early_stopping.key})"
+        )
     print(line)
 
 

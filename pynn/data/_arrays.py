@@ -3,6 +3,7 @@
 Arrays may be NumPy arrays, lists, pandas objects (selected with .iloc) or anything else
 NumPy can index along its first axis (np.memmap, scipy.sparse matrices).
 """
+
 from __future__ import annotations
 
 import numbers
@@ -35,13 +36,16 @@ def n_samples(array: Any, name: str) -> int:
     shape = getattr(array, "shape", None)
     if shape is not None and not callable(shape):
         if len(shape) == 0:
-            raise TypeError(f"{name} must be array-like with one row per sample, got a "
-                            f"0-d array")
+            raise TypeError(f"{name} must be array-like with one row per sample, got a 0-d array")
         return int(shape[0])
-    if array is None or isinstance(array, (str, bytes, numbers.Number)) or \
-            not hasattr(array, "__len__"):
-        raise TypeError(f"{name} must be array-like with one row per sample, got "
-                        f"{type(array).__name__}")
+    if (
+        array is None
+        or isinstance(array, (str, bytes, numbers.Number))
+        or not hasattr(array, "__len__")
+    ):
+        raise TypeError(
+            f"{name} must be array-like with one row per sample, got {type(array).__name__}"
+        )
     return len(array)
 
 

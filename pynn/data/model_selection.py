@@ -12,6 +12,7 @@ own thread count to cores // workers while it fits, so that workers times thread
 not oversubscribe the machine; pynn's results do not depend on the thread count, so a
 parallel run gives exactly the serial run's scores.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -65,13 +66,17 @@ class Scorer:
         An unknown response.
     """
 
-    def __init__(self, metric: Callable[..., Any], greater_is_better: bool = True,
-                 response: str = "predict", name: str | None = None) -> None:
+    def __init__(
+        self,
+        metric: Callable[..., Any],
+        greater_is_better: bool = True,
+        response: str = "predict",
+        name: str | None = None,
+    ) -> None:
         if not callable(metric):
             raise TypeError(f"metric must be callable: metric(y_true, y_pred), got {metric!r}")
         if response not in ("predict", "predict_proba"):
-            raise ValueError(f"response must be 'predict' or 'predict_proba', got "
-                             f"{response!r}")
+            raise ValueError(f"response must be 'predict' or 'predict_proba', got {response!r}")
         self.metric = metric
         self.greater_is_better = bool(greater_is_better)
         self.response = response
@@ -131,17 +136,23 @@ def get_scorer(scoring: str | ScorerLike | None) -> tuple[ScorerLike, bool, str]
         return model_score, True, "score"
     if isinstance(scoring, str):
         if scoring not in METRICS:
-            raise ValueError(f"scoring must be one of {sorted(METRICS)}, a callable "
-                             f"scorer(model, X, y) or None, got {scoring!r}")
+            raise ValueError(
+                f"scoring must be one of {sorted(METRICS)}, a callable "
+                f"scorer(model, X, y) or None, got {scoring!r}"
+            )
         metric, greater = METRICS[scoring]
         response = "predict_proba" if scoring == "log_loss" else "predict"
         return Scorer(metric, greater, response, scoring), greater, scoring
     if callable(scoring):
         greater = getattr(scoring, "greater_is_better", True)
-        return scoring, bool(greater), getattr(scoring, "name", None) or \
-            getattr(scoring, "__name__", "scorer")  # type: ignore[return-value]  # a str
-    raise TypeError(f"scoring must be None, a metric name or a callable scorer(model, X, y), "
-                    f"got {scoring!r}")
+        return (
+            scoring,
+            bool(greater),
+            getattr(scoring, "name", None) or getattr(scoring, "__name__", "scorer"),
+        )  # type: ignore[return-value]  # a str
+    raise TypeError(
+        f"scoring must be None, a metric name or a callable scorer(model, X, y), got {scoring!r}"
+    )
 
 
 # ---- folds -------------------------------------------------------------------------------
@@ -196,12 +207,15 @@ def check_cv(cv: int | Any, y: ArrayLike, random_state: RandomState = None) -> A
         splitter = StratifiedKFold if is_classification_target(y) else KFold
         return splitter(int(cv), shuffle=random_state is not None, random_state=random_state)
     if random_state is not None:
-        raise ValueError("random_state is for cv given as an int: give the splitter its own "
-                         "random_state")
+        raise ValueError(
+            "random_state is for cv given as an int: give the splitter its own random_state"
+        )
     if not isinstance(cv, (str, bytes)) and (hasattr(cv, "split") or _is_iterable(cv)):
         return cv
-    raise TypeError(f"cv must be an int, a splitter with split(X, y) or an iterable of "
-                    f"(train, test) index pairs, got {cv!r}")
+    raise TypeError(
+        f"cv must be an int, a splitter with split(X, y) or an iterable of "
+        f"(train, test) index pairs, got {cv!r}"
+    )
 
 
 def _is_iterable(value):
@@ -217,10 +231,13 @@ def _fold_indices(cv, X, y, n, random_state):
         try:
             train, test = pair
         except (TypeError, ValueError):
-            raise TypeError(f"cv fold {k} must be a pair (train, test) of index arrays") \
-                from None
-        folds.append((_check_index(train, n, f"cv fold {k} train"),
-                      _check_index(test, n, f"cv fold {k} test")))
+            raise TypeError(f"cv fold {k} must be a pair (train, test) of index arrays") from None
+        folds.append(
+            (
+                _check_index(train, n, f"cv fold {k} train"),
+                _check_index(test, n, f"cv fold {k} test"),
+            )
+        )
     if not folds:
         raise ValueError("cv gave no folds")
     return folds
@@ -275,10 +292,18 @@ def _fresh_copy(fit_params):
     return copy.deepcopy(fit_params)
 
 
-def fit_and_score(make_model: Callable[..., Any], params: Mapping[str, Any], X: Any, y: Any,
-                  train: NDArray[np.intp], test: NDArray[np.intp], scorer: ScorerLike,
-                  fit_params: dict[str, Any], return_train: bool, workers: int
-                  ) -> dict[str, float | None]:
+def fit_and_score(
+    make_model: Callable[..., Any],
+    params: Mapping[str, Any],
+    X: Any,
+    y: Any,
+    train: NDArray[np.intp],
+    test: NDArray[np.intp],
+    scorer: ScorerLike,
+    fit_params: dict[str, Any],
+    return_train: bool,
+    workers: int,
+) -> dict[str, float | None]:
     """Build make_model(**params), fit it on the train rows, score it on the test rows.
 
     Runs in a joblib worker (a module-level function, so it pickles). With workers > 1 the
@@ -321,8 +346,9 @@ def fit_and_score(make_model: Callable[..., Any], params: Mapping[str, Any], X: 
     with limited_threads(threads):
         model = make_model(**params)
         if not callable(getattr(model, "fit", None)):
-            raise TypeError(f"make_model must return a model with fit(X, y), got "
-                            f"{type(model).__name__}")
+            raise TypeError(
+                f"make_model must return a model with fit(X, y), got {type(model).__name__}"
+            )
         X_train, y_train = take_rows(X, train), take_rows(y, train)
         start = time.perf_counter()
         model.fit(X_train, y_train, **fit_params)
@@ -331,24 +357,29 @@ def fit_and_score(make_model: Callable[..., Any], params: Mapping[str, Any], X: 
         test_score = scorer(model, take_rows(X, test), take_rows(y, test))
         score_time = time.perf_counter() - start
         train_score = scorer(model, X_train, y_train) if return_train else None
-    return {"fit_time": fit_time, "score_time": score_time, "test_score": float(test_score),
-            "train_score": None if train_score is None else float(train_score)}
+    return {
+        "fit_time": fit_time,
+        "score_time": score_time,
+        "test_score": float(test_score),
+        "train_score": None if train_score is None else float(train_score),
+    }
 
 
 def _check_common(make_model, X, y, fit_params, n_jobs):
     if not callable(make_model):
-        raise TypeError(f"make_model must be a callable returning a new model, got "
-                        f"{make_model!r}")
+        raise TypeError(f"make_model must be a callable returning a new model, got {make_model!r}")
     if y is None:
         raise ValueError("y is required")
     n = check_same_length([X, y], ["X", "y"])
     if fit_params is None:
         fit_params = {}
     if not isinstance(fit_params, dict):
-        raise TypeError(f"fit_params must be a dict of keyword arguments for fit, got "
-                        f"{fit_params!r}")
-    if n_jobs is not None and (isinstance(n_jobs, (bool, np.bool_)) or
-                               not isinstance(n_jobs, numbers.Integral)):
+        raise TypeError(
+            f"fit_params must be a dict of keyword arguments for fit, got {fit_params!r}"
+        )
+    if n_jobs is not None and (
+        isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, numbers.Integral)
+    ):
         raise TypeError(f"n_jobs must be None or an int, got {n_jobs!r}")
     if n_jobs == 0:
         raise ValueError("n_jobs must not be 0: None or 1 runs serially, -1 uses every core")
@@ -359,20 +390,28 @@ def _run(make_model, settings, X, y, folds, scorer, fit_params, n_jobs, return_t
     """fit_and_score for every (setting, fold) pair, in joblib workers; results in the
     order setting by setting, fold by fold."""
     import joblib  # here, not at the top: it adds ~60 ms to importing pynn.data
+
     tasks = [(params, train, test) for params in settings for train, test in folds]
     workers = max(1, min(joblib.effective_n_jobs(n_jobs), len(tasks)))
     call = joblib.delayed(fit_and_score)
     return joblib.Parallel(n_jobs=n_jobs)(
         call(make_model, params, X, y, train, test, scorer, fit_params, return_train, workers)
-        for params, train, test in tasks)
+        for params, train, test in tasks
+    )
 
 
 # ---- cross-validation --------------------------------------------------------------------
-def cross_validate(make_model: Callable[[], Any], X: Any, y: Any, cv: int | Any = 5,
-                   scoring: str | ScorerLike | None = None,
-                   fit_params: dict[str, Any] | None = None, n_jobs: int | None = None,
-                   return_train_score: bool = False, random_state: RandomState = None
-                   ) -> dict[str, NDArray[np.float64]]:
+def cross_validate(
+    make_model: Callable[[], Any],
+    X: Any,
+    y: Any,
+    cv: int | Any = 5,
+    scoring: str | ScorerLike | None = None,
+    fit_params: dict[str, Any] | None = None,
+    n_jobs: int | None = None,
+    return_train_score: bool = False,
+    random_state: RandomState = None,
+) -> dict[str, NDArray[np.float64]]:
     """Fit a fresh model per fold and score it on the fold left out.
 
     make_model() returns a new unfitted model; each fold calls
@@ -429,20 +468,22 @@ def cross_validate(make_model: Callable[[], Any], X: Any, y: Any, cv: int | Any 
     """
     n, fit_params = _check_common(make_model, X, y, fit_params, n_jobs)
     if not isinstance(return_train_score, (bool, np.bool_)):
-        raise TypeError(f"return_train_score must be True or False, got "
-                        f"{return_train_score!r}")
+        raise TypeError(f"return_train_score must be True or False, got {return_train_score!r}")
     scorer, _, _ = get_scorer(scoring)
     folds = _fold_indices(cv, X, y, n, random_state)
-    results = _run(make_model, [{}], X, y, folds, scorer, fit_params, n_jobs,
-                   bool(return_train_score))
-    keys = ["fit_time", "score_time", "test_score"] + \
-        (["train_score"] if return_train_score else [])
+    results = _run(
+        make_model, [{}], X, y, folds, scorer, fit_params, n_jobs, bool(return_train_score)
+    )
+    keys = ["fit_time", "score_time", "test_score"] + (
+        ["train_score"] if return_train_score else []
+    )
     return {key: np.array([r[key] for r in results], dtype=np.float64) for key in keys}
 
 
 # ---- grid search -------------------------------------------------------------------------
-def parameter_grid(param_grid: Mapping[str, Iterable[Any]] | Sequence[Mapping[str, Iterable[Any]]]
-                   ) -> list[dict[str, Any]]:
+def parameter_grid(
+    param_grid: Mapping[str, Iterable[Any]] | Sequence[Mapping[str, Iterable[Any]]],
+) -> list[dict[str, Any]]:
     """The list of settings (dicts) of a grid: a dict of lists of values gives every
     combination, the last key varying fastest; a list of such dicts gives each one's
     combinations in turn. {} is one setting without parameters.
@@ -465,19 +506,19 @@ def parameter_grid(param_grid: Mapping[str, Iterable[Any]] | Sequence[Mapping[st
     """
     grids = [param_grid] if isinstance(param_grid, dict) else param_grid
     if not isinstance(grids, (list, tuple)) or not grids:
-        raise TypeError(f"param_grid must be a dict of lists of values or a non-empty list "
-                        f"of such dicts, got {param_grid!r}")
+        raise TypeError(
+            f"param_grid must be a dict of lists of values or a non-empty list "
+            f"of such dicts, got {param_grid!r}"
+        )
     settings = []
     for grid in grids:
         if not isinstance(grid, dict):
             raise TypeError(f"param_grid must hold dicts of lists of values, got {grid!r}")
         for name, values in grid.items():
             if not isinstance(name, str):
-                raise TypeError(f"param_grid keys must be parameter names (str), got "
-                                f"{name!r}")
+                raise TypeError(f"param_grid keys must be parameter names (str), got {name!r}")
             if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-                raise TypeError(f"param_grid[{name!r}] must be a list of values, got "
-                                f"{values!r}")
+                raise TypeError(f"param_grid[{name!r}] must be a list of values, got {values!r}")
             if len(list(values)) == 0:
                 raise ValueError(f"param_grid[{name!r}] is empty: give at least one value")
         names = list(grid)
@@ -486,11 +527,17 @@ def parameter_grid(param_grid: Mapping[str, Iterable[Any]] | Sequence[Mapping[st
     return settings
 
 
-def grid_search(make_model: Callable[..., Any],
-                param_grid: Mapping[str, Iterable[Any]] | Sequence[Mapping[str, Iterable[Any]]],
-                X: Any, y: Any, cv: int | Any = 5, scoring: str | ScorerLike | None = None,
-                fit_params: dict[str, Any] | None = None, n_jobs: int | None = None,
-                random_state: RandomState = None) -> GridSearchResult:
+def grid_search(
+    make_model: Callable[..., Any],
+    param_grid: Mapping[str, Iterable[Any]] | Sequence[Mapping[str, Iterable[Any]]],
+    X: Any,
+    y: Any,
+    cv: int | Any = 5,
+    scoring: str | ScorerLike | None = None,
+    fit_params: dict[str, Any] | None = None,
+    n_jobs: int | None = None,
+    random_state: RandomState = None,
+) -> GridSearchResult:
     """Cross-validate make_model(**params) for every setting of param_grid; the best mean
     test score wins (the largest for scores, the SMALLEST for losses; ties: the first).
 
@@ -536,10 +583,13 @@ def grid_search(make_model: Callable[..., Any],
     folds = _fold_indices(cv, X, y, n, random_state)
     results = _run(make_model, settings, X, y, folds, scorer, fit_params, n_jobs, False)
     shape = (len(settings), len(folds))
-    table = {key: np.array([r[key] for r in results], dtype=np.float64).reshape(shape)
-             for key in ("test_score", "fit_time", "score_time")}
-    return GridSearchResult(settings, table["test_score"], table["fit_time"],
-                            table["score_time"], greater, name)
+    table = {
+        key: np.array([r[key] for r in results], dtype=np.float64).reshape(shape)
+        for key in ("test_score", "fit_time", "score_time")
+    }
+    return GridSearchResult(
+        settings, table["test_score"], table["fit_time"], table["score_time"], greater, name
+    )
 
 
 class GridSearchResult:
@@ -570,9 +620,15 @@ class GridSearchResult:
         Every setting scored NaN.
     """
 
-    def __init__(self, settings: Sequence[Mapping[str, Any]], scores: NDArray[np.float64],
-                 fit_times: NDArray[np.float64], score_times: NDArray[np.float64],
-                 greater_is_better: bool, scoring: str = "score") -> None:
+    def __init__(
+        self,
+        settings: Sequence[Mapping[str, Any]],
+        scores: NDArray[np.float64],
+        fit_times: NDArray[np.float64],
+        score_times: NDArray[np.float64],
+        greater_is_better: bool,
+        scoring: str = "score",
+    ) -> None:
         self.greater_is_better = greater_is_better
         self.scoring = scoring
         means, stds = scores.mean(axis=1), scores.std(axis=1)
@@ -586,11 +642,17 @@ class GridSearchResult:
         self.best_score_ = float(means[self.best_index_])
         self.n_splits_ = scores.shape[1]
         self.results_ = [
-            {"params": dict(params), "mean_test_score": float(means[i]),
-             "std_test_score": float(stds[i]), "test_scores": scores[i].copy(),
-             "rank_test_score": int(ranks[i]), "mean_fit_time": float(fit_times[i].mean()),
-             "mean_score_time": float(score_times[i].mean())}
-            for i, params in enumerate(settings)]
+            {
+                "params": dict(params),
+                "mean_test_score": float(means[i]),
+                "std_test_score": float(stds[i]),
+                "test_scores": scores[i].copy(),
+                "rank_test_score": int(ranks[i]),
+                "mean_fit_time": float(fit_times[i].mean()),
+                "mean_score_time": float(score_times[i].mean()),
+            }
+            for i, params in enumerate(settings)
+        ]
 
     def to_string(self) -> str:
         """The results as a text table, one row per setting.
@@ -605,24 +667,35 @@ class GridSearchResult:
         lines = [header]
         for row in self.results_:
             params = [_short(row["params"][n]) if n in row["params"] else "-" for n in names]
-            lines.append([str(row["rank_test_score"]), *params,
-                          f"{row['mean_test_score']:.6g}", f"{row['std_test_score']:.3g}",
-                          " ".join(f"{s:.4g}" for s in row["test_scores"])])
+            lines.append(
+                [
+                    str(row["rank_test_score"]),
+                    *params,
+                    f"{row['mean_test_score']:.6g}",
+                    f"{row['std_test_score']:.3g}",
+                    " ".join(f"{s:.4g}" for s in row["test_scores"]),
+                ]
+            )
         widths = [max(len(line[c]) for line in lines) for c in range(len(header))]
         direction = "higher" if self.greater_is_better else "lower"
-        text = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip()
-                for line in lines]
-        text.append(f"best: {self.best_params_} ({self.scoring} {self.best_score_:.6g}, "
-                    f"{direction} is better, {self.n_splits_} folds)")
+        text = [
+            "  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines
+        ]
+        text.append(
+            f"best: {self.best_params_} ({self.scoring} {self.best_score_:.6g}, "
+            f"{direction} is better, {self.n_splits_} folds)"
+        )
         return "\n".join(text)
 
     __str__ = to_string
 
     def __repr__(self):
-        return (f"GridSearchResult(best_params_={self.best_params_}, "
-                f"best_score_={self.best_score_:.6g}, settings={len(self.results_)})")
+        return (
+            f"GridSearchResult(best_params_={self.best_params_}, "
+            f"best_score_={self.best_score_:.6g}, settings={len(self.results_)})"
+        )
 
 
 def _short(value, width=24):
     text = str(value)
-    return text if len(text) <= width else text[:width - 3] + "..."
+    return text if len(text) <= width else text[: width - 3] + "..."

@@ -4,6 +4,7 @@ Fit a scaler on the training data only and apply it to the validation and test d
 that no statistic of the held-out data leaks into training (the notes' rule: never tune
 on the test set).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -110,12 +111,14 @@ class StandardScaler:
 
     def _checked(self, X):
         if self.n_features_in_ is None:
-            raise ValueError("this StandardScaler is not fitted yet: call fit (or "
-                             "fit_transform) first")
+            raise ValueError(
+                "this StandardScaler is not fitted yet: call fit (or fit_transform) first"
+            )
         X = _float_features(X)
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but the scaler was fitted on "
-                             f"{self.n_features_in_}")
+            raise ValueError(
+                f"X has {X.shape[1]} features, but the scaler was fitted on {self.n_features_in_}"
+            )
         return X
 
     def transform(self, X: ArrayLike) -> NDArray[np.floating[Any]]:
@@ -195,8 +198,9 @@ class StandardScaler:
         return f"StandardScaler(with_mean={self.with_mean}, with_std={self.with_std})"
 
 
-def one_hot(labels: ArrayLike, classes: ArrayLike | None = None,
-            dtype: DTypeLike = np.float64) -> tuple[NDArray[Any], NDArray[Any]]:
+def one_hot(
+    labels: ArrayLike, classes: ArrayLike | None = None, dtype: DTypeLike = np.float64
+) -> tuple[NDArray[Any], NDArray[Any]]:
     """One-hot encode 1-D labels: returns (encoded, classes).
 
     encoded is (n, len(classes)) of `dtype` with encoded[i, j] = 1 where labels[i] ==
@@ -236,8 +240,9 @@ def one_hot(labels: ArrayLike, classes: ArrayLike | None = None,
     else:
         classes = as_labels(classes, "classes")
         if classes.ndim != 1 or classes.size == 0:
-            raise ValueError(f"classes must be a non-empty 1-D list of labels, got shape "
-                             f"{classes.shape}")
+            raise ValueError(
+                f"classes must be a non-empty 1-D list of labels, got shape {classes.shape}"
+            )
         if len(np.unique(classes)) != len(classes):
             raise ValueError("classes has repeated labels")
     dtype = np.dtype(dtype)
@@ -253,20 +258,24 @@ def _positions(labels, classes):
         return np.zeros(0, np.intp)
     strings = {labels.dtype.kind in "US", classes.dtype.kind in "US"}
     if len(strings) > 1:
-        raise ValueError(f"labels and classes mix strings and numbers: labels "
-                         f"{labels[:5].tolist()}, classes {classes[:5].tolist()}")
+        raise ValueError(
+            f"labels and classes mix strings and numbers: labels "
+            f"{labels[:5].tolist()}, classes {classes[:5].tolist()}"
+        )
     order = np.argsort(classes, kind="stable")
     found = np.minimum(np.searchsorted(classes, labels, sorter=order), classes.size - 1)
     column = order[found]
     unknown = classes[column] != labels
     if unknown.any():
-        raise ValueError(f"labels has values not in classes: "
-                         f"{np.unique(labels[unknown])[:5].tolist()}")
+        raise ValueError(
+            f"labels has values not in classes: {np.unique(labels[unknown])[:5].tolist()}"
+        )
     return column
 
 
-def polynomial_features(x: ArrayLike, degree: int, include_bias: bool = True
-                        ) -> NDArray[np.floating[Any]]:
+def polynomial_features(
+    x: ArrayLike, degree: int, include_bias: bool = True
+) -> NDArray[np.floating[Any]]:
     """The monomials of x's columns up to `degree`, as new columns.
 
     For one feature (x 1-D, or a column (n, 1)): columns x^0, x^1, ..., x^degree, or

@@ -9,6 +9,7 @@ random_state is None (fresh randomness on every call), an int (the same result o
 call) or a numpy Generator (drawn from, so successive calls differ but a run is
 reproducible from the Generator's seed).
 """
+
 from __future__ import annotations
 
 import numbers
@@ -45,20 +46,24 @@ def _size_argument(value, name, n):
     if value is None:
         return None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a float fraction in (0, 1), an int count or None, "
-                        f"got {value!r}")
+        raise TypeError(
+            f"{name} must be a float fraction in (0, 1), an int count or None, got {value!r}"
+        )
     if isinstance(value, numbers.Integral):
         if not 1 <= value < n:
-            raise ValueError(f"{name}={value} must be a count from 1 to {n - 1} (the number "
-                             f"of samples minus one) or a float in (0, 1)")
+            raise ValueError(
+                f"{name}={value} must be a count from 1 to {n - 1} (the number "
+                f"of samples minus one) or a float in (0, 1)"
+            )
         return int(value)
     if not 0 < value < 1:
         raise ValueError(f"{name}={value} must be a float in (0, 1) or an int count")
     return float(value)
 
 
-def split_sizes(n: int, test_size: float | int | None = None,
-                train_size: float | int | None = None) -> tuple[int, int]:
+def split_sizes(
+    n: int, test_size: float | int | None = None, train_size: float | int | None = None
+) -> tuple[int, int]:
     """(n_train, n_test) for n samples, as scikit-learn computes them: a float test_size
     rounds up, a float train_size rounds down, and a missing size is the complement of
     the other (test_size 0.25 when both are None).
@@ -88,21 +93,29 @@ def split_sizes(n: int, test_size: float | int | None = None,
         test = 0.25
     if isinstance(test, float) and isinstance(train, float) and test + train > 1:
         raise ValueError(f"test_size + train_size = {test + train} must be at most 1")
-    n_test = None if test is None else (int(np.ceil(test * n)) if isinstance(test, float)
-                                        else test)
-    n_train = None if train is None else (int(np.floor(train * n)) if isinstance(train, float)
-                                          else train)
+    n_test = (
+        None if test is None else (int(np.ceil(test * n)) if isinstance(test, float) else test)
+    )
+    n_train = (
+        None
+        if train is None
+        else (int(np.floor(train * n)) if isinstance(train, float) else train)
+    )
     if n_train is None:
         n_train = n - n_test  # type: ignore[operator]  # both None was made test = 0.25
     if n_test is None:
         n_test = n - n_train
     if n_train + n_test > n:
-        raise ValueError(f"train_size and test_size give {n_train} + {n_test} samples, more "
-                         f"than the {n} there are")
+        raise ValueError(
+            f"train_size and test_size give {n_train} + {n_test} samples, more "
+            f"than the {n} there are"
+        )
     if n_train == 0 or n_test == 0:
         empty = "train" if n_train == 0 else "test"
-        raise ValueError(f"with {n} samples, test_size={test_size!r} and "
-                         f"train_size={train_size!r} leave the {empty} set empty")
+        raise ValueError(
+            f"with {n} samples, test_size={test_size!r} and "
+            f"train_size={train_size!r} leave the {empty} set empty"
+        )
     return n_train, n_test
 
 
@@ -122,26 +135,34 @@ def _stratified_indices(labels, n_train, n_test, rng):
     classes, index, counts = _label_index(labels)
     if counts.min() < 2:
         rare = classes[np.argmin(counts)].tolist()
-        raise ValueError(f"stratify: class {rare!r} has only 1 member; each class needs"
-                         f" at least 2 to be in both the train and test sets")
+        raise ValueError(
+            f"stratify: class {rare!r} has only 1 member; each class needs"
+            f" at least 2 to be in both the train and test sets"
+        )
     for size, what in ((n_test, "test"), (n_train, "train")):
         if size < len(classes):
-            raise ValueError(f"the {what} set would have {size} samples, fewer than the "
-                             f"{len(classes)} classes of stratify: make it larger")
+            raise ValueError(
+                f"the {what} set would have {size} samples, fewer than the "
+                f"{len(classes)} classes of stratify: make it larger"
+            )
     train_counts = _apportion(counts, n_train, rng)
     test_counts = _apportion(counts - train_counts, n_test, rng)
     train, test = [], []
     for c in range(len(classes)):
         members = rng.permutation(np.flatnonzero(index == c))
-        train.append(members[:train_counts[c]])
-        test.append(members[train_counts[c]:train_counts[c] + test_counts[c]])
+        train.append(members[: train_counts[c]])
+        test.append(members[train_counts[c] : train_counts[c] + test_counts[c]])
     return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
 
 
-def train_test_split(*arrays: Any, test_size: float | int | None = None,
-                     train_size: float | int | None = None,
-                     random_state: RandomState = None, shuffle: bool = True,
-                     stratify: ArrayLike | None = None) -> list[Any]:
+def train_test_split(
+    *arrays: Any,
+    test_size: float | int | None = None,
+    train_size: float | int | None = None,
+    random_state: RandomState = None,
+    shuffle: bool = True,
+    stratify: ArrayLike | None = None,
+) -> list[Any]:
     """Split arrays into random train and test subsets (scikit-learn's semantics).
 
     Returns [a_train, a_test, b_train, b_test, ...]: the same rows of every array, each
@@ -198,14 +219,16 @@ def train_test_split(*arrays: Any, test_size: float | int | None = None,
     rng = np.random.default_rng(random_state)
     if stratify is not None:
         if not shuffle:
-            raise ValueError("stratify needs shuffle=True: a stratified split draws each "
-                             "class's samples at random")
+            raise ValueError(
+                "stratify needs shuffle=True: a stratified split draws each "
+                "class's samples at random"
+            )
         labels = as_labels(stratify, "stratify")
         check_same_length([arrays[0], labels], [names[0], "stratify"])
         train, test = _stratified_indices(labels, n_train, n_test, rng)
     elif shuffle:
         order = rng.permutation(n)
-        train, test = order[n_test:n_test + n_train], order[:n_test]
+        train, test = order[n_test : n_test + n_train], order[:n_test]
     else:
         train, test = np.arange(n_train), np.arange(n_train, n_train + n_test)
     result = []
@@ -249,14 +272,16 @@ class KFold:
         n_splits < 2, or random_state with shuffle=False.
     """
 
-    def __init__(self, n_splits: int = 5, shuffle: bool = False,
-                 random_state: RandomState = None) -> None:
+    def __init__(
+        self, n_splits: int = 5, shuffle: bool = False, random_state: RandomState = None
+    ) -> None:
         self.n_splits = _check_n_splits(n_splits)
         self.shuffle = check_bool(shuffle, "shuffle")
         self.random_state = check_random_state(random_state)
         if not self.shuffle and random_state is not None:
-            raise ValueError("random_state has no effect with shuffle=False: leave it None, "
-                             "or set shuffle=True")
+            raise ValueError(
+                "random_state has no effect with shuffle=False: leave it None, or set shuffle=True"
+            )
 
     def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
         """The number of folds (the arguments are for scikit-learn compatibility).
@@ -275,16 +300,20 @@ class KFold:
 
     def _test_folds(self, n, y):
         """fold[i] = the fold whose test set holds sample i."""
-        order = np.random.default_rng(self.random_state).permutation(n) if self.shuffle \
+        order = (
+            np.random.default_rng(self.random_state).permutation(n)
+            if self.shuffle
             else np.arange(n)
+        )
         sizes = np.full(self.n_splits, n // self.n_splits)
-        sizes[:n % self.n_splits] += 1
+        sizes[: n % self.n_splits] += 1
         fold = np.empty(n, np.intp)
         fold[order] = np.repeat(np.arange(self.n_splits), sizes)
         return fold
 
-    def split(self, X: ArrayLike, y: ArrayLike | None = None, groups: Any = None
-              ) -> Iterator[tuple[NDArray[np.intp], NDArray[np.intp]]]:
+    def split(
+        self, X: ArrayLike, y: ArrayLike | None = None, groups: Any = None
+    ) -> Iterator[tuple[NDArray[np.intp], NDArray[np.intp]]]:
         """Yield (train_index, test_index) for each fold. Arguments are checked at the call;
         groups is accepted for scikit-learn compatibility and ignored.
 
@@ -317,8 +346,10 @@ class KFold:
         return _folds(self._test_folds(n, y), self.n_splits)
 
     def __repr__(self):
-        return (f"{type(self).__name__}(n_splits={self.n_splits}, shuffle={self.shuffle}, "
-                f"random_state={self.random_state!r})")
+        return (
+            f"{type(self).__name__}(n_splits={self.n_splits}, shuffle={self.shuffle}, "
+            f"random_state={self.random_state!r})"
+        )
 
 
 class StratifiedKFold(KFold):
@@ -349,8 +380,12 @@ class StratifiedKFold(KFold):
         n_splits < 2, or random_state with shuffle=False.
     """
 
-    def split(self, X: ArrayLike, y: ArrayLike | None, groups: Any = None  # type: ignore[override]
-              ) -> Iterator[tuple[NDArray[np.intp], NDArray[np.intp]]]:
+    def split(  # type: ignore[override]
+        self,
+        X: ArrayLike,
+        y: ArrayLike | None,
+        groups: Any = None,
+    ) -> Iterator[tuple[NDArray[np.intp], NDArray[np.intp]]]:
         if y is None:
             raise ValueError("StratifiedKFold.split needs y, the labels to stratify")
         return super().split(X, y, groups)
@@ -358,15 +393,20 @@ class StratifiedKFold(KFold):
     def _test_folds(self, n, y):
         classes, index, counts = _label_index(as_labels(y, "y"))
         if (counts < self.n_splits).all():
-            raise ValueError(f"n_splits={self.n_splits} is more than the members of every "
-                             f"class of y (at most {counts.max()}): for a continuous target "
-                             f"use KFold")
+            raise ValueError(
+                f"n_splits={self.n_splits} is more than the members of every "
+                f"class of y (at most {counts.max()}): for a continuous target "
+                f"use KFold"
+            )
         if counts.min() < self.n_splits:
             rare = classes[np.argmin(counts)].tolist()
-            warnings.warn(f"the least populated class of y, {rare!r}, has {counts.min()} "
-                          f"members, fewer than n_splits={self.n_splits}: some test folds "
-                          f"will not contain it",
-                          UserWarning, stacklevel=4)
+            warnings.warn(
+                f"the least populated class of y, {rare!r}, has {counts.min()} "
+                f"members, fewer than n_splits={self.n_splits}: some test folds "
+                f"will not contain it",
+                UserWarning,
+                stacklevel=4,
+            )
         rng = np.random.default_rng(self.random_state)
         # Deal the samples, grouped by class (classes in order of first appearance), to the
         # folds in turn: each fold then gets a near-equal share of every class and of the

@@ -11,6 +11,7 @@ bytes of file and 8 of float64, and the readers hold copies and intermediates. B
 file is parsed, CSV_EXPANSION times its size is checked against the memory budget
 (pynn.memory.check_allocation: MemoryError naming the file).
 """
+
 import csv
 import itertools
 import numbers
@@ -33,8 +34,16 @@ CHUNK_ROWS = 4096
 CSV_EXPANSION = 32
 
 
-def load_csv(path, target=-1, *, delimiter=",", header="auto", dtype=np.float64,
-             target_dtype=None, max_bytes=None):
+def load_csv(
+    path,
+    target=-1,
+    *,
+    delimiter=",",
+    header="auto",
+    dtype=np.float64,
+    target_dtype=None,
+    max_bytes=None,
+):
     """Features X and target y from the CSV file `path` (UTF-8 text).
 
     Blank lines are skipped; every other row must have as many cells as the first.
@@ -94,20 +103,37 @@ def load_csv(path, target=-1, *, delimiter=",", header="auto", dtype=np.float64,
         second = next(rows, None)
         header, names, column, features = _layout(first, second, target, header, path)
         n_columns = len(first[1])
-        fast = _read_fast(path, delimiter, first[0] if header else 0, n_columns, column,
-                          features, dtype, target_dtype, max_bytes)
+        fast = _read_fast(
+            path,
+            delimiter,
+            first[0] if header else 0,
+            n_columns,
+            column,
+            features,
+            dtype,
+            target_dtype,
+            max_bytes,
+        )
         if fast is not None:
             return fast
-        data_rows = itertools.chain([] if header else [first],
-                                    [] if second is None else [second], rows)
+        data_rows = itertools.chain(
+            [] if header else [first], [] if second is None else [second], rows
+        )
         X_blocks, target_blocks, lines = _read_blocks(
-            data_rows, n_columns, first[0], column, features, dtype, names, path, max_bytes)
+            data_rows, n_columns, first[0], column, features, dtype, names, path, max_bytes
+        )
     if not lines:
         raise ValueError(f"CSV file {path!r} has a header row but no data rows")
-    check_text_memory(path, len(lines), max(block.itemsize for block in target_blocks) // 4,
-                      "target column", max_bytes)
-    y = _target_values(np.concatenate(target_blocks), target_dtype, dtype, lines, column,
-                       names, path)
+    check_text_memory(
+        path,
+        len(lines),
+        max(block.itemsize for block in target_blocks) // 4,
+        "target column",
+        max_bytes,
+    )
+    y = _target_values(
+        np.concatenate(target_blocks), target_dtype, dtype, lines, column, names, path
+    )
     return np.concatenate(X_blocks), y
 
 
@@ -117,26 +143,29 @@ def _layout(first, second, target, header, path):
     if header == "auto":
         header = isinstance(target, str) or _looks_like_header(first[1], second)
     elif isinstance(target, str) and not header:
-        raise ValueError(f"target={target!r} is a column name, but header=False: the "
-                         f"file has no names")
+        raise ValueError(
+            f"target={target!r} is a column name, but header=False: the file has no names"
+        )
     names = [cell.strip() for cell in first[1]] if header else None
     n_columns = len(first[1])
     if n_columns < 2:
-        raise ValueError(f"CSV file {path!r} has {n_columns} column on line "
-                         f"{first[0]}: it needs at least one feature and the target")
+        raise ValueError(
+            f"CSV file {path!r} has {n_columns} column on line "
+            f"{first[0]}: it needs at least one feature and the target"
+        )
     column = _target_index(target, names, n_columns, path)
     return header, names, column, [j for j in range(n_columns) if j != column]
 
 
-def _read_blocks(data_rows, n_columns, first_line, column, features, dtype, names, path,
-                 max_bytes):
+def _read_blocks(
+    data_rows, n_columns, first_line, column, features, dtype, names, path, max_bytes
+):
     """The careful reader: (X blocks, target-cell blocks, line numbers), CHUNK_ROWS rows
     of (line, cells) at a time."""
     X_blocks, target_blocks, lines = [], [], []
     while block := list(itertools.islice(data_rows, CHUNK_ROWS)):
         cells = _cell_array(block, n_columns, first_line, path, max_bytes)
-        X_blocks.append(_to_numbers(cells[:, features], dtype, block, features, names,
-                                    path))
+        X_blocks.append(_to_numbers(cells[:, features], dtype, block, features, names, path))
         target_blocks.append(cells[:, column])
         lines.extend(line for line, _ in block)
     return X_blocks, target_blocks, lines
@@ -159,8 +188,11 @@ def check_parse_memory(path, file_size, max_bytes=None):
     MemoryError
         When the parse may need more than the budget.
     """
-    check_allocation(file_size * CSV_EXPANSION, f"CSV file {path!r} ({file_size} bytes; "
-                     f"parsing takes up to {CSV_EXPANSION} times that)", max_bytes)
+    check_allocation(
+        file_size * CSV_EXPANSION,
+        f"CSV file {path!r} ({file_size} bytes; parsing takes up to {CSV_EXPANSION} times that)",
+        max_bytes,
+    )
 
 
 def check_text_memory(path, cells, longest, what, max_bytes):
@@ -187,17 +219,28 @@ def check_text_memory(path, cells, longest, what, max_bytes):
     MemoryError
         When the array would need more than the budget.
     """
-    check_allocation(cells * 4 * max(longest, 1), f"CSV file {path!r}: {what} as text, "
-                     f"{cells} cells as wide as the longest, {longest} characters", max_bytes)
+    check_allocation(
+        cells * 4 * max(longest, 1),
+        f"CSV file {path!r}: {what} as text, "
+        f"{cells} cells as wide as the longest, {longest} characters",
+        max_bytes,
+    )
 
 
-def _read_fast(path, delimiter, skip_lines, n_columns, column, features, dtype,
-               target_dtype, max_bytes):
+def _read_fast(
+    path, delimiter, skip_lines, n_columns, column, features, dtype, target_dtype, max_bytes
+):
     """(X, y) by np.loadtxt's C parser, or None when the file is not all well-formed
     numbers and rows of n_columns cells (the careful reader then finds and names the
     problem) or the target needs the careful reader's checks."""
-    options = dict(delimiter=delimiter, comments=None, quotechar='"', skiprows=skip_lines,
-                   encoding="utf-8-sig", ndmin=2)
+    options = dict(
+        delimiter=delimiter,
+        comments=None,
+        quotechar='"',
+        skiprows=skip_lines,
+        encoding="utf-8-sig",
+        ndmin=2,
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # an empty file warns: the careful reader says why
@@ -206,8 +249,9 @@ def _read_fast(path, delimiter, skip_lines, n_columns, column, features, dtype,
             cells = np.loadtxt(path, dtype=object, usecols=[column], **options)[:, 0]
     except (ValueError, UserWarning):
         return None
-    check_text_memory(path, len(cells), max(map(len, cells), default=0), "target column",
-                      max_bytes)
+    check_text_memory(
+        path, len(cells), max(map(len, cells), default=0), "target column", max_bytes
+    )
     cells = cells.astype(str)
     if table.shape[1] != n_columns or table.shape[0] != cells.shape[0] or not len(table):
         return None
@@ -262,8 +306,9 @@ def is_number(cell):
 def _looks_like_header(first_cells, second):
     if second is None:
         return not any(is_number(cell) for cell in first_cells)
-    return any(not is_number(cell) and is_number(below)
-               for cell, below in zip(first_cells, second[1]))
+    return any(
+        not is_number(cell) and is_number(below) for cell, below in zip(first_cells, second[1])
+    )
 
 
 def _target_index(target, names, n_columns, path):
@@ -271,12 +316,15 @@ def _target_index(target, names, n_columns, path):
         matches = [j for j, name in enumerate(names) if name == target]
         if len(matches) != 1:
             problem = "no column" if not matches else f"{len(matches)} columns"
-            raise ValueError(f"target={target!r}: CSV file {path!r} has {problem} of that "
-                             f"name (its columns: {', '.join(map(repr, names))})")
+            raise ValueError(
+                f"target={target!r}: CSV file {path!r} has {problem} of that "
+                f"name (its columns: {', '.join(map(repr, names))})"
+            )
         return matches[0]
     if not -n_columns <= target < n_columns:
-        raise ValueError(f"target={target} is out of range: CSV file {path!r} has "
-                         f"{n_columns} columns")
+        raise ValueError(
+            f"target={target} is out of range: CSV file {path!r} has {n_columns} columns"
+        )
     return target % n_columns
 
 
@@ -284,11 +332,14 @@ def _cell_array(block, n_columns, first_line, path, max_bytes):
     longest = 0
     for line, cells in block:
         if len(cells) != n_columns:
-            raise ValueError(f"CSV file {path!r}, line {line}: {len(cells)} cells, but line "
-                             f"{first_line} has {n_columns}")
+            raise ValueError(
+                f"CSV file {path!r}, line {line}: {len(cells)} cells, but line "
+                f"{first_line} has {n_columns}"
+            )
         longest = max(longest, max(map(len, cells)))
-    check_text_memory(path, len(block) * n_columns, longest,
-                      f"lines {block[0][0]} to {block[-1][0]}", max_bytes)
+    check_text_memory(
+        path, len(block) * n_columns, longest, f"lines {block[0][0]} to {block[-1][0]}", max_bytes
+    )
     return np.array([cells for _, cells in block], dtype=str)
 
 
@@ -303,8 +354,9 @@ def _to_numbers(cells, dtype, block, columns, names, path):
         return cells.astype(dtype)
     except (ValueError, OverflowError) as error:
         r, c = _first_bad_cell(cells, dtype, error)
-        raise ValueError(f"{_where(path, block[r][0], columns[c], names)}: "
-                         f"{str(cells[r, c])!r} is not a number") from None
+        raise ValueError(
+            f"{_where(path, block[r][0], columns[c], names)}: {str(cells[r, c])!r} is not a number"
+        ) from None
 
 
 def _first_bad_cell(cells, dtype, error):
@@ -334,10 +386,15 @@ def _target_values(cells, target_dtype, dtype, lines, column, names, path):
                 return cells.astype(dtype)
         if numeric.any():
             i = int(np.argmin(numeric))
-            problem = "the target is empty" if not cells[i].strip() else \
-                f"target {str(cells[i])!r} is not a number"
-            raise ValueError(f"{_where(path, lines[i], column, names)}: {problem}, but other "
-                             f"targets are numbers: pass target_dtype=str for labels")
+            problem = (
+                "the target is empty"
+                if not cells[i].strip()
+                else f"target {str(cells[i])!r} is not a number"
+            )
+            raise ValueError(
+                f"{_where(path, lines[i], column, names)}: {problem}, but other "
+                f"targets are numbers: pass target_dtype=str for labels"
+            )
         target_dtype = str
     target_dtype = np.dtype(target_dtype)
     if target_dtype.kind == "U":
@@ -351,19 +408,21 @@ def _target_values(cells, target_dtype, dtype, lines, column, names, path):
         return cells.astype(target_dtype)
     except (ValueError, OverflowError) as error:
         i, _ = _first_bad_cell(cells[:, None], target_dtype, error)
-        raise ValueError(f"{_where(path, lines[i], column, names)}: target {str(cells[i])!r} "
-                         f"is not a {target_dtype} number") from None
+        raise ValueError(
+            f"{_where(path, lines[i], column, names)}: target {str(cells[i])!r} "
+            f"is not a {target_dtype} number"
+        ) from None
 
 
 def _check_args(path, target, delimiter, header, dtype, target_dtype):
     try:
         path = os.fspath(path)
     except TypeError:
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}") \
-            from None
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}") from None
     if isinstance(target, bool) or not isinstance(target, (numbers.Integral, str)):
-        raise TypeError(f"target must be a column index (int) or a column name (str), got "
-                        f"{target!r}")
+        raise TypeError(
+            f"target must be a column index (int) or a column name (str), got {target!r}"
+        )
     if not isinstance(delimiter, str) or len(delimiter) != 1:
         raise TypeError(f"delimiter must be a one-character str, got {delimiter!r}")
     if not (header is True or header is False or header == "auto"):
@@ -380,6 +439,7 @@ def _check_args(path, target, delimiter, header, dtype, target_dtype):
         except TypeError:
             kind = None
         if kind not in ("U", "i", "u", "f"):
-            raise TypeError(f"target_dtype must be None, str, an int or a float dtype, got "
-                            f"{target_dtype!r}")
+            raise TypeError(
+                f"target_dtype must be None, str, an int or a float dtype, got {target_dtype!r}"
+            )
     return path

@@ -1,4 +1,5 @@
 """scikit-learn's small handwritten-digits set (an optional dependency)."""
+
 from __future__ import annotations
 
 import numbers
@@ -33,13 +34,17 @@ def load_digits(*, n_class: int = 10) -> tuple[NDArray[np.float64], NDArray[np.i
     ImportError
         scikit-learn is not installed.
     """
-    if isinstance(n_class, bool) or not isinstance(n_class, numbers.Integral) or \
-            not 1 <= n_class <= 10:
+    if (
+        isinstance(n_class, bool)
+        or not isinstance(n_class, numbers.Integral)
+        or not 1 <= n_class <= 10
+    ):
         raise ValueError(f"n_class must be an int from 1 to 10, got {n_class!r}")
     try:
         from sklearn.datasets import load_digits as sklearn_load_digits
     except ImportError as error:
-        raise ImportError('pynn.datasets.load_digits needs scikit-learn: '
-                          'pip install "pynn[sklearn]"') from error
+        raise ImportError(
+            'pynn.datasets.load_digits needs scikit-learn: pip install "pynn[sklearn]"'
+        ) from error
     X, y = sklearn_load_digits(n_class=int(n_class), return_X_y=True)
     return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64)

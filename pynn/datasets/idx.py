@@ -14,6 +14,7 @@ records only its last stream's size there, and is refused: recompress it as one)
 what the result needs is checked against the memory budget (pynn.memory: MemoryError),
 and the data are read by chunks into the allocated result.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -50,8 +51,9 @@ GZIP_MAGIC = b"\x1f\x8b"
 CHUNK_BYTES = 1 << 20  # the data are read by chunks into the result
 
 
-def load_idx(path: StrPath, *, dtype: DTypeLike | None = None,
-             max_bytes: int | None = None) -> NDArray[Any]:
+def load_idx(
+    path: StrPath, *, dtype: DTypeLike | None = None, max_bytes: int | None = None
+) -> NDArray[Any]:
     """The array stored in the IDX file `path` (gzip-compressed or not, told by its first
     bytes), with the header's shape and the dtype of its type code in native byte order:
     uint8, int8, int16, int32, float32 or float64.
@@ -90,8 +92,9 @@ def load_idx(path: StrPath, *, dtype: DTypeLike | None = None,
     max_bytes = check_max_bytes(max_bytes)
     with _IdxFile(path) as idx:
         dtype = idx.dtype.newbyteorder("=") if dtype is None else check_numpy_dtype(dtype)
-        check_allocation(idx.count * dtype.itemsize, f"{idx.describe()}, read as {dtype},",
-                         max_bytes)
+        check_allocation(
+            idx.count * dtype.itemsize, f"{idx.describe()}, read as {dtype},", max_bytes
+        )
         return idx.read(dtype)
 
 
@@ -122,9 +125,13 @@ def idx_header(path: StrPath) -> tuple[tuple[int, ...], np.dtype[Any]]:
         return idx.shape, idx.dtype.newbyteorder("=")
 
 
-def load_idx_pair(images_path: StrPath, labels_path: StrPath, *,
-                  dtype: DTypeLike = np.float64, max_bytes: int | None = None
-                  ) -> tuple[NDArray[np.floating[Any]], NDArray[np.int64]]:
+def load_idx_pair(
+    images_path: StrPath,
+    labels_path: StrPath,
+    *,
+    dtype: DTypeLike = np.float64,
+    max_bytes: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.int64]]:
     """Samples and labels from two IDX files, as MNIST's (images, labels) pairs.
 
     Returns X: (n, prod of the other image dimensions), of `dtype` (float64 by default;
@@ -167,27 +174,39 @@ def load_idx_pair(images_path: StrPath, labels_path: StrPath, *,
     labels_path = check_path(labels_path, "labels_path")
     with _IdxFile(images_path) as images, _IdxFile(labels_path) as labels:
         if len(labels.shape) != 1:
-            raise ValueError(f"labels file {labels_path!r} must hold a 1-D array, got shape "
-                             f"{labels.shape}")
+            raise ValueError(
+                f"labels file {labels_path!r} must hold a 1-D array, got shape {labels.shape}"
+            )
         if labels.dtype.kind not in "iu":
-            raise ValueError(f"labels file {labels_path!r} must hold integers, got "
-                             f"{labels.dtype.newbyteorder('=')} values")
+            raise ValueError(
+                f"labels file {labels_path!r} must hold integers, got "
+                f"{labels.dtype.newbyteorder('=')} values"
+            )
         n, width = images.shape[0], math.prod(images.shape[1:])
         if n != labels.shape[0]:
-            raise ValueError(f"images file {images_path!r} holds {n} samples but labels "
-                             f"file {labels_path!r} holds {labels.shape[0]} labels")
-        check_allocation(n * width * dtype.itemsize + n * np.dtype(np.int64).itemsize,
-                         f"{images.describe()} and {labels.describe()}, read as X ({n}, "
-                         f"{width}) of {dtype} and y ({n},) of int64,", max_bytes)
+            raise ValueError(
+                f"images file {images_path!r} holds {n} samples but labels "
+                f"file {labels_path!r} holds {labels.shape[0]} labels"
+            )
+        check_allocation(
+            n * width * dtype.itemsize + n * np.dtype(np.int64).itemsize,
+            f"{images.describe()} and {labels.describe()}, read as X ({n}, "
+            f"{width}) of {dtype} and y ({n},) of int64,",
+            max_bytes,
+        )
         return images.read(dtype).reshape(n, width), labels.read(np.dtype(np.int64))
 
 
 MNIST_PREFIXES = {"train": "train", "test": "t10k"}
 
 
-def load_mnist(directory: StrPath, subset: str = "train", *, dtype: DTypeLike = np.float64,
-               max_bytes: int | None = None
-               ) -> tuple[NDArray[np.floating[Any]], NDArray[np.int64]]:
+def load_mnist(
+    directory: StrPath,
+    subset: str = "train",
+    *,
+    dtype: DTypeLike = np.float64,
+    max_bytes: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.int64]]:
     """MNIST's training ("train", 60000 samples) or test ("test", 10000) set from the
     original IDX files in `directory`, named as published (train-images-idx3-ubyte,
     train-labels-idx1-ubyte, t10k-...; also with '.' before 'idx', and/or '.gz').
@@ -234,8 +253,7 @@ def _find_file(directory, names):
         path = os.path.join(directory, name)
         if os.path.isfile(path):
             return path
-    raise FileNotFoundError(f"no MNIST file in {directory!r}: looked for "
-                            f"{', '.join(candidates)}")
+    raise FileNotFoundError(f"no MNIST file in {directory!r}: looked for {', '.join(candidates)}")
 
 
 class _IdxFile:
@@ -261,18 +279,25 @@ class _IdxFile:
             self.count = math.prod(self.shape)  # Python ints: no overflow
             data_bytes = self.count * self.dtype.itemsize
             if data_bytes > sys.maxsize:
-                raise ValueError(f"IDX file {path!r} has a corrupt header: its sizes "
-                                 f"{self.shape} make {data_bytes} bytes of data, more than "
-                                 f"this machine can address")
+                raise ValueError(
+                    f"IDX file {path!r} has a corrupt header: its sizes "
+                    f"{self.shape} make {data_bytes} bytes of data, more than "
+                    f"this machine can address"
+                )
             if self.compressed:
                 self._check_gzip_sizes(header_bytes + data_bytes, file_size, isize)
             elif file_size != header_bytes + data_bytes:
                 extra = file_size - header_bytes - data_bytes
-                problem = "is truncated" if extra < 0 else \
-                    f"has {extra} extra byte{'s' if extra > 1 else ''} after its data"
-                raise ValueError(f"IDX file {path!r} {problem}: its header announces "
-                                 f"{self._declared()}, {header_bytes + data_bytes} bytes "
-                                 f"in all, but the file has {file_size} bytes")
+                problem = (
+                    "is truncated"
+                    if extra < 0
+                    else f"has {extra} extra byte{'s' if extra > 1 else ''} after its data"
+                )
+                raise ValueError(
+                    f"IDX file {path!r} {problem}: its header announces "
+                    f"{self._declared()}, {header_bytes + data_bytes} bytes "
+                    f"in all, but the file has {file_size} bytes"
+                )
         except BaseException:
             self._raw.close()
             raise
@@ -293,18 +318,27 @@ class _IdxFile:
         """The uncompressed size the header declares, against deflate's largest ratio and
         the gzip trailer's ISIZE (the last 4 bytes: the size modulo 2**32)."""
         if total > DEFLATE_MAX_RATIO * file_size:
-            raise ValueError(f"IDX file {self.path!r}: its header lies: it announces "
-                             f"{self._declared()}, {total} bytes, but deflate cannot expand "
-                             f"the {file_size}-byte file to more than "
-                             f"{DEFLATE_MAX_RATIO * file_size} ({DEFLATE_MAX_RATIO}:1)")
+            raise ValueError(
+                f"IDX file {self.path!r}: its header lies: it announces "
+                f"{self._declared()}, {total} bytes, but deflate cannot expand "
+                f"the {file_size}-byte file to more than "
+                f"{DEFLATE_MAX_RATIO * file_size} ({DEFLATE_MAX_RATIO}:1)"
+            )
         if isize != total % 2**32:
-            problem = "is truncated" if isize < total < 2**32 else \
-                "has extra bytes after its data" if total < isize else "is damaged"
-            raise ValueError(f"IDX file {self.path!r} {problem} or its header lies: its "
-                             f"header announces {self._declared()}, {total} bytes in all, "
-                             f"but its gzip trailer records {isize} bytes (modulo 2**32); a "
-                             f"file of several gzip streams joined records only the last "
-                             f"one's (recompress it as one)")
+            problem = (
+                "is truncated"
+                if isize < total < 2**32
+                else "has extra bytes after its data"
+                if total < isize
+                else "is damaged"
+            )
+            raise ValueError(
+                f"IDX file {self.path!r} {problem} or its header lies: its "
+                f"header announces {self._declared()}, {total} bytes in all, "
+                f"but its gzip trailer records {isize} bytes (modulo 2**32); a "
+                f"file of several gzip streams joined records only the last "
+                f"one's (recompress it as one)"
+            )
 
     @contextlib.contextmanager
     def _gzip_errors(self):
@@ -314,8 +348,9 @@ class _IdxFile:
         except (OSError, EOFError, zlib.error) as error:
             if not self.compressed:
                 raise
-            raise ValueError(f"IDX file {self.path!r}: its gzip stream is damaged or cut "
-                             f"short ({error})") from None
+            raise ValueError(
+                f"IDX file {self.path!r}: its gzip stream is damaged or cut short ({error})"
+            ) from None
 
     def read(self, dtype):
         """The data as a new array of `dtype` and the header's shape, converted chunk by
@@ -326,14 +361,24 @@ class _IdxFile:
         with self._gzip_errors():
             for start in range(0, self.count, step):
                 k = min(step, self.count - start)
-                chunk = _read_exactly(self._stream, k * self.dtype.itemsize, self.path,
-                                      f"data ({self._declared()})", start * self.dtype.itemsize,
-                                      total)
-                np.copyto(out[start:start + k], np.frombuffer(chunk, dtype=self.dtype),
-                          casting="unsafe")
+                chunk = _read_exactly(
+                    self._stream,
+                    k * self.dtype.itemsize,
+                    self.path,
+                    f"data ({self._declared()})",
+                    start * self.dtype.itemsize,
+                    total,
+                )
+                np.copyto(
+                    out[start : start + k],
+                    np.frombuffer(chunk, dtype=self.dtype),
+                    casting="unsafe",
+                )
             if self.compressed and self._stream.read(1):
-                raise ValueError(f"IDX file {self.path!r} has extra bytes after the data its "
-                                 f"header announces ({self._declared()})")
+                raise ValueError(
+                    f"IDX file {self.path!r} has extra bytes after the data its "
+                    f"header announces ({self._declared()})"
+                )
         return out.reshape(self.shape)
 
 
@@ -341,17 +386,24 @@ def _read_header(stream, path):
     """(shape, big-endian dtype, header size in bytes) of the IDX header."""
     magic = _read_exactly(stream, 4, path, "the magic number")
     if magic[:2] != b"\0\0":
-        raise ValueError(f"IDX file {path!r} is not an IDX file: its magic number "
-                         f"0x{magic.hex()} does not start with two zero bytes")
+        raise ValueError(
+            f"IDX file {path!r} is not an IDX file: its magic number "
+            f"0x{magic.hex()} does not start with two zero bytes"
+        )
     type_code, ndim = magic[2], magic[3]
     if type_code not in IDX_DTYPES:
         known = ", ".join(f"0x{code:02X}" for code in IDX_DTYPES)
-        raise ValueError(f"IDX file {path!r} has unknown type code 0x{type_code:02X} "
-                         f"(known: {known})")
+        raise ValueError(
+            f"IDX file {path!r} has unknown type code 0x{type_code:02X} (known: {known})"
+        )
     if ndim == 0:
         raise ValueError(f"IDX file {path!r} has a header with 0 dimensions")
-    shape = tuple(int(size) for size in np.frombuffer(
-        _read_exactly(stream, 4 * ndim, path, f"the {ndim} dimension sizes"), dtype=">u4"))
+    shape = tuple(
+        int(size)
+        for size in np.frombuffer(
+            _read_exactly(stream, 4 * ndim, path, f"the {ndim} dimension sizes"), dtype=">u4"
+        )
+    )
     return shape, IDX_DTYPES[type_code], 4 + 4 * ndim
 
 
@@ -362,8 +414,10 @@ def _read_exactly(stream, n, path, what, done=0, total=None):
     while len(data) < n:
         chunk = stream.read(n - len(data))
         if not chunk:
-            raise ValueError(f"IDX file {path!r} is truncated: it ends after "
-                             f"{done + len(data)} of the {n if total is None else total} "
-                             f"bytes of {what}")
+            raise ValueError(
+                f"IDX file {path!r} is truncated: it ends after "
+                f"{done + len(data)} of the {n if total is None else total} "
+                f"bytes of {what}"
+            )
         data += chunk
     return data

@@ -18,6 +18,7 @@ checked before anything is allocated:
 Then the data are read into the allocated array in chunks; a file that holds less than
 its headers say is a ValueError naming it.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -41,12 +42,13 @@ if TYPE_CHECKING:
     #: a path argument: str, bytes or os.PathLike
     StrPath = str | bytes | PathLike[str] | PathLike[bytes]
 
-NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
-                      (2, 0): np.lib.format.read_array_header_2_0}
+NPY_HEADER_READERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
 DATA_KINDS = "biufcSU"  # booleans, integers, floats, complex, bytes and str
 # What zipfile raises for a damaged archive (a bad offset can make a seek fail, too).
-ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
-              ValueError)
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError)
 CHUNK_BYTES = 1 << 20
 
 
@@ -106,8 +108,9 @@ def load_npy(path: StrPath, *, max_bytes: int | None = None) -> NDArray[Any]:
         return _read_data(file, header, where)
 
 
-def load_npz(path: StrPath, names: Sequence[str] | None = None, *,
-             max_bytes: int | None = None) -> dict[str, NDArray[Any]]:
+def load_npz(
+    path: StrPath, names: Sequence[str] | None = None, *, max_bytes: int | None = None
+) -> dict[str, NDArray[Any]]:
     """{name: array} of the .npz archive `path`: the arrays `names` (a list of names as
     np.savez gives them, "X" for member "X.npy"), or all of them; each checked as the
     module docstring says, and together against the budget max_bytes (None: what this
@@ -140,9 +143,12 @@ def load_npz(path: StrPath, names: Sequence[str] | None = None, *,
     max_bytes = check_max_bytes(max_bytes)
     with _npz_headers(path, names) as (archive, members, headers):
         total = sum(header["nbytes"] for header in headers.values())
-        check_allocation(total, f"data file {path!r}, " + ", ".join(
-            _describe(f"member {name!r}", header) for name, header in headers.items()),
-            max_bytes)
+        check_allocation(
+            total,
+            f"data file {path!r}, "
+            + ", ".join(_describe(f"member {name!r}", header) for name, header in headers.items()),
+            max_bytes,
+        )
         arrays = {}
         for name, header in headers.items():
             where = f"data file {path!r} member {name!r}"
@@ -152,8 +158,9 @@ def load_npz(path: StrPath, names: Sequence[str] | None = None, *,
         return arrays
 
 
-def npz_shapes(path: StrPath, names: Sequence[str] | None = None
-               ) -> dict[str, tuple[tuple[int, ...], np.dtype[Any]]]:
+def npz_shapes(
+    path: StrPath, names: Sequence[str] | None = None
+) -> dict[str, tuple[tuple[int, ...], np.dtype[Any]]]:
     """{name: (shape, dtype)} that the .npz archive `path` declares for the arrays `names`
     (or all), checked as load_npz checks them; no data are read.
 
@@ -188,18 +195,29 @@ def _npz_headers(path, names):
         try:
             archive = zipfile.ZipFile(file)
         except ZIP_ERRORS as error:
-            raise ValueError(f"data file {path!r} is not a valid .npz (zip) archive "
-                             f"({error})") from None
+            raise ValueError(
+                f"data file {path!r} is not a valid .npz (zip) archive ({error})"
+            ) from None
         with archive:
-            members = {info.filename[:-4] if info.filename.endswith(".npy")
-                       else info.filename: info for info in archive.infolist()}
+            members = {
+                info.filename[:-4] if info.filename.endswith(".npy") else info.filename: info
+                for info in archive.infolist()
+            }
             names = list(members) if names is None else list(names)
             missing = [name for name in names if name not in members]
             if missing:
-                raise ValueError(f"NPZ file {path!r} has no array {missing[0]!r} (it has "
-                                 f"{', '.join(members) or 'none'})")
-            yield archive, members, {name: _member_header(path, archive, name, members[name],
-                                                          file_size) for name in names}
+                raise ValueError(
+                    f"NPZ file {path!r} has no array {missing[0]!r} (it has "
+                    f"{', '.join(members) or 'none'})"
+                )
+            yield (
+                archive,
+                members,
+                {
+                    name: _member_header(path, archive, name, members[name], file_size)
+                    for name in names
+                },
+            )
 
 
 def _member_header(path, archive, name, info, file_size):
@@ -209,17 +227,24 @@ def _member_header(path, archive, name, info, file_size):
         raise ValueError(f"{where} is encrypted")
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         # bzip2 and lzma can expand without a useful bound; np.savez_compressed deflates.
-        raise ValueError(f"{where} is compressed with zip method {info.compress_type}: pynn "
-                         f"reads stored or deflated members only")
-    if info.compress_size > file_size or (info.compress_type == zipfile.ZIP_STORED
-                                          and info.file_size != info.compress_size):
-        raise ValueError(f"{where}: the zip directory lies (sizes {info.file_size} "
-                         f"uncompressed, {info.compress_size} stored, in a {file_size}-byte "
-                         f"file): the file is truncated or forged")
+        raise ValueError(
+            f"{where} is compressed with zip method {info.compress_type}: pynn "
+            f"reads stored or deflated members only"
+        )
+    if info.compress_size > file_size or (
+        info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size
+    ):
+        raise ValueError(
+            f"{where}: the zip directory lies (sizes {info.file_size} "
+            f"uncompressed, {info.compress_size} stored, in a {file_size}-byte "
+            f"file): the file is truncated or forged"
+        )
     if info.file_size > DEFLATE_MAX_RATIO * info.compress_size:
-        raise ValueError(f"{where}: the zip directory lies: {info.file_size} bytes cannot "
-                         f"inflate from {info.compress_size} (deflate expands at most "
-                         f"{DEFLATE_MAX_RATIO}:1)")
+        raise ValueError(
+            f"{where}: the zip directory lies: {info.file_size} bytes cannot "
+            f"inflate from {info.compress_size} (deflate expands at most "
+            f"{DEFLATE_MAX_RATIO}:1)"
+        )
     with _value_errors(where, zip_member=True):
         with archive.open(info) as stream:
             header = _read_header(stream, where)
@@ -236,19 +261,28 @@ def _read_header(stream, where):
             raise _FileError(f"unsupported .npy format version {version}")
         shape, fortran_order, dtype = NPY_HEADER_READERS[version](stream)
     except ValueError as error:
-        raise _FileError(f"{where} is not an .npy array or its header is damaged "
-                         f"({error})") from None
+        raise _FileError(
+            f"{where} is not an .npy array or its header is damaged ({error})"
+        ) from None
     if dtype.kind not in DATA_KINDS or dtype.fields is not None or dtype.subdtype is not None:
-        raise _FileError(f"{where} holds {dtype} values: pynn reads arrays of numbers, "
-                         f"booleans or strings only (no objects, which need pickle, and no "
-                         f"records)")
+        raise _FileError(
+            f"{where} holds {dtype} values: pynn reads arrays of numbers, "
+            f"booleans or strings only (no objects, which need pickle, and no "
+            f"records)"
+        )
     if dtype.itemsize == 0:
         raise _FileError(f"{where} has dtype {dtype.str!r}, whose items have no size")
     if any(size < 0 for size in shape):
         raise _FileError(f"{where} has a negative size in its shape {shape}")
     count = math.prod(shape)  # Python ints: no overflow
-    return {"shape": shape, "fortran_order": fortran_order, "dtype": dtype, "count": count,
-            "nbytes": count * dtype.itemsize, "offset": stream.tell()}
+    return {
+        "shape": shape,
+        "fortran_order": fortran_order,
+        "dtype": dtype,
+        "count": count,
+        "nbytes": count * dtype.itemsize,
+        "offset": stream.tell(),
+    }
 
 
 def _check_fits(header, size, where):
@@ -256,9 +290,11 @@ def _check_fits(header, size, where):
     uncompressed member), header included."""
     present = size - header["offset"]
     if header["nbytes"] > present:
-        raise _FileError(f"{where} has a truncated or lying header: shape {header['shape']} "
-                         f"of {header['dtype']} is {header['nbytes']} bytes, but only "
-                         f"{max(present, 0)} bytes follow it")
+        raise _FileError(
+            f"{where} has a truncated or lying header: shape {header['shape']} "
+            f"of {header['dtype']} is {header['nbytes']} bytes, but only "
+            f"{max(present, 0)} bytes follow it"
+        )
 
 
 def _describe(where, header):
@@ -272,10 +308,12 @@ def _read_data(stream, header, where):
     buffer = memoryview(flat.view(np.uint8)) if flat.size else memoryview(b"")
     done = 0
     while done < len(buffer):
-        n = stream.readinto(buffer[done:done + CHUNK_BYTES])
+        n = stream.readinto(buffer[done : done + CHUNK_BYTES])
         if not n:
-            raise _FileError(f"{where} is truncated: it ends after {done} of the "
-                             f"{len(buffer)} bytes its header declares")
+            raise _FileError(
+                f"{where} is truncated: it ends after {done} of the "
+                f"{len(buffer)} bytes its header declares"
+            )
         done += n
     shape = header["shape"]
     if header["fortran_order"]:

@@ -5,6 +5,7 @@ gives the same data; a Generator is drawn from and advanced, so two calls with o
 give two different samples) and returns NumPy arrays (X, y) with float64 features X of
 shape (n_samples, n_features).
 """
+
 from __future__ import annotations
 
 import numbers
@@ -22,8 +23,13 @@ if TYPE_CHECKING:
 RED_BLUE_LABELS = ("names", "binary", "sign")
 
 
-def make_red_blue(n_samples: int = 200, *, label_noise: float = 0.0, labels: str = "names",
-                  random_state: RandomState = None) -> tuple[NDArray[np.float64], NDArray[Any]]:
+def make_red_blue(
+    n_samples: int = 200,
+    *,
+    label_noise: float = 0.0,
+    labels: str = "names",
+    random_state: RandomState = None,
+) -> tuple[NDArray[np.float64], NDArray[Any]]:
     """The notes' 2-D red/blue classifier (notes 000 and 003): points of the square
     [-1, 1]², red above the curve x2 = 0.5·sin(π·x1) and blue below it, a boundary no
     straight line follows. (The notes' picture is missing; this curve is our choice.)
@@ -71,9 +77,13 @@ def make_red_blue(n_samples: int = 200, *, label_noise: float = 0.0, labels: str
     return X, np.where(red, 1, -1).astype(np.int64)
 
 
-def make_semicircle_to_parabola(n_samples: int = 100, *, noise: float = 0.0,
-                                angles: str = "even", random_state: RandomState = None
-                                ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def make_semicircle_to_parabola(
+    n_samples: int = 100,
+    *,
+    noise: float = 0.0,
+    angles: str = "even",
+    random_state: RandomState = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Notes 003, Example #2: a regression from the upper unit semicircle x1² + x2² = 1 to
     the parabola y2 = y1². Point θ in [0, π] maps x = (cos θ, sin θ) to y = (cos θ, cos² θ).
 
@@ -118,10 +128,16 @@ def make_semicircle_to_parabola(n_samples: int = 100, *, noise: float = 0.0,
     return X, Y
 
 
-def make_polynomial(n_samples: int = 100, *, coef: ArrayLike | None = None,
-                    degree: int | None = None, noise: float = 0.1,
-                    x_range: tuple[float, float] = (-1.0, 1.0), return_coef: bool = False,
-                    random_state: RandomState = None) -> tuple[NDArray[np.float64], ...]:
+def make_polynomial(
+    n_samples: int = 100,
+    *,
+    coef: ArrayLike | None = None,
+    degree: int | None = None,
+    noise: float = 0.1,
+    x_range: tuple[float, float] = (-1.0, 1.0),
+    return_coef: bool = False,
+    random_state: RandomState = None,
+) -> tuple[NDArray[np.float64], ...]:
     """Notes 001, polynomial regression: y = f(x) + ε with f(x) = b + w1·x + ... + wM·x^M.
 
     `coef` lists the coefficients from the constant up: coef[k] multiplies x**k, so
@@ -164,8 +180,9 @@ def make_polynomial(n_samples: int = 100, *, coef: ArrayLike | None = None,
     n_samples = _check_n_samples(n_samples)
     noise = non_negative_number(noise, "noise")
     low, high = _check_range(x_range, "x_range")
-    if degree is not None and (isinstance(degree, bool) or
-                               not isinstance(degree, numbers.Integral) or degree < 0):
+    if degree is not None and (
+        isinstance(degree, bool) or not isinstance(degree, numbers.Integral) or degree < 0
+    ):
         raise ValueError(f"degree must be a non-negative int, got {degree!r}")
     rng = _generator(random_state)
     if coef is None:
@@ -175,8 +192,10 @@ def make_polynomial(n_samples: int = 100, *, coef: ArrayLike | None = None,
         if coef.size == 0:
             raise ValueError("coef must hold at least one coefficient (the constant)")
         if degree is not None and degree != coef.size - 1:
-            raise ValueError(f"degree={degree} disagrees with coef, which has {coef.size} "
-                             f"coefficients (degree {coef.size - 1}); give one of them")
+            raise ValueError(
+                f"degree={degree} disagrees with coef, which has {coef.size} "
+                f"coefficients (degree {coef.size - 1}); give one of them"
+            )
     x = rng.uniform(low, high, size=(n_samples, 1))
     # Summed in the notes' order, x·w1 + x²·w2 + ... + x^M·wM + b.
     y = coef[1] * x[:, 0] if coef.size > 1 else np.zeros(n_samples)
@@ -187,9 +206,14 @@ def make_polynomial(n_samples: int = 100, *, coef: ArrayLike | None = None,
     return (x, y, coef) if return_coef else (x, y)
 
 
-def make_spirals(n_samples: int = 200, *, noise: float = 0.0, turns: float = 1.5,
-                 shuffle: bool = True, random_state: RandomState = None
-                 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+def make_spirals(
+    n_samples: int = 200,
+    *,
+    noise: float = 0.0,
+    turns: float = 1.5,
+    shuffle: bool = True,
+    random_state: RandomState = None,
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """Two interleaved spirals in the plane, one per class (a classic problem no shallow
     linear boundary solves). Arm k (k = 0, 1) is the set of points r·(cos φ, sin φ) with
     r = t, φ = 2π·turns·t + k·π, t in [0, 1]: the second arm is the first turned by half
@@ -237,11 +261,17 @@ def make_spirals(n_samples: int = 200, *, noise: float = 0.0, turns: float = 1.5
     return X, y
 
 
-def make_blobs(n_samples: int = 100, *, centers: int | ArrayLike = 3,
-               cluster_std: float | ArrayLike = 1.0, n_features: int | None = None,
-               center_box: tuple[float, float] = (-10.0, 10.0), shuffle: bool = True,
-               return_centers: bool = False, random_state: RandomState = None
-               ) -> tuple[NDArray[Any], ...]:
+def make_blobs(
+    n_samples: int = 100,
+    *,
+    centers: int | ArrayLike = 3,
+    cluster_std: float | ArrayLike = 1.0,
+    n_features: int | None = None,
+    center_box: tuple[float, float] = (-10.0, 10.0),
+    shuffle: bool = True,
+    return_centers: bool = False,
+    random_state: RandomState = None,
+) -> tuple[NDArray[Any], ...]:
     """Isotropic Gaussian blobs, one class per centre (as scikit-learn's make_blobs).
 
     `centers`: an int (that many centres drawn uniformly in the box `center_box` of
@@ -286,29 +316,36 @@ def make_blobs(n_samples: int = 100, *, centers: int | ArrayLike = 3,
         disagreeing.
     """
     n_samples = _check_n_samples(n_samples)
-    if n_features is not None and (isinstance(n_features, bool) or
-                                   not isinstance(n_features, numbers.Integral) or
-                                   n_features < 1):
+    if n_features is not None and (
+        isinstance(n_features, bool)
+        or not isinstance(n_features, numbers.Integral)
+        or n_features < 1
+    ):
         raise ValueError(f"n_features must be a positive int, got {n_features!r}")
     rng = _generator(random_state)
     if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
         if centers < 1:
-            raise ValueError(f"centers must be a positive int or an array of centres, got "
-                             f"{centers}")
+            raise ValueError(
+                f"centers must be a positive int or an array of centres, got {centers}"
+            )
         low, high = _check_range(center_box, "center_box")
         centers = rng.uniform(low, high, size=(int(centers), n_features or 2))
     else:
         centers = _check_finite_array(centers, "centers", ndim=2)
         if centers.shape[0] == 0 or centers.shape[1] == 0:
-            raise ValueError(f"centers must hold at least one centre of at least one "
-                             f"feature, got shape {centers.shape}")
+            raise ValueError(
+                f"centers must hold at least one centre of at least one "
+                f"feature, got shape {centers.shape}"
+            )
         if n_features is not None and n_features != centers.shape[1]:
-            raise ValueError(f"n_features={n_features} disagrees with centers, which have "
-                             f"{centers.shape[1]} features; give one of them")
+            raise ValueError(
+                f"n_features={n_features} disagrees with centers, which have "
+                f"{centers.shape[1]} features; give one of them"
+            )
     k = centers.shape[0]
     std = _check_cluster_std(cluster_std, k)
     counts = np.full(k, n_samples // k)
-    counts[:n_samples % k] += 1
+    counts[: n_samples % k] += 1
     y = np.repeat(np.arange(k, dtype=np.int64), counts)
     if shuffle:
         y = rng.permutation(y)

@@ -1,26 +1,50 @@
 """The layers of a pynn.Sequential model, and rebuilding one from its saved description."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from pynn.activations import PARAM_DEFAULTS
-from pynn.layers.activation import (ELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Sign,
-                                    Softplus, Step, Tanh)
+from pynn.layers.activation import (
+    ELU,
+    Activation,
+    Identity,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    Sign,
+    Softplus,
+    Step,
+    Tanh,
+)
 from pynn.layers.base import Layer
 from pynn.layers.dense import Dense
 from pynn.layers.maxout import Maxout
 from pynn.layers.prelu import PReLU
 from pynn.layers.standardize import Standardize
 
-_BY_TYPE: dict[str, Any] = {"Dense": Dense, "Activation": Activation, "PReLU": PReLU,
-                            "Maxout": Maxout, "Standardize": Standardize}
+_BY_TYPE: dict[str, Any] = {
+    "Dense": Dense,
+    "Activation": Activation,
+    "PReLU": PReLU,
+    "Maxout": Maxout,
+    "Standardize": Standardize,
+}
 
 
 # Activation layers come back as their named class (Tanh(), LeakyReLU(0.2)), so a loaded
 # model reads as the one that was saved.
 _ACTIVATION_CLASSES: dict[str, Any] = {
-    "identity": Identity, "sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU,
-    "leaky_relu": LeakyReLU, "softplus": Softplus, "elu": ELU, "step": Step, "sign": Sign}
+    "identity": Identity,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "softplus": Softplus,
+    "elu": ELU,
+    "step": Step,
+    "sign": Sign,
+}
 
 
 def layer_from_config(config: dict[str, Any]) -> Layer:
@@ -46,8 +70,11 @@ def layer_from_config(config: dict[str, Any]) -> Layer:
     if not isinstance(config, dict) or config.get("type") not in _BY_TYPE:
         raise ValueError(f"not a pynn layer description: {config!r}")
     args = {k: v for k, v in config.items() if k != "type"}
-    if config["type"] == "Activation" and set(args) == {"activation", "param"} \
-            and args["activation"] in _ACTIVATION_CLASSES:
+    if (
+        config["type"] == "Activation"
+        and set(args) == {"activation", "param"}
+        and args["activation"] in _ACTIVATION_CLASSES
+    ):
         cls = _ACTIVATION_CLASSES[args["activation"]]
         if args["param"] is None:
             return cls()
@@ -56,6 +83,21 @@ def layer_from_config(config: dict[str, Any]) -> Layer:
     return _BY_TYPE[config["type"]](**args)
 
 
-__all__ = ["Activation", "Dense", "ELU", "Identity", "Layer", "LeakyReLU", "Maxout", "PReLU",
-           "ReLU", "Sigmoid", "Sign", "Softplus", "Standardize", "Step", "Tanh",
-           "layer_from_config"]
+__all__ = [
+    "Activation",
+    "Dense",
+    "ELU",
+    "Identity",
+    "Layer",
+    "LeakyReLU",
+    "Maxout",
+    "PReLU",
+    "ReLU",
+    "Sigmoid",
+    "Sign",
+    "Softplus",
+    "Standardize",
+    "Step",
+    "Tanh",
+    "layer_from_config",
+]

@@ -1,4 +1,5 @@
 """Activation layers: an elementwise nonlinearity with no parameters."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -36,8 +37,13 @@ class Activation(Layer):
         self._saves = saved_by(self.activation, self.param)
 
     def record(self, buf: dict[str, Any], training: bool) -> dict[str, Any]:
-        return {"kind": "activation", "activation": self.activation, "param": self.param,
-                "out": buf["out"], "dx": buf.get("dx")}
+        return {
+            "kind": "activation",
+            "activation": self.activation,
+            "param": self.param,
+            "out": buf["out"],
+            "dx": buf.get("dx"),
+        }
 
     def config(self) -> dict[str, Any]:
         return {"type": "Activation", "activation": self.activation, "param": self.param}
@@ -45,8 +51,11 @@ class Activation(Layer):
     def __repr__(self):
         if type(self) is Activation:
             return super().__repr__()
-        return f"{type(self).__name__}()" if self.param is None else \
-            f"{type(self).__name__}({self.param!r})"
+        return (
+            f"{type(self).__name__}()"
+            if self.param is None
+            else f"{type(self).__name__}({self.param!r})"
+        )
 
 
 class Identity(Activation):

@@ -1,5 +1,6 @@
 """What Dense and Maxout share: a weight (rows, in_features), an optional bias (rows,), their
 initialisation, and the dense kernels' workspace."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -30,7 +31,8 @@ class AffineLayer(Layer):
 
     def parameter_shapes(self) -> list[tuple[str, tuple[int, ...]]]:
         shapes: list[tuple[str, tuple[int, ...]]] = [
-            ("weight", (self.affine_rows, self.in_features))]
+            ("weight", (self.affine_rows, self.in_features))
+        ]
         if self.bias:
             shapes.append(("bias", (self.affine_rows,)))
         return shapes
@@ -42,14 +44,22 @@ class AffineLayer(Layer):
 
     def _affine_record(self, training):
         """The weight, bias and their gradients of a network record."""
-        return {"weight": self.params["weight"], "bias": self.params.get("bias"),
-                "dweight": self.grads["weight"] if training else None,
-                "dbias": self.grads.get("bias") if training else None}
+        return {
+            "weight": self.params["weight"],
+            "bias": self.params.get("bias"),
+            "dweight": self.grads["weight"] if training else None,
+            "dbias": self.grads.get("bias") if training else None,
+        }
 
     def workspace_size(self, backend: str, n: int, dtype: DTypeLike, training: bool) -> int:
-        size = dense_workspace_size(backend, n, self.in_features, self.affine_rows, dtype,
-                                    backward=False)
+        size = dense_workspace_size(
+            backend, n, self.in_features, self.affine_rows, dtype, backward=False
+        )
         if training:
-            size = max(size, dense_workspace_size(backend, n, self.in_features,
-                                                  self.affine_rows, dtype, backward=True))
+            size = max(
+                size,
+                dense_workspace_size(
+                    backend, n, self.in_features, self.affine_rows, dtype, backward=True
+                ),
+            )
         return size

@@ -12,6 +12,7 @@ A layer owns no memory of its own. The model gives it
 The layer classes are the network's kinds; a subclass that changes what a layer computes
 cannot run (Sequential refuses any layer whose class is not one of pynn's).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -63,8 +64,10 @@ class Layer:
             The layer requires another input width.
         """
         if self.in_features is not None and in_features != self.in_features:
-            raise ValueError(f"{self!r} expects {self.in_features} input features, "
-                             f"but the layer before it gives {in_features}")
+            raise ValueError(
+                f"{self!r} expects {self.in_features} input features, "
+                f"but the layer before it gives {in_features}"
+            )
         self.built_in_features = in_features
         self.out_features = self._out_features(in_features)
         return self.out_features

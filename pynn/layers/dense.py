@@ -1,4 +1,5 @@
 """Dense: a = f(x Wᵀ + b), the activation fused into the matrix kernels."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -45,9 +46,15 @@ class Dense(AffineLayer):
         that takes none.
     """
 
-    def __init__(self, in_features: int, out_features: int, activation: str | None = None,
-                 bias: bool = True, init: str | None = None,
-                 activation_param: float | None = None) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        activation: str | None = None,
+        bias: bool = True,
+        init: str | None = None,
+        activation_param: float | None = None,
+    ) -> None:
         self.in_features = positive_int(in_features, "in_features")
         self.out_features = positive_int(out_features, "out_features")
         self.activation = check_activation(activation, activation_param)
@@ -59,23 +66,32 @@ class Dense(AffineLayer):
         self.differentiable = self.activation not in HARD
         self._saves = saved_by(self.activation, self.activation_param)
 
-    def buffer_shapes(self, n: int, training: bool, input_grad: bool
-                      ) -> dict[str, tuple[tuple[int, ...], Any]]:
+    def buffer_shapes(
+        self, n: int, training: bool, input_grad: bool
+    ) -> dict[str, tuple[tuple[int, ...], Any]]:
         shapes = super().buffer_shapes(n, training, input_grad)
         if training and self._saves == "input":
             shapes["z"] = ((n, self.out_features), None)
         return shapes
 
     def record(self, buf: dict[str, Any], training: bool) -> dict[str, Any]:
-        return {"kind": "dense", **self._affine_record(training),
-                "activation": self.activation, "param": self.activation_param,
-                "out": buf["out"], "z": buf.get("z") if training else None,
-                "dx": buf.get("dx")}
+        return {
+            "kind": "dense",
+            **self._affine_record(training),
+            "activation": self.activation,
+            "param": self.activation_param,
+            "out": buf["out"],
+            "z": buf.get("z") if training else None,
+            "dx": buf.get("dx"),
+        }
 
     def config(self) -> dict[str, Any]:
-        return {"type": "Dense", "in_features": self.in_features,
-                "out_features": self.out_features,
-                "activation": None if self.activation == "identity" else self.activation,
-                "bias": self.bias, "init": self.init,
-                "activation_param": self.activation_param}
-
+        return {
+            "type": "Dense",
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "activation": None if self.activation == "identity" else self.activation,
+            "bias": self.bias,
+            "init": self.init,
+            "activation_param": self.activation_param,
+        }

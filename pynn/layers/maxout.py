@@ -1,5 +1,6 @@
 """Maxout: each output is the maximum of `pieces` affine maps of the input
 (Goodfellow et al. 2013)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -39,8 +40,14 @@ class Maxout(AffineLayer):
         A count < 1, or an unknown init.
     """
 
-    def __init__(self, in_features: int, out_features: int, pieces: int, bias: bool = True,
-                 init: str = "glorot_uniform") -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        pieces: int,
+        bias: bool = True,
+        init: str = "glorot_uniform",
+    ) -> None:
         self.in_features = positive_int(in_features, "in_features")
         self.out_features = positive_int(out_features, "out_features")
         self.pieces = positive_int(pieces, "pieces")
@@ -54,8 +61,9 @@ class Maxout(AffineLayer):
         """Rows of the weight: out_features * pieces."""
         return self.out_features * self.pieces
 
-    def buffer_shapes(self, n: int, training: bool, input_grad: bool
-                      ) -> dict[str, tuple[tuple[int, ...], Any]]:
+    def buffer_shapes(
+        self, n: int, training: bool, input_grad: bool
+    ) -> dict[str, tuple[tuple[int, ...], Any]]:
         shapes = super().buffer_shapes(n, training, input_grad)
         shapes["z"] = ((n, self.affine_rows), None)
         if training:
@@ -79,11 +87,23 @@ class Maxout(AffineLayer):
         dict of str to object
             The "maxout" record of docs/kernels.md, "Network".
         """
-        return {"kind": "maxout", **self._affine_record(training), "pieces": self.pieces,
-                "out": buf["out"], "z": buf["z"], "dz": buf.get("dz"),
-                "argmax": buf.get("argmax"), "dx": buf.get("dx")}
+        return {
+            "kind": "maxout",
+            **self._affine_record(training),
+            "pieces": self.pieces,
+            "out": buf["out"],
+            "z": buf["z"],
+            "dz": buf.get("dz"),
+            "argmax": buf.get("argmax"),
+            "dx": buf.get("dx"),
+        }
 
     def config(self) -> dict[str, Any]:
-        return {"type": "Maxout", "in_features": self.in_features,
-                "out_features": self.out_features, "pieces": self.pieces, "bias": self.bias,
-                "init": self.init}
+        return {
+            "type": "Maxout",
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "pieces": self.pieces,
+            "bias": self.bias,
+            "init": self.init,
+        }

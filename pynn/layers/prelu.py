@@ -1,4 +1,5 @@
 """PReLU: x if x > 0 else a·x, with the slope a learned (He et al. 2015)."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -36,8 +37,10 @@ class PReLU(Layer):
 
     def build(self, in_features: int) -> int:
         if self.num_parameters not in (1, in_features):
-            raise ValueError(f"{self!r} has {self.num_parameters} slopes but receives "
-                             f"{in_features} features: use 1 (shared) or {in_features}")
+            raise ValueError(
+                f"{self!r} has {self.num_parameters} slopes but receives "
+                f"{in_features} features: use 1 (shared) or {in_features}"
+            )
         return super().build(in_features)
 
     def parameter_shapes(self) -> list[tuple[str, tuple[int, ...]]]:
@@ -47,9 +50,13 @@ class PReLU(Layer):
         self.params["weight"][...] = self.init
 
     def record(self, buf: dict[str, Any], training: bool) -> dict[str, Any]:
-        return {"kind": "prelu", "weight": self.params["weight"],
-                "dweight": self.grads["weight"] if training else None, "out": buf["out"],
-                "dx": buf.get("dx")}
+        return {
+            "kind": "prelu",
+            "weight": self.params["weight"],
+            "dweight": self.grads["weight"] if training else None,
+            "out": buf["out"],
+            "dx": buf.get("dx"),
+        }
 
     def config(self) -> dict[str, Any]:
         return {"type": "PReLU", "num_parameters": self.num_parameters, "init": self.init}

@@ -4,6 +4,7 @@ The statistics come from the training data (pynn.data.StandardScaler's mean_ and
 putting them in the model's first layer means a saved model takes raw features and cannot
 be used with the wrong scaling. The layer has no trainable parameters.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -27,13 +28,14 @@ def _vector(values, name):
                 raise TypeError(f"{name} must hold numbers, got {value!r}")
         array = np.asarray(values)
     else:
-        raise TypeError(f"{name} must be a 1-D sequence of numbers, got "
-                        f"{type(values).__name__}")
+        raise TypeError(f"{name} must be a 1-D sequence of numbers, got {type(values).__name__}")
     if array.dtype.kind not in "iuf":
         raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
     if array.ndim != 1 or array.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D sequence (one value per feature), "
-                         f"got shape {array.shape}")
+        raise ValueError(
+            f"{name} must be a non-empty 1-D sequence (one value per feature), "
+            f"got shape {array.shape}"
+        )
     array = np.array(array, dtype=np.float64)  # a copy: the caller's array may change
     bad = np.flatnonzero(~np.isfinite(array))
     if bad.size:
@@ -71,12 +73,16 @@ class Standardize(Layer):
         self.mean = _vector(mean, "mean")
         self.scale = _vector(scale, "scale")
         if self.scale.shape != self.mean.shape:
-            raise ValueError(f"mean and scale must have one value per feature each, got "
-                             f"{self.mean.size} means and {self.scale.size} scales")
+            raise ValueError(
+                f"mean and scale must have one value per feature each, got "
+                f"{self.mean.size} means and {self.scale.size} scales"
+            )
         bad = np.flatnonzero(self.scale <= 0)
         if bad.size:
-            raise ValueError(f"scale[{bad[0]}] is {self.scale[bad[0]]}: every scale must be "
-                             f"positive (a constant feature takes scale 1)")
+            raise ValueError(
+                f"scale[{bad[0]}] is {self.scale[bad[0]]}: every scale must be "
+                f"positive (a constant feature takes scale 1)"
+            )
         self.in_features = self.mean.size
         self._constants: dict[Any, Any] = {}  # dtype -> (mean, scale) in that dtype, made once
 
@@ -102,14 +108,21 @@ class Standardize(Layer):
             The "standardize" record of docs/kernels.md, "Network".
         """
         mean, scale = self._in_dtype(buf["out"].dtype)
-        return {"kind": "standardize", "mean": mean, "scale": scale, "out": buf["out"],
-                "dx": buf.get("dx")}
+        return {
+            "kind": "standardize",
+            "mean": mean,
+            "scale": scale,
+            "out": buf["out"],
+            "dx": buf.get("dx"),
+        }
 
     def config(self) -> dict[str, Any]:
         # Python floats: JSON writes their shortest repr, which reads back exactly.
-        return {"type": "Standardize", "mean": [float(v) for v in self.mean],
-                "scale": [float(v) for v in self.scale]}
+        return {
+            "type": "Standardize",
+            "mean": [float(v) for v in self.mean],
+            "scale": [float(v) for v in self.scale],
+        }
 
     def __repr__(self):
         return f"Standardize({self.in_features} features)"
-

@@ -1,4 +1,5 @@
 """Adam and AdamW, as torch.optim.Adam and torch.optim.AdamW."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -33,28 +34,48 @@ class Adam(Optimizer):
     state_names: tuple[str, ...] = ("exp_avg", "exp_avg_sq")
     _decoupled = False
 
-    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__(lr)
         try:
             beta1, beta2 = betas
         except (TypeError, ValueError):
             raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}") from None
-        self.betas = (check_number(beta1, "betas[0]", 0.0, 1.0, high_open=True),
-                      check_number(beta2, "betas[1]", 0.0, 1.0, high_open=True))
+        self.betas = (
+            check_number(beta1, "betas[0]", 0.0, 1.0, high_open=True),
+            check_number(beta2, "betas[1]", 0.0, 1.0, high_open=True),
+        )
         self.eps = check_number(eps, "eps")
         self.weight_decay = check_number(weight_decay, "weight_decay")
 
     def _update(self):
-        self.kernels.adam_update(self.params, self.grads, self.state["exp_avg"],
-                                 self.state["exp_avg_sq"], step=self.step_count, lr=self.lr,
-                                 beta1=self.betas[0], beta2=self.betas[1], eps=self.eps,
-                                 weight_decay=self.weight_decay,
-                                 decoupled_weight_decay=self._decoupled)
+        self.kernels.adam_update(
+            self.params,
+            self.grads,
+            self.state["exp_avg"],
+            self.state["exp_avg_sq"],
+            step=self.step_count,
+            lr=self.lr,
+            beta1=self.betas[0],
+            beta2=self.betas[1],
+            eps=self.eps,
+            weight_decay=self.weight_decay,
+            decoupled_weight_decay=self._decoupled,
+        )
 
     def config(self) -> dict[str, Any]:
-        return {"type": type(self).__name__, "lr": self.lr, "betas": list(self.betas),
-                "eps": self.eps, "weight_decay": self.weight_decay}
+        return {
+            "type": type(self).__name__,
+            "lr": self.lr,
+            "betas": list(self.betas),
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+        }
 
 
 class AdamW(Adam):
@@ -81,6 +102,11 @@ class AdamW(Adam):
 
     _decoupled = True
 
-    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2) -> None:
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
         super().__init__(lr, betas, eps, weight_decay)

@@ -1,4 +1,5 @@
 """What the optimizers share: hyperparameter checks and binding to a model's flat buffers."""
+
 from __future__ import annotations
 
 import importlib

@@ -1,5 +1,6 @@
 """Learning-rate schedules, stepped once per epoch by fit (as torch.optim.lr_scheduler is
 in a usual training loop). No scheduler means a constant learning rate."""
+
 from __future__ import annotations
 
 import math
@@ -31,8 +32,10 @@ def check_monitor(monitor: str | None) -> str | None:
         Not a str or None.
     """
     if monitor is not None and not isinstance(monitor, str):
-        raise TypeError(f"monitor must be None or the name of a logged value such as "
-                        f"'val_loss', got {monitor!r}")
+        raise TypeError(
+            f"monitor must be None or the name of a logged value such as "
+            f"'val_loss', got {monitor!r}"
+        )
     return monitor
 
 
@@ -60,8 +63,9 @@ def monitored_key(monitor: str | None, logged: Collection[str], who: str) -> str
     """
     key = monitor or ("val_loss" if "val_loss" in logged else "loss")
     if key not in logged:
-        raise ValueError(f"{who} monitors {key!r}, which fit does not log here (it logs "
-                         f"{sorted(logged)})")
+        raise ValueError(
+            f"{who} monitors {key!r}, which fit does not log here (it logs {sorted(logged)})"
+        )
     return key
 
 
@@ -225,9 +229,17 @@ class ReduceLROnPlateau(LRScheduler):
         A hyperparameter out of range or not finite, or an unknown threshold_mode.
     """
 
-    def __init__(self, factor: float = 0.1, patience: int = 10, threshold: float = 1e-4,
-                 threshold_mode: str = "rel", cooldown: int = 0, min_lr: float = 0.0,
-                 eps: float = 1e-8, monitor: str | None = None) -> None:
+    def __init__(
+        self,
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+        eps: float = 1e-8,
+        monitor: str | None = None,
+    ) -> None:
         self.factor = check_number(factor, "factor", 0.0, 1.0, high_open=True)
         self.patience = check_count(patience, "patience", 0)
         self.cooldown = check_count(cooldown, "cooldown", 0)
@@ -250,8 +262,10 @@ class ReduceLROnPlateau(LRScheduler):
     def check_logged(self, logged: Collection[str]) -> None:
         key = monitored_key(self.monitor, logged, "ReduceLROnPlateau")
         if getattr(self, "key", None) not in (None, key):  # continuing a schedule
-            raise ValueError(f"ReduceLROnPlateau watches {self.key!r}, which fit does not log "
-                             f"here (it logs {sorted(logged)})")
+            raise ValueError(
+                f"ReduceLROnPlateau watches {self.key!r}, which fit does not log "
+                f"here (it logs {sorted(logged)})"
+            )
 
     def _watch(self, key):
         self.key = key

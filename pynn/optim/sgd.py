@@ -1,4 +1,5 @@
 """Stochastic gradient descent, as torch.optim.SGD."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,8 +36,14 @@ class SGD(Optimizer):
         dampening.
     """
 
-    def __init__(self, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 nesterov: bool = False, weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__(lr)
         # torch accepts any momentum >= 0, but from 1 on the step grows without bound
         self.momentum = check_number(momentum, "momentum", 0.0, 1.0, high_open=True)
@@ -54,12 +61,24 @@ class SGD(Optimizer):
         return ("momentum_buffer",) if self.momentum != 0 else ()
 
     def _update(self):
-        self.kernels.sgd_update(self.params, self.grads, self.state.get("momentum_buffer"),
-                                step=self.step_count, lr=self.lr, momentum=self.momentum,
-                                dampening=self.dampening, nesterov=self.nesterov,
-                                weight_decay=self.weight_decay)
+        self.kernels.sgd_update(
+            self.params,
+            self.grads,
+            self.state.get("momentum_buffer"),
+            step=self.step_count,
+            lr=self.lr,
+            momentum=self.momentum,
+            dampening=self.dampening,
+            nesterov=self.nesterov,
+            weight_decay=self.weight_decay,
+        )
 
     def config(self) -> dict[str, Any]:
-        return {"type": "SGD", "lr": self.lr, "momentum": self.momentum,
-                "dampening": self.dampening, "nesterov": self.nesterov,
-                "weight_decay": self.weight_decay}
+        return {
+            "type": "SGD",
+            "lr": self.lr,
+            "momentum": self.momentum,
+            "dampening": self.dampening,
+            "nesterov": self.nesterov,
+            "weight_decay": self.weight_decay,
+        }

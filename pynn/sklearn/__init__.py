@@ -13,11 +13,13 @@ The package: pynn.sklearn.estimators (the two estimators), pynn.sklearn.base (wh
 share: training, inference, the stopping rule) and pynn.sklearn.params (their parameters'
 checks).
 """
+
 try:  # validate_data and __sklearn_tags__ are scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data  # noqa: F401 (the version check)
 except ImportError as error:
-    raise ImportError('pynn.sklearn needs scikit-learn >= 1.6: pip install "pynn[sklearn]"'
-                      ) from error
+    raise ImportError(
+        'pynn.sklearn needs scikit-learn >= 1.6: pip install "pynn[sklearn]"'
+    ) from error
 
 from pynn.sklearn.estimators import MLPClassifier, MLPRegressor
 

@@ -1,5 +1,6 @@
 """What pynn.sklearn's two estimators share: BaseMLP (the parameters, training and
 inference on a pynn.Sequential) and scikit-learn's stopping rule as a pynn fit callback."""
+
 import contextlib
 import warnings
 
@@ -77,10 +78,15 @@ class _SklearnStopping:
             optimizer.lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
         if est._no_improvement_count > est.n_iter_no_change:
             what = "Validation score" if self.validation_key else "Training loss"
-            message = (f"{what} did not improve more than tol={est.tol} for "
-                       f"{est.n_iter_no_change} consecutive epochs.")
-            if est.solver == "sgd" and est.learning_rate == "adaptive" \
-                    and optimizer.lr > ADAPTIVE_MIN_LR:
+            message = (
+                f"{what} did not improve more than tol={est.tol} for "
+                f"{est.n_iter_no_change} consecutive epochs."
+            )
+            if (
+                est.solver == "sgd"
+                and est.learning_rate == "adaptive"
+                and optimizer.lr > ADAPTIVE_MIN_LR
+            ):
                 optimizer.lr /= ADAPTIVE_FACTOR
                 est._no_improvement_count = 0
                 if est.verbose:
@@ -97,13 +103,35 @@ class _SklearnStopping:
 class BaseMLP(BaseEstimator):
     """The parameters, checks, training and pickling of MLPClassifier and MLPRegressor."""
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 alpha=0.0001, batch_size="auto", learning_rate="constant",
-                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
-                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 dtype="float32", n_threads=None, divergence=1e4):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        dtype="float32",
+        n_threads=None,
+        divergence=1e4,
+    ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -157,18 +185,28 @@ class BaseMLP(BaseEstimator):
 
     def _new_optimizer(self, weight_decay):
         if self.solver == "adam":
-            return Adam(lr=self.learning_rate_init, betas=(self.beta_1, self.beta_2),
-                        eps=self.epsilon, weight_decay=weight_decay)
-        return SGD(lr=self.learning_rate_init, momentum=self.momentum,
-                   nesterov=bool(self.nesterovs_momentum and self.momentum > 0),
-                   weight_decay=weight_decay)
+            return Adam(
+                lr=self.learning_rate_init,
+                betas=(self.beta_1, self.beta_2),
+                eps=self.epsilon,
+                weight_decay=weight_decay,
+            )
+        return SGD(
+            lr=self.learning_rate_init,
+            momentum=self.momentum,
+            nesterov=bool(self.nesterovs_momentum and self.momentum > 0),
+            weight_decay=weight_decay,
+        )
 
     def _batch(self, n_samples):
         if isinstance(self.batch_size, str):  # "auto"
             return min(AUTO_BATCH, n_samples)
         if self.batch_size > n_samples:
-            warnings.warn(f"batch_size={self.batch_size} is larger than the {n_samples} "
-                          f"training samples: it is clipped to {n_samples}")
+            warnings.warn(
+                f"batch_size={self.batch_size} is larger than the {n_samples} "
+                f"training samples: it is clipped to {n_samples}",
+                stacklevel=2,
+            )
         return min(int(self.batch_size), n_samples)
 
     # ---- training ----------------------------------------------------------------------------
@@ -179,21 +217,32 @@ class BaseMLP(BaseEstimator):
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         first = not hasattr(self, "model_") or not (self.warm_start or incremental)
-        X, y = validate_data(self, X, y, reset=first, dtype=self._x_dtypes(dtype),
-                             multi_output=True, y_numeric=not is_classifier(self))
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=first,
+            dtype=self._x_dtypes(dtype),
+            multi_output=True,
+            y_numeric=not is_classifier(self),
+        )
         y, n_outputs, loss = self._encode_y(y, first, incremental, classes)
         layout = self._layout(sizes, activation, dtype, X.shape[1], n_outputs)
         if not first and layout != self._model_layout():
-            raise ValueError(f"warm_start and partial_fit continue the fitted network "
-                             f"{self._model_layout()} (widths, activation, dtype), but the "
-                             f"parameters and data now give {layout}: call fit with "
-                             f"warm_start=False to start a new one")
-        model_seed, split_seed = _seeds(self.random_state, 2) if first or self.early_stopping \
-            else (None, None)
+            raise ValueError(
+                f"warm_start and partial_fit continue the fitted network "
+                f"{self._model_layout()} (widths, activation, dtype), but the "
+                f"parameters and data now give {layout}: call fit with "
+                f"warm_start=False to start a new one"
+            )
+        model_seed, split_seed = (
+            _seeds(self.random_state, 2) if first or self.early_stopping else (None, None)
+        )
         with _threads(self.n_threads):
             if first:
-                model = self._new_model(sizes, activation, dtype, X.shape[1], n_outputs,
-                                        model_seed)
+                model = self._new_model(
+                    sizes, activation, dtype, X.shape[1], n_outputs, model_seed
+                )
                 self.loss_curve_, self.t_, self.best_loss_ = [], 0, np.inf
             else:
                 model = self.model_
@@ -203,31 +252,53 @@ class BaseMLP(BaseEstimator):
             batch = self._batch(X_train.shape[0])
             weight_decay = self.alpha / batch  # scikit-learn's alpha: see docs/sklearn.md
             metric = "accuracy" if is_classifier(self) else "r2"
-            stopping = _SklearnStopping(self, X_train.shape[0], weight_decay,
-                                        None if validation is None else "val_" + metric)
-            options = dict(batch_size=batch, shuffle=bool(self.shuffle),
-                           validation_data=validation, callback=stopping,
-                           divergence=self.divergence)
+            stopping = _SklearnStopping(
+                self,
+                X_train.shape[0],
+                weight_decay,
+                None if validation is None else "val_" + metric,
+            )
+            options = dict(
+                batch_size=batch,
+                shuffle=bool(self.shuffle),
+                validation_data=validation,
+                callback=stopping,
+                divergence=self.divergence,
+            )
             if incremental and not first:  # the same optimizer; the batch may differ per call
                 model.optimizer_.weight_decay = weight_decay
                 model.partial_fit(X_train, y_train, epochs=1, **options)
             elif not first:  # warm start: the current parameters, a fresh optimizer
-                model.partial_fit(X_train, y_train, optimizer=self._new_optimizer(weight_decay),
-                                  epochs=self.max_iter, **options)
+                model.partial_fit(
+                    X_train,
+                    y_train,
+                    optimizer=self._new_optimizer(weight_decay),
+                    epochs=self.max_iter,
+                    **options,
+                )
             else:  # fit or the first partial_fit: the loss and classes are set here
                 train = model.partial_fit if incremental else model.fit
-                train(X_train, y_train, loss=loss, optimizer=self._new_optimizer(weight_decay),
-                      epochs=1 if incremental else self.max_iter, classes=self._pynn_classes(),
-                      **options)
+                train(
+                    X_train,
+                    y_train,
+                    loss=loss,
+                    optimizer=self._new_optimizer(weight_decay),
+                    epochs=1 if incremental else self.max_iter,
+                    classes=self._pynn_classes(),
+                    **options,
+                )
         if self.early_stopping:
             model.flat_params[...] = self._best_params
         self.model_ = model
         self.n_outputs_ = n_outputs
         self.n_layers_ = len(sizes) + 2
         if not incremental and not stopping.converged and self.n_iter_ == self.max_iter:
-            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
-                          f"and the optimization hasn't converged yet.", ConvergenceWarning,
-                          stacklevel=3)
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
+                f"and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         return self
 
     def _hold_out(self, X, y, seed, model):
@@ -241,10 +312,13 @@ class BaseMLP(BaseEstimator):
             return X, y, None
         stratify = y if is_classifier(self) and y.ndim == 1 else None
         X_train, X_val, y_train, y_val = train_test_split(
-            X, y, test_size=self.validation_fraction, random_state=seed, stratify=stratify)
+            X, y, test_size=self.validation_fraction, random_state=seed, stratify=stratify
+        )
         if X_val.shape[0] < 2:
-            raise ValueError(f"validation_fraction={self.validation_fraction} holds out "
-                             f"{X_val.shape[0]} sample(s): early_stopping needs at least 2")
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} holds out "
+                f"{X_val.shape[0]} sample(s): early_stopping needs at least 2"
+            )
         self.validation_scores_, self.best_validation_score_ = [], -np.inf
         self.best_loss_ = None
         self._best_params = model.flat_params.copy()

@@ -1,5 +1,6 @@
 """pynn.sklearn's estimators, MLPClassifier and MLPRegressor: what each adds to BaseMLP
 (the targets' encoding, the predictions, scikit-learn's tags)."""
+
 import numpy as np
 from scipy.special import expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, RegressorMixin
@@ -123,8 +124,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         check_classification_targets(y)
         kind = type_of_target(y)
         if kind not in ("binary", "multiclass", "multilabel-indicator"):
-            raise ValueError(f"MLPClassifier takes 1-D class labels or a 2-D 0/1 multi-label "
-                             f"indicator y, got a {kind} y")
+            raise ValueError(
+                f"MLPClassifier takes 1-D class labels or a 2-D 0/1 multi-label "
+                f"indicator y, got a {kind} y"
+            )
         if kind == "multilabel-indicator":
             return self._encode_multilabel(y, first, classes)
         y = column_or_1d(y, warn=True)
@@ -133,18 +136,24 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             self.classes_ = found if classes is None else np.unique(np.asarray(classes))
             self._multilabel = False
             if len(self.classes_) < 2:
-                raise ValueError(f"y has one class only ({self.classes_[0]!r}): a classifier "
-                                 f"needs at least two")
+                raise ValueError(
+                    f"y has one class only ({self.classes_[0]!r}): a classifier needs at least two"
+                )
         elif self._multilabel:
             raise ValueError("y must be a multi-label indicator matrix, as it was in fit")
-        elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)),
-                                                        self.classes_):
-            raise ValueError(f"classes={np.asarray(classes).tolist()} is not the same as on "
-                             f"the first call, {self.classes_.tolist()}")
+        elif classes is not None and not np.array_equal(
+            np.unique(np.asarray(classes)), self.classes_
+        ):
+            raise ValueError(
+                f"classes={np.asarray(classes).tolist()} is not the same as on "
+                f"the first call, {self.classes_.tolist()}"
+            )
         elif not incremental and not np.array_equal(np.unique(y), self.classes_):
-            raise ValueError(f"warm_start can only continue with y of the classes of the "
-                             f"previous fit {self.classes_.tolist()}, got "
-                             f"{np.unique(y).tolist()}")
+            raise ValueError(
+                f"warm_start can only continue with y of the classes of the "
+                f"previous fit {self.classes_.tolist()}, got "
+                f"{np.unique(y).tolist()}"
+            )
         index = np.minimum(np.searchsorted(self.classes_, y), len(self.classes_) - 1)
         unknown = self.classes_[index] != y
         if unknown.any():
@@ -160,14 +169,19 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             self.classes_ = np.arange(y.shape[1])
             self._multilabel, self._y_dtype = True, y.dtype
         elif not self._multilabel:
-            raise ValueError(f"y must be 1-D class labels, as it was in fit, got a "
-                             f"multi-label y of shape {y.shape}")
+            raise ValueError(
+                f"y must be 1-D class labels, as it was in fit, got a "
+                f"multi-label y of shape {y.shape}"
+            )
         elif y.shape[1] != len(self.classes_):
-            raise ValueError(f"y must have {len(self.classes_)} label columns, as it had in "
-                             f"fit, got shape {y.shape}")
+            raise ValueError(
+                f"y must have {len(self.classes_)} label columns, as it had in "
+                f"fit, got shape {y.shape}"
+            )
         if classes is not None and len(classes) != y.shape[1]:
-            raise ValueError(f"classes has {len(classes)} labels but the multi-label y has "
-                             f"{y.shape[1]} columns")
+            raise ValueError(
+                f"classes has {len(classes)} labels but the multi-label y has {y.shape[1]} columns"
+            )
         self.out_activation_ = "logistic"
         return y, y.shape[1], "binary_cross_entropy"
 

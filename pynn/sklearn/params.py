@@ -1,5 +1,6 @@
 """The parameters of pynn.sklearn's estimators: their choices and defaults beyond
 scikit-learn's, and their checks at fit time (scikit-learn's rule: __init__ only stores)."""
+
 import numbers
 
 import numpy as np
@@ -12,7 +13,7 @@ from pynn.training_checks import check_divergence
 HIDDEN_ACTIVATIONS = TRAINABLE + ("logistic",)
 SOLVERS = ("adam", "sgd")
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
-AUTO_BATCH = 200       # batch_size="auto" is min(200, n_samples), as in scikit-learn
+AUTO_BATCH = 200  # batch_size="auto" is min(200, n_samples), as in scikit-learn
 ADAPTIVE_FACTOR = 5.0  # learning_rate="adaptive" divides the rate by 5 ...
 ADAPTIVE_MIN_LR = 1e-6  # ... and stops once it is this small (scikit-learn's values)
 
@@ -24,8 +25,9 @@ def _check_hidden_layer_sizes(sizes):
     try:
         sizes = tuple(sizes)
     except TypeError:
-        raise TypeError(f"hidden_layer_sizes must be an int or a sequence of ints, got "
-                        f"{sizes!r}") from None
+        raise TypeError(
+            f"hidden_layer_sizes must be an int or a sequence of ints, got {sizes!r}"
+        ) from None
     for size in sizes:
         if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Integral):
             raise TypeError(f"hidden_layer_sizes must hold ints, got {sizes!r}")
@@ -73,9 +75,14 @@ def check_params(estimator):
     if estimator.n_threads is not None:
         check_count(estimator.n_threads, "n_threads (None for pynn's current setting)", 1)
     check_divergence(estimator.divergence)
-    if not (estimator.random_state is None or isinstance(
-            estimator.random_state, (numbers.Integral, np.random.RandomState,
-                                np.random.Generator))) or isinstance(estimator.random_state, bool):
-        raise TypeError(f"random_state must be None, an int, a numpy RandomState or "
-                        f"Generator, got {estimator.random_state!r}")
+    if not (
+        estimator.random_state is None
+        or isinstance(
+            estimator.random_state, (numbers.Integral, np.random.RandomState, np.random.Generator)
+        )
+    ) or isinstance(estimator.random_state, bool):
+        raise TypeError(
+            f"random_state must be None, an int, a numpy RandomState or "
+            f"Generator, got {estimator.random_state!r}"
+        )
     return sizes, "sigmoid" if activation == "logistic" else activation, dtype
