@@ -2,8 +2,7 @@
  * family that does not depend on the dtype. */
 #include "pynn.h"
 
-pynn_saved pynn_activation_saves(pynn_activation act, double param)
-{
+pynn_saved pynn_activation_saves(pynn_activation act, double param) {
     switch (act) {
     case PYNN_IDENTITY:
         return PYNN_SAVES_NOTHING;

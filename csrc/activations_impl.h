@@ -16,28 +16,22 @@
 
 /* 1/(1+exp(-z)) without overflow: exp only ever sees -|z| <= 0.
  * z >= 0: 1/(1+exp(-z)); z < 0: exp(z)/(1+exp(z)). NaN gives NaN. */
-static inline real SFX(sigmoid)(real z)
-{
+static inline real SFX(sigmoid)(real z) {
     const real e = exp(-fabs(z));
     return (z >= 0 ? (real)1 : e) / ((real)1 + e);
 }
 
 /* log(1+exp(z)) = max(z,0) + log1p(exp(-|z|)), finite for every finite z. */
-static inline real SFX(softplus)(real z)
-{
-    return (z > 0 ? z : (real)0) + log1p(exp(-fabs(z)));
-}
+static inline real SFX(softplus)(real z) { return (z > 0 ? z : (real)0) + log1p(exp(-fabs(z))); }
 
 /* np.sign: -1, 0 or 1 (+0 for -0), NaN for NaN. */
-static inline real SFX(sign)(real z)
-{
+static inline real SFX(sign)(real z) {
     return z > 0 ? (real)1 : z < 0 ? (real)-1 : z == 0 ? (real)0 : z;
 }
 
 /* f(z) for activation `act`; param is leaky_relu's slope or elu's alpha,
  * already rounded to real. */
-static inline real SFX(act_value)(real z, pynn_activation act, real param)
-{
+static inline real SFX(act_value)(real z, pynn_activation act, real param) {
     switch (act) {
     case PYNN_IDENTITY:
         return z;
@@ -67,8 +61,7 @@ static inline real SFX(act_value)(real z, pynn_activation act, real param)
  * softplus, elu and leaky_relu with param < 0; neither for identity. The other
  * argument is ignored (pass anything, e.g. 0 or the same value).
  * Never called for step or sign. */
-static inline real SFX(act_slope)(real a, real z, pynn_activation act, real param)
-{
+static inline real SFX(act_slope)(real a, real z, pynn_activation act, real param) {
     switch (act) {
     case PYNN_SIGMOID:
         return a * ((real)1 - a);
@@ -78,8 +71,7 @@ static inline real SFX(act_slope)(real a, real z, pynn_activation act, real para
         return a > 0 ? (real)1 : (real)0;
     case PYNN_LEAKY_RELU:
         /* Same test as pynn_activation_saves (param keeps its sign when rounded). */
-        if (param >= 0)
-            return a > 0 ? (real)1 : param;
+        if (param >= 0) return a > 0 ? (real)1 : param;
         return z > 0 ? (real)1 : param;
     case PYNN_SOFTPLUS:
         return SFX(sigmoid)(z);
@@ -92,8 +84,7 @@ static inline real SFX(act_slope)(real a, real z, pynn_activation act, real para
 
 /* Rough cost of one element of f (derivative = 0) or f' (derivative = 1),
  * relative to a copy, for the parallel threshold. */
-static inline int64_t SFX(act_cost)(pynn_activation act, int derivative)
-{
+static inline int64_t SFX(act_cost)(pynn_activation act, int derivative) {
     switch (act) {
     case PYNN_SIGMOID:
     case PYNN_TANH:
@@ -109,20 +100,17 @@ static inline int64_t SFX(act_cost)(pynn_activation act, int derivative)
 /* ---- row helpers for softmax and the losses ----------------------------- */
 
 /* max_j x_j, k >= 1. A NaN in the row is caught later: exp(NaN - m) is NaN. */
-static inline real SFX(row_max)(const real *restrict x, int64_t k)
-{
+static inline real SFX(row_max)(const real *restrict x, int64_t k) {
     real m = x[0];
-    for (int64_t j = 1; j < k; ++j)
-        m = x[j] > m ? x[j] : m;
+    for (int64_t j = 1; j < k; ++j) m = x[j] > m ? x[j] : m;
     return m;
 }
 
 /* sum_j exp(x_j - m) with m = row_max(x): each term is in [0, 1] and one is 1,
  * so the sum is in [1, k] (no overflow, log of it is >= 0). Summed in double,
  * in order. e, when not NULL, receives the terms exp(x_j - m). */
-static inline double SFX(row_sum_exp)(real *restrict e, const real *restrict x,
-                                      int64_t k, real m)
-{
+static inline double SFX(row_sum_exp)(real *restrict e, const real *restrict x, int64_t k,
+                                      real m) {
     double s = 0;
     if (e) {
         for (int64_t j = 0; j < k; ++j) {
@@ -130,8 +118,7 @@ static inline double SFX(row_sum_exp)(real *restrict e, const real *restrict x,
             s += e[j];
         }
     } else {
-        for (int64_t j = 0; j < k; ++j)
-            s += exp(x[j] - m);
+        for (int64_t j = 0; j < k; ++j) s += exp(x[j] - m);
     }
     return s;
 }
@@ -143,47 +130,71 @@ static inline double SFX(row_sum_exp)(real *restrict e, const real *restrict x,
 
 /* The switch on `act` runs once per range, so each inner loop is one formula
  * (act is a constant after inlining) and can vectorise. */
-static void SFX(act_forward_range)(real *restrict out, const real *restrict x,
-                                   int64_t lo, int64_t hi, pynn_activation act,
-                                   real param)
-{
-#define PYNN_ACT_LOOP(ACT)                                                        \
-    for (int64_t i = lo; i < hi; ++i)                                             \
-        out[i] = SFX(act_value)(x[i], ACT, param)
+static void SFX(act_forward_range)(real *restrict out, const real *restrict x, int64_t lo,
+                                   int64_t hi, pynn_activation act, real param) {
+#define PYNN_ACT_LOOP(ACT) \
+    for (int64_t i = lo; i < hi; ++i) out[i] = SFX(act_value)(x[i], ACT, param)
     switch (act) {
-    case PYNN_IDENTITY: PYNN_ACT_LOOP(PYNN_IDENTITY); break;
-    case PYNN_SIGMOID: PYNN_ACT_LOOP(PYNN_SIGMOID); break;
-    case PYNN_TANH: PYNN_ACT_LOOP(PYNN_TANH); break;
-    case PYNN_RELU: PYNN_ACT_LOOP(PYNN_RELU); break;
-    case PYNN_LEAKY_RELU: PYNN_ACT_LOOP(PYNN_LEAKY_RELU); break;
-    case PYNN_SOFTPLUS: PYNN_ACT_LOOP(PYNN_SOFTPLUS); break;
-    case PYNN_ELU: PYNN_ACT_LOOP(PYNN_ELU); break;
-    case PYNN_STEP: PYNN_ACT_LOOP(PYNN_STEP); break;
-    case PYNN_SIGN: PYNN_ACT_LOOP(PYNN_SIGN); break;
-    default: break;
+    case PYNN_IDENTITY:
+        PYNN_ACT_LOOP(PYNN_IDENTITY);
+        break;
+    case PYNN_SIGMOID:
+        PYNN_ACT_LOOP(PYNN_SIGMOID);
+        break;
+    case PYNN_TANH:
+        PYNN_ACT_LOOP(PYNN_TANH);
+        break;
+    case PYNN_RELU:
+        PYNN_ACT_LOOP(PYNN_RELU);
+        break;
+    case PYNN_LEAKY_RELU:
+        PYNN_ACT_LOOP(PYNN_LEAKY_RELU);
+        break;
+    case PYNN_SOFTPLUS:
+        PYNN_ACT_LOOP(PYNN_SOFTPLUS);
+        break;
+    case PYNN_ELU:
+        PYNN_ACT_LOOP(PYNN_ELU);
+        break;
+    case PYNN_STEP:
+        PYNN_ACT_LOOP(PYNN_STEP);
+        break;
+    case PYNN_SIGN:
+        PYNN_ACT_LOOP(PYNN_SIGN);
+        break;
+    default:
+        break;
     }
 #undef PYNN_ACT_LOOP
 }
 
 /* s holds the saved values (a or z, whichever act_slope reads), so it is passed
  * as both; it may be NULL for identity, which reads nothing. */
-static void SFX(act_derivative_range)(real *restrict out, const real *restrict s,
-                                      int64_t lo, int64_t hi, pynn_activation act,
-                                      real param)
-{
-#define PYNN_ACT_LOOP(ACT)                                                        \
-    for (int64_t i = lo; i < hi; ++i)                                             \
-        out[i] = SFX(act_slope)(s[i], s[i], ACT, param)
+static void SFX(act_derivative_range)(real *restrict out, const real *restrict s, int64_t lo,
+                                      int64_t hi, pynn_activation act, real param) {
+#define PYNN_ACT_LOOP(ACT) \
+    for (int64_t i = lo; i < hi; ++i) out[i] = SFX(act_slope)(s[i], s[i], ACT, param)
     switch (act) {
-    case PYNN_SIGMOID: PYNN_ACT_LOOP(PYNN_SIGMOID); break;
-    case PYNN_TANH: PYNN_ACT_LOOP(PYNN_TANH); break;
-    case PYNN_RELU: PYNN_ACT_LOOP(PYNN_RELU); break;
-    case PYNN_LEAKY_RELU: PYNN_ACT_LOOP(PYNN_LEAKY_RELU); break;
-    case PYNN_SOFTPLUS: PYNN_ACT_LOOP(PYNN_SOFTPLUS); break;
-    case PYNN_ELU: PYNN_ACT_LOOP(PYNN_ELU); break;
+    case PYNN_SIGMOID:
+        PYNN_ACT_LOOP(PYNN_SIGMOID);
+        break;
+    case PYNN_TANH:
+        PYNN_ACT_LOOP(PYNN_TANH);
+        break;
+    case PYNN_RELU:
+        PYNN_ACT_LOOP(PYNN_RELU);
+        break;
+    case PYNN_LEAKY_RELU:
+        PYNN_ACT_LOOP(PYNN_LEAKY_RELU);
+        break;
+    case PYNN_SOFTPLUS:
+        PYNN_ACT_LOOP(PYNN_SOFTPLUS);
+        break;
+    case PYNN_ELU:
+        PYNN_ACT_LOOP(PYNN_ELU);
+        break;
     default: /* identity */
-        for (int64_t i = lo; i < hi; ++i)
-            out[i] = (real)1;
+        for (int64_t i = lo; i < hi; ++i) out[i] = (real)1;
         break;
     }
 #undef PYNN_ACT_LOOP
@@ -191,21 +202,30 @@ static void SFX(act_derivative_range)(real *restrict out, const real *restrict s
 
 static void SFX(act_backward_range)(real *restrict dz, const real *restrict dout,
                                     const real *restrict s, int64_t lo, int64_t hi,
-                                    pynn_activation act, real param)
-{
-#define PYNN_ACT_LOOP(ACT)                                                        \
-    for (int64_t i = lo; i < hi; ++i)                                             \
-        dz[i] = dout[i] * SFX(act_slope)(s[i], s[i], ACT, param)
+                                    pynn_activation act, real param) {
+#define PYNN_ACT_LOOP(ACT) \
+    for (int64_t i = lo; i < hi; ++i) dz[i] = dout[i] * SFX(act_slope)(s[i], s[i], ACT, param)
     switch (act) {
-    case PYNN_SIGMOID: PYNN_ACT_LOOP(PYNN_SIGMOID); break;
-    case PYNN_TANH: PYNN_ACT_LOOP(PYNN_TANH); break;
-    case PYNN_RELU: PYNN_ACT_LOOP(PYNN_RELU); break;
-    case PYNN_LEAKY_RELU: PYNN_ACT_LOOP(PYNN_LEAKY_RELU); break;
-    case PYNN_SOFTPLUS: PYNN_ACT_LOOP(PYNN_SOFTPLUS); break;
-    case PYNN_ELU: PYNN_ACT_LOOP(PYNN_ELU); break;
+    case PYNN_SIGMOID:
+        PYNN_ACT_LOOP(PYNN_SIGMOID);
+        break;
+    case PYNN_TANH:
+        PYNN_ACT_LOOP(PYNN_TANH);
+        break;
+    case PYNN_RELU:
+        PYNN_ACT_LOOP(PYNN_RELU);
+        break;
+    case PYNN_LEAKY_RELU:
+        PYNN_ACT_LOOP(PYNN_LEAKY_RELU);
+        break;
+    case PYNN_SOFTPLUS:
+        PYNN_ACT_LOOP(PYNN_SOFTPLUS);
+        break;
+    case PYNN_ELU:
+        PYNN_ACT_LOOP(PYNN_ELU);
+        break;
     default: /* identity: dout * 1 */
-        for (int64_t i = lo; i < hi; ++i)
-            dz[i] = dout[i];
+        for (int64_t i = lo; i < hi; ++i) dz[i] = dout[i];
         break;
     }
 #undef PYNN_ACT_LOOP
@@ -244,10 +264,8 @@ static void SFX(act_backward_task)(void *arg, int64_t lo, int64_t hi, int slot) 
     SFX(act_backward_range)(j->out, j->dout, j->x, lo, hi, j->act, j->param);
 }
 
-void SFX(activation_forward)(real *restrict out, const real *restrict x,
-                             int64_t size, pynn_activation act, double param,
-                             int nthreads)
-{
+void SFX(activation_forward)(real *restrict out, const real *restrict x, int64_t size,
+                             pynn_activation act, double param, int nthreads) {
     const real p = (real)param;
     if (!PYNN_USE_THREADS(size * SFX(act_cost)(act, 0), nthreads)) {
         SFX(act_forward_range)(out, x, 0, size, act, p);
@@ -257,13 +275,10 @@ void SFX(activation_forward)(real *restrict out, const real *restrict x,
     pynn_parallel_for(nthreads, size, PYNN_BLOCK, SFX(act_forward_task), &job);
 }
 
-void SFX(activation_derivative)(real *restrict out, const real *restrict a,
-                                const real *restrict z, int64_t size,
-                                pynn_activation act, double param, int nthreads)
-{
+void SFX(activation_derivative)(real *restrict out, const real *restrict a, const real *restrict z,
+                                int64_t size, pynn_activation act, double param, int nthreads) {
     const real p = (real)param;
-    const real *restrict s =
-        pynn_activation_saves(act, param) == PYNN_SAVES_OUTPUT ? a : z;
+    const real *restrict s = pynn_activation_saves(act, param) == PYNN_SAVES_OUTPUT ? a : z;
     if (!PYNN_USE_THREADS(size * SFX(act_cost)(act, 1), nthreads)) {
         SFX(act_derivative_range)(out, s, 0, size, act, p);
         return;
@@ -272,14 +287,11 @@ void SFX(activation_derivative)(real *restrict out, const real *restrict a,
     pynn_parallel_for(nthreads, size, PYNN_BLOCK, SFX(act_derivative_task), &job);
 }
 
-void SFX(activation_backward)(real *restrict dz, const real *restrict dout,
-                              const real *restrict a, const real *restrict z,
-                              int64_t size, pynn_activation act, double param,
-                              int nthreads)
-{
+void SFX(activation_backward)(real *restrict dz, const real *restrict dout, const real *restrict a,
+                              const real *restrict z, int64_t size, pynn_activation act,
+                              double param, int nthreads) {
     const real p = (real)param;
-    const real *restrict s =
-        pynn_activation_saves(act, param) == PYNN_SAVES_OUTPUT ? a : z;
+    const real *restrict s = pynn_activation_saves(act, param) == PYNN_SAVES_OUTPUT ? a : z;
     if (!PYNN_USE_THREADS(size * SFX(act_cost)(act, 1), nthreads)) {
         SFX(act_backward_range)(dz, dout, s, 0, size, act, p);
         return;

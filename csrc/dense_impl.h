@@ -4,24 +4,23 @@
 /* Columns summed together by one thread in the bias gradient. */
 #define DENSE_DB_BLOCK 64
 
-int64_t SFX(dense_forward_workspace_size)(int64_t n, int64_t in_f, int64_t out_f,
-                                          int simd, int nthreads) {
+int64_t SFX(dense_forward_workspace_size)(int64_t n, int64_t in_f, int64_t out_f, int simd,
+                                          int nthreads) {
     return SFX(gemm_workspace_size)(n, out_f, in_f, simd, nthreads);
 }
 
-void SFX(dense_forward)(real *restrict out, real *restrict z,
-                        const real *restrict x, const real *restrict w,
-                        const real *restrict b, int64_t n, int64_t in_f,
-                        int64_t out_f, pynn_activation act, double param,
-                        real *restrict work, int simd, int nthreads) {
+void SFX(dense_forward)(real *restrict out, real *restrict z, const real *restrict x,
+                        const real *restrict w, const real *restrict b, int64_t n, int64_t in_f,
+                        int64_t out_f, pynn_activation act, double param, real *restrict work,
+                        int simd, int nthreads) {
     /* Bias and activation are applied as each tile of x w^T is stored. */
     SFX(gemm_epilogue) ep = {b, z, out_f, act, (real)param};
-    SFX(gemm_driver)(out, x, w, n, out_f, in_f, 1, 0, 0, 1, in_f, in_f, out_f, &ep, work,
-                     simd, nthreads);
+    SFX(gemm_driver)(out, x, w, n, out_f, in_f, 1, 0, 0, 1, in_f, in_f, out_f, &ep, work, simd,
+                     nthreads);
 }
 
-int64_t SFX(dense_backward_workspace_size)(int64_t n, int64_t in_f, int64_t out_f,
-                                           int simd, int nthreads) {
+int64_t SFX(dense_backward_workspace_size)(int64_t n, int64_t in_f, int64_t out_f, int simd,
+                                           int nthreads) {
     int64_t for_dw = SFX(gemm_workspace_size)(out_f, in_f, n, simd, nthreads);
     int64_t for_dx = SFX(gemm_workspace_size)(n, in_f, out_f, simd, nthreads);
     return n * out_f + (for_dw > for_dx ? for_dw : for_dx);
@@ -69,15 +68,14 @@ static void SFX(dense_dz_blocks)(void *arg, int64_t lo, int64_t hi, int slot) {
                 for (int64_t j = 0; j < width; j++) sum[j] += row[j];
         }
         if (db)
-            for (int64_t j = 0; j < width; j++)
-                db[j0 + j] = sum[j];
+            for (int64_t j = 0; j < width; j++) db[j0 + j] = sum[j];
     }
 }
 
 static void SFX(dense_dz_and_bias_grad)(real *restrict dz, real *restrict db,
                                         const real *restrict dout, const real *restrict s,
-                                        int64_t n, int64_t out_f, pynn_activation act,
-                                        real param, int nthreads) {
+                                        int64_t n, int64_t out_f, pynn_activation act, real param,
+                                        int nthreads) {
     int64_t blocks = (out_f + DENSE_DB_BLOCK - 1) / DENSE_DB_BLOCK;
     int64_t cost = act == PYNN_IDENTITY ? 1 : 1 + SFX(act_cost)(act, 1);
     SFX(dense_dz_job) job = {dz, db, dout, s, n, out_f, act, param, 0};
@@ -93,11 +91,10 @@ static void SFX(dense_dz_and_bias_grad)(real *restrict dz, real *restrict db,
 }
 
 void SFX(dense_backward)(real *restrict dw, real *restrict db, real *restrict dx,
-                         const real *restrict dout, const real *restrict x,
-                         const real *restrict w, const real *restrict a,
-                         const real *restrict z, int64_t n, int64_t in_f,
-                         int64_t out_f, pynn_activation act, double param,
-                         real *restrict work, int simd, int nthreads) {
+                         const real *restrict dout, const real *restrict x, const real *restrict w,
+                         const real *restrict a, const real *restrict z, int64_t n, int64_t in_f,
+                         int64_t out_f, pynn_activation act, double param, real *restrict work,
+                         int simd, int nthreads) {
     /* dZ: dout itself for the identity, else dout * f' in the workspace; db from
      * the same pass. */
     const real *dz = act == PYNN_IDENTITY ? dout : work;
@@ -107,12 +104,12 @@ void SFX(dense_backward)(real *restrict dw, real *restrict db, real *restrict dx
         SFX(dense_dz_and_bias_grad)(work, db, dout, s, n, out_f, act, (real)param, nthreads);
     }
     /* dw (out_f, in_f) = dz^T (out_f, n) x (n, in_f) */
-    SFX(gemm_driver)(dw, dz, x, out_f, in_f, n, 1, 0, 1, 0, out_f, in_f,
-                     in_f, NULL, gemm_work, simd, nthreads);
+    SFX(gemm_driver)(dw, dz, x, out_f, in_f, n, 1, 0, 1, 0, out_f, in_f, in_f, NULL, gemm_work,
+                     simd, nthreads);
     /* dx (n, in_f) = dz (n, out_f) w (out_f, in_f) */
     if (dx)
-        SFX(gemm_driver)(dx, dz, w, n, in_f, out_f, 1, 0, 0, 0, out_f, in_f, in_f, NULL,
-                         gemm_work, simd, nthreads);
+        SFX(gemm_driver)(dx, dz, w, n, in_f, out_f, 1, 0, 0, 0, out_f, in_f, in_f, NULL, gemm_work,
+                         simd, nthreads);
 }
 
 #undef DENSE_DB_BLOCK

@@ -65,8 +65,8 @@ static void SFX(gemm_tasks)(void *arg, int64_t lo, int64_t hi, int slot) {
             for (int64_t ir = 0; ir < mc; ir += MR) {
                 int64_t mr = SFX(gemm_min)(MR, mc - ir);
                 int a_in_place = ir < mc_full;
-                const real *a_panel = a_in_place ? g->a + (i0 + ir) * g->lda + p0
-                                                 : ap + (ir - mc_full) * kc;
+                const real *a_panel =
+                    a_in_place ? g->a + (i0 + ir) * g->lda + p0 : ap + (ir - mc_full) * kc;
                 SFX(gemm_tile)(path, g->c, g->ldc, i0 + ir, j0 + jr, mr, nr, kc, a_panel,
                                a_in_place ? g->lda : 0, b_panel, b_panel_ld, g->alpha,
                                g->beta_step, g->ep, g->last, g->trans_c);
@@ -134,8 +134,8 @@ static void SFX(gemm_blocks)(SFX(gemm_job) *g, int nthreads) {
 /* The whole GEMM on a SIMD path, with an optional epilogue (NULL for a plain
  * GEMM). */
 static void SFX(gemm_driver)(real *restrict c, const real *restrict a, const real *restrict b,
-                             int64_t m, int64_t n, int64_t k, real alpha, real beta,
-                             int trans_a, int trans_b, int64_t lda, int64_t ldb, int64_t ldc,
+                             int64_t m, int64_t n, int64_t k, real alpha, real beta, int trans_a,
+                             int trans_b, int64_t lda, int64_t ldb, int64_t ldc,
                              const SFX(gemm_epilogue) *ep, real *restrict work, int simd,
                              int nthreads) {
     if (m <= 0 || n <= 0) return;
@@ -174,9 +174,22 @@ static void SFX(gemm_driver)(real *restrict c, const real *restrict a, const rea
     }
     path = SFX(gemm_path_for_rows)(simd, m);
     SFX(gemm_job) job = {
-        .path = path, .c = c, .a = a, .b = b, .m = m, .n = n, .k = k,
-        .lda = lda, .ldb = ldb, .ldc = ldc, .alpha = alpha, .beta = beta,
-        .trans_a = trans_a, .trans_b = trans_b, .trans_c = trans_c, .ep = ep,
+        .path = path,
+        .c = c,
+        .a = a,
+        .b = b,
+        .m = m,
+        .n = n,
+        .k = k,
+        .lda = lda,
+        .ldb = ldb,
+        .ldc = ldc,
+        .alpha = alpha,
+        .beta = beta,
+        .trans_a = trans_a,
+        .trans_b = trans_b,
+        .trans_c = trans_c,
+        .ep = ep,
         .kc_max = SFX(gemm_kc)(path, k),
         .mc_max = SFX(gemm_min)(SFX(gemm_round_up)(m, path->mr), path->mc),
     };
@@ -191,10 +204,10 @@ static void SFX(gemm_driver)(real *restrict c, const real *restrict a, const rea
     SFX(gemm_blocks)(&job, nthreads < PYNN_MAX_THREADS ? nthreads : PYNN_MAX_THREADS);
 }
 
-void SFX(gemm)(real *restrict c, const real *restrict a, const real *restrict b,
-               int64_t m, int64_t n, int64_t k, double alpha, double beta,
-               int trans_a, int trans_b, int64_t lda, int64_t ldb, int64_t ldc,
-               real *restrict work, int simd, int nthreads) {
-    SFX(gemm_driver)(c, a, b, m, n, k, (real)alpha, (real)beta, trans_a, trans_b, lda, ldb,
-                     ldc, NULL, work, simd, nthreads);
+void SFX(gemm)(real *restrict c, const real *restrict a, const real *restrict b, int64_t m,
+               int64_t n, int64_t k, double alpha, double beta, int trans_a, int trans_b,
+               int64_t lda, int64_t ldb, int64_t ldc, real *restrict work, int simd,
+               int nthreads) {
+    SFX(gemm_driver)(c, a, b, m, n, k, (real)alpha, (real)beta, trans_a, trans_b, lda, ldb, ldc,
+                     NULL, work, simd, nthreads);
 }

@@ -55,17 +55,15 @@ static void SFX(gemm_kernel_generic)(int64_t kc, const real *restrict ap, int64_
             const real *restrict bv = bp + p * ldb;
             const real *restrict av = ap + p * GENERIC_MR;
             PYNN_UNROLL
-            for (int i = 0; i < GENERIC_MR; i++)
-                PYNN_UNROLL
-                for (int j = 0; j < GENERIC_NR; j++) acc[i][j] += av[i] * bv[j];
+            for (int i = 0; i < GENERIC_MR; i++) PYNN_UNROLL
+            for (int j = 0; j < GENERIC_NR; j++) acc[i][j] += av[i] * bv[j];
         }
     } else {
         for (int64_t p = 0; p < kc; p++) {
             const real *restrict bv = bp + p * ldb;
             PYNN_UNROLL
-            for (int i = 0; i < GENERIC_MR; i++)
-                PYNN_UNROLL
-                for (int j = 0; j < GENERIC_NR; j++) acc[i][j] += ap[i * lda + p] * bv[j];
+            for (int i = 0; i < GENERIC_MR; i++) PYNN_UNROLL
+            for (int j = 0; j < GENERIC_NR; j++) acc[i][j] += ap[i * lda + p] * bv[j];
         }
     }
     for (int i = 0; i < GENERIC_MR; i++) {
@@ -78,9 +76,19 @@ static void SFX(gemm_kernel_generic)(int64_t kc, const real *restrict ap, int64_
     }
 }
 
-static const SFX(gemm_path) SFX(gemm_path_generic) = {
-    GENERIC_MR, GENERIC_NR, 256, GENERIC_MR * 16, 2048, GENERIC_NR * 8,
-    SFX(gemm_kernel_generic), NULL, NULL, NULL, NULL, NULL, NULL};
+static const SFX(gemm_path) SFX(gemm_path_generic) = {GENERIC_MR,
+                                                      GENERIC_NR,
+                                                      256,
+                                                      GENERIC_MR * 16,
+                                                      2048,
+                                                      GENERIC_NR * 8,
+                                                      SFX(gemm_kernel_generic),
+                                                      NULL,
+                                                      NULL,
+                                                      NULL,
+                                                      NULL,
+                                                      NULL,
+                                                      NULL};
 
 /* The descriptor of a path; the generic one for a path this build lacks. */
 static const SFX(gemm_path) *SFX(gemm_path_of)(int simd) {
@@ -147,9 +155,9 @@ int64_t SFX(gemm_workspace_size)(int64_t m, int64_t n, int64_t k, int simd, int 
 
 /* Pack op(A)[i0:i0+mc, p0:p0+kc] as mr-tall panels, each stored p-major and
  * zero-padded to a whole panel. */
-static void SFX(gemm_pack_a)(const SFX(gemm_path) *path, real *restrict ap,
-                             const real *restrict a, int64_t lda, int trans_a, int64_t i0,
-                             int64_t mc, int64_t p0, int64_t kc, int64_t mr_full) {
+static void SFX(gemm_pack_a)(const SFX(gemm_path) *path, real *restrict ap, const real *restrict a,
+                             int64_t lda, int trans_a, int64_t i0, int64_t mc, int64_t p0,
+                             int64_t kc, int64_t mr_full) {
     for (int64_t ir = 0; ir < mc; ir += mr_full) {
         int64_t mr = SFX(gemm_min)(mr_full, mc - ir);
         real *restrict panel = ap + ir * kc;
@@ -177,9 +185,8 @@ static void SFX(gemm_pack_a)(const SFX(gemm_path) *path, real *restrict ap,
 
 /* Pack nr-wide panel `jp` of op(B)[p0:p0+kc, j0:j0+nc], p-major, zero-padded. */
 static void SFX(gemm_pack_b_panel)(const SFX(gemm_path) *path, real *restrict bp,
-                                   const real *restrict b, int64_t ldb, int trans_b,
-                                   int64_t p0, int64_t kc, int64_t j0, int64_t nc,
-                                   int64_t jp) {
+                                   const real *restrict b, int64_t ldb, int trans_b, int64_t p0,
+                                   int64_t kc, int64_t j0, int64_t nc, int64_t jp) {
     int64_t nr_full = path->nr;
     int64_t jr = jp * nr_full;
     int64_t nr = SFX(gemm_min)(nr_full, nc - jr);
@@ -225,10 +232,10 @@ typedef struct {
  * C's element (col + j, row + i), and the bias goes with its column, row + i.
  * The arithmetic runs along the tile's rows (vectorised, in place in acc), then
  * the tile is stored transposed: C's row col + j receives mr contiguous values. */
-static void SFX(gemm_tile_finish_transposed)(real *restrict acc, int64_t acc_ld,
-                                             real *restrict c, int64_t ldc, int64_t row,
-                                             int64_t col, int64_t mr, int64_t nr, real alpha,
-                                             real beta, const SFX(gemm_epilogue) *ep) {
+static void SFX(gemm_tile_finish_transposed)(real *restrict acc, int64_t acc_ld, real *restrict c,
+                                             int64_t ldc, int64_t row, int64_t col, int64_t mr,
+                                             int64_t nr, real alpha, real beta,
+                                             const SFX(gemm_epilogue) *ep) {
     _Alignas(64) real done[GEMM_MAX_TILE];
     for (int64_t i = 0; i < mr; i++) {
         real *restrict v = acc + i * acc_ld;
@@ -254,11 +261,12 @@ static void SFX(gemm_tile_finish_transposed)(real *restrict acc, int64_t acc_ld,
 /* The tiles gemm_tile does not hand to the micro-kernel straight (edges, the
  * epilogue, C^T): out of line, so that the common case pays for no stack frame
  * (the local tile) per tile. */
-static PYNN_NOINLINE void SFX(gemm_tile_other)(
-    const SFX(gemm_path) *path, real *restrict c, int64_t ldc, int64_t row, int64_t col,
-    int64_t mr, int64_t nr, int64_t kc, const real *restrict ap, int64_t lda,
-    const real *restrict bp, int64_t ldb, real alpha, real beta, const SFX(gemm_epilogue) *ep,
-    int with_epilogue, int trans_c) {
+static PYNN_NOINLINE void SFX(gemm_tile_other)(const SFX(gemm_path) *path, real *restrict c,
+                                               int64_t ldc, int64_t row, int64_t col, int64_t mr,
+                                               int64_t nr, int64_t kc, const real *restrict ap,
+                                               int64_t lda, const real *restrict bp, int64_t ldb,
+                                               real alpha, real beta, const SFX(gemm_epilogue) *ep,
+                                               int with_epilogue, int trans_c) {
     int full = mr == path->mr && nr == path->nr && !trans_c;
     int half = mr == path->mr && 2 * nr == path->nr && !trans_c && path->kernel_half;
     int fused = with_epilogue && !ep->z && (ep->act == PYNN_RELU || ep->act == PYNN_IDENTITY);
@@ -267,7 +275,8 @@ static PYNN_NOINLINE void SFX(gemm_tile_other)(
         return;
     }
     if ((full && fused && path->kernel_bias_act) || (half && fused)) {
-        SFX(gemm_kernel_bias_act) kernel = full ? path->kernel_bias_act : path->kernel_half_bias_act;
+        SFX(gemm_kernel_bias_act) kernel =
+            full ? path->kernel_bias_act : path->kernel_half_bias_act;
         kernel(kc, ap, lda, bp, ldb, c + row * ldc + col, ldc, alpha, beta,
                ep->bias ? ep->bias + col : NULL, ep->act == PYNN_RELU);
         return;
@@ -306,16 +315,16 @@ static PYNN_NOINLINE void SFX(gemm_tile_other)(
  * part: c = alpha acc + beta c (beta == 0: c is not read), then the epilogue on
  * the last KC step. */
 static inline void SFX(gemm_tile)(const SFX(gemm_path) *path, real *restrict c, int64_t ldc,
-                                  int64_t row, int64_t col, int64_t mr, int64_t nr,
-                                  int64_t kc, const real *restrict ap, int64_t lda,
-                                  const real *restrict bp, int64_t ldb, real alpha, real beta,
-                                  const SFX(gemm_epilogue) *ep, int last, int trans_c) {
+                                  int64_t row, int64_t col, int64_t mr, int64_t nr, int64_t kc,
+                                  const real *restrict ap, int64_t lda, const real *restrict bp,
+                                  int64_t ldb, real alpha, real beta, const SFX(gemm_epilogue) *ep,
+                                  int last, int trans_c) {
     int with_epilogue = last && ep;
     if (mr == path->mr && nr == path->nr && !with_epilogue && !trans_c)
         path->kernel(kc, ap, lda, bp, ldb, c + row * ldc + col, ldc, alpha, beta);
     else
-        SFX(gemm_tile_other)(path, c, ldc, row, col, mr, nr, kc, ap, lda, bp, ldb, alpha, beta,
-                             ep, with_epilogue, trans_c);
+        SFX(gemm_tile_other)(path, c, ldc, row, col, mr, nr, kc, ap, lda, bp, ldb, alpha, beta, ep,
+                             with_epilogue, trans_c);
 }
 
 /* The k == 0 case: c = beta c, then the epilogue, on rows [lo, hi). */
@@ -346,8 +355,8 @@ static void SFX(gemm_scale_rows)(void *arg, int64_t lo, int64_t hi, int slot) {
     }
 }
 
-static void SFX(gemm_scale_only)(real *restrict c, int64_t m, int64_t n, int64_t ldc,
-                                 real beta, const SFX(gemm_epilogue) *ep, int nthreads) {
+static void SFX(gemm_scale_only)(real *restrict c, int64_t m, int64_t n, int64_t ldc, real beta,
+                                 const SFX(gemm_epilogue) *ep, int nthreads) {
     SFX(gemm_scale_job) job = {c, n, ldc, beta, ep};
     if (!PYNN_USE_THREADS(m * n, nthreads))
         SFX(gemm_scale_rows)(&job, 0, m, 0);

@@ -21,18 +21,17 @@
 /* acc += A's kc columns times B's kc rows. A is packed (lda == 0: element (i, p)
  * at ap[p * MR + i]) or read in place (at ap[i * lda + p]); the same multiply-adds
  * in the same order either way. */
-KERNEL_TARGET static inline __attribute__((always_inline)) void
-KERNEL_ACCUMULATE(vec acc[KERNEL_MR][KERNEL_NV], int64_t kc, const real *restrict ap,
-                  int64_t lda, const real *restrict bp, int64_t ldb, int nv) {
+KERNEL_TARGET static inline __attribute__((always_inline)) void KERNEL_ACCUMULATE(
+    vec acc[KERNEL_MR][KERNEL_NV], int64_t kc, const real *restrict ap, int64_t lda,
+    const real *restrict bp, int64_t ldb, int nv) {
     if (lda == 0) {
         for (int64_t p = 0; p < kc; p++) {
             vec b[KERNEL_NV];
-            _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++)
-                b[v] = V_LOAD(bp + v * VLEN);
+            _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++) b[v] = V_LOAD(bp + v * VLEN);
             _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++) {
                 vec a = V_SET1(ap[i]);
-                _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++)
-                    acc[i][v] = V_FMA(a, b[v], acc[i][v]);
+                _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++) acc[i][v] =
+                    V_FMA(a, b[v], acc[i][v]);
             }
             ap += KERNEL_MR;
             bp += ldb;
@@ -40,12 +39,11 @@ KERNEL_ACCUMULATE(vec acc[KERNEL_MR][KERNEL_NV], int64_t kc, const real *restric
     } else {
         for (int64_t p = 0; p < kc; p++) {
             vec b[KERNEL_NV];
-            _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++)
-                b[v] = V_LOAD(bp + v * VLEN);
+            _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++) b[v] = V_LOAD(bp + v * VLEN);
             _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++) {
                 vec a = V_SET1(ap[i * lda]);
-                _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++)
-                    acc[i][v] = V_FMA(a, b[v], acc[i][v]);
+                _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++) acc[i][v] =
+                    V_FMA(a, b[v], acc[i][v]);
             }
             ap += 1;
             bp += ldb;
@@ -54,9 +52,9 @@ KERNEL_ACCUMULATE(vec acc[KERNEL_MR][KERNEL_NV], int64_t kc, const real *restric
 }
 
 /* C's tile = alpha * acc (+ beta * C), va = alpha in every lane: no epilogue. */
-KERNEL_TARGET static inline __attribute__((always_inline)) void
-KERNEL_STORE(vec acc[KERNEL_MR][KERNEL_NV], real *restrict c, int64_t ldc, vec va,
-             real alpha, real beta, int nv) {
+KERNEL_TARGET static inline __attribute__((always_inline)) void KERNEL_STORE(
+    vec acc[KERNEL_MR][KERNEL_NV], real *restrict c, int64_t ldc, vec va, real alpha, real beta,
+    int nv) {
     /* alpha == 1 (every dense layer product): the products are exact already,
      * and small-k tiles feel the multiplies. */
     if (beta == 0 && alpha == 1) {
@@ -71,39 +69,38 @@ KERNEL_STORE(vec acc[KERNEL_MR][KERNEL_NV], real *restrict c, int64_t ldc, vec v
         vec vb = V_SET1(beta);
         _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
             _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++) {
-                real *cp = c + i * ldc + v * VLEN;
-                V_STORE(cp, V_ADD(V_MUL(va, acc[i][v]), V_MUL(vb, V_LOAD(cp))));
-            }
+            real *cp = c + i * ldc + v * VLEN;
+            V_STORE(cp, V_ADD(V_MUL(va, acc[i][v]), V_MUL(vb, V_LOAD(cp))));
+        }
     }
 }
 
 /* The same, then the epilogue in the order gemm_tile applies it: add bias[j]
  * (NULL: none) to column j, then ReLU when relu is set. */
-KERNEL_TARGET static inline __attribute__((always_inline)) void
-KERNEL_STORE_EPILOGUE(vec acc[KERNEL_MR][KERNEL_NV], real *restrict c, int64_t ldc, vec va,
-                      real alpha, real beta, const real *restrict bias, int relu, int nv) {
+KERNEL_TARGET static inline __attribute__((always_inline)) void KERNEL_STORE_EPILOGUE(
+    vec acc[KERNEL_MR][KERNEL_NV], real *restrict c, int64_t ldc, vec va, real alpha, real beta,
+    const real *restrict bias, int relu, int nv) {
     if (alpha != 1)
         _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
-            _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++)
-                acc[i][v] = V_MUL(va, acc[i][v]);
+            _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++) acc[i][v] = V_MUL(va, acc[i][v]);
     if (beta != 0) {
         vec vb = V_SET1(beta);
         _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
-            _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++)
-                acc[i][v] = V_ADD(acc[i][v], V_MUL(vb, V_LOAD(c + i * ldc + v * VLEN)));
+            _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++) acc[i][v] =
+                V_ADD(acc[i][v], V_MUL(vb, V_LOAD(c + i * ldc + v * VLEN)));
     }
     if (bias) {
         _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++) {
             vec bv = V_LOAD(bias + v * VLEN);
-            _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
-                acc[i][v] = V_ADD(acc[i][v], bv);
+            _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++) acc[i][v] =
+                V_ADD(acc[i][v], bv);
         }
     }
     /* max(0, z) keeps z when z is NaN or -0, as z < 0 ? 0 : z does. */
     if (relu)
         _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
-            _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++)
-                acc[i][v] = V_MAX(V_ZERO(), acc[i][v]);
+            _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++) acc[i][v] =
+                V_MAX(V_ZERO(), acc[i][v]);
     _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++)
         _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++)
             V_STORE(c + i * ldc + v * VLEN, acc[i][v]);
@@ -112,10 +109,10 @@ KERNEL_STORE_EPILOGUE(vec acc[KERNEL_MR][KERNEL_NV], real *restrict c, int64_t l
 /* The kernel with the dense layer's epilogue as an option: after alpha and
  * beta, add bias[j] (NULL: none) to column j, then ReLU when relu is set. The
  * plain kernel and the fused one inline it with constant options. */
-KERNEL_TARGET static inline __attribute__((always_inline)) void
-KERNEL_BODY(int64_t kc, const real *restrict ap, int64_t lda, const real *restrict bp,
-            int64_t ldb, real *restrict c, int64_t ldc, real alpha, real beta,
-            const real *restrict bias, int relu, int nv) {
+KERNEL_TARGET static inline __attribute__((always_inline)) void KERNEL_BODY(
+    int64_t kc, const real *restrict ap, int64_t lda, const real *restrict bp, int64_t ldb,
+    real *restrict c, int64_t ldc, real alpha, real beta, const real *restrict bias, int relu,
+    int nv) {
     vec acc[KERNEL_MR][KERNEL_NV];
     /* C's tile is read or written only at the end: fetch it meanwhile. */
     _Pragma("GCC unroll 16") for (int i = 0; i < KERNEL_MR; i++) {
@@ -138,15 +135,15 @@ KERNEL_BODY(int64_t kc, const real *restrict ap, int64_t lda, const real *restri
 }
 
 KERNEL_TARGET void KERNEL_NAME(int64_t kc, const real *restrict ap, int64_t lda,
-                               const real *restrict bp, int64_t ldb, real *restrict c,
-                               int64_t ldc, real alpha, real beta) {
+                               const real *restrict bp, int64_t ldb, real *restrict c, int64_t ldc,
+                               real alpha, real beta) {
     KERNEL_BODY(kc, ap, lda, bp, ldb, c, ldc, alpha, beta, NULL, 0, KERNEL_NV);
 }
 
 KERNEL_TARGET void KERNEL_PASTE(KERNEL_NAME, _bias_act)(int64_t kc, const real *restrict ap,
                                                         int64_t lda, const real *restrict bp,
-                                                        int64_t ldb, real *restrict c,
-                                                        int64_t ldc, real alpha, real beta,
+                                                        int64_t ldb, real *restrict c, int64_t ldc,
+                                                        real alpha, real beta,
                                                         const real *restrict bias, int relu) {
     if (relu)
         KERNEL_BODY(kc, ap, lda, bp, ldb, c, ldc, alpha, beta, bias, 1, KERNEL_NV);
@@ -163,9 +160,11 @@ KERNEL_TARGET void KERNEL_PASTE(KERNEL_NAME, _half)(int64_t kc, const real *rest
     KERNEL_BODY(kc, ap, lda, bp, ldb, c, ldc, alpha, beta, NULL, 0, KERNEL_NV / 2);
 }
 
-KERNEL_TARGET void KERNEL_PASTE(KERNEL_NAME, _half_bias_act)(
-    int64_t kc, const real *restrict ap, int64_t lda, const real *restrict bp, int64_t ldb,
-    real *restrict c, int64_t ldc, real alpha, real beta, const real *restrict bias, int relu) {
+KERNEL_TARGET void KERNEL_PASTE(KERNEL_NAME, _half_bias_act)(int64_t kc, const real *restrict ap,
+                                                             int64_t lda, const real *restrict bp,
+                                                             int64_t ldb, real *restrict c,
+                                                             int64_t ldc, real alpha, real beta,
+                                                             const real *restrict bias, int relu) {
     if (relu)
         KERNEL_BODY(kc, ap, lda, bp, ldb, c, ldc, alpha, beta, bias, 1, KERNEL_NV / 2);
     else

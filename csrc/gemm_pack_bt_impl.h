@@ -24,8 +24,7 @@ KERNEL_TARGET static void PACK_BN_F32(float *panel, const float *b, int64_t ldb,
             _mm256_storeu_ps(panel + p * PACK_NR_F32 + j, _mm256_loadu_ps(b + p * ldb + j));
 }
 
-KERNEL_TARGET static void PACK_BN_F64(double *panel, const double *b, int64_t ldb,
-                                      int64_t kc) {
+KERNEL_TARGET static void PACK_BN_F64(double *panel, const double *b, int64_t ldb, int64_t kc) {
     for (int64_t p = 0; p < kc; p++)
         for (int j = 0; j < PACK_NR_F64; j += 4)
             _mm256_storeu_pd(panel + p * PACK_NR_F64 + j, _mm256_loadu_pd(b + p * ldb + j));
@@ -64,8 +63,7 @@ KERNEL_TARGET static void PACK_BT_F32(float *panel, const float *b, int64_t ldb,
         for (int64_t j0 = 0; j0 < PACK_NR_F32; j0 += 8)
             TRANSPOSE8_F32(panel + p * PACK_NR_F32 + j0, PACK_NR_F32, b + j0 * ldb + p, ldb);
     for (; p < kc; p++)
-        for (int64_t j = 0; j < PACK_NR_F32; j++)
-            panel[p * PACK_NR_F32 + j] = b[j * ldb + p];
+        for (int64_t j = 0; j < PACK_NR_F32; j++) panel[p * PACK_NR_F32 + j] = b[j * ldb + p];
 }
 
 /* Plain A panels (see gemm_pack_an_f32): 8-row slices by 8 x 8 transposes, the
@@ -75,8 +73,7 @@ KERNEL_TARGET static void PACK_AN_F32(float *panel, const float *a, int64_t lda,
     int64_t i0 = 0;
     for (; i0 + 8 <= mr; i0 += 8) {
         int64_t p = 0;
-        for (; p + 8 <= kc; p += 8)
-            TRANSPOSE8_F32(panel + p * mr + i0, mr, a + i0 * lda + p, lda);
+        for (; p + 8 <= kc; p += 8) TRANSPOSE8_F32(panel + p * mr + i0, mr, a + i0 * lda + p, lda);
         for (; p < kc; p++)
             for (int64_t i = i0; i < i0 + 8; i++) panel[p * mr + i] = a[i * lda + p];
     }
@@ -101,15 +98,13 @@ KERNEL_TARGET static inline void TRANSPOSE4_F64(double *dst, int64_t dst_ld, con
     _mm256_storeu_pd(dst + 3 * dst_ld, _mm256_permute2f128_pd(t1, t3, 0x31));
 }
 
-KERNEL_TARGET static void PACK_BT_F64(double *panel, const double *b, int64_t ldb,
-                                      int64_t kc) {
+KERNEL_TARGET static void PACK_BT_F64(double *panel, const double *b, int64_t ldb, int64_t kc) {
     int64_t p = 0;
     for (; p + 4 <= kc; p += 4)
         for (int64_t j0 = 0; j0 < PACK_NR_F64; j0 += 4)
             TRANSPOSE4_F64(panel + p * PACK_NR_F64 + j0, PACK_NR_F64, b + j0 * ldb + p, ldb);
     for (; p < kc; p++)
-        for (int64_t j = 0; j < PACK_NR_F64; j++)
-            panel[p * PACK_NR_F64 + j] = b[j * ldb + p];
+        for (int64_t j = 0; j < PACK_NR_F64; j++) panel[p * PACK_NR_F64 + j] = b[j * ldb + p];
 }
 
 KERNEL_TARGET static void PACK_AN_F64(double *panel, const double *a, int64_t lda, int64_t kc,
@@ -117,8 +112,7 @@ KERNEL_TARGET static void PACK_AN_F64(double *panel, const double *a, int64_t ld
     int64_t i0 = 0;
     for (; i0 + 4 <= mr; i0 += 4) {
         int64_t p = 0;
-        for (; p + 4 <= kc; p += 4)
-            TRANSPOSE4_F64(panel + p * mr + i0, mr, a + i0 * lda + p, lda);
+        for (; p + 4 <= kc; p += 4) TRANSPOSE4_F64(panel + p * mr + i0, mr, a + i0 * lda + p, lda);
         for (; p < kc; p++)
             for (int64_t i = i0; i < i0 + 4; i++) panel[p * mr + i] = a[i * lda + p];
     }

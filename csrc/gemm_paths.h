@@ -26,9 +26,9 @@ typedef void (*gemm_kernel_f64)(int64_t kc, const double *ap, int64_t lda, const
  * pre-activation output): after alpha and beta as above, c[i][j] += bias[j]
  * (bias NULL: none), then ReLU when relu != 0. NULL: the driver finishes such
  * tiles from a local tile. */
-typedef void (*gemm_kernel_bias_act_f32)(int64_t kc, const float *ap, int64_t lda,
-                                         const float *bp, int64_t ldb, float *c, int64_t ldc,
-                                         float alpha, float beta, const float *bias, int relu);
+typedef void (*gemm_kernel_bias_act_f32)(int64_t kc, const float *ap, int64_t lda, const float *bp,
+                                         int64_t ldb, float *c, int64_t ldc, float alpha,
+                                         float beta, const float *bias, int relu);
 typedef void (*gemm_kernel_bias_act_f64)(int64_t kc, const double *ap, int64_t lda,
                                          const double *bp, int64_t ldb, double *c, int64_t ldc,
                                          double alpha, double beta, const double *bias, int relu);
@@ -81,11 +81,20 @@ typedef struct {
 /* Defines the descriptor gemm_path_<name>_<t> (t: f32 or f64) of a path whose file
  * stamped the kernels gemm_kernel_<name>_<t>[_half][_bias_act] and
  * the packers gemm_pack_{bt,bn,an}_<isa>_<t>, with its block sizes. */
-#define GEMM_PATH(name, isa, t, mr, nr, kc, mc, nc, jw)                                    \
-    const gemm_path_##t gemm_path_##name##_##t = {                                          \
-        mr, nr, kc, mc, nc, jw, gemm_kernel_##name##_##t, gemm_pack_bt_##isa##_##t,          \
-        gemm_pack_bn_##isa##_##t, gemm_pack_an_##isa##_##t, gemm_kernel_##name##_##t##_bias_act, \
-        gemm_kernel_##name##_##t##_half, gemm_kernel_##name##_##t##_half_bias_act}
+#define GEMM_PATH(name, isa, t, mr, nr, kc, mc, nc, jw)                                \
+    const gemm_path_##t gemm_path_##name##_##t = {mr,                                  \
+                                                  nr,                                  \
+                                                  kc,                                  \
+                                                  mc,                                  \
+                                                  nc,                                  \
+                                                  jw,                                  \
+                                                  gemm_kernel_##name##_##t,            \
+                                                  gemm_pack_bt_##isa##_##t,            \
+                                                  gemm_pack_bn_##isa##_##t,            \
+                                                  gemm_pack_an_##isa##_##t,            \
+                                                  gemm_kernel_##name##_##t##_bias_act, \
+                                                  gemm_kernel_##name##_##t##_half,     \
+                                                  gemm_kernel_##name##_##t##_half_bias_act}
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define PYNN_HAVE_X86_PATHS 1

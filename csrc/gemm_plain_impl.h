@@ -46,10 +46,10 @@
 
 /* acc[j] = the sum over p in [p0, p1) of op(A)[i, p] op(B)[p, j0 + j], j < nb, from
  * zero in p order: fused multiply-adds, or a rounded product added. */
-static PLAIN_INLINE void SFX(plain_sums)(real *restrict acc, const real *restrict a,
-                                         int64_t lda, int trans_a, const real *restrict b,
-                                         int64_t ldb, int trans_b, int64_t i, int64_t j0,
-                                         int64_t nb, int64_t p0, int64_t p1, int fused) {
+static PLAIN_INLINE void SFX(plain_sums)(real *restrict acc, const real *restrict a, int64_t lda,
+                                         int trans_a, const real *restrict b, int64_t ldb,
+                                         int trans_b, int64_t i, int64_t j0, int64_t nb,
+                                         int64_t p0, int64_t p1, int fused) {
     for (int64_t j = 0; j < nb; j++) acc[j] = 0;
     for (int64_t p = p0; p < p1; p++) {
         const real aip = trans_a ? a[p * lda + i] : a[i * lda + p];
@@ -71,25 +71,23 @@ static PLAIN_INLINE void SFX(plain_sums)(real *restrict acc, const real *restric
     }
 }
 
-PLAIN_FMA_TARGET PLAIN_OWN_COPY static void SFX(plain_sums_fused)(real *restrict acc, const real *restrict a,
-                                                   int64_t lda, int trans_a,
-                                                   const real *restrict b, int64_t ldb,
-                                                   int trans_b, int64_t i, int64_t j0,
-                                                   int64_t nb, int64_t p0, int64_t p1) {
+PLAIN_FMA_TARGET PLAIN_OWN_COPY static void SFX(plain_sums_fused)(
+    real *restrict acc, const real *restrict a, int64_t lda, int trans_a, const real *restrict b,
+    int64_t ldb, int trans_b, int64_t i, int64_t j0, int64_t nb, int64_t p0, int64_t p1) {
     SFX(plain_sums)(acc, a, lda, trans_a, b, ldb, trans_b, i, j0, nb, p0, p1, 1);
 }
 
-PLAIN_OWN_COPY static void SFX(plain_sums_unfused)(real *restrict acc, const real *restrict a, int64_t lda,
-                                    int trans_a, const real *restrict b, int64_t ldb,
-                                    int trans_b, int64_t i, int64_t j0, int64_t nb, int64_t p0,
-                                    int64_t p1) {
+PLAIN_OWN_COPY static void SFX(plain_sums_unfused)(real *restrict acc, const real *restrict a,
+                                                   int64_t lda, int trans_a,
+                                                   const real *restrict b, int64_t ldb,
+                                                   int trans_b, int64_t i, int64_t j0, int64_t nb,
+                                                   int64_t p0, int64_t p1) {
     SFX(plain_sums)(acc, a, lda, trans_a, b, ldb, trans_b, i, j0, nb, p0, p1, 0);
 }
 
-void SFX(gemm_plain)(real *restrict c, const real *restrict a, const real *restrict b,
-                     int64_t m, int64_t n, int64_t k, double alpha_, double beta_,
-                     int trans_a, int trans_b, int64_t lda, int64_t ldb, int64_t ldc,
-                     int simd) {
+void SFX(gemm_plain)(real *restrict c, const real *restrict a, const real *restrict b, int64_t m,
+                     int64_t n, int64_t k, double alpha_, double beta_, int trans_a, int trans_b,
+                     int64_t lda, int64_t ldb, int64_t ldc, int simd) {
     const real alpha = (real)alpha_, beta = (real)beta_;
     if (m <= 0 || n <= 0) return;
     if (k <= 0 || alpha == 0) {
@@ -109,7 +107,8 @@ void SFX(gemm_plain)(real *restrict c, const real *restrict a, const real *restr
                 const int64_t p1 = SFX(gemm_min)(p0 + kc, k);
                 real acc[PLAIN_NB];
                 if (fused)
-                    SFX(plain_sums_fused)(acc, a, lda, trans_a, b, ldb, trans_b, i, j0, nb, p0, p1);
+                    SFX(plain_sums_fused)(acc, a, lda, trans_a, b, ldb, trans_b, i, j0, nb, p0,
+                                          p1);
                 else
                     SFX(plain_sums_unfused)(acc, a, lda, trans_a, b, ldb, trans_b, i, j0, nb, p0,
                                             p1);

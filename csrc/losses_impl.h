@@ -13,33 +13,25 @@
  * grad may be NULL (loss only); sample_loss may not. */
 
 /* sum_i w_i serially in double; n when there are no weights, so c_i = 1/n. */
-static double SFX(loss_weight_total)(const real *restrict weights, int64_t n)
-{
-    if (!weights)
-        return (double)n;
+static double SFX(loss_weight_total)(const real *restrict weights, int64_t n) {
+    if (!weights) return (double)n;
     double total = 0;
-    for (int64_t i = 0; i < n; ++i)
-        total += weights[i];
+    for (int64_t i = 0; i < n; ++i) total += weights[i];
     return total;
 }
 
-static inline real SFX(loss_coef)(const real *restrict weights, int64_t i,
-                                  double total)
-{
+static inline real SFX(loss_coef)(const real *restrict weights, int64_t i, double total) {
     return (real)((weights ? (double)weights[i] : 1.0) / total);
 }
 
 /* sum_i w_i l_i / sum_i w_i (plain mean without weights), serially in double. */
-static double SFX(loss_mean)(const real *restrict sample_loss,
-                             const real *restrict weights, int64_t n, double total)
-{
+static double SFX(loss_mean)(const real *restrict sample_loss, const real *restrict weights,
+                             int64_t n, double total) {
     double sum = 0;
     if (weights) {
-        for (int64_t i = 0; i < n; ++i)
-            sum += (double)weights[i] * (double)sample_loss[i];
+        for (int64_t i = 0; i < n; ++i) sum += (double)weights[i] * (double)sample_loss[i];
     } else {
-        for (int64_t i = 0; i < n; ++i)
-            sum += sample_loss[i];
+        for (int64_t i = 0; i < n; ++i) sum += sample_loss[i];
     }
     return sum / total;
 }
@@ -48,8 +40,8 @@ static double SFX(loss_mean)(const real *restrict sample_loss,
  * row i. target is the loss's target: int64_t labels or (n, k) reals. */
 typedef void (*SFX(loss_rows))(real *restrict grad, real *restrict sample_loss,
                                const real *restrict pred, const void *target,
-                               const real *restrict weights, double total, int64_t k,
-                               int64_t lo, int64_t hi);
+                               const real *restrict weights, double total, int64_t k, int64_t lo,
+                               int64_t hi);
 
 /* Every loss kernel: `rows` over all n rows, serially or row by row on the
  * threads, then the mean. cost: rough work per element, for the threshold. */
@@ -70,9 +62,8 @@ static void SFX(loss_task)(void *arg, int64_t lo, int64_t hi, int slot) {
 
 static double SFX(loss_run)(SFX(loss_rows) rows, int64_t cost, real *restrict grad,
                             real *restrict sample_loss, const real *restrict pred,
-                            const void *target, const real *restrict weights, int64_t n,
-                            int64_t k, int nthreads)
-{
+                            const void *target, const real *restrict weights, int64_t n, int64_t k,
+                            int nthreads) {
     const double total = SFX(loss_weight_total)(weights, n);
     if (!PYNN_USE_THREADS(n * k * cost, nthreads)) {
         rows(grad, sample_loss, pred, target, weights, total, k, 0, n);
@@ -84,11 +75,9 @@ static double SFX(loss_run)(SFX(loss_rows) rows, int64_t cost, real *restrict gr
 }
 
 static void SFX(ce_labels_range)(real *restrict dlogits, real *restrict sample_loss,
-                                 const real *restrict logits,
-                                 const void *target_,
-                                 const real *restrict weights, double total,
-                                 int64_t k, int64_t lo, int64_t hi)
-{
+                                 const real *restrict logits, const void *target_,
+                                 const real *restrict weights, double total, int64_t k, int64_t lo,
+                                 int64_t hi) {
     const int64_t *restrict labels = target_;
     for (int64_t i = lo; i < hi; ++i) {
         const real *restrict zi = logits + i * k;
@@ -102,30 +91,25 @@ static void SFX(ce_labels_range)(real *restrict dlogits, real *restrict sample_l
         if (gi) {
             const real c = SFX(loss_coef)(weights, i, total);
             const real p_y = (real)(gi[y] / s);
-            for (int64_t j = 0; j < k; ++j)
-                gi[j] = c * (real)(gi[j] / s);
+            for (int64_t j = 0; j < k; ++j) gi[j] = c * (real)(gi[j] / s);
             gi[y] = c * (p_y - (real)1);
         }
     }
 }
 
-double SFX(softmax_cross_entropy_labels)(real *restrict dlogits,
-                                         real *restrict sample_loss,
+double SFX(softmax_cross_entropy_labels)(real *restrict dlogits, real *restrict sample_loss,
                                          const real *restrict logits,
                                          const int64_t *restrict labels,
-                                         const real *restrict weights,
-                                         int64_t n, int64_t k, int nthreads)
-{
-    return SFX(loss_run)(SFX(ce_labels_range), 8, dlogits, sample_loss, logits, labels,
-                         weights, n, k, nthreads);
+                                         const real *restrict weights, int64_t n, int64_t k,
+                                         int nthreads) {
+    return SFX(loss_run)(SFX(ce_labels_range), 8, dlogits, sample_loss, logits, labels, weights, n,
+                         k, nthreads);
 }
 
 static void SFX(ce_probs_range)(real *restrict dlogits, real *restrict sample_loss,
-                                const real *restrict logits,
-                                const void *target_,
-                                const real *restrict weights, double total,
-                                int64_t k, int64_t lo, int64_t hi)
-{
+                                const real *restrict logits, const void *target_,
+                                const real *restrict weights, double total, int64_t k, int64_t lo,
+                                int64_t hi) {
     const real *restrict target = target_;
     for (int64_t i = lo; i < hi; ++i) {
         const real *restrict zi = logits + i * k;
@@ -138,8 +122,7 @@ static void SFX(ce_probs_range)(real *restrict dlogits, real *restrict sample_lo
         for (int64_t j = 0; j < k; ++j) {
             const real e = exp(zi[j] - m);
             s += e;
-            if (gi)
-                gi[j] = e;
+            if (gi) gi[j] = e;
             if (yi[j] != 0) {
                 y_sum += yi[j];
                 y_gap += (double)yi[j] * ((double)m - (double)zi[j]);
@@ -151,28 +134,23 @@ static void SFX(ce_probs_range)(real *restrict dlogits, real *restrict sample_lo
         if (gi) {
             const real c = SFX(loss_coef)(weights, i, total);
             const real ys = (real)y_sum;
-            for (int64_t j = 0; j < k; ++j)
-                gi[j] = c * ((real)(gi[j] / s) * ys - yi[j]);
+            for (int64_t j = 0; j < k; ++j) gi[j] = c * ((real)(gi[j] / s) * ys - yi[j]);
         }
     }
 }
 
-double SFX(softmax_cross_entropy_probs)(real *restrict dlogits,
-                                        real *restrict sample_loss,
-                                        const real *restrict logits,
-                                        const real *restrict target,
-                                        const real *restrict weights,
-                                        int64_t n, int64_t k, int nthreads)
-{
-    return SFX(loss_run)(SFX(ce_probs_range), 8, dlogits, sample_loss, logits, target,
-                         weights, n, k, nthreads);
+double SFX(softmax_cross_entropy_probs)(real *restrict dlogits, real *restrict sample_loss,
+                                        const real *restrict logits, const real *restrict target,
+                                        const real *restrict weights, int64_t n, int64_t k,
+                                        int nthreads) {
+    return SFX(loss_run)(SFX(ce_probs_range), 8, dlogits, sample_loss, logits, target, weights, n,
+                         k, nthreads);
 }
 
 static void SFX(bce_range)(real *restrict dlogits, real *restrict sample_loss,
                            const real *restrict logits, const void *target_,
-                           const real *restrict weights, double total, int64_t k,
-                           int64_t lo, int64_t hi)
-{
+                           const real *restrict weights, double total, int64_t k, int64_t lo,
+                           int64_t hi) {
     const real *restrict target = target_;
     for (int64_t i = lo; i < hi; ++i) {
         const real *restrict zi = logits + i * k;
@@ -185,31 +163,25 @@ static void SFX(bce_range)(real *restrict dlogits, real *restrict sample_loss,
             /* exp(-|z|) serves both the loss and the stable sigmoid (as in
              * SFX(sigmoid)); max(z,0) - z y in double, exact for float. */
             const real e = exp(-fabs(z));
-            l += (double)(z > 0 ? z : (real)0) - (double)z * (double)y
-                 + (double)log1p(e);
-            if (gi)
-                gi[j] = c * ((z >= 0 ? (real)1 : e) / ((real)1 + e) - y);
+            l += (double)(z > 0 ? z : (real)0) - (double)z * (double)y + (double)log1p(e);
+            if (gi) gi[j] = c * ((z >= 0 ? (real)1 : e) / ((real)1 + e) - y);
         }
         sample_loss[i] = (real)l;
     }
 }
 
-double SFX(sigmoid_binary_cross_entropy)(real *restrict dlogits,
-                                         real *restrict sample_loss,
-                                         const real *restrict logits,
-                                         const real *restrict target,
-                                         const real *restrict weights,
-                                         int64_t n, int64_t k, int nthreads)
-{
-    return SFX(loss_run)(SFX(bce_range), 16, dlogits, sample_loss, logits, target,
-                         weights, n, k, nthreads);
+double SFX(sigmoid_binary_cross_entropy)(real *restrict dlogits, real *restrict sample_loss,
+                                         const real *restrict logits, const real *restrict target,
+                                         const real *restrict weights, int64_t n, int64_t k,
+                                         int nthreads) {
+    return SFX(loss_run)(SFX(bce_range), 16, dlogits, sample_loss, logits, target, weights, n, k,
+                         nthreads);
 }
 
 static void SFX(mse_range)(real *restrict dpred, real *restrict sample_loss,
                            const real *restrict pred, const void *target_,
-                           const real *restrict weights, double total, int64_t k,
-                           int64_t lo, int64_t hi)
-{
+                           const real *restrict weights, double total, int64_t k, int64_t lo,
+                           int64_t hi) {
     const real *restrict target = target_;
     for (int64_t i = lo; i < hi; ++i) {
         const real *restrict pi = pred + i * k;
@@ -220,26 +192,23 @@ static void SFX(mse_range)(real *restrict dpred, real *restrict sample_loss,
         for (int64_t j = 0; j < k; ++j) {
             const double d = (double)pi[j] - (double)yi[j];
             l += d * d;
-            if (gi)
-                gi[j] = c * (pi[j] - yi[j]);
+            if (gi) gi[j] = c * (pi[j] - yi[j]);
         }
         sample_loss[i] = (real)(0.5 * l);
     }
 }
 
-double SFX(mse)(real *restrict dpred, real *restrict sample_loss,
-                const real *restrict pred, const real *restrict target,
-                const real *restrict weights, int64_t n, int64_t k, int nthreads)
-{
-    return SFX(loss_run)(SFX(mse_range), 1, dpred, sample_loss, pred, target,
-                         weights, n, k, nthreads);
+double SFX(mse)(real *restrict dpred, real *restrict sample_loss, const real *restrict pred,
+                const real *restrict target, const real *restrict weights, int64_t n, int64_t k,
+                int nthreads) {
+    return SFX(loss_run)(SFX(mse_range), 1, dpred, sample_loss, pred, target, weights, n, k,
+                         nthreads);
 }
 
 static void SFX(l1_range)(real *restrict dpred, real *restrict sample_loss,
                           const real *restrict pred, const void *target_,
-                          const real *restrict weights, double total, int64_t k,
-                          int64_t lo, int64_t hi)
-{
+                          const real *restrict weights, double total, int64_t k, int64_t lo,
+                          int64_t hi) {
     const real *restrict target = target_;
     for (int64_t i = lo; i < hi; ++i) {
         const real *restrict pi = pred + i * k;
@@ -256,19 +225,17 @@ static void SFX(l1_range)(real *restrict dpred, real *restrict sample_loss,
     }
 }
 
-double SFX(l1)(real *restrict dpred, real *restrict sample_loss,
-               const real *restrict pred, const real *restrict target,
-               const real *restrict weights, int64_t n, int64_t k, int nthreads)
-{
-    return SFX(loss_run)(SFX(l1_range), 1, dpred, sample_loss, pred, target,
-                         weights, n, k, nthreads);
+double SFX(l1)(real *restrict dpred, real *restrict sample_loss, const real *restrict pred,
+               const real *restrict target, const real *restrict weights, int64_t n, int64_t k,
+               int nthreads) {
+    return SFX(loss_run)(SFX(l1_range), 1, dpred, sample_loss, pred, target, weights, n, k,
+                         nthreads);
 }
 
 static void SFX(hinge_range)(real *restrict dpred, real *restrict sample_loss,
                              const real *restrict pred, const void *target_,
-                             const real *restrict weights, double total, int64_t k,
-                             int64_t lo, int64_t hi)
-{
+                             const real *restrict weights, double total, int64_t k, int64_t lo,
+                             int64_t hi) {
     const real *restrict target = target_;
     for (int64_t i = lo; i < hi; ++i) {
         const real *restrict pi = pred + i * k;
@@ -280,17 +247,15 @@ static void SFX(hinge_range)(real *restrict dpred, real *restrict sample_loss,
             const real margin = yi[j] * pi[j];
             const double h = 1.0 - (double)margin;
             l += h < 0 ? 0.0 : h; /* not h > 0 ? h : 0, so NaN propagates */
-            if (gi)
-                gi[j] = c * (margin < 1 ? -yi[j] : (real)0);
+            if (gi) gi[j] = c * (margin < 1 ? -yi[j] : (real)0);
         }
         sample_loss[i] = (real)l;
     }
 }
 
-double SFX(hinge)(real *restrict dpred, real *restrict sample_loss,
-                  const real *restrict pred, const real *restrict target,
-                  const real *restrict weights, int64_t n, int64_t k, int nthreads)
-{
-    return SFX(loss_run)(SFX(hinge_range), 1, dpred, sample_loss, pred, target,
-                         weights, n, k, nthreads);
+double SFX(hinge)(real *restrict dpred, real *restrict sample_loss, const real *restrict pred,
+                  const real *restrict target, const real *restrict weights, int64_t n, int64_t k,
+                  int nthreads) {
+    return SFX(loss_run)(SFX(hinge_range), 1, dpred, sample_loss, pred, target, weights, n, k,
+                         nthreads);
 }

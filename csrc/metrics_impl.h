@@ -4,8 +4,8 @@
 /* The number of rows i of out (n, k) whose predicted class, the column of the
  * first largest value (or of the first NaN, as np.argmax), is labels[i]. One
  * pass, no threads: it is called once per training step on a batch. */
-int64_t SFX(count_argmax_hits)(const real *restrict out, const int64_t *restrict labels,
-                               int64_t n, int64_t k) {
+int64_t SFX(count_argmax_hits)(const real *restrict out, const int64_t *restrict labels, int64_t n,
+                               int64_t k) {
     int64_t hits = 0;
     for (int64_t i = 0; i < n; i++) {
         const real *restrict row = out + i * k;

@@ -46,8 +46,7 @@ static void SFX(maxout_rows)(void *arg, int64_t lo, int64_t hi, int slot) {
                 }
             }
         j->out[c] = m;
-        if (j->argmax)
-            j->argmax[c] = best;
+        if (j->argmax) j->argmax[c] = best;
     }
 }
 
@@ -58,8 +57,7 @@ static void SFX(maxout_route_rows)(void *arg, int64_t lo, int64_t hi, int slot) 
     (void)slot;
     for (int64_t c = lo * j->width; c < hi * j->width; c++) {
         real *restrict dz = j->out + c * pieces;
-        for (int64_t p = 0; p < pieces; p++)
-            dz[p] = 0;
+        for (int64_t p = 0; p < pieces; p++) dz[p] = 0;
         dz[j->index[c]] = j->in[c];
     }
 }
@@ -83,8 +81,8 @@ static void SFX(standardize_rows)(void *arg, int64_t lo, int64_t hi, int slot) {
 }
 
 /* fn over rows [0, n) of `width` items of `cost` each, on threads when it pays. */
-static void SFX(net_rows)(pynn_range_fn fn, SFX(net_rows_job) *job, int64_t n,
-                          int64_t cost, int nthreads) {
+static void SFX(net_rows)(pynn_range_fn fn, SFX(net_rows_job) *job, int64_t n, int64_t cost,
+                          int nthreads) {
     if (!PYNN_USE_THREADS(n * cost, nthreads))
         fn(job, 0, n, 0);
     else
@@ -102,10 +100,9 @@ static void SFX(gather_range)(void *arg, int64_t lo, int64_t hi, int slot) {
         memcpy(j->out + i * width, j->in + j->index[i] * width, (size_t)width * sizeof(real));
 }
 
-static double SFX(network_loss)(pynn_loss loss, real *restrict dout,
-                                real *restrict sample_loss, const real *restrict out,
-                                const int64_t *restrict labels, const real *restrict target,
-                                int64_t n, int64_t k, int nthreads) {
+static double SFX(network_loss)(pynn_loss loss, real *restrict dout, real *restrict sample_loss,
+                                const real *restrict out, const int64_t *restrict labels,
+                                const real *restrict target, int64_t n, int64_t k, int nthreads) {
     switch (loss) {
     case PYNN_LOSS_MSE:
         return SFX(mse)(dout, sample_loss, out, target, NULL, n, k, nthreads);
@@ -134,17 +131,16 @@ static inline int64_t SFX(affine_rows)(const SFX(net_layer) *l) {
     return l->kind == PYNN_LAYER_MAXOUT ? l->out_f * l->pieces : l->out_f;
 }
 
-int64_t SFX(network_workspace_size)(const SFX(net_layer) *layers, int64_t n_layers,
-                                    int64_t n, int training, int simd, int nthreads) {
+int64_t SFX(network_workspace_size)(const SFX(net_layer) *layers, int64_t n_layers, int64_t n,
+                                    int training, int simd, int nthreads) {
     int64_t size = 0;
     for (int64_t i = 0; i < n_layers; i++) {
         const SFX(net_layer) *l = &layers[i];
-        if (l->kind != PYNN_LAYER_DENSE && l->kind != PYNN_LAYER_MAXOUT)
-            continue;
+        if (l->kind != PYNN_LAYER_DENSE && l->kind != PYNN_LAYER_MAXOUT) continue;
         int64_t rows = SFX(affine_rows)(l);
         int64_t fwd = SFX(dense_forward_workspace_size)(n, l->in_f, rows, simd, nthreads);
-        int64_t bwd = training ?
-            SFX(dense_backward_workspace_size)(n, l->in_f, rows, simd, nthreads) : 0;
+        int64_t bwd =
+            training ? SFX(dense_backward_workspace_size)(n, l->in_f, rows, simd, nthreads) : 0;
         if (fwd > size) size = fwd;
         if (bwd > size) size = bwd;
     }
@@ -156,8 +152,8 @@ static void SFX(layer_forward)(const SFX(net_layer) *l, int64_t n, const real *r
     SFX(net_rows_job) job = {l->out, l->argmax, l->z, l->w, l->b, NULL, l->out_f, l->pieces};
     switch (l->kind) {
     case PYNN_LAYER_DENSE:
-        SFX(dense_forward)(l->out, l->z, in, l->w, l->b, n, l->in_f, l->out_f, l->act,
-                           l->param, work, simd, nthreads);
+        SFX(dense_forward)(l->out, l->z, in, l->w, l->b, n, l->in_f, l->out_f, l->act, l->param,
+                           work, simd, nthreads);
         break;
     case PYNN_LAYER_ACTIVATION:
         SFX(activation_forward)(l->out, in, n * l->out_f, l->act, l->param, nthreads);
@@ -180,8 +176,7 @@ static void SFX(layer_forward)(const SFX(net_layer) *l, int64_t n, const real *r
 }
 
 void SFX(network_forward)(const SFX(net_layer) *layers, int64_t n_layers, int64_t n,
-                          const real *restrict x, real *restrict work, int simd,
-                          int nthreads) {
+                          const real *restrict x, real *restrict work, int simd, int nthreads) {
     const real *in = x;
     for (int64_t i = 0; i < n_layers; i++) {
         SFX(layer_forward)(&layers[i], n, in, work, simd, nthreads);
@@ -214,8 +209,7 @@ static void SFX(layer_backward)(const SFX(net_layer) *l, int64_t n, const real *
         break;
     case PYNN_LAYER_STANDARDIZE:
         job.out = l->dx;
-        if (l->dx)
-            SFX(net_rows)(SFX(standardize_rows), &job, n, l->out_f, nthreads);
+        if (l->dx) SFX(net_rows)(SFX(standardize_rows), &job, n, l->out_f, nthreads);
         break;
     default:
         break;
@@ -223,8 +217,8 @@ static void SFX(layer_backward)(const SFX(net_layer) *l, int64_t n, const real *
 }
 
 void SFX(network_backward)(const SFX(net_layer) *layers, int64_t n_layers, int64_t n,
-                           const real *restrict x, const real *restrict dout,
-                           real *restrict work, int simd, int nthreads) {
+                           const real *restrict x, const real *restrict dout, real *restrict work,
+                           int simd, int nthreads) {
     const real *grad = dout;
     for (int64_t i = n_layers - 1; i >= 0 && grad; i--) {
         const real *in = i == 0 ? x : layers[i - 1].out;
@@ -234,12 +228,11 @@ void SFX(network_backward)(const SFX(net_layer) *layers, int64_t n_layers, int64
 }
 
 double SFX(network_step)(const SFX(net_layer) *layers, int64_t n_layers, int64_t n,
-                         const real *restrict X, const int64_t *restrict rows,
-                         real *restrict x, pynn_loss loss,
-                         const int64_t *restrict labels, const real *restrict target,
-                         real *restrict dout, real *restrict sample_loss,
-                         int64_t *restrict hits, real *restrict work, int simd,
-                         int nthreads) {
+                         const real *restrict X, const int64_t *restrict rows, real *restrict x,
+                         pynn_loss loss, const int64_t *restrict labels,
+                         const real *restrict target, real *restrict dout,
+                         real *restrict sample_loss, int64_t *restrict hits, real *restrict work,
+                         int simd, int nthreads) {
     if (X) {
         /* each row copied whole by one thread */
         SFX(net_rows_job) job = {x, NULL, X, NULL, NULL, rows, layers[0].in_f, 0};
@@ -249,12 +242,10 @@ double SFX(network_step)(const SFX(net_layer) *layers, int64_t n_layers, int64_t
 
     const SFX(net_layer) *last = &layers[n_layers - 1];
     int64_t k = last->out_f;
-    double value = SFX(network_loss)(loss, dout, sample_loss, last->out, labels, target, n,
-                                     k, nthreads);
-    if (hits)
-        *hits = SFX(count_argmax_hits)(last->out, labels, n, k);
-    if (!isfinite(value))
-        return value; /* the caller stops training: no gradient is written */
+    double value =
+        SFX(network_loss)(loss, dout, sample_loss, last->out, labels, target, n, k, nthreads);
+    if (hits) *hits = SFX(count_argmax_hits)(last->out, labels, n, k);
+    if (!isfinite(value)) return value; /* the caller stops training: no gradient is written */
     SFX(network_backward)(layers, n_layers, n, x, dout, work, simd, nthreads);
     return value;
 }

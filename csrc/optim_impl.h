@@ -18,15 +18,12 @@
 
 /* Elements [lo, hi). The flags are loop-invariant: the compiler unswitches
  * the loop on them. */
-static void SFX(sgd_range)(real *restrict param, real *restrict buf,
-                           const real *restrict grad, int64_t lo, int64_t hi,
-                           real neg_lr, real mu, real keep, int nesterov, real wd,
-                           int decay, int use_buf, int first_step)
-{
+static void SFX(sgd_range)(real *restrict param, real *restrict buf, const real *restrict grad,
+                           int64_t lo, int64_t hi, real neg_lr, real mu, real keep, int nesterov,
+                           real wd, int decay, int use_buf, int first_step) {
     for (int64_t i = lo; i < hi; ++i) {
         real d = grad[i];
-        if (decay)
-            d = d + wd * param[i];            /* grad.add(param, alpha=wd) */
+        if (decay) d = d + wd * param[i];            /* grad.add(param, alpha=wd) */
         if (use_buf) {
             /* buf = clone(grad) on the first step, else
              * buf.mul_(mu).add_(grad, alpha=1-dampening) */
@@ -54,11 +51,9 @@ static void SFX(sgd_task)(void *arg, int64_t lo, int64_t hi, int slot) {
                    j->wd, j->decay, j->use_buf, j->first_step);
 }
 
-void SFX(sgd_update)(real *restrict param, real *restrict buf,
-                     const real *restrict grad, int64_t size, double lr,
-                     double momentum, double dampening, int nesterov,
-                     double weight_decay, int first_step, int nthreads)
-{
+void SFX(sgd_update)(real *restrict param, real *restrict buf, const real *restrict grad,
+                     int64_t size, double lr, double momentum, double dampening, int nesterov,
+                     double weight_decay, int first_step, int nthreads) {
     const int decay = weight_decay != 0;
     const int use_buf = momentum != 0;
     const real wd = (real)weight_decay;
@@ -66,12 +61,12 @@ void SFX(sgd_update)(real *restrict param, real *restrict buf,
     const real keep = (real)(1.0 - dampening);
     const real neg_lr = (real)-lr;
     if (!PYNN_USE_THREADS(size, nthreads)) {
-        SFX(sgd_range)(param, buf, grad, 0, size, neg_lr, mu, keep, nesterov, wd,
-                       decay, use_buf, first_step);
+        SFX(sgd_range)(param, buf, grad, 0, size, neg_lr, mu, keep, nesterov, wd, decay, use_buf,
+                       first_step);
         return;
     }
-    SFX(sgd_job) job = {param, buf, grad, neg_lr, mu, keep, nesterov, wd, decay, use_buf,
-                        first_step};
+    SFX(sgd_job) job = {param,    buf, grad,  neg_lr,  mu,        keep,
+                        nesterov, wd,  decay, use_buf, first_step};
     pynn_parallel_for(nthreads, size, PYNN_BLOCK, SFX(sgd_task), &job);
 }
 
@@ -83,17 +78,14 @@ typedef struct {
 
 /* Elements [lo, hi). */
 static void SFX(adam_range)(real *restrict param, real *restrict exp_avg,
-                            real *restrict exp_avg_sq, const real *restrict grad,
-                            int64_t lo, int64_t hi, const SFX(adam_scalars) *sc)
-{
+                            real *restrict exp_avg_sq, const real *restrict grad, int64_t lo,
+                            int64_t hi, const SFX(adam_scalars) *sc) {
     const SFX(adam_scalars) c = *sc; /* locals: no aliasing with the buffers */
     for (int64_t i = lo; i < hi; ++i) {
         real p = param[i];
         real g = grad[i];
-        if (c.decoupled_decay)
-            p = p * c.shrink;                 /* param.mul_(1 - lr*wd) */
-        if (c.coupled_decay)
-            g = g + c.wd * p;                 /* grad.add(param, alpha=wd) */
+        if (c.decoupled_decay) p = p * c.shrink;                 /* param.mul_(1 - lr*wd) */
+        if (c.coupled_decay) g = g + c.wd * p;                 /* grad.add(param, alpha=wd) */
         /* exp_avg.lerp_(grad, 1-beta1), torch's two-sided formula */
         const real m0 = exp_avg[i];
         const real m = c.w1_small ? m0 + c.w1 * (g - m0) : g - (g - m0) * c.w1_rest;
@@ -120,12 +112,10 @@ static void SFX(adam_task)(void *arg, int64_t lo, int64_t hi, int slot) {
     SFX(adam_range)(j->param, j->exp_avg, j->exp_avg_sq, j->grad, lo, hi, j->scalars);
 }
 
-void SFX(adam_update)(real *restrict param, real *restrict exp_avg,
-                      real *restrict exp_avg_sq, const real *restrict grad,
-                      int64_t size, int64_t step, double lr, double beta1,
-                      double beta2, double eps, double weight_decay,
-                      int decoupled, int nthreads)
-{
+void SFX(adam_update)(real *restrict param, real *restrict exp_avg, real *restrict exp_avg_sq,
+                      const real *restrict grad, int64_t size, int64_t step, double lr,
+                      double beta1, double beta2, double eps, double weight_decay, int decoupled,
+                      int nthreads) {
     SFX(adam_scalars) c;
     c.coupled_decay = weight_decay != 0 && !decoupled;
     c.decoupled_decay = weight_decay != 0 && decoupled;
@@ -136,7 +126,7 @@ void SFX(adam_update)(real *restrict param, real *restrict exp_avg,
     c.w1_small = fabs(c.w1) < (real)0.5;
     c.b2 = (real)beta2;
     c.w2 = (real)(1.0 - beta2);
-    c.neg_step_size = (real)-(lr / (1.0 - pow(beta1, (double)step)));
+    c.neg_step_size = (real) - (lr / (1.0 - pow(beta1, (double)step)));
     /* Python's bias_correction2 ** 0.5 is pow(x, 0.5), not always sqrt(x). */
     c.bias2_sqrt = (real)pow(1.0 - pow(beta2, (double)step), 0.5);
     c.eps = (real)eps;

@@ -10,9 +10,8 @@
 
 /* Rows [lo, hi). */
 static void SFX(prelu_forward_range)(real *restrict out, const real *restrict x,
-                                     const real *restrict slope, int64_t features,
-                                     int shared, int64_t lo, int64_t hi)
-{
+                                     const real *restrict slope, int64_t features, int shared,
+                                     int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; ++i) {
         const real *restrict xi = x + i * features;
         real *restrict oi = out + i * features;
@@ -45,10 +44,8 @@ static void SFX(prelu_forward_task)(void *arg, int64_t lo, int64_t hi, int slot)
     SFX(prelu_forward_range)(j->out, j->x, j->slope, j->features, j->shared, lo, hi);
 }
 
-void SFX(prelu_forward)(real *restrict out, const real *restrict x,
-                        const real *restrict slope, int64_t n, int64_t features,
-                        int shared, int nthreads)
-{
+void SFX(prelu_forward)(real *restrict out, const real *restrict x, const real *restrict slope,
+                        int64_t n, int64_t features, int shared, int nthreads) {
     if (!PYNN_USE_THREADS(n * features, nthreads)) {
         SFX(prelu_forward_range)(out, x, slope, features, shared, 0, n);
         return;
@@ -60,8 +57,7 @@ void SFX(prelu_forward)(real *restrict out, const real *restrict x,
 /* dx for rows [lo, hi). */
 static void SFX(prelu_dx_range)(real *restrict dx, const real *restrict dout,
                                 const real *restrict x, const real *restrict slope,
-                                int64_t features, int shared, int64_t lo, int64_t hi)
-{
+                                int64_t features, int shared, int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; ++i) {
         const real *restrict xi = x + i * features;
         const real *restrict gi = dout + i * features;
@@ -95,14 +91,12 @@ static void SFX(prelu_dx_task)(void *arg, int64_t lo, int64_t hi, int slot) {
  * to real (as the reference forms them), summed in double in row order, rounded
  * once, then stored. */
 static void SFX(prelu_dslope_range)(real *restrict dslope, const real *restrict dout,
-                                    const real *restrict x, int64_t n,
-                                    int64_t features, int64_t lo, int64_t hi)
-{
+                                    const real *restrict x, int64_t n, int64_t features,
+                                    int64_t lo, int64_t hi) {
     for (int64_t j0 = lo; j0 < hi; j0 += PYNN_PRELU_BLOCK) {
         const int64_t w = hi - j0 < PYNN_PRELU_BLOCK ? hi - j0 : PYNN_PRELU_BLOCK;
         double acc[PYNN_PRELU_BLOCK];
-        for (int64_t j = 0; j < w; ++j)
-            acc[j] = 0;
+        for (int64_t j = 0; j < w; ++j) acc[j] = 0;
         for (int64_t i = 0; i < n; ++i) {
             const real *restrict xi = x + i * features + j0;
             const real *restrict gi = dout + i * features + j0;
@@ -111,8 +105,7 @@ static void SFX(prelu_dslope_range)(real *restrict dslope, const real *restrict 
                 acc[j] += gi[j] * (v > 0 ? (real)0 : v);
             }
         }
-        for (int64_t j = 0; j < w; ++j)
-            dslope[j0 + j] = (real)acc[j];
+        for (int64_t j = 0; j < w; ++j) dslope[j0 + j] = (real)acc[j];
     }
 }
 
@@ -122,11 +115,9 @@ static void SFX(prelu_dslope_task)(void *arg, int64_t lo, int64_t hi, int slot) 
     SFX(prelu_dslope_range)(j->dslope, j->dout, j->x, j->n, j->features, lo, hi);
 }
 
-void SFX(prelu_backward)(real *restrict dx, real *restrict dslope,
-                         const real *restrict dout, const real *restrict x,
-                         const real *restrict slope, int64_t n, int64_t features,
-                         int shared, int nthreads)
-{
+void SFX(prelu_backward)(real *restrict dx, real *restrict dslope, const real *restrict dout,
+                         const real *restrict x, const real *restrict slope, int64_t n,
+                         int64_t features, int shared, int nthreads) {
     const int threads = PYNN_USE_THREADS(n * features, nthreads);
     SFX(prelu_job) job = {dx, dslope, x, dout, slope, n, features, shared};
     if (dx && !threads)
@@ -155,16 +146,14 @@ void SFX(prelu_backward)(real *restrict dx, real *restrict dslope,
 /* ---- softmax, log-softmax ----------------------------------------------- */
 
 /* Rows [lo, hi). */
-static void SFX(softmax_range)(real *restrict out, const real *restrict x,
-                               int64_t k, int64_t lo, int64_t hi)
-{
+static void SFX(softmax_range)(real *restrict out, const real *restrict x, int64_t k, int64_t lo,
+                               int64_t hi) {
     for (int64_t i = lo; i < hi; ++i) {
         const real *restrict xi = x + i * k;
         real *restrict oi = out + i * k;
         const real m = SFX(row_max)(xi, k);
         const double s = SFX(row_sum_exp)(oi, xi, k, m);
-        for (int64_t j = 0; j < k; ++j)
-            oi[j] = (real)(oi[j] / s);
+        for (int64_t j = 0; j < k; ++j) oi[j] = (real)(oi[j] / s);
     }
 }
 
@@ -181,9 +170,7 @@ static void SFX(softmax_task)(void *arg, int64_t lo, int64_t hi, int slot) {
     SFX(softmax_range)(j->out, j->x, j->k, lo, hi);
 }
 
-void SFX(softmax)(real *restrict out, const real *restrict x, int64_t n,
-                  int64_t k, int nthreads)
-{
+void SFX(softmax)(real *restrict out, const real *restrict x, int64_t n, int64_t k, int nthreads) {
     if (!PYNN_USE_THREADS(n * k * 8, nthreads)) {
         SFX(softmax_range)(out, x, k, 0, n);
         return;
@@ -192,17 +179,15 @@ void SFX(softmax)(real *restrict out, const real *restrict x, int64_t n,
     pynn_parallel_for(nthreads, n, SFX(rows_per_block)(k), SFX(softmax_task), &job);
 }
 
-static void SFX(log_softmax_range)(real *restrict out, const real *restrict x,
-                                   int64_t k, int64_t lo, int64_t hi)
-{
+static void SFX(log_softmax_range)(real *restrict out, const real *restrict x, int64_t k,
+                                   int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; ++i) {
         const real *restrict xi = x + i * k;
         real *restrict oi = out + i * k;
         const real m = SFX(row_max)(xi, k);
         /* log(s) >= 0 and x - m <= 0: no cancellation, no overflow. */
         const real log_s = (real)log(SFX(row_sum_exp)(NULL, xi, k, m));
-        for (int64_t j = 0; j < k; ++j)
-            oi[j] = (xi[j] - m) - log_s;
+        for (int64_t j = 0; j < k; ++j) oi[j] = (xi[j] - m) - log_s;
     }
 }
 
@@ -212,9 +197,8 @@ static void SFX(log_softmax_task)(void *arg, int64_t lo, int64_t hi, int slot) {
     SFX(log_softmax_range)(j->out, j->x, j->k, lo, hi);
 }
 
-void SFX(log_softmax)(real *restrict out, const real *restrict x, int64_t n,
-                      int64_t k, int nthreads)
-{
+void SFX(log_softmax)(real *restrict out, const real *restrict x, int64_t n, int64_t k,
+                      int nthreads) {
     if (!PYNN_USE_THREADS(n * k * 8, nthreads)) {
         SFX(log_softmax_range)(out, x, k, 0, n);
         return;

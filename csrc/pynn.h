@@ -122,31 +122,28 @@ const char *pynn_simd_describe(int simd);
  * work holds gemm_workspace_size(m, n, k, simd, nthreads) reals, for the same
  * simd path (the packing buffers' size depends on the path's tile sizes). */
 int64_t SFX(gemm_workspace_size)(int64_t m, int64_t n, int64_t k, int simd, int nthreads);
-void SFX(gemm)(real *restrict c, const real *restrict a, const real *restrict b,
-               int64_t m, int64_t n, int64_t k, double alpha, double beta,
-               int trans_a, int trans_b, int64_t lda, int64_t ldb, int64_t ldc,
-               real *restrict work, int simd, int nthreads);
+void SFX(gemm)(real *restrict c, const real *restrict a, const real *restrict b, int64_t m,
+               int64_t n, int64_t k, double alpha, double beta, int trans_a, int trans_b,
+               int64_t lda, int64_t ldb, int64_t ldc, real *restrict work, int simd, int nthreads);
 
 /* The same product by the plain GEMM (csrc/gemm_plain_impl.h): a few loops, one
  * thread, no workspace; bitwise gemm's result on the same simd path. The C-level
  * reference of the tests. */
-void SFX(gemm_plain)(real *restrict c, const real *restrict a, const real *restrict b,
-                     int64_t m, int64_t n, int64_t k, double alpha, double beta,
-                     int trans_a, int trans_b, int64_t lda, int64_t ldb, int64_t ldc,
-                     int simd);
+void SFX(gemm_plain)(real *restrict c, const real *restrict a, const real *restrict b, int64_t m,
+                     int64_t n, int64_t k, double alpha, double beta, int trans_a, int trans_b,
+                     int64_t lda, int64_t ldb, int64_t ldc, int simd);
 
 /* ---- dense layer ------------------------------------------------------ */
 /* out = f(x w^T + b).
  * out is (n, out_f); z is (n, out_f) or NULL: if given, it receives x w^T + b.
  * x is (n, in_f); w is (out_f, in_f); b is (out_f) or NULL.
  * work holds dense_forward_workspace_size(n, in_f, out_f, simd, nthreads) reals. */
-int64_t SFX(dense_forward_workspace_size)(int64_t n, int64_t in_f, int64_t out_f,
-                                          int simd, int nthreads);
-void SFX(dense_forward)(real *restrict out, real *restrict z,
-                        const real *restrict x, const real *restrict w,
-                        const real *restrict b, int64_t n, int64_t in_f,
-                        int64_t out_f, pynn_activation act, double param,
-                        real *restrict work, int simd, int nthreads);
+int64_t SFX(dense_forward_workspace_size)(int64_t n, int64_t in_f, int64_t out_f, int simd,
+                                          int nthreads);
+void SFX(dense_forward)(real *restrict out, real *restrict z, const real *restrict x,
+                        const real *restrict w, const real *restrict b, int64_t n, int64_t in_f,
+                        int64_t out_f, pynn_activation act, double param, real *restrict work,
+                        int simd, int nthreads);
 
 /* dZ = dout * f'(a or z); dw = dZ^T x; db = column sums of dZ; dx = dZ w, each
  * overwritten.
@@ -155,49 +152,42 @@ void SFX(dense_forward)(real *restrict out, real *restrict z,
  * a (the forward's output) and z (its pre-activation) are (n, out_f); only the
  * one pynn_activation_saves names is read, the other may be NULL.
  * work holds dense_backward_workspace_size(...) reals. */
-int64_t SFX(dense_backward_workspace_size)(int64_t n, int64_t in_f, int64_t out_f,
-                                           int simd, int nthreads);
+int64_t SFX(dense_backward_workspace_size)(int64_t n, int64_t in_f, int64_t out_f, int simd,
+                                           int nthreads);
 void SFX(dense_backward)(real *restrict dw, real *restrict db, real *restrict dx,
-                         const real *restrict dout, const real *restrict x,
-                         const real *restrict w, const real *restrict a,
-                         const real *restrict z, int64_t n, int64_t in_f,
-                         int64_t out_f, pynn_activation act, double param,
-                         real *restrict work, int simd, int nthreads);
+                         const real *restrict dout, const real *restrict x, const real *restrict w,
+                         const real *restrict a, const real *restrict z, int64_t n, int64_t in_f,
+                         int64_t out_f, pynn_activation act, double param, real *restrict work,
+                         int simd, int nthreads);
 
 /* ---- activations (element-wise over `size` contiguous values) ---------- */
 /* out = f(x). */
-void SFX(activation_forward)(real *restrict out, const real *restrict x,
-                             int64_t size, pynn_activation act, double param,
-                             int nthreads);
+void SFX(activation_forward)(real *restrict out, const real *restrict x, int64_t size,
+                             pynn_activation act, double param, int nthreads);
 /* out = f'(.), read from a (output) or z (input) as pynn_activation_saves says.
  * Not for PYNN_STEP or PYNN_SIGN. */
-void SFX(activation_derivative)(real *restrict out, const real *restrict a,
-                                const real *restrict z, int64_t size,
-                                pynn_activation act, double param, int nthreads);
+void SFX(activation_derivative)(real *restrict out, const real *restrict a, const real *restrict z,
+                                int64_t size, pynn_activation act, double param, int nthreads);
 /* dz = dout * f'(.). */
-void SFX(activation_backward)(real *restrict dz, const real *restrict dout,
-                              const real *restrict a, const real *restrict z,
-                              int64_t size, pynn_activation act, double param,
-                              int nthreads);
+void SFX(activation_backward)(real *restrict dz, const real *restrict dout, const real *restrict a,
+                              const real *restrict z, int64_t size, pynn_activation act,
+                              double param, int nthreads);
 
 /* PReLU: out = x > 0 ? x : slope * x.
  * out, x are (n, features); slope is (features), or (1) when shared. */
-void SFX(prelu_forward)(real *restrict out, const real *restrict x,
-                        const real *restrict slope, int64_t n, int64_t features,
-                        int shared, int nthreads);
+void SFX(prelu_forward)(real *restrict out, const real *restrict x, const real *restrict slope,
+                        int64_t n, int64_t features, int shared, int nthreads);
 /* dx = dout * (x > 0 ? 1 : slope)  (dx may be NULL);
  * dslope = sum over rows (and over features when shared) of dout * (x > 0 ? 0 : x).
  * dslope is (features), or (1) when shared. */
-void SFX(prelu_backward)(real *restrict dx, real *restrict dslope,
-                         const real *restrict dout, const real *restrict x,
-                         const real *restrict slope, int64_t n, int64_t features,
-                         int shared, int nthreads);
+void SFX(prelu_backward)(real *restrict dx, real *restrict dslope, const real *restrict dout,
+                         const real *restrict x, const real *restrict slope, int64_t n,
+                         int64_t features, int shared, int nthreads);
 
 /* Row-wise softmax and log-softmax: out, x are (n, k), k >= 1. */
-void SFX(softmax)(real *restrict out, const real *restrict x, int64_t n,
-                  int64_t k, int nthreads);
-void SFX(log_softmax)(real *restrict out, const real *restrict x, int64_t n,
-                      int64_t k, int nthreads);
+void SFX(softmax)(real *restrict out, const real *restrict x, int64_t n, int64_t k, int nthreads);
+void SFX(log_softmax)(real *restrict out, const real *restrict x, int64_t n, int64_t k,
+                      int nthreads);
 
 /* ---- losses ----------------------------------------------------------- */
 /* Each returns the (weighted) mean over samples of the per-sample loss
@@ -209,59 +199,51 @@ void SFX(log_softmax)(real *restrict out, const real *restrict x, int64_t n,
  * logits / pred / target are (n, k); weights is (n) or NULL. n >= 1. */
 
 /* l_i = logsumexp(z_i) - z_i[labels_i]; grad = c_i (softmax(z_i) - onehot). */
-double SFX(softmax_cross_entropy_labels)(real *restrict dlogits,
-                                         real *restrict sample_loss,
+double SFX(softmax_cross_entropy_labels)(real *restrict dlogits, real *restrict sample_loss,
                                          const real *restrict logits,
                                          const int64_t *restrict labels,
-                                         const real *restrict weights,
-                                         int64_t n, int64_t k, int nthreads);
+                                         const real *restrict weights, int64_t n, int64_t k,
+                                         int nthreads);
 /* l_i = sum_j y_ij (logsumexp(z_i) - z_ij); grad = c_i (softmax(z_i) sum_j y_ij - y_i). */
-double SFX(softmax_cross_entropy_probs)(real *restrict dlogits,
-                                        real *restrict sample_loss,
-                                        const real *restrict logits,
-                                        const real *restrict target,
-                                        const real *restrict weights,
-                                        int64_t n, int64_t k, int nthreads);
+double SFX(softmax_cross_entropy_probs)(real *restrict dlogits, real *restrict sample_loss,
+                                        const real *restrict logits, const real *restrict target,
+                                        const real *restrict weights, int64_t n, int64_t k,
+                                        int nthreads);
 /* l_i = sum_j max(z,0) - z y + log1p(exp(-|z|)); grad = c_i (sigmoid(z) - y). */
-double SFX(sigmoid_binary_cross_entropy)(real *restrict dlogits,
-                                         real *restrict sample_loss,
-                                         const real *restrict logits,
-                                         const real *restrict target,
-                                         const real *restrict weights,
-                                         int64_t n, int64_t k, int nthreads);
+double SFX(sigmoid_binary_cross_entropy)(real *restrict dlogits, real *restrict sample_loss,
+                                         const real *restrict logits, const real *restrict target,
+                                         const real *restrict weights, int64_t n, int64_t k,
+                                         int nthreads);
 /* l_i = 1/2 sum_j (pred - y)^2; grad = c_i (pred - y). */
-double SFX(mse)(real *restrict dpred, real *restrict sample_loss,
-                const real *restrict pred, const real *restrict target,
-                const real *restrict weights, int64_t n, int64_t k, int nthreads);
+double SFX(mse)(real *restrict dpred, real *restrict sample_loss, const real *restrict pred,
+                const real *restrict target, const real *restrict weights, int64_t n, int64_t k,
+                int nthreads);
 /* l_i = sum_j |pred - y|; grad = c_i sign(pred - y). */
-double SFX(l1)(real *restrict dpred, real *restrict sample_loss,
-               const real *restrict pred, const real *restrict target,
-               const real *restrict weights, int64_t n, int64_t k, int nthreads);
+double SFX(l1)(real *restrict dpred, real *restrict sample_loss, const real *restrict pred,
+               const real *restrict target, const real *restrict weights, int64_t n, int64_t k,
+               int nthreads);
 /* y in {-1, +1}: l_i = sum_j max(0, 1 - y pred); grad = c_i (y pred < 1 ? -y : 0). */
-double SFX(hinge)(real *restrict dpred, real *restrict sample_loss,
-                  const real *restrict pred, const real *restrict target,
-                  const real *restrict weights, int64_t n, int64_t k, int nthreads);
+double SFX(hinge)(real *restrict dpred, real *restrict sample_loss, const real *restrict pred,
+                  const real *restrict target, const real *restrict weights, int64_t n, int64_t k,
+                  int nthreads);
 
 /* ---- optimizers (flat buffers of `size` values, updated in place) ------ */
 /* torch.optim.SGD, one step. buf may be NULL when momentum == 0.
  * first_step: the momentum buffer is set to the gradient instead of updated. */
-void SFX(sgd_update)(real *restrict param, real *restrict buf,
-                     const real *restrict grad, int64_t size, double lr,
-                     double momentum, double dampening, int nesterov,
+void SFX(sgd_update)(real *restrict param, real *restrict buf, const real *restrict grad,
+                     int64_t size, double lr, double momentum, double dampening, int nesterov,
                      double weight_decay, int first_step, int nthreads);
 /* torch.optim.Adam (decoupled = 0) or AdamW (decoupled = 1), step >= 1. */
-void SFX(adam_update)(real *restrict param, real *restrict exp_avg,
-                      real *restrict exp_avg_sq, const real *restrict grad,
-                      int64_t size, int64_t step, double lr, double beta1,
-                      double beta2, double eps, double weight_decay,
-                      int decoupled, int nthreads);
+void SFX(adam_update)(real *restrict param, real *restrict exp_avg, real *restrict exp_avg_sq,
+                      const real *restrict grad, int64_t size, int64_t step, double lr,
+                      double beta1, double beta2, double eps, double weight_decay, int decoupled,
+                      int nthreads);
 
 /* ---- metrics ------------------------------------------------------------ */
 /* out is (n, k), labels is (n,): the number of rows whose argmax (the first
  * largest value, or the first NaN, as np.argmax) equals labels[i]. */
-int64_t SFX(count_argmax_hits)(const real *restrict out, const int64_t *restrict labels,
-                               int64_t n, int64_t k);
-
+int64_t SFX(count_argmax_hits)(const real *restrict out, const int64_t *restrict labels, int64_t n,
+                               int64_t k);
 
 /* ---- a network: forward pass and training step over layer records ----- */
 /* One layer of a network on a batch of n rows: in_f input and out_f output
@@ -303,23 +285,22 @@ typedef struct {
 
 /* The workspace network_forward (training = 0) or network_step and
  * network_backward (training = 1) need: the largest of their dense kernels'. */
-int64_t SFX(network_workspace_size)(const SFX(net_layer) *layers, int64_t n_layers,
-                                    int64_t n, int training, int simd, int nthreads);
+int64_t SFX(network_workspace_size)(const SFX(net_layer) *layers, int64_t n_layers, int64_t n,
+                                    int training, int simd, int nthreads);
 
 /* Every layer's forward pass over x (n, in_f of layer 0), layer i reading
  * layer i-1's out. A layer's out, z and argmax must not overlap its input
  * and parameters, but may be another layer's (inference ping-pongs two
  * output buffers). The result is the last layer's out. */
 void SFX(network_forward)(const SFX(net_layer) *layers, int64_t n_layers, int64_t n,
-                          const real *restrict x, real *restrict work, int simd,
-                          int nthreads);
+                          const real *restrict x, real *restrict work, int simd, int nthreads);
 
 /* The backward pass after network_forward on x with training buffers: from
  * dout (n, out_f of the last layer), overwrites every dw, db and dx down to
  * the first layer with a dx of NULL (or the first layer). */
 void SFX(network_backward)(const SFX(net_layer) *layers, int64_t n_layers, int64_t n,
-                           const real *restrict x, const real *restrict dout,
-                           real *restrict work, int simd, int nthreads);
+                           const real *restrict x, const real *restrict dout, real *restrict work,
+                           int simd, int nthreads);
 
 /* One training step without the update, in one call:
  *  - when X is not NULL, x (n, in_f of layer 0) = rows `rows` of X (in_f
@@ -334,11 +315,10 @@ void SFX(network_backward)(const SFX(net_layer) *layers, int64_t n_layers, int64
  * Returns the mean loss. Every buffer is distinct; the result does not depend
  * on nthreads. */
 double SFX(network_step)(const SFX(net_layer) *layers, int64_t n_layers, int64_t n,
-                         const real *restrict X, const int64_t *restrict rows,
-                         real *restrict x, pynn_loss loss,
-                         const int64_t *restrict labels, const real *restrict target,
-                         real *restrict dout, real *restrict sample_loss,
-                         int64_t *restrict hits, real *restrict work, int simd,
-                         int nthreads);
+                         const real *restrict X, const int64_t *restrict rows, real *restrict x,
+                         pynn_loss loss, const int64_t *restrict labels,
+                         const real *restrict target, real *restrict dout,
+                         real *restrict sample_loss, int64_t *restrict hits, real *restrict work,
+                         int simd, int nthreads);
 
 #endif /* PYNN_API_PASS */

@@ -25,7 +25,8 @@ int pynn_simd_best(void) {
 const char *pynn_simd_describe(int simd) {
     switch (simd) {
     case PYNN_SIMD_AVX512:
-        return "AVX-512F micro-kernels (float 14x32, double 14x16; 11- and 8-row tiles for some row counts)";
+        return "AVX-512F micro-kernels (float 14x32, double 14x16; 11- and 8-row tiles for some "
+               "row counts)";
     case PYNN_SIMD_AVX2:
         return "AVX2+FMA micro-kernels (float 6x16, double 6x8)";
     default:

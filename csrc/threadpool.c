@@ -190,8 +190,7 @@ static int run_ranges(int slot, unsigned gen) {
              * call's fields read around it are this call's, and stay so until its
              * ranges, this one included, are done. */
             if (atomic_compare_exchange_weak_explicit(&share->next, &c, c + 1,
-                                                      memory_order_acq_rel,
-                                                      memory_order_relaxed))
+                                                      memory_order_acq_rel, memory_order_relaxed))
                 run_range(slot, index, ranges);
         }
     }
@@ -261,9 +260,7 @@ static void fork_child(void) {
     pthread_mutex_unlock(&pool.call);
 }
 
-static void register_fork_handlers(void) {
-    pthread_atfork(fork_prepare, fork_parent, fork_child);
-}
+static void register_fork_handlers(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
 
 /* Starts workers (the holder of `call`) until there are `wanted`; returns how
  * many there are. Workers block every signal: Python handles them in its main
@@ -403,7 +400,8 @@ void pynn_parallel_for(int nthreads, int64_t n, int64_t chunk, pynn_range_fn fn,
     for (int t = 0; t < threads; t++) {
         atomic_store_explicit(&shares[t].end, (uint32_t)(ranges * (t + 1) / threads),
                               memory_order_relaxed);
-        atomic_store_explicit(&shares[t].next, ((uint64_t)gen << 32) | (uint64_t)(ranges * t / threads),
+        atomic_store_explicit(&shares[t].next,
+                              ((uint64_t)gen << 32) | (uint64_t)(ranges * t / threads),
                               memory_order_release);
     }
     atomic_store(&pool.published, gen);
