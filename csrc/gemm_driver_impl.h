@@ -131,6 +131,23 @@ static void SFX(gemm_blocks)(SFX(gemm_job) *g, int nthreads) {
     }
 }
 
+/* C^T (n, m) = op(B)^T op(A)^T: B's array in A's place and the other way round,
+ * each with its transposition flag flipped. */
+static void SFX(gemm_job_transpose)(SFX(gemm_job) *job) {
+    const real *t = job->a;
+    job->a = job->b;
+    job->b = t;
+    int64_t d = job->m;
+    job->m = job->n;
+    job->n = d;
+    d = job->lda;
+    job->lda = job->ldb;
+    job->ldb = d;
+    int f = job->trans_a;
+    job->trans_a = !job->trans_b;
+    job->trans_b = !f;
+}
+
 /* The whole GEMM on a SIMD path, with an optional epilogue (NULL for a plain
  * GEMM). */
 static void SFX(gemm_driver)(real *restrict c, const real *restrict a, const real *restrict b,
@@ -154,46 +171,26 @@ static void SFX(gemm_driver)(real *restrict c, const real *restrict a, const rea
         SFX(gemm_plain)(c, a, b, m, n, k, alpha, beta, trans_a, trans_b, lda, ldb, ldc, simd);
         return;
     }
-    const SFX(gemm_path) *path = SFX(gemm_path_of)(simd);
-    int trans_c = SFX(gemm_swaps)(path, m, n);
-    if (trans_c) {
-        /* C^T (n, m) = op(B)^T op(A)^T: B's array in A's place and the other way
-         * round, each with its transposition flag flipped. */
-        const real *t = a;
-        a = b;
-        b = t;
-        int64_t d = m;
-        m = n;
-        n = d;
-        d = lda;
-        lda = ldb;
-        ldb = d;
-        int f = trans_a;
-        trans_a = !trans_b;
-        trans_b = !f;
-    }
-    path = SFX(gemm_path_for_rows)(simd, m);
-    SFX(gemm_job) job = {
-        .path = path,
-        .c = c,
-        .a = a,
-        .b = b,
-        .m = m,
-        .n = n,
-        .k = k,
-        .lda = lda,
-        .ldb = ldb,
-        .ldc = ldc,
-        .alpha = alpha,
-        .beta = beta,
-        .trans_a = trans_a,
-        .trans_b = trans_b,
-        .trans_c = trans_c,
-        .ep = ep,
-        .kc_max = SFX(gemm_kc)(path, k),
-        .mc_max = SFX(gemm_min)(SFX(gemm_round_up)(m, path->mr), path->mc),
-    };
-    int64_t nc_max = SFX(gemm_min)(SFX(gemm_round_up)(n, path->nr), path->nc);
+    SFX(gemm_job) job = {.c = c,
+                         .a = a,
+                         .b = b,
+                         .m = m,
+                         .n = n,
+                         .k = k,
+                         .lda = lda,
+                         .ldb = ldb,
+                         .ldc = ldc,
+                         .alpha = alpha,
+                         .beta = beta,
+                         .trans_a = trans_a,
+                         .trans_b = trans_b,
+                         .ep = ep};
+    job.trans_c = SFX(gemm_swaps)(SFX(gemm_path_of)(simd), m, n);
+    if (job.trans_c) SFX(gemm_job_transpose)(&job);
+    const SFX(gemm_path) *path = job.path = SFX(gemm_path_for_rows)(simd, job.m);
+    job.kc_max = SFX(gemm_kc)(path, k);
+    job.mc_max = SFX(gemm_min)(SFX(gemm_round_up)(job.m, path->mr), path->mc);
+    int64_t nc_max = SFX(gemm_min)(SFX(gemm_round_up)(job.n, path->nr), path->nc);
     job.bp = work;
     job.ap_all = work + job.kc_max * nc_max;
     /* Multiply-adds over 64: a product of up to 2^21 multiply-adds stays on one thread
