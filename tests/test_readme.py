@@ -1,9 +1,9 @@
 """The examples of README.md and docs/*.md run as written: every ```python block, and every
 `pynn ...` / `python -m pynn ...` command of the ```sh blocks (the commands of one block run
 in order, in one scratch directory). An example that needs an optional extra that is not
-installed, such as scikit-learn, is skipped. The `pip install`, `pytest` and
-`bash .ci/sanitize` lines are not run here: CI (.ci/run) runs exactly those, on a fresh
-clone."""
+installed, such as scikit-learn, is skipped. The `pip install`, `pytest`, `bash
+.ci/sanitize` lines and the lint commands (ruff, mypy, clang-format) are not run here: CI
+(.ci/run) runs exactly those, on a fresh clone."""
 
 import importlib.util
 import os
@@ -31,7 +31,8 @@ SHELL_BLOCKS = [
     if page.exists()
     for i, code in enumerate(re.findall(r"```sh\n(.*?)```", page.read_text(), re.S))
 ]
-NOT_RUN_HERE = ("pip ", "pytest", "bash .ci/sanitize")  # CI runs these
+NOT_RUN_HERE = ("pip ", "pytest", "bash .ci/sanitize", "ruff ", "mypy", "clang-format ")
+# (CI runs these)
 
 # The optional packages an example may import (pynn.sklearn needs scikit-learn).
 OPTIONAL = {
@@ -91,7 +92,7 @@ SHELL_CASES = [(page, index, pynn_commands(code)) for page, index, code in SHELL
 def test_shell_example_runs(page, index, commands, tmp_path):
     assert commands is not None, (
         f"{page} sh block {index} has a command other than pynn, "
-        f"pip, pytest or .ci/sanitize: this test cannot run it"
+        f"pip, pytest, .ci/sanitize or the lint commands: this test cannot run it"
     )
     if (
         any("--plot" in words for words in commands)
