@@ -16,7 +16,7 @@ import time
 import pytest
 from helpers import HANG_SECONDS
 
-from pynn.bench import command, processes, threads
+from pynn.bench import command, processes, threads, threads_summary
 from pynn.bench.threads_worker import process_cpu_seconds
 
 TINY = {"quick": True, "repeats": 1, "gaps_ms": [0, 1], "gap_calls": 2, "progress": None}
@@ -175,9 +175,9 @@ def test_ratios_are_quotients_of_the_medians(monkeypatch, recording):
 
 
 def test_verdict_against_the_goal():
-    assert threads._verdict(threads.GOAL) == "ok"
-    assert threads._verdict(threads.GOAL * 1.01) == "MISS"
-    assert threads._verdict(None) == "n/a"
+    assert threads_summary._verdict(threads.GOAL) == "ok"
+    assert threads_summary._verdict(threads.GOAL * 1.01) == "MISS"
+    assert threads_summary._verdict(None) == "n/a"
 
 
 def test_failed_measurements_are_reported(monkeypatch, recording):

@@ -182,9 +182,27 @@ def run(args, out=None, progress=None):
     if error is not None:
         print(f"pynn bench: error: {error}", file=sys.stderr)
         return 2
+    started = time.perf_counter()
+    report = _print_setup(out)
+    status = 0
+    if args.only in ("kernels", "all"):
+        _run_kernels(args, report, out, progress)
+    if args.only in ("training", "all"):
+        status = max(status, _run_training(args, report, out, progress))
+    if args.only == "threads":
+        status = max(status, _run_threads(args, report, out, progress))
+    print(f"\n(pynn bench: {time.perf_counter() - started:.0f} s)", file=out)
+    if args.json is not None:
+        with open(args.json, "w") as dump:
+            json.dump(report, dump, indent=1)
+        print(f"wrote {args.json}", file=out)
+    return status
+
+
+def _print_setup(out):
+    """Print pynn's configuration and the peers found; returns the report to fill."""
     import pynn
 
-    started = time.perf_counter()
     config = {str(key): str(value) for key, value in pynn.show_config(mode="dicts").items()}
     found = peers.found()
     print(
@@ -197,48 +215,50 @@ def run(args, out=None, progress=None):
         file=out,
     )
     print(f"Peers: {peers.describe(found)}", file=out)
-    report = {"pynn": config, "peers": found, "argv": sys.argv[1:]}
-    status = 0
-    if args.only in ("kernels", "all"):
-        repeats = args.repeats or KERNEL_REPEATS[args.quick]
-        print(
-            "... kernels: NumPy with OPENBLAS_CORETYPE, then pynn and NumPy interleaved",
-            file=progress,
-            flush=True,
-        )
-        print("", file=out)
-        report["kernels"] = kernels.compare(args.quick, repeats)
-        kernels.print_comparison(report["kernels"], out)
-    if args.only in ("training", "all"):
-        print("", file=out)
-        report["training"] = training.run(
-            threads=args.threads,
-            batch_sizes=args.batch_sizes,
-            quick=args.quick,
-            repeats=args.repeats,
-            progress=progress,
-        )
-        training.print_report(report["training"], out)
-        if any(run.get("error") for run in report["training"]["runs"]):
-            status = 1
-    if args.only == "threads":
-        print("", file=out)
-        report["threads"] = threads.run(
-            quick=args.quick,
-            repeats=args.repeats,
-            gaps_ms=getattr(args, "gaps", None),
-            gap_calls=getattr(args, "gap_calls", None),
-            progress=progress,
-        )
-        threads.print_report(report["threads"], out)
-        if report["threads"]["errors"]:
-            status = 1
-    print(f"\n(pynn bench: {time.perf_counter() - started:.0f} s)", file=out)
-    if args.json is not None:
-        with open(args.json, "w") as dump:
-            json.dump(report, dump, indent=1)
-        print(f"wrote {args.json}", file=out)
-    return status
+    return {"pynn": config, "peers": found, "argv": sys.argv[1:]}
+
+
+def _run_kernels(args, report, out, progress):
+    """The kernel comparison: into report["kernels"], and its table."""
+    repeats = args.repeats or KERNEL_REPEATS[args.quick]
+    print(
+        "... kernels: NumPy with OPENBLAS_CORETYPE, then pynn and NumPy interleaved",
+        file=progress,
+        flush=True,
+    )
+    print("", file=out)
+    report["kernels"] = kernels.compare(args.quick, repeats)
+    kernels.print_comparison(report["kernels"], out)
+
+
+def _run_training(args, report, out, progress):
+    """The training benchmark: into report["training"], and its tables; returns 1 when a
+    worker failed, else 0."""
+    print("", file=out)
+    report["training"] = training.run(
+        threads=args.threads,
+        batch_sizes=args.batch_sizes,
+        quick=args.quick,
+        repeats=args.repeats,
+        progress=progress,
+    )
+    training.print_report(report["training"], out)
+    return 1 if any(run.get("error") for run in report["training"]["runs"]) else 0
+
+
+def _run_threads(args, report, out, progress):
+    """The threads benchmark: into report["threads"], and its tables; returns 1 when a
+    measurement failed, else 0."""
+    print("", file=out)
+    report["threads"] = threads.run(
+        quick=args.quick,
+        repeats=args.repeats,
+        gaps_ms=getattr(args, "gaps", None),
+        gap_calls=getattr(args, "gap_calls", None),
+        progress=progress,
+    )
+    threads.print_report(report["threads"], out)
+    return 1 if report["threads"]["errors"] else 0
 
 
 def main(argv=None):

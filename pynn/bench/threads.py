@@ -19,6 +19,10 @@ default thread count against 1 thread, under a spinning neighbour and after idle
 Each measurement also records the process CPU time, the neighbour's CPU time over the timed
 window (its share of a core: it really ran) and the share of the machine's cores that the
 rest of the machine (neither the worker nor the neighbour) used meanwhile.
+
+This module runs the measurements (the neighbour, the workers, run); the settings are in
+threads_config, the medians and ratios in threads_summary and the tables in threads_report,
+and every public name of those is also a name of this module.
 """
 
 import json
@@ -32,65 +36,47 @@ import tempfile
 import time
 
 from pynn.bench import processes
+from pynn.bench.threads_config import (
+    ARMS,
+    CASES,
+    DEFAULT_GAP_CALLS,
+    FULL,
+    GAPS_MS,
+    GOAL,
+    LABELS,
+    NEIGHBOUR_CODE,
+    NEIGHBOUR_MIN_SHARE,
+    QUICK,
+    settings,
+)
+from pynn.bench.threads_report import print_report
+from pynn.bench.threads_summary import percentile, ratio, summarize
 from pynn.bench.threads_worker import process_cpu_seconds
-from pynn.bench.timing import median_or_none, rotated
+from pynn.bench.timing import rotated
 
-GOAL = 1.3  # default / 1 thread, at most (issue 14)
-ARMS = ("default", "1")
-NEIGHBOUR_CODE = "while True: pass"
-NEIGHBOUR_MIN_SHARE = 0.2  # below this share of a core the neighbour barely ran: say so
-CASES = ("small_train", "mlp_train", "predict_1", "predict_128", "cli")
-GAPS_MS = (0, 5, 100, 1000)
-
-# name -> (label, unit, scale from seconds to the unit)
-LABELS = {
-    "small_train": ("train 64-32-10, batch 32, SGD", "µs/step", 1e6),
-    "mlp_train": ("train 784-256-128-10, batch 128, SGD", "ms/step", 1e3),
-    "predict_1": ("predict 784-256-128-10, batch 1", "µs/call", 1e6),
-    "predict_128": ("predict 784-256-128-10, batch 128", "µs/call", 1e6),
-    "cli_train": ("`pynn train` (digits), training part", "s", 1.0),
-    "cli_command": ("`pynn train` (digits), whole command", "s", 1.0),
-}
-
-# Sizes: a 1-thread run lasts a fraction of a second to a few seconds; the default arm may
-# be 10-60x slower under the neighbour today, so the counts stay small.
-FULL = {
-    "repeats": 5,
-    "gap_repeats": 3,
-    "small": {"samples": 3200, "epochs": 3},  # 300 steps
-    "mlp": {"samples": 2560, "epochs": 1},  # 20 steps
-    "predict_1_calls": 500,
-    "predict_128_calls": 50,
-    "gaps_ms": list(GAPS_MS),
-    "gap_calls": {"0": 150, "5": 90, "100": 60, "1000": 30},
-}  # per arm, over gap_repeats
-QUICK = {
-    "repeats": 1,
-    "gap_repeats": 1,
-    "small": {"samples": 640, "epochs": 2},
-    "mlp": {"samples": 768, "epochs": 1},
-    "predict_1_calls": 100,
-    "predict_128_calls": 10,
-    "gaps_ms": list(GAPS_MS),
-    "gap_calls": {"0": 20, "5": 20, "100": 10, "1000": 3},
-}
-DEFAULT_GAP_CALLS = 30  # a gap the tables do not name
-
-
-def settings(quick, repeats=None, gaps_ms=None, gap_calls=None, cases=None):
-    chosen = json.loads(json.dumps(QUICK if quick else FULL))  # a deep copy
-    if repeats is not None:
-        chosen["repeats"] = repeats
-        chosen["gap_repeats"] = min(chosen["gap_repeats"], repeats)  # full 3, quick 1
-    if gaps_ms is not None:
-        chosen["gaps_ms"] = list(gaps_ms)
-    for gap in chosen["gaps_ms"]:
-        chosen["gap_calls"].setdefault(str(gap), DEFAULT_GAP_CALLS)
-    if gap_calls is not None:
-        chosen["gap_calls"] = {str(gap): gap_calls for gap in chosen["gaps_ms"]}
-    chosen["cases"] = list(CASES if cases is None else cases)
-    chosen["quick"] = quick
-    return chosen
+__all__ = [
+    "ARMS",
+    "CASES",
+    "DEFAULT_GAP_CALLS",
+    "FULL",
+    "GAPS_MS",
+    "GOAL",
+    "LABELS",
+    "NEIGHBOUR_CODE",
+    "NEIGHBOUR_MIN_SHARE",
+    "QUICK",
+    "TRAINED",
+    "Neighbour",
+    "percentile",
+    "print_report",
+    "ratio",
+    "run",
+    "run_cli",
+    "run_worker",
+    "settings",
+    "summarize",
+    "worker_env",
+]
 
 
 # ---- the neighbour -----------------------------------------------------------------------
@@ -278,40 +264,50 @@ def _load():
         return None
 
 
-def run(
-    *, quick=False, repeats=None, gaps_ms=None, gap_calls=None, cases=None, progress=sys.stderr
-):
-    """Run the benchmark; a JSON-ready dict (print it with print_report)."""
-    chosen = settings(quick, repeats, gaps_ms, gap_calls, cases)
-    started = time.perf_counter()
-    runs, errors = [], []
-    load_before = _load()
+class _Measurements:
+    """The runs measured so far (each a record with its answer or its error) and the
+    errors; measure() runs one and says so on `progress` (None: silent)."""
 
-    def measure(name, arm, repeat, fn, **record):
-        if progress is not None:
-            print(f"... threads: {name} ({arm}), repeat {repeat + 1}", file=progress, flush=True)
+    def __init__(self, progress):
+        self.progress, self.runs, self.errors = progress, [], []
+
+    def measure(self, name, arm, repeat, fn, **record):
+        """Record fn()'s answer, or the WorkerError it raised, as run `repeat` of `name` in
+        `arm` (with the fields of `record`)."""
+        if self.progress is not None:
+            print(
+                f"... threads: {name} ({arm}), repeat {repeat + 1}", file=self.progress, flush=True
+            )
         entry = dict(record, name=name, arm=arm, repeat=repeat)
         try:
             entry["answer"] = fn()
         except processes.WorkerError as error:
             entry["error"] = str(error)
-            errors.append(str(error))
-        runs.append(entry)
+            self.errors.append(str(error))
+        self.runs.append(entry)
 
-    neighbour_report = None
-    if chosen["cases"]:
-        with Neighbour() as neighbour:
-            time.sleep(0.1)  # let it reach its loop
-            for repeat in range(chosen["repeats"]):
-                for case in chosen["cases"]:
-                    for arm in rotated(ARMS, repeat):
-                        if case == "cli":
-                            measure(case, arm, repeat, lambda arm=arm: run_cli(arm, neighbour.pid))
-                        else:
-                            spec = _spec(case, arm, chosen, neighbour.pid)
-                            measure(case, arm, repeat, lambda spec=spec: run_worker(spec))
-        neighbour_report = neighbour.report
-    load_between = _load()
+
+def _measure_beside_neighbour(measurements, chosen):
+    """Every case in both arms, `repeats` times, beside one spinning neighbour (killed on
+    leaving, whatever happens); returns the neighbour's report."""
+    with Neighbour() as neighbour:
+        time.sleep(0.1)  # let it reach its loop
+        for repeat in range(chosen["repeats"]):
+            for case in chosen["cases"]:
+                for arm in rotated(ARMS, repeat):
+                    if case == "cli":
+                        measurements.measure(
+                            case, arm, repeat, lambda arm=arm: run_cli(arm, neighbour.pid)
+                        )
+                    else:
+                        spec = _spec(case, arm, chosen, neighbour.pid)
+                        measurements.measure(case, arm, repeat, lambda spec=spec: run_worker(spec))
+    return neighbour.report
+
+
+def _measure_gaps(measurements, chosen):
+    """Predict after each idle gap in both arms, without a neighbour: each gap's calls
+    spread over `gap_repeats` runs."""
     for repeat in range(chosen["gap_repeats"]):
         for gap in chosen["gaps_ms"]:
             total = chosen["gap_calls"][str(gap)]
@@ -320,7 +316,32 @@ def run(
                 continue
             for arm in rotated(ARMS, repeat):
                 spec = _spec("gap", arm, chosen, gap_ms=gap, calls=calls)
-                measure(f"gap_{gap}", arm, repeat, lambda spec=spec: run_worker(spec), gap_ms=gap)
+                measurements.measure(
+                    f"gap_{gap}", arm, repeat, lambda spec=spec: run_worker(spec), gap_ms=gap
+                )
+
+
+def _environment():
+    """The thread and OpenBLAS variables of the environment ({name: value or None})."""
+    return {
+        key: os.environ.get(key)
+        for key in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_CORETYPE")
+    }
+
+
+def run(
+    *, quick=False, repeats=None, gaps_ms=None, gap_calls=None, cases=None, progress=sys.stderr
+):
+    """Run the benchmark; a JSON-ready dict (print it with print_report)."""
+    chosen = settings(quick, repeats, gaps_ms, gap_calls, cases)
+    started = time.perf_counter()
+    measurements = _Measurements(progress)
+    load_before = _load()
+    neighbour_report = None
+    if chosen["cases"]:
+        neighbour_report = _measure_beside_neighbour(measurements, chosen)
+    load_between = _load()
+    _measure_gaps(measurements, chosen)
     result = {
         "settings": chosen,
         "goal": GOAL,
@@ -330,293 +351,12 @@ def run(
             "after_neighbour_cases": load_between,
             "after": _load(),
         },
-        "environment": {
-            key: os.environ.get(key)
-            for key in (
-                "OMP_NUM_THREADS",
-                "OMP_WAIT_POLICY",
-                "GOMP_SPINCOUNT",
-                "OPENBLAS_CORETYPE",
-            )
-        },
+        "environment": _environment(),
         "neighbour": neighbour_report,
-        "runs": runs,
-        "errors": errors,
+        "runs": measurements.runs,
+        "errors": measurements.errors,
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "seconds": time.perf_counter() - started,
     }
-    result.update(summarize(runs, chosen))
+    result.update(summarize(measurements.runs, chosen))
     return result
-
-
-# ---- medians and ratios ------------------------------------------------------------------
-
-
-def ratio(numerator, denominator):
-    """numerator / denominator, or None when either is missing or the denominator is 0."""
-    if numerator is None or denominator is None or denominator == 0:
-        return None
-    return numerator / denominator
-
-
-def percentile(values, q):
-    """The q-th percentile (0..100) of values, linear between closest ranks; None if empty."""
-    values = sorted(values)
-    if not values:
-        return None
-    position = (len(values) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(values) - 1)
-    return values[low] + (values[high] - values[low]) * (position - low)
-
-
-def _neighbour_share(answer):
-    """The neighbour's CPU seconds over the timed window's wall seconds (its share of a
-    core), or None."""
-    seconds = answer.get("neighbour_cpu_seconds")
-    return None if seconds is None else ratio(seconds, answer["wall_seconds"])
-
-
-def _rest_share(answer, cpus):
-    """The share of the machine's cores used by neither the worker nor the neighbour."""
-    others = answer.get("others_share")
-    if others is None:
-        return None
-    neighbour = _neighbour_share(answer) or 0.0
-    return max(0.0, others - neighbour / (cpus or 1))
-
-
-def _verdict(value):
-    if value is None:
-        return "n/a"
-    return "ok" if value <= GOAL else "MISS"
-
-
-def _row(name, label, unit, per_arm, answers, cpus):
-    """A table row: per_arm is {arm: [figure per run]} (seconds per unit)."""
-    row = {"name": name, "label": label, "unit": unit}
-    for arm in ARMS:
-        row[arm] = median_or_none(per_arm[arm])
-        row[f"{arm}_runs"] = len(per_arm[arm])
-        row[f"{arm}_cpu"] = median_or_none(
-            ratio(answer["cpu_seconds"], answer["units"]) for answer in answers[arm]
-        )
-        row[f"{arm}_threads"] = sorted(
-            {
-                answer.get("num_threads")
-                for answer in answers[arm]
-                if answer.get("num_threads") is not None
-            }
-        )
-    row["ratio"] = ratio(row["default"], row["1"])
-    row["verdict"] = _verdict(row["ratio"])
-    everything = answers["default"] + answers["1"]
-    row["neighbour_share"] = median_or_none(_neighbour_share(answer) for answer in everything)
-    row["rest_share"] = median_or_none(_rest_share(answer, cpus) for answer in everything)
-    return row
-
-
-def summarize(runs, chosen):
-    cpus = os.cpu_count()
-
-    def answers(name, arm):
-        return [
-            run["answer"]
-            for run in runs
-            if run["name"] == name and run["arm"] == arm and "answer" in run
-        ]
-
-    neighbour_rows = []
-    for case in chosen["cases"]:
-        found = {arm: answers(case, arm) for arm in ARMS}
-        if case == "cli":
-            label, unit, _ = LABELS["cli_train"]
-            neighbour_rows.append(
-                _row(
-                    "cli_train",
-                    label,
-                    unit,
-                    {arm: [answer["train_seconds"] for answer in found[arm]] for arm in ARMS},
-                    found,
-                    cpus,
-                )
-            )
-            label, unit, _ = LABELS["cli_command"]
-            neighbour_rows.append(
-                _row(
-                    "cli_command",
-                    label,
-                    unit,
-                    {arm: [answer["wall_seconds"] for answer in found[arm]] for arm in ARMS},
-                    found,
-                    cpus,
-                )
-            )
-            continue
-        label, unit, _ = LABELS[case]
-        neighbour_rows.append(
-            _row(
-                case,
-                label,
-                unit,
-                {
-                    arm: [ratio(answer["wall_seconds"], answer["units"]) for answer in found[arm]]
-                    for arm in ARMS
-                },
-                found,
-                cpus,
-            )
-        )
-    gap_rows = []
-    for gap in chosen["gaps_ms"]:
-        found = {arm: answers(f"gap_{gap}", arm) for arm in ARMS}
-        row = {"gap_ms": gap}
-        for arm in ARMS:
-            latencies = [value for answer in found[arm] for value in answer["latencies"]]
-            row[f"{arm}_calls"] = len(latencies)
-            row[f"{arm}_p50"] = percentile(latencies, 50)
-            row[f"{arm}_p90"] = percentile(latencies, 90)
-            row[f"{arm}_threads"] = sorted({answer["num_threads"] for answer in found[arm]})
-        row["ratio"] = ratio(row["default_p50"], row["1_p50"])
-        row["ratio_p90"] = ratio(row["default_p90"], row["1_p90"])
-        row["verdict"] = _verdict(row["ratio"])
-        row["rest_share"] = median_or_none(
-            _rest_share(answer, cpus) for arm in ARMS for answer in found[arm]
-        )
-        gap_rows.append(row)
-    return {"neighbour_rows": neighbour_rows, "gap_rows": gap_rows}
-
-
-# ---- the report --------------------------------------------------------------------------
-
-
-def _figure(value, scale):
-    if value is None:
-        return "-"
-    value *= scale
-    return f"{value:.3g}" if value < 100 else f"{value:,.0f}"
-
-
-def _ratio_text(value):
-    return "-" if value is None else f"{value:.2f}x"
-
-
-def _share_text(value):
-    return "-" if value is None else f"{value:.0%}"
-
-
-def _threads_text(values):
-    return "/".join(str(value) for value in values) if values else "n/a"
-
-
-def _load_text(load):
-    return "n/a" if load is None else " ".join(f"{value:.2f}" for value in load)
-
-
-def print_report(result, out=sys.stdout):
-    _print_setup(result, out)
-    if result["neighbour_rows"]:
-        _print_neighbour_rows(result, out)
-    if result["gap_rows"]:
-        _print_gap_rows(result, out)
-    print(f"\n(threads benchmark: {result['seconds']:.0f} s)", file=out)
-
-
-def _print_setup(result, out):
-    """The comparison, the machine's load, the environment and the failures."""
-    chosen = result["settings"]
-    loads = result["load_average"]
-    print(
-        f"Threads on a busy machine: pynn at its default thread count (no set_num_threads "
-        f"call) against set_num_threads(1), each measurement a fresh process, the arms "
-        f"taking turns; goal default/1 <= {GOAL:g}x. {result['date']}, {result['cpu_count']} "
-        f"cores; load average (1, 5, 15 min) before {_load_text(loads['before'])}, after "
-        f"the neighbour cases {_load_text(loads['after_neighbour_cases'])}, at the end "
-        f"{_load_text(loads['after'])}."
-        + (" --quick: a smoke run, not figures to quote." if chosen["quick"] else ""),
-        file=out,
-    )
-    environment = ", ".join(
-        f"{key}={value}" for key, value in result["environment"].items() if value is not None
-    )
-    print(
-        f"Environment: {environment or 'no OMP_* or OPENBLAS_CORETYPE set'} (workers run "
-        "without OMP_NUM_THREADS and with OPENBLAS_NUM_THREADS=1, in both arms).",
-        file=out,
-    )
-    for error in result["errors"]:
-        print(f"failed: {error}", file=out)
-
-
-def _print_neighbour_rows(result, out):
-    """The table of the cases measured beside a spinning neighbour."""
-    chosen = result["settings"]
-    neighbour = result["neighbour"] or {}
-    print(
-        f'\nUnder one spinning neighbour (`python -c "{NEIGHBOUR_CODE}"`, pinned to '
-        f"nothing; it used {_share_text(neighbour.get('core_share'))} of a core over "
-        f"the whole section, alive until killed: "
-        f"{neighbour.get('alive_until_killed', '?')}); wall time per unit, median of "
-        f"{chosen['repeats']} run(s) per arm",
-        file=out,
-    )
-    print(
-        "| case | unit | default | 1 thread | default/1 | goal | CPU default | "
-        "CPU 1 thread | threads | neighbour | rest of machine |",
-        file=out,
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|---|", file=out)
-    for row in result["neighbour_rows"]:
-        scale = LABELS[row["name"]][2]
-        print(
-            f"| {row['label']} | {row['unit']} | {_figure(row['default'], scale)} | "
-            f"{_figure(row['1'], scale)} | {_ratio_text(row['ratio'])} | "
-            f"<= {GOAL:g}x {row['verdict']} | {_figure(row['default_cpu'], scale)} | "
-            f"{_figure(row['1_cpu'], scale)} | "
-            f"{_threads_text(row['default_threads'])} vs {_threads_text(row['1_threads'])}"
-            f" | {_share_text(row['neighbour_share'])} | "
-            f"{_share_text(row['rest_share'])} |",
-            file=out,
-        )
-    print(
-        f"CPU: the process CPU time per unit (for `pynn train`, the whole command's). "
-        f"neighbour: its CPU time over the timed windows' wall time (median; 100% = a "
-        f"whole core; below {NEIGHBOUR_MIN_SHARE:.0%} it barely ran). rest of machine: "
-        "the share of all cores used by neither the measured process nor the "
-        "neighbour (/proc/stat; other users' work).",
-        file=out,
-    )
-    low = [
-        row["label"]
-        for row in result["neighbour_rows"]
-        if row["neighbour_share"] is not None and row["neighbour_share"] < NEIGHBOUR_MIN_SHARE
-    ]
-    if low:
-        print(f"warning: the neighbour barely ran during: {'; '.join(low)}", file=out)
-
-
-def _print_gap_rows(result, out):
-    """The table of predict latencies after idle gaps."""
-    chosen = result["settings"]
-    print(
-        f"\nIdle gaps (no neighbour): predict 784-256-128-10 at batch 128 with "
-        f"time.sleep(gap) before each call; per-call latency in µs over all calls of "
-        f"{chosen['gap_repeats']} run(s) per arm",
-        file=out,
-    )
-    print(
-        "| gap ms | calls | default p50 | 1 thread p50 | default/1 p50 | goal | "
-        "default p90 | 1 thread p90 | default/1 p90 | threads | rest of machine |",
-        file=out,
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|---|", file=out)
-    for row in result["gap_rows"]:
-        print(
-            f"| {row['gap_ms']} | {row['default_calls']}+{row['1_calls']} | "
-            f"{_figure(row['default_p50'], 1e6)} | {_figure(row['1_p50'], 1e6)} | "
-            f"{_ratio_text(row['ratio'])} | <= {GOAL:g}x {row['verdict']} | "
-            f"{_figure(row['default_p90'], 1e6)} | {_figure(row['1_p90'], 1e6)} | "
-            f"{_ratio_text(row['ratio_p90'])} | {_threads_text(row['default_threads'])}"
-            f" vs {_threads_text(row['1_threads'])} | {_share_text(row['rest_share'])} |",
-            file=out,
-        )

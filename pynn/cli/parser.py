@@ -231,6 +231,26 @@ def _add_model_options(model):
 
 def _add_training_options(training):
     """train's options of the optimizer, the epochs and their checks, seeds and threads."""
+    _add_optimizer_options(training)
+    _add_epoch_options(training)
+    training.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="seeds the split, the initial weights, the batch order and "
+        "generated data (default 0)",
+    )
+    training.add_argument(
+        "--threads",
+        type=positive_int,
+        metavar="N",
+        help="threads of the C kernels (default: all cores)",
+    )
+
+
+def _add_optimizer_options(training):
+    """train's optimizer and its settings: learning rate, momentum, weight decay."""
     training.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="default adam")
     training.add_argument(
         "--lr",
@@ -247,6 +267,11 @@ def _add_training_options(training):
         metavar="DECAY",
         help="L2 weight decay (default 0; 0.01 for adamw)",
     )
+
+
+def _add_epoch_options(training):
+    """train's epochs and batches, and the checks that stop it: early stopping and
+    divergence."""
     training.add_argument(
         "--epochs", type=non_negative_int, default=30, metavar="N", help="default 30"
     )
@@ -276,20 +301,6 @@ def _add_training_options(training):
         "FACTOR times the best so far and above the loss before "
         "training; the model keeps the last good epoch (default "
         "1e4; 0 or none: no check)",
-    )
-    training.add_argument(
-        "--seed",
-        type=non_negative_int,
-        default=0,
-        metavar="N",
-        help="seeds the split, the initial weights, the batch order and "
-        "generated data (default 0)",
-    )
-    training.add_argument(
-        "--threads",
-        type=positive_int,
-        metavar="N",
-        help="threads of the C kernels (default: all cores)",
     )
 
 

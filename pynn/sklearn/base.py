@@ -227,14 +227,8 @@ class BaseMLP(BaseEstimator):
             y_numeric=not is_classifier(self),
         )
         y, n_outputs, loss = self._encode_y(y, first, incremental, classes)
-        layout = self._layout(sizes, activation, dtype, X.shape[1], n_outputs)
-        if not first and layout != self._model_layout():
-            raise ValueError(
-                f"warm_start and partial_fit continue the fitted network "
-                f"{self._model_layout()} (widths, activation, dtype), but the "
-                f"parameters and data now give {layout}: call fit with "
-                f"warm_start=False to start a new one"
-            )
+        if not first:
+            self._check_continuation(self._layout(sizes, activation, dtype, X.shape[1], n_outputs))
         model_seed, split_seed = (
             _seeds(self.random_state, 2) if first or self.early_stopping else (None, None)
         )
@@ -250,43 +244,9 @@ class BaseMLP(BaseEstimator):
                 self.n_iter_, self._no_improvement_count = 0, 0
             X_train, y_train, validation = self._hold_out(X, y, split_seed, model)
             batch = self._batch(X_train.shape[0])
-            weight_decay = self.alpha / batch  # scikit-learn's alpha: see docs/sklearn.md
-            metric = "accuracy" if is_classifier(self) else "r2"
-            stopping = _SklearnStopping(
-                self,
-                X_train.shape[0],
-                weight_decay,
-                None if validation is None else "val_" + metric,
+            stopping = self._train(
+                model, X_train, y_train, validation, batch, loss, first, incremental
             )
-            options = dict(
-                batch_size=batch,
-                shuffle=bool(self.shuffle),
-                validation_data=validation,
-                callback=stopping,
-                divergence=self.divergence,
-            )
-            if incremental and not first:  # the same optimizer; the batch may differ per call
-                model.optimizer_.weight_decay = weight_decay
-                model.partial_fit(X_train, y_train, epochs=1, **options)
-            elif not first:  # warm start: the current parameters, a fresh optimizer
-                model.partial_fit(
-                    X_train,
-                    y_train,
-                    optimizer=self._new_optimizer(weight_decay),
-                    epochs=self.max_iter,
-                    **options,
-                )
-            else:  # fit or the first partial_fit: the loss and classes are set here
-                train = model.partial_fit if incremental else model.fit
-                train(
-                    X_train,
-                    y_train,
-                    loss=loss,
-                    optimizer=self._new_optimizer(weight_decay),
-                    epochs=1 if incremental else self.max_iter,
-                    classes=self._pynn_classes(),
-                    **options,
-                )
         if self.early_stopping:
             model.flat_params[...] = self._best_params
         self.model_ = model
@@ -300,6 +260,61 @@ class BaseMLP(BaseEstimator):
                 stacklevel=3,
             )
         return self
+
+    def _check_continuation(self, layout):
+        """warm_start and partial_fit continue model_ only when the parameters and the data
+        give its layout (widths, activation, dtype)."""
+        if layout != self._model_layout():
+            raise ValueError(
+                f"warm_start and partial_fit continue the fitted network "
+                f"{self._model_layout()} (widths, activation, dtype), but the "
+                f"parameters and data now give {layout}: call fit with "
+                f"warm_start=False to start a new one"
+            )
+
+    def _train(self, model, X_train, y_train, validation, batch, loss, first, incremental):
+        """Train model on the training rows, scikit-learn's stopping rule (and learning
+        rate schedule) as its callback: one epoch per partial_fit, else up to max_iter;
+        the first training sets the loss, the optimizer and the classes. Returns the
+        stopping rule (whether it converged)."""
+        weight_decay = self.alpha / batch  # scikit-learn's alpha: see docs/sklearn.md
+        metric = "accuracy" if is_classifier(self) else "r2"
+        stopping = _SklearnStopping(
+            self,
+            X_train.shape[0],
+            weight_decay,
+            None if validation is None else "val_" + metric,
+        )
+        options = dict(
+            batch_size=batch,
+            shuffle=bool(self.shuffle),
+            validation_data=validation,
+            callback=stopping,
+            divergence=self.divergence,
+        )
+        if incremental and not first:  # the same optimizer; the batch may differ per call
+            model.optimizer_.weight_decay = weight_decay
+            model.partial_fit(X_train, y_train, epochs=1, **options)
+        elif not first:  # warm start: the current parameters, a fresh optimizer
+            model.partial_fit(
+                X_train,
+                y_train,
+                optimizer=self._new_optimizer(weight_decay),
+                epochs=self.max_iter,
+                **options,
+            )
+        else:  # fit or the first partial_fit: the loss and classes are set here
+            train = model.partial_fit if incremental else model.fit
+            train(
+                X_train,
+                y_train,
+                loss=loss,
+                optimizer=self._new_optimizer(weight_decay),
+                epochs=1 if incremental else self.max_iter,
+                classes=self._pynn_classes(),
+                **options,
+            )
+        return stopping
 
     def _hold_out(self, X, y, seed, model):
         """(X_train, y_train, validation (X_val, y_val) or None): with early_stopping, a
