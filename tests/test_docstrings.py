@@ -38,6 +38,10 @@ import pynn
 DOCUMENTED_MODULES = [
     "pynn",
     "pynn.model",
+    "pynn.model_parameters",
+    "pynn.model_plans",
+    "pynn.model_inference",
+    "pynn.model_training",
     "pynn.layers",
     "pynn.layers.activation",
     "pynn.layers.affine",
@@ -287,8 +291,11 @@ def test_the_walk_finds_the_api():
     """The walk reaches what the issue names, so an empty PUBLIC cannot pass."""
     for name in [
         "pynn.model.Sequential",
-        "pynn.model.Sequential.fit",
-        "pynn.model.Sequential.partial_fit",
+        # Sequential's methods are checked where they are defined: its mixins
+        "pynn.model_training.TrainingMixin.fit",
+        "pynn.model_training.TrainingMixin.partial_fit",
+        "pynn.model_inference.InferenceMixin.predict",
+        "pynn.model_parameters.ParametersMixin.state_dict",
         "pynn.model.load",
         "pynn.layers.dense.Dense",
         "pynn.layers.base.Layer.build",
