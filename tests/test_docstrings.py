@@ -79,6 +79,7 @@ DOCUMENTED_MODULES = [
     "pynn.memory",
     "pynn.inputs",
     "pynn.targets",
+    "pynn.target_checks",
     "pynn.files",
     "pynn.init",
     "pynn.backend",
