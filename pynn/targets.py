@@ -22,92 +22,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
+from pynn.target_checks import as_y, check_classes, check_finite, first_values
+
 if TYPE_CHECKING:
     from types import ModuleType
 
     from pynn.losses import Loss
 
 KINDS = ("labels", "probabilities", "binary", "indicator", "values")
-
-
-def _as_y(y, n):
-    try:
-        y = np.asarray(y)
-    except ValueError:  # NumPy's own message does not say which argument
-        raise ValueError("y must be an array-like: its rows have different lengths") from None
-    if y.ndim not in (1, 2):
-        raise ValueError(f"y must be 1-D (n,) or 2-D (n, outputs), got shape {y.shape}")
-    if y.shape[0] != n:
-        raise ValueError(f"y has {y.shape[0]} rows but X has {n}")
-    return _without_objects(y, "y")
-
-
-def _without_objects(y, name):
-    """An object array of all strings (a pandas string column) or all numbers as a plain
-    str or numeric array; any other object array is a TypeError naming the argument."""
-    if y.dtype != object:
-        return y
-    values = y.ravel().tolist()
-    if all(isinstance(v, str) for v in values):
-        return y.astype(str)
-    if all(
-        isinstance(v, (int, float, np.integer, np.floating))
-        and not isinstance(v, (bool, np.bool_))
-        for v in values
-    ):
-        plain = np.asarray(values)
-        if plain.dtype != object:
-            return plain.reshape(y.shape)
-    raise TypeError(
-        f"{name} has dtype object with values that are not all strings or all "
-        f"numbers (e.g. {values[:3]!r}): use numbers or strings"
-    )
-
-
-def _check_finite(y, name="y"):
-    if y.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be numeric, got dtype {y.dtype}")
-    if y.dtype.kind == "f" and not np.isfinite(y).all():
-        raise ValueError(f"{name} contains NaN or infinity")
-
-
-def _values(y, limit=5):
-    """The first few distinct values of y, for a message."""
-    return np.unique(y)[:limit].tolist()
-
-
-def check_classes(loss: Loss, classes: ArrayLike | None) -> NDArray[Any] | None:
-    """`classes` of fit as a sorted 1-D array of distinct labels (None stays None).
-
-    Parameters
-    ----------
-    loss : Loss
-        fit's loss (classes are for the classification losses only).
-    classes : array_like or None
-        The labels.
-
-    Returns
-    -------
-    numpy.ndarray or None
-
-    Raises
-    ------
-    ValueError
-        classes for a regression loss, not 1-D, empty, objects, or NaN or infinity.
-    """
-    if classes is None:
-        return None
-    if not loss.classifies:
-        raise ValueError(f"classes is for the classification losses, not {loss.name!r}")
-    classes = np.asarray(classes)
-    if classes.ndim != 1 or classes.size == 0:
-        raise ValueError(
-            f"classes must be a non-empty 1-D list of labels, got shape {classes.shape}"
-        )
-    classes = _without_objects(classes, "classes")
-    if classes.dtype.kind == "f" and not np.isfinite(classes).all():
-        raise ValueError("classes contains NaN or infinity")
-    return np.unique(classes)
 
 
 class Targets:
@@ -190,65 +112,13 @@ class Targets:
             y that the loss cannot train on, or that does not match the outputs.
         """
         n = len(y) if not hasattr(y, "shape") else y.shape[0]
-        y = _as_y(y, n)
+        y = as_y(y, n)
         classes = check_classes(loss, classes)
         if not loss.classifies:
-            _check_finite(y)
-            k = 1 if y.ndim == 1 else y.shape[1]
-            if k != n_outputs:
-                raise ValueError(f"y has {k} output(s) per sample but the model gives {n_outputs}")
-            return cls("values", n_outputs, squeeze=y.ndim == 1)
-        hinge = loss.signed_targets
+            return cls(**_values_kind(y, n_outputs))
         if y.ndim == 2:
-            if y.shape[1] != n_outputs:
-                raise ValueError(
-                    f"y has {y.shape[1]} columns but the model gives {n_outputs} outputs"
-                )
-            _check_finite(y)
-            if classes is not None:
-                raise ValueError(
-                    "classes is for 1-D labels: a 2-D y has one column per output already"
-                )
-            if "probabilities" in loss.target_kinds:
-                return cls("probabilities", n_outputs, classes=np.arange(n_outputs))
-            if hinge and not (np.isin(y, (-1, 1)).all() or np.isin(y, (0, 1)).all()):
-                raise ValueError(
-                    f"hinge with a 2-D y needs values -1/+1 (or 0/1) in every "
-                    f"column, got {_values(y)}"
-                )
-            # hinge reads -1/+1; a 0/1 indicator is encoded so and predicted back as 0/1
-            negative = -1.0 if hinge and np.isin(y, (-1, 1)).all() and (y == -1).any() else 0.0
-            return cls(
-                "indicator",
-                n_outputs,
-                classes=np.arange(n_outputs),
-                negative=negative,
-                hinge=hinge,
-            )
-        found = np.unique(y)
-        if classes is None:
-            classes = found
-        else:
-            missing = np.setdiff1d(found, classes)
-            if missing.size:
-                raise ValueError(f"y has labels {missing[:5].tolist()} not in classes")
-        if classes.dtype.kind == "f" and not np.isfinite(classes).all():
-            raise ValueError("y contains NaN or infinity")
-        if "labels" in loss.target_kinds:
-            if len(classes) != n_outputs:
-                raise ValueError(
-                    f"y has {len(classes)} classes but the model gives {n_outputs} outputs: "
-                    f"softmax_cross_entropy needs one output per class (pass classes= when "
-                    f"some classes are missing from y)"
-                )
-            return cls("labels", n_outputs, classes=classes)
-        if n_outputs != 1 or len(classes) != 2:
-            raise ValueError(
-                f"{loss.name} with 1-D y needs two classes and a model with 1 output, got "
-                f"{len(classes)} classes and {n_outputs} outputs: use softmax_cross_entropy "
-                f"for more classes, or a 2-D (n, outputs) y for multi-label"
-            )
-        return cls("binary", 1, classes=classes, hinge=hinge)
+            return cls(**_columns_kind(loss, y, n_outputs, classes))
+        return cls(**_labels_kind(loss, y, n_outputs, classes))
 
     def encode(self, y: Any, dtype: DTypeLike) -> NDArray[Any]:
         """y in the form the loss kernel reads: int64 labels (n,), or (n, K) of `dtype`.
@@ -270,7 +140,7 @@ class Targets:
             y of another shape, labels the model was not trained on, or values that are
             not finite.
         """
-        y = _as_y(y, len(y) if not hasattr(y, "shape") else y.shape[0])
+        y = as_y(y, len(y) if not hasattr(y, "shape") else y.shape[0])
         if self.kind in ("labels", "binary"):
             if y.ndim != 1:
                 raise ValueError(f"y must be 1-D labels for this model, got shape {y.shape}")
@@ -280,24 +150,24 @@ class Targets:
             on = index.astype(dtype).reshape(-1, 1)
             return 2 * on - 1 if self.hinge else on
         if self.kind == "values":
-            _check_finite(y)
+            check_finite(y)
             y2 = y.reshape(-1, 1) if y.ndim == 1 else y
             if y2.shape[1] != self.n_outputs:
                 raise ValueError(f"y must have {self.n_outputs} column(s), got shape {y.shape}")
             return np.ascontiguousarray(y2, dtype=dtype)
         if y.ndim != 2 or y.shape[1] != self.n_outputs:
             raise ValueError(f"y must have shape (n, {self.n_outputs}), got {y.shape}")
-        _check_finite(y)
+        check_finite(y)
         t = np.ascontiguousarray(y, dtype=dtype)
         if self.kind == "probabilities" and (t < 0).any():
             raise ValueError(
                 f"y for softmax_cross_entropy must be non-negative class weights "
-                f"(probabilities or one-hot), got {_values(t[t < 0])}"
+                f"(probabilities or one-hot), got {first_values(t[t < 0])}"
             )
         if self.kind == "indicator" and not self.hinge and ((t < 0) | (t > 1)).any():
             raise ValueError(
                 f"y for binary_cross_entropy must be in [0, 1], got "
-                f"{_values(t[(t < 0) | (t > 1)])}"
+                f"{first_values(t[(t < 0) | (t > 1)])}"
             )
         if self.kind == "indicator" and self.hinge:
             allowed = (-1, 1) if self.negative == -1 else (0, 1)
@@ -522,3 +392,70 @@ class Targets:
             negative=config["negative"],
             hinge=config["hinge"],
         )
+
+
+# ---- Targets.for_loss's choice, one helper per shape of y: Targets' keyword arguments ----
+def _values_kind(y, n_outputs):
+    """A regression loss's targets ("values"): finite numbers, one column per output."""
+    check_finite(y)
+    k = 1 if y.ndim == 1 else y.shape[1]
+    if k != n_outputs:
+        raise ValueError(f"y has {k} output(s) per sample but the model gives {n_outputs}")
+    return {"kind": "values", "n_outputs": n_outputs, "squeeze": y.ndim == 1}
+
+
+def _columns_kind(loss, y, n_outputs, classes):
+    """A classification loss's 2-D y, one column per output: "probabilities" for
+    softmax_cross_entropy, else "indicator" (0/1, or -1/+1 for hinge)."""
+    hinge = loss.signed_targets
+    if y.shape[1] != n_outputs:
+        raise ValueError(f"y has {y.shape[1]} columns but the model gives {n_outputs} outputs")
+    check_finite(y)
+    if classes is not None:
+        raise ValueError("classes is for 1-D labels: a 2-D y has one column per output already")
+    if "probabilities" in loss.target_kinds:
+        return {"kind": "probabilities", "n_outputs": n_outputs, "classes": np.arange(n_outputs)}
+    if hinge and not (np.isin(y, (-1, 1)).all() or np.isin(y, (0, 1)).all()):
+        raise ValueError(
+            f"hinge with a 2-D y needs values -1/+1 (or 0/1) in every "
+            f"column, got {first_values(y)}"
+        )
+    # hinge reads -1/+1; a 0/1 indicator is encoded so and predicted back as 0/1
+    negative = -1.0 if hinge and np.isin(y, (-1, 1)).all() and (y == -1).any() else 0.0
+    return {
+        "kind": "indicator",
+        "n_outputs": n_outputs,
+        "classes": np.arange(n_outputs),
+        "negative": negative,
+        "hinge": hinge,
+    }
+
+
+def _labels_kind(loss, y, n_outputs, classes):
+    """A classification loss's 1-D y of labels (within `classes` when given): "labels",
+    one output per class, for softmax_cross_entropy, else "binary", two classes on one
+    output."""
+    found = np.unique(y)
+    if classes is None:
+        classes = found
+    else:
+        missing = np.setdiff1d(found, classes)
+        if missing.size:
+            raise ValueError(f"y has labels {missing[:5].tolist()} not in classes")
+    if classes.dtype.kind == "f" and not np.isfinite(classes).all():
+        raise ValueError("y contains NaN or infinity")
+    if "labels" in loss.target_kinds:
+        if len(classes) != n_outputs:
+            raise ValueError(
+                f"y has {len(classes)} classes but the model gives {n_outputs} outputs: "
+                f"softmax_cross_entropy needs one output per class (pass classes= when "
+                f"some classes are missing from y)"
+            )
+        return {"kind": "labels", "n_outputs": n_outputs, "classes": classes}
+    if n_outputs != 1 or len(classes) != 2:
+        raise ValueError(
+            f"{loss.name} with 1-D y needs two classes and a model with 1 output, got "
+            f"{len(classes)} classes and {n_outputs} outputs: use softmax_cross_entropy "
+            f"for more classes, or a 2-D (n, outputs) y for multi-label"
+        )
+    return {"kind": "binary", "n_outputs": 1, "classes": classes, "hinge": loss.signed_targets}

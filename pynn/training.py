@@ -27,17 +27,7 @@ fit is an error rather than two models' updates mixed.
 import signal
 import threading
 
-from pynn.inputs import y_checked
-from pynn.random_state import check_random_state, spawn_generators
-from pynn.training_checks import (
-    check_divergence,
-    check_options,
-    check_trainable,
-    choose_loss,
-    choose_optimizer,
-    choose_targets,
-    validation_rows,
-)
+from pynn.training_checks import FitOptions, check_fit_arguments
 from pynn.training_loop import Divergence, Run, all_finite
 
 
@@ -227,10 +217,7 @@ def fit(
         Ctrl-C (in the main thread, under Python's default handler), raised at the end of
         the step running with the model as that step left it.
     """
-    checked = _checked_arguments(
-        model,
-        X,
-        y,
+    options = FitOptions(
         loss=loss,
         optimizer=optimizer,
         epochs=epochs,
@@ -248,130 +235,29 @@ def fit(
         warm_start=warm_start,
         divergence=divergence,
     )
+    checked = check_fit_arguments(model, X, y, options)
     with (
         _Claim(
-            optimizer=checked["optimizer"],
+            optimizer=checked.optimizer,
             lr_scheduler=lr_scheduler,
-            early_stopping=checked["stopper"],
+            early_stopping=checked.stopper,
         ),
         _DeferredInterrupt() as interrupt,
     ):
-        _train(
-            model,
-            **checked,
-            shuffle=shuffle,
-            lr_scheduler=lr_scheduler,
-            callback=callback,
-            batch_callback=batch_callback,
-            verbose=verbose,
-            warm_start=warm_start,
-            interrupt=interrupt,
-        )
+        _train(model, checked, options, interrupt)
     return model
 
 
-def _checked_arguments(
-    model,
-    X,
-    y,
-    *,
-    loss,
-    optimizer,
-    epochs,
-    batch_size,
-    shuffle,
-    validation_data,
-    validation_split,
-    early_stopping,
-    lr_scheduler,
-    callback,
-    batch_callback,
-    verbose,
-    random_state,
-    classes,
-    warm_start,
-    divergence,
-):
-    """fit's arguments checked, and what they leave open chosen, as the keywords of _train
-    they give (the model is only read)."""
-    epochs, batch_size, stopper = check_options(
-        epochs,
-        batch_size,
-        shuffle,
-        validation_data,
-        validation_split,
-        verbose,
-        callback,
-        batch_callback,
-        lr_scheduler,
-        early_stopping,
-    )
-    divergence = check_divergence(divergence)
-    check_trainable(model)
-    X = model._check_X(X)
-    y = y_checked(y, X.shape[0])
-    loss = choose_loss(model, loss)
-    targets = choose_targets(model, loss, y, classes, warm_start)
-    target = targets.encode(y, model.dtype)
-    optimizer = choose_optimizer(model, optimizer, warm_start)
-    seed = check_random_state(model.random_state if random_state is None else random_state)
-    # One stream each for the initial parameters, the row order and the validation split;
-    # partial_fit continues the row order of the previous call (a fresh seed restarts it),
-    # and draws the same split each call, so it never trains on the rows it validates on.
-    init_rng, shuffle_rng, split_rng = spawn_generators(seed, 3)
-    if warm_start and random_state is None and getattr(model, "_shuffle_rng", None) is not None:
-        shuffle_rng = model._shuffle_rng
-    train_rows, val = validation_rows(
-        model, X, target, targets, validation_data, validation_split, split_rng
-    )
-    return dict(
-        X=X,
-        target=target,
-        targets=targets,
-        loss=loss,
-        optimizer=optimizer,
-        train_rows=train_rows,
-        val=val,
-        init_rng=init_rng,
-        shuffle_rng=shuffle_rng,
-        epochs=epochs,
-        batch_size=batch_size,
-        stopper=stopper,
-        divergence=divergence,
-    )
-
-
-def _train(
-    model,
-    *,
-    X,
-    target,
-    targets,
-    loss,
-    optimizer,
-    train_rows,
-    val,
-    init_rng,
-    shuffle_rng,
-    epochs,
-    batch_size,
-    shuffle,
-    stopper,
-    lr_scheduler,
-    callback,
-    batch_callback,
-    verbose,
-    warm_start,
-    divergence,
-    interrupt,
-):
-    """fit once every argument is checked: the last checks that need the claimed helpers,
-    then set the model up and train. Raises KeyboardInterrupt at the first step boundary
-    after `interrupt.requested` is set."""
-    metric = targets.metric_name
+def _train(model, checked, options, interrupt):
+    """fit once every argument is checked (`checked`, a CheckedFit of the FitOptions
+    `options`): the last checks that need the claimed helpers, then set the model up and
+    train. Raises KeyboardInterrupt at the first step boundary after `interrupt.requested`
+    is set."""
+    warm_start, lr_scheduler = options.warm_start, options.lr_scheduler
+    optimizer, val, divergence = checked.optimizer, checked.val, checked.divergence
+    metric = checked.targets.metric_name
     logged = ["loss", metric] + (["val_loss", "val_" + metric] if val is not None else [])
-    if stopper is not None:
-        stopper.start(model, logged)
+    _last_checks(model, checked.stopper, lr_scheduler, warm_start, logged)
     # partial_fit with the scheduler already driving this optimizer continues its schedule
     continue_schedule = (
         warm_start
@@ -379,42 +265,38 @@ def _train(
         and getattr(lr_scheduler, "optimizer", None) is optimizer
         and optimizer is model.optimizer_
     )
-    if lr_scheduler is not None:
-        lr_scheduler.check_logged(logged)
-    if warm_start and not all_finite(model.flat_params):
-        raise ValueError(
-            "the model's parameters hold NaN or infinity: call fit to start again from new ones"
-        )
     run = Run(
         model,
-        X,
-        target,
-        targets,
+        checked.X,
+        checked.target,
+        checked.targets,
         optimizer,
-        train_rows,
+        checked.train_rows,
         val,
-        epochs=epochs,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        shuffle_rng=shuffle_rng,
-        stopper=stopper,
+        epochs=checked.epochs,
+        batch_size=checked.batch_size,
+        shuffle=options.shuffle,
+        shuffle_rng=checked.shuffle_rng,
+        stopper=checked.stopper,
         lr_scheduler=lr_scheduler,
-        callback=callback,
-        batch_callback=batch_callback,
-        verbose=verbose,
+        callback=options.callback,
+        batch_callback=options.batch_callback,
+        verbose=options.verbose,
         interrupt=interrupt,
     )
     # partial_fit with the check on keeps the divergence reference of the calls before
     keep_reference = (
         divergence is not None
         and warm_start
-        and loss is model.loss_
+        and checked.loss is model.loss_
         and getattr(model, "_loss_reference", None) is not None
     )
-    run.allocate(loss, warm_start, measure_start=divergence is not None and not keep_reference)
-    model._shuffle_rng = shuffle_rng
+    run.allocate(
+        checked.loss, warm_start, measure_start=divergence is not None and not keep_reference
+    )
+    model._shuffle_rng = checked.shuffle_rng
     if not warm_start:
-        model.reset_parameters(init_rng)
+        model.reset_parameters(checked.init_rng)
     model.optimizer_ = optimizer
     if not keep_reference:
         model._loss_reference = None
@@ -424,3 +306,17 @@ def _train(
     if model.history_ is None or not warm_start:
         model.history_ = {}
     run.epochs()
+
+
+def _last_checks(model, stopper, lr_scheduler, warm_start, logged):
+    """The checks that need the claimed helpers (the early stopper started on the logged
+    names, the schedule's monitored name among them) and, for partial_fit, finite
+    parameters to continue from."""
+    if stopper is not None:
+        stopper.start(model, logged)
+    if lr_scheduler is not None:
+        lr_scheduler.check_logged(logged)
+    if warm_start and not all_finite(model.flat_params):
+        raise ValueError(
+            "the model's parameters hold NaN or infinity: call fit to start again from new ones"
+        )

@@ -1,9 +1,15 @@
 """Checking fit's arguments (pynn.training.fit) before the model is touched, and choosing
 what they leave open: the loss, the targets' encoding, the optimizer and the rows held out
-for validation. Every function here only reads the model."""
+for validation. Every function here only reads the model.
+
+fit's keyword arguments travel as one FitOptions; check_fit_arguments checks them all, in
+one order (so the first bad argument is the one reported), and gives a CheckedFit.
+"""
 
 import math
 import numbers
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -12,6 +18,7 @@ from pynn.early_stopping import EarlyStopping
 from pynn.inputs import y_checked
 from pynn.losses import get_loss
 from pynn.optim import Adam, LRScheduler, Optimizer
+from pynn.random_state import check_random_state, spawn_generators
 from pynn.targets import Targets, check_classes
 
 
@@ -163,3 +170,102 @@ def validation_rows(model, X, target, targets, validation_data, validation_split
     perm = rng.permutation(n)
     rows, val_rows = np.sort(perm[n_val:]), np.sort(perm[:n_val])
     return rows, (X, val_rows, target[val_rows])
+
+
+@dataclass
+class FitOptions:
+    """fit's keyword arguments as the caller gave them (pynn.training.fit documents each);
+    check_fit_arguments checks them."""
+
+    loss: Any
+    optimizer: Any
+    epochs: Any
+    batch_size: Any
+    shuffle: Any
+    validation_data: Any
+    validation_split: Any
+    early_stopping: Any
+    lr_scheduler: Any
+    callback: Any
+    batch_callback: Any
+    verbose: Any
+    random_state: Any
+    classes: Any
+    warm_start: Any
+    divergence: Any
+
+
+@dataclass
+class CheckedFit:
+    """What check_fit_arguments gives: fit's data and arguments checked, and what they
+    leave open chosen (the loss, the targets' encoding, the optimizer, the early stopper,
+    the random streams and the rows held out for validation)."""
+
+    X: Any
+    target: Any
+    targets: Targets
+    loss: Any
+    optimizer: Optimizer
+    train_rows: Any
+    val: Any
+    init_rng: Any
+    shuffle_rng: Any
+    epochs: int
+    batch_size: Any
+    stopper: EarlyStopping | None
+    divergence: float | None
+
+
+def check_fit_arguments(model, X, y, options):
+    """fit's arguments (X, y and the FitOptions `options`) checked, and what they leave
+    open chosen, as a CheckedFit (the model is only read)."""
+    epochs, batch_size, stopper = check_options(
+        options.epochs,
+        options.batch_size,
+        options.shuffle,
+        options.validation_data,
+        options.validation_split,
+        options.verbose,
+        options.callback,
+        options.batch_callback,
+        options.lr_scheduler,
+        options.early_stopping,
+    )
+    divergence = check_divergence(options.divergence)
+    check_trainable(model)
+    X = model._check_X(X)
+    y = y_checked(y, X.shape[0])
+    loss = choose_loss(model, options.loss)
+    targets = choose_targets(model, loss, y, options.classes, options.warm_start)
+    target = targets.encode(y, model.dtype)
+    optimizer = choose_optimizer(model, options.optimizer, options.warm_start)
+    random_state = options.random_state
+    seed = check_random_state(model.random_state if random_state is None else random_state)
+    # One stream each for the initial parameters, the row order and the validation split;
+    # partial_fit continues the row order of the previous call (a fresh seed restarts it),
+    # and draws the same split each call, so it never trains on the rows it validates on.
+    init_rng, shuffle_rng, split_rng = spawn_generators(seed, 3)
+    if (
+        options.warm_start
+        and random_state is None
+        and getattr(model, "_shuffle_rng", None) is not None
+    ):
+        shuffle_rng = model._shuffle_rng
+    train_rows, val = validation_rows(
+        model, X, target, targets, options.validation_data, options.validation_split, split_rng
+    )
+    return CheckedFit(
+        X=X,
+        target=target,
+        targets=targets,
+        loss=loss,
+        optimizer=optimizer,
+        train_rows=train_rows,
+        val=val,
+        init_rng=init_rng,
+        shuffle_rng=shuffle_rng,
+        epochs=epochs,
+        batch_size=batch_size,
+        stopper=stopper,
+        divergence=divergence,
+    )
