@@ -12,7 +12,7 @@ name                    output the model should end in      predict_proba
 "hinge"                 a score (identity or tanh)          (no probabilities)
 
 Who reads the record: the training step and evaluation (kernel, grad_name), the fused
-whole-step kernel (kernel: DenseStackStep takes the kernel's name as its loss code),
+whole-step kernel (kernel: the Network takes the kernel's name as its loss code),
 pynn.targets (target_kinds, signed_targets), pynn.persistence (target_kinds,
 signed_targets: a saved model's targets must go with its loss), pynn.harden
 (hard_replaces, hard_after) and predict_proba (proba).
