@@ -142,12 +142,7 @@ typedef struct {
 
 static pynn_share shares[PYNN_MAX_THREADS];
 
-static pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
-
-/* Set at process exit, when the workers return (stop_workers_at_exit); live_workers
- * counts those that have not returned yet. */
-static atomic_int exiting;
-static atomic_int live_workers;
+static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
 
 static double now_seconds(void) {
     struct timespec t;
@@ -208,7 +203,7 @@ static unsigned wait_for_call(unsigned seen, int spin) {
     double start = now_seconds();
     for (unsigned i = 1; spin; i++) {
         unsigned g = atomic_load_explicit(&pool.published, memory_order_acquire);
-        if (g != seen || atomic_load_explicit(&exiting, memory_order_relaxed)) return g;
+        if (g != seen) return g;
         if (i % 64 == 0 && now_seconds() - start > WORKER_SPIN_SECONDS) break;
         spin_pause(i);
     }
@@ -217,8 +212,7 @@ static unsigned wait_for_call(unsigned seen, int spin) {
     unsigned g;
     /* sleepers is raised before published is read, and the caller stores
      * published before it reads sleepers: a call is never missed. */
-    while ((g = atomic_load(&pool.published)) == seen && !atomic_load(&exiting))
-        pthread_cond_wait(&pool.wake, &pool.sleep);
+    while ((g = atomic_load(&pool.published)) == seen) pthread_cond_wait(&pool.wake, &pool.sleep);
     atomic_fetch_sub(&pool.sleepers, 1);
     pthread_mutex_unlock(&pool.sleep);
     return g;
@@ -230,28 +224,11 @@ static void *worker_main(void *arg) {
     int spin = 1;
     for (;;) {
         seen = wait_for_call(seen, spin);
-        if (atomic_load(&exiting)) break;
         /* A worker the last call did not want (it asked for fewer threads) sleeps
          * at once rather than spin. */
         spin = run_ranges(slot, seen);
     }
-    atomic_fetch_sub(&live_workers, 1);
     return NULL;
-}
-
-/* At process exit (atexit, registered after the libraries loaded before pynn, so
- * before their handlers run) the workers return: nothing of pynn's runs beside the
- * exit handlers that stop every thread, as LeakSanitizer's leak check does (it
- * crashed, now and then, tracing a worker). Waits at most half a second: a worker
- * still in the call of another thread returns when that call's ranges are done.
- * Later calls run on the calling thread alone. */
-static void stop_workers_at_exit(void) {
-    pthread_mutex_lock(&pool.sleep);
-    atomic_store(&exiting, 1);
-    pthread_cond_broadcast(&pool.wake);
-    pthread_mutex_unlock(&pool.sleep);
-    struct timespec millisecond = {0, 1000000};
-    for (int i = 0; i < 500 && atomic_load(&live_workers) > 0; i++) nanosleep(&millisecond, NULL);
 }
 
 /* After fork the child has no workers and nobody waiting; the locks the
@@ -277,25 +254,21 @@ static void fork_child(void) {
     pool.since_straggler = 0;
     atomic_store(&pool.sleepers, 0);
     atomic_store(&pool.caller_sleeping, 0);
-    atomic_store(&live_workers, 0);
     pthread_cond_init(&pool.wake, NULL);
     pthread_cond_init(&pool.finished, NULL);
     pthread_mutex_unlock(&pool.sleep);
     pthread_mutex_unlock(&pool.call);
 }
 
-static void register_handlers(void) {
-    pthread_atfork(fork_prepare, fork_parent, fork_child);
-    atexit(stop_workers_at_exit);
-}
+static void register_fork_handlers(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
 
 /* Starts workers (the holder of `call`) until there are `wanted`; returns how
  * many there are. Workers block every signal: Python handles them in its main
  * thread. */
 static int start_workers(int wanted) {
     if (wanted > PYNN_MAX_THREADS - 1) wanted = PYNN_MAX_THREADS - 1;
-    if (pool.workers >= wanted || atomic_load(&exiting)) return pool.workers;
-    pthread_once(&handlers_once, register_handlers);
+    if (pool.workers >= wanted) return pool.workers;
+    pthread_once(&fork_handlers_once, register_fork_handlers);
     pthread_attr_t attr;
     if (pthread_attr_init(&attr) != 0) return pool.workers;
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -305,12 +278,8 @@ static int start_workers(int wanted) {
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     while (pool.workers < wanted) {
         pthread_t thread;
-        atomic_fetch_add(&live_workers, 1);
-        if (pthread_create(&thread, &attr, worker_main, (void *)(intptr_t)(pool.workers + 1)) !=
-            0) {
-            atomic_fetch_sub(&live_workers, 1);
+        if (pthread_create(&thread, &attr, worker_main, (void *)(intptr_t)(pool.workers + 1)) != 0)
             break;
-        }
         pool.workers++;
     }
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
@@ -404,8 +373,7 @@ void pynn_parallel_for(int nthreads, int64_t n, int64_t chunk, pynn_range_fn fn,
     while ((n - 1) / chunk + 1 >= (int64_t)CLOSED) chunk *= 2;
     int64_t ranges = (n - 1) / chunk + 1;
     if (nthreads > PYNN_MAX_THREADS) nthreads = PYNN_MAX_THREADS;
-    if (nthreads <= 1 || ranges <= 1 || atomic_load(&exiting) ||
-        pthread_mutex_trylock(&pool.call) != 0) {
+    if (nthreads <= 1 || ranges <= 1 || pthread_mutex_trylock(&pool.call) != 0) {
         fn(job, 0, n, 0);
         return;
     }
