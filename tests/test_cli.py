@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import HANG_SECONDS
+from helpers import HANG_SECONDS, sanitized
 
 import pynn
 from pynn.cli import main
@@ -608,6 +608,14 @@ def test_interrupt_is_one_line_and_130(monkeypatch, capsys):
 def test_ctrl_c_in_a_real_process(tmp_path):
     import signal
 
+    env = cli_env()
+    if sanitized():
+        # LeakSanitizer's exit check (which stops the process's threads with ptrace) crashed
+        # in this child in every sanitizer run of this session's CI ("Tracer caught signal
+        # 11", exit status 1), after 'pynn: interrupted' was printed; run by hand with the
+        # same options it exits 130 with no report. Not understood yet: its leak check is
+        # off here, while every other child of the suite keeps it (docs: closing note).
+        env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
     process = subprocess.Popen(
         [
             sys.executable,
@@ -622,7 +630,7 @@ def test_ctrl_c_in_a_real_process(tmp_path):
             "1000000",
         ],
         cwd=tmp_path,
-        env=cli_env(),
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
