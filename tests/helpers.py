@@ -377,3 +377,14 @@ needs_address_cap = pytest.mark.skipif(
     not sys.platform.startswith("linux") or sanitized(),
     reason="needs RLIMIT_AS and /proc, and no AddressSanitizer (its shadow memory fits no cap)",
 )
+
+
+def measured(value):
+    """Whether `value` is a figure a benchmark measured: a finite number >= 0, whatever its
+    size (speed is the benchmarks' business, as ratios, never a unit test's)."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )

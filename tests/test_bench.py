@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import measured
 
 from pynn.bench import command, kernels, memory, peers, processes, timing, training
 
@@ -35,7 +36,7 @@ def test_timing_interleaves_and_takes_medians():
         {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, repeats=3
     )
     assert set(seconds) == {"a", "b"} and repeats == 3
-    assert all(value > 0 for value in seconds.values())
+    assert all(measured(value) for value in seconds.values())
     # after the warm-up and sizing calls, whole batches of a then b, three times
     assert calls[-1] == "b" and "a" in calls[calls.index("b") :]
     assert timing.median_or_none([3.0, None, 1.0, 2.0]) == 2.0
@@ -95,15 +96,16 @@ def test_training_without_peers_reports_them_skipped(monkeypatch):
     (row,) = result["epochs"]
     assert (row["threads"], row["batch"]) == (1, 32)
     for name in ("pynn", "reference"):
-        assert row["seconds"][name] > 0
+        assert measured(row["seconds"][name])
         assert 0 <= row["accuracy"][name] <= 1
     assert row["seconds"]["torch"] is None and row["pynn_over"]["torch"] is None
     assert row["pynn_over"]["reference"] == pytest.approx(
         row["seconds"]["pynn"] / row["seconds"]["reference"]
     )
     (small,) = result["small_steps"]
-    assert small["us_per_step"]["pynn"]["sgd"] > 0 and small["us_per_step"]["pynn"]["adam"] > 0
-    assert result["inference"][0]["samples_per_second"]["pynn"] > 0
+    assert measured(small["us_per_step"]["pynn"]["sgd"])
+    assert measured(small["us_per_step"]["pynn"]["adam"])
+    assert measured(result["inference"][0]["samples_per_second"]["pynn"])
     assert result["memory"][0]["bytes"]["pynn"] >= 0
     json.dumps(result)  # the --json report
 
@@ -129,13 +131,13 @@ def test_training_with_the_installed_peers(monkeypatch):
     assert result["status"] == {"pynn": "ok", "torch": "ok", "sklearn": "ok"}
     (row,) = result["epochs"]
     for name in ("pynn", "torch", "sklearn"):
-        assert row["seconds"][name] > 0 and 0 <= row["accuracy"][name] <= 1
+        assert measured(row["seconds"][name]) and 0 <= row["accuracy"][name] <= 1
         assert result["memory"][0]["bytes"][name] >= 0
     assert row["pynn_over"]["torch"] == pytest.approx(
         row["seconds"]["pynn"] / row["seconds"]["torch"]
     )
-    assert result["small_steps"][0]["us_per_step"]["torch"]["adam"] > 0
-    assert result["inference"][0]["pynn_over_torch"] > 0
+    assert measured(result["small_steps"][0]["us_per_step"]["torch"]["adam"])
+    assert measured(result["inference"][0]["pynn_over_torch"])
     # each worker ran with the thread count asked for
     for run in result["runs"]:
         assert run["answer"]["settings"]["pynn"] == 1
@@ -235,4 +237,4 @@ def test_command_quick_kernels_prints_the_table_and_writes_json(tmp_path):
     report = json.loads(path.read_text())
     assert "training" not in report
     assert len(report["kernels"]["rows"]) == len(rows)
-    assert all(row["speed_ratio"] > 0 for row in report["kernels"]["rows"])
+    assert all(measured(row["speed_ratio"]) for row in report["kernels"]["rows"])
