@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pynn.checks import check_count
+from pynn.model_type import Model
 from pynn.optim.schedulers import check_monitor, higher_is_better, monitored_key
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
-
-    from pynn.model import Sequential
 
 
 class EarlyStopping:
@@ -69,7 +68,7 @@ class EarlyStopping:
         self.restore_best_weights = bool(restore_best_weights)
         self.monitor = check_monitor(monitor)
 
-    def start(self, model: Sequential, logged: Collection[str]) -> None:
+    def start(self, model: Model, logged: Collection[str]) -> None:
         """Watch `model` through a fit that logs the keys `logged`; ValueError when the
         monitored key is not among them (before any training, rather than after an epoch).
 

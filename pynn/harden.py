@@ -23,12 +23,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pynn.layers import Activation, layer_from_config
+from pynn.model_type import Model
 from pynn.summary import layer_table
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
-
-    from pynn.model import Sequential
 
 
 def _hardened_last(layer, loss):
@@ -76,16 +75,16 @@ class HardenedModel:
         An untrained model, or a regressor whose output has no hard counterpart.
     """
 
-    def __init__(self, model: Sequential) -> None:
+    def __init__(self, model: Model) -> None:
         if model.targets_ is None:
             raise ValueError(
                 "harden needs a trained model: call fit first (it fixes the loss "
                 "and, for classifiers, classes_)"
             )
-        loss_name = model.loss_.name  # type: ignore[union-attr]  # trained: checked above
+        loss_name = model.loss_.name
         layers = [layer_from_config(layer.config()) for layer in model.layers[:-1]]
         # softmax -> argmax, which predict takes of the logits
-        if model.loss_.proba == "softmax":  # type: ignore[union-attr]  # trained
+        if model.loss_.proba == "softmax":
             layers.append(layer_from_config(model.layers[-1].config()))
             self.output_rule = "argmax of the logits"
         else:
@@ -152,7 +151,7 @@ class HardenedModel:
         return "\n".join(lines)
 
 
-def harden(model: Sequential) -> HardenedModel:
+def harden(model: Model) -> HardenedModel:
     """The HardenedModel of a trained Sequential model.
 
     Parameters

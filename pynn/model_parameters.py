@@ -19,10 +19,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from pynn import backend as backends
 from pynn.layers import Layer, layer_from_config
+from pynn.model_type import Model
 from pynn.random_state import check_random_state, spawn_generators
 
 if TYPE_CHECKING:
-    from pynn.model import Sequential
     from pynn.random_state import RandomState
 
 
@@ -182,7 +182,7 @@ class ParametersMixin:
                 param[...] = values[name]
             self._loss_reference = None  # the losses were those of other parameters
 
-    def reset_parameters(self, random_state: RandomState = None) -> Sequential:
+    def reset_parameters(self, random_state: RandomState = None) -> Model:
         """Initialise every layer's parameters from one seed.
 
         The divergence check's reference losses are forgotten.
@@ -202,7 +202,7 @@ class ParametersMixin:
             for layer in self.layers:
                 layer.reset_parameters(rng)
             self._loss_reference = None  # the losses were those of other parameters
-        return cast("Sequential", self)
+        return cast("Model", self)
 
     def zero_grad(self) -> None:
         """Set every gradient in `flat_grads` to zero."""

@@ -12,19 +12,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from pynn.model_type import Model
 from pynn.training import fit
 
 if TYPE_CHECKING:
     from pynn.early_stopping import EarlyStopping
     from pynn.losses import Loss
-    from pynn.model import Sequential
     from pynn.optim import LRScheduler, Optimizer
     from pynn.random_state import RandomState
 
     #: fit's epoch callback: callback(model, epoch, logs), a true result stops training
-    EpochCallback = Callable[["Sequential", int, dict[str, float]], Any]
+    EpochCallback = Callable[["Model", int, dict[str, float]], Any]
     #: fit's step callback: batch_callback(model, epoch, step, n_steps)
-    BatchCallback = Callable[["Sequential", int, int, int], Any]
+    BatchCallback = Callable[["Model", int, int, int], Any]
 
 
 class TrainingMixin:
@@ -94,7 +94,7 @@ class TrainingMixin:
         random_state: RandomState = None,
         classes: ArrayLike | None = None,
         divergence: float | None = None,
-    ) -> Sequential:
+    ) -> Model:
         """Train from freshly initialised parameters; returns self.
 
         fit re-initialises the parameters from `random_state` (default: the model's own)
@@ -244,7 +244,7 @@ class TrainingMixin:
         random_state: RandomState = None,
         classes: ArrayLike | None = None,
         divergence: float | None = None,
-    ) -> Sequential:
+    ) -> Model:
         """Continue training from the current parameters and optimizer state (one epoch by
         default); the first call may set the loss, optimizer and classes. Returns self.
         Threads and Ctrl-C: as fit.

@@ -36,12 +36,12 @@ from pynn.layers import (
     Tanh,
 )
 from pynn.losses import LOSSES, Loss
+from pynn.model_type import Model
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from pynn.layers import Layer
-    from pynn.model import Sequential
 
 # the layer classes the network runs: each is one record kind
 NETWORK_LAYERS = (
@@ -120,7 +120,7 @@ def network_class(backend: str) -> Any:
 
 
 def make_network(
-    model: Sequential,
+    model: Model,
     buffers: Sequence[dict[str, NDArray[Any]]],
     training: bool,
     x: NDArray[Any],

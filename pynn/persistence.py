@@ -36,12 +36,12 @@ from pynn.checks import check_str_path
 from pynn.files import open_regular, save_target
 from pynn.layers import layer_from_config
 from pynn.losses import LOSSES, get_loss
+from pynn.model_type import Model
 from pynn.targets import Targets
 
 if TYPE_CHECKING:
     from os import PathLike
 
-    from pynn.model import Sequential
 
 FORMAT = "pynn-model"
 VERSION = 1
@@ -74,7 +74,7 @@ def _description(model):
     return config
 
 
-def save(model: Sequential, path: str | PathLike[str]) -> None:
+def save(model: Model, path: str | PathLike[str]) -> None:
     """Write `model` to exactly `path` (an .npz archive; see the module docstring).
 
     Atomic: the archive is written to a temporary file in the same directory, synced and
@@ -142,7 +142,7 @@ def save(model: Sequential, path: str | PathLike[str]) -> None:
             _keep_mode_and_owner(fd, old)
         with os.fdopen(fd, "wb") as file:
             # a file object: no ".npz" is appended to the name
-            np.savez(file, **arrays)  # type: ignore[arg-type]
+            np.savez(file, **arrays)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, target)

@@ -25,11 +25,10 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from pynn.inputs import gather
+from pynn.model_type import Model
 from pynn.network import fused_kernel, make_network
 
 if TYPE_CHECKING:
-    from pynn.model import Sequential
-
     #: rows of X: a slice or an index array
     Rows = slice | NDArray[np.integer[Any]]
 
@@ -37,9 +36,7 @@ EVAL_BATCH = 1024  # the most rows one forward pass takes in predict and evaluat
 PREDICT_MEMORY = 64 * 2**20  # bytes: the default budget of a forward pass's buffers
 
 
-def training_buffer_shapes(
-    model: Sequential, n: int
-) -> list[dict[str, tuple[tuple[int, ...], Any]]]:
+def training_buffer_shapes(model: Model, n: int) -> list[dict[str, tuple[tuple[int, ...], Any]]]:
     """[{name: (shape, dtype or None)}] of each layer's buffers in a training step on n
     rows: an input gradient only where a layer before has parameters.
 
@@ -86,7 +83,7 @@ class TrainingPlan:
         Rows of the batch.
     """
 
-    def __init__(self, model: Sequential, n: int) -> None:
+    def __init__(self, model: Model, n: int) -> None:
         alloc = lambda shape, dtype=None: np.empty(shape, dtype or model.dtype)  # noqa: E731
         self.n = n
         self.x = alloc((n, model.n_features_in_))
@@ -106,7 +103,7 @@ class TrainingPlan:
         self.scratch = {k: alloc(*spec) for k, spec in t.scratch_shapes(n).items()}
         self.dout = alloc((n, model.n_outputs_))
         self.loss, self.kernels = model.loss_, model._kernels
-        kernel = fused_kernel(model.loss_)  # type: ignore[arg-type]  # set, as the targets
+        kernel = fused_kernel(model.loss_)
         self._fused = kernel is not None
         self.network = make_network(
             model,
@@ -203,7 +200,7 @@ class TrainingPlan:
             self.kernels,
             out,
             self.target,
-            grad=self.dout,  # type: ignore[misc]
+            grad=self.dout,
             sample_loss=self.sample_loss,
         )
         if math.isfinite(value):
@@ -253,7 +250,7 @@ def _inference_layout(model, n, mode):
     return sizes, layers, own, workspace if model.backend == "c" else 0
 
 
-def inference_bytes(model: Sequential, n: int, mode: str = "predict") -> int:
+def inference_bytes(model: Model, n: int, mode: str = "predict") -> int:
     """Bytes of the buffers an InferencePlan for n rows allocates.
 
     Parameters
@@ -304,7 +301,7 @@ def check_memory(memory: int | None) -> int:
     return int(memory)
 
 
-def block_rows(model: Sequential, n_rows: int, mode: str, memory: int) -> int:
+def block_rows(model: Model, n_rows: int, mode: str, memory: int) -> int:
     """How many rows one forward pass takes: at most EVAL_BATCH and n_rows, and as many as
     fit the budget `memory` (bytes); one row when even one does not fit, with a warning,
     as scikit-learn does when a row exceeds its working_memory.
@@ -362,7 +359,7 @@ class InferencePlan:
         The kind of pass.
     """
 
-    def __init__(self, model: Sequential, capacity: int, mode: str) -> None:
+    def __init__(self, model: Model, capacity: int, mode: str) -> None:
         self.capacity = capacity
         self._mode = mode
         sizes, _, _, workspace = _inference_layout(model, capacity, mode)
@@ -372,7 +369,7 @@ class InferencePlan:
         self.nbytes = inference_bytes(model, capacity, mode)
         self._views: dict[int, _InferenceView] = {}
 
-    def rows(self, r: int, model: Sequential) -> Any:
+    def rows(self, r: int, model: Model) -> Any:
         """The views for a pass over r rows (at most capacity) of `model`, the model that
         made the plan (a few are kept).
 

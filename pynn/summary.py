@@ -19,17 +19,15 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from pynn.memory import format_bytes
+from pynn.model_type import Model
 from pynn.optim import Optimizer
 from pynn.plans import block_rows, check_memory, inference_bytes, training_buffer_shapes
 from pynn.targets import Targets
-
-if TYPE_CHECKING:
-    from pynn.model import Sequential
 
 MEMORY_KEYS = (
     "parameters",
@@ -75,7 +73,7 @@ def layer_label(layer: Any) -> str:
     return kind if layer.param is None else f"{kind}({layer.param:g})"
 
 
-def layer_rows(model: Sequential) -> list[tuple[int, str, tuple[None, int], int]]:
+def layer_rows(model: Model) -> list[tuple[int, str, tuple[None, int], int]]:
     """[(index, label, output shape, parameter count)] of a built Sequential.
 
     Parameters
@@ -98,7 +96,7 @@ def layer_rows(model: Sequential) -> list[tuple[int, str, tuple[None, int], int]
     ]
 
 
-def layer_table(model: Sequential) -> list[str]:
+def layer_table(model: Model) -> list[str]:
     """The layer rows as aligned text lines, with a header.
 
     Parameters
@@ -128,7 +126,7 @@ def _nbytes(shape, dtype):
     return math.prod(shape) * np.dtype(dtype).itemsize
 
 
-def batch_buffer_bytes(model: Sequential, n: int) -> dict[str, int]:
+def batch_buffer_bytes(model: Model, n: int) -> dict[str, int]:
     """{part: bytes} of the buffers one training step on a batch of n allocates.
 
     The same shapes as pynn.plans.TrainingPlan(model, n). Before the model is trained
@@ -205,7 +203,7 @@ class ModelSummary:
 
     def __init__(
         self,
-        model: Sequential,
+        model: Model,
         batch_size: int = 32,
         optimizer: Optimizer | None = None,
         memory: int | None = None,
@@ -301,7 +299,7 @@ class ModelSummary:
 
 
 def summarize(
-    model: Sequential,
+    model: Model,
     batch_size: int = 32,
     optimizer: Optimizer | None = None,
     memory: int | None = None,
