@@ -19,22 +19,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pynn import backend as backends
-from pynn.layers import (
-    ELU,
-    Activation,
-    Dense,
-    Identity,
-    LeakyReLU,
-    Maxout,
-    PReLU,
-    ReLU,
-    Sigmoid,
-    Sign,
-    Softplus,
-    Standardize,
-    Step,
-    Tanh,
-)
+from pynn import layers as layer_classes
 from pynn.losses import LOSSES, Loss
 from pynn.model_type import Model
 
@@ -43,22 +28,14 @@ if TYPE_CHECKING:
 
     from pynn.layers import Layer
 
-# the layer classes the network runs: each is one record kind
-NETWORK_LAYERS = (
-    Dense,
-    Activation,
-    PReLU,
-    Maxout,
-    Standardize,
-    Identity,
-    Sigmoid,
-    Tanh,
-    ReLU,
-    LeakyReLU,
-    Softplus,
-    ELU,
-    Step,
-    Sign,
+# the layer classes the network runs (each gives a record of its kind): pynn.layers' own,
+# read from its __all__ rather than listed again
+NETWORK_LAYERS = tuple(
+    cls
+    for cls in map(layer_classes.__dict__.get, layer_classes.__all__)
+    if isinstance(cls, type)
+    and issubclass(cls, layer_classes.Layer)
+    and cls is not layer_classes.Layer
 )
 
 

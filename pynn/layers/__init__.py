@@ -83,7 +83,7 @@ def layer_from_config(config: dict[str, Any]) -> Layer:
     return _BY_TYPE[config["type"]](**args)
 
 
-__all__ = [
+__all__: list[str] = [
     "Activation",
     "Dense",
     "ELU",
