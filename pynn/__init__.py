@@ -3,7 +3,7 @@
 The arithmetic lives in C kernels on pynn's own thread pool (csrc/), bound by Cython
 (pynn._kernels); pynn.reference has the same kernels in plain NumPy. On top of them:
 layers (pynn.layers), losses (pynn.losses), optimizers and schedules (pynn.optim) and
-the Sequential model with fit / predict / evaluate (pynn.model). Around them: splits,
+the Sequential model with fit / predict / evaluate (pynn.core.model). Around them: splits,
 folds, cross-validation, grid search and scaling (pynn.data), metrics (pynn.metrics),
 data sets (pynn.datasets) and scikit-learn estimators (pynn.sklearn, optional).
 """
@@ -26,11 +26,10 @@ from pynn._config import show_config
 from pynn._kernels import get_num_threads, set_num_threads, threads, threads_enabled
 from pynn._threadpoolctl import register_with_threadpoolctl
 from pynn._version import __version__
-from pynn.early_stopping import EarlyStopping
-from pynn.errors import DivergenceError, NonFiniteLossError
-from pynn.gradcheck import gradcheck
-from pynn.harden import HardenedModel
-from pynn.layers import (
+from pynn.core.early_stopping import EarlyStopping
+from pynn.core.errors import DivergenceError, NonFiniteLossError
+from pynn.core.harden import HardenedModel
+from pynn.core.layers import (
     ELU,
     Activation,
     Dense,
@@ -46,9 +45,10 @@ from pynn.layers import (
     Step,
     Tanh,
 )
-from pynn.losses import LOSSES
-from pynn.model import Sequential, load
-from pynn.optim import SGD, Adam, AdamW, InverseScalingLR, ReduceLROnPlateau, StepLR
+from pynn.core.losses import LOSSES
+from pynn.core.model import Sequential, load
+from pynn.core.optim import SGD, Adam, AdamW, InverseScalingLR, ReduceLROnPlateau, StepLR
+from pynn.gradcheck import gradcheck
 
 register_with_threadpoolctl()
 

@@ -33,12 +33,12 @@ import numbers
 
 import numpy as np
 
-from pynn.checks import positive_number
-from pynn.inputs import y_checked
-from pynn.layers import layer_from_config
-from pynn.losses import LOSSES, get_loss
-from pynn.model import Sequential
-from pynn.targets import Targets
+from pynn.core.checks import positive_number
+from pynn.core.inputs import y_checked
+from pynn.core.layers import layer_from_config
+from pynn.core.losses import LOSSES, get_loss
+from pynn.core.model import Sequential
+from pynn.core.targets import Targets
 
 
 class GradcheckResult:
@@ -156,8 +156,8 @@ def gradcheck(model, X, y, loss=None, *, eps=1e-6, tolerance=1e-5, floor=1e-3):
     y : array-like
         The targets, encoded as the trained model encodes them, or as fit would encode
         them for this loss.
-    loss : str, pynn.losses.Loss or None
-        A name in pynn.losses.LOSSES; None: the loss the model was trained with (required
+    loss : str, pynn.core.losses.Loss or None
+        A name in pynn.core.losses.LOSSES; None: the loss the model was trained with (required
         for an untrained model).
     eps : float, default 1e-6
         The step h of (L(p + h) - L(p - h)) / 2h, for each parameter element p.

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from pynn.checks import check_bool
+from pynn.core.checks import check_bool
 
 __all__ = [
     "accuracy_score",

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from helpers import ADDRESS_CAP, needs_address_cap, run_python
 
-from pynn import memory
 from pynn.cli import data_sources
+from pynn.core import memory
 from pynn.datasets import load_csv, load_idx, load_idx_pair, load_mnist
 from pynn.datasets.npy import load_npy, load_npz
 
@@ -142,7 +142,7 @@ HOSTILE_LOADS = (
     + r"""
 import json, sys
 import numpy as np
-from pynn import memory
+from pynn.core import memory
 from pynn.cli import data_sources
 from pynn.datasets import load_csv, load_idx, load_idx_pair
 from pynn.datasets.npy import load_npy, load_npz
@@ -392,7 +392,7 @@ def test_npz_members_must_be_plain_arrays(tmp_path):
 SEES_RLIMIT = (
     ADDRESS_CAP
     + r"""
-from pynn import memory
+from pynn.core import memory
 before = memory.available_bytes()
 lift = cap_address_space(100 << 20)
 print(before, memory.available_bytes())

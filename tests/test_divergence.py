@@ -1,7 +1,7 @@
 """Divergence that stays finite (issue 15): the `divergence` option of fit and partial_fit,
 the estimators' `divergence` parameter (on by default) and `pynn train --divergence`.
 
-The rule (pynn.training_loop.Divergence): at an epoch's end, the epoch diverged when its mean
+The rule (pynn.core.training_loop.Divergence): at an epoch's end, the epoch diverged when its mean
 training loss is more than `divergence` times the best loss (the start loss and every
 completed epoch's) and above both the loss before training and that of an all-zero
 output. Then pynn.DivergenceError, a NonFiniteLossError, and the model is back as the last
@@ -243,7 +243,7 @@ def test_zero_hinge_loss_then_fluctuating_is_not_stopped(dtype, layers):
 def test_partial_fit_measures_the_start_once(monkeypatch):
     """Streaming partial_fit with the check on measures the start loss on its first call
     only; fit, a change of loss, new parameters and a call with the check off forget it."""
-    from pynn import training_loop
+    from pynn.core import training_loop
 
     measured = []
     original = training_loop.Divergence.measure

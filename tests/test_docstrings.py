@@ -1,13 +1,13 @@
 """Every public function, class and method of pynn's API has a numpydoc docstring (issue 16).
 
 What is checked (`_public_objects`): the names of `pynn.__all__`, of `__all__` in pynn.data,
-pynn.datasets, pynn.layers, pynn.optim, pynn.metrics and pynn.sklearn (when scikit-learn is
-installed), and every public function and class defined in the modules of DOCUMENTED_MODULES;
-for each class, its public methods and properties (those defined in pynn, inherited ones
-included, each checked once where it is defined; a method overriding a documented one
-without a docstring of its own inherits that docstring, as inspect.getdoc and Sphinx read
-it; a class needs its own). Modules and constants (LOSSES, METRICS, __version__) are not
-callables and are skipped.
+pynn.datasets, pynn.layers, pynn.optim, pynn.losses, pynn.memory, pynn.metrics and
+pynn.sklearn (when scikit-learn is installed), and every public function and class defined
+in the modules of DOCUMENTED_MODULES; for each class, its public methods and properties
+(those defined in pynn, inherited ones included, each checked once where it is defined; a
+method overriding a documented one without a docstring of its own inherits that docstring,
+as inspect.getdoc and Sphinx read it; a class needs its own). Modules and constants (LOSSES,
+METRICS, __version__) are not callables and are skipped.
 
 The rule (`_problems`), for each of them:
 - a docstring whose first line is a summary;
@@ -37,29 +37,29 @@ import pynn
 # Modules whose public functions and classes are all checked, beyond the __all__ lists.
 DOCUMENTED_MODULES = [
     "pynn",
-    "pynn.model",
-    "pynn.model_parameters",
-    "pynn.model_plans",
-    "pynn.model_inference",
-    "pynn.model_training",
-    "pynn.layers",
-    "pynn.layers.activation",
-    "pynn.layers.affine",
-    "pynn.layers.base",
-    "pynn.layers.dense",
-    "pynn.layers.maxout",
-    "pynn.layers.prelu",
-    "pynn.layers.standardize",
-    "pynn.losses",
-    "pynn.optim",
-    "pynn.optim.adam",
-    "pynn.optim.base",
-    "pynn.optim.schedulers",
-    "pynn.optim.sgd",
-    "pynn.early_stopping",
-    "pynn.errors",
-    "pynn.harden",
-    "pynn.persistence",
+    "pynn.core.model",
+    "pynn.core.model_parameters",
+    "pynn.core.model_plans",
+    "pynn.core.model_inference",
+    "pynn.core.model_training",
+    "pynn.core.layers",
+    "pynn.core.layers.activation",
+    "pynn.core.layers.affine",
+    "pynn.core.layers.base",
+    "pynn.core.layers.dense",
+    "pynn.core.layers.maxout",
+    "pynn.core.layers.prelu",
+    "pynn.core.layers.standardize",
+    "pynn.core.losses",
+    "pynn.core.optim",
+    "pynn.core.optim.adam",
+    "pynn.core.optim.base",
+    "pynn.core.optim.schedulers",
+    "pynn.core.optim.sgd",
+    "pynn.core.early_stopping",
+    "pynn.core.errors",
+    "pynn.core.harden",
+    "pynn.core.persistence",
     "pynn.data",
     "pynn.data.split",
     "pynn.data.preprocessing",
@@ -75,25 +75,25 @@ DOCUMENTED_MODULES = [
     "pynn.datasets.idx",
     "pynn.datasets.npy",
     "pynn.datasets.synthetic",
-    "pynn.summary",
-    "pynn.activations",
-    "pynn.checks",
-    "pynn.random_state",
-    "pynn.plans",
-    "pynn.network",
-    "pynn.memory",
-    "pynn.inputs",
-    "pynn.targets",
-    "pynn.target_checks",
-    "pynn.files",
-    "pynn.init",
-    "pynn.backend",
+    "pynn.core.summary",
+    "pynn.core.activations",
+    "pynn.core.checks",
+    "pynn.core.random_state",
+    "pynn.core.plans",
+    "pynn.core.network",
+    "pynn.core.memory",
+    "pynn.core.inputs",
+    "pynn.core.targets",
+    "pynn.core.target_checks",
+    "pynn.core.files",
+    "pynn.core.init",
+    "pynn.core.backend",
     "pynn._config",
     "pynn._threadpoolctl",
     "pynn.metrics",
     "pynn.datasets.csv_table",
     "pynn.gradcheck",
-    "pynn.training",
+    "pynn.core.training",
     "pynn.sklearn.estimators",
 ]
 ALL_MODULES = [
@@ -102,6 +102,8 @@ ALL_MODULES = [
     "pynn.datasets",
     "pynn.layers",
     "pynn.optim",
+    "pynn.losses",
+    "pynn.memory",
     "pynn.metrics",
     "pynn.sklearn",
 ]
@@ -258,6 +260,20 @@ def _returns_value(obj):
     return False, generator
 
 
+def _crowded_titles(doc):
+    """The section titles not preceded by a blank line (numpydoc and Sphinx read the title
+    as part of the text above it)."""
+    lines = doc.splitlines()
+    return [
+        f"no blank line before the {line.strip()} section"
+        for i, line in enumerate(lines[1:-1], start=1)
+        if line.strip()
+        and set(lines[i + 1].strip()) == {"-"}
+        and len(lines[i + 1].strip()) >= len(line.strip())
+        and lines[i - 1].strip()
+    ]
+
+
 def _problems(obj):
     if inspect.isclass(obj):  # a class's own docstring: it says what this class is
         doc = inspect.cleandoc(obj.__doc__ or "")
@@ -267,7 +283,7 @@ def _problems(obj):
         return ["no docstring (a summary line first)"]
     if isinstance(obj, property):
         return []
-    problems = []
+    problems = _crowded_titles(doc)
     sections = _sections(doc)
     names = _parameter_names(obj)
     if names:
@@ -296,22 +312,22 @@ def test_numpydoc_docstring(name):
 def test_the_walk_finds_the_api():
     """The walk reaches what the issue names, so an empty PUBLIC cannot pass."""
     for name in [
-        "pynn.model.Sequential",
+        "pynn.core.model.Sequential",
         # Sequential's methods are checked where they are defined: its mixins
-        "pynn.model_training.TrainingMixin.fit",
-        "pynn.model_training.TrainingMixin.partial_fit",
-        "pynn.model_inference.InferenceMixin.predict",
-        "pynn.model_parameters.ParametersMixin.state_dict",
-        "pynn.model.load",
-        "pynn.layers.dense.Dense",
-        "pynn.layers.base.Layer.build",
-        "pynn.optim.adam.Adam",
-        "pynn.optim.base.Optimizer.step",
-        "pynn.optim.schedulers.LRScheduler.step",
+        "pynn.core.model_training.TrainingMixin.fit",
+        "pynn.core.model_training.TrainingMixin.partial_fit",
+        "pynn.core.model_inference.InferenceMixin.predict",
+        "pynn.core.model_parameters.ParametersMixin.state_dict",
+        "pynn.core.model.load",
+        "pynn.core.layers.dense.Dense",
+        "pynn.core.layers.base.Layer.build",
+        "pynn.core.optim.adam.Adam",
+        "pynn.core.optim.base.Optimizer.step",
+        "pynn.core.optim.schedulers.LRScheduler.step",
         "pynn.data.split.train_test_split",
         "pynn.datasets.idx.load_mnist",
         "pynn.metrics.accuracy_score",
-        "pynn.early_stopping.EarlyStopping.update",
+        "pynn.core.early_stopping.EarlyStopping.update",
     ]:
         assert name in PUBLIC, name
     assert len(PUBLIC) > 200

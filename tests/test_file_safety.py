@@ -24,7 +24,7 @@ import pytest
 from helpers import HANG_SECONDS
 
 import pynn
-from pynn import persistence
+from pynn.core import persistence
 
 
 def peak_bytes(call):
@@ -495,7 +495,7 @@ KILLED_SAVER = """
 import sys, threading
 import numpy as np
 import pynn
-from pynn import persistence
+from pynn.core import persistence
 
 model = pynn.load(sys.argv[1])
 model.flat_params[:] += 1  # a different model, so a finished save would change the file

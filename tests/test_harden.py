@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import pynn
-from pynn.harden import HardenedModel
+from pynn.core.harden import HardenedModel
 
 DTYPES = (np.float32, np.float64)
 BACKENDS = ("c", "reference")

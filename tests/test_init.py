@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import pynn
-from pynn.init import INITS, default_init, initialize
+from pynn.core.init import INITS, default_init, initialize
 
 
 @pytest.mark.parametrize(

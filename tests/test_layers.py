@@ -113,7 +113,7 @@ def test_maxout(dtype, pieces, bias, rng):
 
 def test_batches_of_any_size_give_the_same_outputs(rng):
     """predict reads X in chunks: a large X must give the rows a small one gives."""
-    from pynn.plans import EVAL_BATCH
+    from pynn.core.plans import EVAL_BATCH
 
     model = pynn.Sequential(pynn.Dense(3, 8, "relu"), pynn.Dense(8, 2), dtype=np.float64)
     x = rng.standard_normal((2 * EVAL_BATCH + 7, 3))
@@ -157,7 +157,7 @@ def test_widths_chain_through_shape_free_layers():
     ids=repr,
 )
 def test_layers_rebuild_from_their_config(layer):
-    from pynn.layers import layer_from_config
+    from pynn.core.layers import layer_from_config
 
     rebuilt = layer_from_config(layer.config())
     assert rebuilt.config() == layer.config()
@@ -166,7 +166,7 @@ def test_layers_rebuild_from_their_config(layer):
 
 
 def test_a_bad_layer_config_is_a_value_error():
-    from pynn.layers import layer_from_config
+    from pynn.core.layers import layer_from_config
 
     with pytest.raises(ValueError, match="param is only for 'leaky_relu' and 'elu'"):
         layer_from_config({"type": "Activation", "activation": "relu", "param": 0.3})

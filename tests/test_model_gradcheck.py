@@ -423,7 +423,7 @@ def test_float32_trained_model_is_checked_in_float64_and_left_unchanged(rng, bac
 
     # The same check as a float64 model holding the float32 parameters exactly.
     twin = Sequential(
-        *[pynn.layers.layer_from_config(layer.config()) for layer in model.layers],
+        *[pynn.core.layers.layer_from_config(layer.config()) for layer in model.layers],
         dtype=F64,
         backend=backend,
     )

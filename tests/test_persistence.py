@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import pynn
-from pynn import persistence
+from pynn.core import persistence
 
 DTYPES = (np.float32, np.float64)
 

@@ -2,7 +2,7 @@
 
 A forward pass keeps no layer's output once the next layer has read it, so the buffers of
 an InferencePlan are those of the widest layer whatever the depth, and the rows one pass
-takes are chosen so that they fit the budget (pynn.plans). Checked here: the bytes the plan
+takes are chosen so that they fit the budget (pynn.core.plans). Checked here: the bytes the plan
 allocates are the bytes the budget counts; the rows chosen are the most that fit; results
 do not depend on the budget (bit for bit); the issue's wide-and-deep model predicts under an
 address-space cap far below what its old buffers took; the CLI reports running out of
@@ -16,7 +16,7 @@ import pytest
 from helpers import ADDRESS_CAP, assert_bitwise_equal, needs_address_cap, run_python
 
 import pynn
-from pynn.plans import EVAL_BATCH, PREDICT_MEMORY, InferencePlan, block_rows, inference_bytes
+from pynn.core.plans import EVAL_BATCH, PREDICT_MEMORY, InferencePlan, block_rows, inference_bytes
 
 DTYPES = (np.float32, np.float64)
 

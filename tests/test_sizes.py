@@ -1,6 +1,6 @@
 """Issue 16's limits on the library's source: no file over 500 lines, and no Python
 function over 60 lines of code (its docstring not counted: a numpydoc docstring such as
-pynn.training.fit's documents, it does not add logic)."""
+pynn.core.training.fit's documents, it does not add logic)."""
 
 import ast
 import os

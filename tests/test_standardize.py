@@ -8,8 +8,8 @@ import pytest
 
 import pynn
 import pynn.reference_network
+from pynn.core.layers import Standardize, layer_from_config
 from pynn.data import StandardScaler
-from pynn.layers import Standardize, layer_from_config
 
 DTYPES = (np.float32, np.float64)
 BACKENDS = ("c", "reference")

@@ -21,8 +21,8 @@ from helpers import run_python
 
 import pynn
 import pynn.reference as R
-from pynn import activations, layers, targets
-from pynn.losses import LOSSES
+from pynn.core import activations, layers, targets
+from pynn.core.losses import LOSSES
 
 PACKAGE = os.path.dirname(os.path.abspath(pynn.__file__))
 # Imported inside functions on purpose: optional packages (and joblib, a dependency that
@@ -152,12 +152,12 @@ def _cycle(graph):
 
 def test_the_graph_sees_the_imports():
     graph = import_graph()
-    assert "pynn.model_training" in graph["pynn.model"]
-    assert "pynn.training" in graph["pynn.model_training"]
-    assert "pynn._kernels" in graph["pynn.activations"]
+    assert "pynn.core.model_training" in graph["pynn.core.model"]
+    assert "pynn.core.training" in graph["pynn.core.model_training"]
+    assert "pynn._kernels" in graph["pynn.core.activations"]
     assert "pynn.cli.report" in graph["pynn.cli.train"]  # `from pynn.cli import report`
     # a type hint's import (`if TYPE_CHECKING:`) runs in no interpreter: no edge
-    assert "pynn.model" not in graph["pynn.early_stopping"]
+    assert "pynn.core.model" not in graph["pynn.core.early_stopping"]
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
 
 
@@ -193,6 +193,65 @@ def test_imports_inside_functions_are_only_late_ones():
     assert late == []
 
 
+# The floors of docs/architecture.md, bottom up, as the folder layout shows them: each
+# module's floor is that of the longest prefix listed; a module imports only from its own
+# floor and the floors below. The oracle stands beside them (its own test below).
+FLOORS = {
+    "pynn._kernels": 0,  # bindings (the C kernels, csrc/, are below them)
+    "pynn._version": 0,
+    "pynn.core": 1,
+    "pynn.data": 2,  # around the model
+    "pynn.datasets": 2,
+    "pynn.metrics": 2,
+    "pynn.gradcheck": 2,
+    "pynn": 3,  # front doors: the package, its public faces, the CLI, sklearn, bench
+}
+
+
+def floor(module):
+    parts = module.split(".")
+    for length in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:length])
+        if prefix in FLOORS:
+            return FLOORS[prefix]
+    raise AssertionError(f"{module} is on no floor")
+
+
+def test_imports_go_down_the_floors():
+    graph = import_graph()
+    assert floor("pynn.core.layers.dense") == 1 and floor("pynn.layers") == 3
+    upward = [
+        f"{module} (floor {floor(module)}) -> {target} (floor {floor(target)})"
+        for module, targets in graph.items()
+        if module not in ORACLES
+        for target in targets
+        if floor(target) > floor(module)
+    ]
+    assert upward == []
+
+
+def test_each_core_module_lives_in_pynn_core():
+    """The folder shows the floor: pynn/ itself holds only the front doors, the bindings'
+    Python leaves and the oracle; the public faces there (pynn.layers, pynn.optim,
+    pynn.losses, pynn.memory) define nothing and re-export their core module's __all__."""
+    faces = {"pynn.layers", "pynn.optim", "pynn.losses", "pynn.memory"}
+    for face in faces:
+        core = f"pynn.core.{face.split('.')[1]}"
+        assert _tree(face).body[-1].names[0].name == "__all__"
+        assert import_graph()[face] == {core}
+        module = __import__(face, fromlist=["__all__"])
+        assert all(getattr(module, name) is not None for name in module.__all__)
+    top = {m for m in MODULES if m.count(".") == 1 and not MODULES[m].endswith("__init__.py")}
+    assert top - faces - set(ORACLES) == {
+        "pynn.__main__",
+        "pynn._config",
+        "pynn._threadpoolctl",
+        "pynn._version",
+        "pynn.gradcheck",
+        "pynn.metrics",
+    }
+
+
 ORACLES = (
     "pynn.reference",
     "pynn.reference_base",
@@ -205,7 +264,7 @@ ORACLES = (
 def test_the_library_never_imports_the_oracle():
     """pynn.reference (with the modules it exports from) and the network built on it are
     the tests' oracle: no other module imports them or takes anything from them
-    (backend="reference" looks them up by name, pynn.backend.REFERENCE_MODULE and
+    (backend="reference" looks them up by name, pynn.core.backend.REFERENCE_MODULE and
     REFERENCE_NETWORK_MODULE)."""
     graph = import_graph()
     assert [
@@ -222,7 +281,7 @@ def test_the_library_never_imports_the_oracle():
             for node in ast.walk(_tree(module))
         )
     ]
-    assert mentions == ["pynn.backend"]
+    assert mentions == ["pynn.core.backend"]
 
 
 def test_import_pynn_does_not_load_the_oracle(tmp_path):
@@ -243,12 +302,12 @@ def test_import_pynn_does_not_load_the_oracle(tmp_path):
 
 
 MODEL_MODULES = (
-    "pynn.model",
+    "pynn.core.model",
     "pynn._kernels",
-    "pynn.layers",
-    "pynn.training",
-    "pynn.plans",
-    "pynn.summary",
+    "pynn.core.layers",
+    "pynn.core.training",
+    "pynn.core.plans",
+    "pynn.core.summary",
 )
 
 

@@ -1,13 +1,14 @@
 """Sequential.summary(): parameter counts, and training memory checked against hand
-arithmetic and against the buffers the training loop really allocates (pynn.plans.TrainingPlan)."""
+arithmetic and against the buffers the training loop really allocates
+(pynn.core.plans.TrainingPlan)."""
 
 import numpy as np
 import pytest
 
 import pynn
-from pynn.memory import format_bytes
-from pynn.plans import TrainingPlan
-from pynn.summary import BATCH_KEYS, MEMORY_KEYS
+from pynn.core.memory import format_bytes
+from pynn.core.plans import TrainingPlan
+from pynn.core.summary import BATCH_KEYS, MEMORY_KEYS
 
 DTYPES = (np.float32, np.float64)
 

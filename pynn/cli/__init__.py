@@ -12,7 +12,7 @@ import sys
 
 from pynn.cli import predict, summary, train
 from pynn.cli.parser import build_parser
-from pynn.errors import NonFiniteLossError
+from pynn.core.errors import NonFiniteLossError
 
 PROG = "pynn"
 # What bad input, files or settings raise (pynn's checks name the culprit in the message).

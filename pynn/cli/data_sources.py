@@ -14,10 +14,10 @@ import warnings
 import numpy as np
 
 from pynn import datasets
+from pynn.core.files import open_regular
 from pynn.datasets.csv_table import check_parse_memory, is_number
 from pynn.datasets.idx import idx_header
 from pynn.datasets.npy import load_npz, npz_shapes
-from pynn.files import open_regular
 
 # name -> generator(n_samples, random_state) of (X, y); the generators' own defaults
 GENERATED = {

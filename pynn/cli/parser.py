@@ -7,9 +7,9 @@ here, so argparse reports them with the usage line and exit status 2.
 import argparse
 
 from pynn._version import __version__
-from pynn.activations import TRAINABLE
 from pynn.cli.data_sources import BUILTIN, DEFAULT_SAMPLES
-from pynn.losses import LOSSES
+from pynn.core.activations import TRAINABLE
+from pynn.core.losses import LOSSES
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 

@@ -1,7 +1,7 @@
 """The lines `pynn train` prints: one per epoch, the test results, the confusion matrix."""
 
+from pynn.core.summary import layer_label
 from pynn.metrics import confusion_matrix, mean_squared_error
-from pynn.summary import layer_label
 
 
 def epoch_line(epoch, epochs, logs):

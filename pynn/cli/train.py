@@ -11,9 +11,9 @@ from pynn.cli import report
 from pynn.cli.data_sources import default_data, load_training_data
 from pynn.cli.plots import require_matplotlib, write_plots
 from pynn.cli.progress import EpochProgress
+from pynn.core.layers import Standardize
+from pynn.core.losses import LOSSES
 from pynn.data import StandardScaler, train_test_split
-from pynn.layers import Standardize
-from pynn.losses import LOSSES
 
 CLASSIFICATION_LOSSES = tuple(name for name, loss in LOSSES.items() if loss.classifies)
 

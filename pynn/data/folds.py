@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 from pynn.data.split import KFold, StratifiedKFold
 
 if TYPE_CHECKING:
-    from pynn.random_state import RandomState
+    from pynn.core.random_state import RandomState
 
 
 def is_classification_target(y: ArrayLike) -> bool:

@@ -17,8 +17,8 @@ from pynn.data.parallel_fits import check_search_arguments, run_fits
 from pynn.data.scorers import get_scorer
 
 if TYPE_CHECKING:
+    from pynn.core.random_state import RandomState
     from pynn.data.scorers import ScorerLike
-    from pynn.random_state import RandomState
 
 
 def parameter_grid(

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from pynn.inputs import as_features
+from pynn.core.inputs import as_features
 from pynn.metrics import as_labels
 
 

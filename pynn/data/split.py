@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from pynn.checks import check_bool
+from pynn.core.checks import check_bool
+from pynn.core.random_state import check_random_state
 from pynn.data._arrays import check_same_length, n_samples, take_rows
 from pynn.metrics import as_labels
-from pynn.random_state import check_random_state
 
 if TYPE_CHECKING:
-    from pynn.random_state import RandomState
+    from pynn.core.random_state import RandomState
 
 
 def _label_index(labels):

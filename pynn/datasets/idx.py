@@ -7,11 +7,11 @@ a damaged header or gzip stream raise a ValueError naming the file.
 
 Nothing the header declares is allocated before it is checked. A plain file must hold
 exactly the bytes its header declares. A gzip file's declared size must not be more than
-deflate can expand the file to (1032 times its size, pynn.files.DEFLATE_MAX_RATIO), and
+deflate can expand the file to (1032 times its size, pynn.core.files.DEFLATE_MAX_RATIO), and
 must agree with the gzip trailer's ISIZE, the uncompressed size modulo 2**32 (a full
 check below 4 GiB, a consistency check above; a file of several gzip streams joined
 records only its last stream's size there, and is refused: recompress it as one). Then
-what the result needs is checked against the memory budget (pynn.memory: MemoryError),
+what the result needs is checked against the memory budget (pynn.core.memory: MemoryError),
 and the data are read by chunks into the allocated result.
 """
 
@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-from pynn.checks import check_float_dtype, check_numpy_dtype, check_path
-from pynn.files import DEFLATE_MAX_RATIO, open_regular
-from pynn.memory import check_allocation, check_max_bytes
+from pynn.core.checks import check_float_dtype, check_numpy_dtype, check_path
+from pynn.core.files import DEFLATE_MAX_RATIO, open_regular
+from pynn.core.memory import check_allocation, check_max_bytes
 
 if TYPE_CHECKING:
     from os import PathLike
@@ -61,7 +61,7 @@ def load_idx(
     dtype: None (default) for that dtype, or a dtype to convert the values to as they are
     read (as .astype(dtype) would, without holding the file's dtype whole too).
     max_bytes: the memory budget in bytes for the result; None (default): what this
-    process can allocate now (pynn.memory.available_bytes). A file declaring more raises
+    process can allocate now (pynn.core.memory.available_bytes). A file declaring more raises
     MemoryError before anything is allocated.
 
     Parameters
@@ -72,7 +72,7 @@ def load_idx(
         The result's dtype (None: the file's, in native byte order).
     max_bytes : int or None, default None
         The memory budget in bytes for the result (None: what this process can allocate
-        now, pynn.memory.available_bytes).
+        now, pynn.core.memory.available_bytes).
 
     Returns
     -------

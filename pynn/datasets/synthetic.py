@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from pynn.checks import non_negative_number, probability
-from pynn.random_state import check_random_state
+from pynn.core.checks import non_negative_number, probability
+from pynn.core.random_state import check_random_state
 
 if TYPE_CHECKING:
-    from pynn.random_state import RandomState
+    from pynn.core.random_state import RandomState
 
 RED_BLUE_LABELS = ("names", "binary", "sign")
 

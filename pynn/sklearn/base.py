@@ -12,9 +12,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from pynn import _kernels
-from pynn.layers import Dense
-from pynn.model import Sequential
-from pynn.optim import SGD, Adam
+from pynn.core.layers import Dense
+from pynn.core.model import Sequential
+from pynn.core.optim import SGD, Adam
 from pynn.sklearn.params import ADAPTIVE_FACTOR, ADAPTIVE_MIN_LR, AUTO_BATCH, check_params
 
 

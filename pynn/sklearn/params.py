@@ -5,9 +5,9 @@ import numbers
 
 import numpy as np
 
-from pynn.activations import TRAINABLE
-from pynn.checks import check_bool, check_choice, check_count, check_dtype, check_number
-from pynn.training_checks import check_divergence
+from pynn.core.activations import TRAINABLE
+from pynn.core.checks import check_bool, check_choice, check_count, check_dtype, check_number
+from pynn.core.training_checks import check_divergence
 
 # Hidden activations: pynn's trainable ones, and scikit-learn's name for the sigmoid.
 HIDDEN_ACTIVATIONS = TRAINABLE + ("logistic",)

@@ -1,0 +1,97 @@
+"""Dense: a = f(x Wᵀ + b), the activation fused into the matrix kernels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynn.core.activations import HARD, check_activation, saved_by
+from pynn.core.checks import positive_int
+from pynn.core.init import check_init, default_init
+from pynn.core.layers.affine import AffineLayer
+
+
+class Dense(AffineLayer):
+    """A fully connected layer: out = activation(x @ weight.T + bias).
+
+    weight is (out_features, in_features) and bias (out_features,), as in PyTorch's
+    `nn.Linear`. `init` is one of pynn.core.init.INITS; by default He uniform for the
+    rectifiers and Glorot uniform otherwise; biases start at zero.
+    "step" and "sign" are for inference only (see `Sequential.harden`).
+
+    Parameters
+    ----------
+    in_features : int
+        Input width (>= 1).
+    out_features : int
+        Output width (>= 1).
+    activation : str or None, default None
+        A named activation of docs/kernels.md ("relu", "tanh", "sigmoid", "leaky_relu",
+        "softplus", "elu", "step", "sign", ...), fused into the layer; None is the
+        identity.
+    bias : bool, default True
+        Whether the layer has a bias.
+    init : str or None, default None
+        One of pynn.core.init.INITS ("glorot_uniform", "glorot_normal", "he_uniform",
+        "he_normal", "zeros"); None picks by the activation.
+    activation_param : float or None, default None
+        The activation's parameter (leaky_relu's negative slope, elu's alpha); None is
+        its default.
+
+    Raises
+    ------
+    TypeError
+        A width that is not an integer, or a bias that is not a bool.
+    ValueError
+        A width < 1, or an unknown activation or init, or a parameter for an activation
+        that takes none.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        activation: str | None = None,
+        bias: bool = True,
+        init: str | None = None,
+        activation_param: float | None = None,
+    ) -> None:
+        self.in_features = positive_int(in_features, "in_features")
+        self.out_features = positive_int(out_features, "out_features")
+        self.activation = check_activation(activation, activation_param)
+        self.activation_param = None if activation_param is None else float(activation_param)
+        if not isinstance(bias, bool):
+            raise TypeError(f"bias must be True or False, got {bias!r}")
+        self.bias = bias
+        self.init = check_init(default_init(self.activation) if init is None else init)
+        self.differentiable = self.activation not in HARD
+        self._saves = saved_by(self.activation, self.activation_param)
+
+    def buffer_shapes(
+        self, n: int, training: bool, input_grad: bool
+    ) -> dict[str, tuple[tuple[int, ...], Any]]:
+        shapes = super().buffer_shapes(n, training, input_grad)
+        if training and self._saves == "input":
+            shapes["z"] = ((n, self.out_features), None)
+        return shapes
+
+    def record(self, buf: dict[str, Any], training: bool) -> dict[str, Any]:
+        return {
+            "kind": "dense",
+            **self._affine_record(training),
+            "activation": self.activation,
+            "param": self.activation_param,
+            "out": buf["out"],
+            "z": buf.get("z") if training else None,
+            "dx": buf.get("dx"),
+        }
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "type": "Dense",
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "activation": None if self.activation == "identity" else self.activation,
+            "bias": self.bias,
+            "init": self.init,
+            "activation_param": self.activation_param,
+        }

@@ -1,0 +1,376 @@
+"""Sequential's training entry points: fit, partial_fit (pynn.core.training runs both) and
+loss_and_grad, one batch's loss and gradient without the update. pynn.core.model's Sequential
+inherits these methods from TrainingMixin.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from pynn.core.model_type import Model
+from pynn.core.training import fit
+
+if TYPE_CHECKING:
+    from pynn.core.early_stopping import EarlyStopping
+    from pynn.core.losses import Loss
+    from pynn.core.optim import LRScheduler, Optimizer
+    from pynn.core.random_state import RandomState
+
+    #: fit's epoch callback: callback(model, epoch, logs), a true result stops training
+    EpochCallback = Callable[["Model", int, dict[str, float]], Any]
+    #: fit's step callback: batch_callback(model, epoch, step, n_steps)
+    BatchCallback = Callable[["Model", int, int, int], Any]
+
+
+class TrainingMixin:
+    """The training methods of pynn.core.model.Sequential: fit (from fresh parameters),
+    partial_fit (continuing) and loss_and_grad (one batch's gradient)."""
+
+    _lock: threading.RLock
+
+    if TYPE_CHECKING:  # InferenceMixin's and PlansMixin's, which Sequential also inherits
+
+        def _require_fitted(self, what: str) -> None: ...
+
+        def _check_X(self, X: ArrayLike, name: str = "X") -> NDArray[Any]: ...
+
+        def _plan(self, n: int) -> Any: ...
+
+    def loss_and_grad(self, X: ArrayLike, target: NDArray[Any]) -> float:
+        """The mean loss over (X, target) and its gradient, written into flat_grads.
+
+        `target` is already encoded (`targets_.encode(y, dtype)`), X is checked. One batch,
+        one forward and backward pass: this is what fit does per step, without the update
+        (at a non-finite loss, as there, no gradient is written).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features_in_)
+            The batch's features.
+        target : numpy.ndarray of shape (n_samples, n_outputs_)
+            The batch's encoded targets, in the model's dtype.
+
+        Returns
+        -------
+        float
+            The mean loss over the batch.
+
+        Raises
+        ------
+        ValueError
+            An untrained model (the loss is fit's), or X as in `decision_function`.
+        """
+        self._require_fitted("loss_and_grad")
+        X = self._check_X(X)
+        with self._lock:
+            plan = self._plan(X.shape[0])
+            plan.read(X, slice(0, X.shape[0]))
+            np.copyto(plan.target, target)
+            value, _ = plan.run()
+        return value
+
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        *,
+        loss: str | Loss | None = None,
+        optimizer: Optimizer | None = None,
+        epochs: int = 10,
+        batch_size: int | None = 32,
+        shuffle: bool = True,
+        validation_data: tuple[ArrayLike, ArrayLike] | None = None,
+        validation_split: float = 0.0,
+        early_stopping: bool | EarlyStopping | None = None,
+        lr_scheduler: LRScheduler | None = None,
+        callback: EpochCallback | None = None,
+        batch_callback: BatchCallback | None = None,
+        verbose: int = 0,
+        random_state: RandomState = None,
+        classes: ArrayLike | None = None,
+        divergence: float | None = None,
+    ) -> Model:
+        """Train from freshly initialised parameters; returns self.
+
+        fit re-initialises the parameters from `random_state` (default: the model's own)
+        and restarts the optimizer (zero state, its initial learning rate) and any
+        schedule, so one seed gives one model and one training result, bit for bit,
+        whatever the thread count. Every argument is checked before the model is touched.
+
+        A call from another thread while this one runs waits for it (see the class
+        docstring). Ctrl-C stops at the end of the step running, leaving the model as after
+        that step (docs/model.md). `divergence` (None: off) is a factor: an epoch whose mean
+        loss exceeds it times the best loss, and the loss before training and that of an
+        all-zero output, raises pynn.DivergenceError, the model back as after the last good
+        epoch (docs/model.md).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features_in_)
+            Training features: any 2-D numeric array-like. NumPy arrays and numpy.memmap
+            are used in place (each batch is gathered into a reused buffer, so an on-disk X
+            larger than memory is read batch by batch); X is checked for NaN and infinity
+            before training.
+        y : array_like of shape (n_samples,) or (n_samples, K)
+            Targets, whose meaning the loss decides (docs/model.md, "Losses and targets"):
+            labels (any integers or strings) or probabilities for softmax_cross_entropy,
+            two labels or (n, K) 0/1 for binary_cross_entropy and hinge, numbers for mse
+            and l1.
+        loss : str, Loss or None, default None
+            One of pynn.core.losses.LOSSES ("mse", "l1", "binary_cross_entropy",
+            "softmax_cross_entropy", "hinge"). Required the first time; None keeps the
+            model's loss. The classification losses read the last layer as logits: do not
+            end a binary_cross_entropy model in a sigmoid (ValueError).
+        optimizer : Optimizer or None, default None
+            An instance of pynn.core.optim (SGD, Adam, AdamW), bound to this model's buffers for
+            the fit (give each concurrently running fit its own).
+            None: Adam(). Every fit restarts the optimizer (zero state, its initial
+            learning rate).
+        epochs : int, default 10
+            Passes over the training rows (0 is allowed and trains nothing).
+        batch_size : int or None, default 32
+            Rows per optimizer step (the last batch of an epoch takes the rest); 1 is
+            per-sample (online) SGD, None one full batch per epoch.
+        shuffle : bool, default True
+            Draw a new row order each epoch from the seeded row-order stream; False keeps
+            the rows in order.
+        validation_data : (X_val, y_val) or None, default None
+            A separate validation set, evaluated after each epoch (val_loss and
+            val_accuracy or val_r2 in `history_`). Not together with validation_split.
+        validation_split : float, default 0.0
+            A share in [0, 1) of X's rows held out for validation, drawn at random from the
+            seed (read in place, never copied); each part must keep at least one row.
+        early_stopping : bool, EarlyStopping or None, default None
+            True for pynn.EarlyStopping() (patience 10, monitoring val_loss when there is
+            validation data, else loss; the best epoch's parameters put back), an
+            EarlyStopping to choose its settings, None or False for none.
+        lr_scheduler : LRScheduler or None, default None
+            A pynn.core.optim schedule (StepLR, InverseScalingLR, ReduceLROnPlateau) stepped at
+            each epoch's end; None keeps a constant learning rate.
+            Every fit restarts the schedule.
+        callback : callable or None, default None
+            callback(model, epoch, logs) after each epoch, logs being that epoch's dict
+            (loss, accuracy or r2, the val_ values, lr, time); a true return value stops
+            training.
+        batch_callback : callable or None, default None
+            batch_callback(model, epoch, step, n_steps) after each optimizer step (a
+            progress bar: the command line uses it).
+        verbose : {0, 1, 2}, default 0
+            Nonzero prints one line per epoch (its logs).
+        random_state : None, int, numpy.random.Generator or SeedSequence, default None
+            The seed of the initial parameters, the validation split and the row
+            order. None: the model's `random_state`, so one seed gives one result, bit
+            for bit, whatever the thread count.
+        classes : array_like or None, default None
+            All the class labels of a classifier, for when y may not show them all (the
+            first partial_fit of a stream); later calls must give the same classes.
+        divergence : float or None, default None
+            None (or False) turns the divergence check off; a finite factor > 1 (1e4 is
+            the scikit-learn estimators' default) turns it on: an epoch whose mean loss is
+            more than `divergence` times the best loss (the minimum of the loss before
+            training and every completed epoch's), and above both the loss before training
+            and that of an all-zero output, raises pynn.DivergenceError with the model back
+            at its parameters from the start of that epoch (docs/model.md).
+
+        Returns
+        -------
+        Sequential
+            The model itself, trained; `history_` holds the per-epoch logs.
+
+        Raises
+        ------
+        ValueError
+            A bad argument value (checked before the model is touched, so a bad call leaves
+            a trained model as it was): no loss the first time, X or y of the wrong shape or
+            with NaN or infinity, a label outside `classes`, a bad split, and so on.
+        TypeError
+            An argument of the wrong type (a class, Adam, where an instance, Adam(), is
+            wanted; a callback that is not callable; ...).
+        RuntimeError
+            The optimizer, lr_scheduler or EarlyStopping is in use by another running fit.
+        pynn.NonFiniteLossError
+            The loss became NaN or infinite, or an update made the parameters non-finite;
+            the model keeps finite parameters (the message says which).
+        pynn.DivergenceError
+            With `divergence` set, an epoch diverged (see above).
+        KeyboardInterrupt
+            Ctrl-C, acted on at the end of the step running: the model is left as that step
+            left it (docs/model.md).
+        """
+        with self._lock:
+            return fit(
+                self,
+                X,
+                y,
+                loss=loss,
+                optimizer=optimizer,
+                epochs=epochs,
+                batch_size=batch_size,
+                shuffle=shuffle,
+                validation_data=validation_data,
+                validation_split=validation_split,
+                early_stopping=early_stopping,
+                lr_scheduler=lr_scheduler,
+                callback=callback,
+                batch_callback=batch_callback,
+                verbose=verbose,
+                random_state=random_state,
+                classes=classes,
+                warm_start=False,
+                divergence=divergence,
+            )
+
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        *,
+        loss: str | Loss | None = None,
+        optimizer: Optimizer | None = None,
+        epochs: int = 1,
+        batch_size: int | None = 32,
+        shuffle: bool = True,
+        validation_data: tuple[ArrayLike, ArrayLike] | None = None,
+        validation_split: float = 0.0,
+        early_stopping: bool | EarlyStopping | None = None,
+        lr_scheduler: LRScheduler | None = None,
+        callback: EpochCallback | None = None,
+        batch_callback: BatchCallback | None = None,
+        verbose: int = 0,
+        random_state: RandomState = None,
+        classes: ArrayLike | None = None,
+        divergence: float | None = None,
+    ) -> Model:
+        """Continue training from the current parameters and optimizer state (one epoch by
+        default); the first call may set the loss, optimizer and classes. Returns self.
+        Threads and Ctrl-C: as fit.
+
+        partial_fit continues the parameters, the optimizer's state, a schedule already
+        driving that optimizer and the row-order stream: `fit(epochs=1)` then
+        `partial_fit()` is `fit(epochs=2)`. With the same loss it keeps the model's
+        targets (and classes_); `history_` grows. A first call (an untrained model)
+        starts from the parameters made at construction.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features_in_)
+            Training features: any 2-D numeric array-like. NumPy arrays and numpy.memmap
+            are used in place (each batch is gathered into a reused buffer, so an on-disk X
+            larger than memory is read batch by batch); X is checked for NaN and infinity
+            before training.
+        y : array_like of shape (n_samples,) or (n_samples, K)
+            Targets, whose meaning the loss decides (docs/model.md, "Losses and targets"):
+            labels (any integers or strings) or probabilities for softmax_cross_entropy,
+            two labels or (n, K) 0/1 for binary_cross_entropy and hinge, numbers for mse
+            and l1.
+        loss : str, Loss or None, default None
+            One of pynn.core.losses.LOSSES ("mse", "l1", "binary_cross_entropy",
+            "softmax_cross_entropy", "hinge"). Required the first time; None keeps the
+            model's loss. The classification losses read the last layer as logits: do not
+            end a binary_cross_entropy model in a sigmoid (ValueError).
+        optimizer : Optimizer or None, default None
+            An instance of pynn.core.optim (SGD, Adam, AdamW), bound to this model's buffers for
+            the fit (give each concurrently running fit its own).
+            None: the model's optimizer when it has one, continued (its state, step
+            count and learning rate), else Adam().
+        epochs : int, default 1
+            Passes over the training rows (0 is allowed and trains nothing).
+        batch_size : int or None, default 32
+            Rows per optimizer step (the last batch of an epoch takes the rest); 1 is
+            per-sample (online) SGD, None one full batch per epoch.
+        shuffle : bool, default True
+            Draw a new row order each epoch from the seeded row-order stream; False keeps
+            the rows in order.
+        validation_data : (X_val, y_val) or None, default None
+            A separate validation set, evaluated after each epoch (val_loss and
+            val_accuracy or val_r2 in `history_`). Not together with validation_split.
+        validation_split : float, default 0.0
+            A share in [0, 1) of X's rows held out for validation, drawn at random from the
+            seed (read in place, never copied); each part must keep at least one row.
+        early_stopping : bool, EarlyStopping or None, default None
+            True for pynn.EarlyStopping() (patience 10, monitoring val_loss when there is
+            validation data, else loss; the best epoch's parameters put back), an
+            EarlyStopping to choose its settings, None or False for none.
+        lr_scheduler : LRScheduler or None, default None
+            A pynn.core.optim schedule (StepLR, InverseScalingLR, ReduceLROnPlateau) stepped at
+            each epoch's end; None keeps a constant learning rate.
+            A schedule already driving the model's optimizer continues its schedule.
+        callback : callable or None, default None
+            callback(model, epoch, logs) after each epoch, logs being that epoch's dict
+            (loss, accuracy or r2, the val_ values, lr, time); a true return value stops
+            training.
+        batch_callback : callable or None, default None
+            batch_callback(model, epoch, step, n_steps) after each optimizer step (a
+            progress bar: the command line uses it).
+        verbose : {0, 1, 2}, default 0
+            Nonzero prints one line per epoch (its logs).
+        random_state : None, int, numpy.random.Generator or SeedSequence, default None
+            The seed of the validation split and of a new row-order stream (the
+            parameters are not re-initialised). None: the row order continues the
+            previous call's stream, and the split is drawn from the model's
+            `random_state`: with an int seed, the same rows each call, so the model
+            never trains on the rows it validates on.
+        classes : array_like or None, default None
+            All the class labels of a classifier, for when y may not show them all (the
+            first partial_fit of a stream); later calls must give the same classes.
+        divergence : float or None, default None
+            None (or False) turns the divergence check off; a finite factor > 1 (1e4 is
+            the scikit-learn estimators' default) turns it on: an epoch whose mean loss is
+            more than `divergence` times the best loss (the minimum of the loss before
+            training and every completed epoch's), and above both the loss before training
+            and that of an all-zero output, raises pynn.DivergenceError with the model back
+            at its parameters from the start of that epoch (docs/model.md).
+            Consecutive calls with the check on keep the reference losses.
+
+        Returns
+        -------
+        Sequential
+            The model itself, trained; `history_` holds the per-epoch logs.
+
+        Raises
+        ------
+        ValueError
+            A bad argument value (checked before the model is touched, so a bad call leaves
+            a trained model as it was): no loss the first time, X or y of the wrong shape or
+            with NaN or infinity, a label outside `classes`, a bad split, and so on.
+        TypeError
+            An argument of the wrong type (a class, Adam, where an instance, Adam(), is
+            wanted; a callback that is not callable; ...).
+        RuntimeError
+            The optimizer, lr_scheduler or EarlyStopping is in use by another running fit.
+        pynn.NonFiniteLossError
+            The loss became NaN or infinite, or an update made the parameters non-finite;
+            the model keeps finite parameters (the message says which).
+        pynn.DivergenceError
+            With `divergence` set, an epoch diverged (see above).
+        KeyboardInterrupt
+            Ctrl-C, acted on at the end of the step running: the model is left as that step
+            left it (docs/model.md).
+        """
+        with self._lock:
+            return fit(
+                self,
+                X,
+                y,
+                loss=loss,
+                optimizer=optimizer,
+                epochs=epochs,
+                batch_size=batch_size,
+                shuffle=shuffle,
+                validation_data=validation_data,
+                validation_split=validation_split,
+                early_stopping=early_stopping,
+                lr_scheduler=lr_scheduler,
+                callback=callback,
+                batch_callback=batch_callback,
+                verbose=verbose,
+                random_state=random_state,
+                classes=classes,
+                warm_start=True,
+                divergence=divergence,
+            )

@@ -1,0 +1,17 @@
+"""Optimizers over a model's flat buffers, and learning-rate schedules."""
+
+from pynn.core.optim.adam import Adam, AdamW
+from pynn.core.optim.base import Optimizer
+from pynn.core.optim.schedulers import InverseScalingLR, LRScheduler, ReduceLROnPlateau, StepLR
+from pynn.core.optim.sgd import SGD
+
+__all__ = [
+    "SGD",
+    "Adam",
+    "AdamW",
+    "Optimizer",
+    "LRScheduler",
+    "StepLR",
+    "InverseScalingLR",
+    "ReduceLROnPlateau",
+]

@@ -1,0 +1,161 @@
+"""Checking a user's y and classes before pynn.core.targets encodes them: the shape and row
+count of y, object arrays (a pandas column) read as strings or numbers, finite values, and
+fit's `classes` as a sorted array of distinct labels. Every message names the argument.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    from pynn.core.losses import Loss
+
+
+def as_y(y: Any, n: int) -> NDArray[Any]:
+    """y as a 1-D or 2-D array of n rows, without object dtype.
+
+    Parameters
+    ----------
+    y : array_like
+        The targets.
+    n : int
+        The rows of X, which y must match.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n,) or (n, outputs)
+
+    Raises
+    ------
+    ValueError
+        Ragged rows, not 1-D or 2-D, or not n rows.
+    TypeError
+        An object array whose values are not all strings or all numbers.
+    """
+    try:
+        y = np.asarray(y)
+    except ValueError:  # NumPy's own message does not say which argument
+        raise ValueError("y must be an array-like: its rows have different lengths") from None
+    if y.ndim not in (1, 2):
+        raise ValueError(f"y must be 1-D (n,) or 2-D (n, outputs), got shape {y.shape}")
+    if y.shape[0] != n:
+        raise ValueError(f"y has {y.shape[0]} rows but X has {n}")
+    return without_objects(y, "y")
+
+
+def without_objects(y: NDArray[Any], name: str) -> NDArray[Any]:
+    """An object array of all strings (a pandas string column) or all numbers as a plain
+    str or numeric array; any other object array is a TypeError naming the argument.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        The array (returned as it is unless its dtype is object).
+    name : str
+        The argument's name in the message.
+
+    Returns
+    -------
+    numpy.ndarray
+        y, or its str or numeric copy of the same shape.
+
+    Raises
+    ------
+    TypeError
+        An object array of other values, or of strings and numbers mixed.
+    """
+    if y.dtype != object:
+        return y
+    values = y.ravel().tolist()
+    if all(isinstance(v, str) for v in values):
+        return y.astype(str)
+    if all(
+        isinstance(v, (int, float, np.integer, np.floating))
+        and not isinstance(v, (bool, np.bool_))
+        for v in values
+    ):
+        plain = np.asarray(values)
+        if plain.dtype != object:
+            return plain.reshape(y.shape)
+    raise TypeError(
+        f"{name} has dtype object with values that are not all strings or all "
+        f"numbers (e.g. {values[:3]!r}): use numbers or strings"
+    )
+
+
+def check_finite(y: NDArray[Any], name: str = "y") -> None:
+    """Raise unless y is numeric and, for floats, finite.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        The targets.
+    name : str, default "y"
+        The argument's name in the message.
+
+    Raises
+    ------
+    TypeError
+        y is not numeric.
+    ValueError
+        y holds NaN or infinity.
+    """
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be numeric, got dtype {y.dtype}")
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+
+
+def first_values(y: ArrayLike, limit: int = 5) -> list[Any]:
+    """The first few distinct values of y, for a message.
+
+    Parameters
+    ----------
+    y : array_like
+        The values.
+    limit : int, default 5
+        How many to give at most.
+
+    Returns
+    -------
+    list
+        The smallest `limit` distinct values, sorted.
+    """
+    return np.unique(y)[:limit].tolist()
+
+
+def check_classes(loss: Loss, classes: ArrayLike | None) -> NDArray[Any] | None:
+    """`classes` of fit as a sorted 1-D array of distinct labels (None stays None).
+
+    Parameters
+    ----------
+    loss : Loss
+        fit's loss (classes are for the classification losses only).
+    classes : array_like or None
+        The labels.
+
+    Returns
+    -------
+    numpy.ndarray or None
+
+    Raises
+    ------
+    ValueError
+        classes for a regression loss, not 1-D, empty, objects, or NaN or infinity.
+    """
+    if classes is None:
+        return None
+    if not loss.classifies:
+        raise ValueError(f"classes is for the classification losses, not {loss.name!r}")
+    classes = np.asarray(classes)
+    if classes.ndim != 1 or classes.size == 0:
+        raise ValueError(
+            f"classes must be a non-empty 1-D list of labels, got shape {classes.shape}"
+        )
+    classes = without_objects(classes, "classes")
+    if classes.dtype.kind == "f" and not np.isfinite(classes).all():
+        raise ValueError("classes contains NaN or infinity")
+    return np.unique(classes)
