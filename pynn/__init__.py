@@ -21,7 +21,7 @@ if _importlib_util.find_spec("pynn._kernels") is None:  # before anything import
         f"instead of `python -m pytest`) to use the installed package."
     )
 
-from pynn import data, datasets, metrics  # modules: pynn.data.train_test_split, ...
+from pynn import data, datasets, layers, losses, memory, metrics, optim  # pynn.layers.Dense, ...
 from pynn._config import show_config
 from pynn._kernels import get_num_threads, set_num_threads, threads, threads_enabled
 from pynn._threadpoolctl import register_with_threadpoolctl
@@ -29,7 +29,9 @@ from pynn._version import __version__
 from pynn.core.early_stopping import EarlyStopping
 from pynn.core.errors import DivergenceError, NonFiniteLossError
 from pynn.core.harden import HardenedModel
-from pynn.core.layers import (
+from pynn.core.model import Sequential, load
+from pynn.gradcheck import gradcheck
+from pynn.layers import (
     ELU,
     Activation,
     Dense,
@@ -45,10 +47,8 @@ from pynn.core.layers import (
     Step,
     Tanh,
 )
-from pynn.core.losses import LOSSES
-from pynn.core.model import Sequential, load
-from pynn.core.optim import SGD, Adam, AdamW, InverseScalingLR, ReduceLROnPlateau, StepLR
-from pynn.gradcheck import gradcheck
+from pynn.losses import LOSSES
+from pynn.optim import SGD, Adam, AdamW, InverseScalingLR, ReduceLROnPlateau, StepLR
 
 register_with_threadpoolctl()
 
@@ -87,7 +87,11 @@ __all__ = [
     "gradcheck",
     "data",
     "datasets",
+    "layers",
+    "losses",
+    "memory",
     "metrics",
+    "optim",
     "HardenedModel",
     "load",
 ]

@@ -10,7 +10,7 @@
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy, memset
 
-# Loss kernel names (as in pynn.core.losses) -> C code; softmax_cross_entropy's code
+# Loss kernel names (as in pynn.losses) -> C code; softmax_cross_entropy's code
 # depends on its target: labels or probabilities.
 _NETWORK_LOSSES = {"mse": PYNN_LOSS_MSE, "l1": PYNN_LOSS_L1,
                    "sigmoid_binary_cross_entropy": PYNN_LOSS_SIGMOID_BCE,

@@ -156,8 +156,8 @@ def gradcheck(model, X, y, loss=None, *, eps=1e-6, tolerance=1e-5, floor=1e-3):
     y : array-like
         The targets, encoded as the trained model encodes them, or as fit would encode
         them for this loss.
-    loss : str, pynn.core.losses.Loss or None
-        A name in pynn.core.losses.LOSSES; None: the loss the model was trained with (required
+    loss : str, pynn.losses.Loss or None
+        A name in pynn.losses.LOSSES; None: the loss the model was trained with (required
         for an untrained model).
     eps : float, default 1e-6
         The step h of (L(p + h) - L(p - h)) / 2h, for each parameter element p.

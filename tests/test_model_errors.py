@@ -546,7 +546,7 @@ CASES = [
         "scheduler-wrong-type",
         lambda: fit(lr_scheduler="step"),
         TE,
-        r"lr_scheduler must be a pynn.core.optim scheduler",
+        r"lr_scheduler must be a pynn.optim scheduler",
     ),
     (
         "fit-random-state-string",

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 def _hardened_last(layer, loss):
     """(layers replacing the last one, description of the change); what replaces what is
-    the loss's (pynn.core.losses: hard_replaces, hard_after)."""
+    the loss's (pynn.losses: hard_replaces, hard_after)."""
     soft = getattr(layer, "activation", None)
     hard = loss.hard_replaces.get(soft)
     if hard is not None:

@@ -72,7 +72,7 @@ class Sequential(ParametersMixin, PlansMixin, InferenceMixin, TrainingMixin):
     ----------
     *layers : Layer
         The layers, in order (or one list or tuple of them): instances of pynn's layer
-        classes (pynn.core.layers), each object at one position only. A Dense or Maxout layer
+        classes (pynn.layers), each object at one position only. A Dense or Maxout layer
         must fix the input width.
     dtype : numpy dtype, default numpy.float32
         The dtype of the parameters and of every computation: float32 or float64.

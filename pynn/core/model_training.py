@@ -122,12 +122,12 @@ class TrainingMixin:
             two labels or (n, K) 0/1 for binary_cross_entropy and hinge, numbers for mse
             and l1.
         loss : str, Loss or None, default None
-            One of pynn.core.losses.LOSSES ("mse", "l1", "binary_cross_entropy",
+            One of pynn.losses.LOSSES ("mse", "l1", "binary_cross_entropy",
             "softmax_cross_entropy", "hinge"). Required the first time; None keeps the
             model's loss. The classification losses read the last layer as logits: do not
             end a binary_cross_entropy model in a sigmoid (ValueError).
         optimizer : Optimizer or None, default None
-            An instance of pynn.core.optim (SGD, Adam, AdamW), bound to this model's buffers for
+            An instance of pynn.optim (SGD, Adam, AdamW), bound to this model's buffers for
             the fit (give each concurrently running fit its own).
             None: Adam(). Every fit restarts the optimizer (zero state, its initial
             learning rate).
@@ -150,7 +150,7 @@ class TrainingMixin:
             validation data, else loss; the best epoch's parameters put back), an
             EarlyStopping to choose its settings, None or False for none.
         lr_scheduler : LRScheduler or None, default None
-            A pynn.core.optim schedule (StepLR, InverseScalingLR, ReduceLROnPlateau) stepped at
+            A pynn.optim schedule (StepLR, InverseScalingLR, ReduceLROnPlateau) stepped at
             each epoch's end; None keeps a constant learning rate.
             Every fit restarts the schedule.
         callback : callable or None, default None
@@ -269,12 +269,12 @@ class TrainingMixin:
             two labels or (n, K) 0/1 for binary_cross_entropy and hinge, numbers for mse
             and l1.
         loss : str, Loss or None, default None
-            One of pynn.core.losses.LOSSES ("mse", "l1", "binary_cross_entropy",
+            One of pynn.losses.LOSSES ("mse", "l1", "binary_cross_entropy",
             "softmax_cross_entropy", "hinge"). Required the first time; None keeps the
             model's loss. The classification losses read the last layer as logits: do not
             end a binary_cross_entropy model in a sigmoid (ValueError).
         optimizer : Optimizer or None, default None
-            An instance of pynn.core.optim (SGD, Adam, AdamW), bound to this model's buffers for
+            An instance of pynn.optim (SGD, Adam, AdamW), bound to this model's buffers for
             the fit (give each concurrently running fit its own).
             None: the model's optimizer when it has one, continued (its state, step
             count and learning rate), else Adam().
@@ -297,7 +297,7 @@ class TrainingMixin:
             validation data, else loss; the best epoch's parameters put back), an
             EarlyStopping to choose its settings, None or False for none.
         lr_scheduler : LRScheduler or None, default None
-            A pynn.core.optim schedule (StepLR, InverseScalingLR, ReduceLROnPlateau) stepped at
+            A pynn.optim schedule (StepLR, InverseScalingLR, ReduceLROnPlateau) stepped at
             each epoch's end; None keeps a constant learning rate.
             A schedule already driving the model's optimizer continues its schedule.
         callback : callable or None, default None

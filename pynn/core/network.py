@@ -6,7 +6,7 @@ is gradient-checked through its network: pynn._kernels.Network on the "c" backen
 call for the whole step: gather, every layer's forward, the fused loss, every layer's
 backward), its NumPy twin pynn.reference_network.Network on the "reference" backend.
 
-A loss of pynn.core.losses.LOSSES is fused into the step. Any other Loss object (a subclass,
+A loss of pynn.losses.LOSSES is fused into the step. Any other Loss object (a subclass,
 or a Loss made with another kernel) takes the documented slow path: the network's forward
 pass, the loss called from Python, the network's backward pass (TrainingPlan.run). Layers
 must be pynn's own classes: a layer of another class is refused with an error (the
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from pynn.core.layers import Layer
 
-# the layer classes the network runs (each gives a record of its kind): pynn.core.layers' own,
+# the layer classes the network runs (each gives a record of its kind): pynn.layers' own,
 # read from its __all__ rather than listed again
 NETWORK_LAYERS = tuple(
     cls

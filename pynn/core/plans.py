@@ -71,7 +71,7 @@ class TrainingPlan:
 
     step(X, rows, target) -> (loss, hits or None): one step without the update on rows
     `rows` of X and target (the full arrays), writing the gradients. For a loss of
-    pynn.core.losses.LOSSES it is the network's own step, one call, which needs X of the
+    pynn.losses.LOSSES it is the network's own step, one call, which needs X of the
     model's dtype, C-contiguous and aligned; read_step takes any X. run() is the step
     over the batch already in x and target.
 

@@ -89,7 +89,7 @@ class Targets:
     def for_loss(
         cls, loss: Loss, y: Any, n_outputs: int, classes: ArrayLike | None = None
     ) -> Targets:
-        """The Targets of `loss` (a pynn.core.losses.Loss) for training data y.
+        """The Targets of `loss` (a pynn.losses.Loss) for training data y.
 
         Parameters
         ----------

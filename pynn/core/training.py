@@ -135,10 +135,10 @@ def fit(
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         The targets, whose meaning the loss decides: class labels for the classification
         losses, numbers for "mse" and "l1" (docs/model.md, "Losses and targets").
-    loss : str, pynn.core.losses.Loss or None
-        One of pynn.core.losses.LOSSES, by name or record. None keeps the model's loss, which
+    loss : str, pynn.losses.Loss or None
+        One of pynn.losses.LOSSES, by name or record. None keeps the model's loss, which
         only a trained model has (the first fit must name one).
-    optimizer : pynn.core.optim.Optimizer or None
+    optimizer : pynn.optim.Optimizer or None
         An instance (SGD, Adam, AdamW), bound to the model for the fit. None: a fresh
         Adam(), or, with warm_start, the model's own optimizer when it has one.
     epochs : int
@@ -160,7 +160,7 @@ def fit(
     early_stopping : bool, pynn.EarlyStopping or None
         True for EarlyStopping() (patience 10 on val_loss, else loss), an EarlyStopping
         for its own settings, None or False for none.
-    lr_scheduler : pynn.core.optim.LRScheduler or None
+    lr_scheduler : pynn.optim.LRScheduler or None
         A schedule (StepLR, InverseScalingLR, ReduceLROnPlateau) stepped once per epoch
         with that epoch's logs. None: a constant rate.
     callback : callable or None

@@ -66,7 +66,7 @@ def check_options(
         )
     if lr_scheduler is not None and not isinstance(lr_scheduler, LRScheduler):
         raise TypeError(
-            f"lr_scheduler must be a pynn.core.optim scheduler (StepLR, "
+            f"lr_scheduler must be a pynn.optim scheduler (StepLR, "
             f"InverseScalingLR, ReduceLROnPlateau) or None, got {lr_scheduler!r}"
             f"{_instance_hint(lr_scheduler, LRScheduler)}"
         )
@@ -111,7 +111,7 @@ def check_trainable(model):
 def choose_loss(model, loss):
     if loss is None:
         if model.loss_ is None:
-            raise ValueError("fit needs loss= (one of pynn.core.losses.LOSSES) the first time")
+            raise ValueError("fit needs loss= (one of pynn.losses.LOSSES) the first time")
         return model.loss_
     loss = get_loss(loss)
     last = model.layers[-1]

@@ -9,7 +9,7 @@ and the column (both counted from 1, as an editor shows them).
 A CSV file declares no sizes, but its numbers take more memory than its text: "0," is 2
 bytes of file and 8 of float64, and the readers hold copies and intermediates. Before a
 file is parsed, CSV_EXPANSION times its size is checked against the memory budget
-(pynn.core.memory.check_allocation: MemoryError naming the file).
+(pynn.memory.check_allocation: MemoryError naming the file).
 """
 
 import csv
@@ -71,7 +71,7 @@ def load_csv(
         raises. Give str, an int or a float dtype to force one.
     max_bytes : int or None
         The memory budget in bytes; None: what this process can allocate now
-        (pynn.core.memory.available_bytes). A file of more than max_bytes / CSV_EXPANSION
+        (pynn.memory.available_bytes). A file of more than max_bytes / CSV_EXPANSION
         bytes (32: the most parsing takes per byte of file) raises MemoryError unparsed.
 
     Returns

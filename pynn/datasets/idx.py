@@ -11,7 +11,7 @@ deflate can expand the file to (1032 times its size, pynn.core.files.DEFLATE_MAX
 must agree with the gzip trailer's ISIZE, the uncompressed size modulo 2**32 (a full
 check below 4 GiB, a consistency check above; a file of several gzip streams joined
 records only its last stream's size there, and is refused: recompress it as one). Then
-what the result needs is checked against the memory budget (pynn.core.memory: MemoryError),
+what the result needs is checked against the memory budget (pynn.memory: MemoryError),
 and the data are read by chunks into the allocated result.
 """
 
@@ -61,7 +61,7 @@ def load_idx(
     dtype: None (default) for that dtype, or a dtype to convert the values to as they are
     read (as .astype(dtype) would, without holding the file's dtype whole too).
     max_bytes: the memory budget in bytes for the result; None (default): what this
-    process can allocate now (pynn.core.memory.available_bytes). A file declaring more raises
+    process can allocate now (pynn.memory.available_bytes). A file declaring more raises
     MemoryError before anything is allocated.
 
     Parameters
@@ -72,7 +72,7 @@ def load_idx(
         The result's dtype (None: the file's, in native byte order).
     max_bytes : int or None, default None
         The memory budget in bytes for the result (None: what this process can allocate
-        now, pynn.core.memory.available_bytes).
+        now, pynn.memory.available_bytes).
 
     Returns
     -------

@@ -13,7 +13,7 @@ checked before anything is allocated:
   uncompressed size, which deflate cannot make more than 1032 times its compressed size
   (so a directory entry claiming more is a lie). Failing any of these is a ValueError
   naming the file and the member;
-- the arrays asked for, together, fit the memory budget (pynn.core.memory.check_allocation:
+- the arrays asked for, together, fit the memory budget (pynn.memory.check_allocation:
   MemoryError naming the file).
 Then the data are read into the allocated array in chunks; a file that holds less than
 its headers say is a ValueError naming it.
@@ -74,7 +74,7 @@ def _value_errors(where, zip_member):
 def load_npy(path: StrPath, *, max_bytes: int | None = None) -> NDArray[Any]:
     """The array of the .npy file `path`, checked as the module docstring says before it
     is allocated. max_bytes: the memory budget in bytes; None (default): what this process
-    can allocate now (pynn.core.memory.available_bytes).
+    can allocate now (pynn.memory.available_bytes).
 
     Parameters
     ----------
@@ -82,7 +82,7 @@ def load_npy(path: StrPath, *, max_bytes: int | None = None) -> NDArray[Any]:
         The .npy file.
     max_bytes : int or None, default None
         The memory budget in bytes for the result (None: what this process can allocate
-        now, pynn.core.memory.available_bytes).
+        now, pynn.memory.available_bytes).
 
     Returns
     -------
@@ -124,7 +124,7 @@ def load_npz(
         The arrays to read (None: all).
     max_bytes : int or None, default None
         The memory budget in bytes for the arrays together (None: what this process can allocate
-        now, pynn.core.memory.available_bytes).
+        now, pynn.memory.available_bytes).
 
     Returns
     -------
