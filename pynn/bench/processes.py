@@ -54,34 +54,36 @@ def worker_env(threads, coretype):
     return env
 
 
+def run_in(scratch, command, env, what, timeout=None):
+    """subprocess.run of `command` with the environment `env`, in the directory `scratch`,
+    its output captured; WorkerError naming `what` when it does not finish in `timeout` s.
+    The working directory is a neutral one: `-m` puts it first on the path, and a checkout
+    there must not shadow the pynn this process imported."""
+    try:
+        return subprocess.run(
+            command, env=env, cwd=scratch, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        raise WorkerError(f"{what} did not finish in {timeout} s") from None
+
+
+def read_answer(done, answer_path, what):
+    """The JSON answer a worker wrote to `answer_path`, or WorkerError naming `what` with the
+    end of its stderr when it failed or wrote none."""
+    if done.returncode != 0 or not os.path.exists(answer_path):
+        tail = "\n".join(done.stderr.strip().splitlines()[-6:])
+        raise WorkerError(f"{what} exited with code {done.returncode}: {tail}")
+    with open(answer_path) as answer:
+        return json.load(answer)
+
+
 def run_worker(spec, *, threads, coretype, timeout=None):
     """Run `python -m pynn.bench.worker` on `spec` (a JSON-ready dict) with `threads`
     threads for every library and OPENBLAS_CORETYPE `coretype` (None: removed); return
     the worker's answer (a dict). WorkerError when it fails or times out."""
+    what = f"worker {spec.get('task')} {spec.get('library', '')}"
     with tempfile.TemporaryDirectory(prefix="pynn-bench-") as scratch:
         answer_path = os.path.join(scratch, "answer.json")
         command = [sys.executable, "-m", "pynn.bench.worker", json.dumps(spec), answer_path]
-        try:
-            # A neutral working directory: `-m` puts it first on the path, and a checkout
-            # there must not shadow the pynn this process imported.
-            done = subprocess.run(
-                command,
-                env=worker_env(threads, coretype),
-                cwd=scratch,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-            )
-        except subprocess.TimeoutExpired:
-            raise WorkerError(
-                f"worker {spec.get('task')} {spec.get('library', '')} did not "
-                f"finish in {timeout} s"
-            ) from None
-        if done.returncode != 0 or not os.path.exists(answer_path):
-            tail = "\n".join(done.stderr.strip().splitlines()[-6:])
-            raise WorkerError(
-                f"worker {spec.get('task')} {spec.get('library', '')} exited "
-                f"with code {done.returncode}: {tail}"
-            )
-        with open(answer_path) as answer:
-            return json.load(answer)
+        done = run_in(scratch, command, worker_env(threads, coretype), what, timeout)
+        return read_answer(done, answer_path, what)

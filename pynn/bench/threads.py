@@ -163,26 +163,9 @@ def run_worker(spec, timeout=600):
             json.dumps(spec),
             answer_path,
         ]
-        try:
-            done = subprocess.run(
-                command,
-                env=worker_env(),
-                cwd=scratch,
-                timeout=timeout,
-                capture_output=True,
-                text=True,
-            )
-        except subprocess.TimeoutExpired:
-            raise processes.WorkerError(
-                f"worker {spec['case']} ({spec['arm']}) did not finish in {timeout} s"
-            ) from None
-        if done.returncode != 0 or not os.path.exists(answer_path):
-            tail = "\n".join(done.stderr.strip().splitlines()[-6:])
-            raise processes.WorkerError(
-                f"worker {spec['case']} ({spec['arm']}) exited with code {done.returncode}: {tail}"
-            )
-        with open(answer_path) as answer:
-            return json.load(answer)
+        what = f"worker {spec['case']} ({spec['arm']})"
+        done = processes.run_in(scratch, command, worker_env(), what, timeout)
+        return processes.read_answer(done, answer_path, what)
 
 
 TRAINED = re.compile(r"trained \d+ epochs? in ([0-9.]+) s")
@@ -199,19 +182,7 @@ def run_cli(arm, neighbour_pid=None, timeout=600):
         before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
         neighbour_before = process_cpu_seconds(neighbour_pid) if neighbour_pid else None
         started = time.perf_counter()
-        try:
-            done = subprocess.run(
-                command,
-                env=worker_env(),
-                cwd=scratch,
-                timeout=timeout,
-                capture_output=True,
-                text=True,
-            )
-        except subprocess.TimeoutExpired:
-            raise processes.WorkerError(
-                f"pynn train ({arm}) did not finish in {timeout} s"
-            ) from None
+        done = processes.run_in(scratch, command, worker_env(), f"pynn train ({arm})", timeout)
         wall = time.perf_counter() - started
         neighbour_after = process_cpu_seconds(neighbour_pid) if neighbour_pid else None
         after_children = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pynn import _kernels
+from pynn.core.checks import check_choice
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -44,9 +45,7 @@ def check_backend(name: str) -> str:
     ValueError
         Not one of BACKENDS.
     """
-    if name not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
-    return name
+    return check_choice(name, "backend", BACKENDS)
 
 
 def kernels(name: str) -> ModuleType:

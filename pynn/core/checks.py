@@ -70,6 +70,14 @@ def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
 
 
 # ---- integers ----------------------------------------------------------------------------
+def _integer(value: Any, name: str) -> int:
+    """value as an int when it is an integer (Python's or NumPy's; bools are refused),
+    else TypeError naming it."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    return int(value)
+
+
 def check_count(value: Any, name: str, low: int) -> int:
     """value as an int >= low (Python or NumPy integer), else TypeError/ValueError naming it.
 
@@ -93,11 +101,10 @@ def check_count(value: Any, name: str, low: int) -> int:
     ValueError
         value < low.
     """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
+    value = _integer(value, name)
     if value < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value}")
-    return int(value)
+    return value
 
 
 def positive_int(value: Any, name: str) -> int:
@@ -121,14 +128,21 @@ def positive_int(value: Any, name: str) -> int:
     ValueError
         value < 1.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
+    value = _integer(value, name)
     if value < 1:
         raise ValueError(f"{name} must be at least 1, got {value}")
-    return int(value)
+    return value
 
 
 # ---- real numbers ------------------------------------------------------------------------
+def _real(value: Any, name: str) -> float:
+    """value as a float when it is a real number (Python's or NumPy's; bools are refused,
+    though Python counts them as numbers), else TypeError naming it."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    return float(value)
+
+
 def check_number(
     value: Any, name: str, low: float = 0.0, high: float = math.inf, high_open: bool = False
 ) -> float:
@@ -158,9 +172,7 @@ def check_number(
     ValueError
         value is not finite or out of bounds.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    value = float(value)
+    value = _real(value, name)
     if not math.isfinite(value) or not (low <= value <= high) or (high_open and value == high):
         if high == math.inf:
             bound = f">= {low:g}"
@@ -191,11 +203,10 @@ def finite_number(value: Any, name: str) -> float:
     ValueError
         value is NaN or infinite.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r}")
+    value = _real(value, name)
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
-    return float(value)
+    return value
 
 
 def positive_number(value: Any, name: str) -> float:
@@ -219,9 +230,7 @@ def positive_number(value: Any, name: str) -> float:
     ValueError
         value is not finite or not > 0.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    value = float(value)
+    value = _real(value, name)
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be positive and finite, got {value}")
     return value
@@ -248,11 +257,10 @@ def non_negative_number(value: Any, name: str) -> float:
     ValueError
         value is not finite or < 0.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    if not np.isfinite(value) or value < 0:  # type: ignore[call-overload]  # a Real
+    value = _real(value, name)
+    if not math.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be finite and >= 0, got {value}")
-    return float(value)
+    return value
 
 
 def probability(value: Any, name: str) -> float:

@@ -11,6 +11,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from pynn.core.activations import RECTIFIERS
+from pynn.core.checks import check_choice
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,9 +37,7 @@ def check_init(name: str) -> str:
     ValueError
         Not one of INITS.
     """
-    if name not in INITS:
-        raise ValueError(f"init must be one of {INITS}, got {name!r}")
-    return name
+    return check_choice(name, "init", INITS)
 
 
 def default_init(activation: str) -> str:

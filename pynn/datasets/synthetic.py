@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from pynn.core.checks import non_negative_number, probability
+from pynn.core.checks import check_choice, non_negative_number, probability
 from pynn.core.random_state import check_random_state
 
 if TYPE_CHECKING:
@@ -63,8 +63,7 @@ def make_red_blue(
     """
     n_samples = _check_n_samples(n_samples)
     label_noise = probability(label_noise, "label_noise")
-    if labels not in RED_BLUE_LABELS:
-        raise ValueError(f"labels must be one of {RED_BLUE_LABELS}, got {labels!r}")
+    labels = check_choice(labels, "labels", RED_BLUE_LABELS)
     rng = _generator(random_state)
     X = rng.uniform(-1.0, 1.0, size=(n_samples, 2))
     red = X[:, 1] > 0.5 * np.sin(np.pi * X[:, 0])
