@@ -252,6 +252,18 @@ def test_each_core_module_lives_in_pynn_core():
     }
 
 
+def test_a_bare_import_pynn_reaches_the_faces(tmp_path):
+    """The public faces are attributes of pynn after `import pynn` alone, in a fresh process
+    (in this one another test may have imported them)."""
+    result = run_python(
+        "import pynn\n"
+        "print(pynn.layers.Dense is pynn.Dense, pynn.optim.SGD is pynn.SGD,\n"
+        "      pynn.losses.LOSSES is pynn.LOSSES, callable(pynn.memory.available_bytes))\n",
+        tmp_path,
+    )
+    assert result.stdout.split() == ["True"] * 4, result.stderr
+
+
 ORACLES = (
     "pynn.reference",
     "pynn.reference_base",
