@@ -5,16 +5,20 @@ same sizes (issue 16's target: at most 1.15x), interleaved repeats, medians.
     python benchmarks/network.py --repeats 9 --threads 2
     python benchmarks/network.py --tree /path/to/other/checkout   # e.g. before the network
 
-Models, for each size (784-128-64-10 at batch 128, 20-32-3 at batch 32):
+Models, for each size (784-128-64-10 at batch 128, 20-32-32-3 at batch 32):
   a  Dense-only:        Dense(relu), Dense(relu), Dense
   b  Standardize+Dense: Standardize, then a (what `pynn train` builds)
   c  PReLU:             Dense, PReLU, Dense, PReLU, Dense (the activations as PReLU layers)
   d  Maxout:            Dense(relu), Maxout(pieces=2), Dense (Maxout's affine map has twice
                         the rows of the Dense it replaces: more arithmetic, not only a kind)
+  e  d's affine maps:   Dense(relu), Dense(h1, 2*h2, relu), Dense(2*h2, out): Dense-only, with
+                        d's first two maps; its last layer has twice the inputs of d's, so e
+                        does slightly more arithmetic than d (d/e is a like-for-like ratio)
 A step is one `partial_fit` step (the network's step and the SGD update): the time of one
 epoch over the data divided by its steps, on a model warmed up by one epoch. Each repeat
-times every model once, in turn; the ratios are given as the ratio of the medians and as
-the median of each repeat's ratio. Method and results: benchmarks/README.md, "Network".
+times every model once, in turn; the ratios x/a, and d/e, are given as the ratio of the
+medians and as the median of each repeat's ratio. Method and results: benchmarks/README.md,
+"Network".
 """
 
 import argparse
@@ -40,6 +44,7 @@ def models(pynn, np, sizes):
         ],
         "c": lambda: [L.Dense(i, h1), L.PReLU(h1), L.Dense(h1, h2), L.PReLU(), L.Dense(h2, o)],
         "d": lambda: [L.Dense(i, h1, "relu"), L.Maxout(h1, h2, 2), L.Dense(h2, o)],
+        "e": lambda: [L.Dense(i, h1, "relu"), L.Dense(h1, 2 * h2, "relu"), L.Dense(2 * h2, o)],
     }
 
 
@@ -81,13 +86,13 @@ def run(args):
                     times[name].append(step_seconds(pynn, model, X, y, batch))
         median = {name: statistics.median(t) for name, t in times.items()}
         label = "-".join(map(str, sizes))
-        for name in built:
-            # the ratio within each repeat (a and the model timed back to back), then its
-            # median: steadier than a ratio of medians on a loaded machine
-            paired = statistics.median(t / a for t, a in zip(times[name], times["a"]))
+        for name, peer in [(name, "a") for name in built] + [("d", "e")]:
+            # the ratio within each repeat (the peer and the model timed back to back), then
+            # its median: steadier than a ratio of medians on a loaded machine
+            paired = statistics.median(t / p for t, p in zip(times[name], times[peer]))
             print(
                 f"{label} batch {batch}  {name}: median {median[name] * 1e6:8.1f} us/step"
-                f"  {name}/a: of medians {median[name] / median['a']:.3f}, "
+                f"  {name}/{peer}: of medians {median[name] / median[peer]:.3f}, "
                 f"paired {paired:.3f}"
             )
     print(f"load {os.getloadavg()[0]:.2f} at the end")
