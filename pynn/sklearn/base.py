@@ -15,7 +15,13 @@ from pynn import _kernels
 from pynn.core.layers import Dense
 from pynn.core.model import Sequential
 from pynn.core.optim import SGD, Adam
-from pynn.sklearn.params import ADAPTIVE_FACTOR, ADAPTIVE_MIN_LR, AUTO_BATCH, check_params
+from pynn.sklearn.params import (
+    ADAPTIVE_FACTOR,
+    ADAPTIVE_MIN_LR,
+    AUTO_BATCH,
+    check_params,
+    store_params,
+)
 
 
 # ---- small helpers ---------------------------------------------------------------------------
@@ -65,14 +71,16 @@ class _SklearnStopping:
             est.validation_scores_.append(score)
             if est.verbose:
                 print(f"Validation score: {score:.6f}")
-            improved = score >= est.best_validation_score_ + est.tol
+            # scikit-learn's comparisons, as written there (a NaN score counts as no stall)
+            stalled = score < est.best_validation_score_ + est.tol
             if score > est.best_validation_score_:
                 est.best_validation_score_ = score
                 np.copyto(est._best_params, params)
         else:
-            improved = loss <= est.best_loss_ - est.tol
-            est.best_loss_ = min(est.best_loss_, loss)
-        est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+            stalled = loss > est.best_loss_ - est.tol
+            if loss < est.best_loss_:
+                est.best_loss_ = loss
+        est._no_improvement_count = est._no_improvement_count + 1 if stalled else 0
         optimizer = model.optimizer_
         if est.solver == "sgd" and est.learning_rate == "invscaling":
             optimizer.lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
@@ -128,35 +136,12 @@ class BaseMLP(BaseEstimator):
         beta_2=0.999,
         epsilon=1e-8,
         n_iter_no_change=10,
+        max_fun=15000,
         dtype="float32",
         n_threads=None,
         divergence=1e4,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.dtype = dtype
-        self.n_threads = n_threads
-        self.divergence = divergence
+        store_params(self, locals())
 
     def _x_dtypes(self, dtype):
         """The dtypes validate_data keeps X in: both floats (pynn casts each batch to the
