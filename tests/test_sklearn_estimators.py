@@ -328,7 +328,8 @@ def test_partial_fit_continues_fit_exactly():
     stepwise.partial_fit(X, y)
     whole = fit_quietly(MLPClassifier((8,), max_iter=3, random_state=3), X, y)
     assert np.array_equal(stepwise.predict_proba(X), whole.predict_proba(X))
-    assert stepwise.loss_curve_ == whole.loss_curve_ and stepwise.n_iter_ == 3
+    assert stepwise.loss_curve_ == whole.loss_curve_ and stepwise.t_ == whole.t_
+    assert stepwise.n_iter_ == 1  # as scikit-learn's: the epochs of the last call
     fresh = MLPClassifier((8,), random_state=3).partial_fit(X, y, classes=np.unique(y))
     once = fit_quietly(MLPClassifier((8,), max_iter=1, random_state=3), X, y)
     assert np.array_equal(fresh.predict_proba(X), once.predict_proba(X))
@@ -359,7 +360,7 @@ def test_regressor_partial_fit():
     est = MLPRegressor((8,), learning_rate_init=0.01, random_state=0)
     for _ in range(20):
         est.partial_fit(X, y)
-    assert est.n_iter_ == 20 and len(est.loss_curve_) == 20
+    assert est.n_iter_ == 1 and len(est.loss_curve_) == 20 and est.t_ == 20 * len(X)
     assert est.loss_curve_[-1] < est.loss_curve_[0]
     with pytest.raises(ValueError, match="X has 2 features, but MLPRegressor is expecting 3"):
         est.partial_fit(X[:, :2], y)
