@@ -182,3 +182,17 @@ def test_wrong_coefs_and_intercepts_are_refused_by_name():
             cls().coefs_ = good
         with pytest.raises(NotFittedError):
             cls().intercepts_  # noqa: B018
+
+
+def test_a_warm_start_that_turns_early_stopping_on_or_off_starts_the_records_it_needs():
+    # (scikit-learn's fails: it appends to validation_scores_=None, compares with None)
+    X, y = three_classes(200)
+    est = MLPClassifier((5,), max_iter=3, warm_start=True, random_state=0, n_iter_no_change=50)
+    fit_quietly(est, X, y)
+    fit_quietly(est.set_params(early_stopping=True), X, y)
+    assert len(est.validation_scores_) == est.n_iter_ == 3 and est.best_loss_ is None
+    assert est.best_validation_score_ == max(est.validation_scores_)
+    assert len(est.loss_curve_) == 6 and est.t_ == 3 * 200 + 3 * 180
+    fit_quietly(est.set_params(early_stopping=False), X, y)
+    assert est.validation_scores_ is None and est.best_validation_score_ is None
+    assert est.best_loss_ == min(est.loss_curve_[6:]) and len(est.loss_curve_) == 9
