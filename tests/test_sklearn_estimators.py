@@ -1,7 +1,6 @@
 """pynn.sklearn: MLPClassifier and MLPRegressor as scikit-learn estimators."""
 
 import copy
-import inspect
 import os
 import pickle
 import subprocess
@@ -14,23 +13,20 @@ import pytest
 sklearn = pytest.importorskip("sklearn")
 
 from helpers import HANG_SECONDS  # noqa: E402
-from sklearn.base import clone  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning, NotFittedError  # noqa: E402
 from sklearn.model_selection import (  # noqa: E402
     GridSearchCV,
     cross_val_score,
     train_test_split,  # noqa: E402
 )
-from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+from sklearn_cases import FAST, fit_quietly, regression, three_classes  # noqa: E402
 
 import pynn  # noqa: E402
 from pynn.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
 from pynn.sklearn.base import _seeds  # noqa: E402
-
-FAST = dict(hidden_layer_sizes=(8,), learning_rate_init=0.02, batch_size=32, max_iter=30)
 
 
 # ---- scikit-learn's own estimator checks -----------------------------------------------------
@@ -58,115 +54,6 @@ FAST = dict(hidden_layer_sizes=(8,), learning_rate_init=0.02, batch_size=32, max
 @pytest.mark.filterwarnings("ignore:batch_size=32 is larger than:UserWarning")
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
-
-
-# ---- data ------------------------------------------------------------------------------------
-def three_classes(n=150, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, 4))
-    y = np.array(["ant", "bee", "cat"])[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)]
-    return X, y
-
-
-def regression(n=120, outputs=None, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, 3))
-    y = np.sin(X[:, 0]) + 0.5 * X[:, 1] * X[:, 2]
-    if outputs is not None:
-        y = np.column_stack([y * (k + 1) for k in range(outputs)])
-    return X, y
-
-
-def fit_quietly(estimator, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(X, y)
-
-
-# ---- parameters ------------------------------------------------------------------------------
-def test_defaults_are_scikit_learns():
-    ours = inspect.signature(MLPClassifier).parameters
-    theirs = inspect.signature(SklearnMLPClassifier).parameters
-    shared = set(ours) & set(theirs)
-    assert set(theirs) - shared == {"max_fun"}  # L-BFGS only
-    assert set(ours) - shared == {"dtype", "n_threads", "divergence"}
-    for name in shared:
-        assert ours[name].default == theirs[name].default, name
-    assert ours["dtype"].default == "float32" and ours["n_threads"].default is None
-    assert ours["divergence"].default == 1e4
-
-
-def test_parameters_round_trip():
-    params = dict(
-        hidden_layer_sizes=(7, 3),
-        activation="tanh",
-        solver="sgd",
-        alpha=0.01,
-        batch_size=16,
-        learning_rate="adaptive",
-        learning_rate_init=0.05,
-        power_t=0.25,
-        max_iter=11,
-        shuffle=False,
-        random_state=5,
-        tol=0.001,
-        verbose=False,
-        warm_start=True,
-        momentum=0.5,
-        nesterovs_momentum=False,
-        early_stopping=True,
-        validation_fraction=0.2,
-        beta_1=0.8,
-        beta_2=0.99,
-        epsilon=1e-7,
-        n_iter_no_change=4,
-        dtype="float64",
-        n_threads=1,
-        divergence=None,
-    )
-    for cls in (MLPClassifier, MLPRegressor):
-        est = cls(**params)
-        assert est.get_params() == params
-        assert clone(est).get_params() == params
-        est.set_params(alpha=0.5, dtype="float32", divergence=100)
-        assert est.alpha == 0.5 and est.dtype == "float32" and est.divergence == 100
-
-
-@pytest.mark.parametrize(
-    "name,value,error,fragment",
-    [
-        ("hidden_layer_sizes", (0,), ValueError, "hidden_layer_sizes must be > 0"),
-        ("hidden_layer_sizes", (3.5,), TypeError, "hidden_layer_sizes must hold ints"),
-        ("hidden_layer_sizes", None, TypeError, "hidden_layer_sizes must be an int"),
-        ("activation", "softmax", ValueError, "activation must be one of"),
-        ("activation", "step", ValueError, "activation must be one of"),
-        ("solver", "lbfgs", ValueError, "'lbfgs' is not available"),
-        ("solver", "newton", ValueError, "solver must be one of"),
-        ("learning_rate", "optimal", ValueError, "learning_rate must be one of"),
-        ("alpha", -1.0, ValueError, "alpha must be"),
-        ("batch_size", 0, ValueError, "batch_size"),
-        ("batch_size", "full", TypeError, "batch_size"),
-        ("learning_rate_init", 0.0, ValueError, "learning_rate_init must be > 0"),
-        ("max_iter", 0, ValueError, "max_iter must be"),
-        ("shuffle", "yes", TypeError, "shuffle must be True or False"),
-        ("momentum", 1.0, ValueError, "momentum must be"),
-        ("validation_fraction", 1.0, ValueError, "validation_fraction must be"),
-        ("beta_2", 1.0, ValueError, "beta_2 must be"),
-        ("epsilon", 0.0, ValueError, "epsilon must be > 0"),
-        ("n_iter_no_change", 0, ValueError, "n_iter_no_change must be"),
-        ("dtype", "float16", TypeError, "dtype must be float32 or float64"),
-        ("n_threads", 0, ValueError, "n_threads"),
-        ("random_state", "seed", TypeError, "random_state must be"),
-        ("divergence", 1.0, ValueError, "divergence must be a finite factor > 1"),
-        ("divergence", True, TypeError, "divergence must be None"),
-    ],
-)
-def test_bad_parameters_are_named_at_fit(name, value, error, fragment):
-    X, y = three_classes(30)
-    est = MLPClassifier(**{name: value})  # __init__ stores, fit checks (scikit-learn's rule)
-    with pytest.raises(error, match=fragment):
-        est.fit(X, y)
-    assert not hasattr(est, "model_")
 
 
 # ---- the network and its training ------------------------------------------------------------
@@ -441,7 +328,8 @@ def test_partial_fit_continues_fit_exactly():
     stepwise.partial_fit(X, y)
     whole = fit_quietly(MLPClassifier((8,), max_iter=3, random_state=3), X, y)
     assert np.array_equal(stepwise.predict_proba(X), whole.predict_proba(X))
-    assert stepwise.loss_curve_ == whole.loss_curve_ and stepwise.n_iter_ == 3
+    assert stepwise.loss_curve_ == whole.loss_curve_ and stepwise.t_ == whole.t_
+    assert stepwise.n_iter_ == 1  # as scikit-learn's: the epochs of the last call
     fresh = MLPClassifier((8,), random_state=3).partial_fit(X, y, classes=np.unique(y))
     once = fit_quietly(MLPClassifier((8,), max_iter=1, random_state=3), X, y)
     assert np.array_equal(fresh.predict_proba(X), once.predict_proba(X))
@@ -472,7 +360,7 @@ def test_regressor_partial_fit():
     est = MLPRegressor((8,), learning_rate_init=0.01, random_state=0)
     for _ in range(20):
         est.partial_fit(X, y)
-    assert est.n_iter_ == 20 and len(est.loss_curve_) == 20
+    assert est.n_iter_ == 1 and len(est.loss_curve_) == 20 and est.t_ == 20 * len(X)
     assert est.loss_curve_[-1] < est.loss_curve_[0]
     with pytest.raises(ValueError, match="X has 2 features, but MLPRegressor is expecting 3"):
         est.partial_fit(X[:, :2], y)

@@ -10,8 +10,8 @@ follow scikit-learn's rules: parameters stored unchanged by __init__, input chec
 scikit-learn is optional for pynn; this module needs it (`pip install "pynn[sklearn]"`).
 
 The package: pynn.sklearn.estimators (the two estimators), pynn.sklearn.base (what they
-share: training, inference, the stopping rule) and pynn.sklearn.params (their parameters'
-checks).
+share: training, inference, the stopping rule), pynn.sklearn.params (their parameters'
+checks) and pynn.sklearn.weights (coefs_ and intercepts_ over the network's parameters).
 """
 
 try:  # validate_data and __sklearn_tags__ are scikit-learn >= 1.6

@@ -15,7 +15,14 @@ from pynn import _kernels
 from pynn.core.layers import Dense
 from pynn.core.model import Sequential
 from pynn.core.optim import SGD, Adam
-from pynn.sklearn.params import ADAPTIVE_FACTOR, ADAPTIVE_MIN_LR, AUTO_BATCH, check_params
+from pynn.sklearn.params import (
+    ADAPTIVE_FACTOR,
+    ADAPTIVE_MIN_LR,
+    AUTO_BATCH,
+    check_params,
+    store_params,
+)
+from pynn.sklearn.weights import LayerArrays, set_layer_arrays
 
 
 # ---- small helpers ---------------------------------------------------------------------------
@@ -65,14 +72,16 @@ class _SklearnStopping:
             est.validation_scores_.append(score)
             if est.verbose:
                 print(f"Validation score: {score:.6f}")
-            improved = score >= est.best_validation_score_ + est.tol
+            # scikit-learn's comparisons, as written there (a NaN score counts as no stall)
+            stalled = score < est.best_validation_score_ + est.tol
             if score > est.best_validation_score_:
                 est.best_validation_score_ = score
                 np.copyto(est._best_params, params)
         else:
-            improved = loss <= est.best_loss_ - est.tol
-            est.best_loss_ = min(est.best_loss_, loss)
-        est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+            stalled = loss > est.best_loss_ - est.tol
+            if loss < est.best_loss_:
+                est.best_loss_ = loss
+        est._no_improvement_count = est._no_improvement_count + 1 if stalled else 0
         optimizer = model.optimizer_
         if est.solver == "sgd" and est.learning_rate == "invscaling":
             optimizer.lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
@@ -128,35 +137,12 @@ class BaseMLP(BaseEstimator):
         beta_2=0.999,
         epsilon=1e-8,
         n_iter_no_change=10,
+        max_fun=15000,
         dtype="float32",
         n_threads=None,
         divergence=1e4,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.dtype = dtype
-        self.n_threads = n_threads
-        self.divergence = divergence
+        store_params(self, locals())
 
     def _x_dtypes(self, dtype):
         """The dtypes validate_data keeps X in: both floats (pynn casts each batch to the
@@ -237,12 +223,10 @@ class BaseMLP(BaseEstimator):
                 model = self._new_model(
                     sizes, activation, dtype, X.shape[1], n_outputs, model_seed
                 )
-                self.loss_curve_, self.t_, self.best_loss_ = [], 0, np.inf
             else:
                 model = self.model_
-            if first or not incremental:  # partial_fit goes on counting
-                self.n_iter_, self._no_improvement_count = 0, 0
-            X_train, y_train, validation = self._hold_out(X, y, split_seed, model)
+            X_train, y_train, validation = self._hold_out(X, y, split_seed)
+            self._start_records(first, model)
             batch = self._batch(X_train.shape[0])
             stopping = self._train(
                 model, X_train, y_train, validation, batch, loss, first, incremental
@@ -316,14 +300,30 @@ class BaseMLP(BaseEstimator):
             )
         return stopping
 
-    def _hold_out(self, X, y, seed, model):
+    def _start_records(self, first, model):
+        """The records as scikit-learn keeps them: n_iter_ counts the epochs of this call
+        (1 for partial_fit); a new network starts loss_curve_, t_, the stopping rule's
+        count and best_loss_ (or, with early_stopping, validation_scores_,
+        best_validation_score_ and the best parameters), which warm_start and partial_fit
+        continue (a warm start that turns early_stopping on or off starts the ones it
+        needs)."""
+        self.n_iter_ = 0
+        if first:
+            self.loss_curve_, self.t_, self._no_improvement_count = [], 0, 0
+        if not self.early_stopping:
+            if first or self.best_loss_ is None:
+                self.best_loss_ = np.inf
+            self.validation_scores_ = self.best_validation_score_ = None
+        elif first or self.validation_scores_ is None:
+            self.validation_scores_, self.best_validation_score_ = [], -np.inf
+            self.best_loss_ = None
+            self._best_params = model.flat_params.copy()
+
+    def _hold_out(self, X, y, seed):
         """(X_train, y_train, validation (X_val, y_val) or None): with early_stopping, a
         seeded share of the rows, stratified for single-output classifiers (scikit-learn's
-        split); also starts the records of the validation scores."""
+        split)."""
         if not self.early_stopping:
-            self.validation_scores_ = self.best_validation_score_ = None
-            if self.best_loss_ is None:  # an earlier fit used early stopping
-                self.best_loss_ = np.inf
             return X, y, None
         stratify = y if is_classifier(self) and y.ndim == 1 else None
         X_train, X_val, y_train, y_val = train_test_split(
@@ -334,9 +334,6 @@ class BaseMLP(BaseEstimator):
                 f"validation_fraction={self.validation_fraction} holds out "
                 f"{X_val.shape[0]} sample(s): early_stopping needs at least 2"
             )
-        self.validation_scores_, self.best_validation_score_ = [], -np.inf
-        self.best_loss_ = None
-        self._best_params = model.flat_params.copy()
         return X_train, y_train, (X_val, y_val)
 
     def _pynn_classes(self):
@@ -376,13 +373,22 @@ class BaseMLP(BaseEstimator):
 
     @property
     def coefs_(self):
-        """scikit-learn's layout of the weights: coefs_[i] is (in, out), a view of model_'s
-        layer i weight (out, in) transposed."""
+        """The weights in scikit-learn's layout: coefs_[i] is layer i's (in, out), a view of
+        model_'s weight (out, in) transposed; assigning the list (or an item) sets them."""
         check_is_fitted(self, "model_")
-        return [layer.params["weight"].T for layer in self.model_.layers]
+        return LayerArrays(self, "coefs_")
+
+    @coefs_.setter
+    def coefs_(self, arrays):
+        set_layer_arrays(self, "coefs_", arrays)
 
     @property
     def intercepts_(self):
-        """The biases of each layer, views into model_'s parameters."""
+        """The biases of each layer, views into model_'s parameters; assigning the list (or
+        an item) sets them."""
         check_is_fitted(self, "model_")
-        return [layer.params["bias"] for layer in self.model_.layers]
+        return LayerArrays(self, "intercepts_")
+
+    @intercepts_.setter
+    def intercepts_(self, arrays):
+        set_layer_arrays(self, "intercepts_", arrays)

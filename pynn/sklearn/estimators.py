@@ -8,6 +8,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import column_or_1d
 
 from pynn.sklearn.base import BaseMLP
+from pynn.sklearn.params import store_params
 
 
 # ---- the estimators --------------------------------------------------------------------------
@@ -49,25 +50,29 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Seeds the initial parameters, the row order and the early-stopping split.
     tol : float, default 1e-4
         The improvement the stopping rule asks for.
-    verbose : bool, default False
-        Print the loss (and validation score) every epoch.
+    verbose : bool or int, default False
+        Print the loss (and validation score) every epoch when true (any int > 0).
     warm_start : bool, default False
         fit continues from the current network (with a fresh optimizer).
     momentum : float, default 0.9
-        The momentum of "sgd", in [0, 1).
+        The momentum of "sgd", in [0, 1] (1 is refused with "sgd": pynn.SGD takes [0, 1)).
     nesterovs_momentum : bool, default True
         Nesterov's momentum for "sgd".
     early_stopping : bool, default False
         Hold out validation_fraction of the training data (stratified) and stop on its
         accuracy; the best epoch's parameters are kept.
     validation_fraction : float, default 0.1
-        The share held out for early_stopping, in (0, 1).
+        The share held out for early_stopping, in [0, 1) (> 0 with early_stopping).
     beta_1, beta_2 : float, default 0.9, 0.999
         Adam's moment decays, in [0, 1).
     epsilon : float, default 1e-8
         Adam's epsilon, > 0.
-    n_iter_no_change : int, default 10
-        Epochs without an improvement of tol after which training stops.
+    n_iter_no_change : int or numpy.inf, default 10
+        Epochs without an improvement of tol after which training stops (numpy.inf:
+        never before max_iter).
+    max_fun : int, default 15000
+        scikit-learn's most loss evaluations for solver="lbfgs": checked (an int >= 1) and
+        stored, unused by "adam" and "sgd".
     dtype : {"float32", "float64"}, default "float32"
         The network's dtype (pynn's own).
     n_threads : int or None
@@ -86,15 +91,20 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     loss_curve_ : list of float
         Every epoch's training loss.
     validation_scores_, best_validation_score_ : list of float, float or None
-        With early_stopping, every epoch's validation accuracy and the best.
-    n_iter_, t_ : int
-        The epochs and the samples trained on.
+        With early_stopping, every epoch's validation accuracy and the best (None
+        without it; best_loss_ is None with it).
+    n_iter_ : int
+        The epochs of the last fit (1 after partial_fit), as scikit-learn's.
+    t_ : int
+        The samples trained on since the network was made (warm_start and partial_fit
+        add to it).
     n_features_in_, feature_names_in_, n_outputs_, n_layers_, out_activation_
         As scikit-learn's.
     model_ : pynn.Sequential
         The trained network.
     coefs_, intercepts_ : list of numpy.ndarray
-        Views of model_'s weights (in, out) and biases, scikit-learn's layout.
+        Views of model_'s weights (in, out) and biases, scikit-learn's layout; assigning
+        a list of arrays of those shapes (or one item) sets the network's parameters.
     """
 
     def partial_fit(self, X, y, classes=None):
@@ -270,9 +280,12 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate, \
 learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, warm_start, \
 momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1, beta_2, epsilon, \
-n_iter_no_change, dtype, n_threads, divergence
+n_iter_no_change, max_fun, dtype, n_threads, divergence
         As MLPClassifier's (early_stopping's split is not stratified, and its score is
         R²).
+    loss : {"squared_error"}, default "squared_error"
+        scikit-learn's loss (keyword-only here, after hidden_layer_sizes and activation);
+        its "poisson" is not available in pynn.
 
     Attributes
     ----------
@@ -281,6 +294,39 @@ t_, n_features_in_, feature_names_in_, n_outputs_, n_layers_, out_activation_, m
 coefs_, intercepts_
         As MLPClassifier's (out_activation_ is "identity").
     """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        loss="squared_error",
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dtype="float32",
+        n_threads=None,
+        divergence=1e4,
+    ):
+        store_params(self, locals())
 
     def partial_fit(self, X, y):
         """One epoch over (X, y) from the current parameters.
