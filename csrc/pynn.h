@@ -228,16 +228,27 @@ double SFX(hinge)(real *restrict dpred, real *restrict sample_loss, const real *
                   int nthreads);
 
 /* ---- optimizers (flat buffers of `size` values, updated in place) ------ */
+/* decay_ranges: NULL (weight decay on every element) or n_decay_ranges pairs
+ * [start, stop) within [0, size], sorted and disjoint: weight decay on their
+ * elements only (the weights, not the biases). */
 /* torch.optim.SGD, one step. buf may be NULL when momentum == 0.
  * first_step: the momentum buffer is set to the gradient instead of updated. */
 void SFX(sgd_update)(real *restrict param, real *restrict buf, const real *restrict grad,
-                     int64_t size, double lr, double momentum, double dampening, int nesterov,
+                     const int64_t *restrict decay_ranges, int64_t size, int64_t n_decay_ranges,
+                     double lr, double momentum, double dampening, int nesterov,
                      double weight_decay, int first_step, int nthreads);
 /* torch.optim.Adam (decoupled = 0) or AdamW (decoupled = 1), step >= 1. */
 void SFX(adam_update)(real *restrict param, real *restrict exp_avg, real *restrict exp_avg_sq,
-                      const real *restrict grad, int64_t size, int64_t step, double lr,
-                      double beta1, double beta2, double eps, double weight_decay, int decoupled,
-                      int nthreads);
+                      const real *restrict grad, const int64_t *restrict decay_ranges,
+                      int64_t size, int64_t n_decay_ranges, int64_t step, double lr, double beta1,
+                      double beta2, double eps, double weight_decay, int decoupled, int nthreads);
+/* The L2 norm of grad, summed in double in an order that depends on size only. */
+double SFX(grad_norm)(const real *restrict grad, int64_t size, int nthreads);
+/* torch.nn.utils.clip_grad_norm_: grad *= max_norm / (norm + 1e-6) when that
+ * is below 1 (max_norm > 0); returns the norm before clipping. */
+double SFX(clip_grad_norm)(real *restrict grad, int64_t size, double max_norm, int nthreads);
+/* torch.nn.utils.clip_grad_value_: grad clamped to [-clip_value, clip_value]. */
+void SFX(clip_grad_value)(real *restrict grad, int64_t size, double clip_value, int nthreads);
 
 /* ---- metrics ------------------------------------------------------------ */
 /* out is (n, k), labels is (n,): the number of rows whose argmax (the first

@@ -150,18 +150,28 @@ cdef extern from "pynn.h" nogil:
     double hinge_f64(double *dpred, double *sample_loss, const double *pred, const double *target,
                      const double *weights, int64_t n, int64_t k, int nthreads)
 
-    void sgd_update_f32(float *param, float *buf, const float *grad, int64_t size, double lr,
-                        double momentum, double dampening, int nesterov, double weight_decay,
-                        int first_step, int nthreads)
-    void sgd_update_f64(double *param, double *buf, const double *grad, int64_t size, double lr,
-                        double momentum, double dampening, int nesterov, double weight_decay,
-                        int first_step, int nthreads)
+    void sgd_update_f32(float *param, float *buf, const float *grad, const int64_t *decay_ranges,
+                        int64_t size, int64_t n_decay_ranges, double lr, double momentum,
+                        double dampening, int nesterov, double weight_decay, int first_step,
+                        int nthreads)
+    void sgd_update_f64(double *param, double *buf, const double *grad,
+                        const int64_t *decay_ranges, int64_t size, int64_t n_decay_ranges,
+                        double lr, double momentum, double dampening, int nesterov,
+                        double weight_decay, int first_step, int nthreads)
     void adam_update_f32(float *param, float *exp_avg, float *exp_avg_sq, const float *grad,
-                         int64_t size, int64_t step, double lr, double beta1, double beta2,
-                         double eps, double weight_decay, int decoupled, int nthreads)
+                         const int64_t *decay_ranges, int64_t size, int64_t n_decay_ranges,
+                         int64_t step, double lr, double beta1, double beta2, double eps,
+                         double weight_decay, int decoupled, int nthreads)
     void adam_update_f64(double *param, double *exp_avg, double *exp_avg_sq, const double *grad,
-                         int64_t size, int64_t step, double lr, double beta1, double beta2,
-                         double eps, double weight_decay, int decoupled, int nthreads)
+                         const int64_t *decay_ranges, int64_t size, int64_t n_decay_ranges,
+                         int64_t step, double lr, double beta1, double beta2, double eps,
+                         double weight_decay, int decoupled, int nthreads)
+    double grad_norm_f32(const float *grad, int64_t size, int nthreads)
+    double grad_norm_f64(const double *grad, int64_t size, int nthreads)
+    double clip_grad_norm_f32(float *grad, int64_t size, double max_norm, int nthreads)
+    double clip_grad_norm_f64(double *grad, int64_t size, double max_norm, int nthreads)
+    void clip_grad_value_f32(float *grad, int64_t size, double clip_value, int nthreads)
+    void clip_grad_value_f64(double *grad, int64_t size, double clip_value, int nthreads)
 
     int64_t count_argmax_hits_f32(const float *out, const int64_t *labels, int64_t n, int64_t k)
     int64_t count_argmax_hits_f64(const double *out, const int64_t *labels, int64_t n,

@@ -51,7 +51,13 @@ from pynn.reference_losses import (
     sigmoid_binary_cross_entropy,
     softmax_cross_entropy,
 )
-from pynn.reference_optim import adam_update, sgd_update
+from pynn.reference_optim import (
+    adam_update,
+    clip_grad_norm,
+    clip_grad_value,
+    grad_norm,
+    sgd_update,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -73,6 +79,9 @@ __all__ = [
     "hinge",
     "sgd_update",
     "adam_update",
+    "grad_norm",
+    "clip_grad_norm",
+    "clip_grad_value",
     "count_argmax_hits",
 ]
 

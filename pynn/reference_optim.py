@@ -1,5 +1,8 @@
 """The optimizers of the test oracle (pynn.reference, which exports them): torch.optim's
-single-tensor SGD and Adam(W) code, line by line, in plain NumPy."""
+single-tensor SGD and Adam(W) code, line by line, in plain NumPy; and gradient clipping,
+torch.nn.utils.clip_grad_norm_ and clip_grad_value_ over one flat gradient."""
+
+import math
 
 import numpy as np
 
@@ -21,6 +24,34 @@ def _check_buffers(param, **buffers):
             raise ValueError(f"{name} must have shape {param.shape}, got {buf.shape}")
 
 
+def _decay_mask(param, decay_ranges):
+    """None (weight decay everywhere), or a bool array of param's shape: True on the
+    elements of the [start, stop) rows of decay_ranges (sorted, disjoint, within param)."""
+    if decay_ranges is None:
+        return None
+    ranges = np.asarray(decay_ranges)
+    if ranges.dtype != np.int64:
+        raise TypeError(f"decay_ranges must have dtype int64, got {ranges.dtype}")
+    if ranges.ndim != 2 or ranges.shape[1] != 2:
+        raise ValueError(f"decay_ranges must have shape (k, 2), got {ranges.shape}")
+    mask = np.zeros(param.size, dtype=bool)
+    previous = 0
+    for start, stop in ranges.tolist():
+        if not previous <= start <= stop <= param.size:
+            raise ValueError(
+                f"decay_ranges must be sorted, disjoint [start, stop) pairs within "
+                f"[0, {param.size}], got [{start}, {stop})"
+            )
+        mask[start:stop] = True
+        previous = stop
+    return mask.reshape(param.shape)
+
+
+def _decayed(mask, value, plain):
+    """value where the decay applies (mask True or None), plain elsewhere."""
+    return value if mask is None else np.where(mask, value, plain)
+
+
 def sgd_update(
     param,
     grad,
@@ -32,8 +63,10 @@ def sgd_update(
     dampening=0.0,
     nesterov=False,
     weight_decay=0.0,
+    decay_ranges=None,
 ):
-    """One torch.optim.SGD step (single-tensor code), in place on param and momentum_buffer."""
+    """One torch.optim.SGD step (single-tensor code), in place on param and momentum_buffer;
+    with decay_ranges, weight decay on their elements only."""
     lr, momentum, dampening, weight_decay = map(float, (lr, momentum, dampening, weight_decay))
     _check_hyper(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay)
     if step < 1:
@@ -43,9 +76,10 @@ def sgd_update(
     if momentum != 0 and momentum_buffer is None:
         raise ValueError("momentum_buffer must be given when momentum != 0")
     _check_buffers(param, grad=grad, momentum_buffer=momentum_buffer if momentum != 0 else None)
+    mask = _decay_mask(param, decay_ranges)
     d = grad
     if weight_decay != 0:
-        d = grad + weight_decay * param  # grad.add(param, alpha=wd)
+        d = _decayed(mask, grad + weight_decay * param, grad)  # grad.add(param, alpha=wd)
     if momentum != 0:
         buf = momentum_buffer
         if step == 1:
@@ -77,8 +111,10 @@ def adam_update(
     eps=1e-8,
     weight_decay=0.0,
     decoupled_weight_decay=False,
+    decay_ranges=None,
 ):
-    """One torch.optim.Adam (or AdamW when decoupled) step, in place on param and both moments."""
+    """One torch.optim.Adam (or AdamW when decoupled) step, in place on param and both
+    moments; with decay_ranges, weight decay on their elements only."""
     lr, beta1, beta2, eps, weight_decay = map(float, (lr, beta1, beta2, eps, weight_decay))
     _check_hyper(lr=lr, eps=eps, weight_decay=weight_decay)
     for name, beta in (("beta1", beta1), ("beta2", beta2)):
@@ -89,13 +125,14 @@ def adam_update(
     step = int(step)  # a NumPy integer would make the bias corrections float64 scalars,
     # which NumPy does not round to the dtype: eps would then be added in float64
     _check_buffers(param, grad=grad, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq)
+    mask = _decay_mask(param, decay_ranges)
     dtype = param.dtype
     g = grad
     if weight_decay != 0:
-        if decoupled_weight_decay:
-            param *= 1 - lr * weight_decay  # the factor in double, then rounded
+        if decoupled_weight_decay:  # the factor in double, then rounded
+            param[...] = _decayed(mask, param * dtype.type(1 - lr * weight_decay), param)
         else:
-            g = grad + weight_decay * param  # grad.add(param, alpha=wd)
+            g = _decayed(mask, grad + weight_decay * param, grad)  # grad.add(param, alpha=wd)
     # the lerp weight is rounded to the dtype first, as torch's Scalar is
     exp_avg[...] = _lerp(exp_avg, g, dtype.type(1 - beta1))
     exp_avg_sq *= beta2  # mul_(beta2)
@@ -107,3 +144,37 @@ def adam_update(
     bias_correction2_sqrt = bias_correction2**0.5
     denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
     param += -step_size * exp_avg / denom  # addcdiv_(exp_avg, denom, value=-step_size)
+
+
+def _clip_bound(value, name):
+    value = float(value)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value}")
+    return value
+
+
+def grad_norm(grad):
+    """The L2 norm of grad, summed in float64."""
+    _dtype(grad=grad)
+    g = grad.astype(np.float64).ravel()
+    return float(np.sqrt(np.sum(g * g)))
+
+
+def clip_grad_norm(grad, max_norm):
+    """torch.nn.utils.clip_grad_norm_ (its default eps), in place on grad; returns the norm
+    before clipping."""
+    max_norm = _clip_bound(max_norm, "max_norm")
+    norm = grad_norm(grad)
+    coef = max_norm / (norm + 1e-6)  # total_norm + 1e-6
+    if not coef >= 1:  # torch.clamp(clip_coef, max=1.0), a NaN kept; grads.mul_(coef)
+        grad *= grad.dtype.type(coef)
+    return norm
+
+
+def clip_grad_value(grad, clip_value):
+    """torch.nn.utils.clip_grad_value_: grad.clamp_(-clip_value, clip_value), in place
+    (NaN stays NaN)."""
+    clip_value = _clip_bound(clip_value, "clip_value")
+    _dtype(grad=grad)
+    c = grad.dtype.type(clip_value)
+    grad[...] = np.where(grad < -c, -c, np.where(grad > c, c, grad))

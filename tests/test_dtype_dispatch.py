@@ -35,6 +35,11 @@ def calls(rng, dtype):
         mod.adam_update(param, g, m1, v1, step=3, lr=0.01)
         return param, m1, v1
 
+    def clip(mod, name, bound):
+        grad = g.copy()
+        result = getattr(mod, name)(grad, bound)
+        return grad if result is None else (np.float64(result), grad)
+
     return {
         "activation_forward": (lambda mod: mod.activation_forward(x, "tanh"), 1),
         "activation_derivative-a": (lambda mod: mod.activation_derivative("sigmoid", a=a), 1),
@@ -71,6 +76,9 @@ def calls(rng, dtype):
         "hinge": (lambda mod: mod.hinge(dout, signs), 5),
         "sgd_update": (sgd, 1),
         "adam_update": (adam, 1),
+        "grad_norm": (lambda mod: mod.grad_norm(g), 1),
+        "clip_grad_norm": (lambda mod: clip(mod, "clip_grad_norm", 0.1), 2),
+        "clip_grad_value": (lambda mod: clip(mod, "clip_grad_value", 0.1), 1),
         "count_argmax_hits": (lambda mod: mod.count_argmax_hits(x, labels), 1),
     }
 

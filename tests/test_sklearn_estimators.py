@@ -112,8 +112,10 @@ def test_loss_curve_adds_the_l2_term_to_pynns_loss():
     est = fit_quietly(
         MLPClassifier((5,), alpha=2.0, batch_size=50, max_iter=4, random_state=1), X, y
     )
-    params = est.model_.flat_params
-    l2 = 0.5 * (2.0 / 50) * float(np.dot(params, params))
+    # alpha decays the weights, not the intercepts (as scikit-learn's): ½·wd·‖W‖²
+    weights = [p.ravel() for name, p in est.model_.named_parameters() if name.endswith("weight")]
+    assert len(weights) == 2 and est.model_.optimizer_.weight_decay_scope == "weights"
+    l2 = 0.5 * (2.0 / 50) * sum(float(np.dot(w, w)) for w in weights)
     assert est.loss_curve_[-1] == pytest.approx(est.model_.history_["loss"][-1] + l2)
     assert est.loss_ == est.loss_curve_[-1]
 

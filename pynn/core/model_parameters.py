@@ -124,6 +124,27 @@ class ParametersMixin:
         """
         return [param for _, param, _ in self._names]
 
+    def weight_ranges(self) -> NDArray[np.int64]:
+        """Where the weights lie in `flat_params`: the parameters of two or more dimensions
+        (Dense's and Maxout's weight matrices), not the biases nor PReLU's slopes. An
+        optimizer with weight_decay_scope="weights" decays these elements only.
+
+        Returns
+        -------
+        numpy.ndarray of shape (k, 2), dtype int64
+            Sorted, disjoint [start, stop) offsets (adjacent weights merged).
+        """
+        ranges: list[list[int]] = []
+        offset = 0
+        for _, param, _ in self._names:
+            if param.ndim >= 2:
+                if ranges and ranges[-1][1] == offset:
+                    ranges[-1][1] = offset + param.size
+                else:
+                    ranges.append([offset, offset + param.size])
+            offset += param.size
+        return np.array(ranges, dtype=np.int64).reshape(-1, 2)
+
     def state_dict(self) -> dict[str, NDArray[Any]]:
         """{name: copy of the parameter}, PyTorch's names and shapes.
 

@@ -94,6 +94,8 @@ class TrainingMixin:
         random_state: RandomState = None,
         classes: ArrayLike | None = None,
         divergence: float | None = None,
+        clip_norm: float | None = None,
+        clip_value: float | None = None,
     ) -> Model:
         """Train from freshly initialised parameters; returns self.
 
@@ -176,6 +178,15 @@ class TrainingMixin:
             training and every completed epoch's), and above both the loss before training
             and that of an all-zero output, raises pynn.DivergenceError with the model back
             at its parameters from the start of that epoch (docs/model.md).
+        clip_norm : float or None, default None
+            Gradient clipping by global norm (torch.nn.utils.clip_grad_norm_): after each
+            step's backward pass, the whole gradient is scaled by clip_norm / (norm + 1e-6)
+            when that is below 1, norm being its L2 norm over every parameter; the epoch's
+            mean norm before clipping is logged as `grad_norm`. None: no clipping.
+        clip_value : float or None, default None
+            Gradient clipping by value (torch.nn.utils.clip_grad_value_): each gradient
+            element clamped to [-clip_value, clip_value], after clip_norm when both are
+            given. None: no clipping.
 
         Returns
         -------
@@ -223,6 +234,8 @@ class TrainingMixin:
                 classes=classes,
                 warm_start=False,
                 divergence=divergence,
+                clip_norm=clip_norm,
+                clip_value=clip_value,
             )
 
     def partial_fit(
@@ -245,6 +258,8 @@ class TrainingMixin:
         random_state: RandomState = None,
         classes: ArrayLike | None = None,
         divergence: float | None = None,
+        clip_norm: float | None = None,
+        clip_value: float | None = None,
     ) -> Model:
         """Continue training from the current parameters and optimizer state (one epoch by
         default); the first call may set the loss, optimizer and classes. Returns self.
@@ -326,6 +341,15 @@ class TrainingMixin:
             and that of an all-zero output, raises pynn.DivergenceError with the model back
             at its parameters from the start of that epoch (docs/model.md).
             Consecutive calls with the check on keep the reference losses.
+        clip_norm : float or None, default None
+            Gradient clipping by global norm (torch.nn.utils.clip_grad_norm_): after each
+            step's backward pass, the whole gradient is scaled by clip_norm / (norm + 1e-6)
+            when that is below 1, norm being its L2 norm over every parameter; the epoch's
+            mean norm before clipping is logged as `grad_norm`. None: no clipping (each call says).
+        clip_value : float or None, default None
+            Gradient clipping by value (torch.nn.utils.clip_grad_value_): each gradient
+            element clamped to [-clip_value, clip_value], after clip_norm when both are
+            given. None: no clipping (each call says).
 
         Returns
         -------
@@ -373,4 +397,6 @@ class TrainingMixin:
                 classes=classes,
                 warm_start=True,
                 divergence=divergence,
+                clip_norm=clip_norm,
+                clip_value=clip_value,
             )

@@ -116,6 +116,8 @@ def fit(
     classes,
     warm_start,
     divergence=None,
+    clip_norm=None,
+    clip_value=None,
 ):
     """Train `model` on (X, y): the loop behind Sequential.fit and Sequential.partial_fit.
 
@@ -187,6 +189,15 @@ def fit(
         (1e4, say) stops the fit at the end of an epoch whose mean training loss is more
         than `divergence` times the best loss and above both the loss before training and
         that of an all-zero output (docs/model.md).
+    clip_norm : float or None
+        None (the default): no clipping; a finite max_norm > 0: after each step's backward
+        pass, the whole flat gradient is scaled by max_norm / (norm + 1e-6) when that is
+        below 1, norm being its global L2 norm (torch.nn.utils.clip_grad_norm_); the
+        epoch's mean norm before clipping is logged as grad_norm.
+    clip_value : float or None
+        None (the default): no clipping; a finite value > 0: each gradient element is
+        clamped to [-clip_value, clip_value] (torch.nn.utils.clip_grad_value_), after
+        clip_norm when both are given.
 
     Returns
     -------
@@ -201,7 +212,8 @@ def fit(
         Adam()), a callback that is not callable, validation_data that is not a pair.
     ValueError
         An argument out of range (epochs < 0, batch_size < 1, validation_split outside
-        [0, 1) or with validation_data, verbose not 0, 1 or 2, divergence <= 1), a first
+        [0, 1) or with validation_data, verbose not 0, 1 or 2, divergence <= 1, clip_norm
+        or clip_value not finite and > 0), a first
         fit without loss, a layer for inference only, X or y that do not fit the model,
         classes that differ from a trained model's, or (warm_start) parameters already
         holding NaN or infinity.
@@ -234,6 +246,8 @@ def fit(
         classes=classes,
         warm_start=warm_start,
         divergence=divergence,
+        clip_norm=clip_norm,
+        clip_value=clip_value,
     )
     checked = check_fit_arguments(model, X, y, options)
     with (
@@ -283,6 +297,7 @@ def _train(model, checked, options, interrupt):
         batch_callback=options.batch_callback,
         verbose=options.verbose,
         interrupt=interrupt,
+        clip=(checked.clip_norm, checked.clip_value),
     )
     # partial_fit with the check on keeps the divergence reference of the calls before
     keep_reference = (

@@ -102,6 +102,20 @@ def check_divergence(divergence):
     return factor
 
 
+def check_clip(value, name):
+    """None (no clipping) or the threshold as a finite float > 0 (clip_norm, clip_value)."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be None (no clipping) or a number > 0, got {value!r}")
+    threshold = float(value)
+    if not (math.isfinite(threshold) and threshold > 0):
+        raise ValueError(
+            f"{name} must be None (no clipping) or a finite number > 0, got {value!r}"
+        )
+    return threshold
+
+
 def check_trainable(model):
     for i, layer in enumerate(model.layers):
         if not layer.differentiable:
@@ -193,6 +207,8 @@ class FitOptions:
     classes: Any
     warm_start: Any
     divergence: Any
+    clip_norm: Any = None
+    clip_value: Any = None
 
 
 @dataclass
@@ -214,6 +230,8 @@ class CheckedFit:
     batch_size: Any
     stopper: EarlyStopping | None
     divergence: float | None
+    clip_norm: float | None
+    clip_value: float | None
 
 
 def check_fit_arguments(model, X, y, options):
@@ -232,6 +250,8 @@ def check_fit_arguments(model, X, y, options):
         options.early_stopping,
     )
     divergence = check_divergence(options.divergence)
+    clip_norm = check_clip(options.clip_norm, "clip_norm")
+    clip_value = check_clip(options.clip_value, "clip_value")
     check_trainable(model)
     X = model._check_X(X)
     y = y_checked(y, X.shape[0])
@@ -268,4 +288,6 @@ def check_fit_arguments(model, X, y, options):
         batch_size=batch_size,
         stopper=stopper,
         divergence=divergence,
+        clip_norm=clip_norm,
+        clip_value=clip_value,
     )

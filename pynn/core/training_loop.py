@@ -121,8 +121,12 @@ class Run:
         batch_callback,
         verbose,
         interrupt,
+        clip=(None, None),
     ):
         self.model, self.X, self.target, self.targets = model, X, target, targets
+        self.clip_norm, self.clip_value = clip  # None: off (fit checked them)
+        self.clipping = clip != (None, None)
+        self.norm_sum = 0.0  # the epoch's sum of the gradient norms before clipping
         self.optimizer, self.train_rows, self.val = optimizer, train_rows, val
         self.n_epochs, self.shuffle, self.shuffle_rng = epochs, shuffle, shuffle_rng
         self.stopper, self.lr_scheduler, self.callback = stopper, lr_scheduler, callback
@@ -151,7 +155,9 @@ class Run:
                 val = self.val
                 model._inference_plan(len(val[0]) if val[1] is None else len(val[1]), "eval")
             if rebind:
-                optimizer.bind(model.flat_params, model.flat_grads, model._kernels)
+                optimizer.bind(
+                    model.flat_params, model.flat_grads, model._kernels, model.weight_ranges()
+                )
             self.order = self.train_rows.copy()  # this epoch's order: train_rows shuffled
             self.epoch_start = EpochStart(model)
             if measure_start and self.n_epochs > 0:
@@ -204,6 +210,7 @@ class Run:
         model, targets, kernels = self.model, self.targets, self.model._kernels
         X, target = self.X, self.target
         total, loss_sum = targets.new_total(), 0.0
+        self.norm_sum = 0.0
         plan = None
         for step, start in enumerate(range(0, self.n_train, self.batch)):
             part = self.order[start : start + self.batch]
@@ -215,6 +222,8 @@ class Run:
             value, hits = run_step(X, part, target)  # the network's step: one call
             if not math.isfinite(value):
                 raise _non_finite_loss(model, self.epoch_start, value, epoch, step, plan.n)
+            if self.clipping:
+                self._clip(kernels, model.flat_grads)
             self.optimizer.step()
             loss_sum += value * plan.n
             if hits is not None:
@@ -226,6 +235,13 @@ class Run:
             if self.interrupt.requested:  # the step is complete: stop here (Ctrl-C)
                 raise KeyboardInterrupt
         return total, loss_sum
+
+    def _clip(self, kernels, grads):
+        """The step's gradient clipped in place: by its global norm, then by value."""
+        if self.clip_norm is not None:
+            self.norm_sum += kernels.clip_grad_norm(grads, self.clip_norm)
+        if self.clip_value is not None:
+            kernels.clip_grad_value(grads, self.clip_value)
 
     def _check_parameters(self, epoch, loss_sum):
         """At the epoch's end, the parameters back at its start and an error when an update
@@ -253,6 +269,8 @@ class Run:
         if self.val is not None:
             scores = model._evaluate(*self.val)
             logs.update({"val_" + k: v for k, v in scores.items()})
+        if self.clip_norm is not None:  # the mean global norm before clipping
+            logs["grad_norm"] = self.norm_sum / self.n_steps
         logs["lr"] = self.optimizer.lr
         logs["time"] = time.perf_counter() - started
         for key, value in logs.items():

@@ -59,8 +59,9 @@ class _SklearnStopping:
         est = self.estimator
         params = model.flat_params
         # The objective the optimizer minimises: the data loss plus the L2 term of its
-        # weight decay, ½·wd·‖θ‖² (at the end of the epoch).
-        loss = logs["loss"] + 0.5 * self.weight_decay * float(np.dot(params, params))
+        # weight decay, ½·wd·‖W‖² over the weights (at the end of the epoch).
+        squares = sum(float(np.dot(params[a:b], params[a:b])) for a, b in model.weight_ranges())
+        loss = logs["loss"] + 0.5 * self.weight_decay * squares
         est.n_iter_ += 1
         est.t_ += self.n_train
         est.loss_ = loss
@@ -176,12 +177,14 @@ class BaseMLP(BaseEstimator):
                 betas=(self.beta_1, self.beta_2),
                 eps=self.epsilon,
                 weight_decay=weight_decay,
+                weight_decay_scope="weights",  # alpha spares the intercepts
             )
         return SGD(
             lr=self.learning_rate_init,
             momentum=self.momentum,
             nesterov=bool(self.nesterovs_momentum and self.momentum > 0),
             weight_decay=weight_decay,
+            weight_decay_scope="weights",
         )
 
     def _batch(self, n_samples):

@@ -22,13 +22,16 @@ class Adam(Optimizer):
         Added to the denominator's square root, for stability (>= 0).
     weight_decay : float, default 0.0
         L2 penalty added to the gradient (>= 0).
+    weight_decay_scope : {"all", "weights"}, default "all"
+        The parameters weight_decay applies to: all (PyTorch's), or the weight matrices
+        only, not the biases nor PReLU's slopes (scikit-learn's alpha).
 
     Raises
     ------
     TypeError
         A hyperparameter that is not a number, or betas that are not a pair.
     ValueError
-        A hyperparameter out of range or not finite.
+        A hyperparameter out of range or not finite, or an unknown weight_decay_scope.
     """
 
     state_names: tuple[str, ...] = ("exp_avg", "exp_avg_sq")
@@ -40,8 +43,9 @@ class Adam(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        weight_decay_scope: str = "all",
     ) -> None:
-        super().__init__(lr)
+        super().__init__(lr, weight_decay_scope)
         try:
             beta1, beta2 = betas
         except (TypeError, ValueError):
@@ -66,6 +70,7 @@ class Adam(Optimizer):
             eps=self.eps,
             weight_decay=self.weight_decay,
             decoupled_weight_decay=self._decoupled,
+            decay_ranges=self.decay_ranges,
         )
 
     def config(self) -> dict[str, Any]:
@@ -75,6 +80,7 @@ class Adam(Optimizer):
             "betas": list(self.betas),
             "eps": self.eps,
             "weight_decay": self.weight_decay,
+            "weight_decay_scope": self.weight_decay_scope,
         }
 
 
@@ -91,13 +97,16 @@ class AdamW(Adam):
         Added to the denominator's square root, for stability (>= 0).
     weight_decay : float, default 1e-2
         The decoupled decay rate (>= 0), applied to the parameters before the Adam step.
+    weight_decay_scope : {"all", "weights"}, default "all"
+        The parameters weight_decay applies to: all (PyTorch's), or the weight matrices
+        only, not the biases nor PReLU's slopes.
 
     Raises
     ------
     TypeError
         A hyperparameter that is not a number, or betas that are not a pair.
     ValueError
-        A hyperparameter out of range or not finite.
+        A hyperparameter out of range or not finite, or an unknown weight_decay_scope.
     """
 
     _decoupled = True
@@ -108,5 +117,6 @@ class AdamW(Adam):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
+        weight_decay_scope: str = "all",
     ) -> None:
-        super().__init__(lr, betas, eps, weight_decay)
+        super().__init__(lr, betas, eps, weight_decay, weight_decay_scope)

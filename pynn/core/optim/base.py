@@ -6,12 +6,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
-from pynn.core.checks import check_number
+from pynn.core.checks import check_choice, check_number
 
 if TYPE_CHECKING:
     from types import ModuleType
+
+#: The values of the optimizers' weight_decay_scope: every parameter (PyTorch's) or only
+#: the weight matrices (scikit-learn's alpha, which leaves the intercepts alone).
+WEIGHT_DECAY_SCOPES = ("all", "weights")
 
 
 class Optimizer:
@@ -25,13 +29,16 @@ class Optimizer:
     ----------
     lr : float
         The learning rate (finite, >= 0); a fresh fit starts from it.
+    weight_decay_scope : {"all", "weights"}, default "all"
+        Which parameters weight decay applies to: all of them (PyTorch's), or only the
+        weight matrices, not the biases nor PReLU's slopes (scikit-learn's alpha).
 
     Raises
     ------
     TypeError
         lr is not a number.
     ValueError
-        lr is negative or not finite.
+        lr is negative or not finite, or weight_decay_scope is unknown.
     """
 
     state_names: tuple[str, ...] = ()
@@ -40,13 +47,25 @@ class Optimizer:
     kernels: ModuleType
     state: dict[str, NDArray[Any]]
     step_count: int
+    # class defaults: an optimizer pickled before these existed decays everything
+    weight_decay_scope: str = "all"
+    decay_ranges: NDArray[np.int64] | None = None
 
-    def __init__(self, lr: float) -> None:
+    def __init__(self, lr: float, weight_decay_scope: str = "all") -> None:
         self.lr = check_number(lr, "lr")
         self.initial_lr = self.lr  # what a fresh fit starts from, as torch's 'initial_lr'
+        self.weight_decay_scope = check_choice(
+            weight_decay_scope, "weight_decay_scope", WEIGHT_DECAY_SCOPES
+        )
         self.params = None
 
-    def bind(self, params: NDArray[Any], grads: NDArray[Any], kernels: ModuleType) -> None:
+    def bind(
+        self,
+        params: NDArray[Any],
+        grads: NDArray[Any],
+        kernels: ModuleType,
+        weight_ranges: ArrayLike | None = None,
+    ) -> None:
         """Use these flat buffers; the state starts at zero, the step count at 0 and the
         learning rate at the one the optimizer was made with (a schedule may have lowered it).
 
@@ -58,8 +77,21 @@ class Optimizer:
             The matching flat gradient buffer.
         kernels : module
             The model's kernel module (pynn._kernels or pynn.reference).
+        weight_ranges : array_like of shape (k, 2) or None, default None
+            The [start, stop) offsets of the weights in `params`, sorted and disjoint
+            (Sequential.weight_ranges(); fit passes them): with weight_decay_scope
+            "weights", weight decay applies to these elements only. Ignored with "all".
+
+        Raises
+        ------
+        ValueError
+            weight_decay_scope is "weights" and weight_ranges is None or malformed.
         """
+        decay_ranges = None
+        if self.weight_decay_scope == "weights":
+            decay_ranges = _checked_ranges(weight_ranges, params.size)
         self.params, self.grads, self.kernels = params, grads, kernels
+        self.decay_ranges = decay_ranges
         self.lr = self.initial_lr
         self.state = {name: np.zeros_like(params) for name in self.state_names}
         self.step_count = 0
@@ -121,3 +153,24 @@ class Optimizer:
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "type")
         return f"{type(self).__name__}({args})"
+
+
+def _checked_ranges(weight_ranges: ArrayLike | None, size: int) -> NDArray[np.int64]:
+    """weight_ranges as a C-contiguous int64 (k, 2) array of sorted, disjoint [start, stop)
+    pairs within [0, size]; ValueError otherwise."""
+    if weight_ranges is None:
+        raise ValueError(
+            "weight_decay_scope='weights' needs the weights' offsets: bind(..., "
+            "weight_ranges=model.weight_ranges()) (fit passes them)"
+        )
+    ranges = np.array(weight_ranges, dtype=np.int64, copy=True)
+    if ranges.size == 0:
+        ranges = ranges.reshape(0, 2)
+    flat = ranges.ravel()  # start0 <= stop0 <= start1 <= ... within [0, size]
+    ordered = flat.size == 0 or (flat[0] >= 0 and flat[-1] <= size and np.all(np.diff(flat) >= 0))
+    if ranges.ndim != 2 or ranges.shape[1] != 2 or not ordered:
+        raise ValueError(
+            f"weight_ranges must be sorted, disjoint [start, stop) pairs within [0, {size}], "
+            f"shape (k, 2), got {weight_ranges!r}"
+        )
+    return ranges

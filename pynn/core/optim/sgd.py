@@ -26,14 +26,17 @@ class SGD(Optimizer):
         Nesterov momentum (needs momentum > 0 and dampening 0).
     weight_decay : float, default 0.0
         L2 penalty added to the gradient (>= 0).
+    weight_decay_scope : {"all", "weights"}, default "all"
+        The parameters weight_decay applies to: all (PyTorch's), or the weight matrices
+        only, not the biases nor PReLU's slopes (scikit-learn's alpha).
 
     Raises
     ------
     TypeError
         A hyperparameter that is not a number, or nesterov that is not a bool.
     ValueError
-        A hyperparameter out of range or not finite, or nesterov without momentum or with
-        dampening.
+        A hyperparameter out of range or not finite, nesterov without momentum or with
+        dampening, or an unknown weight_decay_scope.
     """
 
     def __init__(
@@ -43,8 +46,9 @@ class SGD(Optimizer):
         dampening: float = 0.0,
         nesterov: bool = False,
         weight_decay: float = 0.0,
+        weight_decay_scope: str = "all",
     ) -> None:
-        super().__init__(lr)
+        super().__init__(lr, weight_decay_scope)
         # torch accepts any momentum >= 0, but from 1 on the step grows without bound
         self.momentum = check_number(momentum, "momentum", 0.0, 1.0, high_open=True)
         self.dampening = check_number(dampening, "dampening", 0.0, 1.0)
@@ -71,6 +75,7 @@ class SGD(Optimizer):
             dampening=self.dampening,
             nesterov=self.nesterov,
             weight_decay=self.weight_decay,
+            decay_ranges=self.decay_ranges,
         )
 
     def config(self) -> dict[str, Any]:
@@ -81,4 +86,5 @@ class SGD(Optimizer):
             "dampening": self.dampening,
             "nesterov": self.nesterov,
             "weight_decay": self.weight_decay,
+            "weight_decay_scope": self.weight_decay_scope,
         }
