@@ -129,32 +129,37 @@ static inline double SFX(row_sum_exp)(real *restrict e, const real *restrict x, 
  * once over everything, or per block / row on the threads. */
 
 /* The switch on `act` runs once per range, so each inner loop is one formula
- * (act is a constant after inlining) and can vectorise. */
+ * (act is a constant after inlining) and can vectorise. PYNN_ACT_CASES(LOOP): the
+ * cases of the six activations with a derivative other than 1, each running
+ * LOOP(ACT) with ACT a constant; the value and slope loops share them. */
+#define PYNN_ACT_CASES(LOOP)   \
+    case PYNN_SIGMOID:         \
+        LOOP(PYNN_SIGMOID);    \
+        break;                 \
+    case PYNN_TANH:            \
+        LOOP(PYNN_TANH);       \
+        break;                 \
+    case PYNN_RELU:            \
+        LOOP(PYNN_RELU);       \
+        break;                 \
+    case PYNN_LEAKY_RELU:      \
+        LOOP(PYNN_LEAKY_RELU); \
+        break;                 \
+    case PYNN_SOFTPLUS:        \
+        LOOP(PYNN_SOFTPLUS);   \
+        break;                 \
+    case PYNN_ELU:             \
+        LOOP(PYNN_ELU);        \
+        break;
+
 static void SFX(act_forward_range)(real *restrict out, const real *restrict x, int64_t lo,
                                    int64_t hi, pynn_activation act, real param) {
 #define PYNN_ACT_LOOP(ACT) \
     for (int64_t i = lo; i < hi; ++i) out[i] = SFX(act_value)(x[i], ACT, param)
     switch (act) {
+        PYNN_ACT_CASES(PYNN_ACT_LOOP) /* sigmoid to elu */
     case PYNN_IDENTITY:
         PYNN_ACT_LOOP(PYNN_IDENTITY);
-        break;
-    case PYNN_SIGMOID:
-        PYNN_ACT_LOOP(PYNN_SIGMOID);
-        break;
-    case PYNN_TANH:
-        PYNN_ACT_LOOP(PYNN_TANH);
-        break;
-    case PYNN_RELU:
-        PYNN_ACT_LOOP(PYNN_RELU);
-        break;
-    case PYNN_LEAKY_RELU:
-        PYNN_ACT_LOOP(PYNN_LEAKY_RELU);
-        break;
-    case PYNN_SOFTPLUS:
-        PYNN_ACT_LOOP(PYNN_SOFTPLUS);
-        break;
-    case PYNN_ELU:
-        PYNN_ACT_LOOP(PYNN_ELU);
         break;
     case PYNN_STEP:
         PYNN_ACT_LOOP(PYNN_STEP);
@@ -182,24 +187,7 @@ static void SFX(act_slope_range)(real *restrict out, const real *restrict dout,
     else                                                               \
         for (int64_t i = lo; i < hi; ++i) out[i] = SFX(act_slope)(s[i], s[i], ACT, param)
     switch (act) {
-    case PYNN_SIGMOID:
-        PYNN_ACT_LOOP(PYNN_SIGMOID);
-        break;
-    case PYNN_TANH:
-        PYNN_ACT_LOOP(PYNN_TANH);
-        break;
-    case PYNN_RELU:
-        PYNN_ACT_LOOP(PYNN_RELU);
-        break;
-    case PYNN_LEAKY_RELU:
-        PYNN_ACT_LOOP(PYNN_LEAKY_RELU);
-        break;
-    case PYNN_SOFTPLUS:
-        PYNN_ACT_LOOP(PYNN_SOFTPLUS);
-        break;
-    case PYNN_ELU:
-        PYNN_ACT_LOOP(PYNN_ELU);
-        break;
+        PYNN_ACT_CASES(PYNN_ACT_LOOP) /* sigmoid to elu */
     default: /* identity: f' = 1, dout * 1 = dout */
         if (dout)
             for (int64_t i = lo; i < hi; ++i) out[i] = dout[i];
@@ -209,6 +197,8 @@ static void SFX(act_slope_range)(real *restrict out, const real *restrict dout,
     }
 #undef PYNN_ACT_LOOP
 }
+
+#undef PYNN_ACT_CASES
 
 /* Rows of `width` elements that make about PYNN_BLOCK elements: the rows one
  * range of a row-wise kernel hands a thread. */
