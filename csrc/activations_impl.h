@@ -129,32 +129,37 @@ static inline double SFX(row_sum_exp)(real *restrict e, const real *restrict x, 
  * once over everything, or per block / row on the threads. */
 
 /* The switch on `act` runs once per range, so each inner loop is one formula
- * (act is a constant after inlining) and can vectorise. */
+ * (act is a constant after inlining) and can vectorise. PYNN_ACT_CASES(LOOP): the
+ * cases of the six activations with a derivative other than 1, each running
+ * LOOP(ACT) with ACT a constant; the value and slope loops share them. */
+#define PYNN_ACT_CASES(LOOP)   \
+    case PYNN_SIGMOID:         \
+        LOOP(PYNN_SIGMOID);    \
+        break;                 \
+    case PYNN_TANH:            \
+        LOOP(PYNN_TANH);       \
+        break;                 \
+    case PYNN_RELU:            \
+        LOOP(PYNN_RELU);       \
+        break;                 \
+    case PYNN_LEAKY_RELU:      \
+        LOOP(PYNN_LEAKY_RELU); \
+        break;                 \
+    case PYNN_SOFTPLUS:        \
+        LOOP(PYNN_SOFTPLUS);   \
+        break;                 \
+    case PYNN_ELU:             \
+        LOOP(PYNN_ELU);        \
+        break;
+
 static void SFX(act_forward_range)(real *restrict out, const real *restrict x, int64_t lo,
                                    int64_t hi, pynn_activation act, real param) {
 #define PYNN_ACT_LOOP(ACT) \
     for (int64_t i = lo; i < hi; ++i) out[i] = SFX(act_value)(x[i], ACT, param)
     switch (act) {
+        PYNN_ACT_CASES(PYNN_ACT_LOOP) /* sigmoid to elu */
     case PYNN_IDENTITY:
         PYNN_ACT_LOOP(PYNN_IDENTITY);
-        break;
-    case PYNN_SIGMOID:
-        PYNN_ACT_LOOP(PYNN_SIGMOID);
-        break;
-    case PYNN_TANH:
-        PYNN_ACT_LOOP(PYNN_TANH);
-        break;
-    case PYNN_RELU:
-        PYNN_ACT_LOOP(PYNN_RELU);
-        break;
-    case PYNN_LEAKY_RELU:
-        PYNN_ACT_LOOP(PYNN_LEAKY_RELU);
-        break;
-    case PYNN_SOFTPLUS:
-        PYNN_ACT_LOOP(PYNN_SOFTPLUS);
-        break;
-    case PYNN_ELU:
-        PYNN_ACT_LOOP(PYNN_ELU);
         break;
     case PYNN_STEP:
         PYNN_ACT_LOOP(PYNN_STEP);
@@ -168,68 +173,32 @@ static void SFX(act_forward_range)(real *restrict out, const real *restrict x, i
 #undef PYNN_ACT_LOOP
 }
 
-/* s holds the saved values (a or z, whichever act_slope reads), so it is passed
- * as both; it may be NULL for identity, which reads nothing. */
-static void SFX(act_derivative_range)(real *restrict out, const real *restrict s, int64_t lo,
-                                      int64_t hi, pynn_activation act, real param) {
-#define PYNN_ACT_LOOP(ACT) \
-    for (int64_t i = lo; i < hi; ++i) out[i] = SFX(act_slope)(s[i], s[i], ACT, param)
+/* out = f'(s), or dout * f'(s) when dout is not NULL (the backward pass): one
+ * function for both, as they share the dispatch; dout is tested once per range,
+ * outside the loops. s holds the saved values (a or z, whichever act_slope reads),
+ * so it is passed as both; it may be NULL for identity, which reads nothing. */
+static void SFX(act_slope_range)(real *restrict out, const real *restrict dout,
+                                 const real *restrict s, int64_t lo, int64_t hi,
+                                 pynn_activation act, real param) {
+#define PYNN_ACT_LOOP(ACT)                                             \
+    if (dout)                                                          \
+        for (int64_t i = lo; i < hi; ++i)                              \
+            out[i] = dout[i] * SFX(act_slope)(s[i], s[i], ACT, param); \
+    else                                                               \
+        for (int64_t i = lo; i < hi; ++i) out[i] = SFX(act_slope)(s[i], s[i], ACT, param)
     switch (act) {
-    case PYNN_SIGMOID:
-        PYNN_ACT_LOOP(PYNN_SIGMOID);
-        break;
-    case PYNN_TANH:
-        PYNN_ACT_LOOP(PYNN_TANH);
-        break;
-    case PYNN_RELU:
-        PYNN_ACT_LOOP(PYNN_RELU);
-        break;
-    case PYNN_LEAKY_RELU:
-        PYNN_ACT_LOOP(PYNN_LEAKY_RELU);
-        break;
-    case PYNN_SOFTPLUS:
-        PYNN_ACT_LOOP(PYNN_SOFTPLUS);
-        break;
-    case PYNN_ELU:
-        PYNN_ACT_LOOP(PYNN_ELU);
-        break;
-    default: /* identity */
-        for (int64_t i = lo; i < hi; ++i) out[i] = (real)1;
+        PYNN_ACT_CASES(PYNN_ACT_LOOP) /* sigmoid to elu */
+    default: /* identity: f' = 1, dout * 1 = dout */
+        if (dout)
+            for (int64_t i = lo; i < hi; ++i) out[i] = dout[i];
+        else
+            for (int64_t i = lo; i < hi; ++i) out[i] = (real)1;
         break;
     }
 #undef PYNN_ACT_LOOP
 }
 
-static void SFX(act_backward_range)(real *restrict dz, const real *restrict dout,
-                                    const real *restrict s, int64_t lo, int64_t hi,
-                                    pynn_activation act, real param) {
-#define PYNN_ACT_LOOP(ACT) \
-    for (int64_t i = lo; i < hi; ++i) dz[i] = dout[i] * SFX(act_slope)(s[i], s[i], ACT, param)
-    switch (act) {
-    case PYNN_SIGMOID:
-        PYNN_ACT_LOOP(PYNN_SIGMOID);
-        break;
-    case PYNN_TANH:
-        PYNN_ACT_LOOP(PYNN_TANH);
-        break;
-    case PYNN_RELU:
-        PYNN_ACT_LOOP(PYNN_RELU);
-        break;
-    case PYNN_LEAKY_RELU:
-        PYNN_ACT_LOOP(PYNN_LEAKY_RELU);
-        break;
-    case PYNN_SOFTPLUS:
-        PYNN_ACT_LOOP(PYNN_SOFTPLUS);
-        break;
-    case PYNN_ELU:
-        PYNN_ACT_LOOP(PYNN_ELU);
-        break;
-    default: /* identity: dout * 1 */
-        for (int64_t i = lo; i < hi; ++i) dz[i] = dout[i];
-        break;
-    }
-#undef PYNN_ACT_LOOP
-}
+#undef PYNN_ACT_CASES
 
 /* Rows of `width` elements that make about PYNN_BLOCK elements: the rows one
  * range of a row-wise kernel hands a thread. */
@@ -252,16 +221,10 @@ static void SFX(act_forward_task)(void *arg, int64_t lo, int64_t hi, int slot) {
     SFX(act_forward_range)(j->out, j->x, lo, hi, j->act, j->param);
 }
 
-static void SFX(act_derivative_task)(void *arg, int64_t lo, int64_t hi, int slot) {
+static void SFX(act_slope_task)(void *arg, int64_t lo, int64_t hi, int slot) {
     const SFX(act_job) *j = arg;
     (void)slot;
-    SFX(act_derivative_range)(j->out, j->x, lo, hi, j->act, j->param);
-}
-
-static void SFX(act_backward_task)(void *arg, int64_t lo, int64_t hi, int slot) {
-    const SFX(act_job) *j = arg;
-    (void)slot;
-    SFX(act_backward_range)(j->out, j->dout, j->x, lo, hi, j->act, j->param);
+    SFX(act_slope_range)(j->out, j->dout, j->x, lo, hi, j->act, j->param);
 }
 
 void SFX(activation_forward)(real *restrict out, const real *restrict x, int64_t size,
@@ -275,27 +238,27 @@ void SFX(activation_forward)(real *restrict out, const real *restrict x, int64_t
     pynn_parallel_for(nthreads, size, PYNN_BLOCK, SFX(act_forward_task), &job);
 }
 
-void SFX(activation_derivative)(real *restrict out, const real *restrict a, const real *restrict z,
-                                int64_t size, pynn_activation act, double param, int nthreads) {
+/* activation_derivative (dout NULL) and activation_backward. */
+static void SFX(act_slope_run)(real *restrict out, const real *restrict dout,
+                               const real *restrict a, const real *restrict z, int64_t size,
+                               pynn_activation act, double param, int nthreads) {
     const real p = (real)param;
     const real *restrict s = pynn_activation_saves(act, param) == PYNN_SAVES_OUTPUT ? a : z;
     if (!PYNN_USE_THREADS(size * SFX(act_cost)(act, 1), nthreads)) {
-        SFX(act_derivative_range)(out, s, 0, size, act, p);
+        SFX(act_slope_range)(out, dout, s, 0, size, act, p);
         return;
     }
-    SFX(act_job) job = {out, s, NULL, size, act, p};
-    pynn_parallel_for(nthreads, size, PYNN_BLOCK, SFX(act_derivative_task), &job);
+    SFX(act_job) job = {out, s, dout, size, act, p};
+    pynn_parallel_for(nthreads, size, PYNN_BLOCK, SFX(act_slope_task), &job);
+}
+
+void SFX(activation_derivative)(real *restrict out, const real *restrict a, const real *restrict z,
+                                int64_t size, pynn_activation act, double param, int nthreads) {
+    SFX(act_slope_run)(out, NULL, a, z, size, act, param, nthreads);
 }
 
 void SFX(activation_backward)(real *restrict dz, const real *restrict dout, const real *restrict a,
                               const real *restrict z, int64_t size, pynn_activation act,
                               double param, int nthreads) {
-    const real p = (real)param;
-    const real *restrict s = pynn_activation_saves(act, param) == PYNN_SAVES_OUTPUT ? a : z;
-    if (!PYNN_USE_THREADS(size * SFX(act_cost)(act, 1), nthreads)) {
-        SFX(act_backward_range)(dz, dout, s, 0, size, act, p);
-        return;
-    }
-    SFX(act_job) job = {dz, s, dout, size, act, p};
-    pynn_parallel_for(nthreads, size, PYNN_BLOCK, SFX(act_backward_task), &job);
+    SFX(act_slope_run)(dz, dout, a, z, size, act, param, nthreads);
 }

@@ -55,13 +55,13 @@ static void SFX(dense_dz_blocks)(void *arg, int64_t lo, int64_t hi, int slot) {
          * one call for all of it rather than one per short row. */
         int whole_rows = width == out_f;
         if (whole_rows && act != PYNN_IDENTITY && !jb->dz_done)
-            SFX(act_backward_range)(dz, dout, s, 0, n * out_f, act, jb->param);
+            SFX(act_slope_range)(dz, dout, s, 0, n * out_f, act, jb->param);
         for (int64_t i = 0; i < n; i++) {
             int64_t at = i * out_f + j0;
             const real *restrict row = dout + at;
             if (act != PYNN_IDENTITY) {
                 if (!whole_rows && !jb->dz_done)
-                    SFX(act_backward_range)(dz + at, dout + at, s + at, 0, width, act, jb->param);
+                    SFX(act_slope_range)(dz + at, dout + at, s + at, 0, width, act, jb->param);
                 row = dz + at;
             }
             if (db)
@@ -82,7 +82,7 @@ static void SFX(dense_dz_and_bias_grad)(real *restrict dz, real *restrict db,
     if (!PYNN_USE_THREADS(n * out_f * cost, nthreads)) {
         /* One thread: dZ in one pass over the whole array (a call per block row
          * cost more than the arithmetic at a layer's width), then the sums. */
-        if (act != PYNN_IDENTITY) SFX(act_backward_range)(dz, dout, s, 0, n * out_f, act, param);
+        if (act != PYNN_IDENTITY) SFX(act_slope_range)(dz, dout, s, 0, n * out_f, act, param);
         job.dz_done = 1;
         SFX(dense_dz_blocks)(&job, 0, blocks, 0);
         return;

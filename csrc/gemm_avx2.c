@@ -27,18 +27,8 @@
 #define V_ADD(a, b) _mm256_add_ps(a, b)
 #define V_MAX(a, b) _mm256_max_ps(a, b)
 #include "gemm_kernel_impl.h"
-#undef real
-#undef vec
-#undef VLEN
 #undef KERNEL_NAME
-#undef V_ZERO
-#undef V_LOAD
-#undef V_STORE
-#undef V_SET1
-#undef V_FMA
-#undef V_MUL
-#undef V_ADD
-#undef V_MAX
+#include "gemm_kernel_undef.h"
 
 #define real double
 #define vec __m256d

@@ -43,17 +43,7 @@
 #include "gemm_kernel_impl.h"
 #undef KERNEL_MR
 #undef KERNEL_NAME
-#undef real
-#undef vec
-#undef VLEN
-#undef V_ZERO
-#undef V_LOAD
-#undef V_STORE
-#undef V_SET1
-#undef V_FMA
-#undef V_MUL
-#undef V_ADD
-#undef V_MAX
+#include "gemm_kernel_undef.h"
 
 #define real double
 #define vec __m512d

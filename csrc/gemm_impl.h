@@ -153,6 +153,36 @@ int64_t SFX(gemm_workspace_size)(int64_t m, int64_t n, int64_t k, int simd, int 
     return kc * nc + (int64_t)(nthreads < 1 ? 1 : nthreads) * mc * kc;
 }
 
+/* The portable packing of one panel, w_full wide (mr or nr) and kc deep, stored
+ * p-major (element (p, i) at panel[p * w_full + i]) from w <= w_full source lines
+ * and zero-padded to w_full. op(A) and op(B) panels are the same operation: each
+ * source line is either along the panel's width (pack_rows) or along its depth
+ * (pack_cols), whichever matrix and transposition it comes from. */
+
+/* Line p of the panel is src[p * ld + 0 .. w): kc rows of w contiguous reals. */
+static inline void SFX(gemm_pack_rows)(real *restrict panel, const real *restrict src, int64_t ld,
+                                       int64_t kc, int64_t w, int64_t w_full) {
+    for (int64_t p = 0; p < kc; p++) {
+        const real *restrict row = src + p * ld;
+        for (int64_t i = 0; i < w; i++) panel[p * w_full + i] = row[i];
+        for (int64_t i = w; i < w_full; i++) panel[p * w_full + i] = 0;
+    }
+}
+
+/* Column i of the panel is src[i * ld + 0 .. kc): w rows of kc contiguous reals,
+ * each read contiguously. */
+static inline void SFX(gemm_pack_cols)(real *restrict panel, const real *restrict src, int64_t ld,
+                                       int64_t kc, int64_t w, int64_t w_full) {
+    for (int64_t i = 0; i < w_full; i++) {
+        if (i < w) {
+            const real *restrict col = src + i * ld;
+            for (int64_t p = 0; p < kc; p++) panel[p * w_full + i] = col[p];
+        } else {
+            for (int64_t p = 0; p < kc; p++) panel[p * w_full + i] = 0;
+        }
+    }
+}
+
 /* Pack op(A)[i0:i0+mc, p0:p0+kc] as mr-tall panels, each stored p-major and
  * zero-padded to a whole panel. */
 static void SFX(gemm_pack_a)(const SFX(gemm_path) *path, real *restrict ap, const real *restrict a,
@@ -161,25 +191,12 @@ static void SFX(gemm_pack_a)(const SFX(gemm_path) *path, real *restrict ap, cons
     for (int64_t ir = 0; ir < mc; ir += mr_full) {
         int64_t mr = SFX(gemm_min)(mr_full, mc - ir);
         real *restrict panel = ap + ir * kc;
-        if (trans_a) {
-            for (int64_t p = 0; p < kc; p++) {
-                const real *restrict src = a + (p0 + p) * lda + i0 + ir;
-                for (int64_t i = 0; i < mr; i++) panel[p * mr_full + i] = src[i];
-                for (int64_t i = mr; i < mr_full; i++) panel[p * mr_full + i] = 0;
-            }
-        } else if (path->pack_an && mr == mr_full) {
+        if (trans_a)
+            SFX(gemm_pack_rows)(panel, a + p0 * lda + i0 + ir, lda, kc, mr, mr_full);
+        else if (path->pack_an && mr == mr_full)
             path->pack_an(panel, a + (i0 + ir) * lda + p0, lda, kc, mr_full);
-        } else {
-            /* Row by row: each source row is read contiguously. */
-            for (int64_t i = 0; i < mr_full; i++) {
-                if (i < mr) {
-                    const real *restrict src = a + (i0 + ir + i) * lda + p0;
-                    for (int64_t p = 0; p < kc; p++) panel[p * mr_full + i] = src[p];
-                } else {
-                    for (int64_t p = 0; p < kc; p++) panel[p * mr_full + i] = 0;
-                }
-            }
-        }
+        else
+            SFX(gemm_pack_cols)(panel, a + (i0 + ir) * lda + p0, lda, kc, mr, mr_full);
     }
 }
 
@@ -191,30 +208,18 @@ static void SFX(gemm_pack_b_panel)(const SFX(gemm_path) *path, real *restrict bp
     int64_t jr = jp * nr_full;
     int64_t nr = SFX(gemm_min)(nr_full, nc - jr);
     real *restrict panel = bp + jr * kc;
-    if (trans_b && path->pack_bt && nr == nr_full && ldb * nr_full < ((int64_t)1 << 31)) {
-        path->pack_bt(panel, b + (j0 + jr) * ldb + p0, ldb, kc);
-        return;
-    }
-    if (!trans_b && path->pack_bn && nr == nr_full) {
-        path->pack_bn(panel, b + p0 * ldb + j0 + jr, ldb, kc);
-        return;
-    }
     if (trans_b) {
-        /* Column by column of op(B): each is a contiguous row of b. */
-        for (int64_t j = 0; j < nr_full; j++) {
-            if (j < nr) {
-                const real *restrict src = b + (j0 + jr + j) * ldb + p0;
-                for (int64_t p = 0; p < kc; p++) panel[p * nr_full + j] = src[p];
-            } else {
-                for (int64_t p = 0; p < kc; p++) panel[p * nr_full + j] = 0;
-            }
-        }
+        const real *src = b + (j0 + jr) * ldb + p0;
+        if (path->pack_bt && nr == nr_full && ldb * nr_full < ((int64_t)1 << 31))
+            path->pack_bt(panel, src, ldb, kc);
+        else
+            SFX(gemm_pack_cols)(panel, src, ldb, kc, nr, nr_full);
     } else {
-        for (int64_t p = 0; p < kc; p++) {
-            const real *restrict src = b + (p0 + p) * ldb + j0 + jr;
-            for (int64_t j = 0; j < nr; j++) panel[p * nr_full + j] = src[j];
-            for (int64_t j = nr; j < nr_full; j++) panel[p * nr_full + j] = 0;
-        }
+        const real *src = b + p0 * ldb + j0 + jr;
+        if (path->pack_bn && nr == nr_full)
+            path->pack_bn(panel, src, ldb, kc);
+        else
+            SFX(gemm_pack_rows)(panel, src, ldb, kc, nr, nr_full);
     }
 }
 

@@ -4,6 +4,7 @@
  *   vector), KERNEL_MR, KERNEL_NV (vectors per tile row, so NR = NV * VLEN), and
  *   V_ZERO(), V_LOAD(p), V_STORE(p, v), V_SET1(x), V_FMA(a, b, c) = a*b+c,
  *   V_MUL(a, b), V_ADD(a, b), V_MAX(a, b) (b when either is NaN or both are zero).
+ * (gemm_kernel_undef.h undefines the dtype's ones, real to V_MAX, for the next dtype.)
  * It defines KERNEL_NAME and KERNEL_NAME##_bias_act (see gemm_paths.h), and the
  * same on half the tile's width, KERNEL_NAME##_half and KERNEL_NAME##_half_bias_act
  * (KERNEL_NV is even).

@@ -147,27 +147,50 @@ double SFX(softmax_cross_entropy_probs)(real *restrict dlogits, real *restrict s
                          k, nthreads);
 }
 
+/* ---- element-wise losses -------------------------------------------------- */
+
+/* One element of an element-wise loss: returns its term of l_i (in double) and
+ * stores in *g its gradient before the row's coefficient c_i. */
+typedef double (*SFX(loss_term))(real p, real y, real *restrict g);
+
+/* The rows [lo, hi) of an element-wise loss: l_i = scale * sum_j term(p_ij, y_ij),
+ * summed in double in column order, and grad row i = c_i * g_ij. Inlined into each
+ * *_range below with `term` a constant, so the compiler sees the whole loop. */
+static inline void SFX(elementwise_loss_rows)(SFX(loss_term) term, double scale,
+                                              real *restrict grad, real *restrict sample_loss,
+                                              const real *restrict pred, const void *target_,
+                                              const real *restrict weights, double total,
+                                              int64_t k, int64_t lo, int64_t hi) {
+    const real *restrict target = target_;
+    for (int64_t i = lo; i < hi; ++i) {
+        const real *restrict pi = pred + i * k;
+        const real *restrict yi = target + i * k;
+        real *restrict gi = grad ? grad + i * k : NULL;
+        const real c = SFX(loss_coef)(weights, i, total);
+        double l = 0;
+        for (int64_t j = 0; j < k; ++j) {
+            real g;
+            l += term(pi[j], yi[j], &g);
+            if (gi) gi[j] = c * g;
+        }
+        sample_loss[i] = (real)(scale * l);
+    }
+}
+
+/* Sigmoid BCE of logit z against y: exp(-|z|) serves both the loss and the
+ * stable sigmoid (as in SFX(sigmoid)); max(z,0) - z y in double, exact for float. */
+static inline double SFX(bce_term)(real z, real y, real *restrict g) {
+    const real e = exp(-fabs(z));
+    *g = (z >= 0 ? (real)1 : e) / ((real)1 + e) - y;
+    return (double)(z > 0 ? z : (real)0) - (double)z * (double)y + (double)log1p(e);
+}
+
 static void SFX(bce_range)(real *restrict dlogits, real *restrict sample_loss,
                            const real *restrict logits, const void *target_,
                            const real *restrict weights, double total, int64_t k, int64_t lo,
                            int64_t hi) {
-    const real *restrict target = target_;
-    for (int64_t i = lo; i < hi; ++i) {
-        const real *restrict zi = logits + i * k;
-        const real *restrict yi = target + i * k;
-        real *restrict gi = dlogits ? dlogits + i * k : NULL;
-        const real c = SFX(loss_coef)(weights, i, total);
-        double l = 0;
-        for (int64_t j = 0; j < k; ++j) {
-            const real z = zi[j], y = yi[j];
-            /* exp(-|z|) serves both the loss and the stable sigmoid (as in
-             * SFX(sigmoid)); max(z,0) - z y in double, exact for float. */
-            const real e = exp(-fabs(z));
-            l += (double)(z > 0 ? z : (real)0) - (double)z * (double)y + (double)log1p(e);
-            if (gi) gi[j] = c * ((z >= 0 ? (real)1 : e) / ((real)1 + e) - y);
-        }
-        sample_loss[i] = (real)l;
-    }
+    SFX(elementwise_loss_rows)(SFX(bce_term), 1.0, dlogits, sample_loss, logits, target_, weights,
+                               total, k, lo, hi);
 }
 
 double SFX(sigmoid_binary_cross_entropy)(real *restrict dlogits, real *restrict sample_loss,
@@ -178,24 +201,19 @@ double SFX(sigmoid_binary_cross_entropy)(real *restrict dlogits, real *restrict 
                          nthreads);
 }
 
+/* Half the squared difference (the 1/2 is the row's scale). */
+static inline double SFX(mse_term)(real p, real y, real *restrict g) {
+    const double d = (double)p - (double)y;
+    *g = p - y;
+    return d * d;
+}
+
 static void SFX(mse_range)(real *restrict dpred, real *restrict sample_loss,
                            const real *restrict pred, const void *target_,
                            const real *restrict weights, double total, int64_t k, int64_t lo,
                            int64_t hi) {
-    const real *restrict target = target_;
-    for (int64_t i = lo; i < hi; ++i) {
-        const real *restrict pi = pred + i * k;
-        const real *restrict yi = target + i * k;
-        real *restrict gi = dpred ? dpred + i * k : NULL;
-        const real c = SFX(loss_coef)(weights, i, total);
-        double l = 0;
-        for (int64_t j = 0; j < k; ++j) {
-            const double d = (double)pi[j] - (double)yi[j];
-            l += d * d;
-            if (gi) gi[j] = c * (pi[j] - yi[j]);
-        }
-        sample_loss[i] = (real)(0.5 * l);
-    }
+    SFX(elementwise_loss_rows)(SFX(mse_term), 0.5, dpred, sample_loss, pred, target_, weights,
+                               total, k, lo, hi);
 }
 
 double SFX(mse)(real *restrict dpred, real *restrict sample_loss, const real *restrict pred,
@@ -205,24 +223,18 @@ double SFX(mse)(real *restrict dpred, real *restrict sample_loss, const real *re
                          nthreads);
 }
 
+/* p - y rounds to 0 only when p == y: the gradient has the exact difference's sign. */
+static inline double SFX(l1_term)(real p, real y, real *restrict g) {
+    *g = SFX(sign)(p - y);
+    return fabs((double)p - (double)y);
+}
+
 static void SFX(l1_range)(real *restrict dpred, real *restrict sample_loss,
                           const real *restrict pred, const void *target_,
                           const real *restrict weights, double total, int64_t k, int64_t lo,
                           int64_t hi) {
-    const real *restrict target = target_;
-    for (int64_t i = lo; i < hi; ++i) {
-        const real *restrict pi = pred + i * k;
-        const real *restrict yi = target + i * k;
-        real *restrict gi = dpred ? dpred + i * k : NULL;
-        const real c = SFX(loss_coef)(weights, i, total);
-        double l = 0;
-        for (int64_t j = 0; j < k; ++j) {
-            l += fabs((double)pi[j] - (double)yi[j]);
-            if (gi) /* p - y rounds to 0 only when p == y: same sign as exact */
-                gi[j] = c * SFX(sign)(pi[j] - yi[j]);
-        }
-        sample_loss[i] = (real)l;
-    }
+    SFX(elementwise_loss_rows)(SFX(l1_term), 1.0, dpred, sample_loss, pred, target_, weights,
+                               total, k, lo, hi);
 }
 
 double SFX(l1)(real *restrict dpred, real *restrict sample_loss, const real *restrict pred,
@@ -232,25 +244,19 @@ double SFX(l1)(real *restrict dpred, real *restrict sample_loss, const real *res
                          nthreads);
 }
 
+static inline double SFX(hinge_term)(real p, real y, real *restrict g) {
+    const real margin = y * p;
+    const double h = 1.0 - (double)margin;
+    *g = margin < 1 ? -y : (real)0;
+    return h < 0 ? 0.0 : h; /* not h > 0 ? h : 0, so NaN propagates */
+}
+
 static void SFX(hinge_range)(real *restrict dpred, real *restrict sample_loss,
                              const real *restrict pred, const void *target_,
                              const real *restrict weights, double total, int64_t k, int64_t lo,
                              int64_t hi) {
-    const real *restrict target = target_;
-    for (int64_t i = lo; i < hi; ++i) {
-        const real *restrict pi = pred + i * k;
-        const real *restrict yi = target + i * k;
-        real *restrict gi = dpred ? dpred + i * k : NULL;
-        const real c = SFX(loss_coef)(weights, i, total);
-        double l = 0;
-        for (int64_t j = 0; j < k; ++j) {
-            const real margin = yi[j] * pi[j];
-            const double h = 1.0 - (double)margin;
-            l += h < 0 ? 0.0 : h; /* not h > 0 ? h : 0, so NaN propagates */
-            if (gi) gi[j] = c * (margin < 1 ? -yi[j] : (real)0);
-        }
-        sample_loss[i] = (real)l;
-    }
+    SFX(elementwise_loss_rows)(SFX(hinge_term), 1.0, dpred, sample_loss, pred, target_, weights,
+                               total, k, lo, hi);
 }
 
 double SFX(hinge)(real *restrict dpred, real *restrict sample_loss, const real *restrict pred,
