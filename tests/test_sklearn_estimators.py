@@ -31,7 +31,8 @@ from pynn.sklearn.base import _seeds  # noqa: E402
 
 # ---- scikit-learn's own estimator checks -----------------------------------------------------
 # Small networks and few epochs keep the whole suite at a few seconds. The second pair runs
-# the suite through the other solver, float64, two hidden layers and another activation.
+# the suite through the other solver, float64, two hidden layers and another activation
+# (and the regressor with normalize_y).
 @parametrize_with_checks(
     [
         MLPClassifier(**FAST),
@@ -47,6 +48,7 @@ from pynn.sklearn.base import _seeds  # noqa: E402
             solver="sgd",
             activation="tanh",
             dtype="float64",
+            normalize_y=True,
         ),
     ]
 )

@@ -23,6 +23,12 @@ PAIRS = [
     (MLPRegressor, neural_network.MLPRegressor),
 ]
 PYNN_OWN = {"dtype": "float32", "n_threads": None, "divergence": 1e4}
+REGRESSOR_OWN = {"normalize_y": False}  # the regressor's own beyond those
+
+
+def pynn_own(cls):
+    """The parameters of `cls` that scikit-learn's MLP has not, with their defaults."""
+    return dict(PYNN_OWN, **(REGRESSOR_OWN if cls is MLPRegressor else {}))
 
 
 def data_for(cls, n=60):
@@ -35,7 +41,7 @@ def test_every_scikit_learn_parameter_with_its_default(ours, theirs):
     mine = inspect.signature(ours).parameters
     sk = inspect.signature(theirs).parameters
     assert set(sk) <= set(mine)  # max_fun and the regressor's loss included
-    assert {name: mine[name].default for name in set(mine) - set(sk)} == PYNN_OWN
+    assert {name: mine[name].default for name in set(mine) - set(sk)} == pynn_own(ours)
     for name in sk:
         assert mine[name].default == sk[name].default, name
     assert list(mine)[:2] == ["hidden_layer_sizes", "activation"]  # pynn's positional ones
@@ -48,7 +54,7 @@ def test_every_scikit_learn_parameter_with_its_default(ours, theirs):
 def test_scikit_learns_get_params_construct_and_fit(ours, theirs, solver):
     sk_params = theirs(solver=solver, hidden_layer_sizes=(5,), max_iter=3).get_params()
     est = ours(**sk_params)
-    assert est.get_params() == dict(sk_params, **PYNN_OWN)
+    assert est.get_params() == dict(sk_params, **pynn_own(ours))
     X, y = data_for(ours)
     fit_quietly(est, X, y)
     assert est.n_iter_ == 3 and est.max_fun == 15000
@@ -84,7 +90,8 @@ def test_parameters_round_trip():
         n_threads=1,
         divergence=None,
     )
-    for cls, extra in ((MLPClassifier, {}), (MLPRegressor, {"loss": "squared_error"})):
+    regressor_extra = {"loss": "squared_error", "normalize_y": True}
+    for cls, extra in ((MLPClassifier, {}), (MLPRegressor, regressor_extra)):
         est = cls(**params, **extra)
         assert est.get_params() == dict(params, **extra)
         assert clone(est).get_params() == dict(params, **extra)

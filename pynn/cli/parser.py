@@ -224,6 +224,7 @@ def _add_model_options(model):
         choices=tuple(LOSSES),
         help="default: softmax_cross_entropy for class labels, mse for numeric targets",
     )
+    _add_target_options(model)
     model.add_argument(
         "--dtype", choices=("float32", "float64"), default="float32", help="default float32"
     )
@@ -301,6 +302,19 @@ def _add_epoch_options(training):
         "FACTOR times the best so far and above the loss before "
         "training; the model keeps the last good epoch (default "
         "1e4; 0 or none: no check)",
+    )
+
+
+def _add_target_options(training):
+    """train's scaling of regression targets."""
+    training.add_argument(
+        "--standardize-targets",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="train a regressor on (y - mean) / std of the training targets, each column "
+        "apart; the saved model's last layer scales its outputs back, so predictions, "
+        "the test R2 and MSE are on the targets' own scale (default: on for --loss mse "
+        "and l1; --no-standardize-targets trains on y as it is)",
     )
 
 

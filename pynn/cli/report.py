@@ -24,8 +24,9 @@ def model_line(model):
     return f"{' -> '.join(labels)}; {model.n_parameters:,} parameters"
 
 
-def test_lines(model, X, y):
-    """The held-out set's metrics: accuracy and loss, or R² and MSE."""
+def test_lines(model, X, y, scale_note=""):
+    """The held-out set's metrics: accuracy and loss, or R² and MSE (computed from the
+    model's predictions, on y's scale; `scale_note`, e.g. "targets' scale", says so)."""
     scores = model.evaluate(X, y)
     if model.targets_.is_classifier:
         return [
@@ -33,7 +34,8 @@ def test_lines(model, X, y):
             f"({len(X)} samples)"
         ]
     mse = mean_squared_error(y, model.predict(X))
-    return [f"test R2 {scores['r2']:.4f}  MSE {mse:.6g}  ({len(X)} samples)"]
+    scale = f" on the {scale_note}" if scale_note else ""
+    return [f"test R2 {scores['r2']:.4f}  MSE {mse:.6g}{scale}  ({len(X)} samples)"]
 
 
 def confusion_lines(y_true, y_pred, classes):

@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 import pynn
-from pynn.cli import report
+from pynn.cli import report, target_scaling
 from pynn.cli.data_sources import default_data, load_training_data
 from pynn.cli.plots import require_matplotlib, write_plots
 from pynn.cli.progress import EpochProgress
@@ -140,6 +140,8 @@ def _train(args):
     _check_targets(loss, y)
     classifier = loss in CLASSIFICATION_LOSSES
     X_train, X_test, y_train, y_test = _split(X, y, args.test_size, classifier, args.seed)
+    standardize = target_scaling.wanted(args.standardize_targets, loss)
+    scaler = target_scaling.fit_scaler(y_train) if standardize else None
     model = build_model(X_train, loss, y, args.hidden, args.activation, dtype, args.seed)
     optimizer = _optimizer(args)
 
@@ -159,8 +161,19 @@ def _train(args):
         f"{dtype.name}, seed {args.seed}",
         flush=True,
     )
-    _fit(args, model, X_train, y_train, y, loss, optimizer)
-    _report(args, model, X_train, y_train, X_test, y_test)
+    if scaler is not None:
+        print(
+            f"targets: standardized with the training split's {target_scaling.describe(scaler)} "
+            f"(the epoch losses are on that scale); a last layer Standardize({model.n_outputs_}) "
+            f"maps the outputs back",
+            flush=True,
+        )
+        _fit(args, model, X_train, target_scaling.scaled(scaler, y_train), y, loss, optimizer)
+        model = target_scaling.with_output_scaling(model, scaler)
+    else:
+        _fit(args, model, X_train, y_train, y, loss, optimizer)
+    note = "targets' own scale" if scaler is not None else ""
+    _report(args, model, X_train, y_train, X_test, y_test, note)
     return 0
 
 
@@ -222,10 +235,10 @@ def _fit(args, model, X_train, y_train, y, loss, optimizer):
     print(line)
 
 
-def _report(args, model, X_train, y_train, X_test, y_test):
+def _report(args, model, X_train, y_train, X_test, y_test, scale_note=""):
     """The test scores, then --save and --plot."""
     if X_test is not None:
-        for text in report.test_lines(model, X_test, y_test):
+        for text in report.test_lines(model, X_test, y_test, scale_note):
             print(text)
         if model.targets_.kind == "labels" or model.targets_.kind == "binary":
             for text in report.confusion_lines(y_test, model.predict(X_test), model.classes_):

@@ -218,6 +218,7 @@ class BaseMLP(BaseEstimator):
         y, n_outputs, loss = self._encode_y(y, first, incremental, classes)
         if not first:
             self._check_continuation(self._layout(sizes, activation, dtype, X.shape[1], n_outputs))
+        y, y_scaling = self._scale_y(y, first)
         model_seed, split_seed = (
             _seeds(self.random_state, 2) if first or self.early_stopping else (None, None)
         )
@@ -237,6 +238,8 @@ class BaseMLP(BaseEstimator):
         if self.early_stopping:
             model.flat_params[...] = self._best_params
         self.model_ = model
+        if y_scaling is not None:  # stored with the network it was trained with
+            self.y_mean_, self.y_scale_ = y_scaling
         self.n_outputs_ = n_outputs
         self.n_layers_ = len(sizes) + 2
         if not incremental and not stopping.converged and self.n_iter_ == self.max_iter:
@@ -341,6 +344,11 @@ class BaseMLP(BaseEstimator):
 
     def _pynn_classes(self):
         return None
+
+    def _scale_y(self, y, first):
+        """(y as the network trains on it, the scaling to store or None): the regressor's
+        normalize_y; a classifier's labels are left as they are."""
+        return y, None
 
     def fit(self, X, y):
         """Train a new network on (X, y), or continue the fitted one with warm_start=True.

@@ -7,6 +7,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
+from pynn.data import StandardScaler
 from pynn.sklearn.base import BaseMLP
 from pynn.sklearn.params import store_params
 
@@ -286,13 +287,24 @@ n_iter_no_change, max_fun, dtype, n_threads, divergence
     loss : {"squared_error"}, default "squared_error"
         scikit-learn's loss (keyword-only here, after hidden_layer_sizes and activation);
         its "poisson" is not available in pynn.
+    normalize_y : bool, default False
+        Train the network on (y - y_mean_) / y_scale_, each output standardized with the
+        training targets' mean and standard deviation (a constant output takes scale 1),
+        and map predict back (GaussianProcessRegressor's parameter of that name; pynn's
+        own for the MLP). The fit that makes the network (fit, or the first partial_fit)
+        fixes y_mean_ and y_scale_; warm_start and later partial_fit calls reuse them.
 
     Attributes
     ----------
     loss_, best_loss_, loss_curve_, validation_scores_, best_validation_score_, n_iter_, \
 t_, n_features_in_, feature_names_in_, n_outputs_, n_layers_, out_activation_, model_, \
 coefs_, intercepts_
-        As MLPClassifier's (out_activation_ is "identity").
+        As MLPClassifier's (out_activation_ is "identity"). With normalize_y, the losses,
+        model_ and coefs_ / intercepts_ are the network's, on the standardized scale;
+        predict and score are on y's scale (the validation R² is the same on both).
+    y_mean_, y_scale_ : numpy.ndarray of shape (n_outputs_,) or None
+        With normalize_y, the float64 mean and scale of each output that the network's
+        targets were standardized with; None without it.
     """
 
     def __init__(
@@ -325,6 +337,7 @@ coefs_, intercepts_
         dtype="float32",
         n_threads=None,
         divergence=1e4,
+        normalize_y=False,
     ):
         store_params(self, locals())
 
@@ -351,6 +364,28 @@ coefs_, intercepts_
         self.out_activation_ = "identity"
         return y, 1 if y.ndim == 1 else y.shape[1], "mse"
 
+    def _scale_y(self, y, first):
+        """normalize_y: (y - y_mean_) / y_scale_ per output, the statistics of the fit that
+        makes the network (fit, or the first partial_fit) and reused by warm_start and
+        later partial_fit calls; returns (y, (mean, scale) or (None, None))."""
+        if first:
+            if not self.normalize_y:
+                return y, (None, None)
+            scaler = StandardScaler().fit(y.reshape(len(y), -1))  # constant: scale 1
+            mean, scale = scaler.mean_, scaler.scale_
+        else:
+            mean, scale = getattr(self, "y_mean_", None), getattr(self, "y_scale_", None)
+            if bool(self.normalize_y) != (mean is not None):
+                raise ValueError(
+                    f"warm_start and partial_fit continue a network trained with "
+                    f"normalize_y={mean is not None}, but normalize_y is now "
+                    f"{self.normalize_y}: call fit with warm_start=False to start a new one"
+                )
+            if mean is None:
+                return y, (None, None)
+        standardized = (y.reshape(len(y), -1).astype(np.float64) - mean) / scale
+        return standardized.reshape(y.shape), (mean, scale)
+
     def predict(self, X):
         """The predicted values, computed in the network's dtype.
 
@@ -362,9 +397,13 @@ coefs_, intercepts_
         Returns
         -------
         numpy.ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            float64; 1-D when fit had a 1-D y.
+            float64; 1-D when fit had a 1-D y. With normalize_y, the network's outputs
+            times y_scale_ plus y_mean_ (in float64): on the scale of y.
         """
-        return self._outputs(X, "predict").astype(np.float64)
+        out = self._outputs(X, "predict").astype(np.float64)
+        if getattr(self, "y_mean_", None) is None:  # also a pickle from before normalize_y
+            return out
+        return out * self.y_scale_ + self.y_mean_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

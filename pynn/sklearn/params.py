@@ -124,6 +124,7 @@ def check_params(estimator):
     activation = check_choice(estimator.activation, "activation", HIDDEN_ACTIVATIONS)
     if not is_classifier(estimator):
         _check_loss(estimator)
+        check_bool(estimator.normalize_y, "normalize_y")
     _check_solver(estimator)
     check_number(estimator.alpha, "alpha")
     if not (isinstance(estimator.batch_size, str) and estimator.batch_size == "auto"):
