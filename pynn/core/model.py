@@ -20,6 +20,7 @@ batch buffers), pynn.core.model_inference (predict, evaluate, score) and pynn.co
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,22 @@ if TYPE_CHECKING:
 __all__ = ["Sequential", "load", "MAX_PLANS"]  # MAX_PLANS: pynn.core.model_plans's
 
 
+def _own_copies(layers: tuple[Layer, ...]) -> tuple[list[Layer], dict[int, dict[str, Any]]]:
+    """The layers a new model takes, and the weights to give back to each reused one.
+
+    A layer already in a model is bound to that model's flat buffers, and building it again
+    would re-initialise it under the other model. The new model takes a copy of it instead,
+    and starts from its current weights; both models keep working (pynn models share no
+    parameters: each owns its buffers)."""
+    own, kept = [], {}
+    for i, layer in enumerate(layers):
+        if hasattr(layer, "params"):  # bound by a model (Layer.bind)
+            kept[i] = {name: np.array(value) for name, value in layer.params.items()}
+            layer = copy.deepcopy(layer)
+        own.append(layer)
+    return own, kept
+
+
 class Sequential(ParametersMixin, PlansMixin, InferenceMixin, TrainingMixin):
     """A multilayer network: the layers applied in order.
 
@@ -73,7 +90,10 @@ class Sequential(ParametersMixin, PlansMixin, InferenceMixin, TrainingMixin):
     *layers : Layer
         The layers, in order (or one list or tuple of them): instances of pynn's layer
         classes (pynn.layers), each object at one position only. A Dense or Maxout layer
-        must fix the input width.
+        must fix the input width. A layer that is already in a model (a trained model's
+        `layers[i]`) is copied, with its current weights, so that the other model is left
+        as it was (models share no parameters); `fit` re-initialises every parameter from
+        its seed, `partial_fit` continues from these weights.
     dtype : numpy dtype, default numpy.float32
         The dtype of the parameters and of every computation: float32 or float64.
     backend : {"c", "reference"}, default "c"
@@ -133,7 +153,7 @@ class Sequential(ParametersMixin, PlansMixin, InferenceMixin, TrainingMixin):
         check_layers(layers)  # type: ignore[arg-type]  # a single list is unpacked above
         if len({id(layer) for layer in layers}) != len(layers):
             raise ValueError("the same layer object appears twice: create one per position")
-        self.layers = list(layers)  # type: ignore[arg-type]  # a single list is unpacked above
+        self.layers, kept = _own_copies(layers)  # type: ignore[arg-type]  # unpacked above
         self.dtype = check_dtype(dtype)
         self.backend = backends.check_backend(backend)
         self.random_state = check_random_state(random_state)
@@ -148,6 +168,9 @@ class Sequential(ParametersMixin, PlansMixin, InferenceMixin, TrainingMixin):
         self._plans = OrderedDict()
         self._lock = threading.RLock()  # see the module docstring
         self.reset_parameters(self.random_state)
+        for i, values in kept.items():  # a trained layer keeps its weights
+            for name, value in values.items():
+                self.layers[i].params[name][...] = value
 
     def __repr__(self):
         inner = ",\n".join(f"    {layer!r}" for layer in self.layers)

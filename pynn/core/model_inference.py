@@ -87,6 +87,23 @@ class InferenceMixin:
 
     forward = decision_function
 
+    def __call__(self, X: ArrayLike, *, memory: int | None = None) -> NDArray[Any]:
+        """model(X): the raw outputs, as `decision_function` (PyTorch's and Keras's call).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features_in_)
+            Numeric features.
+        memory : int or None, default None
+            The budget in bytes for the forward pass's buffers (None: 64 MiB).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_outputs_)
+            The last layer's outputs (logits for the classification losses).
+        """
+        return self.decision_function(X, memory=memory)
+
     def _require_fitted(self, what):
         if self.targets_ is None:
             raise ValueError(

@@ -29,6 +29,20 @@ def _instance_hint(value, base):
     return ""
 
 
+def _callback_hint(value):
+    """Where a non-callable callback belongs, for the guesses of Keras users."""
+    if isinstance(value, EarlyStopping):
+        return " (an EarlyStopping goes to fit(early_stopping=...))"
+    if isinstance(value, LRScheduler):
+        return " (a learning-rate schedule goes to fit(lr_scheduler=...))"
+    if isinstance(value, (list, tuple)):
+        return (
+            " (one function: pass early_stopping=EarlyStopping(...) and "
+            "lr_scheduler=... as fit's own arguments, and call several functions from one)"
+        )
+    return ""
+
+
 def check_options(
     epochs,
     batch_size,
@@ -58,6 +72,7 @@ def check_options(
     if callback is not None and not callable(callback):
         raise TypeError(
             f"callback must be callable: callback(model, epoch, logs), got {callback!r}"
+            f"{_callback_hint(callback)}"
         )
     if batch_callback is not None and not callable(batch_callback):
         raise TypeError(

@@ -18,6 +18,15 @@ if TYPE_CHECKING:
 WEIGHT_DECAY_SCOPES = ("all", "weights")
 
 
+def _holds_arrays(value: Any) -> bool:
+    """Whether value is a collection of parameters (arrays), as model.parameters() gives."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    elif not isinstance(value, (list, tuple)):
+        return hasattr(value, "__next__")  # a generator, as torch's parameters()
+    return any(isinstance(item, np.ndarray) for item in value)
+
+
 class Optimizer:
     """An update rule over one flat parameter buffer and its flat gradient.
 
@@ -50,6 +59,17 @@ class Optimizer:
     # class defaults: an optimizer pickled before these existed decays everything
     weight_decay_scope: str = "all"
     decay_ranges: NDArray[np.int64] | None = None
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Optimizer:
+        # PyTorch's Adam(model.parameters(), lr=...) would fail in __init__ with "multiple
+        # values for argument 'lr'"; say what to do instead.
+        if args and _holds_arrays(args[0]):
+            raise TypeError(
+                f"{cls.__name__} takes no parameters: create it with its hyperparameters, "
+                f"{cls.__name__}(lr=...), and pass it to fit(optimizer=...), which binds it "
+                f"to the model's flat buffers"
+            )
+        return super().__new__(cls)
 
     def __init__(self, lr: float, weight_decay_scope: str = "all") -> None:
         self.lr = check_number(lr, "lr")

@@ -1,0 +1,103 @@
+"""What PyTorch and Keras users try first (issue 17): it works, or the error names the call
+that does."""
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+
+import pynn
+
+
+def _data(n=64, features=4, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, features)), rng.integers(0, classes, n)
+
+
+def _trained(seed=0):
+    X, y = _data()
+    model = pynn.Sequential(pynn.Dense(4, 8, "relu"), pynn.Dense(8, 3), random_state=seed)
+    model.fit(X, y, loss="softmax_cross_entropy", epochs=3, batch_size=16)
+    return model, X, y
+
+
+# ---- model(X) --------------------------------------------------------------------------------
+def test_calling_the_model_is_its_forward_pass():
+    model, X, _ = _trained()
+    assert np.array_equal(model(X), model.decision_function(X))
+    assert np.array_equal(model(X, memory=2000), model.decision_function(X))
+
+
+# ---- an optimizer given the parameters, as torch.optim's ------------------------------------
+@pytest.mark.parametrize("cls", [pynn.SGD, pynn.Adam, pynn.AdamW])
+@pytest.mark.parametrize("kind", ["list", "generator", "named dict"])
+def test_an_optimizer_given_parameters_says_how_to_make_one(cls, kind):
+    model, _, _ = _trained()
+    params = {
+        "list": model.parameters(),
+        "generator": iter(model.parameters()),
+        "named dict": dict(model.named_parameters()),
+    }[kind]
+    with pytest.raises(TypeError, match=rf"{cls.__name__} takes no parameters.*fit\(optimizer="):
+        cls(params, lr=1e-3)
+    with pytest.raises(TypeError, match="takes no parameters"):
+        cls(params)
+
+
+def test_an_optimizer_still_takes_its_rate_by_position_and_pickles():
+    assert pynn.SGD(0.5).lr == 0.5 and pynn.Adam(0.01).lr == 0.01
+    with pytest.raises(TypeError, match="lr must be a number"):
+        pynn.Adam("fast")
+    optimizer = pynn.Adam(0.01, weight_decay=0.1)
+    assert pickle.loads(pickle.dumps(optimizer)).config() == optimizer.config()
+    assert copy.deepcopy(optimizer).config() == optimizer.config()
+
+
+# ---- callback= given what belongs elsewhere --------------------------------------------------
+@pytest.mark.parametrize(
+    "callback, where",
+    [
+        (pynn.EarlyStopping(patience=2), r"fit\(early_stopping=\.\.\.\)"),
+        (pynn.StepLR(step_size=2), r"fit\(lr_scheduler=\.\.\.\)"),
+        ([lambda model, epoch, logs: None], "one function"),
+    ],
+)
+def test_a_callback_that_belongs_elsewhere_names_the_argument(callback, where):
+    model, X, y = _trained()
+    before = model.state_dict()
+    with pytest.raises(TypeError, match=f"callback must be callable.*{where}"):
+        model.fit(X, y, epochs=1, callback=callback)
+    after = model.state_dict()
+    assert all(np.array_equal(before[name], after[name]) for name in before)
+
+
+# ---- reusing a trained model's layers ---------------------------------------------------------
+def test_a_new_model_of_trained_layers_keeps_their_weights_and_leaves_the_old_model():
+    model, X, _ = _trained()
+    outputs, state = model.predict_proba(X), model.state_dict()
+    reused = pynn.Sequential(*model.layers, random_state=123)
+    assert all(a is not b for a, b in zip(reused.layers, model.layers))
+    for name, value in reused.state_dict().items():
+        assert np.array_equal(value, state[name]), name
+    assert np.array_equal(model.predict_proba(X), outputs)  # the trained model is unchanged
+    assert np.array_equal(reused.decision_function(X), model.decision_function(X))
+    reused.reset_parameters(0)  # the copies are the new model's own
+    assert np.array_equal(model.predict_proba(X), outputs)
+
+
+def test_a_trained_body_under_a_new_head():
+    model, X, y = _trained()
+    body = model.layers[0]
+    new = pynn.Sequential(body, pynn.Dense(8, 2), random_state=1)
+    assert np.array_equal(new.layers[0].params["weight"], body.params["weight"])
+    new.partial_fit(X, y % 2, loss="softmax_cross_entropy", batch_size=16)
+    assert not np.array_equal(new.layers[0].params["weight"], body.params["weight"])
+    assert np.array_equal(model.layers[0].params["weight"], body.params["weight"])
+
+
+def test_a_reused_layer_takes_the_new_models_dtype():
+    model, X, _ = _trained()
+    wide = pynn.Sequential(*model.layers, dtype=np.float64)
+    assert wide.flat_params.dtype == np.float64
+    assert np.array_equal(wide.flat_params, model.flat_params.astype(np.float64))
