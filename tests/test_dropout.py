@@ -69,7 +69,7 @@ def test_philox_known_answers(counter, key, expected):
     assert tuple(int(w[0]) for w in words) == expected
 
 
-SHAPES = [(1, 1), (3, 5), (7, 257), (128, 300)]
+SHAPES = [(1, 1), (3, 5), (7, 257), (64, 257), (128, 300)]  # the last two on threads at 2
 STREAMS = [(0, 0, 0), (12345, 7, 2), (2**64 - 1, 2**40 + 3, 1)]
 
 
