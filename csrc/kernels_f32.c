@@ -18,4 +18,5 @@
 #include "losses_impl.h"
 #include "optim_impl.h"
 #include "metrics_impl.h"
+#include "dropout_impl.h"
 #include "network_impl.h"

@@ -1,7 +1,7 @@
 /* A network's forward pass, backward pass and training step over an array of
  * layer records (see pynn.h): dtype-generic body, included once per
- * translation unit after activations_impl.h, dense_impl.h, losses_impl.h and
- * metrics_impl.h.
+ * translation unit after activations_impl.h, dense_impl.h, losses_impl.h,
+ * metrics_impl.h and dropout_impl.h.
  *
  * Each layer kind runs the kernel its Python layer ran one call at a time
  * (dense_forward/backward, activation_forward/backward, prelu_forward/backward)
@@ -147,8 +147,10 @@ int64_t SFX(network_workspace_size)(const SFX(net_layer) *layers, int64_t n_laye
     return size;
 }
 
-static void SFX(layer_forward)(const SFX(net_layer) *l, int64_t n, const real *restrict in,
-                               real *restrict work, int simd, int nthreads) {
+/* Record `index` of the array: l. */
+static void SFX(layer_forward)(const SFX(net_layer) *l, int64_t index, int64_t n,
+                               const real *restrict in, real *restrict work, int simd,
+                               int nthreads) {
     SFX(net_rows_job) job = {l->out, l->argmax, l->z, l->w, l->b, NULL, l->out_f, l->pieces};
     switch (l->kind) {
     case PYNN_LAYER_DENSE:
@@ -170,6 +172,10 @@ static void SFX(layer_forward)(const SFX(net_layer) *l, int64_t n, const real *r
         job.in = in;
         SFX(net_rows)(SFX(standardize_rows), &job, n, l->out_f, nthreads);
         break;
+    case PYNN_LAYER_DROPOUT:
+        SFX(dropout_forward)(l->out, l->mask, in, n, l->out_f, l->param, l->stream, index,
+                             nthreads);
+        break;
     default:
         break; /* unreachable: Cython passes only the kinds above */
     }
@@ -179,7 +185,7 @@ void SFX(network_forward)(const SFX(net_layer) *layers, int64_t n_layers, int64_
                           const real *restrict x, real *restrict work, int simd, int nthreads) {
     const real *in = x;
     for (int64_t i = 0; i < n_layers; i++) {
-        SFX(layer_forward)(&layers[i], n, in, work, simd, nthreads);
+        SFX(layer_forward)(&layers[i], i, n, in, work, simd, nthreads);
         in = layers[i].out;
     }
 }
@@ -210,6 +216,9 @@ static void SFX(layer_backward)(const SFX(net_layer) *l, int64_t n, const real *
     case PYNN_LAYER_STANDARDIZE:
         job.out = l->dx;
         if (l->dx) SFX(net_rows)(SFX(standardize_rows), &job, n, l->out_f, nthreads);
+        break;
+    case PYNN_LAYER_DROPOUT:
+        if (l->dx) SFX(dropout_backward)(l->dx, dout, l->mask, n, l->out_f, nthreads);
         break;
     default:
         break;

@@ -67,7 +67,8 @@ typedef enum {
     PYNN_LAYER_PRELU = 2,       /* out = x > 0 ? x : slope x */
     PYNN_LAYER_MAXOUT = 3,      /* out_j = max over p of (x w^T + b)_{j pieces + p} */
     PYNN_LAYER_STANDARDIZE = 4, /* out = (x - mean) / scale */
-    PYNN_N_LAYER_KINDS = 5
+    PYNN_LAYER_DROPOUT = 5,     /* training: out = x * mask; else out = x */
+    PYNN_N_LAYER_KINDS = 6
 } pynn_layer_kind;
 
 /* Threads (csrc/threadpool.c): every kernel runs on at most its nthreads
@@ -270,7 +271,14 @@ int64_t SFX(count_argmax_hits)(const real *restrict out, const int64_t *restrict
  *              scratch: both NULL for a forward pass that does not train;
  *  ACTIVATION  act and param, in_f == out_f;
  *  PRELU       w the slopes (out_f), or (1) when shared; in_f == out_f;
- *  STANDARDIZE w the means, b the scales (in_f), in_f == out_f.
+ *  STANDARDIZE w the means, b the scales (in_f), in_f == out_f;
+ *  DROPOUT     param the drop probability p in [0, 1), stream the two words
+ *              (seed, step) of its random stream, in_f == out_f; mask (n, out_f)
+ *              receives the multipliers of a pass that trains (0 for a dropped
+ *              element, (real)(1 / (1 - p)) for a kept one: csrc/dropout_impl.h)
+ *              and out = x * mask; NULL for a forward pass that does not train,
+ *              which copies x (the identity). The mask depends only on (seed,
+ *              step, the record's index in the array, the element's index).
  * dw and db receive the gradients of w and b (NULL for the kinds without
  * them, and for a forward pass); dx (n, in_f) the input gradient, NULL when
  * no layer before this one has parameters (the backward pass stops there).
@@ -292,6 +300,8 @@ typedef struct {
     real *dz;
     int64_t *argmax;
     real *dx;
+    real *mask;
+    const uint64_t *stream;
 } SFX(net_layer);
 
 /* The workspace network_forward (training = 0) or network_step and

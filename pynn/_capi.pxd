@@ -1,5 +1,5 @@
 # Cython declarations of csrc/pynn.h (the C API). Shapes are documented there.
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint64_t
 
 cdef extern from "pynn.h" nogil:
     ctypedef enum pynn_activation:
@@ -183,6 +183,7 @@ cdef extern from "pynn.h" nogil:
         PYNN_LAYER_PRELU
         PYNN_LAYER_MAXOUT
         PYNN_LAYER_STANDARDIZE
+        PYNN_LAYER_DROPOUT
         PYNN_N_LAYER_KINDS
 
     # The network's records and functions: their real pointers are declared void * here
@@ -205,6 +206,8 @@ cdef extern from "pynn.h" nogil:
         void *dz
         int64_t *argmax
         void *dx
+        void *mask
+        const uint64_t *stream
     ctypedef struct net_layer_f64:
         pynn_layer_kind kind
         int64_t in_f
@@ -222,6 +225,8 @@ cdef extern from "pynn.h" nogil:
         void *dz
         int64_t *argmax
         void *dx
+        void *mask
+        const uint64_t *stream
     int64_t network_workspace_size_f32(const net_layer_f32 *layers, int64_t n_layers,
                                        int64_t n, int training, int simd, int nthreads)
     int64_t network_workspace_size_f64(const net_layer_f64 *layers, int64_t n_layers,

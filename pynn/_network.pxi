@@ -24,10 +24,11 @@ LAYER_KINDS = {
     "maxout": ("weight", "bias", "dweight", "dbias", "pieces", "out", "z", "dz", "argmax",
                "dx"),
     "standardize": ("mean", "scale", "out", "dx"),
+    "dropout": ("p", "stream", "mask", "out", "dx"),
 }
 _KIND_CODES = {"dense": PYNN_LAYER_DENSE, "activation": PYNN_LAYER_ACTIVATION,
                "prelu": PYNN_LAYER_PRELU, "maxout": PYNN_LAYER_MAXOUT,
-               "standardize": PYNN_LAYER_STANDARDIZE}
+               "standardize": PYNN_LAYER_STANDARDIZE, "dropout": PYNN_LAYER_DROPOUT}
 _HAS_PARAMETERS = ("dense", "prelu", "maxout")
 
 include "_network_records.pxi"

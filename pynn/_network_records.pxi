@@ -18,6 +18,7 @@ cdef void _store_record(net_t *dst, const net_layer_f64 *r) noexcept:
     dst.w, dst.b, dst.dw, dst.db = r.w, r.b, r.dw, r.db
     dst.act, dst.param, dst.pieces, dst.shared = r.act, r.param, r.pieces, r.shared
     dst.out, dst.z, dst.dz, dst.argmax, dst.dx = r.out, r.z, r.dz, r.argmax, r.dx
+    dst.mask, dst.stream = r.mask, r.stream
 
 
 cdef class _Binding:
@@ -142,7 +143,29 @@ cdef int _bind_record(_Binding b, Py_ssize_t i, object spec, int64_t in_f, bint 
         _check_shape(M, at + "['mean']", (in_f,), " (one per input feature)")
         _check_shape(C, at + "['scale']", (in_f,), " (one per input feature)")
         r.w, r.b = _ptr(M), _ptr(C)
+    elif kind == "dropout":
+        _bind_dropout(b, spec, at, r)
     r.out = _ptr(b.out(spec, at, "out", (n, r.out_f), True))
     r.dx = _ptr(b.out(spec, at, "dx", (n, in_f), b.training and needs_dx,
                       "the network trains and a layer before it has parameters"))
+    return 0
+
+
+cdef int _bind_dropout(_Binding b, object spec, str at, net_layer_f64 *r) except -1:
+    """Dropout's p in [0, 1), its stream (a uint64 array (2,): seed, step) and, for a
+    network that trains, its mask (n, in_f). Sets r.param, r.stream, r.mask."""
+    r.param = _real(spec["p"], at + "['p']")
+    if not 0.0 <= r.param < 1.0:
+        raise ValueError(f"{at}['p'] must be in [0, 1), got {spec['p']!r}")
+    cdef cnp.ndarray S = _as_array(spec["stream"], at + "['stream']")
+    if cnp.PyArray_TYPE(S) != cnp.NPY_UINT64 or not cnp.PyArray_ISNOTSWAPPED(S):
+        raise TypeError(f"{at}['stream'] must be a uint64 array (seed, step), got dtype "
+                        f"{S.dtype}")
+    _check_shape(S, at + "['stream']", (2,), " (seed, step)")
+    if not cnp.PyArray_IS_C_CONTIGUOUS(S):
+        raise ValueError(f"{at}['stream'] must be C-contiguous")
+    b.inputs.append(S)
+    b.input_names.append(at + "['stream']")
+    r.stream = <const uint64_t *>cnp.PyArray_DATA(S)
+    r.mask = _ptr(b.out(spec, at, "mask", (b.n, r.in_f), b.training))
     return 0

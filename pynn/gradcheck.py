@@ -23,6 +23,10 @@ Error measure, per parameter tensor t (a model's "0.weight", "0.bias", ...):
   noise by c and leaves the errors unchanged.
 The result names the worst tensor, its worst element, and every tensor's error.
 
+A model with Dropout layers is checked with the masks of its next training step, the
+same for the analytic gradient and every finite difference (a training pass that does
+not advance the dropout stream).
+
 Finite differences are only meaningful where the loss is smooth: keep data and weights
 farther than `eps` from kinks (relu, leaky_relu and PReLU at 0, l1 where pred = y, hinge
 where y * pred = 1, Maxout where two pieces tie).
@@ -122,6 +126,8 @@ def _float64_copy(model):
             ) from None
     copy = Sequential(*layers, dtype=np.float64, backend=model.backend, random_state=0)
     copy.load_state_dict(model.state_dict())  # float32 -> float64 is exact
+    if model._dropout_stream is not None:  # the masks of the model's next training step
+        copy._dropout_stream[...] = model._dropout_stream
     return copy
 
 
@@ -211,8 +217,13 @@ def gradcheck(model, X, y, loss=None, *, eps=1e-6, tolerance=1e-5, floor=1e-3):
     if not math.isfinite(value):
         raise ValueError(f"the loss at the model's parameters is {value}: no gradient to check")
 
+    # Dropout: the training pass with the masks loss_and_grad drew (the dropout stream
+    # advances in fit only), over the batch loss_and_grad put in the plan
+    network = None if copy._dropout_stream is None else copy._plan(X.shape[0]).network
+
     def loss_at_current_parameters():
-        return copy.loss_(copy._kernels, copy.decision_function(X), target)
+        out = copy.decision_function(X) if network is None else network.forward()
+        return copy.loss_(copy._kernels, out, target)
 
     per_parameter, worst_index, analytic, numeric = {}, {}, {}, {}
     for name, param, grad in _parameters_and_gradients(copy):

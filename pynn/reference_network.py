@@ -2,10 +2,11 @@
 network, and the network of the "reference" backend.
 
 Each layer kind runs pynn.reference's functions, in the order the C network runs its
-kernels (csrc/network_impl.h); Maxout and Standardize, which have no kernel of their own
-in pynn.reference, are written here in NumPy (np.max / np.argmax over the pieces, and
-(x - mean) / scale in the dtype). Like pynn.reference it imports nothing else of pynn.
-Validation is light: the Cython class checks the arguments.
+kernels (csrc/network_impl.h); Maxout, Standardize and Dropout, which have no kernel of
+their own in pynn.reference, are written here in NumPy (np.max / np.argmax over the
+pieces, (x - mean) / scale in the dtype, and Dropout's mask from the same Philox4x32-10
+words as csrc/dropout_impl.h's, so the masks are the same bits). Like pynn.reference it
+imports nothing else of pynn. Validation is light: the Cython class checks the arguments.
 """
 
 import math
@@ -16,10 +17,63 @@ from pynn import reference as R
 
 LOSSES = ("mse", "l1", "sigmoid_binary_cross_entropy", "softmax_cross_entropy", "hinge")
 
+_M32, _M64 = 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF
+_GAMMA = 0x9E3779B97F4A7C15  # the golden ratio in 64 bits: SplitMix64's increment
 
-def layer_forward(layer, h):
-    """One record's forward pass over its input h; returns its out."""
+
+def mix64(z):
+    """SplitMix64's output function of the Python int z (64 bits)."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    return z ^ (z >> 31)
+
+
+def philox4x32_10(counter, key):
+    """Philox4x32-10 (Random123): counter is 4 arrays of 32-bit words (any integer dtype),
+    key 2 Python ints; returns the 4 output word arrays (uint64 holding 32 bits)."""
+    c0, c1, c2, c3 = (np.asarray(c, np.uint64) & _M32 for c in counter)
+    k0, k1 = key[0] & _M32, key[1] & _M32
+    for r in range(10):
+        if r:
+            k0, k1 = (k0 + 0x9E3779B9) & _M32, (k1 + 0xBB67AE85) & _M32
+        p0, p1 = c0 * np.uint64(0xD2511F53), c2 * np.uint64(0xCD9E8D57)
+        c0, c1, c2, c3 = (
+            (p1 >> np.uint64(32)) ^ c1 ^ np.uint64(k0),
+            p1 & np.uint64(_M32),
+            (p0 >> np.uint64(32)) ^ c3 ^ np.uint64(k1),
+            p0 & np.uint64(_M32),
+        )
+    return c0, c1, c2, c3
+
+
+def dropout_mask(seed, step, index, shape, p, dtype):
+    """Dropout's multipliers for layer `index` at (seed, step) over a batch of `shape`:
+    0 where an element is dropped, dtype(1 / (1 - p)) where it is kept (csrc/dropout_impl.h)."""
+    size = int(np.prod(shape))
+    key = mix64((int(seed) + (index + 1) * _GAMMA) & _M64)
+    g = np.arange(-(-size // 4), dtype=np.uint64)
+    step = int(step)
+    words = philox4x32_10(
+        (g, g >> np.uint64(32), np.full_like(g, step & _M32), np.full_like(g, step >> 32)),
+        (key, key >> 32),
+    )
+    words = np.stack(words, axis=1).reshape(-1)[:size].reshape(shape)
+    scale = np.dtype(dtype).type(1.0 / (1.0 - p))
+    return np.where(words >= int(p * 4294967296.0), scale, np.dtype(dtype).type(0))
+
+
+def layer_forward(layer, h, index=0):
+    """One record's forward pass over its input h (record `index` of its network);
+    returns its out."""
     kind, out = layer["kind"], layer["out"]
+    if kind == "dropout":
+        if layer["mask"] is None:  # not training: the identity
+            np.copyto(out, h)
+            return out
+        seed, step = layer["stream"]
+        mask = dropout_mask(seed, step, index, out.shape, layer["p"], out.dtype)
+        np.copyto(layer["mask"], mask)
+        return np.multiply(h, layer["mask"], out=out)
     if kind == "dense":
         return R.dense_forward(
             h,
@@ -80,6 +134,8 @@ def layer_backward(layer, h, grad):
         R.activation_backward(
             grad, layer["activation"], layer["param"], a=layer["out"], z=h, out=dx
         )
+    elif dx is not None and kind == "dropout":
+        np.multiply(grad, layer["mask"], out=dx)
     elif dx is not None:  # standardize
         np.divide(grad, layer["scale"], out=dx)
     return dx
@@ -88,8 +144,8 @@ def layer_backward(layer, h, grad):
 def network_forward(layers, x):
     """Every layer's forward pass, layer i reading layer i-1's out; returns the last out."""
     h = x
-    for layer in layers:
-        h = layer_forward(layer, h)
+    for i, layer in enumerate(layers):
+        h = layer_forward(layer, h, i)
     return h
 
 

@@ -16,13 +16,17 @@ Where the hard nonlinearity goes:
 - mse / l1 with a tanh or sigmoid output: signum or unit step replaces it, and the
   outputs are the hard values (as the notes train tanh with MSE on ±1 targets). Other
   regressors have no hard counterpart and are refused.
+
+Dropout layers, the identity outside training and without parameters, are left out: the
+hardened model is the model without them (the flat parameters still correspond one to
+one), and its last layer is the model's last layer that is not a Dropout.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pynn.core.layers import Activation, layer_from_config
+from pynn.core.layers import Activation, Dropout, layer_from_config
 from pynn.core.model_type import Model
 from pynn.core.summary import layer_table
 
@@ -82,13 +86,15 @@ class HardenedModel:
                 "and, for classifiers, classes_)"
             )
         loss_name = model.loss_.name
-        layers = [layer_from_config(layer.config()) for layer in model.layers[:-1]]
+        # Dropout is the identity at inference: left out (it has no parameters)
+        kept = [layer for layer in model.layers if not isinstance(layer, Dropout)]
+        layers = [layer_from_config(layer.config()) for layer in kept[:-1]]
         # softmax -> argmax, which predict takes of the logits
         if model.loss_.proba == "softmax":
-            layers.append(layer_from_config(model.layers[-1].config()))
+            layers.append(layer_from_config(kept[-1].config()))
             self.output_rule = "argmax of the logits"
         else:
-            last, self.output_rule = _hardened_last(model.layers[-1], model.loss_)
+            last, self.output_rule = _hardened_last(kept[-1], model.loss_)
             layers += last
         # The model's own class (Sequential), taken from the model: pynn.core.model imports this
         # module, so this module does not import it.

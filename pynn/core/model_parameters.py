@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pynn.core import backend as backends
-from pynn.core.layers import Layer, layer_from_config
+from pynn.core.layers import Dropout, Layer, layer_from_config
 from pynn.core.model_type import Model
 from pynn.core.random_state import check_random_state, spawn_generators
 
@@ -39,6 +39,7 @@ class ParametersMixin:
     n_features_in_: int
     n_outputs_: int
     _names: list[tuple[str, NDArray[Any], NDArray[Any]]]
+    _dropout_stream: NDArray[np.uint64] | None
     _lock: threading.RLock
     _loss_reference: Any
 
@@ -76,6 +77,20 @@ class ParametersMixin:
             offset += size
         for layer, (params, grads) in zip(self.layers, views):
             layer.bind(params, grads)
+        self._bind_dropout_stream()
+
+    def _bind_dropout_stream(self):
+        """The model's dropout stream (seed, step), one uint64 array that every Dropout
+        layer's record reads (pynn.core.layers.dropout): kept when it exists (an unpickled
+        model continues its stream), made at (0, 0) for a model with Dropout layers; None
+        for a model without any. fit sets the seed; every training step advances the step."""
+        dropouts = [layer for layer in self.layers if isinstance(layer, Dropout)]
+        stream = getattr(self, "_dropout_stream", None)
+        if dropouts and stream is None:
+            stream = np.zeros(2, np.uint64)
+        self._dropout_stream = stream if dropouts else None
+        for layer in dropouts:
+            layer.stream = stream
 
     # ---- pickling (copy.deepcopy, joblib and dask workers) ------------------------------
     def __getstate__(self):

@@ -57,7 +57,7 @@ def check_layers(layers: Sequence[Layer]) -> None:
         if type(layer) not in NETWORK_LAYERS:
             raise TypeError(
                 f"layer {i} is a {type(layer).__name__}, which is not one of pynn's layer "
-                f"classes (Dense, Activation and its named subclasses, PReLU, Maxout, "
+                f"classes (Dense, Activation and its named subclasses, PReLU, Maxout, Dropout, "
                 f"Standardize): custom layers are not supported, since the network runs "
                 f"every layer in C (docs/model.md, 'One network')"
             )

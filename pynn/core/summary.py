@@ -68,6 +68,8 @@ def layer_label(layer: Any) -> str:
         return f"PReLU({layer.num_parameters})"
     if config["type"] == "Standardize":
         return f"Standardize({layer.in_features})"
+    if config["type"] == "Dropout":
+        return f"Dropout({layer.p:g})"
     if kind == "Activation":
         return layer.activation if layer.param is None else f"{layer.activation}({layer.param:g})"
     return kind if layer.param is None else f"{kind}({layer.param:g})"

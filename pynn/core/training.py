@@ -310,6 +310,8 @@ def _train(model, checked, options, interrupt):
         checked.loss, warm_start, measure_start=divergence is not None and not keep_reference
     )
     model._shuffle_rng = checked.shuffle_rng
+    if checked.dropout_seed is not None:  # a new dropout stream: this seed, from step 0
+        model._dropout_stream[...] = (checked.dropout_seed, 0)
     if not warm_start:
         model.reset_parameters(checked.init_rng)
     model.optimizer_ = optimizer

@@ -241,12 +241,30 @@ class CheckedFit:
     val: Any
     init_rng: Any
     shuffle_rng: Any
+    dropout_seed: int | None
     epochs: int
     batch_size: Any
     stopper: EarlyStopping | None
     divergence: float | None
     clip_norm: float | None
     clip_value: float | None
+
+
+def random_streams(model, random_state, warm_start):
+    """(init_rng, shuffle_rng, split_rng, dropout_seed) of a fit: one stream each for the
+    initial parameters, the row order and the validation split, and for a model with
+    Dropout layers a new dropout seed (else None). partial_fit continues the row order
+    and the dropout stream of the previous call (a fresh seed restarts both), and draws
+    the same split each call, so it never trains on the rows it validates on."""
+    seed = check_random_state(model.random_state if random_state is None else random_state)
+    # a fourth stream for a model with Dropout layers (the other three stay the same: a
+    # SeedSequence's children do not depend on how many are spawned)
+    has_dropout = getattr(model, "_dropout_stream", None) is not None
+    init_rng, shuffle_rng, split_rng, *dropout_rng = spawn_generators(seed, 3 + has_dropout)
+    dropout_seed = int(dropout_rng[0].integers(2**64, dtype=np.uint64)) if has_dropout else None
+    if warm_start and random_state is None and getattr(model, "_shuffle_rng", None) is not None:
+        shuffle_rng, dropout_seed = model._shuffle_rng, None
+    return init_rng, shuffle_rng, split_rng, dropout_seed
 
 
 def check_fit_arguments(model, X, y, options):
@@ -274,18 +292,9 @@ def check_fit_arguments(model, X, y, options):
     targets = choose_targets(model, loss, y, options.classes, options.warm_start)
     target = targets.encode(y, model.dtype)
     optimizer = choose_optimizer(model, options.optimizer, options.warm_start)
-    random_state = options.random_state
-    seed = check_random_state(model.random_state if random_state is None else random_state)
-    # One stream each for the initial parameters, the row order and the validation split;
-    # partial_fit continues the row order of the previous call (a fresh seed restarts it),
-    # and draws the same split each call, so it never trains on the rows it validates on.
-    init_rng, shuffle_rng, split_rng = spawn_generators(seed, 3)
-    if (
-        options.warm_start
-        and random_state is None
-        and getattr(model, "_shuffle_rng", None) is not None
-    ):
-        shuffle_rng = model._shuffle_rng
+    init_rng, shuffle_rng, split_rng, dropout_seed = random_streams(
+        model, options.random_state, options.warm_start
+    )
     train_rows, val = validation_rows(
         model, X, target, targets, options.validation_data, options.validation_split, split_rng
     )
@@ -299,6 +308,7 @@ def check_fit_arguments(model, X, y, options):
         val=val,
         init_rng=init_rng,
         shuffle_rng=shuffle_rng,
+        dropout_seed=dropout_seed,
         epochs=epochs,
         batch_size=batch_size,
         stopper=stopper,

@@ -219,6 +219,8 @@ class Run:
             if plan is None or plan.n != len(part) or self.batch_callback is not None:
                 plan = model._plan(len(part))
                 run_step = plan.step if self.direct else plan.read_step
+                if model._dropout_stream is not None:
+                    run_step = _advancing(run_step, model._dropout_stream)
             value, hits = run_step(X, part, target)  # the network's step: one call
             if not math.isfinite(value):
                 raise _non_finite_loss(model, self.epoch_start, value, epoch, step, plan.n)
@@ -289,6 +291,18 @@ class Run:
         if self.interrupt.requested:  # during the epoch's end: it is complete, history too
             raise KeyboardInterrupt
         return stop
+
+
+def _advancing(step, stream):
+    """`step`, then the dropout stream's step count advanced: each training step of a
+    model with Dropout layers draws new masks (those of the next count)."""
+
+    def run(X, rows, target):
+        result = step(X, rows, target)
+        stream[1] += np.uint64(1)
+        return result
+
+    return run
 
 
 def _non_finite_loss(model, epoch_start, value, epoch, step, n):

@@ -19,6 +19,7 @@ from pynn.core.layers.activation import (
 )
 from pynn.core.layers.base import Layer
 from pynn.core.layers.dense import Dense
+from pynn.core.layers.dropout import Dropout
 from pynn.core.layers.maxout import Maxout
 from pynn.core.layers.prelu import PReLU
 from pynn.core.layers.standardize import Standardize
@@ -29,6 +30,7 @@ _BY_TYPE: dict[str, Any] = {
     "PReLU": PReLU,
     "Maxout": Maxout,
     "Standardize": Standardize,
+    "Dropout": Dropout,
 }
 
 
@@ -86,6 +88,7 @@ def layer_from_config(config: dict[str, Any]) -> Layer:
 __all__: list[str] = [
     "Activation",
     "Dense",
+    "Dropout",
     "ELU",
     "Identity",
     "Layer",
