@@ -14,7 +14,14 @@ import numpy as np
 
 from pynn import reference as R
 
-LOSSES = ("mse", "l1", "sigmoid_binary_cross_entropy", "softmax_cross_entropy", "hinge")
+LOSSES = (
+    "mse",
+    "l1",
+    "sigmoid_binary_cross_entropy",
+    "softmax_cross_entropy",
+    "hinge",
+    "poisson",
+)
 
 
 def layer_forward(layer, h):
