@@ -265,3 +265,30 @@ double SFX(hinge)(real *restrict dpred, real *restrict sample_loss, const real *
     return SFX(loss_run)(SFX(hinge_range), 1, dpred, sample_loss, pred, target, weights, n, k,
                          nthreads);
 }
+
+/* Half the Poisson deviance of the log-rate z against a count y >= 0:
+ * exp(z) - y + y (log y - z), written exp(z) + y (log y - 1 - z), in double; the
+ * gradient exp(z) - y in double, rounded once. y == 0 gives exp(z) (0 log 0 = 0,
+ * so an infinite z does not meet 0 * inf); an exp that overflows (z = +inf, or z
+ * beyond the double's range) gives an infinite loss, never inf - inf. */
+static inline double SFX(poisson_term)(real z, real y, real *restrict g) {
+    const double e = exp((double)z);
+    *g = (real)(e - (double)y);
+    if (y == 0 || e == INFINITY) return e;
+    return e + (double)y * ((log((double)y) - 1.0) - (double)z);
+}
+
+static void SFX(poisson_range)(real *restrict dpred, real *restrict sample_loss,
+                               const real *restrict pred, const void *target_,
+                               const real *restrict weights, double total, int64_t k, int64_t lo,
+                               int64_t hi) {
+    SFX(elementwise_loss_rows)(SFX(poisson_term), 1.0, dpred, sample_loss, pred, target_, weights,
+                               total, k, lo, hi);
+}
+
+double SFX(poisson)(real *restrict dpred, real *restrict sample_loss, const real *restrict pred,
+                    const real *restrict target, const real *restrict weights, int64_t n,
+                    int64_t k, int nthreads) {
+    return SFX(loss_run)(SFX(poisson_range), 16, dpred, sample_loss, pred, target, weights, n, k,
+                         nthreads);
+}

@@ -119,6 +119,8 @@ static double SFX(network_loss)(pynn_loss loss, real *restrict dout, real *restr
                                                 nthreads);
     case PYNN_LOSS_HINGE:
         return SFX(hinge)(dout, sample_loss, out, target, NULL, n, k, nthreads);
+    case PYNN_LOSS_POISSON:
+        return SFX(poisson)(dout, sample_loss, out, target, NULL, n, k, nthreads);
     default:
         return NAN; /* unreachable: Cython passes only the codes above */
     }

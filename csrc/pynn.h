@@ -56,7 +56,8 @@ typedef enum {
     PYNN_LOSS_SOFTMAX_CE_LABELS = 3, /* softmax_cross_entropy_labels */
     PYNN_LOSS_SOFTMAX_CE_PROBS = 4,  /* softmax_cross_entropy_probs */
     PYNN_LOSS_HINGE = 5,
-    PYNN_N_LOSSES = 6
+    PYNN_LOSS_POISSON = 6, /* poisson: the model's output is the log-rate */
+    PYNN_N_LOSSES = 7
 } pynn_loss;
 
 /* Layer kinds of a network record (network_forward, network_step). The
@@ -227,6 +228,11 @@ double SFX(l1)(real *restrict dpred, real *restrict sample_loss, const real *res
 double SFX(hinge)(real *restrict dpred, real *restrict sample_loss, const real *restrict pred,
                   const real *restrict target, const real *restrict weights, int64_t n, int64_t k,
                   int nthreads);
+/* pred the log-rate z, y >= 0: l_i = sum_j exp(z) - y + y log(y / exp(z)) (half the
+ * Poisson deviance, 0 log 0 = 0); grad = c_i (exp(z) - y). */
+double SFX(poisson)(real *restrict dpred, real *restrict sample_loss, const real *restrict pred,
+                    const real *restrict target, const real *restrict weights, int64_t n,
+                    int64_t k, int nthreads);
 
 /* ---- optimizers (flat buffers of `size` values, updated in place) ------ */
 /* decay_ranges: NULL (weight decay on every element) or n_decay_ranges pairs

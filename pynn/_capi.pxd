@@ -29,6 +29,7 @@ cdef extern from "pynn.h" nogil:
         PYNN_LOSS_SOFTMAX_CE_LABELS
         PYNN_LOSS_SOFTMAX_CE_PROBS
         PYNN_LOSS_HINGE
+        PYNN_LOSS_POISSON
         PYNN_N_LOSSES
     int pynn_threads_start(int nthreads) nogil
     int pynn_usable_cpus()
@@ -149,6 +150,11 @@ cdef extern from "pynn.h" nogil:
                      const float *weights, int64_t n, int64_t k, int nthreads)
     double hinge_f64(double *dpred, double *sample_loss, const double *pred, const double *target,
                      const double *weights, int64_t n, int64_t k, int nthreads)
+    double poisson_f32(float *dpred, float *sample_loss, const float *pred, const float *target,
+                       const float *weights, int64_t n, int64_t k, int nthreads)
+    double poisson_f64(double *dpred, double *sample_loss, const double *pred,
+                       const double *target, const double *weights, int64_t n, int64_t k,
+                       int nthreads)
 
     void sgd_update_f32(float *param, float *buf, const float *grad, const int64_t *decay_ranges,
                         int64_t size, int64_t n_decay_ranges, double lr, double momentum,

@@ -56,6 +56,8 @@ cdef inline double _loss_c(pynn_loss loss, real_t *grad, real_t *sample_loss, co
             return mse_f32(grad, sample_loss, pred, target, weights, n, k, nt)
         if loss == PYNN_LOSS_L1:
             return l1_f32(grad, sample_loss, pred, target, weights, n, k, nt)
+        if loss == PYNN_LOSS_POISSON:
+            return poisson_f32(grad, sample_loss, pred, target, weights, n, k, nt)
         return hinge_f32(grad, sample_loss, pred, target, weights, n, k, nt)
     else:
         if loss == PYNN_LOSS_SOFTMAX_CE_LABELS:
@@ -71,6 +73,8 @@ cdef inline double _loss_c(pynn_loss loss, real_t *grad, real_t *sample_loss, co
             return mse_f64(grad, sample_loss, pred, target, weights, n, k, nt)
         if loss == PYNN_LOSS_L1:
             return l1_f64(grad, sample_loss, pred, target, weights, n, k, nt)
+        if loss == PYNN_LOSS_POISSON:
+            return poisson_f64(grad, sample_loss, pred, target, weights, n, k, nt)
         return hinge_f64(grad, sample_loss, pred, target, weights, n, k, nt)
 
 
@@ -169,7 +173,7 @@ cdef tuple _loss(real_t *dtype, pynn_loss loss, object pred, object target,
     else:
         T = _float_array(T, "target", kind)
         _check_shape(T, "target", _shape(P), " (the shape of the predictions)")
-        if loss == PYNN_LOSS_SOFTMAX_CE_PROBS:
+        if loss == PYNN_LOSS_SOFTMAX_CE_PROBS or loss == PYNN_LOSS_POISSON:
             _check_values(dtype, T, "target", 0.0, _DOUBLE_MAX, "finite and non-negative")
         elif loss == PYNN_LOSS_SIGMOID_BCE:
             _check_values(dtype, T, "target", 0.0, 1.0, "in [0, 1]")
@@ -243,4 +247,15 @@ def hinge(pred, target, sample_weight=None, *, grad=True, dpred=None, sample_los
         return _loss(<float *>NULL, PYNN_LOSS_HINGE, pred, target, sample_weight, grad, dpred,
                      sample_loss)
     return _loss(<double *>NULL, PYNN_LOSS_HINGE, pred, target, sample_weight, grad, dpred,
+                 sample_loss)
+
+
+def poisson(pred, target, sample_weight=None, *, grad=True, dpred=None, sample_loss=None):
+    """Mean over samples of half the Poisson deviance of the rates exp(pred) (pred the
+    log-rate) against counts target >= 0, sum_j exp(pred) - y + y log(y / exp(pred)),
+    and its gradient exp(pred) - target (over n)."""
+    if _is_f32(pred):
+        return _loss(<float *>NULL, PYNN_LOSS_POISSON, pred, target, sample_weight, grad, dpred,
+                     sample_loss)
+    return _loss(<double *>NULL, PYNN_LOSS_POISSON, pred, target, sample_weight, grad, dpred,
                  sample_loss)

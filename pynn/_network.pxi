@@ -15,7 +15,7 @@ from libc.string cimport memcpy, memset
 _NETWORK_LOSSES = {"mse": PYNN_LOSS_MSE, "l1": PYNN_LOSS_L1,
                    "sigmoid_binary_cross_entropy": PYNN_LOSS_SIGMOID_BCE,
                    "softmax_cross_entropy": PYNN_LOSS_SOFTMAX_CE_PROBS,
-                   "hinge": PYNN_LOSS_HINGE}
+                   "hinge": PYNN_LOSS_HINGE, "poisson": PYNN_LOSS_POISSON}
 # kind -> the keys of its record dict, after "kind"
 LAYER_KINDS = {
     "dense": ("weight", "bias", "dweight", "dbias", "activation", "param", "out", "z", "dx"),
@@ -243,7 +243,7 @@ cdef class Network:
             elif self._loss == PYNN_LOSS_SIGMOID_BCE:
                 bad = _first_outside(<float *>t, size, 0.0, 1.0) if f32 else \
                     _first_outside(<double *>t, size, 0.0, 1.0)
-            elif self._loss == PYNN_LOSS_SOFTMAX_CE_PROBS:
+            elif self._loss == PYNN_LOSS_SOFTMAX_CE_PROBS or self._loss == PYNN_LOSS_POISSON:
                 bad = _first_outside(<float *>t, size, 0.0, _DOUBLE_MAX) if f32 else \
                     _first_outside(<double *>t, size, 0.0, _DOUBLE_MAX)
             elif self._loss == PYNN_LOSS_HINGE:
@@ -259,7 +259,8 @@ cdef class Network:
                              f"{self._n_outputs} classes, got {value} {where}")
         domain = {PYNN_LOSS_SIGMOID_BCE: "in [0, 1]",
                   PYNN_LOSS_SOFTMAX_CE_PROBS: "finite and non-negative",
-                  PYNN_LOSS_HINGE: "-1 or +1 for the hinge loss"}[self._loss]
+                  PYNN_LOSS_HINGE: "-1 or +1 for the hinge loss",
+                  PYNN_LOSS_POISSON: "finite and non-negative"}[self._loss]
         raise ValueError(f"targets must be {domain}, got {value} {where}")
 
     cdef const int64_t *_check_batch(self, object X, object rows, object targets) except? NULL:

@@ -48,6 +48,7 @@ from pynn.reference_losses import (
     hinge,
     l1,
     mse,
+    poisson,
     sigmoid_binary_cross_entropy,
     softmax_cross_entropy,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "mse",
     "l1",
     "hinge",
+    "poisson",
     "sgd_update",
     "adam_update",
     "grad_norm",

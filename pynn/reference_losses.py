@@ -144,6 +144,25 @@ def hinge(pred, target, sample_weight=None, *, grad=True, dpred=None, sample_los
     return _finish_loss(losses, factor, sample_weight, grad, dpred, sample_loss, "dpred", dtype)
 
 
+def poisson(pred, target, sample_weight=None, *, grad=True, dpred=None, sample_loss=None):
+    """Half Poisson deviance of the log-rate pred (n, k) against counts y >= 0 (n, k):
+    l_i = sum_j exp(z) + y (log y - 1 - z), 0 log 0 = 0; grad c_i (exp(z) - y)."""
+    dtype = _check_pair(pred, target, ("pred", "target"))
+    _dtype(pred=pred, sample_weight=sample_weight, dpred=dpred, sample_loss=sample_loss)
+    z, y = _wide(pred), _wide(target)
+    if not (y >= 0).all() or not np.isfinite(y).all():
+        raise ValueError("target must be finite and non-negative")
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        e = np.exp(z)
+        # y == 0 is exp(z) alone, and an overflowing exp an infinite loss (no inf - inf)
+        terms = np.where(
+            (y == 0) | (e == np.inf), e, e + y * ((np.log(np.where(y == 0, 1.0, y)) - 1.0) - z)
+        )
+    return _finish_loss(
+        terms.sum(axis=1), e - y, sample_weight, grad, dpred, sample_loss, "dpred", dtype
+    )
+
+
 # ---- metrics -------------------------------------------------------------------------------
 
 

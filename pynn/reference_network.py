@@ -15,7 +15,14 @@ import numpy as np
 
 from pynn import reference as R
 
-LOSSES = ("mse", "l1", "sigmoid_binary_cross_entropy", "softmax_cross_entropy", "hinge")
+LOSSES = (
+    "mse",
+    "l1",
+    "sigmoid_binary_cross_entropy",
+    "softmax_cross_entropy",
+    "hinge",
+    "poisson",
+)
 
 _M32, _M64 = 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF
 _GAMMA = 0x9E3779B97F4A7C15  # the golden ratio in 64 bits: SplitMix64's increment

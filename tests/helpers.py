@@ -186,8 +186,10 @@ def loss_terms(name, x, target, sample_weight=None):
     z_ij)), terms |lse| + |z|; grad c_i (p_ij sum_j y_ij - y_ij), terms c_i (p_ij sum_j
     y_ij + |y_ij|). Binary cross-entropy: l = sum_j max(z, 0) - z y + log1p(exp(-|z|)),
     terms |max(z, 0)| + |z y| + log1p(...); grad c (sigmoid(z) - y), terms c (sigmoid(z)
-    + |y|). The loss's terms are sum_i c_i T_i (the l_i are >= 0)."""
-    if name not in ("softmax_cross_entropy", "sigmoid_binary_cross_entropy"):
+    + |y|). Poisson: l = sum_j exp(z) + y (log y - 1 - z), terms exp(z) + y (|log y| + 1 +
+    |z|); grad c (exp(z) - y), terms c (exp(z) + y). The loss's terms are sum_i c_i T_i (the
+    l_i are >= 0)."""
+    if name not in ("softmax_cross_entropy", "sigmoid_binary_cross_entropy", "poisson"):
         return None, None, None
     z = np.asarray(x, dtype=np.float64)
     n, k = z.shape
@@ -208,6 +210,12 @@ def loss_terms(name, x, target, sample_weight=None):
                 y = np.asarray(target, dtype=np.float64)
             sample = np.where(y == 0, 0.0, np.abs(y) * (np.abs(lse) + np.abs(z))).sum(axis=1)
             grad = c[:, None] * (p * y.sum(axis=1, keepdims=True) + np.abs(y))
+        elif name == "poisson":
+            y = np.asarray(target, dtype=np.float64)
+            e = np.exp(z)
+            log_y = np.abs(np.log(np.where(y > 0, y, 1.0)))
+            sample = (e + y * (log_y + 1 + np.abs(z))).sum(axis=1)
+            grad = c[:, None] * (e + y)
         else:
             y = np.asarray(target, dtype=np.float64)
             sample = (np.maximum(z, 0) + np.abs(z * y) + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)

@@ -85,6 +85,7 @@ LOSS_FD_CASES = [
     ("mse", "real"),
     ("l1", "real"),
     ("hinge", "pm1"),
+    ("poisson", "counts"),
 ]
 
 
@@ -107,6 +108,8 @@ def loss_case(rng, name, kind, n, k):
     elif kind == "pm1":
         t = (2 * rng.integers(0, 2, size=(n, k)) - 1).astype(F64)
         x = t * away_from(rng, (n, k), F64, points=(1.0,), margin=1e-2)  # y pred != 1
+    elif kind == "counts":  # x is the log-rate
+        t = rng.poisson(2.0, size=(n, k)).astype(F64)
     return np.ascontiguousarray(x), t
 
 

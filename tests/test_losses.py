@@ -1,4 +1,4 @@
-"""The five losses: values, gradients, weights, targets kinds and outputs."""
+"""The six losses: values, gradients, weights, targets kinds and outputs."""
 
 import numpy as np
 import pytest
@@ -9,6 +9,8 @@ try:
     from hypothesis import strategies as st
 except ImportError:  # pragma: no cover
     given = None
+
+import pynn
 
 LOSS_SHAPES = [(1, 1), (1, 7), (7, 1), (13, 17), (31, 3), (97, 13), (129, 65), (513, 7), (3, 777)]
 
@@ -23,6 +25,8 @@ LOSS_CASES = [
     ("mse", "real"),
     ("l1", "real"),
     ("hinge", "pm1"),
+    ("poisson", "counts"),
+    ("poisson", "rates"),
 ]
 LOSS_IDS = [f"{n}-{t}" for n, t in LOSS_CASES]
 GRAD_NAME = {
@@ -31,6 +35,7 @@ GRAD_NAME = {
     "mse": "dpred",
     "l1": "dpred",
     "hinge": "dpred",
+    "poisson": "dpred",
 }
 
 
@@ -51,6 +56,12 @@ def make_target(rng, kind, n, k, dtype):
         return rng.integers(0, 2, size=(n, k)).astype(dtype)
     if kind == "real":
         return rand(rng, (n, k), dtype, -2, 2)
+    if kind == "counts":  # Poisson draws with rates from 0.05 to 20: many zeros, some large
+        return rng.poisson(np.exp(rng.uniform(-3, 3, size=(n, k)))).astype(dtype)
+    if kind == "rates":  # non-negative reals, some exact zeros
+        t = rng.exponential(2.0, size=(n, k))
+        t[rng.uniform(size=(n, k)) < 0.2] = 0
+        return t.astype(dtype)
     if kind == "pm1":
         return (2 * rng.integers(0, 2, size=(n, k)) - 1).astype(dtype)
     raise AssertionError(kind)
@@ -97,6 +108,9 @@ def loss_per_sample64(name, x, t):
         return np.abs(x - t).sum(axis=1)
     if name == "hinge":
         return np.maximum(0, 1 - t * x).sum(axis=1)
+    if name == "poisson":  # exp(z) - y z + y log y - y, 0 log 0 = 0
+        ylogy = np.where(t > 0, t * np.log(np.where(t > 0, t, 1.0)), 0.0)
+        return (np.exp(x) - t * x + ylogy - t).sum(axis=1)
     raise AssertionError(name)
 
 
@@ -121,6 +135,8 @@ def grad64(name, x, t, c):
         return c * np.sign(x - t)
     if name == "hinge":
         return c * np.where(t * x < 1, -t, 0.0)
+    if name == "poisson":
+        return c * (np.exp(x) - t)
     raise AssertionError(name)
 
 
@@ -288,7 +304,7 @@ if given is not None:
         name, kind = case
         rng = np.random.default_rng(seed)
         x, t, w = make_case(rng, name, kind, n, k, dtype, weighted)
-        if name not in ("l1", "hinge"):
+        if name not in ("l1", "hinge", "poisson"):  # poisson: exp(200) overflows float32
             x = (x * dtype(scale)).astype(dtype)
         sl, rsl = nan_like(n, dtype), nan_like(n, dtype)
         loss, grad = call(K, name, x, t, w, sample_loss=sl)
@@ -309,3 +325,65 @@ def test_softmax_cross_entropy_confident_row_float32():
     for impl in (K, R):
         loss, _ = impl.softmax_cross_entropy(x, labels, w)
         assert abs(loss - exact) <= 2**-24 * exact, (impl.__name__, loss, exact)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_poisson_threads_1_and_2_bitwise(rng, dtype):
+    """Large enough to run on two threads: the same bits as one thread."""
+    n, k = 4099, 33
+    x, t, w = make_case(rng, "poisson", "counts", n, k, dtype, True)
+    results = []
+    for threads in (1, 2):
+        with pynn.threads(threads):
+            sl = nan_like(n, dtype)
+            loss, grad = K.poisson(x, t, w, sample_loss=sl)
+            results.append((loss, grad, sl, K.poisson(x, t, grad=False)[0]))
+    (l1_, g1, s1, u1), (l2, g2, s2, u2) = results
+    assert l1_ == l2 and u1 == u2
+    np.testing.assert_array_equal(g1, g2)
+    np.testing.assert_array_equal(s1, s2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_poisson_known_values(dtype):
+    """exp(z) - y + y log(y / exp(z)) per element: 0 at the optimum z = log y, exp(z) for
+    y = 0; the gradient exp(z) - y over n."""
+    z = np.array([[np.log(3.0), 0.0], [0.0, 1.0]], dtype)
+    y = np.array([[3.0, 0.0], [2.0, 1.0]], dtype)
+    sl = nan_like(2, dtype)
+    loss, grad = K.poisson(z, y, sample_loss=sl)
+    row0 = (np.exp(np.float64(z[0, 0])) - 3 + 3 * (np.log(3.0) - np.float64(z[0, 0]))) + 1.0
+    row1 = (1.0 - 2.0 + 2.0 * np.log(2.0)) + (np.e - 1.0 - 1.0)
+    assert_close(sl, np.array([row0, row1]), dtype)
+    assert sl[0] <= 1.0 + 1e-6  # the first term is (near) 0 at the optimum
+    assert_close(loss, (row0 + row1) / 2, dtype)
+    expected = np.array([[np.exp(np.float64(z[0, 0])) - 3, 1.0], [1.0 - 2.0, np.e - 1.0]]) / 2
+    assert_close(grad, expected, dtype)
+
+
+@pytest.mark.parametrize("impl", [K, R], ids=["kernels", "reference"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_poisson_overflow_is_an_infinite_loss_not_nan(impl, dtype):
+    """An exp that overflows gives loss and gradient +inf (never inf - inf = NaN), with y = 0
+    or y > 0, and z = -inf with y > 0 too (a rate of 0 for a positive count); z = -inf with
+    y = 0 is a loss of 0."""
+    big = 800.0 if dtype == np.float64 else 100.0  # beyond exp's range in the dtype
+    z = np.array([[big, 0.0], [np.inf, 0.0], [-np.inf, 0.0], [-np.inf, 0.0]], dtype)
+    y = np.array([[2.0, 1.0], [0.0, 1.0], [2.0, 1.0], [0.0, 1.0]], dtype)
+    sl = nan_like(4, dtype)
+    loss, grad = impl.poisson(z, y, sample_loss=sl)
+    assert loss == np.inf
+    assert sl[0] == np.inf and sl[1] == np.inf and sl[2] == np.inf
+    assert sl[3] == 0.0  # exp(-inf) = 0 for y = 0, and z = log 1 = 0 is the optimum
+    assert grad[0, 0] == np.inf and grad[1, 0] == np.inf
+    assert grad[2, 0] == dtype(-2.0 / 4) and grad[3, 0] == 0
+    assert not np.isnan(grad).any() and not np.isnan(sl).any()
+
+
+@pytest.mark.parametrize("impl", [K, R], ids=["kernels", "reference"])
+@pytest.mark.parametrize("bad", [-1.0, np.nan, np.inf])
+def test_poisson_target_must_be_finite_and_non_negative(impl, bad):
+    z = np.zeros((2, 2))
+    y = np.array([[1.0, 0.0], [bad, 2.0]])
+    with pytest.raises(ValueError, match="target must be finite and non-negative"):
+        impl.poisson(z, y)

@@ -138,6 +138,8 @@ def make_targets(rng, kind, n, k):
         y = 2 * rng.integers(0, 2, size=(n, k)) - 1
         y[0], y[1] = -1, 1
         return y
+    if kind == "counts":  # Poisson counts (zeros included) for the log-rate outputs
+        return rng.poisson(2.0, size=(n, k)).astype(np.float64)
     raise AssertionError(kind)
 
 
@@ -255,6 +257,8 @@ LOSS_CASES = (
     ("hinge", "binary", 1),
     ("hinge", "indicator", 3),
     ("hinge", "pm1", 3),
+    ("poisson", "counts", 1),
+    ("poisson", "counts", 3),
 )
 
 

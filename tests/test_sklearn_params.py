@@ -260,7 +260,11 @@ def test_bad_parameters_are_named_at_fit(cls, name, value, error, fragment):
     "params,error,fragment",
     [
         (dict(solver="sgd", momentum=1.0), ValueError, "momentum=1 is not available in pynn"),
-        (dict(loss="poisson"), ValueError, "loss='poisson' is not available in pynn"),
+        (
+            dict(loss="poisson", normalize_y=True),
+            ValueError,
+            "normalize_y=True does not go with loss='poisson'",
+        ),
         (dict(loss="absolute_error"), ValueError, "loss must be one of"),
         (dict(loss=None), ValueError, "loss must be one of"),
         (dict(early_stopping=True, validation_fraction=0.0), ValueError, "validation_fraction"),

@@ -156,6 +156,7 @@ LOSS_NAMES = [
     "mse",
     "l1",
     "hinge",
+    "poisson",
 ]
 
 
@@ -173,6 +174,8 @@ def test_losses_deterministic(rng, dtype, name):
         t = rng.uniform(0, 1, size=(n, k)).astype(dtype)
     elif name == "hinge":
         t = (2 * rng.integers(0, 2, size=(n, k)) - 1).astype(dtype)
+    elif name == "poisson":
+        t = rng.poisson(3.0, size=(n, k)).astype(dtype)
     else:
         t = rand(rng, (n, k), dtype)
     fn = getattr(K, name.replace("_probs", ""))

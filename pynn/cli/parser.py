@@ -222,7 +222,8 @@ def _add_model_options(model):
     model.add_argument(
         "--loss",
         choices=tuple(LOSSES),
-        help="default: softmax_cross_entropy for class labels, mse for numeric targets",
+        help="default: softmax_cross_entropy for class labels, mse for numeric targets "
+        "(poisson: counts >= 0, the model predicts exp of its output)",
     )
     _add_target_options(model)
     model.add_argument(
@@ -314,7 +315,8 @@ def _add_target_options(training):
         help="train a regressor on (y - mean) / std of the training targets, each column "
         "apart; the saved model's last layer scales its outputs back, so predictions, "
         "the test R2 and MSE are on the targets' own scale (default: on for --loss mse "
-        "and l1; --no-standardize-targets trains on y as it is)",
+        "and l1, off for poisson, which refuses it: its targets are counts >= 0; "
+        "--no-standardize-targets trains on y as it is)",
     )
 
 

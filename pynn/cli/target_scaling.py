@@ -20,9 +20,17 @@ REGRESSION_LOSSES = ("mse", "l1")
 
 def wanted(option, loss):
     """Whether to standardize the targets: --standardize-targets / --no-standardize-targets,
-    else (None) for the regression losses. ValueError when asked for with a classifier."""
+    else (None) for mse and l1. ValueError when asked for with a classifier or with
+    poisson (its targets are counts >= 0 and the network's output their log-rate:
+    standardized counts would be neither)."""
     if option is None:
         return loss in REGRESSION_LOSSES
+    if option and loss == "poisson":
+        raise ValueError(
+            "--standardize-targets is not for --loss poisson: its targets are counts or "
+            "rates >= 0, which standardizing would make negative, and the network's output "
+            "is their log-rate (predictions are exp of it)"
+        )
     if option and loss not in REGRESSION_LOSSES:
         raise ValueError(f"--standardize-targets is for regression (--loss mse or l1), not {loss}")
     return option

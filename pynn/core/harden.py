@@ -38,6 +38,11 @@ def _hardened_last(layer, loss):
     """(layers replacing the last one, description of the change); what replaces what is
     the loss's (pynn.losses: hard_replaces, hard_after)."""
     soft = getattr(layer, "activation", None)
+    if not loss.hard_replaces and loss.hard_after is None:  # poisson: rates, nothing hard
+        raise ValueError(
+            f"a {loss.name} model has no hard output to harden to (it predicts rates "
+            f"exp(output)): use the model itself for inference"
+        )
     hard = loss.hard_replaces.get(soft)
     if hard is not None:
         config = layer.config()

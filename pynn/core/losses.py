@@ -10,6 +10,8 @@ name                    output the model should end in      predict_proba
 "binary_cross_entropy"  logits; sigmoid applied by the loss sigmoid(logits)
 "softmax_cross_entropy" logits; softmax applied by the loss softmax(logits)
 "hinge"                 a score (identity or tanh)          (no probabilities)
+"poisson"               the log-rate z (identity)           (not a classifier; predict
+                                                            returns the rate exp(z))
 
 Who reads the record: the training step and evaluation (kernel, grad_name), the fused
 whole-step kernel (kernel: the Network takes the kernel's name as its loss code),
@@ -44,7 +46,8 @@ class Loss:
     proba : {"softmax", "sigmoid"} or None
         The output nonlinearity predict_proba applies, None for no probabilities.
     target_kinds : tuple of str
-        The pynn.core.targets kinds it trains: (1-D y's kind, 2-D y's kind), or ("values",).
+        The pynn.core.targets kinds it trains: (1-D y's kind, 2-D y's kind), or ("values",)
+        or ("rates",) for a regression loss.
     signed_targets : bool, default False
         The kernel reads -1/+1 targets, not 0/1.
     hard_replaces : dict of str to str or None, default None
@@ -72,6 +75,7 @@ class Loss:
         self.grad_name = grad_name  # its keyword for the gradient output
         self.proba = proba  # "softmax", "sigmoid" or None
         # The pynn.core.targets kinds it trains: (1-D y's kind, 2-D y's kind), or ("values",)
+        # or ("rates",) (regression)
         self.target_kinds = target_kinds
         self.signed_targets = signed_targets  # the kernel reads -1/+1 targets, not 0/1
         # Sequential.harden: {soft activation of the last layer: hard activation replacing
@@ -82,7 +86,7 @@ class Loss:
     @property
     def classifies(self) -> bool:
         """True for the classification losses (their targets are labels)."""
-        return self.target_kinds != ("values",)
+        return self.target_kinds not in (("values",), ("rates",))
 
     def __call__(
         self,
@@ -171,6 +175,8 @@ LOSSES = {
         hard_replaces={"identity": "sign", "tanh": "sign"},
         hard_after="sign",
     ),
+    # half the Poisson deviance of the rate exp(z); no hard output (harden refuses)
+    "poisson": Loss("poisson", "poisson", "dpred", None, ("rates",)),
 }
 
 

@@ -122,10 +122,10 @@ class TrainingMixin:
             Targets, whose meaning the loss decides (docs/model.md, "Losses and targets"):
             labels (any integers or strings) or probabilities for softmax_cross_entropy,
             two labels or (n, K) 0/1 for binary_cross_entropy and hinge, numbers for mse
-            and l1.
+            and l1, counts or rates >= 0 for poisson.
         loss : str, Loss or None, default None
             One of pynn.losses.LOSSES ("mse", "l1", "binary_cross_entropy",
-            "softmax_cross_entropy", "hinge"). Required the first time; None keeps the
+            "softmax_cross_entropy", "hinge", "poisson"). Required the first time; None keeps the
             model's loss. The classification losses read the last layer as logits: do not
             end a binary_cross_entropy model in a sigmoid (ValueError).
         optimizer : Optimizer or None, default None
@@ -282,10 +282,10 @@ class TrainingMixin:
             Targets, whose meaning the loss decides (docs/model.md, "Losses and targets"):
             labels (any integers or strings) or probabilities for softmax_cross_entropy,
             two labels or (n, K) 0/1 for binary_cross_entropy and hinge, numbers for mse
-            and l1.
+            and l1, counts or rates >= 0 for poisson.
         loss : str, Loss or None, default None
             One of pynn.losses.LOSSES ("mse", "l1", "binary_cross_entropy",
-            "softmax_cross_entropy", "hinge"). Required the first time; None keeps the
+            "softmax_cross_entropy", "hinge", "poisson"). Required the first time; None keeps the
             model's loss. The classification losses read the last layer as logits: do not
             end a binary_cross_entropy model in a sigmoid (ValueError).
         optimizer : Optimizer or None, default None

@@ -418,7 +418,7 @@ def _targets(path, config, classes, model):
         )
     if description["negative"] not in (0.0, -1.0):
         raise _bad(path, f"targets 'negative' must be 0 or -1, got {description['negative']}")
-    if kind == "values":
+    if kind in ("values", "rates"):  # regression
         if classes is not None:
             raise _bad(path, "a regressor has no classes")
     else:

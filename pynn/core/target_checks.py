@@ -109,6 +109,28 @@ def check_finite(y: NDArray[Any], name: str = "y") -> None:
         raise ValueError(f"{name} contains NaN or infinity")
 
 
+def check_non_negative(y: NDArray[Any], name: str = "y") -> None:
+    """Raise unless every value of y is >= 0 (a Poisson loss's counts or rates).
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        The targets, numeric and finite (check_finite).
+    name : str, default "y"
+        The argument's name in the message.
+
+    Raises
+    ------
+    ValueError
+        y holds a negative value.
+    """
+    if (y < 0).any():
+        raise ValueError(
+            f"{name} for the poisson loss must be counts or rates >= 0, got "
+            f"{first_values(y[y < 0])}"
+        )
+
+
 def first_values(y: ArrayLike, limit: int = 5) -> list[Any]:
     """The first few distinct values of y, for a message.
 

@@ -8,11 +8,14 @@ kind            loss                         y                         model out
 "binary"        binary_cross_entropy, hinge  (n,) two labels           1
 "indicator"     binary_cross_entropy, hinge  (n, K) 0/1 (or -1/+1)     K (multi-label)
 "values"        mse, l1                      (n,) or (n, K) numbers    1 or K
+"rates"         poisson                      (n,) or (n, K) >= 0       1 or K log-rates z
 
 Classifiers keep `classes_` (sorted, as scikit-learn does) and predict labels from the
 logits: argmax, or logit > 0, which is exactly "probability > 0.5" without the rounding
 of the sigmoid near 0. The per-epoch metric is accuracy for classifiers (every label of a
-row right, for multi-label) and R² for regressors.
+row right, for multi-label) and R² for regressors. A "rates" model predicts the rates
+exp(z) (scikit-learn's MLPRegressor with loss="poisson" does the same), and its R² is that
+of the rates, as scikit-learn's score.
 """
 
 from __future__ import annotations
@@ -22,14 +25,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from pynn.core.target_checks import as_y, check_classes, check_finite, first_values
+from pynn.core.target_checks import (
+    as_y,
+    check_classes,
+    check_finite,
+    check_non_negative,
+    first_values,
+)
 
 if TYPE_CHECKING:
     from types import ModuleType
 
     from pynn.core.losses import Loss
 
-KINDS = ("labels", "probabilities", "binary", "indicator", "values")
+KINDS = ("labels", "probabilities", "binary", "indicator", "values", "rates")
+REGRESSION_KINDS = ("values", "rates")
 
 
 class Targets:
@@ -37,7 +47,7 @@ class Targets:
 
     Parameters
     ----------
-    kind : {"labels", "probabilities", "binary", "indicator", "values"}
+    kind : {"labels", "probabilities", "binary", "indicator", "values", "rates"}
         The kind of targets (KINDS).
     n_outputs : int
         The model's outputs.
@@ -76,8 +86,8 @@ class Targets:
 
     @property
     def is_classifier(self) -> bool:
-        """Whether the targets are labels (every kind but "values")."""
-        return self.kind != "values"
+        """Whether the targets are labels (every kind but "values" and "rates")."""
+        return self.kind not in REGRESSION_KINDS
 
     @property
     def metric_name(self) -> str:
@@ -115,7 +125,7 @@ class Targets:
         y = as_y(y, n)
         classes = check_classes(loss, classes)
         if not loss.classifies:
-            return cls(**_values_kind(y, n_outputs))
+            return cls(**_values_kind(y, n_outputs, loss.target_kinds[0]))
         if y.ndim == 2:
             return cls(**_columns_kind(loss, y, n_outputs, classes))
         return cls(**_labels_kind(loss, y, n_outputs, classes))
@@ -138,7 +148,7 @@ class Targets:
         ------
         ValueError
             y of another shape, labels the model was not trained on, or values that are
-            not finite.
+            not finite, or negative for "rates".
         """
         y = as_y(y, len(y) if not hasattr(y, "shape") else y.shape[0])
         if self.kind in ("labels", "binary"):
@@ -149,8 +159,10 @@ class Targets:
                 return index.astype(np.int64)
             on = index.astype(dtype).reshape(-1, 1)
             return 2 * on - 1 if self.hinge else on
-        if self.kind == "values":
+        if not self.is_classifier:
             check_finite(y)
+            if self.kind == "rates":
+                check_non_negative(y)
             y2 = y.reshape(-1, 1) if y.ndim == 1 else y
             if y2.shape[1] != self.n_outputs:
                 raise ValueError(f"y must have {self.n_outputs} column(s), got shape {y.shape}")
@@ -192,7 +204,8 @@ class Targets:
 
     # ---- predictions -----------------------------------------------------------------------
     def decode(self, out: NDArray[Any]) -> NDArray[Any]:
-        """Predictions from the model's outputs (logits for the classification losses).
+        """Predictions from the model's outputs (logits for the classification losses, the
+        log-rates for "rates", whose predictions are exp(out): inf beyond the dtype's range).
 
         Parameters
         ----------
@@ -204,7 +217,10 @@ class Targets:
         numpy.ndarray
             Labels, indices, 0/1 (or -1/+1) rows, or values.
         """
-        if self.kind == "values":
+        if self.kind == "rates":
+            with np.errstate(over="ignore"):
+                out = np.exp(out)
+        if not self.is_classifier:
             return out[:, 0].copy() if self.squeeze else out
         if self.kind in ("labels", "probabilities"):
             index = np.argmax(out, axis=1)
@@ -228,7 +244,7 @@ class Targets:
         dict of str to (tuple of int, numpy dtype or None)
         """
         k = self.n_outputs
-        if self.kind == "values":
+        if not self.is_classifier:
             return {"residual": ((n, k), None), "squares": ((n, k), np.float64)}
         if self.kind == "labels":
             return {}  # count_argmax_hits needs none
@@ -254,7 +270,7 @@ class Targets:
         numpy.ndarray
             Zeros: (1,) int64, or (n_outputs,) float64.
         """
-        return np.zeros(self.n_outputs) if self.kind == "values" else np.zeros(1, np.int64)
+        return np.zeros(1, np.int64) if self.is_classifier else np.zeros(self.n_outputs)
 
     def accumulate(
         self,
@@ -283,10 +299,13 @@ class Targets:
         if self.kind == "labels":
             total[0] += kernels.count_argmax_hits(out, target)
             return
-        if self.kind == "values":
+        if not self.is_classifier:
             # Summed row after row in float64, continuing from `total`: the same sum however
             # the rows are split into batches (evaluate's blocks follow a memory budget).
             # (One cast copy: a ufunc that casts its operands allocates a buffer.)
+            if self.kind == "rates":  # the residuals of the rates exp(out)
+                with np.errstate(over="ignore"):
+                    out = np.exp(out, out=scratch["residual"])
             np.subtract(out, target, out=scratch["residual"])
             squares = scratch["squares"]
             np.copyto(squares, scratch["residual"])
@@ -340,7 +359,7 @@ class Targets:
         float
             Accuracy, or R² averaged over the outputs.
         """
-        if self.kind != "values":
+        if self.is_classifier:
             return float(total[0]) / n
         # As scikit-learn's r2_score: an output with constant targets scores 1 if fit
         # exactly, else 0.
@@ -395,13 +414,16 @@ class Targets:
 
 
 # ---- Targets.for_loss's choice, one helper per shape of y: Targets' keyword arguments ----
-def _values_kind(y, n_outputs):
-    """A regression loss's targets ("values"): finite numbers, one column per output."""
+def _values_kind(y, n_outputs, kind):
+    """A regression loss's targets ("values", or "rates": >= 0), finite numbers, one column
+    per output."""
     check_finite(y)
+    if kind == "rates":
+        check_non_negative(y)
     k = 1 if y.ndim == 1 else y.shape[1]
     if k != n_outputs:
         raise ValueError(f"y has {k} output(s) per sample but the model gives {n_outputs}")
-    return {"kind": "values", "n_outputs": n_outputs, "squeeze": y.ndim == 1}
+    return {"kind": kind, "n_outputs": n_outputs, "squeeze": y.ndim == 1}
 
 
 def _columns_kind(loss, y, n_outputs, classes):

@@ -136,7 +136,8 @@ def fit(
         array or np.memmap of the model's dtype is read in place, batch by batch.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         The targets, whose meaning the loss decides: class labels for the classification
-        losses, numbers for "mse" and "l1" (docs/model.md, "Losses and targets").
+        losses, numbers for "mse" and "l1", counts >= 0 for "poisson" (docs/model.md,
+        "Losses and targets").
     loss : str, pynn.losses.Loss or None
         One of pynn.losses.LOSSES, by name or record. None keeps the model's loss, which
         only a trained model has (the first fit must name one).

@@ -273,8 +273,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     """A multilayer perceptron regressor trained by pynn, with scikit-learn's interface.
 
     Hidden layers as MLPClassifier's, a linear output layer, and the squared error
-    (pynn's "mse": ½ (y - ŷ)² summed over outputs, mean over samples). y is 1-D (predict
-    returns 1-D) or 2-D (n_samples, n_outputs).
+    (pynn's "mse": ½ (y - ŷ)² summed over outputs, mean over samples) or, with
+    loss="poisson", half the Poisson deviance of the rates exp(output) (pynn's "poisson":
+    the output is the log-rate, and predict returns exp of it, as scikit-learn's). y is 1-D
+    (predict returns 1-D) or 2-D (n_samples, n_outputs).
 
     Parameters
     ----------
@@ -284,22 +286,27 @@ momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1, beta_
 n_iter_no_change, max_fun, dtype, n_threads, divergence
         As MLPClassifier's (early_stopping's split is not stratified, and its score is
         R²).
-    loss : {"squared_error"}, default "squared_error"
-        scikit-learn's loss (keyword-only here, after hidden_layer_sizes and activation);
-        its "poisson" is not available in pynn.
+    loss : {"squared_error", "poisson"}, default "squared_error"
+        scikit-learn's loss (keyword-only here, after hidden_layer_sizes and activation).
+        "poisson" needs y >= 0 and finite (a ValueError naming y otherwise), trains the
+        network's output z as the log-rate, and predicts the rate exp(z); score is the R² of
+        those predictions, as scikit-learn's.
     normalize_y : bool, default False
         Train the network on (y - y_mean_) / y_scale_, each output standardized with the
         training targets' mean and standard deviation (a constant output takes scale 1),
         and map predict back (GaussianProcessRegressor's parameter of that name; pynn's
         own for the MLP). The fit that makes the network (fit, or the first partial_fit)
-        fixes y_mean_ and y_scale_; warm_start and later partial_fit calls reuse them.
+        fixes y_mean_ and y_scale_; warm_start and later partial_fit calls reuse them. Not
+        with loss="poisson" (a ValueError).
 
     Attributes
     ----------
     loss_, best_loss_, loss_curve_, validation_scores_, best_validation_score_, n_iter_, \
 t_, n_features_in_, feature_names_in_, n_outputs_, n_layers_, out_activation_, model_, \
 coefs_, intercepts_
-        As MLPClassifier's (out_activation_ is "identity"). With normalize_y, the losses,
+        As MLPClassifier's (out_activation_ is "identity", or "exp" with loss="poisson",
+        scikit-learn's names; loss_ and loss_curve_ are then half the mean Poisson deviance
+        plus the alpha term, as scikit-learn's). With normalize_y, the losses,
         model_ and coefs_ / intercepts_ are the network's, on the standardized scale;
         predict and score are on y's scale (the validation R² is the same on both).
     y_mean_, y_scale_ : numpy.ndarray of shape (n_outputs_,) or None
@@ -361,8 +368,9 @@ coefs_, intercepts_
     def _encode_y(self, y, first, incremental, classes):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)  # as scikit-learn: predict then returns 1-D
-        self.out_activation_ = "identity"
-        return y, 1 if y.ndim == 1 else y.shape[1], "mse"
+        poisson = self.loss == "poisson"  # the output is the log-rate; predict gives exp
+        self.out_activation_ = "exp" if poisson else "identity"
+        return y, 1 if y.ndim == 1 else y.shape[1], "poisson" if poisson else "mse"
 
     def _scale_y(self, y, first):
         """normalize_y: (y - y_mean_) / y_scale_ per output, the statistics of the fit that
@@ -398,7 +406,9 @@ coefs_, intercepts_
         -------
         numpy.ndarray of shape (n_samples,) or (n_samples, n_outputs)
             float64; 1-D when fit had a 1-D y. With normalize_y, the network's outputs
-            times y_scale_ plus y_mean_ (in float64): on the scale of y.
+            times y_scale_ plus y_mean_ (in float64): on the scale of y. With
+            loss="poisson", the rates exp(output), computed in the network's dtype (inf
+            beyond its range).
         """
         out = self._outputs(X, "predict").astype(np.float64)
         if getattr(self, "y_mean_", None) is None:  # also a pickle from before normalize_y

@@ -2,9 +2,11 @@
 scikit-learn's, and their checks at fit time (scikit-learn's rule: __init__ only stores).
 
 Every value scikit-learn 1.9's MLPClassifier / MLPRegressor accepts for a stochastic solver
-is accepted here with its meaning; what pynn cannot do is refused by name (solver="lbfgs",
-loss="poisson", momentum=1 with "sgd"), and max_fun, which only L-BFGS reads, is checked
-and stored. pynn refuses bools where a number is expected (scikit-learn takes True as 1)."""
+is accepted here with its meaning (loss="poisson": pynn's "poisson" loss on the network's
+output, predict giving exp of it, as scikit-learn's out_activation_ "exp"); what pynn cannot
+do is refused by name (solver="lbfgs", momentum=1 with "sgd"), and max_fun, which only
+L-BFGS reads, is checked and stored. pynn refuses bools where a number is expected
+(scikit-learn takes True as 1)."""
 
 import math
 import numbers
@@ -20,7 +22,7 @@ from pynn.core.training_checks import check_divergence
 HIDDEN_ACTIVATIONS = TRAINABLE + ("logistic",)
 SOLVERS = ("adam", "sgd")
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
-REGRESSION_LOSSES = ("squared_error",)
+REGRESSION_LOSSES = ("squared_error", "poisson")
 AUTO_BATCH = 200  # batch_size="auto" is min(200, n_samples), as in scikit-learn
 ADAPTIVE_FACTOR = 5.0  # learning_rate="adaptive" divides the rate by 5 ...
 ADAPTIVE_MIN_LR = 1e-6  # ... and stops once it is this small (scikit-learn's values)
@@ -110,10 +112,15 @@ def _check_stopping(estimator):
 
 
 def _check_loss(estimator):
-    """The regressor's loss: scikit-learn's "squared_error" (its "poisson" is refused)."""
-    if isinstance(estimator.loss, str) and estimator.loss == "poisson":
-        raise ValueError("loss='poisson' is not available in pynn: use 'squared_error'")
+    """The regressor's loss, scikit-learn's "squared_error" or "poisson", and normalize_y
+    (refused with "poisson": standardized counts are not counts)."""
     check_choice(estimator.loss, "loss", REGRESSION_LOSSES)
+    check_bool(estimator.normalize_y, "normalize_y")
+    if estimator.loss == "poisson" and estimator.normalize_y:
+        raise ValueError(
+            "normalize_y=True does not go with loss='poisson': its targets are counts or "
+            "rates >= 0 and the network's output is their log-rate; use normalize_y=False"
+        )
 
 
 def check_params(estimator):
@@ -124,7 +131,6 @@ def check_params(estimator):
     activation = check_choice(estimator.activation, "activation", HIDDEN_ACTIVATIONS)
     if not is_classifier(estimator):
         _check_loss(estimator)
-        check_bool(estimator.normalize_y, "normalize_y")
     _check_solver(estimator)
     check_number(estimator.alpha, "alpha")
     if not (isinstance(estimator.batch_size, str) and estimator.batch_size == "auto"):
