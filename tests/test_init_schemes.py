@@ -1,0 +1,143 @@
+"""Initialisation schemes beyond Glorot and He: scikit-learn's formula (weights and biases)
+and a callable init, with its checks and what saving, loading and copying keep of it."""
+
+import copy
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+import pynn
+from pynn.core.init import BIASED_INITS, INITS, initialize_affine
+
+
+# ---- scikit-learn's formula ------------------------------------------------------------------
+@pytest.mark.parametrize("name,factor", [("sklearn_uniform", 6.0), ("sklearn_logistic", 2.0)])
+def test_sklearn_scheme_is_the_hand_computed_draw(name, factor):
+    fan_in, fan_out = 5, 7
+    weight, bias = np.empty((fan_out, fan_in)), np.empty(fan_out)
+    initialize_affine(weight, bias, name, fan_in, fan_out, np.random.default_rng(11))
+    # By hand: bound sqrt(factor / (5 + 7)); the weight drawn first, then the bias, from
+    # the same generator (scikit-learn's _init_coef order).
+    bound = math.sqrt(factor / 12)
+    rng = np.random.default_rng(11)
+    assert np.array_equal(weight, rng.uniform(-bound, bound, size=(fan_out, fan_in)))
+    assert np.array_equal(bias, rng.uniform(-bound, bound, size=fan_out))
+
+
+@pytest.mark.parametrize("name,factor", [("sklearn_uniform", 6.0), ("sklearn_logistic", 2.0)])
+def test_sklearn_scheme_fills_its_bound_in_weights_and_biases(name, factor):
+    fan_in, fan_out = 300, 200
+    bound = math.sqrt(factor / (fan_in + fan_out))
+    model = pynn.Sequential(pynn.Dense(fan_in, fan_out, init=name), random_state=0)
+    weight, bias = model.layers[0].params["weight"], model.layers[0].params["bias"]
+    for values in (weight, bias):
+        assert np.abs(values).max() <= np.float32(bound)
+        assert values.max() > 0.97 * bound and values.min() < -0.97 * bound
+    # uniform on ±bound: variance bound²/3
+    assert weight.var() == pytest.approx(bound**2 / 3, rel=0.03)
+    assert bias.var() == pytest.approx(bound**2 / 3, rel=0.3)
+
+
+def test_only_the_sklearn_schemes_draw_biases():
+    assert set(BIASED_INITS) == {"sklearn_uniform", "sklearn_logistic"} <= set(INITS)
+    for name in INITS:
+        model = pynn.Sequential(
+            pynn.Dense(6, 9, "tanh", init=name), pynn.Maxout(9, 4, 3, init=name), random_state=1
+        )
+        for layer in model.layers:
+            assert layer.params["bias"].any() == (name in BIASED_INITS), (name, layer)
+
+
+def test_maxout_fans_are_its_widths():
+    # the bound uses in_features and out_features, not the pieces' rows
+    model = pynn.Sequential(pynn.Maxout(10, 20, 3, init="sklearn_uniform"), random_state=0)
+    bound = math.sqrt(6 / 30)
+    params = model.layers[0].params
+    assert np.abs(params["weight"]).max() <= np.float32(bound)
+    assert params["weight"].max() > 0.95 * bound and params["bias"].min() < -0.8 * bound
+
+
+# ---- a callable --------------------------------------------------------------------------------
+def _normal(shape, rng, dtype):
+    return rng.normal(0.0, 0.1, size=shape)
+
+
+def test_callable_gets_shape_rng_and_dtype_and_sets_the_weight():
+    calls = []
+
+    def init(shape, rng, dtype):
+        calls.append((shape, type(rng), dtype))
+        return np.arange(math.prod(shape), dtype=np.int64).reshape(shape)
+
+    model = pynn.Sequential(
+        pynn.Dense(3, 4, "relu", init=init),
+        pynn.Maxout(4, 2, 3, init=init),
+        dtype=np.float64,
+        random_state=0,
+    )
+    assert calls == [
+        ((4, 3), np.random.Generator, np.float64),
+        ((6, 4), np.random.Generator, np.float64),
+    ]
+    assert np.array_equal(model.layers[0].params["weight"], np.arange(12).reshape(4, 3))
+    assert np.array_equal(model.layers[1].params["weight"], np.arange(24).reshape(6, 4))
+    assert not model.layers[0].params["bias"].any() and not model.layers[1].params["bias"].any()
+
+
+def test_callable_draws_from_the_models_seed():
+    def build(seed):
+        return pynn.Sequential(pynn.Dense(5, 8, init=_normal), random_state=seed)
+
+    a, b, c = build(3), build(3), build(4)
+    assert np.array_equal(a.flat_params, b.flat_params)
+    assert not np.array_equal(a.flat_params, c.flat_params)
+    before = a.flat_params.copy()
+    a.fit(np.ones((4, 5)), np.zeros((4, 8)), loss="mse", epochs=1, random_state=4)
+    a.reset_parameters(3)
+    assert np.array_equal(a.flat_params, before)
+
+
+@pytest.mark.parametrize(
+    "init,error,fragment",
+    [
+        (lambda shape, rng, dtype: np.zeros((shape[1], shape[0])), ValueError, r"shape \(3, 4\)"),
+        (lambda shape, rng, dtype: np.zeros(shape[0]), ValueError, "init returned an array of"),
+        (lambda shape, rng, dtype: np.full(shape, np.nan), ValueError, "init returned NaN"),
+        (lambda shape, rng, dtype: np.full(shape, 1e39), ValueError, r"infinity \(in float32\)"),
+        (lambda shape, rng, dtype: np.full(shape, "a"), TypeError, "init must return real"),
+        (lambda shape, rng, dtype: None, TypeError, "init must return real"),
+        (lambda shape, rng, dtype: np.zeros(shape, complex), TypeError, "init must return real"),
+    ],
+)
+def test_callable_results_are_checked(init, error, fragment):
+    with pytest.raises(error, match=fragment):
+        pynn.Sequential(pynn.Dense(3, 4, init=init), random_state=0)
+
+
+def test_an_init_that_is_not_a_name_or_a_callable_is_refused_at_once():
+    for bad in (3, ("he_uniform",), np.zeros(2)):
+        with pytest.raises(TypeError, match="init must be one of .* or a callable"):
+            pynn.Dense(2, 3, init=bad)
+        with pytest.raises(TypeError, match="init must be one of .* or a callable"):
+            pynn.Maxout(2, 3, 2, init=bad)
+
+
+def test_callable_init_save_load_and_copies(tmp_path):
+    X = np.random.default_rng(0).standard_normal((20, 3))
+    model = pynn.Sequential(
+        pynn.Dense(3, 6, "relu", init=_normal), pynn.Maxout(6, 2, 2, init=_normal), random_state=0
+    )
+    path = tmp_path / "m.npz"
+    model.save(path)
+    loaded = pynn.load(path)
+    # the file holds the parameters; the callable is recorded as None, the default
+    assert np.array_equal(loaded.flat_params, model.flat_params)
+    assert np.array_equal(loaded.decision_function(X), model.decision_function(X))
+    assert [layer.init for layer in loaded.layers] == ["he_uniform", "glorot_uniform"]
+    # in-process copies keep the callable itself (a module-level function pickles)
+    for twin in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert twin.layers[0].init is _normal and twin.layers[1].init is _normal
+        assert np.array_equal(twin.flat_params, model.flat_params)
+    assert pynn.gradcheck(model, X[:5], np.zeros((5, 2)), loss="mse").ok
