@@ -386,7 +386,9 @@ def test_the_estimators_stop_a_diverging_fit_by_default(dtype):
             est.fit(X, target)
         with pytest.raises(pynn.DivergenceError, match="divergence=10000"):
             clone(est).partial_fit(X, target, **classes)
-        est.set_params(divergence=None)
+        # The check off; n_iter_no_change at max_iter keeps scikit-learn's stopping rule
+        # (whose firing depends on the initial draw at this rate) out of the way.
+        est.set_params(divergence=None, n_iter_no_change=20)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ConvergenceWarning; R² overflowing
             est.fit(X, target)  # the check off: it runs to the end, as before

@@ -141,3 +141,52 @@ def test_callable_init_save_load_and_copies(tmp_path):
         assert twin.layers[0].init is _normal and twin.layers[1].init is _normal
         assert np.array_equal(twin.flat_params, model.flat_params)
     assert pynn.gradcheck(model, X[:5], np.zeros((5, 2)), loss="mse").ok
+
+
+# ---- pynn.sklearn's default --------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "activation,scheme,factor",
+    [
+        ("relu", "sklearn_uniform", 6.0),
+        ("tanh", "sklearn_uniform", 6.0),
+        ("logistic", "sklearn_logistic", 2.0),
+    ],
+)
+def test_estimators_start_from_scikit_learns_formula(activation, scheme, factor):
+    pytest.importorskip("sklearn")
+    from pynn.sklearn import MLPClassifier, MLPRegressor
+
+    X = np.random.default_rng(0).standard_normal((40, 30))
+    y = np.arange(40) % 3
+    for est, target in ((MLPClassifier, y), (MLPRegressor, y.astype(float))):
+        # a rate of 1e-12: one Adam step moves no parameter by more than about 1e-12
+        fitted = est((50,), activation, learning_rate_init=1e-12, max_iter=1, random_state=0)
+        with pytest.warns(Warning):  # ConvergenceWarning: max_iter=1
+            fitted.fit(X, target)
+        assert [layer.init for layer in fitted.model_.layers] == [scheme, scheme]
+        for coef, intercept in zip(fitted.coefs_, fitted.intercepts_):
+            bound = math.sqrt(factor / sum(coef.shape))
+            assert np.abs(coef).max() <= bound + 1e-6 and np.abs(intercept).max() <= bound + 1e-6
+            assert np.abs(coef).max() > 0.9 * bound and intercept.all()
+        hidden_bound = math.sqrt(factor / (30 + 50))  # its 50 biases reach near their bound
+        assert np.abs(fitted.intercepts_[0]).max() > 0.8 * hidden_bound
+
+
+def test_estimator_init_parameter():
+    pytest.importorskip("sklearn")
+    from pynn.sklearn import MLPClassifier
+
+    X = np.random.default_rng(0).standard_normal((40, 4))
+    y = np.arange(40) % 2
+    options = dict(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    with pytest.warns(Warning):
+        named = MLPClassifier(init="he_normal", **options).fit(X, y)
+    assert [layer.init for layer in named.model_.layers] == ["he_normal", "he_normal"]
+    with pytest.warns(Warning):
+        custom = MLPClassifier(init=_normal, **options).fit(X, y)
+    assert custom.model_.layers[0].init is _normal
+    for bad, error in (("xavier", ValueError), (1.5, TypeError)):
+        est = MLPClassifier(init=bad, **options)
+        with pytest.raises(error, match="init must be one of"):
+            est.fit(X, y)
+        assert not hasattr(est, "model_")

@@ -89,11 +89,12 @@ def test_defaults_are_scikit_learns():
     theirs = inspect.signature(SklearnMLPClassifier).parameters
     shared = set(ours) & set(theirs)
     assert set(theirs) - shared == {"max_fun"}  # L-BFGS only
-    assert set(ours) - shared == {"dtype", "n_threads", "divergence"}
+    assert set(ours) - shared == {"dtype", "n_threads", "divergence", "init"}
     for name in shared:
         assert ours[name].default == theirs[name].default, name
     assert ours["dtype"].default == "float32" and ours["n_threads"].default is None
     assert ours["divergence"].default == 1e4
+    assert ours["init"].default is None  # scikit-learn's formula (docs/sklearn.md)
 
 
 def test_parameters_round_trip():
@@ -123,6 +124,7 @@ def test_parameters_round_trip():
         dtype="float64",
         n_threads=1,
         divergence=None,
+        init="he_normal",
     )
     for cls in (MLPClassifier, MLPRegressor):
         est = cls(**params)

@@ -131,6 +131,7 @@ class BaseMLP(BaseEstimator):
         dtype="float32",
         n_threads=None,
         divergence=1e4,
+        init=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -157,6 +158,7 @@ class BaseMLP(BaseEstimator):
         self.dtype = dtype
         self.n_threads = n_threads
         self.divergence = divergence
+        self.init = init
 
     def _x_dtypes(self, dtype):
         """The dtypes validate_data keeps X in: both floats (pynn casts each batch to the
@@ -165,11 +167,17 @@ class BaseMLP(BaseEstimator):
 
     # ---- the network -------------------------------------------------------------------------
     def _new_model(self, sizes, activation, dtype, n_features, n_outputs, seed):
+        # init=None: scikit-learn's formula for every layer, its factor set by the hidden
+        # activation (docs/sklearn.md, "init").
+        init = self.init
+        if init is None:
+            init = "sklearn_logistic" if activation == "sigmoid" else "sklearn_uniform"
         layers, width = [], n_features
         for size in sizes:
-            layers.append(Dense(width, size, activation=activation))
+            layers.append(Dense(width, size, activation=activation, init=init))
             width = size
-        layers.append(Dense(width, n_outputs))  # logits (classifier) or values (regressor)
+        # logits (classifier) or values (regressor)
+        layers.append(Dense(width, n_outputs, init=init))
         return Sequential(*layers, dtype=dtype, random_state=seed)
 
     def _layout(self, sizes, activation, dtype, n_features, n_outputs):
