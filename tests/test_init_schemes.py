@@ -1,5 +1,6 @@
-"""Initialisation schemes beyond Glorot and He: scikit-learn's formula (weights and biases)
-and a callable init, with its checks and what saving, loading and copying keep of it."""
+"""Initialisation schemes beyond Glorot and He: scikit-learn's and PyTorch's formulas
+(weights and biases) and a callable init, with its checks and what saving, loading and
+copying keep of it."""
 
 import copy
 import math
@@ -11,25 +12,35 @@ import pytest
 import pynn
 from pynn.core.init import BIASED_INITS, INITS, initialize_affine
 
+# ---- scikit-learn's and PyTorch's formulas --------------------------------------------------
+# The bound of weights and biases, by hand: scikit-learn's sqrt(factor / (fan_in + fan_out)),
+# factor 6 or 2 (logistic); PyTorch's nn.Linear 1 / sqrt(fan_in).
+BOUNDS = {
+    "sklearn_uniform": lambda fan_in, fan_out: math.sqrt(6 / (fan_in + fan_out)),
+    "sklearn_logistic": lambda fan_in, fan_out: math.sqrt(2 / (fan_in + fan_out)),
+    "torch_uniform": lambda fan_in, fan_out: 1 / math.sqrt(fan_in),
+}
 
-# ---- scikit-learn's formula ------------------------------------------------------------------
-@pytest.mark.parametrize("name,factor", [("sklearn_uniform", 6.0), ("sklearn_logistic", 2.0)])
-def test_sklearn_scheme_is_the_hand_computed_draw(name, factor):
+
+@pytest.mark.parametrize("name", sorted(BOUNDS))
+def test_biased_scheme_is_the_hand_computed_draw(name):
     fan_in, fan_out = 5, 7
     weight, bias = np.empty((fan_out, fan_in)), np.empty(fan_out)
     initialize_affine(weight, bias, name, fan_in, fan_out, np.random.default_rng(11))
-    # By hand: bound sqrt(factor / (5 + 7)); the weight drawn first, then the bias, from
-    # the same generator (scikit-learn's _init_coef order).
-    bound = math.sqrt(factor / 12)
+    # sqrt(6/12), sqrt(2/12), 1/sqrt(5); the weight drawn first, then the bias, from the
+    # same generator (scikit-learn's _init_coef order)
+    bound = {"sklearn_uniform": 0.5**0.5, "sklearn_logistic": 6**-0.5, "torch_uniform": 0.2**0.5}
+    bound = bound[name]
+    assert bound == pytest.approx(BOUNDS[name](fan_in, fan_out))
     rng = np.random.default_rng(11)
     assert np.array_equal(weight, rng.uniform(-bound, bound, size=(fan_out, fan_in)))
     assert np.array_equal(bias, rng.uniform(-bound, bound, size=fan_out))
 
 
-@pytest.mark.parametrize("name,factor", [("sklearn_uniform", 6.0), ("sklearn_logistic", 2.0)])
-def test_sklearn_scheme_fills_its_bound_in_weights_and_biases(name, factor):
+@pytest.mark.parametrize("name", sorted(BOUNDS))
+def test_biased_scheme_fills_its_bound_in_weights_and_biases(name):
     fan_in, fan_out = 300, 200
-    bound = math.sqrt(factor / (fan_in + fan_out))
+    bound = BOUNDS[name](fan_in, fan_out)
     model = pynn.Sequential(pynn.Dense(fan_in, fan_out, init=name), random_state=0)
     weight, bias = model.layers[0].params["weight"], model.layers[0].params["bias"]
     for values in (weight, bias):
@@ -40,8 +51,8 @@ def test_sklearn_scheme_fills_its_bound_in_weights_and_biases(name, factor):
     assert bias.var() == pytest.approx(bound**2 / 3, rel=0.3)
 
 
-def test_only_the_sklearn_schemes_draw_biases():
-    assert set(BIASED_INITS) == {"sklearn_uniform", "sklearn_logistic"} <= set(INITS)
+def test_only_the_sklearn_and_torch_schemes_draw_biases():
+    assert set(BIASED_INITS) == set(BOUNDS) <= set(INITS)
     for name in INITS:
         model = pynn.Sequential(
             pynn.Dense(6, 9, "tanh", init=name), pynn.Maxout(9, 4, 3, init=name), random_state=1

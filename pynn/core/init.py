@@ -8,10 +8,12 @@ out_features:
 - "sklearn_uniform", "sklearn_logistic": scikit-learn's MLP: weights and biases uniform in
   ±sqrt(factor/(fan_in + fan_out)), factor 6 ("sklearn_uniform", the Glorot bound) or 2
   ("sklearn_logistic", scikit-learn's choice for the logistic activation);
+- "torch_uniform": PyTorch's nn.Linear: weights and biases uniform in ±1/sqrt(fan_in);
 - "zeros": every weight 0.
 
-Biases start at zero except with the two scikit-learn schemes (BIASED_INITS), which draw
-them after the weight from the same generator. The layers' default is `default_init`'s.
+Biases start at zero except with the scikit-learn and PyTorch schemes (BIASED_INITS),
+which draw them after the weight from the same generator, within the weight's bound.
+The layers' default is `default_init`'s.
 
 A callable init is called as init(shape, rng, dtype) for the weight: shape is the weight's
 (rows, in_features), rng the model's numpy Generator, dtype the model's numpy dtype; it
@@ -44,10 +46,11 @@ INITS = (
     "he_normal",
     "sklearn_uniform",
     "sklearn_logistic",
+    "torch_uniform",
     "zeros",
 )
 # The schemes that draw the biases too (the others start them at zero).
-BIASED_INITS = ("sklearn_uniform", "sklearn_logistic")
+BIASED_INITS = ("sklearn_uniform", "sklearn_logistic", "torch_uniform")
 # scikit-learn's factor in its bound sqrt(factor / (fan_in + fan_out)).
 _SKLEARN_FACTOR = {"sklearn_uniform": 6.0, "sklearn_logistic": 2.0}
 
@@ -132,8 +135,8 @@ def initialize(
     if name == "zeros" or out.size == 0:
         out[...] = 0
         return out
-    if name in _SKLEARN_FACTOR:
-        bound = sklearn_bound(name, fan_in, fan_out)
+    if name in BIASED_INITS:
+        bound = uniform_bound(name, fan_in, fan_out)
         out[...] = rng.uniform(-bound, bound, size=out.shape)
         return out
     glorot = name.startswith("glorot")
@@ -147,13 +150,14 @@ def initialize(
     return out
 
 
-def sklearn_bound(name: str, fan_in: int, fan_out: int) -> float:
-    """scikit-learn's bound sqrt(factor / (fan_in + fan_out)) of a scheme of BIASED_INITS.
+def uniform_bound(name: str, fan_in: int, fan_out: int) -> float:
+    """The bound of the weights and biases of a scheme of BIASED_INITS: scikit-learn's
+    sqrt(factor / (fan_in + fan_out)), or PyTorch's 1 / sqrt(fan_in).
 
     Parameters
     ----------
     name : str
-        "sklearn_uniform" (factor 6) or "sklearn_logistic" (factor 2).
+        "sklearn_uniform" (factor 6), "sklearn_logistic" (factor 2) or "torch_uniform".
     fan_in, fan_out : int
         The weight's in_features and out_features.
 
@@ -161,6 +165,8 @@ def sklearn_bound(name: str, fan_in: int, fan_out: int) -> float:
     -------
     float
     """
+    if name == "torch_uniform":
+        return 1.0 / math.sqrt(fan_in)
     return math.sqrt(_SKLEARN_FACTOR[name] / (fan_in + fan_out))
 
 
@@ -200,8 +206,8 @@ def initialize_affine(
         initialize(weight, init, fan_in, fan_out, rng)
     if bias is None:
         return
-    if init in _SKLEARN_FACTOR and bias.size:
-        bound = sklearn_bound(str(init), fan_in, fan_out)
+    if init in BIASED_INITS and bias.size:
+        bound = uniform_bound(str(init), fan_in, fan_out)
         bias[...] = rng.uniform(-bound, bound, size=bias.shape)
     else:
         bias[...] = 0

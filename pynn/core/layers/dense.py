@@ -17,7 +17,7 @@ class Dense(AffineLayer):
     weight is (out_features, in_features) and bias (out_features,), as in PyTorch's
     `nn.Linear`. `init` is a named scheme of pynn.core.init.INITS or a callable; by default
     He uniform for the rectifiers and Glorot uniform otherwise; biases start at zero
-    except with the scikit-learn schemes, which draw them.
+    except with the scikit-learn and PyTorch schemes, which draw them.
     "step" and "sign" are for inference only (see `Sequential.harden`).
 
     Parameters
@@ -34,9 +34,10 @@ class Dense(AffineLayer):
         Whether the layer has a bias.
     init : str, callable or None, default None
         One of pynn.core.init.INITS ("glorot_uniform", "glorot_normal", "he_uniform",
-        "he_normal", "sklearn_uniform", "sklearn_logistic", "zeros"), or a callable
-        init(shape, rng, dtype) returning the weight: shape (out_features, in_features),
-        rng a numpy Generator, dtype the model's (biases then start at zero); None is
+        "he_normal", "sklearn_uniform", "sklearn_logistic", "torch_uniform", "zeros"), or a
+        callable init(shape, rng, dtype) returning the weight: shape (out_features,
+        in_features), rng a numpy Generator, dtype the model's (biases then start at
+        zero); None is
         "he_uniform" for relu, leaky_relu and elu, else "glorot_uniform".
     activation_param : float or None, default None
         The activation's parameter (leaky_relu's negative slope, elu's alpha); None is
