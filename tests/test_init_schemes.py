@@ -146,7 +146,7 @@ def test_callable_init_save_load_and_copies(tmp_path):
     # the file holds the parameters; the callable is recorded as None, the default
     assert np.array_equal(loaded.flat_params, model.flat_params)
     assert np.array_equal(loaded.decision_function(X), model.decision_function(X))
-    assert [layer.init for layer in loaded.layers] == ["he_uniform", "glorot_uniform"]
+    assert [layer.init for layer in loaded.layers] == ["torch_uniform", "glorot_uniform"]
     # in-process copies keep the callable itself (a module-level function pickles)
     for twin in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
         assert twin.layers[0].init is _normal and twin.layers[1].init is _normal

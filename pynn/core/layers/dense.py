@@ -16,8 +16,9 @@ class Dense(AffineLayer):
 
     weight is (out_features, in_features) and bias (out_features,), as in PyTorch's
     `nn.Linear`. `init` is a named scheme of pynn.core.init.INITS or a callable; by default
-    He uniform for the rectifiers and Glorot uniform otherwise; biases start at zero
-    except with the scikit-learn and PyTorch schemes, which draw them.
+    PyTorch's ("torch_uniform": weights and biases uniform in ±1/sqrt(in_features)), but
+    for tanh and sigmoid Glorot uniform with zero biases; docs/model.md, "Initialisation",
+    says why.
     "step" and "sign" are for inference only (see `Sequential.harden`).
 
     Parameters
@@ -37,8 +38,7 @@ class Dense(AffineLayer):
         "he_normal", "sklearn_uniform", "sklearn_logistic", "torch_uniform", "zeros"), or a
         callable init(shape, rng, dtype) returning the weight: shape (out_features,
         in_features), rng a numpy Generator, dtype the model's (biases then start at
-        zero); None is
-        "he_uniform" for relu, leaky_relu and elu, else "glorot_uniform".
+        zero); None is "glorot_uniform" for tanh and sigmoid, else "torch_uniform".
     activation_param : float or None, default None
         The activation's parameter (leaky_relu's negative slope, elu's alpha); None is
         its default.
