@@ -214,8 +214,13 @@ def test_zero_hinge_loss_then_fluctuating_is_not_stopped(dtype, layers):
     X = rng.normal(size=(64, 2))
     X[:, 0] += np.where(X[:, 0] > 0, 2.0, -2.0)
     y = np.where(X[:, 0] > 0, 1, -1)
-    hidden = [] if layers == "linear" else [Dense(2, 4), PReLU(4)]
-    model = Sequential(*hidden, Dense(4 if hidden else 2, 1), dtype=dtype, random_state=0)
+    # Glorot with zero biases (not the default's drawn ones): the initial parameters the
+    # docstring describes, seed 0's under that scheme.
+    init = "glorot_uniform"
+    hidden = [] if layers == "linear" else [Dense(2, 4, init=init), PReLU(4)]
+    model = Sequential(
+        *hidden, Dense(4 if hidden else 2, 1, init=init), dtype=dtype, random_state=0
+    )
 
     def shake(model, epoch, logs):
         if logs["loss"] == 0:
@@ -386,7 +391,9 @@ def test_the_estimators_stop_a_diverging_fit_by_default(dtype):
             est.fit(X, target)
         with pytest.raises(pynn.DivergenceError, match="divergence=10000"):
             clone(est).partial_fit(X, target, **classes)
-        est.set_params(divergence=None)
+        # The check off; n_iter_no_change at max_iter keeps scikit-learn's stopping rule
+        # (whose firing depends on the initial draw at this rate) out of the way.
+        est.set_params(divergence=None, n_iter_no_change=20)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ConvergenceWarning; R² overflowing
             est.fit(X, target)  # the check off: it runs to the end, as before

@@ -68,8 +68,14 @@ def test_softmax_becomes_argmax(dtype, backend, rng):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_binary_cross_entropy_becomes_a_fused_unit_step(dtype, backend, rng):
+    # A zero-bias init for the ReLU layer (its default draws the biases): x = 0 then gives
+    # logit 0 once on_boundary zeroes the output bias.
     model = pynn.Sequential(
-        pynn.Dense(4, 5, "relu"), pynn.Dense(5, 1), dtype=dtype, backend=backend, random_state=2
+        pynn.Dense(4, 5, "relu", init="he_uniform"),
+        pynn.Dense(5, 1),
+        dtype=dtype,
+        backend=backend,
+        random_state=2,
     )
     X = inputs(rng, 4, dtype)
     model.fit(X, np.where(X[:, 0] > 0, "spam", "ham"), loss="binary_cross_entropy", epochs=0)

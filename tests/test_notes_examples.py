@@ -126,13 +126,17 @@ def test_smallest_perceptron_online_updates_follow_the_notes_rule():
 # that happens for about 40% of the seeds, and torch.optim from the same initial weights
 # gets stuck the same way, so it is the problem's, not pynn's. With tanh hidden units and
 # mse the stuck seeds are rare (1 in 20 of seeds 0..19 for the setup below); seed 0 is
-# one that converges.
+# one that converges. The setup starts every bias at zero, as the notes do: the output
+# layer's default init ("torch_uniform") draws its bias, and 5 of those 20 seeds stick.
 XOR_SEEDS = range(8)
 
 
 def fit_xor(seed):
     model = Sequential(
-        Dense(2, 2, activation="tanh"), Dense(2, 1), dtype=np.float64, random_state=seed
+        Dense(2, 2, activation="tanh"),
+        Dense(2, 1, init="glorot_uniform"),
+        dtype=np.float64,
+        random_state=seed,
     )
     model.fit(
         XOR_X,
@@ -162,7 +166,10 @@ def test_xor_2_2_1_most_seeds_succeed():
 def test_xor_2_2_1_binary_cross_entropy():
     """The classifier form: labels, logits out, BCE; seed 0 converges (see above)."""
     model = Sequential(
-        Dense(2, 2, activation="tanh"), Dense(2, 1), dtype=np.float64, random_state=0
+        Dense(2, 2, activation="tanh"),
+        Dense(2, 1, init="glorot_uniform"),
+        dtype=np.float64,
+        random_state=0,
     )
     model.fit(
         XOR_X,

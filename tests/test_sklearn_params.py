@@ -22,7 +22,7 @@ PAIRS = [
     (MLPClassifier, neural_network.MLPClassifier),
     (MLPRegressor, neural_network.MLPRegressor),
 ]
-PYNN_OWN = {"dtype": "float32", "n_threads": None, "divergence": 1e4}
+PYNN_OWN = {"dtype": "float32", "n_threads": None, "divergence": 1e4, "init": None}
 REGRESSOR_OWN = {"normalize_y": False}  # the regressor's own beyond those
 
 
@@ -89,6 +89,7 @@ def test_parameters_round_trip():
         dtype="float64",
         n_threads=1,
         divergence=None,
+        init="he_normal",
     )
     regressor_extra = {"loss": "squared_error", "normalize_y": True}
     for cls, extra in ((MLPClassifier, {}), (MLPRegressor, regressor_extra)):

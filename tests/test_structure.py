@@ -364,7 +364,7 @@ def test_data_modules_import_nothing_of_the_model():
 def test_activation_names_are_the_kernels():
     assert activations.NAMES == tuple(K.ACTIVATIONS) == tuple(R.ACTIVATIONS)
     assert set(activations.HARD) | set(activations.TRAINABLE) == set(activations.NAMES)
-    assert set(activations.RECTIFIERS) <= set(activations.TRAINABLE)
+    assert set(activations.SATURATING) <= set(activations.TRAINABLE)
 
 
 def test_activation_facts_agree_with_the_kernels():

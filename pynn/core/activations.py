@@ -21,9 +21,9 @@ TRAINABLE = tuple(name for name in NAMES if name not in HARD)
 # The activations that take a parameter, and its default (the kernels fill in the same
 # default for None).
 PARAM_DEFAULTS = {"leaky_relu": 0.01, "elu": 1.0}
-# He initialisation by default (pynn.core.init): its variance argument assumes half the units
-# are off, as in the rectifier family; Glorot for the others.
-RECTIFIERS = ("relu", "leaky_relu", "elu")
+# The saturating activations: their default initialisation keeps zero biases, the others
+# draw them (pynn.core.init.default_init).
+SATURATING = ("sigmoid", "tanh")
 
 
 def check_activation(

@@ -3,8 +3,10 @@
 The file is a NumPy .npz archive (zip, members stored uncompressed, as np.savez writes) of
 - "params": the flat parameter buffer, in the model's dtype,
 - "config": a 0-d unicode array holding a JSON description: format marker and version,
-  dtype, backend, random_state (when an int), each layer's `config()`, and for a trained
-  model the loss name and the targets' `config()`,
+  dtype, backend, random_state (when an int), each layer's `config()` (a callable `init`
+  saved as None: the layer's default, which only a later fit or reset_parameters uses,
+  since the file holds the parameters), and for a trained model the loss name and the
+  targets' `config()`,
 - "classes": the trained model's classes_ (numbers or strings), when it has them.
 `read_model` (behind `pynn.load`) never unpickles and checks every part before it builds
 anything: the zip directory (names, no encryption or compression, sizes that fit the
@@ -56,6 +58,15 @@ NPY_HEADER_READERS = {
 }
 
 
+def _saved_config(layer):
+    """A layer's config as saved: a callable init (which JSON cannot hold) is saved as None,
+    the layer's default, since the file holds the parameters it drew."""
+    config = layer.config()
+    if callable(config.get("init")):
+        config["init"] = None
+    return config
+
+
 def _description(model):
     config = {
         "format": FORMAT,
@@ -64,7 +75,7 @@ def _description(model):
         "dtype": model.dtype.name,
         "backend": model.backend,
         "random_state": model.random_state if isinstance(model.random_state, int) else None,
-        "layers": [layer.config() for layer in model.layers],
+        "layers": [_saved_config(layer) for layer in model.layers],
         "loss": None,
         "targets": None,
     }

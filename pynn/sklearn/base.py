@@ -142,6 +142,7 @@ class BaseMLP(BaseEstimator):
         dtype="float32",
         n_threads=None,
         divergence=1e4,
+        init=None,
     ):
         store_params(self, locals())
 
@@ -152,11 +153,17 @@ class BaseMLP(BaseEstimator):
 
     # ---- the network -------------------------------------------------------------------------
     def _new_model(self, sizes, activation, dtype, n_features, n_outputs, seed):
+        # init=None: scikit-learn's formula for every layer, its factor set by the hidden
+        # activation (docs/sklearn.md, "init").
+        init = self.init
+        if init is None:
+            init = "sklearn_logistic" if activation == "sigmoid" else "sklearn_uniform"
         layers, width = [], n_features
         for size in sizes:
-            layers.append(Dense(width, size, activation=activation))
+            layers.append(Dense(width, size, activation=activation, init=init))
             width = size
-        layers.append(Dense(width, n_outputs))  # logits (classifier) or values (regressor)
+        # logits (classifier) or values (regressor)
+        layers.append(Dense(width, n_outputs, init=init))
         return Sequential(*layers, dtype=dtype, random_state=seed)
 
     def _layout(self, sizes, activation, dtype, n_features, n_outputs):

@@ -82,6 +82,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     divergence : float or None, default 1e4
         A fit whose epoch loss grows past this factor times the best stops with
         pynn.DivergenceError; None: no check (pynn's own).
+    init : str, callable or None, default None
+        The initialisation of every layer (pynn's own): None is scikit-learn's, weights
+        and biases uniform in ±sqrt(factor / (fan_in + fan_out)), factor 2 for the
+        logistic activation ("sklearn_logistic"), else 6 ("sklearn_uniform"); or a
+        name of pynn.core.init.INITS, or a callable (shape, rng, dtype) -> weight, as
+        pynn.Dense's.
 
     Attributes
     ----------
@@ -283,7 +289,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate, \
 learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, warm_start, \
 momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1, beta_2, epsilon, \
-n_iter_no_change, max_fun, dtype, n_threads, divergence
+n_iter_no_change, max_fun, dtype, n_threads, divergence, init
         As MLPClassifier's (early_stopping's split is not stratified, and its score is
         R²).
     loss : {"squared_error", "poisson"}, default "squared_error"
@@ -344,6 +350,7 @@ coefs_, intercepts_
         dtype="float32",
         n_threads=None,
         divergence=1e4,
+        init=None,
         normalize_y=False,
     ):
         store_params(self, locals())

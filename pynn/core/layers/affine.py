@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pynn.core.backend import dense_workspace_size
-from pynn.core.init import initialize
+from pynn.core.init import Init, initialize_affine
 from pynn.core.layers.base import Layer
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ class AffineLayer(Layer):
 
     in_features: int
     bias: bool
-    init: str
+    init: Init
 
     @property
     def affine_rows(self) -> int:
@@ -38,9 +38,14 @@ class AffineLayer(Layer):
         return shapes
 
     def reset_parameters(self, rng: np.random.Generator) -> None:
-        initialize(self.params["weight"], self.init, self.in_features, self.out_features, rng)
-        if self.bias:
-            self.params["bias"][...] = 0
+        initialize_affine(
+            self.params["weight"],
+            self.params.get("bias"),
+            self.init,
+            self.in_features,
+            self.out_features,
+            rng,
+        )
 
     def _affine_record(self, training):
         """The weight, bias and their gradients of a network record."""

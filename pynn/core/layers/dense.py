@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pynn.core.activations import HARD, check_activation, saved_by
@@ -14,8 +15,10 @@ class Dense(AffineLayer):
     """A fully connected layer: out = activation(x @ weight.T + bias).
 
     weight is (out_features, in_features) and bias (out_features,), as in PyTorch's
-    `nn.Linear`. `init` is one of pynn.core.init.INITS; by default He uniform for the
-    rectifiers and Glorot uniform otherwise; biases start at zero.
+    `nn.Linear`. `init` is a named scheme of pynn.core.init.INITS or a callable; by default
+    PyTorch's ("torch_uniform": weights and biases uniform in ±1/sqrt(in_features)), but
+    for tanh and sigmoid Glorot uniform with zero biases; docs/model.md, "Initialisation",
+    says why.
     "step" and "sign" are for inference only (see `Sequential.harden`).
 
     Parameters
@@ -30,9 +33,12 @@ class Dense(AffineLayer):
         identity.
     bias : bool, default True
         Whether the layer has a bias.
-    init : str or None, default None
+    init : str, callable or None, default None
         One of pynn.core.init.INITS ("glorot_uniform", "glorot_normal", "he_uniform",
-        "he_normal", "zeros"); None picks by the activation.
+        "he_normal", "sklearn_uniform", "sklearn_logistic", "torch_uniform", "zeros"), or a
+        callable init(shape, rng, dtype) returning the weight: shape (out_features,
+        in_features), rng a numpy Generator, dtype the model's (biases then start at
+        zero); None is "glorot_uniform" for tanh and sigmoid, else "torch_uniform".
     activation_param : float or None, default None
         The activation's parameter (leaky_relu's negative slope, elu's alpha); None is
         its default.
@@ -40,10 +46,11 @@ class Dense(AffineLayer):
     Raises
     ------
     TypeError
-        A width that is not an integer, or a bias that is not a bool.
+        A width that is not an integer, a bias that is not a bool, or an init that is
+        neither a string nor a callable.
     ValueError
         A width < 1, or an unknown activation or init, or a parameter for an activation
-        that takes none.
+        that takes none. (A callable init is checked when the model draws the weights.)
     """
 
     def __init__(
@@ -52,7 +59,7 @@ class Dense(AffineLayer):
         out_features: int,
         activation: str | None = None,
         bias: bool = True,
-        init: str | None = None,
+        init: str | Callable[..., Any] | None = None,
         activation_param: float | None = None,
     ) -> None:
         self.in_features = positive_int(in_features, "in_features")

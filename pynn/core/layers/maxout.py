@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,13 +30,17 @@ class Maxout(AffineLayer):
         Affine maps per output (>= 1).
     bias : bool, default True
         Whether the maps have a bias.
-    init : str, default "glorot_uniform"
-        One of pynn.core.init.INITS.
+    init : str, callable or None, default None
+        One of pynn.core.init.INITS, or a callable init(shape, rng, dtype) returning the
+        weight (out_features * pieces, in_features), as Dense's; None is
+        "glorot_uniform".
+        The fans are in_features and out_features.
 
     Raises
     ------
     TypeError
-        A count that is not an integer, or a bias that is not a bool.
+        A count that is not an integer, a bias that is not a bool, or an init that is
+        neither a string nor a callable.
     ValueError
         A count < 1, or an unknown init.
     """
@@ -46,7 +51,7 @@ class Maxout(AffineLayer):
         out_features: int,
         pieces: int,
         bias: bool = True,
-        init: str = "glorot_uniform",
+        init: str | Callable[..., Any] | None = None,
     ) -> None:
         self.in_features = positive_int(in_features, "in_features")
         self.out_features = positive_int(out_features, "out_features")
@@ -54,7 +59,7 @@ class Maxout(AffineLayer):
         if not isinstance(bias, bool):
             raise TypeError(f"bias must be True or False, got {bias!r}")
         self.bias = bias
-        self.init = check_init(init)
+        self.init = check_init("glorot_uniform" if init is None else init)
 
     @property
     def affine_rows(self) -> int:
