@@ -101,3 +101,88 @@ def test_a_reused_layer_takes_the_new_models_dtype():
     wide = pynn.Sequential(*model.layers, dtype=np.float64)
     assert wide.flat_params.dtype == np.float64
     assert np.array_equal(wide.flat_params, model.flat_params.astype(np.float64))
+
+
+# ---- callbacks=[...], as Keras's fit takes them ----------------------------------------------
+def _fit_logs(model, X, y, **options):
+    model.fit(X, y, loss="softmax_cross_entropy", batch_size=16, random_state=0, **options)
+    return model.history_
+
+
+def test_callbacks_sorts_early_stopping_schedules_and_functions():
+    X, y = _data(96)
+    val = _data(32, seed=1)
+    seen = []
+
+    def first(model, epoch, logs):
+        seen.append(("first", epoch))
+
+    def second(model, epoch, logs):
+        seen.append(("second", epoch))
+        return epoch == 4  # stops after the fifth epoch
+
+    def fresh():
+        return pynn.Sequential(pynn.Dense(4, 8, "relu"), pynn.Dense(8, 3), random_state=0)
+
+    stopper, schedule = pynn.EarlyStopping(patience=50), pynn.StepLR(step_size=2, gamma=0.5)
+    keras = _fit_logs(
+        fresh(), X, y, epochs=9, validation_data=val, callbacks=[stopper, schedule, first, second]
+    )
+    assert seen == [(name, e) for e in range(5) for name in ("first", "second")]
+    seen.clear()
+    ours = _fit_logs(
+        fresh(),
+        X,
+        y,
+        epochs=9,
+        validation_data=val,
+        early_stopping=pynn.EarlyStopping(patience=50),
+        lr_scheduler=pynn.StepLR(step_size=2, gamma=0.5),
+        callback=first,
+        callbacks=[second],
+    )
+    assert seen == [(name, e) for e in range(5) for name in ("first", "second")]
+    assert keras.keys() == ours.keys() and len(keras["loss"]) == 5
+    for key in set(keras) - {"time"}:  # the same training, bit for bit
+        assert keras[key] == ours[key], key
+    assert keras["lr"][2] == 0.5 * keras["lr"][0]  # the schedule ran
+
+
+@pytest.mark.parametrize(
+    "callbacks, options, error, match",
+    [
+        ((pynn.EarlyStopping(),), {}, None, None),
+        ("not a list", {}, TypeError, "callbacks must be a list"),
+        ([pynn.EarlyStopping], {}, TypeError, r"callbacks\[0\].*pass an instance"),
+        ([3], {}, TypeError, r"callbacks\[0\] must be an EarlyStopping"),
+        (
+            [pynn.EarlyStopping()],
+            {"early_stopping": True},
+            ValueError,
+            r"callbacks\[0\]: early stopping is given twice",
+        ),
+        (
+            [pynn.StepLR(2), pynn.StepLR(3)],
+            {},
+            ValueError,
+            r"callbacks\[1\]: a learning-rate schedule is given twice",
+        ),
+    ],
+)
+def test_callbacks_errors_name_the_item(callbacks, options, error, match):
+    model, X, y = _trained()
+    before = model.state_dict()
+    if error is None:
+        model.fit(X, y, epochs=1, callbacks=callbacks)
+        return
+    with pytest.raises(error, match=match):
+        model.fit(X, y, epochs=1, callbacks=callbacks, **options)
+    after = model.state_dict()
+    assert all(np.array_equal(before[name], after[name]) for name in before)
+
+
+def test_partial_fit_takes_callbacks():
+    model, X, y = _trained()
+    epochs = []
+    model.partial_fit(X, y, epochs=3, callbacks=[lambda m, e, logs: epochs.append(e)])
+    assert epochs == [0, 1, 2]

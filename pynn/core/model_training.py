@@ -6,7 +6,7 @@ inherits these methods from TrainingMixin.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -96,6 +96,7 @@ class TrainingMixin:
         divergence: float | None = None,
         clip_norm: float | None = None,
         clip_value: float | None = None,
+        callbacks: Sequence[Any] | None = None,
     ) -> Model:
         """Train from freshly initialised parameters; returns self.
 
@@ -187,6 +188,11 @@ class TrainingMixin:
             Gradient clipping by value (torch.nn.utils.clip_grad_value_): each gradient
             element clamped to [-clip_value, clip_value], after clip_norm when both are
             given. None: no clipping.
+        callbacks : list or None, default None
+            Keras's habit: a list of an EarlyStopping (as `early_stopping`), a
+            learning-rate schedule (as `lr_scheduler`) and functions callback(model, epoch,
+            logs) (called after `callback`, in order; any true result stops training).
+            Each kind may be given once, here or by its own argument.
 
         Returns
         -------
@@ -236,6 +242,7 @@ class TrainingMixin:
                 divergence=divergence,
                 clip_norm=clip_norm,
                 clip_value=clip_value,
+                callbacks=callbacks,
             )
 
     def partial_fit(
@@ -260,6 +267,7 @@ class TrainingMixin:
         divergence: float | None = None,
         clip_norm: float | None = None,
         clip_value: float | None = None,
+        callbacks: Sequence[Any] | None = None,
     ) -> Model:
         """Continue training from the current parameters and optimizer state (one epoch by
         default); the first call may set the loss, optimizer and classes. Returns self.
@@ -350,6 +358,11 @@ class TrainingMixin:
             Gradient clipping by value (torch.nn.utils.clip_grad_value_): each gradient
             element clamped to [-clip_value, clip_value], after clip_norm when both are
             given. None: no clipping (each call says).
+        callbacks : list or None, default None
+            Keras's habit: a list of an EarlyStopping (as `early_stopping`), a
+            learning-rate schedule (as `lr_scheduler`) and functions callback(model, epoch,
+            logs) (called after `callback`, in order; any true result stops training).
+            Each kind may be given once, here or by its own argument.
 
         Returns
         -------
@@ -399,4 +412,5 @@ class TrainingMixin:
                 divergence=divergence,
                 clip_norm=clip_norm,
                 clip_value=clip_value,
+                callbacks=callbacks,
             )

@@ -27,7 +27,7 @@ fit is an error rather than two models' updates mixed.
 import signal
 import threading
 
-from pynn.core.training_checks import FitOptions, check_fit_arguments
+from pynn.core.training_checks import FitOptions, check_fit_arguments, sort_callbacks
 from pynn.core.training_loop import Divergence, Run, all_finite
 
 
@@ -118,6 +118,7 @@ def fit(
     divergence=None,
     clip_norm=None,
     clip_value=None,
+    callbacks=None,
 ):
     """Train `model` on (X, y): the loop behind Sequential.fit and Sequential.partial_fit.
 
@@ -199,6 +200,11 @@ def fit(
         None (the default): no clipping; a finite value > 0: each gradient element is
         clamped to [-clip_value, clip_value] (torch.nn.utils.clip_grad_value_), after
         clip_norm when both are given.
+    callbacks : list or None
+        Keras's habit, sorted into the arguments above: an EarlyStopping (for
+        early_stopping), a learning-rate schedule (for lr_scheduler) and functions
+        callback(model, epoch, logs), called after `callback` in order (any true result
+        stops training). Each kind may be given once, here or by its own argument.
 
     Returns
     -------
@@ -230,6 +236,9 @@ def fit(
         Ctrl-C (in the main thread, under Python's default handler), raised at the end of
         the step running with the model as that step left it.
     """
+    early_stopping, lr_scheduler, callback = sort_callbacks(
+        callbacks, early_stopping, lr_scheduler, callback
+    )
     options = FitOptions(
         loss=loss,
         optimizer=optimizer,

@@ -43,6 +43,52 @@ def _callback_hint(value):
     return ""
 
 
+def sort_callbacks(callbacks, early_stopping, lr_scheduler, callback):
+    """fit's `callbacks` list (Keras's habit) sorted into the arguments that take its items:
+    an EarlyStopping into early_stopping, a learning-rate schedule into lr_scheduler, and
+    functions after `callback`, all called after each epoch in order (any true result stops
+    training). Returns (early_stopping, lr_scheduler, callback); an item given twice, or one
+    of another kind, raises ValueError or TypeError naming it."""
+    if callbacks is None:
+        return early_stopping, lr_scheduler, callback
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"callbacks must be a list, got {type(callbacks).__name__}")
+    functions = [] if callback is None else [callback]
+    for i, item in enumerate(callbacks):
+        if isinstance(item, EarlyStopping):
+            if early_stopping not in (None, False):
+                raise ValueError(f"callbacks[{i}]: early stopping is given twice")
+            early_stopping = item
+        elif isinstance(item, LRScheduler):
+            if lr_scheduler is not None:
+                raise ValueError(f"callbacks[{i}]: a learning-rate schedule is given twice")
+            lr_scheduler = item
+        elif callable(item) and not isinstance(item, type):
+            functions.append(item)
+        else:
+            raise TypeError(
+                f"callbacks[{i}] must be an EarlyStopping, a learning-rate schedule (StepLR, "
+                f"InverseScalingLR, ReduceLROnPlateau) or a function callback(model, epoch, "
+                f"logs), got {item!r}{_instance_hint(item, (EarlyStopping, LRScheduler))}"
+            )
+    if len(functions) > 1:
+        callback = _EveryCallback(functions)
+    elif functions:
+        callback = functions[0]
+    return early_stopping, lr_scheduler, callback
+
+
+class _EveryCallback:
+    """Several epoch callbacks as one: each called in order; a true result of any stops."""
+
+    def __init__(self, functions):
+        self.functions = functions
+
+    def __call__(self, model, epoch, logs):
+        results = [function(model, epoch, logs) for function in self.functions]
+        return any(results)
+
+
 def check_options(
     epochs,
     batch_size,
