@@ -304,7 +304,10 @@ cdef class Network:
         cdef cnp.ndarray W = _float_array(weights, "sample_weight", self._kind)
         _check_shape(W, "sample_weight", (size,),
                      " (one weight per sample)" if X is None else " (one weight per row of X)")
-        self._check_unwritten(W, "sample_weight")
+        # with X None the batch's weights may be the network's own buffer (a gather
+        # filled it), which no call writes while it reads them
+        if not (X is None and cnp.PyArray_DATA(W) == self._weights):
+            self._check_unwritten(W, "sample_weight")
         if X is not None and self._weights == NULL:
             raise ValueError("this network has no sample_weight buffer: make it with one to "
                              "gather weights")

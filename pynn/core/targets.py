@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
+from pynn.core.sample_weights import accumulate_weighted, weighted_sum_of_squares
 from pynn.core.target_checks import as_y, check_classes, check_finite, first_values
 
 if TYPE_CHECKING:
@@ -246,15 +247,23 @@ class Targets:
             shapes["target_on"] = ((n, k), np.bool_)
         return shapes
 
-    def new_total(self) -> NDArray[Any]:
-        """The running sum `accumulate` adds to: correct rows, or squared errors per output.
+    def new_total(self, weighted: bool = False) -> NDArray[Any]:
+        """The running sum `accumulate` adds to: correct rows (their weights' sum when
+        weighted), or (weighted) squared errors per output.
+
+        Parameters
+        ----------
+        weighted : bool, default False
+            For an `accumulate` with weights.
 
         Returns
         -------
         numpy.ndarray
-            Zeros: (1,) int64, or (n_outputs,) float64.
+            Zeros: (1,) int64 ((1,) float64 when weighted), or (n_outputs,) float64.
         """
-        return np.zeros(self.n_outputs) if self.kind == "values" else np.zeros(1, np.int64)
+        if self.kind == "values":
+            return np.zeros(self.n_outputs)
+        return np.zeros(1) if weighted else np.zeros(1, np.int64)
 
     def accumulate(
         self,
@@ -263,9 +272,12 @@ class Targets:
         out: NDArray[Any],
         target: NDArray[Any],
         scratch: dict[str, NDArray[Any]],
+        weights: NDArray[Any] | None = None,
     ) -> None:
         """Add one batch's count of correct rows (or per-output squared errors) to `total`,
-        using only the preallocated `scratch` buffers (labels: one kernel call).
+        using only the preallocated `scratch` buffers (labels: one kernel call); with
+        `weights`, the sum of the correct rows' weights (or of w_i times the squared
+        errors), as scikit-learn's accuracy_score and r2_score weight them.
 
         Parameters
         ----------
@@ -279,7 +291,12 @@ class Targets:
             The batch's encoded targets.
         scratch : dict of str to numpy.ndarray
             The buffers of scratch_shapes.
+        weights : numpy.ndarray of shape (n,) or None, default None
+            The batch's sample weights (a total from new_total(weighted=True)).
         """
+        if weights is not None:
+            accumulate_weighted(self.kind, total, out, target, weights)
+            return
         if self.kind == "labels":
             total[0] += kernels.count_argmax_hits(out, target)
             return
@@ -308,30 +325,37 @@ class Targets:
             np.logical_and.reduce(hit, axis=1, out=row)
         total[0] += np.count_nonzero(row)
 
-    def r2_denominator(self, target: ArrayLike) -> NDArray[np.float64]:
-        """Σ (y - mean y)² per output over encoded targets (n, K): R²'s denominator.
+    def r2_denominator(
+        self, target: ArrayLike, weights: ArrayLike | None = None
+    ) -> NDArray[np.float64]:
+        """Σ w (y - mean y)² per output over encoded targets (n, K), the mean weighted too
+        (w = 1 without weights): R²'s denominator, as scikit-learn's r2_score.
 
         Parameters
         ----------
         target : array_like of shape (n, K)
             Encoded targets.
+        weights : array_like of shape (n,) or None, default None
+            The sample weights.
 
         Returns
         -------
         numpy.ndarray of shape (K,), float64
         """
+        if weights is not None:
+            return weighted_sum_of_squares(target, weights)
         t = np.asarray(target, dtype=np.float64)
         return ((t - t.mean(axis=0)) ** 2).sum(axis=0)
 
-    def metric(self, total: NDArray[Any], n: int, denominator: Any = None) -> float:
+    def metric(self, total: NDArray[Any], n: float, denominator: Any = None) -> float:
         """The metric from an accumulated total over n samples.
 
         Parameters
         ----------
         total : numpy.ndarray
             The accumulated total.
-        n : int
-            The samples it covers.
+        n : int or float
+            The samples it covers (the sum of their weights, for a weighted total).
         denominator : numpy.ndarray or None, default None
             r2_denominator of the targets (regressors).
 
