@@ -33,6 +33,7 @@ class TrainingMixin:
     partial_fit (continuing) and loss_and_grad (one batch's gradient)."""
 
     _lock: threading.RLock
+    dtype: np.dtype[Any]
 
     if TYPE_CHECKING:  # InferenceMixin's and PlansMixin's, which Sequential also inherits
 

@@ -58,7 +58,7 @@ def check_sample_weight(sample_weight: ArrayLike, n: int, dtype: DTypeLike) -> N
     if bad.any():
         i = int(np.argmax(bad))
         raise ValueError(
-            f"sample_weight must be finite and non-negative, got {w[i]!r} at index {i}"
+            f"sample_weight must be finite and non-negative, got {float(w[i])} at index {i}"
         )
     with np.errstate(over="ignore"):
         narrow = w.astype(dtype)
