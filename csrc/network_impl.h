@@ -91,7 +91,7 @@ static void SFX(net_rows)(pynn_range_fn fn, SFX(net_rows_job) *job, int64_t n, i
 
 /* ---- gather, loss ----------------------------------------------------------- */
 
-/* x row i = X row rows[i] for i in [lo, hi). */
+/* x row i = X row rows[i] for i in [lo, hi) (rows of `width` values). */
 static void SFX(gather_range)(void *arg, int64_t lo, int64_t hi, int slot) {
     const SFX(net_rows_job) *j = arg;
     const int64_t width = j->width;
@@ -100,27 +100,30 @@ static void SFX(gather_range)(void *arg, int64_t lo, int64_t hi, int slot) {
         memcpy(j->out + i * width, j->in + j->index[i] * width, (size_t)width * sizeof(real));
 }
 
+/* The loss `loss` of out against labels or target, weighted by weights (n) or
+ * unweighted (NULL). */
 static double SFX(network_loss)(pynn_loss loss, real *restrict dout, real *restrict sample_loss,
                                 const real *restrict out, const int64_t *restrict labels,
-                                const real *restrict target, int64_t n, int64_t k, int nthreads) {
+                                const real *restrict target, const real *restrict weights,
+                                int64_t n, int64_t k, int nthreads) {
     switch (loss) {
     case PYNN_LOSS_MSE:
-        return SFX(mse)(dout, sample_loss, out, target, NULL, n, k, nthreads);
+        return SFX(mse)(dout, sample_loss, out, target, weights, n, k, nthreads);
     case PYNN_LOSS_L1:
-        return SFX(l1)(dout, sample_loss, out, target, NULL, n, k, nthreads);
+        return SFX(l1)(dout, sample_loss, out, target, weights, n, k, nthreads);
     case PYNN_LOSS_SIGMOID_BCE:
-        return SFX(sigmoid_binary_cross_entropy)(dout, sample_loss, out, target, NULL, n, k,
+        return SFX(sigmoid_binary_cross_entropy)(dout, sample_loss, out, target, weights, n, k,
                                                  nthreads);
     case PYNN_LOSS_SOFTMAX_CE_LABELS:
-        return SFX(softmax_cross_entropy_labels)(dout, sample_loss, out, labels, NULL, n, k,
+        return SFX(softmax_cross_entropy_labels)(dout, sample_loss, out, labels, weights, n, k,
                                                  nthreads);
     case PYNN_LOSS_SOFTMAX_CE_PROBS:
-        return SFX(softmax_cross_entropy_probs)(dout, sample_loss, out, target, NULL, n, k,
+        return SFX(softmax_cross_entropy_probs)(dout, sample_loss, out, target, weights, n, k,
                                                 nthreads);
     case PYNN_LOSS_HINGE:
-        return SFX(hinge)(dout, sample_loss, out, target, NULL, n, k, nthreads);
+        return SFX(hinge)(dout, sample_loss, out, target, weights, n, k, nthreads);
     case PYNN_LOSS_POISSON:
-        return SFX(poisson)(dout, sample_loss, out, target, NULL, n, k, nthreads);
+        return SFX(poisson)(dout, sample_loss, out, target, weights, n, k, nthreads);
     default:
         return NAN; /* unreachable: Cython passes only the codes above */
     }
@@ -240,21 +243,25 @@ void SFX(network_backward)(const SFX(net_layer) *layers, int64_t n_layers, int64
 
 double SFX(network_step)(const SFX(net_layer) *layers, int64_t n_layers, int64_t n,
                          const real *restrict X, const int64_t *restrict rows, real *restrict x,
-                         pynn_loss loss, const int64_t *restrict labels,
-                         const real *restrict target, real *restrict dout,
-                         real *restrict sample_loss, int64_t *restrict hits, real *restrict work,
-                         int simd, int nthreads) {
+                         const real *restrict W, real *restrict w, pynn_loss loss,
+                         const int64_t *restrict labels, const real *restrict target,
+                         real *restrict dout, real *restrict sample_loss, int64_t *restrict hits,
+                         real *restrict work, int simd, int nthreads) {
     if (X) {
         /* each row copied whole by one thread */
         SFX(net_rows_job) job = {x, NULL, X, NULL, NULL, rows, layers[0].in_f, 0};
         SFX(net_rows)(SFX(gather_range), &job, n, layers[0].in_f, nthreads);
+        if (W)
+            for (int64_t i = 0; i < n; i++) w[i] = W[rows[i]];
     }
+    /* the batch's weights: gathered from W, or already in w; NULL: unweighted */
+    const real *weights = X ? (W ? w : NULL) : w;
     SFX(network_forward)(layers, n_layers, n, x, work, simd, nthreads);
 
     const SFX(net_layer) *last = &layers[n_layers - 1];
     int64_t k = last->out_f;
-    double value =
-        SFX(network_loss)(loss, dout, sample_loss, last->out, labels, target, n, k, nthreads);
+    double value = SFX(network_loss)(loss, dout, sample_loss, last->out, labels, target, weights,
+                                     n, k, nthreads);
     if (hits) *hits = SFX(count_argmax_hits)(last->out, labels, n, k);
     if (!isfinite(value)) return value; /* the caller stops training: no gradient is written */
     SFX(network_backward)(layers, n_layers, n, x, dout, work, simd, nthreads);

@@ -331,7 +331,12 @@ void SFX(network_backward)(const SFX(net_layer) *layers, int64_t n_layers, int64
 
 /* One training step without the update, in one call:
  *  - when X is not NULL, x (n, in_f of layer 0) = rows `rows` of X (in_f
- *    columns, rows in range); when X is NULL, x already holds the batch;
+ *    columns, rows in range) and, when W (the weights of X's rows) is not
+ *    NULL, w (n) = W[rows]; when X is NULL, x already holds the batch and w
+ *    its weights (W is not read);
+ *  - the batch's weights are w, or none (the plain mean) when W is NULL (X
+ *    given) or w is NULL (X NULL): the loss is sum_i w_i l_i / sum_i w_i and
+ *    its gradient's row i is scaled by w_i / sum_i w_i (see the losses);
  *  - network_forward;
  *  - the loss against `labels` (n) for PYNN_LOSS_SOFTMAX_CE_LABELS, else
  *    `target` (n, k), k the last layer's out_f; its gradient into dout (n, k)
@@ -343,9 +348,9 @@ void SFX(network_backward)(const SFX(net_layer) *layers, int64_t n_layers, int64
  * on nthreads. */
 double SFX(network_step)(const SFX(net_layer) *layers, int64_t n_layers, int64_t n,
                          const real *restrict X, const int64_t *restrict rows, real *restrict x,
-                         pynn_loss loss, const int64_t *restrict labels,
-                         const real *restrict target, real *restrict dout,
-                         real *restrict sample_loss, int64_t *restrict hits, real *restrict work,
-                         int simd, int nthreads);
+                         const real *restrict W, real *restrict w, pynn_loss loss,
+                         const int64_t *restrict labels, const real *restrict target,
+                         real *restrict dout, real *restrict sample_loss, int64_t *restrict hits,
+                         real *restrict work, int simd, int nthreads);
 
 #endif /* PYNN_API_PASS */

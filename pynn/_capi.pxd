@@ -248,12 +248,14 @@ cdef extern from "pynn.h" nogil:
                               const void *x, const void *dout, void *work, int simd,
                               int nthreads)
     double network_step_f32(const net_layer_f32 *layers, int64_t n_layers, int64_t n,
-                            const void *X, const int64_t *rows, void *x, pynn_loss loss,
+                            const void *X, const int64_t *rows, void *x, const void *W,
+                            void *w, pynn_loss loss,
                             const int64_t *labels, const void *target, void *dout,
                             void *sample_loss, int64_t *hits, void *work, int simd,
                             int nthreads)
     double network_step_f64(const net_layer_f64 *layers, int64_t n_layers, int64_t n,
-                            const void *X, const int64_t *rows, void *x, pynn_loss loss,
+                            const void *X, const int64_t *rows, void *x, const void *W,
+                            void *w, pynn_loss loss,
                             const int64_t *labels, const void *target, void *dout,
                             void *sample_loss, int64_t *hits, void *work, int simd,
                             int nthreads)

@@ -30,6 +30,22 @@ cdef int64_t _first_bad_label(const int64_t *labels, int64_t n, int64_t k) noexc
     return -1
 
 
+cdef int64_t _first_bad_weight(const real_t *weights, const int64_t *rows, int64_t n,
+                               double *total) noexcept nogil:
+    """Index (into rows, or into weights when rows is NULL) of the first of the n weights
+    weights[rows[i]] (weights[i]) that is not finite and >= 0, or -1; *total = their sum
+    in double, in order."""
+    cdef int64_t i
+    cdef double w, sum = 0
+    for i in range(n):
+        w = weights[i if rows == NULL else rows[i]]
+        if not (w >= 0 and w <= _DOUBLE_MAX):
+            return i
+        sum += w
+    total[0] = sum
+    return -1
+
+
 cdef double _sum(const real_t *values, int64_t size) noexcept nogil:
     cdef double total = 0
     cdef int64_t i
@@ -97,8 +113,8 @@ cdef int _check_values(real_t *dtype, cnp.ndarray arr, str name, double low, dou
     return 0
 
 
-# sample_weight is not used by the library yet: issue 17 (fit's sample_weight) will pass
-# it, so it is kept (and tested) though only the tests reach it now.
+# sample_weight here is a loss call's own (Loss.__call__, evaluate); a training step's
+# weights are gathered with its rows by the network (_network.pxi, Network.step).
 cdef cnp.ndarray _sample_weight(real_t *dtype, object sample_weight, int64_t n):
     """None, or a 1-D (n,) array of finite non-negative weights with a positive sum."""
     if sample_weight is None:

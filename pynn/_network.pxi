@@ -48,7 +48,9 @@ cdef class Network:
       hold no gradient buffers, and a layer's out and z may be another layer's (inference
       ping-pongs two buffers), but not its input's;
     - loss (a name of _NETWORK_LOSSES), target (int64 labels (n,) for
-      softmax_cross_entropy, else (n, k)) and sample_loss (n,): for `step`, or all None.
+      softmax_cross_entropy, else (n, k)) and sample_loss (n,): for `step`, or all None;
+    - sample_weight (n,), optional, with a loss: the buffer `step` gathers the batch's
+      sample weights into (None: `step` takes weights only with X None).
     """
     cdef list _keep              # every buffer the C code uses, kept alive
     cdef void *_records          # net_layer_f32 or net_layer_f64, as _kind says
@@ -64,9 +66,11 @@ cdef class Network:
     cdef void *_dout
     cdef void *_sample_loss
     cdef void *_work
+    cdef void *_weights          # the batch weights' buffer, or NULL
     cdef readonly int64_t workspace_size
 
-    def __cinit__(self, layers, loss, x, target, dout, sample_loss, workspace):
+    def __cinit__(self, layers, loss, x, target, dout, sample_loss, workspace,
+                  sample_weight=None):
         if not isinstance(layers, (list, tuple)) or len(layers) == 0:
             raise TypeError("layers must be a non-empty list of dicts, one per layer")
         cdef cnp.ndarray X = _as_array(x, "x")
@@ -93,6 +97,13 @@ cdef class Network:
         written.append(_workspace(workspace, self.workspace_size, kind))
         self._x, self._work = _ptr(written[0]), _ptr(written[len(written) - 1])
         names = ["x", "target", "dout", "sample_loss"][:len(written) - 1] + ["workspace"]
+        if sample_weight is not None:
+            if not self._has_loss:
+                raise ValueError("sample_weight goes with a loss: a network without one has "
+                                 "no use for it")
+            written.append(_output(sample_weight, "sample_weight", (n,), kind))
+            self._weights = _ptr(written[len(written) - 1])
+            names.append("sample_weight")
         self._check_aliasing(b, written, names, layers)
         self._keep = written + b.written + b.inputs
         self._remember_written(written + b.written)
@@ -286,24 +297,66 @@ cdef class Network:
         self._gather_targets(targets, n_rows, pr)
         return pr
 
-    def step(self, X, rows, targets):
+    cdef const void *_check_weights(self, object weights, object X, const int64_t *rows,
+                                    void **batch) except? NULL:
+        """The weights' pointer: the full weights (N,) of X's rows (their buffer into
+        *batch), or with X None the batch's own (n,). The batch's n weights (rows `rows`)
+        must be finite and >= 0 with a positive, finite sum."""
+        cdef int64_t size = self._n if X is None else (<cnp.ndarray>X).shape[0]
+        cdef cnp.ndarray W = _float_array(weights, "sample_weight", self._kind)
+        _check_shape(W, "sample_weight", (size,),
+                     " (one weight per sample)" if X is None else " (one weight per row of X)")
+        # with X None the batch's weights may be the network's own buffer (a gather
+        # filled it), which no call writes while it reads them
+        if not (X is None and cnp.PyArray_DATA(W) == self._weights):
+            self._check_unwritten(W, "sample_weight")
+        if X is not None and self._weights == NULL:
+            raise ValueError("this network has no sample_weight buffer: make it with one to "
+                             "gather weights")
+        cdef const void *pw = cnp.PyArray_DATA(W)
+        cdef double total = 0
+        cdef int64_t bad
+        with nogil:
+            bad = (_first_bad_weight(<const float *>pw, rows, self._n, &total)
+                   if self._kind == F32 else
+                   _first_bad_weight(<const double *>pw, rows, self._n, &total))
+        if bad >= 0:
+            if rows != NULL:
+                bad = rows[bad]
+            raise ValueError(f"sample_weight must be finite and non-negative, got "
+                             f"{W[bad].item()} at index {bad}")
+        if not (total > 0 and total <= _DOUBLE_MAX):
+            raise ValueError("the batch's sample_weight must have a positive, finite sum")
+        batch[0] = self._weights if X is not None else <void *>pw
+        return pw
+
+    def step(self, X, rows, targets, sample_weight=None):
         """One training step; returns (mean loss, number of rows whose argmax is their
         label, or None when the targets are not labels).
 
         X (N, in_f) is the data, of the network's dtype and C-contiguous, rows the batch's
         int64 row numbers (n,) into it, targets the full targets (N,) or (N, k). With X,
-        rows and targets all None, x and target already hold the batch. When the loss is
-        not finite no gradient is written."""
+        rows and targets all None, x and target already hold the batch. sample_weight:
+        None (the plain mean), or the weights of X's rows (N,), gathered with the rows into
+        the network's sample_weight buffer, or with X None the batch's own weights (n,);
+        of the network's dtype, the batch's finite and >= 0 with a positive sum. When the
+        loss is not finite no gradient is written."""
         if not self._has_loss:
             raise ValueError("this network has no loss: make it with one to call step")
         cdef const int64_t *pr = NULL
         cdef const void *px = NULL
+        cdef const void *pW = NULL
+        cdef void *pw = NULL
         if X is None:
             if rows is not None or targets is not None:
                 raise ValueError("give X, rows and targets together, or none of them")
         else:
             pr = self._check_batch(X, rows, targets)
             px = cnp.PyArray_DATA(<cnp.ndarray>X)
+        if sample_weight is not None:
+            pW = self._check_weights(sample_weight, X, pr, &pw)
+            if X is None:
+                pW = NULL  # the batch's weights are read in place: nothing to gather
         self._check_targets(rows)
         cdef int64_t hits = -1
         cdef double value
@@ -315,12 +368,14 @@ cdef class Network:
         with nogil:
             if self._kind == F32:
                 value = network_step_f32(<net_layer_f32 *>self._records, self._n_layers,
-                                         self._n, px, pr, self._x, self._loss, labels, target,
+                                         self._n, px, pr, self._x, pW, pw, self._loss,
+                                         labels, target,
                                          self._dout, self._sample_loss, ph, self._work,
                                          self._simd, self._nthreads)
             else:
                 value = network_step_f64(<net_layer_f64 *>self._records, self._n_layers,
-                                         self._n, px, pr, self._x, self._loss, labels, target,
+                                         self._n, px, pr, self._x, pW, pw, self._loss,
+                                         labels, target,
                                          self._dout, self._sample_loss, ph, self._work,
                                          self._simd, self._nthreads)
         return value, (hits if ph != NULL else None)

@@ -165,15 +165,15 @@ def network_backward(layers, x, dout):
             break
 
 
-def network_step(layers, x, loss, target, dout, sample_loss):
-    """Forward, the loss (a name of LOSSES) and, when it is finite, backward; returns
-    (loss, argmax hits for labels else None)."""
+def network_step(layers, x, loss, target, dout, sample_loss, sample_weight=None):
+    """Forward, the loss (a name of LOSSES; weighted by sample_weight (n,) when given)
+    and, when it is finite, backward; returns (loss, argmax hits for labels else None)."""
     h = network_forward(layers, x)
     grad_name = (
         "dlogits" if loss in ("softmax_cross_entropy", "sigmoid_binary_cross_entropy") else "dpred"
     )
     value, _ = getattr(R, loss)(
-        h, target, None, grad=True, sample_loss=sample_loss, **{grad_name: dout}
+        h, target, sample_weight, grad=True, sample_loss=sample_loss, **{grad_name: dout}
     )
     hits = R.count_argmax_hits(h, target) if target.ndim == 1 else None
     if math.isfinite(value):
@@ -185,20 +185,27 @@ class Network:
     """pynn._kernels.Network's twin: the same constructor and methods, on the buffers
     given at construction."""
 
-    def __init__(self, layers, loss, x, target, dout, sample_loss, workspace):
+    def __init__(self, layers, loss, x, target, dout, sample_loss, workspace, sample_weight=None):
         if loss is not None and loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+        self.sample_weight = sample_weight  # the batch weights' buffer, or None
         self.layers, self.loss = list(layers), loss
         self.x, self.target, self.dout, self.sample_loss = x, target, dout, sample_loss
         self.out = self.layers[-1]["out"]
         self.workspace_size = 0
 
-    def step(self, X, rows, targets):
+    def step(self, X, rows, targets, sample_weight=None):
+        """As the C network's: sample_weight is None, the weights of X's rows (N,)
+        gathered with them, or with X None the batch's own (n,)."""
+        weights = sample_weight
         if X is not None:
             self.x[...] = X[rows]
             self.target[...] = targets[rows]
+            if sample_weight is not None:
+                weights = self.sample_weight
+                weights[...] = sample_weight[rows]
         return network_step(
-            self.layers, self.x, self.loss, self.target, self.dout, self.sample_loss
+            self.layers, self.x, self.loss, self.target, self.dout, self.sample_loss, weights
         )
 
     def forward(self, X=None):

@@ -50,7 +50,13 @@ from pynn.sklearn.base import _seeds  # noqa: E402
             dtype="float64",
             normalize_y=True,
         ),
-    ]
+    ],
+    # Weight 2 equals a repeated row only for one full batch: minibatches of repeated
+    # rows are other batches (tests/test_sample_weight.py checks what holds exactly).
+    expected_failed_checks=lambda estimator: {
+        "check_sample_weight_equivalence_on_dense_data": "stochastic minibatches differ "
+        "from those of repeated rows"
+    },
 )
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.filterwarnings("ignore:batch_size=32 is larger than:UserWarning")

@@ -24,11 +24,12 @@ PAIRS = [
 ]
 PYNN_OWN = {"dtype": "float32", "n_threads": None, "divergence": 1e4, "init": None}
 REGRESSOR_OWN = {"normalize_y": False}  # the regressor's own beyond those
+CLASSIFIER_OWN = {"class_weight": None}  # scikit-learn 1.9's MLPClassifier has none
 
 
 def pynn_own(cls):
     """The parameters of `cls` that scikit-learn's MLP has not, with their defaults."""
-    return dict(PYNN_OWN, **(REGRESSOR_OWN if cls is MLPRegressor else {}))
+    return dict(PYNN_OWN, **(REGRESSOR_OWN if cls is MLPRegressor else CLASSIFIER_OWN))
 
 
 def data_for(cls, n=60):
@@ -92,7 +93,8 @@ def test_parameters_round_trip():
         init="he_normal",
     )
     regressor_extra = {"loss": "squared_error", "normalize_y": True}
-    for cls, extra in ((MLPClassifier, {}), (MLPRegressor, regressor_extra)):
+    classifier_extra = {"class_weight": {0: 2.0}}
+    for cls, extra in ((MLPClassifier, classifier_extra), (MLPRegressor, regressor_extra)):
         est = cls(**params, **extra)
         assert est.get_params() == dict(params, **extra)
         assert clone(est).get_params() == dict(params, **extra)

@@ -137,10 +137,10 @@ def test_activation_bytes_by_hand(rng):
     """Per sample, float32, softmax labels, no workspace (reference backend):
     input 3 floats; layer 0 its output (sigmoid's backward reads it) 4 floats, no input
     gradient; layer 1 output 2 and input gradient 4 floats; target one int64; sample
-    loss 1 float; no metric scratch (labels are counted by count_argmax_hits); output
-    gradient 2 floats."""
+    loss and sample weight 1 float each; no metric scratch (labels are counted by
+    count_argmax_hits); output gradient 2 floats."""
     model, _, _ = labelled(notes_network(backend="reference"), rng)
-    per_sample = 4 * 3 + 4 * 4 + 4 * (2 + 4) + 8 + 4 + 4 * 2
+    per_sample = 4 * 3 + 4 * 4 + 4 * (2 + 4) + 8 + 4 * 2 + 4 * 2
     for n in (1, 7, 32):
         summary = model.summary(batch_size=n)
         assert summary.memory["activations"] == n * per_sample

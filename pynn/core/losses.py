@@ -96,13 +96,14 @@ class Loss:
         *,
         grad: NDArray[Any] | None = None,
         sample_loss: NDArray[Any] | None = None,
+        sample_weight: NDArray[Any] | None = None,
     ) -> float:
-        """The mean loss as a float; the gradient w.r.t. `out` is written into `grad` when
-        given."""
+        """The mean loss as a float, sum_i w_i l_i / sum_i w_i with sample_weight (of
+        out's dtype); the gradient w.r.t. `out` is written into `grad` when given."""
         loss, _ = getattr(kernels, self.kernel)(
             out,
             target,
-            None,
+            sample_weight,
             grad=grad is not None,
             sample_loss=sample_loss,
             **{self.grad_name: grad},

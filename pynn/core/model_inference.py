@@ -15,6 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from pynn.core.inputs import as_features, check_values, check_width, y_checked
 from pynn.core.plans import check_memory
+from pynn.core.sample_weights import check_sample_weight
 
 if TYPE_CHECKING:
     from pynn.core.losses import Loss
@@ -177,10 +178,19 @@ class InferenceMixin:
         return p
 
     def evaluate(
-        self, X: ArrayLike, y: ArrayLike, *, memory: int | None = None
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        *,
+        sample_weight: ArrayLike | None = None,
+        memory: int | None = None,
     ) -> dict[str, float]:
         """{"loss": mean loss, metric: value}, the metric being accuracy or R².
         `memory`: as decision_function.
+
+        With sample_weight the loss is sum_i w_i l_i / sum_i w_i and the metric is
+        scikit-learn's accuracy_score or r2_score with that sample_weight (docs/model.md,
+        "Sample weights").
 
         Parameters
         ----------
@@ -189,19 +199,22 @@ class InferenceMixin:
         y : array_like of shape (n_samples,) or (n_samples, n_outputs)
             Targets of the kind the model was trained on (labels from `classes_` for a
             classifier).
+        sample_weight : array_like of shape (n_samples,) or None, default None
+            One finite weight >= 0 per sample, not all zero (None: every sample 1).
         memory : int or None, default None
             The budget in bytes for the forward pass's buffers (None: 64 MiB).
 
         Returns
         -------
         dict of str to float
-            "loss", the mean loss, and "accuracy" (classifiers) or "r2" (regressors).
+            "loss", the (weighted) mean loss, and "accuracy" (classifiers) or "r2"
+            (regressors).
 
         Raises
         ------
         ValueError
             An untrained model, a label the model was not trained on, y of the wrong
-            length, or X as in `decision_function`.
+            length, a bad sample_weight, or X as in `decision_function`.
         """
         self._require_fitted("evaluate")
         check_memory(memory)
@@ -209,11 +222,21 @@ class InferenceMixin:
         target = self.targets_.encode(  # type: ignore[union-attr]  # fitted: checked above
             y_checked(y, X.shape[0]), self.dtype
         )
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X.shape[0], self.dtype)
         with self._lock:
-            return self._evaluate(X, None, target, memory)
+            return self._evaluate(X, None, target, sample_weight, memory)
 
-    def score(self, X: ArrayLike, y: ArrayLike, *, memory: int | None = None) -> float:
-        """Accuracy for a classifier, R² for a regressor (scikit-learn's convention).
+    def score(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        *,
+        sample_weight: ArrayLike | None = None,
+        memory: int | None = None,
+    ) -> float:
+        """Accuracy for a classifier, R² for a regressor (scikit-learn's convention), each
+        weighted by sample_weight as scikit-learn's accuracy_score and r2_score.
 
         Parameters
         ----------
@@ -221,6 +244,8 @@ class InferenceMixin:
             Numeric features, as for `decision_function`.
         y : array_like of shape (n_samples,) or (n_samples, n_outputs)
             Targets, as for `evaluate`.
+        sample_weight : array_like of shape (n_samples,) or None, default None
+            As for `evaluate`.
         memory : int or None, default None
             The budget in bytes for the forward pass's buffers (None: 64 MiB).
 
@@ -234,13 +259,15 @@ class InferenceMixin:
         ValueError
             As `evaluate`.
         """
-        return self.evaluate(X, y, memory=memory)[self.targets_.metric_name]  # type: ignore[union-attr]  # fitted: evaluate checks
+        scores = self.evaluate(X, y, sample_weight=sample_weight, memory=memory)
+        return scores[self.targets_.metric_name]  # type: ignore[union-attr]  # fitted: evaluate checks
 
-    def _evaluate(self, X, rows, target, memory=None):
-        """Loss and metric over X[rows] (all of X when rows is None) against encoded targets."""
+    def _evaluate(self, X, rows, target, weights=None, memory=None):
+        """Loss and metric over X[rows] (all of X when rows is None) against encoded
+        targets, weighted by the float64 weights of those rows when given."""
         n = X.shape[0] if rows is None else len(rows)
         t = self.targets_
-        total, loss_sum = t.new_total(), 0.0
+        total, loss_sum = t.new_total(weights is not None), 0.0
         plan, block = self._inference_plan(n, "eval", memory)
         for part in self._batches(X, n, block):
             view = plan.rows(part.stop - part.start, self)
@@ -250,10 +277,16 @@ class InferenceMixin:
             # row after row in float64, continuing from the blocks before: the same sum
             # whatever the block size (the memory budget sets it)
             prefix = view.loss_prefix
-            np.copyto(prefix, view.sample_loss)
+            if weights is None:
+                np.copyto(prefix, view.sample_loss)
+            else:
+                np.multiply(view.sample_loss, weights[part], out=prefix)
             prefix[0] += loss_sum
             np.add.accumulate(prefix, out=prefix)
             loss_sum = float(prefix[-1])
-            t.accumulate(self._kernels, total, out, view.target, view.scratch)
-        denominator = None if t.is_classifier else t.r2_denominator(target)
+            w = None if weights is None else weights[part]
+            t.accumulate(self._kernels, total, out, view.target, view.scratch, w)
+        denominator = None if t.is_classifier else t.r2_denominator(target, weights)
+        if weights is not None:  # the divisor of the weighted means: sum_i w_i
+            n = float(np.add.accumulate(weights)[-1])
         return {"loss": loss_sum / n, t.metric_name: t.metric(total, n, denominator)}

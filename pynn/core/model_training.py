@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pynn.core.model_type import Model
+from pynn.core.sample_weights import check_sample_weight
 from pynn.core.training import fit
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class TrainingMixin:
     partial_fit (continuing) and loss_and_grad (one batch's gradient)."""
 
     _lock: threading.RLock
+    dtype: np.dtype[Any]
 
     if TYPE_CHECKING:  # InferenceMixin's and PlansMixin's, which Sequential also inherits
 
@@ -41,7 +43,9 @@ class TrainingMixin:
 
         def _plan(self, n: int) -> Any: ...
 
-    def loss_and_grad(self, X: ArrayLike, target: NDArray[Any]) -> float:
+    def loss_and_grad(
+        self, X: ArrayLike, target: NDArray[Any], sample_weight: ArrayLike | None = None
+    ) -> float:
         """The mean loss over (X, target) and its gradient, written into flat_grads.
 
         `target` is already encoded (`targets_.encode(y, dtype)`), X is checked. One batch,
@@ -54,11 +58,13 @@ class TrainingMixin:
             The batch's features.
         target : numpy.ndarray of shape (n_samples, n_outputs_)
             The batch's encoded targets, in the model's dtype.
+        sample_weight : array_like of shape (n_samples,) or None, default None
+            The rows' weights (checked as fit's): the loss is sum_i w_i l_i / sum_i w_i.
 
         Returns
         -------
         float
-            The mean loss over the batch.
+            The (weighted) mean loss over the batch.
 
         Raises
         ------
@@ -67,17 +73,24 @@ class TrainingMixin:
         """
         self._require_fitted("loss_and_grad")
         X = self._check_X(X)
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X.shape[0], self.dtype)
         with self._lock:
             plan = self._plan(X.shape[0])
             plan.read(X, slice(0, X.shape[0]))
             np.copyto(plan.target, target)
-            value, _ = plan.run()
+            if sample_weight is None:
+                value, _ = plan.run()
+            else:
+                np.copyto(plan.sample_weight, sample_weight, casting="same_kind")
+                value, _ = plan.run(weighted=True)
         return value
 
     def fit(
         self,
         X: ArrayLike,
         y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
         *,
         loss: str | Loss | None = None,
         optimizer: Optimizer | None = None,
@@ -124,6 +137,12 @@ class TrainingMixin:
             labels (any integers or strings) or probabilities for softmax_cross_entropy,
             two labels or (n, K) 0/1 for binary_cross_entropy and hinge, numbers for mse
             and l1, counts or rates >= 0 for poisson.
+        sample_weight : array_like of shape (n_samples,) or None, default None
+            One finite weight >= 0 per row of X, not all zero; None weighs every row 1.
+            Each batch's loss is sum_i w_i l_i / sum_i w_i over its rows (their weights
+            gathered and shuffled with them; a batch of zero weights takes no step),
+            validation_split holds the weights of its rows out with them, and the logged
+            loss and metric are weighted (docs/model.md, "Sample weights").
         loss : str, Loss or None, default None
             One of pynn.losses.LOSSES ("mse", "l1", "binary_cross_entropy",
             "softmax_cross_entropy", "hinge", "poisson"). Required the first time; None keeps the
@@ -142,9 +161,10 @@ class TrainingMixin:
         shuffle : bool, default True
             Draw a new row order each epoch from the seeded row-order stream; False keeps
             the rows in order.
-        validation_data : (X_val, y_val) or None, default None
+        validation_data : (X_val, y_val), (X_val, y_val, sample_weight_val) or None
             A separate validation set, evaluated after each epoch (val_loss and
-            val_accuracy or val_r2 in `history_`). Not together with validation_split.
+            val_accuracy or val_r2 in `history_`, weighted by sample_weight_val when
+            given). Not together with validation_split. Default None.
         validation_split : float, default 0.0
             A share in [0, 1) of X's rows held out for validation, drawn at random from the
             seed (read in place, never copied); each part must keep at least one row.
@@ -224,6 +244,7 @@ class TrainingMixin:
                 self,
                 X,
                 y,
+                sample_weight=sample_weight,
                 loss=loss,
                 optimizer=optimizer,
                 epochs=epochs,
@@ -249,6 +270,7 @@ class TrainingMixin:
         self,
         X: ArrayLike,
         y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
         *,
         loss: str | Loss | None = None,
         optimizer: Optimizer | None = None,
@@ -291,6 +313,12 @@ class TrainingMixin:
             labels (any integers or strings) or probabilities for softmax_cross_entropy,
             two labels or (n, K) 0/1 for binary_cross_entropy and hinge, numbers for mse
             and l1, counts or rates >= 0 for poisson.
+        sample_weight : array_like of shape (n_samples,) or None, default None
+            One finite weight >= 0 per row of X, not all zero; None weighs every row 1.
+            Each batch's loss is sum_i w_i l_i / sum_i w_i over its rows (their weights
+            gathered and shuffled with them; a batch of zero weights takes no step),
+            validation_split holds the weights of its rows out with them, and the logged
+            loss and metric are weighted (docs/model.md, "Sample weights").
         loss : str, Loss or None, default None
             One of pynn.losses.LOSSES ("mse", "l1", "binary_cross_entropy",
             "softmax_cross_entropy", "hinge", "poisson"). Required the first time; None keeps the
@@ -309,9 +337,10 @@ class TrainingMixin:
         shuffle : bool, default True
             Draw a new row order each epoch from the seeded row-order stream; False keeps
             the rows in order.
-        validation_data : (X_val, y_val) or None, default None
+        validation_data : (X_val, y_val), (X_val, y_val, sample_weight_val) or None
             A separate validation set, evaluated after each epoch (val_loss and
-            val_accuracy or val_r2 in `history_`). Not together with validation_split.
+            val_accuracy or val_r2 in `history_`, weighted by sample_weight_val when
+            given). Not together with validation_split. Default None.
         validation_split : float, default 0.0
             A share in [0, 1) of X's rows held out for validation, drawn at random from the
             seed (read in place, never copied); each part must keep at least one row.
@@ -394,6 +423,7 @@ class TrainingMixin:
                 self,
                 X,
                 y,
+                sample_weight=sample_weight,
                 loss=loss,
                 optimizer=optimizer,
                 epochs=epochs,

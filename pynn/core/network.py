@@ -106,6 +106,7 @@ def make_network(
     target: NDArray[Any] | None = None,
     dout: NDArray[Any] | None = None,
     sample_loss: NDArray[Any] | None = None,
+    sample_weight: NDArray[Any] | None = None,
 ) -> Any:
     """The backend's Network over the layers' buffers (one dict per layer): training
     (with the gradient buffers, dout and, for a fused loss, its kernel name, target and
@@ -127,6 +128,8 @@ def make_network(
         The fused loss kernel's name (fused_kernel), or None.
     target, dout, sample_loss : numpy.ndarray or None, default None
         The target, output-gradient and per-sample-loss buffers of a training network.
+    sample_weight : numpy.ndarray or None, default None
+        The buffer (n,) a fused training network gathers a batch's sample weights into.
 
     Returns
     -------
@@ -134,4 +137,6 @@ def make_network(
         pynn._kernels.Network or pynn.reference_network.Network.
     """
     records = [layer.record(buf, training) for layer, buf in zip(model.layers, buffers)]
-    return network_class(model.backend)(records, loss, x, target, dout, sample_loss, workspace)
+    return network_class(model.backend)(
+        records, loss, x, target, dout, sample_loss, workspace, sample_weight
+    )

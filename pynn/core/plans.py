@@ -69,11 +69,13 @@ class TrainingPlan:
     """The buffers of one training step on a batch of n rows and the network bound to them
     (see the module docstring).
 
-    step(X, rows, target) -> (loss, hits or None): one step without the update on rows
-    `rows` of X and target (the full arrays), writing the gradients. For a loss of
-    pynn.losses.LOSSES it is the network's own step, one call, which needs X of the
-    model's dtype, C-contiguous and aligned; read_step takes any X. run() is the step
-    over the batch already in x and target.
+    step(X, rows, target, sample_weight=None) -> (loss, hits or None): one step without
+    the update on rows `rows` of X and target (the full arrays), writing the gradients;
+    sample_weight, the full weights (of the model's dtype) or None, is gathered with the
+    rows into the plan's sample_weight buffer. For a loss of pynn.losses.LOSSES it is
+    the network's own step, one call, which needs X of the model's dtype, C-contiguous
+    and aligned; read_step takes any X. run() is the step over the batch already in x
+    and target (and sample_weight, when weighted).
 
     Parameters
     ----------
@@ -100,6 +102,7 @@ class TrainingPlan:
         t: Any = model.targets_  # set: fit sets the targets before it makes plans
         self.target = alloc((n,), np.int64) if t.kind == "labels" else alloc((n, t.n_outputs))
         self.sample_loss = alloc((n,))
+        self.sample_weight = alloc((n,))  # the batch's sample weights, when fit has them
         self.scratch = {k: alloc(*spec) for k, spec in t.scratch_shapes(n).items()}
         self.dout = alloc((n, model.n_outputs_))
         self.loss, self.kernels = model.loss_, model._kernels
@@ -115,6 +118,7 @@ class TrainingPlan:
             self.target if kernel else None,
             self.dout,
             self.sample_loss if kernel else None,
+            self.sample_weight if kernel else None,
         )
         self.step = self.network.step if self._fused else self.read_step
 
@@ -158,9 +162,14 @@ class TrainingPlan:
         return _read(self, X, rows)
 
     def read_step(
-        self, X: NDArray[Any], rows: NDArray[np.integer[Any]], target: NDArray[Any]
+        self,
+        X: NDArray[Any],
+        rows: NDArray[np.integer[Any]],
+        target: NDArray[Any],
+        sample_weight: NDArray[Any] | None = None,
     ) -> tuple[float, int | None]:
-        """step for any X: rows of X and target gathered into the plan, then run().
+        """step for any X: rows of X, target (and sample_weight) gathered into the plan,
+        then run().
 
         Parameters
         ----------
@@ -170,21 +179,31 @@ class TrainingPlan:
             The batch's n rows.
         target : numpy.ndarray
             All the encoded targets.
+        sample_weight : numpy.ndarray or None, default None
+            All the rows' weights, in the model's dtype (None: unweighted).
 
         Returns
         -------
         loss : float
-            The batch's mean loss.
+            The batch's (weighted) mean loss.
         hits : int or None
             The correct rows counted by the fused step, or None.
         """
         _read(self, X, rows)
         target.take(rows, axis=0, out=self.target, mode="clip")
-        return self.run()
+        if sample_weight is None:
+            return self.run()
+        sample_weight.take(rows, out=self.sample_weight, mode="clip")
+        return self.run(weighted=True)
 
-    def run(self) -> tuple[float, int | None]:
+    def run(self, weighted: bool = False) -> tuple[float, int | None]:
         """The step over x and target: (loss, hits or None). A custom loss (not one of
         LOSSES) is called from Python between the network's forward and backward.
+
+        Parameters
+        ----------
+        weighted : bool, default False
+            Weight the loss by the plan's sample_weight buffer (the batch's weights).
 
         Returns
         -------
@@ -193,8 +212,9 @@ class TrainingPlan:
         hits : int or None
             The correct rows counted by the fused step, or None.
         """
+        weights = self.sample_weight if weighted else None
         if self._fused:
-            return self.network.step(None, None, None)
+            return self.network.step(None, None, None, weights)
         out = self.network.forward()
         value = self.loss(
             self.kernels,
@@ -202,6 +222,7 @@ class TrainingPlan:
             self.target,
             grad=self.dout,
             sample_loss=self.sample_loss,
+            **({} if weights is None else {"sample_weight": weights}),
         )
         if math.isfinite(value):
             self.network.backward()

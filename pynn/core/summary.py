@@ -144,7 +144,8 @@ def batch_buffer_bytes(model: Model, n: int) -> dict[str, int]:
     Returns
     -------
     dict of str to int
-        Bytes by part: layers, input, target, output_grad, sample_loss, metric, workspace.
+        Bytes by part: layers, input, target, output_grad, sample_loss (the per-sample
+        losses and sample weights), metric, workspace.
     """
     dtype = model.dtype
     parts = dict.fromkeys(BATCH_KEYS, 0)
@@ -161,7 +162,7 @@ def batch_buffer_bytes(model: Model, n: int) -> dict[str, int]:
         if targets.kind == "labels"
         else _nbytes((n, targets.n_outputs), dtype)
     )
-    parts["sample_loss"] = _nbytes((n,), dtype)
+    parts["sample_loss"] = 2 * _nbytes((n,), dtype)  # the losses and the weights, (n,) each
     parts["metric"] = sum(
         _nbytes(shape, dt or dtype) for shape, dt in targets.scratch_shapes(n).values()
     )

@@ -181,3 +181,137 @@ def check_classes(loss: Loss, classes: ArrayLike | None) -> NDArray[Any] | None:
     if classes.dtype.kind == "f" and not np.isfinite(classes).all():
         raise ValueError("classes contains NaN or infinity")
     return np.unique(classes)
+
+
+# ---- Targets.for_loss's choice, one helper per shape of y: Targets' keyword arguments
+def values_kind(y, n_outputs, kind):
+    """A regression loss's targets ("values", or "rates": >= 0), finite numbers, one column
+    per output.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        The targets, 1-D or 2-D.
+    n_outputs : int
+        The model's outputs.
+    kind : {"values", "rates"}
+        The loss's target kind.
+
+    Returns
+    -------
+    dict
+        Targets' keyword arguments (kind, n_outputs, and what the kind needs).
+
+    Raises
+    ------
+    ValueError
+        y does not suit the loss or the model's outputs.
+    """
+    check_finite(y)
+    if kind == "rates":
+        check_non_negative(y)
+    k = 1 if y.ndim == 1 else y.shape[1]
+    if k != n_outputs:
+        raise ValueError(f"y has {k} output(s) per sample but the model gives {n_outputs}")
+    return {"kind": kind, "n_outputs": n_outputs, "squeeze": y.ndim == 1}
+
+
+def columns_kind(loss, y, n_outputs, classes):
+    """A classification loss's 2-D y, one column per output: "probabilities" for
+    softmax_cross_entropy, else "indicator" (0/1, or -1/+1 for hinge).
+
+    Parameters
+    ----------
+    loss : pynn.losses.Loss
+        The loss.
+    y : numpy.ndarray
+        The 2-D targets.
+    n_outputs : int
+        The model's outputs.
+    classes : array_like or None
+        Must be None for a 2-D y.
+
+    Returns
+    -------
+    dict
+        Targets' keyword arguments (kind, n_outputs, and what the kind needs).
+
+    Raises
+    ------
+    ValueError
+        y does not suit the loss or the model's outputs.
+    """
+    hinge = loss.signed_targets
+    if y.shape[1] != n_outputs:
+        raise ValueError(f"y has {y.shape[1]} columns but the model gives {n_outputs} outputs")
+    check_finite(y)
+    if classes is not None:
+        raise ValueError("classes is for 1-D labels: a 2-D y has one column per output already")
+    if "probabilities" in loss.target_kinds:
+        return {"kind": "probabilities", "n_outputs": n_outputs, "classes": np.arange(n_outputs)}
+    if hinge and not (np.isin(y, (-1, 1)).all() or np.isin(y, (0, 1)).all()):
+        raise ValueError(
+            f"hinge with a 2-D y needs values -1/+1 (or 0/1) in every "
+            f"column, got {first_values(y)}"
+        )
+    # hinge reads -1/+1; a 0/1 indicator is encoded so and predicted back as 0/1
+    negative = -1.0 if hinge and np.isin(y, (-1, 1)).all() and (y == -1).any() else 0.0
+    return {
+        "kind": "indicator",
+        "n_outputs": n_outputs,
+        "classes": np.arange(n_outputs),
+        "negative": negative,
+        "hinge": hinge,
+    }
+
+
+def labels_kind(loss, y, n_outputs, classes):
+    """A classification loss's 1-D y of labels (within `classes` when given): "labels",
+    one output per class, for softmax_cross_entropy, else "binary", two classes on one
+    output.
+
+    Parameters
+    ----------
+    loss : pynn.losses.Loss
+        The loss.
+    y : numpy.ndarray
+        The 1-D labels.
+    n_outputs : int
+        The model's outputs.
+    classes : numpy.ndarray or None
+        All the labels (None: those in y).
+
+    Returns
+    -------
+    dict
+        Targets' keyword arguments (kind, n_outputs, and what the kind needs).
+
+    Raises
+    ------
+    ValueError
+        y does not suit the loss or the model's outputs.
+    """
+    found = np.unique(y)
+    if classes is None:
+        classes = found
+    else:
+        missing = np.setdiff1d(found, classes)
+        if missing.size:
+            raise ValueError(f"y has labels {missing[:5].tolist()} not in classes")
+    if classes.dtype.kind == "f" and not np.isfinite(classes).all():
+        raise ValueError("y contains NaN or infinity")
+    if "labels" in loss.target_kinds:
+        if len(classes) != n_outputs:
+            raise ValueError(
+                f"y has {len(classes)} classes but the model gives {n_outputs} outputs: "
+                f"softmax_cross_entropy needs one output per class (pass classes= when "
+                f"some classes are missing from y)"
+            )
+        return {"kind": "labels", "n_outputs": n_outputs, "classes": classes}
+    if n_outputs != 1 or len(classes) != 2:
+        raise ValueError(
+            f"{loss.name} with 1-D y needs two classes and a model with 1 output, got "
+            f"{len(classes)} classes and {n_outputs} outputs: use softmax_cross_entropy "
+            f"for more classes, or a 2-D (n, outputs) y for multi-label"
+        )
+    return {"kind": "binary", "n_outputs": 1, "classes": classes, "hinge": loss.signed_targets}

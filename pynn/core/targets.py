@@ -25,12 +25,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
+from pynn.core.sample_weights import accumulate_weighted, weighted_sum_of_squares
 from pynn.core.target_checks import (
     as_y,
     check_classes,
     check_finite,
     check_non_negative,
+    columns_kind,
     first_values,
+    labels_kind,
+    values_kind,
 )
 
 if TYPE_CHECKING:
@@ -125,10 +129,10 @@ class Targets:
         y = as_y(y, n)
         classes = check_classes(loss, classes)
         if not loss.classifies:
-            return cls(**_values_kind(y, n_outputs, loss.target_kinds[0]))
+            return cls(**values_kind(y, n_outputs, loss.target_kinds[0]))
         if y.ndim == 2:
-            return cls(**_columns_kind(loss, y, n_outputs, classes))
-        return cls(**_labels_kind(loss, y, n_outputs, classes))
+            return cls(**columns_kind(loss, y, n_outputs, classes))
+        return cls(**labels_kind(loss, y, n_outputs, classes))
 
     def encode(self, y: Any, dtype: DTypeLike) -> NDArray[Any]:
         """y in the form the loss kernel reads: int64 labels (n,), or (n, K) of `dtype`.
@@ -262,15 +266,23 @@ class Targets:
             shapes["target_on"] = ((n, k), np.bool_)
         return shapes
 
-    def new_total(self) -> NDArray[Any]:
-        """The running sum `accumulate` adds to: correct rows, or squared errors per output.
+    def new_total(self, weighted: bool = False) -> NDArray[Any]:
+        """The running sum `accumulate` adds to: correct rows (their weights' sum when
+        weighted), or (weighted) squared errors per output.
+
+        Parameters
+        ----------
+        weighted : bool, default False
+            For an `accumulate` with weights.
 
         Returns
         -------
         numpy.ndarray
-            Zeros: (1,) int64, or (n_outputs,) float64.
+            Zeros: (1,) int64 ((1,) float64 when weighted), or (n_outputs,) float64.
         """
-        return np.zeros(1, np.int64) if self.is_classifier else np.zeros(self.n_outputs)
+        if not self.is_classifier:
+            return np.zeros(self.n_outputs)
+        return np.zeros(1) if weighted else np.zeros(1, np.int64)
 
     def accumulate(
         self,
@@ -279,9 +291,12 @@ class Targets:
         out: NDArray[Any],
         target: NDArray[Any],
         scratch: dict[str, NDArray[Any]],
+        weights: NDArray[Any] | None = None,
     ) -> None:
         """Add one batch's count of correct rows (or per-output squared errors) to `total`,
-        using only the preallocated `scratch` buffers (labels: one kernel call).
+        using only the preallocated `scratch` buffers (labels: one kernel call); with
+        `weights`, the sum of the correct rows' weights (or of w_i times the squared
+        errors), as scikit-learn's accuracy_score and r2_score weight them.
 
         Parameters
         ----------
@@ -295,7 +310,12 @@ class Targets:
             The batch's encoded targets.
         scratch : dict of str to numpy.ndarray
             The buffers of scratch_shapes.
+        weights : numpy.ndarray of shape (n,) or None, default None
+            The batch's sample weights (a total from new_total(weighted=True)).
         """
+        if weights is not None:
+            accumulate_weighted(self.kind, total, out, target, weights)
+            return
         if self.kind == "labels":
             total[0] += kernels.count_argmax_hits(out, target)
             return
@@ -327,30 +347,37 @@ class Targets:
             np.logical_and.reduce(hit, axis=1, out=row)
         total[0] += np.count_nonzero(row)
 
-    def r2_denominator(self, target: ArrayLike) -> NDArray[np.float64]:
-        """Σ (y - mean y)² per output over encoded targets (n, K): R²'s denominator.
+    def r2_denominator(
+        self, target: ArrayLike, weights: ArrayLike | None = None
+    ) -> NDArray[np.float64]:
+        """Σ w (y - mean y)² per output over encoded targets (n, K), the mean weighted too
+        (w = 1 without weights): R²'s denominator, as scikit-learn's r2_score.
 
         Parameters
         ----------
         target : array_like of shape (n, K)
             Encoded targets.
+        weights : array_like of shape (n,) or None, default None
+            The sample weights.
 
         Returns
         -------
         numpy.ndarray of shape (K,), float64
         """
+        if weights is not None:
+            return weighted_sum_of_squares(target, weights)
         t = np.asarray(target, dtype=np.float64)
         return ((t - t.mean(axis=0)) ** 2).sum(axis=0)
 
-    def metric(self, total: NDArray[Any], n: int, denominator: Any = None) -> float:
+    def metric(self, total: NDArray[Any], n: float, denominator: Any = None) -> float:
         """The metric from an accumulated total over n samples.
 
         Parameters
         ----------
         total : numpy.ndarray
             The accumulated total.
-        n : int
-            The samples it covers.
+        n : int or float
+            The samples it covers (the sum of their weights, for a weighted total).
         denominator : numpy.ndarray or None, default None
             r2_denominator of the targets (regressors).
 
@@ -411,73 +438,3 @@ class Targets:
             negative=config["negative"],
             hinge=config["hinge"],
         )
-
-
-# ---- Targets.for_loss's choice, one helper per shape of y: Targets' keyword arguments ----
-def _values_kind(y, n_outputs, kind):
-    """A regression loss's targets ("values", or "rates": >= 0), finite numbers, one column
-    per output."""
-    check_finite(y)
-    if kind == "rates":
-        check_non_negative(y)
-    k = 1 if y.ndim == 1 else y.shape[1]
-    if k != n_outputs:
-        raise ValueError(f"y has {k} output(s) per sample but the model gives {n_outputs}")
-    return {"kind": kind, "n_outputs": n_outputs, "squeeze": y.ndim == 1}
-
-
-def _columns_kind(loss, y, n_outputs, classes):
-    """A classification loss's 2-D y, one column per output: "probabilities" for
-    softmax_cross_entropy, else "indicator" (0/1, or -1/+1 for hinge)."""
-    hinge = loss.signed_targets
-    if y.shape[1] != n_outputs:
-        raise ValueError(f"y has {y.shape[1]} columns but the model gives {n_outputs} outputs")
-    check_finite(y)
-    if classes is not None:
-        raise ValueError("classes is for 1-D labels: a 2-D y has one column per output already")
-    if "probabilities" in loss.target_kinds:
-        return {"kind": "probabilities", "n_outputs": n_outputs, "classes": np.arange(n_outputs)}
-    if hinge and not (np.isin(y, (-1, 1)).all() or np.isin(y, (0, 1)).all()):
-        raise ValueError(
-            f"hinge with a 2-D y needs values -1/+1 (or 0/1) in every "
-            f"column, got {first_values(y)}"
-        )
-    # hinge reads -1/+1; a 0/1 indicator is encoded so and predicted back as 0/1
-    negative = -1.0 if hinge and np.isin(y, (-1, 1)).all() and (y == -1).any() else 0.0
-    return {
-        "kind": "indicator",
-        "n_outputs": n_outputs,
-        "classes": np.arange(n_outputs),
-        "negative": negative,
-        "hinge": hinge,
-    }
-
-
-def _labels_kind(loss, y, n_outputs, classes):
-    """A classification loss's 1-D y of labels (within `classes` when given): "labels",
-    one output per class, for softmax_cross_entropy, else "binary", two classes on one
-    output."""
-    found = np.unique(y)
-    if classes is None:
-        classes = found
-    else:
-        missing = np.setdiff1d(found, classes)
-        if missing.size:
-            raise ValueError(f"y has labels {missing[:5].tolist()} not in classes")
-    if classes.dtype.kind == "f" and not np.isfinite(classes).all():
-        raise ValueError("y contains NaN or infinity")
-    if "labels" in loss.target_kinds:
-        if len(classes) != n_outputs:
-            raise ValueError(
-                f"y has {len(classes)} classes but the model gives {n_outputs} outputs: "
-                f"softmax_cross_entropy needs one output per class (pass classes= when "
-                f"some classes are missing from y)"
-            )
-        return {"kind": "labels", "n_outputs": n_outputs, "classes": classes}
-    if n_outputs != 1 or len(classes) != 2:
-        raise ValueError(
-            f"{loss.name} with 1-D y needs two classes and a model with 1 output, got "
-            f"{len(classes)} classes and {n_outputs} outputs: use softmax_cross_entropy "
-            f"for more classes, or a 2-D (n, outputs) y for multi-label"
-        )
-    return {"kind": "binary", "n_outputs": 1, "classes": classes, "hinge": loss.signed_targets}

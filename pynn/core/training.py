@@ -118,6 +118,7 @@ def fit(
     divergence=None,
     clip_norm=None,
     clip_value=None,
+    sample_weight=None,
     callbacks=None,
 ):
     """Train `model` on (X, y): the loop behind Sequential.fit and Sequential.partial_fit.
@@ -200,6 +201,12 @@ def fit(
         None (the default): no clipping; a finite value > 0: each gradient element is
         clamped to [-clip_value, clip_value] (torch.nn.utils.clip_grad_value_), after
         clip_norm when both are given.
+    sample_weight : array-like of shape (n_samples,) or None
+        None (the default): every row weighs 1; else one finite weight >= 0 per row of X,
+        not all zero: each batch's loss is sum_i w_i l_i / sum_i w_i over its rows (the
+        weights gathered and shuffled with them), validation_split holds out the rows'
+        weights with them, and the logged loss and metric are weighted (docs/model.md,
+        "Sample weights"). A batch whose weights are all zero takes no step.
     callbacks : list or None
         Keras's habit, sorted into the arguments above: an EarlyStopping (for
         early_stopping), a learning-rate schedule (for lr_scheduler) and functions
@@ -258,16 +265,13 @@ def fit(
         divergence=divergence,
         clip_norm=clip_norm,
         clip_value=clip_value,
+        sample_weight=sample_weight,
     )
     checked = check_fit_arguments(model, X, y, options)
-    with (
-        _Claim(
-            optimizer=checked.optimizer,
-            lr_scheduler=lr_scheduler,
-            early_stopping=checked.stopper,
-        ),
-        _DeferredInterrupt() as interrupt,
-    ):
+    claim = _Claim(
+        optimizer=checked.optimizer, lr_scheduler=lr_scheduler, early_stopping=checked.stopper
+    )
+    with claim, _DeferredInterrupt() as interrupt:
         _train(model, checked, options, interrupt)
     return model
 
@@ -308,6 +312,7 @@ def _train(model, checked, options, interrupt):
         verbose=options.verbose,
         interrupt=interrupt,
         clip=(checked.clip_norm, checked.clip_value),
+        weights=(checked.sample_weight, checked.step_weight),
     )
     # partial_fit with the check on keeps the divergence reference of the calls before
     keep_reference = (

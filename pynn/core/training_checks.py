@@ -19,6 +19,7 @@ from pynn.core.inputs import y_checked
 from pynn.core.losses import get_loss
 from pynn.core.optim import Adam, LRScheduler, Optimizer
 from pynn.core.random_state import check_random_state, spawn_generators
+from pynn.core.sample_weights import check_sample_weight
 from pynn.core.targets import Targets, check_classes
 
 
@@ -224,16 +225,25 @@ def choose_optimizer(model, optimizer, warm_start):
     return optimizer
 
 
-def validation_rows(model, X, target, targets, validation_data, validation_split, rng):
-    """(training rows, validation set or None); the set is (X, rows or None, encoded y).
-    validation_split holds out a seeded random share of X's rows, never copied."""
+def validation_rows(model, X, target, targets, options, weights, rng):
+    """(training rows, validation set or None); the set is (X, rows or None, encoded y,
+    float64 sample weights or None). validation_split holds out a seeded random share of
+    X's rows (with their weights), never copied."""
     n = X.shape[0]
+    validation_data, validation_split = options.validation_data, options.validation_split
     if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise TypeError("validation_data must be a pair (X_val, y_val)")
-        Xv, yv = validation_data
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise TypeError(
+                "validation_data must be a pair (X_val, y_val) or a triple (X_val, y_val, "
+                "sample_weight_val)"
+            )
+        Xv, yv = validation_data[:2]
         Xv = model._check_X(Xv, "validation_data X")
-        return np.arange(n), (Xv, None, targets.encode(y_checked(yv, Xv.shape[0]), model.dtype))
+        wv = None
+        if len(validation_data) == 3 and validation_data[2] is not None:
+            wv = check_sample_weight(validation_data[2], Xv.shape[0], model.dtype)
+        encoded = targets.encode(y_checked(yv, Xv.shape[0]), model.dtype)
+        return np.arange(n), (Xv, None, encoded, wv)
     if validation_split == 0:
         return np.arange(n), None
     n_val = int(n * validation_split)
@@ -244,7 +254,12 @@ def validation_rows(model, X, target, targets, validation_data, validation_split
         )
     perm = rng.permutation(n)
     rows, val_rows = np.sort(perm[n_val:]), np.sort(perm[:n_val])
-    return rows, (X, val_rows, target[val_rows])
+    val_weights = None if weights is None else weights[val_rows]
+    if val_weights is not None and not val_weights.any():
+        raise ValueError("validation_split holds out only rows whose sample_weight is 0")
+    if weights is not None and not weights[rows].any():
+        raise ValueError("validation_split leaves only rows whose sample_weight is 0 to train on")
+    return rows, (X, val_rows, target[val_rows], val_weights)
 
 
 @dataclass
@@ -270,6 +285,7 @@ class FitOptions:
     divergence: Any
     clip_norm: Any = None
     clip_value: Any = None
+    sample_weight: Any = None
 
 
 @dataclass
@@ -294,6 +310,9 @@ class CheckedFit:
     divergence: float | None
     clip_norm: float | None
     clip_value: float | None
+    #: the checked weights as float64, and in the model's dtype (the step's), or None
+    sample_weight: Any = None
+    step_weight: Any = None
 
 
 def random_streams(model, random_state, warm_start):
@@ -334,6 +353,9 @@ def check_fit_arguments(model, X, y, options):
     check_trainable(model)
     X = model._check_X(X)
     y = y_checked(y, X.shape[0])
+    weights = None
+    if options.sample_weight is not None:
+        weights = check_sample_weight(options.sample_weight, X.shape[0], model.dtype)
     loss = choose_loss(model, options.loss)
     targets = choose_targets(model, loss, y, options.classes, options.warm_start)
     target = targets.encode(y, model.dtype)
@@ -341,9 +363,7 @@ def check_fit_arguments(model, X, y, options):
     init_rng, shuffle_rng, split_rng, dropout_seed = random_streams(
         model, options.random_state, options.warm_start
     )
-    train_rows, val = validation_rows(
-        model, X, target, targets, options.validation_data, options.validation_split, split_rng
-    )
+    train_rows, val = validation_rows(model, X, target, targets, options, weights, split_rng)
     return CheckedFit(
         X=X,
         target=target,
@@ -361,4 +381,6 @@ def check_fit_arguments(model, X, y, options):
         divergence=divergence,
         clip_norm=clip_norm,
         clip_value=clip_value,
+        sample_weight=weights,
+        step_weight=None if weights is None else np.ascontiguousarray(weights, model.dtype),
     )

@@ -65,15 +65,19 @@ class Divergence:
     def __init__(self, model, factor):
         self.model, self.factor = model, factor
 
-    def measure(self, X, rows, target, plan):
+    def measure(self, X, rows, target, plan, weights=None):
         """Set the start and zero-output losses over X[rows], reusing `plan` (allocated
-        before the model was changed)."""
+        before the model was changed); weighted by weights (the model's dtype) when given
+        and not all zero on those rows."""
         model, kernels = self.model, self.model._kernels
         out = plan.forward(X, rows)
         target.take(rows, axis=0, out=plan.target, mode="clip")
-        start = model.loss_(kernels, out, plan.target, sample_loss=plan.sample_loss)
+        w = None if weights is None else weights[rows]
+        w = w if w is not None and w.any() else None
+        extra = {} if w is None else {"sample_weight": w}
+        start = model.loss_(kernels, out, plan.target, sample_loss=plan.sample_loss, **extra)
         out.fill(0)  # the eval plan's own output buffer: nothing reads it after this
-        zero = model.loss_(kernels, out, plan.target, sample_loss=plan.sample_loss)
+        zero = model.loss_(kernels, out, plan.target, sample_loss=plan.sample_loss, **extra)
         # A non-finite start loss is no reference (the first step stops at it anyway)
         start = start if math.isfinite(start) else math.inf
         model._loss_reference = (start, zero, start)
@@ -122,8 +126,12 @@ class Run:
         verbose,
         interrupt,
         clip=(None, None),
+        weights=(None, None),
     ):
         self.model, self.X, self.target, self.targets = model, X, target, targets
+        # the sample weights: float64 (the logs' sums) and the model's dtype (the steps'),
+        # or None
+        self.sample_weight, self.step_weight = weights
         self.clip_norm, self.clip_value = clip  # None: off (fit checked them)
         self.clipping = clip != (None, None)
         self.norm_sum = 0.0  # the epoch's sum of the gradient norms before clipping
@@ -172,9 +180,14 @@ class Run:
     def epochs(self):
         """The epoch loop, until the last epoch, early stopping or a callback's True."""
         model, targets, X = self.model, self.targets, self.X
+        rows, w = self.train_rows, self.sample_weight
         self.denominator = (
-            None if targets.is_classifier else targets.r2_denominator(self.target[self.train_rows])
+            None
+            if targets.is_classifier
+            else targets.r2_denominator(self.target[rows], None if w is None else w[rows])
         )
+        # the logs' divisor: the training rows, or their weights' sum
+        self.n_logged = self.n_train if w is None else float(np.add.accumulate(w[rows])[-1])
         # The network's step reads batches straight from X when it has the model's dtype
         # and is a plain array or memmap: a subclass may define reading rows itself (take).
         # Kernels take aligned arrays only (a view at an odd byte offset is not): take
@@ -193,9 +206,13 @@ class Run:
                 np.copyto(self.order, self.train_rows)
                 self.shuffle_rng.shuffle(self.order)
             if self.start_plan is not None:  # before the first update: the start loss
-                self.rule.measure(X, self.order[: self.start_plan.n], self.target, self.start_plan)
+                first = self.order[: self.start_plan.n]
+                self.rule.measure(X, first, self.target, self.start_plan, self.step_weight)
                 self.start_plan = None
-            total, loss_sum = self._steps(epoch)
+            if self.step_weight is None:
+                total, loss_sum = self._steps(epoch)
+            else:
+                total, loss_sum = self._weighted_steps(epoch)
             self._check_parameters(epoch, loss_sum)
             logs = self._log(epoch, total, loss_sum, started)
             last_epoch = epoch
@@ -238,6 +255,39 @@ class Run:
                 raise KeyboardInterrupt
         return total, loss_sum
 
+    def _weighted_steps(self, epoch):
+        """_steps with sample weights: each batch's weights gathered with its rows, the
+        loss and metric sums weighted by them; a batch whose weights are all zero takes
+        no step (its rows count for nothing, as dropped rows would)."""
+        model, targets, kernels = self.model, self.targets, self.model._kernels
+        X, target, weights = self.X, self.target, self.step_weight
+        total, loss_sum = targets.new_total(weighted=True), 0.0
+        self.norm_sum = 0.0
+        plan = None
+        for step, start in enumerate(range(0, self.n_train, self.batch)):
+            part = self.order[start : start + self.batch]
+            if plan is None or plan.n != len(part) or self.batch_callback is not None:
+                plan = model._plan(len(part))
+                run_step = plan.step if self.direct else plan.read_step
+                if model._dropout_stream is not None:
+                    run_step = _advancing(run_step, model._dropout_stream)
+            batch_weight = weights[part]
+            if batch_weight.any():
+                value, _ = run_step(X, part, target, weights)
+                if not math.isfinite(value):
+                    raise _non_finite_loss(model, self.epoch_start, value, epoch, step, plan.n)
+                if self.clipping:
+                    self._clip(kernels, model.flat_grads)
+                self.optimizer.step()
+                # the batch's weight, summed in double in row order as the loss kernel does
+                loss_sum += value * float(np.add.accumulate(batch_weight, dtype=np.float64)[-1])
+                targets.accumulate(kernels, total, plan.out, plan.target, None, batch_weight)
+            if self.batch_callback is not None:
+                self.batch_callback(model, epoch, step, self.n_steps)
+            if self.interrupt.requested:  # the step is complete: stop here (Ctrl-C)
+                raise KeyboardInterrupt
+        return total, loss_sum
+
     def _clip(self, kernels, grads):
         """The step's gradient clipped in place: by its global norm, then by value."""
         if self.clip_norm is not None:
@@ -256,17 +306,17 @@ class Run:
                 f"model is back at its parameters from the start of epoch {epoch + 1}"
             )
         if self.rule is not None:
-            error = self.rule.check(epoch, loss_sum / self.n_train)
+            error = self.rule.check(epoch, loss_sum / self.n_logged)
             if error is not None:
                 self.epoch_start.restore()
                 raise error
 
     def _log(self, epoch, total, loss_sum, started):
         """The epoch's logs, appended to the model's history_ and printed when verbose."""
-        model, targets, n_train = self.model, self.targets, self.n_train
+        model, targets, n_logged = self.model, self.targets, self.n_logged
         logs = {
-            "loss": loss_sum / n_train,
-            targets.metric_name: targets.metric(total, n_train, self.denominator),
+            "loss": loss_sum / n_logged,
+            targets.metric_name: targets.metric(total, n_logged, self.denominator),
         }
         if self.val is not None:
             scores = model._evaluate(*self.val)
@@ -297,8 +347,8 @@ def _advancing(step, stream):
     """`step`, then the dropout stream's step count advanced: each training step of a
     model with Dropout layers draws new masks (those of the next count)."""
 
-    def run(X, rows, target):
-        result = step(X, rows, target)
+    def run(X, rows, target, *weights):
+        result = step(X, rows, target, *weights)
         stream[1] += np.uint64(1)
         return result
 

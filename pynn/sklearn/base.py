@@ -15,6 +15,7 @@ from pynn import _kernels
 from pynn.core.layers import Dense
 from pynn.core.model import Sequential
 from pynn.core.optim import SGD, Adam
+from pynn.core.sample_weights import check_sample_weight
 from pynn.sklearn.params import (
     ADAPTIVE_FACTOR,
     ADAPTIVE_MIN_LR,
@@ -206,9 +207,10 @@ class BaseMLP(BaseEstimator):
         return min(int(self.batch_size), n_samples)
 
     # ---- training ----------------------------------------------------------------------------
-    def _fit(self, X, y, incremental, classes=None):
+    def _fit(self, X, y, incremental, classes=None, sample_weight=None):
         """fit (incremental=False) and partial_fit (True): a new network on the first call
-        (or any fit without warm_start), else continue model_."""
+        (or any fit without warm_start), else continue model_; sample_weight (and a
+        classifier's class_weight) weigh the rows."""
         sizes, activation, dtype = check_params(self)
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
@@ -222,6 +224,7 @@ class BaseMLP(BaseEstimator):
             multi_output=True,
             y_numeric=not is_classifier(self),
         )
+        weights = self._row_weights(X, y, sample_weight, incremental, dtype)
         y, n_outputs, loss = self._encode_y(y, first, incremental, classes)
         if not first:
             self._check_continuation(self._layout(sizes, activation, dtype, X.shape[1], n_outputs))
@@ -236,11 +239,11 @@ class BaseMLP(BaseEstimator):
                 )
             else:
                 model = self.model_
-            X_train, y_train, validation = self._hold_out(X, y, split_seed)
+            X_train, y_train, w_train, validation = self._hold_out(X, y, weights, split_seed)
             self._start_records(first, model)
             batch = self._batch(X_train.shape[0])
             stopping = self._train(
-                model, X_train, y_train, validation, batch, loss, first, incremental
+                model, (X_train, y_train, w_train), validation, batch, loss, first, incremental
             )
         if self.early_stopping:
             model.flat_params[...] = self._best_params
@@ -269,11 +272,28 @@ class BaseMLP(BaseEstimator):
                 f"warm_start=False to start a new one"
             )
 
-    def _train(self, model, X_train, y_train, validation, batch, loss, first, incremental):
-        """Train model on the training rows, scikit-learn's stopping rule (and learning
-        rate schedule) as its callback: one epoch per partial_fit, else up to max_iter;
-        the first training sets the loss, the optimizer and the classes. Returns the
-        stopping rule (whether it converged)."""
+    def _row_weights(self, X, y, sample_weight, incremental, dtype):
+        """The rows' float64 weights, or None: sample_weight checked as pynn's fit checks
+        it, times a classifier's class weights (class_weight)."""
+        weights = None
+        if sample_weight is not None:
+            weights = check_sample_weight(sample_weight, X.shape[0], dtype)
+        class_weights = self._class_weights(y, incremental)
+        if class_weights is not None:
+            weights = class_weights if weights is None else weights * class_weights
+            if not weights.any():
+                raise ValueError("sample_weight times the class weights is zero for every row")
+        return weights
+
+    def _class_weights(self, y, incremental):
+        return None  # the regressor has no class_weight
+
+    def _train(self, model, train, validation, batch, loss, first, incremental):
+        """Train model on the training rows (X, y, weights or None), scikit-learn's
+        stopping rule (and learning rate schedule) as its callback: one epoch per
+        partial_fit, else up to max_iter; the first training sets the loss, the optimizer
+        and the classes. Returns the stopping rule (whether it converged)."""
+        X_train, y_train, w_train = train
         weight_decay = self.alpha / batch  # scikit-learn's alpha: see docs/sklearn.md
         metric = "accuracy" if is_classifier(self) else "r2"
         stopping = _SklearnStopping(
@@ -288,6 +308,7 @@ class BaseMLP(BaseEstimator):
             validation_data=validation,
             callback=stopping,
             divergence=self.divergence,
+            sample_weight=w_train,
         )
         if incremental and not first:  # the same optimizer; the batch may differ per call
             model.optimizer_.weight_decay = weight_decay
@@ -332,22 +353,25 @@ class BaseMLP(BaseEstimator):
             self.best_loss_ = None
             self._best_params = model.flat_params.copy()
 
-    def _hold_out(self, X, y, seed):
-        """(X_train, y_train, validation (X_val, y_val) or None): with early_stopping, a
-        seeded share of the rows, stratified for single-output classifiers (scikit-learn's
-        split)."""
+    def _hold_out(self, X, y, weights, seed):
+        """(X_train, y_train, w_train, validation (X_val, y_val, w_val) or None): with
+        early_stopping, a seeded share of the rows (with their weights), stratified for
+        single-output classifiers (scikit-learn's split)."""
         if not self.early_stopping:
-            return X, y, None
+            return X, y, weights, None
         stratify = y if is_classifier(self) and y.ndim == 1 else None
-        X_train, X_val, y_train, y_val = train_test_split(
-            X, y, test_size=self.validation_fraction, random_state=seed, stratify=stratify
+        arrays = (X, y) if weights is None else (X, y, weights)
+        parts = train_test_split(
+            *arrays, test_size=self.validation_fraction, random_state=seed, stratify=stratify
         )
+        X_train, X_val, y_train, y_val = parts[:4]
+        w_train, w_val = parts[4:] if weights is not None else (None, None)
         if X_val.shape[0] < 2:
             raise ValueError(
                 f"validation_fraction={self.validation_fraction} holds out "
                 f"{X_val.shape[0]} sample(s): early_stopping needs at least 2"
             )
-        return X_train, y_train, (X_val, y_val)
+        return X_train, y_train, w_train, (X_val, y_val, w_val)
 
     def _pynn_classes(self):
         return None
@@ -357,8 +381,11 @@ class BaseMLP(BaseEstimator):
         normalize_y; a classifier's labels are left as they are."""
         return y, None
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train a new network on (X, y), or continue the fitted one with warm_start=True.
+
+        sample_weight (and a classifier's class_weight) weigh each batch's loss: sum_i
+        w_i l_i / sum_i w_i over its rows, as scikit-learn's MLP does (docs/sklearn.md).
 
         Parameters
         ----------
@@ -368,6 +395,8 @@ class BaseMLP(BaseEstimator):
             The targets: class labels or a 0/1 multi-label indicator matrix for
             MLPClassifier, values of shape (n_samples,) or (n_samples, n_outputs) for
             MLPRegressor.
+        sample_weight : array-like of shape (n_samples,) or None, default None
+            One finite weight >= 0 per sample, not all zero; None weighs every sample 1.
 
         Returns
         -------
@@ -379,7 +408,7 @@ class BaseMLP(BaseEstimator):
         pynn.DivergenceError
             With divergence set (the default), a fit whose loss diverged.
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
     # ---- inference ---------------------------------------------------------------------------
     def _outputs(self, X, method):

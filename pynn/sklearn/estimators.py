@@ -4,6 +4,7 @@
 import numpy as np
 from scipy.special import expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
@@ -88,6 +89,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         logistic activation ("sklearn_logistic"), else 6 ("sklearn_uniform"); or a
         name of pynn.core.init.INITS, or a callable (shape, rng, dtype) -> weight, as
         pynn.Dense's.
+    class_weight : dict, list of dict, "balanced" or None, default None
+        Weights of the classes, multiplied into sample_weight (pynn's own: scikit-learn's
+        MLPClassifier has none): {label: weight} (labels missing from it weigh 1), or
+        "balanced", n_samples / (n_classes * bincount(y)) over fit's y; a list of dicts
+        (one per column) or "balanced" for a multi-label y. Computed by scikit-learn's
+        compute_sample_weight; partial_fit refuses "balanced" (one chunk's counts are
+        not the data's): give the dict compute_class_weight makes.
 
     Attributes
     ----------
@@ -114,7 +122,41 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         a list of arrays of those shapes (or one item) sets the network's parameters.
     """
 
-    def partial_fit(self, X, y, classes=None):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dtype="float32",
+        n_threads=None,
+        divergence=1e4,
+        init=None,
+        class_weight=None,
+    ):
+        store_params(self, locals())
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over (X, y) from the current parameters.
 
         Parameters
@@ -125,6 +167,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             Class labels, or a 0/1 multi-label indicator matrix.
         classes : array-like or None
             Every label that y may ever hold: required on the first call.
+        sample_weight : array-like of shape (n_samples,) or None, default None
+            The rows' weights, as fit's (times class_weight's).
 
         Returns
         -------
@@ -133,7 +177,20 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """
         if not hasattr(self, "model_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
-        return self._fit(X, y, incremental=True, classes=classes)
+        return self._fit(X, y, incremental=True, classes=classes, sample_weight=sample_weight)
+
+    def _class_weights(self, y, incremental):
+        """The rows' weights from class_weight (over y's labels as given), or None."""
+        class_weight = self.class_weight
+        if class_weight is None:
+            return None
+        if incremental and isinstance(class_weight, str) and class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported for partial_fit (one call's "
+                "counts are not the data's): pass the dict that sklearn.utils.class_weight."
+                "compute_class_weight('balanced', classes=classes, y=y) gives for all of y"
+            )
+        return compute_sample_weight(class_weight, y)
 
     def _encode_y(self, y, first, incremental, classes):
         """(y as pynn trains on it, outputs, loss): class indices 0..K-1, or the 0/1
@@ -355,7 +412,7 @@ coefs_, intercepts_
     ):
         store_params(self, locals())
 
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y) from the current parameters.
 
         Parameters
@@ -364,13 +421,15 @@ coefs_, intercepts_
             The training samples of this call.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The target values.
+        sample_weight : array-like of shape (n_samples,) or None, default None
+            The rows' weights, as fit's.
 
         Returns
         -------
         MLPRegressor
             self.
         """
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     def _encode_y(self, y, first, incremental, classes):
         if y.ndim == 2 and y.shape[1] == 1:

@@ -123,6 +123,27 @@ def _check_loss(estimator):
         )
 
 
+def _check_class_weight(class_weight):
+    """None, "balanced", a dict {label: weight >= 0} or a list of such dicts (multi-label;
+    compute_sample_weight checks the labels against y's)."""
+    if class_weight is None or (isinstance(class_weight, str) and class_weight == "balanced"):
+        return
+    dicts = class_weight if isinstance(class_weight, list) else [class_weight]
+    for weights in dicts:
+        if not isinstance(weights, dict):
+            raise TypeError(
+                f"class_weight must be None, 'balanced', a dict {{label: weight}} or a list "
+                f"of dicts, got {class_weight!r}"
+            )
+        for label, weight in weights.items():
+            number = isinstance(weight, numbers.Real) and not _is_bool(weight)
+            if not (number and math.isfinite(weight) and weight >= 0):
+                raise ValueError(
+                    f"class_weight's weights must be finite numbers >= 0, got {weight!r} "
+                    f"for class {label!r}"
+                )
+
+
 def check_params(estimator):
     """The checked hidden sizes, pynn activation name and dtype of an estimator's parameters
     (at fit, as scikit-learn checks them); TypeError/ValueError naming the parameter for any
@@ -131,6 +152,8 @@ def check_params(estimator):
     activation = check_choice(estimator.activation, "activation", HIDDEN_ACTIVATIONS)
     if not is_classifier(estimator):
         _check_loss(estimator)
+    else:
+        _check_class_weight(estimator.class_weight)
     _check_solver(estimator)
     check_number(estimator.alpha, "alpha")
     if not (isinstance(estimator.batch_size, str) and estimator.batch_size == "auto"):
