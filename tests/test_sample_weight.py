@@ -227,3 +227,26 @@ def test_weights_of_one_with_dropout_train_to_the_bits_of_no_weights():
     assert np.array_equal(plain.flat_params, weighted.flat_params)
     assert np.array_equal(plain._dropout_stream, weighted._dropout_stream)
     assert weighted._dropout_stream[1] == 12  # 3 epochs of 4 steps
+
+
+@pytest.mark.parametrize("backend", ["c", "reference"])
+def test_poisson_weighted_evaluate_is_scikit_learns(backend):
+    """The rates' weighted R² and the weighted mean half deviance (evaluate's loss)."""
+    metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 3))
+    y = rng.poisson(np.exp(0.5 * X[:, 0])).astype(float)
+    w = rng.uniform(0.5, 2.0, 120)
+    model = pynn.Sequential(
+        pynn.Dense(3, 8, "relu"),
+        pynn.Dense(8, 1),
+        dtype=np.float64,
+        backend=backend,
+        random_state=0,
+    )
+    model.fit(X, y, loss="poisson", epochs=3, batch_size=32, sample_weight=w)
+    scores = model.evaluate(X, y, sample_weight=w)
+    rate = model.predict(X).ravel()
+    assert scores["r2"] == pytest.approx(metrics.r2_score(y, rate, sample_weight=w), abs=1e-12)
+    half = metrics.mean_poisson_deviance(y, rate, sample_weight=w) / 2
+    assert scores["loss"] == pytest.approx(half, rel=1e-9)

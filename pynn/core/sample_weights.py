@@ -77,7 +77,8 @@ def accumulate_weighted(
     kind: str, total: NDArray[Any], out: NDArray[Any], target: NDArray[Any], weights: ArrayLike
 ) -> None:
     """Targets.accumulate with weights: add the weights of a batch's correct rows (or,
-    for "values", w_i times its squared errors, row after row in float64) to `total`.
+    for "values" and "rates", w_i times its squared errors, row after row in float64) to
+    `total`.
 
     Parameters
     ----------
@@ -93,8 +94,12 @@ def accumulate_weighted(
         The batch's weights.
     """
     w = np.asarray(weights, dtype=np.float64)
-    if kind == "values":
-        residual = np.asarray(out, np.float64) - target
+    if kind in ("values", "rates"):
+        prediction = np.asarray(out, np.float64)
+        if kind == "rates":  # the residuals of the rates exp(out), as unweighted
+            with np.errstate(over="ignore"):
+                prediction = np.exp(np.asarray(out)).astype(np.float64)
+        residual = prediction - target
         squares = w[:, None] * (residual * residual)
         squares[0] += total
         total[...] = np.add.accumulate(squares, axis=0)[-1]
