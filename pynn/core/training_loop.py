@@ -209,10 +209,7 @@ class Run:
                 first = self.order[: self.start_plan.n]
                 self.rule.measure(X, first, self.target, self.start_plan, self.step_weight)
                 self.start_plan = None
-            if self.step_weight is None:
-                total, loss_sum = self._steps(epoch)
-            else:
-                total, loss_sum = self._weighted_steps(epoch)
+            total, loss_sum = self._steps(epoch)
             self._check_parameters(epoch, loss_sum)
             logs = self._log(epoch, total, loss_sum, started)
             last_epoch = epoch
@@ -223,10 +220,13 @@ class Run:
 
     def _steps(self, epoch):
         """One epoch's steps: (the metric's running total, the sum of the batch losses
-        weighted by the batch sizes)."""
+        weighted by the batch sizes, or with sample weights by the batches' weights). With
+        sample weights each batch's weights are gathered with its rows, and a batch whose
+        weights are all zero takes no step (its rows count for nothing, as dropped rows
+        would)."""
         model, targets, kernels = self.model, self.targets, self.model._kernels
-        X, target = self.X, self.target
-        total, loss_sum = targets.new_total(), 0.0
+        X, target, weights = self.X, self.target, self.step_weight
+        total, loss_sum = targets.new_total(weighted=weights is not None), 0.0
         self.norm_sum = 0.0
         plan = None
         for step, start in enumerate(range(0, self.n_train, self.batch)):
@@ -238,50 +238,22 @@ class Run:
                 run_step = plan.step if self.direct else plan.read_step
                 if model._dropout_stream is not None:
                     run_step = _advancing(run_step, model._dropout_stream)
-            value, hits = run_step(X, part, target)  # the network's step: one call
-            if not math.isfinite(value):
-                raise _non_finite_loss(model, self.epoch_start, value, epoch, step, plan.n)
-            if self.clipping:
-                self._clip(kernels, model.flat_grads)
-            self.optimizer.step()
-            loss_sum += value * plan.n
-            if hits is not None:
-                total[0] += hits
-            else:
-                targets.accumulate(kernels, total, plan.out, plan.target, plan.scratch)
-            if self.batch_callback is not None:
-                self.batch_callback(model, epoch, step, self.n_steps)
-            if self.interrupt.requested:  # the step is complete: stop here (Ctrl-C)
-                raise KeyboardInterrupt
-        return total, loss_sum
-
-    def _weighted_steps(self, epoch):
-        """_steps with sample weights: each batch's weights gathered with its rows, the
-        loss and metric sums weighted by them; a batch whose weights are all zero takes
-        no step (its rows count for nothing, as dropped rows would)."""
-        model, targets, kernels = self.model, self.targets, self.model._kernels
-        X, target, weights = self.X, self.target, self.step_weight
-        total, loss_sum = targets.new_total(weighted=True), 0.0
-        self.norm_sum = 0.0
-        plan = None
-        for step, start in enumerate(range(0, self.n_train, self.batch)):
-            part = self.order[start : start + self.batch]
-            if plan is None or plan.n != len(part) or self.batch_callback is not None:
-                plan = model._plan(len(part))
-                run_step = plan.step if self.direct else plan.read_step
-                if model._dropout_stream is not None:
-                    run_step = _advancing(run_step, model._dropout_stream)
-            batch_weight = weights[part]
-            if batch_weight.any():
-                value, _ = run_step(X, part, target, weights)
+            batch_weight = None if weights is None else weights[part]
+            if batch_weight is None or batch_weight.any():
+                # the network's step: one call
+                value, hits = run_step(X, part, target, *(() if weights is None else (weights,)))
                 if not math.isfinite(value):
                     raise _non_finite_loss(model, self.epoch_start, value, epoch, step, plan.n)
                 if self.clipping:
                     self._clip(kernels, model.flat_grads)
                 self.optimizer.step()
-                # the batch's weight, summed in double in row order as the loss kernel does
-                loss_sum += value * float(np.add.accumulate(batch_weight, dtype=np.float64)[-1])
-                targets.accumulate(kernels, total, plan.out, plan.target, None, batch_weight)
+                loss_sum += value * _batch_total(plan.n, batch_weight)
+                if hits is not None and batch_weight is None:
+                    total[0] += hits
+                else:
+                    targets.accumulate(
+                        kernels, total, plan.out, plan.target, plan.scratch, batch_weight
+                    )
             if self.batch_callback is not None:
                 self.batch_callback(model, epoch, step, self.n_steps)
             if self.interrupt.requested:  # the step is complete: stop here (Ctrl-C)
@@ -341,6 +313,14 @@ class Run:
         if self.interrupt.requested:  # during the epoch's end: it is complete, history too
             raise KeyboardInterrupt
         return stop
+
+
+def _batch_total(n, weights):
+    """What a batch's mean loss is weighted by in the epoch's loss: its size, or its weights'
+    sum (in double, in row order, as the loss kernel sums them)."""
+    if weights is None:
+        return n
+    return float(np.add.accumulate(weights, dtype=np.float64)[-1])
 
 
 def _advancing(step, stream):
