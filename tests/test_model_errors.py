@@ -352,8 +352,8 @@ CASES = [
     ("sgd-nan-lr", lambda: SGD(lr=float("nan")), VE, r"lr must be a finite number"),
     ("sgd-inf-lr", lambda: SGD(lr=float("inf")), VE, r"lr must be a finite number"),
     ("sgd-string-lr", lambda: SGD(lr="0.1"), TE, r"lr must be a number, got '0.1'"),
-    ("sgd-negative-momentum", lambda: SGD(momentum=-0.5), VE, r"momentum must be .* \[0, 1\)"),
-    ("sgd-momentum-above-one", lambda: SGD(momentum=1.5), VE, r"momentum must be .* \[0, 1\)"),
+    ("sgd-negative-momentum", lambda: SGD(momentum=-0.5), VE, r"momentum must be .* \[0, 1\]"),
+    ("sgd-momentum-above-one", lambda: SGD(momentum=1.5), VE, r"momentum must be .* \[0, 1\]"),
     ("sgd-dampening", lambda: SGD(momentum=0.9, dampening=2), VE, r"dampening must be .*\[0, 1\]"),
     (
         "sgd-nesterov-without-momentum",

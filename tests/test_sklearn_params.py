@@ -262,7 +262,6 @@ def test_bad_parameters_are_named_at_fit(cls, name, value, error, fragment):
 @pytest.mark.parametrize(
     "params,error,fragment",
     [
-        (dict(solver="sgd", momentum=1.0), ValueError, "momentum=1 is not available in pynn"),
         (
             dict(loss="poisson", normalize_y=True),
             ValueError,

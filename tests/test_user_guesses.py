@@ -186,3 +186,35 @@ def test_partial_fit_takes_callbacks():
     epochs = []
     model.partial_fit(X, y, epochs=3, callbacks=[lambda m, e, logs: epochs.append(e)])
     assert epochs == [0, 1, 2]
+
+
+# ---- Keras's Dense(units, activation) ---------------------------------------------------------
+@pytest.mark.parametrize(
+    "args, kwargs, shown",
+    [
+        ((32,), {"activation": "relu"}, r"write Dense\(n, 32\)"),
+        ((32, "relu"), {}, r"write Dense\(n, 32, activation='relu'\)"),
+        ((32,), {}, r"Dense\(32\) gives one"),
+    ],
+)
+def test_dense_given_one_width_names_pynns_call(args, kwargs, shown):
+    with pytest.raises(TypeError, match=r"Dense\(in_features, out_features.*" + shown):
+        pynn.Dense(*args, **kwargs)
+
+
+# ---- scikit-learn's momentum=1 -----------------------------------------------------------------
+def test_sgd_takes_scikit_learns_momentum_one_as_torch_does():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    start, grads = rng.standard_normal(5), rng.standard_normal((4, 5))
+    params = start.copy()
+    optimizer = pynn.SGD(lr=0.1, momentum=1.0)
+    optimizer.bind(params, np.zeros(5), pynn._kernels)
+    tensor = torch.tensor(start, requires_grad=True)
+    theirs = torch.optim.SGD([tensor], lr=0.1, momentum=1.0)
+    for grad in grads:
+        optimizer.grads[...] = grad
+        optimizer.step()
+        tensor.grad = torch.tensor(grad)
+        theirs.step()
+    np.testing.assert_allclose(params, tensor.detach().numpy(), rtol=0, atol=1e-12)

@@ -4,7 +4,7 @@ scikit-learn's, and their checks at fit time (scikit-learn's rule: __init__ only
 Every value scikit-learn 1.9's MLPClassifier / MLPRegressor accepts for a stochastic solver
 is accepted here with its meaning (loss="poisson": pynn's "poisson" loss on the network's
 output, predict giving exp of it, as scikit-learn's out_activation_ "exp"); what pynn cannot
-do is refused by name (solver="lbfgs", momentum=1 with "sgd"), and max_fun, which only
+do is refused by name (solver="lbfgs"), and max_fun, which only
 L-BFGS reads, is checked and stored. pynn refuses bools where a number is expected
 (scikit-learn takes True as 1)."""
 
@@ -82,11 +82,7 @@ def _check_solver(estimator):
         raise ValueError("learning_rate_init must be > 0, got 0")
     check_choice(estimator.learning_rate, "learning_rate", LEARNING_RATES)
     check_number(estimator.power_t, "power_t")
-    momentum = check_number(estimator.momentum, "momentum", 0.0, 1.0)
-    if momentum == 1.0 and estimator.solver == "sgd":
-        raise ValueError(
-            "momentum=1 is not available in pynn: pynn.SGD takes a momentum in [0, 1)"
-        )
+    check_number(estimator.momentum, "momentum", 0.0, 1.0)
     check_bool(estimator.nesterovs_momentum, "nesterovs_momentum")
     check_number(estimator.beta_1, "beta_1", 0.0, 1.0, high_open=True)
     check_number(estimator.beta_2, "beta_2", 0.0, 1.0, high_open=True)

@@ -11,6 +11,16 @@ from pynn.core.init import check_init, default_init
 from pynn.core.layers.affine import AffineLayer
 
 
+def _one_width_hint(in_features: Any, out_features: Any) -> str:
+    """The error for Dense given one width, as Keras's Dense(units, activation)."""
+    activation = f", activation={out_features!r}" if isinstance(out_features, str) else ""
+    return (
+        f"Dense takes the input and the output width, Dense(in_features, out_features"
+        f"{activation}): Dense({in_features!r}{activation}) gives one; for {in_features!r} "
+        f"outputs after a layer of n, write Dense(n, {in_features!r}{activation})"
+    )
+
+
 class Dense(AffineLayer):
     """A fully connected layer: out = activation(x @ weight.T + bias).
 
@@ -26,7 +36,8 @@ class Dense(AffineLayer):
     in_features : int
         Input width (>= 1).
     out_features : int
-        Output width (>= 1).
+        Output width (>= 1); required. Keras's Dense(units) gives only this width:
+        Dense(32) or Dense(32, "relu") raises a TypeError that names pynn's call.
     activation : str or None, default None
         A named activation of docs/kernels.md ("relu", "tanh", "sigmoid", "leaky_relu",
         "softplus", "elu", "step", "sign", ...), fused into the layer; None is the
@@ -56,12 +67,14 @@ class Dense(AffineLayer):
     def __init__(
         self,
         in_features: int,
-        out_features: int,
+        out_features: int | None = None,
         activation: str | None = None,
         bias: bool = True,
         init: str | Callable[..., Any] | None = None,
         activation_param: float | None = None,
     ) -> None:
+        if out_features is None or isinstance(out_features, str):
+            raise TypeError(_one_width_hint(in_features, out_features))
         self.in_features = positive_int(in_features, "in_features")
         self.out_features = positive_int(out_features, "out_features")
         self.activation = check_activation(activation, activation_param)

@@ -19,7 +19,7 @@ class SGD(Optimizer):
     lr : float, default 1e-3
         The learning rate (finite, >= 0).
     momentum : float, default 0.0
-        The momentum factor, in [0, 1) (0: plain SGD, no momentum buffer).
+        The momentum factor, in [0, 1] (0: plain SGD, no momentum buffer).
     dampening : float, default 0.0
         Dampening of the momentum, in [0, 1].
     nesterov : bool, default False
@@ -49,8 +49,9 @@ class SGD(Optimizer):
         weight_decay_scope: str = "all",
     ) -> None:
         super().__init__(lr, weight_decay_scope)
-        # torch accepts any momentum >= 0, but from 1 on the step grows without bound
-        self.momentum = check_number(momentum, "momentum", 0.0, 1.0, high_open=True)
+        # torch accepts any momentum >= 0, scikit-learn [0, 1]: above 1 the step grows
+        # without bound (at 1 the velocity keeps every gradient it was given)
+        self.momentum = check_number(momentum, "momentum", 0.0, 1.0)
         self.dampening = check_number(dampening, "dampening", 0.0, 1.0)
         self.weight_decay = check_number(weight_decay, "weight_decay")
         if not isinstance(nesterov, bool):
