@@ -188,18 +188,75 @@ def test_partial_fit_takes_callbacks():
     assert epochs == [0, 1, 2]
 
 
-# ---- Keras's Dense(units, activation) ---------------------------------------------------------
-@pytest.mark.parametrize(
-    "args, kwargs, shown",
-    [
-        ((32,), {"activation": "relu"}, r"write Dense\(n, 32\)"),
-        ((32, "relu"), {}, r"write Dense\(n, 32, activation='relu'\)"),
-        ((32,), {}, r"Dense\(32\) gives one"),
-    ],
-)
-def test_dense_given_one_width_names_pynns_call(args, kwargs, shown):
-    with pytest.raises(TypeError, match=r"Dense\(in_features, out_features.*" + shown):
-        pynn.Dense(*args, **kwargs)
+# ---- Keras's Dense(units): the input width from the layer before, or from X at the first fit --
+def _keras_style(seed=0):
+    return pynn.Sequential(pynn.Dense(16, activation="relu"), pynn.Dense(3), random_state=seed)
+
+
+def test_dense_of_units_takes_its_width_at_the_first_fit(tmp_path):
+    X, y = _data()
+    model = _keras_style()
+    assert not hasattr(model, "n_features_in_")
+    with pytest.raises(AttributeError, match=r"Dense\(16\), takes its input width from X"):
+        model.decision_function(X)
+    with pytest.raises(AttributeError, match=r"fit first, or give the width"):
+        model.state_dict()
+    model.fit(X, y, loss="softmax_cross_entropy", epochs=3, batch_size=16)
+    explicit = pynn.Sequential(pynn.Dense(4, 16, activation="relu"), pynn.Dense(16, 3))
+    explicit.fit(X, y, loss="softmax_cross_entropy", epochs=3, batch_size=16, random_state=0)
+    assert model.n_features_in_ == 4
+    assert np.array_equal(model.flat_params, explicit.flat_params)  # the same training
+    assert model.layers[0].config()["in_features"] == 4
+    again = pickle.loads(pickle.dumps(model))
+    assert np.array_equal(again.decision_function(X), model.decision_function(X))
+    model.save(tmp_path / "model.npz")
+    loaded = pynn.load(tmp_path / "model.npz")
+    assert np.array_equal(loaded.decision_function(X), model.decision_function(X))
+    assert "Dense(4 -> 16, relu)" in str(model.summary())
+
+
+def test_dense_of_units_after_a_layer_takes_its_width():
+    model = pynn.Sequential(
+        pynn.Dense(4, 16, "relu"), pynn.Dense(8, activation="relu"), pynn.Dense(3)
+    )
+    assert model.n_features_in_ == 4
+    assert [p.shape for p in model.parameters()] == [(16, 4), (16,), (8, 16), (8,), (3, 8), (3,)]
+
+
+def test_a_first_fit_that_fails_leaves_the_model_waiting():
+    X, y = _data()
+    model = _keras_style()
+    with pytest.raises(ValueError, match="y must have one row per sample"):
+        model.fit(X, y[:10], loss="softmax_cross_entropy")
+    assert not hasattr(model, "flat_params")
+    assert not hasattr(model.layers[0], "params")
+    model.partial_fit(X[:, :2], y, loss="softmax_cross_entropy")  # another width is fine
+    assert model.n_features_in_ == 2
+    with pytest.raises(ValueError, match="features"):
+        model.partial_fit(X, y)  # now it has one
+
+
+def test_a_reused_trained_layer_keeps_its_weights_behind_a_dense_of_units():
+    trained, X, y = _trained()
+    head = trained.layers[1]
+    model = pynn.Sequential(pynn.Dense(8, activation="relu"), head, random_state=2)
+    model.partial_fit(
+        X,
+        y,
+        loss="softmax_cross_entropy",
+        epochs=1,
+        batch_size=64,
+        optimizer=pynn.SGD(lr=0.0),
+    )
+    assert np.array_equal(model.layers[1].params["weight"], head.params["weight"])
+
+
+@pytest.mark.parametrize("args", [(32, "relu"), (32, "tanh")])
+def test_dense_given_its_activation_by_position_names_the_call(args):
+    with pytest.raises(
+        TypeError, match=rf"name the activation, Dense\(32, activation='{args[1]}'\)"
+    ):
+        pynn.Dense(*args)
 
 
 # ---- scikit-learn's momentum=1 -----------------------------------------------------------------

@@ -89,8 +89,10 @@ class Sequential(ParametersMixin, PlansMixin, InferenceMixin, TrainingMixin):
     ----------
     *layers : Layer
         The layers, in order (or one list or tuple of them): instances of pynn's layer
-        classes (pynn.layers), each object at one position only. A Dense or Maxout layer
-        must fix the input width. A layer that is already in a model (a trained model's
+        classes (pynn.layers), each object at one position only. The first Dense or Maxout
+        fixes the input width, or, given its output width only (Dense(units)), leaves it
+        to X at the first fit or partial_fit, before which the model has no parameters.
+        A layer that is already in a model (a trained model's
         `layers[i]`) is copied, with its current weights, so that the other model is left
         as it was (models share no parameters); `fit` re-initialises every parameter from
         its seed, `partial_fit` continues from these weights.
@@ -158,7 +160,8 @@ class Sequential(ParametersMixin, PlansMixin, InferenceMixin, TrainingMixin):
         self.backend = backends.check_backend(backend)
         self.random_state = check_random_state(random_state)
         self._kernels = backends.kernels(backend)
-        self._build()
+        self._width_at_fit = self._input_width() is None  # a Dense(units) first: X's width
+        self._kept_weights = kept
         self.loss_ = None
         self.targets_ = None
         self.optimizer_ = None
@@ -167,10 +170,9 @@ class Sequential(ParametersMixin, PlansMixin, InferenceMixin, TrainingMixin):
         self._loss_reference = None  # the losses of fit's divergence check (pynn.core.training)
         self._plans = OrderedDict()
         self._lock = threading.RLock()  # see the module docstring
-        self.reset_parameters(self.random_state)
-        for i, values in kept.items():  # a trained layer keeps its weights
-            for name, value in values.items():
-                self.layers[i].params[name][...] = value
+        if not self._width_at_fit:
+            self._build()
+            self.reset_parameters(self.random_state)
 
     def __repr__(self):
         inner = ",\n".join(f"    {layer!r}" for layer in self.layers)

@@ -18,12 +18,17 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pynn.core import backend as backends
+from pynn.core.inputs import as_features
 from pynn.core.layers import Dropout, Layer, layer_from_config
 from pynn.core.model_type import Model
 from pynn.core.random_state import check_random_state, spawn_generators
 
 if TYPE_CHECKING:
     from pynn.core.random_state import RandomState
+
+
+#: what a model whose input width comes at its first fit has only after it
+_BUILT_AT_FIT = ("flat_params", "flat_grads", "_names", "n_features_in_", "n_outputs_")
 
 
 class ParametersMixin:
@@ -44,14 +49,55 @@ class ParametersMixin:
     _loss_reference: Any
 
     # ---- structure -----------------------------------------------------------------------
-    def _build(self, flat_params=None, flat_grads=None):
+    def _input_width(self):
+        """The model's input width as its layers fix it: the first layer that requires a
+        width gives it, unless a Dense given its output width only comes first (None: the
+        width is X's at the first fit)."""
+        for layer in self.layers:
+            if layer.in_features is not None:
+                return layer.in_features
+            if layer.changes_width:
+                return None
+        raise ValueError("the model needs a Dense or Maxout layer to fix its input width")
+
+    def __getattr__(self, name):
+        # Only reached when the attribute is missing: a model whose width comes at its first
+        # fit has no parameters before it.
+        if name in _BUILT_AT_FIT and self.__dict__.get("_width_at_fit"):
+            units = next(layer for layer in self.layers if layer.changes_width).out_features
+            raise AttributeError(
+                f"the model has no {name} yet: its first Dense, Dense({units}), takes its "
+                f"input width from X at the first fit or partial_fit; fit first, or give the "
+                f"width, Dense(n_features, {units}, ...)"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _build_at_fit(self, X):
+        """Build a model whose width comes at its first fit for X's width, its parameters
+        drawn from its random_state; whether it was built here."""
+        if not self.__dict__.get("_width_at_fit"):
+            return False
+        self._build(width=as_features(X).shape[1])
+        self._width_at_fit = False
+        self.reset_parameters(self.random_state)
+        return True
+
+    def _unbuild(self):
+        """Back to waiting for the first fit (a first fit that failed leaves no parameters)."""
+        for name in _BUILT_AT_FIT:
+            self.__dict__.pop(name, None)
+        for layer in self.layers:
+            layer.__dict__.pop("params", None)
+            layer.__dict__.pop("grads", None)
+        self._plans.clear()
+        self._width_at_fit = True
+
+    def _build(self, flat_params=None, flat_grads=None, width=None):
         """Build the layers for their input widths and bind their parameters and gradients
         as views into one flat buffer each: new zeroed buffers, or the given ones (a model
-        being unpickled keeps its arrays, which its optimizer may also hold)."""
-        widths = [layer.in_features for layer in self.layers if layer.in_features is not None]
-        if not widths:
-            raise ValueError("the model needs a Dense or Maxout layer to fix its input width")
-        width = self.n_features_in_ = widths[0]
+        being unpickled keeps its arrays, which its optimizer may also hold). `width`: the
+        input width when the layers do not fix it."""
+        width = self.n_features_in_ = width if width is not None else self._input_width()
         for i, layer in enumerate(self.layers):
             try:
                 width = layer.build(width)
@@ -100,7 +146,7 @@ class ParametersMixin:
         state = self.__dict__.copy()
         state["layers"] = [layer.config() for layer in self.layers]
         for name in ("_kernels", "_names", "_plans", "_lock"):
-            del state[name]
+            state.pop(name, None)
         return state
 
     def __setstate__(self, state):
@@ -111,7 +157,10 @@ class ParametersMixin:
         self._kernels = backends.kernels(self.backend)
         self._plans = OrderedDict()
         self._lock = threading.RLock()
-        self._build(self.flat_params, self.flat_grads)
+        if state.get("_width_at_fit"):
+            self._bind_dropout_stream()
+        else:
+            self._build(self.flat_params, self.flat_grads, self.n_features_in_)
 
     @property
     def n_parameters(self) -> int:
@@ -237,6 +286,9 @@ class ParametersMixin:
         with self._lock:
             for layer in self.layers:
                 layer.reset_parameters(rng)
+            for i, values in self.__dict__.pop("_kept_weights", {}).items():
+                for name, value in values.items():  # a reused trained layer keeps its weights
+                    self.layers[i].params[name][...] = value
             self._loss_reference = None  # the losses were those of other parameters
         return cast("Model", self)
 

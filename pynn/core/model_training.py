@@ -43,6 +43,10 @@ class TrainingMixin:
 
         def _plan(self, n: int) -> Any: ...
 
+        def _build_at_fit(self, X: ArrayLike) -> bool: ...  # ParametersMixin's
+
+        def _unbuild(self) -> None: ...
+
     def loss_and_grad(
         self, X: ArrayLike, target: NDArray[Any], sample_weight: ArrayLike | None = None
     ) -> float:
@@ -240,31 +244,37 @@ class TrainingMixin:
             left it (docs/model.md).
         """
         with self._lock:
-            return fit(
-                self,
-                X,
-                y,
-                sample_weight=sample_weight,
-                loss=loss,
-                optimizer=optimizer,
-                epochs=epochs,
-                batch_size=batch_size,
-                shuffle=shuffle,
-                validation_data=validation_data,
-                validation_split=validation_split,
-                early_stopping=early_stopping,
-                lr_scheduler=lr_scheduler,
-                callback=callback,
-                batch_callback=batch_callback,
-                verbose=verbose,
-                random_state=random_state,
-                classes=classes,
-                warm_start=False,
-                divergence=divergence,
-                clip_norm=clip_norm,
-                clip_value=clip_value,
-                callbacks=callbacks,
-            )
+            built_here = self._build_at_fit(X)  # a Dense(units) first: X's width
+            try:
+                return fit(
+                    self,
+                    X,
+                    y,
+                    sample_weight=sample_weight,
+                    loss=loss,
+                    optimizer=optimizer,
+                    epochs=epochs,
+                    batch_size=batch_size,
+                    shuffle=shuffle,
+                    validation_data=validation_data,
+                    validation_split=validation_split,
+                    early_stopping=early_stopping,
+                    lr_scheduler=lr_scheduler,
+                    callback=callback,
+                    batch_callback=batch_callback,
+                    verbose=verbose,
+                    random_state=random_state,
+                    classes=classes,
+                    warm_start=False,
+                    divergence=divergence,
+                    clip_norm=clip_norm,
+                    clip_value=clip_value,
+                    callbacks=callbacks,
+                )
+            except BaseException:
+                if built_here:  # a failed first fit leaves no parameters
+                    self._unbuild()
+                raise
 
     def partial_fit(
         self,
@@ -419,28 +429,34 @@ class TrainingMixin:
             left it (docs/model.md).
         """
         with self._lock:
-            return fit(
-                self,
-                X,
-                y,
-                sample_weight=sample_weight,
-                loss=loss,
-                optimizer=optimizer,
-                epochs=epochs,
-                batch_size=batch_size,
-                shuffle=shuffle,
-                validation_data=validation_data,
-                validation_split=validation_split,
-                early_stopping=early_stopping,
-                lr_scheduler=lr_scheduler,
-                callback=callback,
-                batch_callback=batch_callback,
-                verbose=verbose,
-                random_state=random_state,
-                classes=classes,
-                warm_start=True,
-                divergence=divergence,
-                clip_norm=clip_norm,
-                clip_value=clip_value,
-                callbacks=callbacks,
-            )
+            built_here = self._build_at_fit(X)  # a Dense(units) first: X's width
+            try:
+                return fit(
+                    self,
+                    X,
+                    y,
+                    sample_weight=sample_weight,
+                    loss=loss,
+                    optimizer=optimizer,
+                    epochs=epochs,
+                    batch_size=batch_size,
+                    shuffle=shuffle,
+                    validation_data=validation_data,
+                    validation_split=validation_split,
+                    early_stopping=early_stopping,
+                    lr_scheduler=lr_scheduler,
+                    callback=callback,
+                    batch_callback=batch_callback,
+                    verbose=verbose,
+                    random_state=random_state,
+                    classes=classes,
+                    warm_start=True,
+                    divergence=divergence,
+                    clip_norm=clip_norm,
+                    clip_value=clip_value,
+                    callbacks=callbacks,
+                )
+            except BaseException:
+                if built_here:  # a failed first fit leaves no parameters
+                    self._unbuild()
+                raise

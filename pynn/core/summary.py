@@ -55,7 +55,8 @@ def layer_label(layer: Any) -> str:
     kind = type(layer).__name__
     config = layer.config()
     if config["type"] in ("Dense", "Maxout"):
-        parts = [f"{layer.in_features} -> {layer.out_features}"]
+        width = layer.__dict__.get("built_in_features", layer.in_features)
+        parts = [f"{width} -> {layer.out_features}"]
         if config["type"] == "Maxout":
             parts.append(f"pieces={layer.pieces}")
         elif layer.activation != "identity":

@@ -72,6 +72,9 @@ def layer_from_config(config: dict[str, Any]) -> Layer:
     if not isinstance(config, dict) or config.get("type") not in _BY_TYPE:
         raise ValueError(f"not a pynn layer description: {config!r}")
     args = {k: v for k, v in config.items() if k != "type"}
+    if config["type"] == "Dense" and args.get("out_features") is None:
+        # a description names both widths (Dense(units) alone is for code, not for files)
+        raise ValueError(f"a Dense layer's description needs out_features: {config!r}")
     if (
         config["type"] == "Activation"
         and set(args) == {"activation", "param"}

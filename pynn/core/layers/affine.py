@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 class AffineLayer(Layer):
     """A layer whose first step is z = x Wᵀ + b with W (affine_rows, in_features)."""
 
-    in_features: int
+    in_features: int | None
     bias: bool
+    changes_width = True
     init: Init
 
     @property
@@ -31,7 +32,7 @@ class AffineLayer(Layer):
 
     def parameter_shapes(self) -> list[tuple[str, tuple[int, ...]]]:
         shapes: list[tuple[str, tuple[int, ...]]] = [
-            ("weight", (self.affine_rows, self.in_features))
+            ("weight", (self.affine_rows, self.built_in_features))
         ]
         if self.bias:
             shapes.append(("bias", (self.affine_rows,)))
@@ -42,7 +43,7 @@ class AffineLayer(Layer):
             self.params["weight"],
             self.params.get("bias"),
             self.init,
-            self.in_features,
+            self.built_in_features,
             self.out_features,
             rng,
         )
@@ -58,13 +59,13 @@ class AffineLayer(Layer):
 
     def workspace_size(self, backend: str, n: int, dtype: DTypeLike, training: bool) -> int:
         size = dense_workspace_size(
-            backend, n, self.in_features, self.affine_rows, dtype, backward=False
+            backend, n, self.built_in_features, self.affine_rows, dtype, backward=False
         )
         if training:
             size = max(
                 size,
                 dense_workspace_size(
-                    backend, n, self.in_features, self.affine_rows, dtype, backward=True
+                    backend, n, self.built_in_features, self.affine_rows, dtype, backward=True
                 ),
             )
         return size

@@ -34,8 +34,11 @@ class Layer:
     Activation (with its named subclasses). Its methods are the interface the model uses.
     """
 
-    #: input width this layer requires, or None when it takes any width (elementwise layers)
+    #: input width this layer requires, or None when it takes any width (elementwise layers,
+    #: and a Dense made with its output width only, which takes the width it is given)
     in_features: int | None = None
+    #: whether the output width is the layer's own rather than its input's
+    changes_width: bool = False
     #: False for the hard nonlinearities, which have no derivative
     differentiable: bool = True
     #: set by build: the incoming and outgoing widths

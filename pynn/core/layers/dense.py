@@ -11,13 +11,13 @@ from pynn.core.init import check_init, default_init
 from pynn.core.layers.affine import AffineLayer
 
 
-def _one_width_hint(in_features: Any, out_features: Any) -> str:
-    """The error for Dense given one width, as Keras's Dense(units, activation)."""
-    activation = f", activation={out_features!r}" if isinstance(out_features, str) else ""
+def _one_width_hint(in_features: Any, activation: str) -> str:
+    """The error for Keras's Dense(units, activation) given by position."""
     return (
-        f"Dense takes the input and the output width, Dense(in_features, out_features"
-        f"{activation}): Dense({in_features!r}{activation}) gives one; for {in_features!r} "
-        f"outputs after a layer of n, write Dense(n, {in_features!r}{activation})"
+        f"Dense's second argument is out_features, got {activation!r}: name the activation, "
+        f"Dense({in_features!r}, activation={activation!r}) (its input width is taken "
+        f"from the layer before it, or from X at the first fit), or give both widths, "
+        f"Dense(n, {in_features!r}, activation={activation!r})"
     )
 
 
@@ -33,11 +33,13 @@ class Dense(AffineLayer):
 
     Parameters
     ----------
-    in_features : int
-        Input width (>= 1).
-    out_features : int
-        Output width (>= 1); required. Keras's Dense(units) gives only this width:
-        Dense(32) or Dense(32, "relu") raises a TypeError that names pynn's call.
+    in_features : int or None
+        Input width (>= 1). Given alone, as Keras's Dense(units), it is the output width
+        instead: Dense(32) takes the width the layer before it gives, or X's at the
+        model's first fit (docs/model.md, "Layers"); None is the same.
+    out_features : int or None, default None
+        Output width (>= 1). Dense(32, "relu") raises a TypeError that names the call
+        (the activation is the third argument).
     activation : str or None, default None
         A named activation of docs/kernels.md ("relu", "tanh", "sigmoid", "leaky_relu",
         "softplus", "elu", "step", "sign", ...), fused into the layer; None is the
@@ -66,16 +68,20 @@ class Dense(AffineLayer):
 
     def __init__(
         self,
-        in_features: int,
+        in_features: int | None,
         out_features: int | None = None,
         activation: str | None = None,
         bias: bool = True,
         init: str | Callable[..., Any] | None = None,
         activation_param: float | None = None,
     ) -> None:
-        if out_features is None or isinstance(out_features, str):
+        if isinstance(out_features, str):
             raise TypeError(_one_width_hint(in_features, out_features))
-        self.in_features = positive_int(in_features, "in_features")
+        if out_features is None:  # Dense(units), as Keras's: the input width comes later
+            in_features, out_features = None, in_features
+        if in_features is not None:
+            in_features = positive_int(in_features, "in_features")
+        self.in_features = in_features
         self.out_features = positive_int(out_features, "out_features")
         self.activation = check_activation(activation, activation_param)
         self.activation_param = None if activation_param is None else float(activation_param)
@@ -108,7 +114,8 @@ class Dense(AffineLayer):
     def config(self) -> dict[str, Any]:
         return {
             "type": "Dense",
-            "in_features": self.in_features,
+            # a Dense(units) records the width it was built for (None before)
+            "in_features": self.__dict__.get("built_in_features", self.in_features),
             "out_features": self.out_features,
             "activation": None if self.activation == "identity" else self.activation,
             "bias": self.bias,
