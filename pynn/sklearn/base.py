@@ -21,7 +21,6 @@ from pynn.sklearn.params import (
     ADAPTIVE_MIN_LR,
     AUTO_BATCH,
     check_params,
-    store_params,
 )
 from pynn.sklearn.weights import LayerArrays, set_layer_arrays
 
@@ -112,40 +111,8 @@ class _SklearnStopping:
 
 # ---- what both estimators share --------------------------------------------------------------
 class BaseMLP(BaseEstimator):
-    """The parameters, checks, training and pickling of MLPClassifier and MLPRegressor."""
-
-    def __init__(
-        self,
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        *,
-        solver="adam",
-        alpha=0.0001,
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=0.001,
-        power_t=0.5,
-        max_iter=200,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change=10,
-        max_fun=15000,
-        dtype="float32",
-        n_threads=None,
-        divergence=1e4,
-        init=None,
-    ):
-        store_params(self, locals())
+    """The parameters' checks, training and pickling of MLPClassifier and MLPRegressor
+    (each spells out its own __init__, as scikit-learn's get_params reads it)."""
 
     def _x_dtypes(self, dtype):
         """The dtypes validate_data keeps X in: both floats (pynn casts each batch to the
