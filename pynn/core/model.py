@@ -172,7 +172,8 @@ class Sequential(ParametersMixin, PlansMixin, InferenceMixin, TrainingMixin):
         self._lock = threading.RLock()  # see the module docstring
         if not self._width_at_fit:
             self._build()
-            self.reset_parameters(self.random_state)
+            self._initialize()
+            self._kept_weights = {}  # used: a model built now holds no copies
 
     def __repr__(self):
         inner = ",\n".join(f"    {layer!r}" for layer in self.layers)

@@ -45,6 +45,8 @@ class ParametersMixin:
     n_outputs_: int
     _names: list[tuple[str, NDArray[Any], NDArray[Any]]]
     _dropout_stream: NDArray[np.uint64] | None
+    #: the weights of trained layers reused from another model, until they are in place
+    _kept_weights: dict[int, dict[str, NDArray[Any]]]
     _lock: threading.RLock
     _loss_reference: Any
 
@@ -79,8 +81,16 @@ class ParametersMixin:
             return False
         self._build(width=as_features(X).shape[1])
         self._width_at_fit = False
-        self.reset_parameters(self.random_state)
+        self._initialize()
         return True
+
+    def _initialize(self):
+        """The first parameters: drawn from the model's random_state, but those of a
+        trained layer reused from another model (Sequential's `_own_copies`) kept."""
+        self.reset_parameters(self.random_state)
+        for i, values in self._kept_weights.items():
+            for name, value in values.items():
+                self.layers[i].params[name][...] = value
 
     def _unbuild(self):
         """Back to waiting for the first fit (a first fit that failed leaves no parameters)."""
@@ -286,9 +296,6 @@ class ParametersMixin:
         with self._lock:
             for layer in self.layers:
                 layer.reset_parameters(rng)
-            for i, values in self.__dict__.pop("_kept_weights", {}).items():
-                for name, value in values.items():  # a reused trained layer keeps its weights
-                    self.layers[i].params[name][...] = value
             self._loss_reference = None  # the losses were those of other parameters
         return cast("Model", self)
 

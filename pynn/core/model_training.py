@@ -243,38 +243,45 @@ class TrainingMixin:
             Ctrl-C, acted on at the end of the step running: the model is left as that step
             left it (docs/model.md).
         """
+        return self._fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            loss=loss,
+            optimizer=optimizer,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            validation_data=validation_data,
+            validation_split=validation_split,
+            early_stopping=early_stopping,
+            lr_scheduler=lr_scheduler,
+            callback=callback,
+            batch_callback=batch_callback,
+            verbose=verbose,
+            random_state=random_state,
+            classes=classes,
+            warm_start=False,
+            divergence=divergence,
+            clip_norm=clip_norm,
+            clip_value=clip_value,
+            callbacks=callbacks,
+        )
+
+    def _fit(self, X, y, **options):
+        """training.fit under the model's lock; a model whose width comes at its first fit
+        is built for X first, and unbuilt again when that fit fails."""
         with self._lock:
-            built_here = self._build_at_fit(X)  # a Dense(units) first: X's width
+            built_here = self._build_at_fit(X)
             try:
-                return fit(
-                    self,
-                    X,
-                    y,
-                    sample_weight=sample_weight,
-                    loss=loss,
-                    optimizer=optimizer,
-                    epochs=epochs,
-                    batch_size=batch_size,
-                    shuffle=shuffle,
-                    validation_data=validation_data,
-                    validation_split=validation_split,
-                    early_stopping=early_stopping,
-                    lr_scheduler=lr_scheduler,
-                    callback=callback,
-                    batch_callback=batch_callback,
-                    verbose=verbose,
-                    random_state=random_state,
-                    classes=classes,
-                    warm_start=False,
-                    divergence=divergence,
-                    clip_norm=clip_norm,
-                    clip_value=clip_value,
-                    callbacks=callbacks,
-                )
+                model = fit(self, X, y, **options)
             except BaseException:
                 if built_here:  # a failed first fit leaves no parameters
                     self._unbuild()
                 raise
+            if built_here:
+                self._kept_weights = {}  # built for good: the reused weights are in place
+            return model
 
     def partial_fit(
         self,
@@ -428,35 +435,27 @@ class TrainingMixin:
             Ctrl-C, acted on at the end of the step running: the model is left as that step
             left it (docs/model.md).
         """
-        with self._lock:
-            built_here = self._build_at_fit(X)  # a Dense(units) first: X's width
-            try:
-                return fit(
-                    self,
-                    X,
-                    y,
-                    sample_weight=sample_weight,
-                    loss=loss,
-                    optimizer=optimizer,
-                    epochs=epochs,
-                    batch_size=batch_size,
-                    shuffle=shuffle,
-                    validation_data=validation_data,
-                    validation_split=validation_split,
-                    early_stopping=early_stopping,
-                    lr_scheduler=lr_scheduler,
-                    callback=callback,
-                    batch_callback=batch_callback,
-                    verbose=verbose,
-                    random_state=random_state,
-                    classes=classes,
-                    warm_start=True,
-                    divergence=divergence,
-                    clip_norm=clip_norm,
-                    clip_value=clip_value,
-                    callbacks=callbacks,
-                )
-            except BaseException:
-                if built_here:  # a failed first fit leaves no parameters
-                    self._unbuild()
-                raise
+        return self._fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            loss=loss,
+            optimizer=optimizer,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            validation_data=validation_data,
+            validation_split=validation_split,
+            early_stopping=early_stopping,
+            lr_scheduler=lr_scheduler,
+            callback=callback,
+            batch_callback=batch_callback,
+            verbose=verbose,
+            random_state=random_state,
+            classes=classes,
+            warm_start=True,
+            divergence=divergence,
+            clip_norm=clip_norm,
+            clip_value=clip_value,
+            callbacks=callbacks,
+        )
