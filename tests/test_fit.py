@@ -62,7 +62,8 @@ def test_history_has_one_entry_per_epoch_without_validation():
     model = classifier().fit(X, y, loss=SCE, epochs=4)
     assert set(model.history_) == {"loss", "accuracy", "lr", "time"}
     assert all(len(values) == 4 for values in model.history_.values())
-    assert all(t >= 0 for t in model.history_["time"])
+    # an epoch's time is recorded (its size is the benchmarks' business, never a test's)
+    assert all(isinstance(t, float) for t in model.history_["time"])
 
     Xr, yr = linear_regression()
     reg = Sequential(Dense(3, 1), random_state=0).fit(Xr, yr, loss="mse", epochs=3)
