@@ -17,48 +17,17 @@ seed from random_state and every training step advances the step (docs/model.md,
 
 from __future__ import annotations
 
-import math
-import numbers
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pynn.core.checks import check_number
 from pynn.core.layers.base import Layer
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from pynn.core.layers.base import BufferShapes
-
-
-def check_p(p: Any) -> float:
-    """p as a float in [0, 1), else TypeError (not a real number) or ValueError.
-
-    Parameters
-    ----------
-    p : float
-        The drop probability.
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    TypeError
-        Not a real number (bools are refused).
-    ValueError
-        Outside [0, 1), or NaN.
-    """
-    if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real):
-        raise TypeError(f"Dropout's p must be a number in [0, 1), got {p!r}")
-    value = float(p)
-    if not (math.isfinite(value) and 0.0 <= value < 1.0):
-        raise ValueError(
-            f"Dropout's p is the probability of dropping an element: it must be in [0, 1) "
-            f"(p = 1 would drop everything), got {p!r}"
-        )
-    return value
 
 
 class Dropout(Layer):
@@ -85,7 +54,8 @@ class Dropout(Layer):
     """
 
     def __init__(self, p: float = 0.5) -> None:
-        self.p = check_p(p)
+        # p = 1 would drop everything: [0, 1)
+        self.p = check_number(p, "Dropout's p", 0.0, 1.0, high_open=True)
         # (seed, step): the model's stream, given to the layer when the model is built
         self.stream: NDArray[np.uint64] = np.zeros(2, np.uint64)
 
