@@ -22,6 +22,7 @@ signed_targets: a saved model's targets must go with its loss), pynn.core.harden
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 __all__ = ["LOSSES", "Loss", "get_loss"]
@@ -56,6 +57,12 @@ class Loss:
     hard_after : str or None, default None
         For Sequential.harden: the hard activation added after any other last layer (None:
         harden refuses).
+
+    Attributes
+    ----------
+    logged_bounds : tuple of two floats or None
+        The range fit clips each row's loss to in the training logs (history_["loss"]),
+        set by with_logged_bounds; None: not clipped. The gradient is never clipped.
     """
 
     def __init__(
@@ -82,6 +89,32 @@ class Loss:
         # it}, and the hard activation to add after any other last layer (None: refuse)
         self.hard_replaces = {} if hard_replaces is None else hard_replaces
         self.hard_after = hard_after
+        self.logged_bounds: tuple[float, float] | None = None
+
+    def with_logged_bounds(self, low: float, high: float) -> Loss:
+        """A copy of this loss whose training logs clip each row's loss to [low, high].
+
+        scikit-learn's MLP logs its log-loss with the probabilities clipped to [eps, 1 -
+        eps], that is each row's loss to [-log(1 - eps), -log(eps)], while its gradient is
+        the unclipped loss's; pynn.sklearn trains with such a copy so that its stopping rule
+        reads the same losses. Only the logs change: the step, its gradient and the
+        divergence check use the loss itself, and a saved model keeps the loss's name only.
+
+        Parameters
+        ----------
+        low, high : float
+            The bounds, low <= high.
+
+        Returns
+        -------
+        Loss
+            A new Loss; this one is unchanged.
+        """
+        if not low <= high:
+            raise ValueError(f"with_logged_bounds needs low <= high, got {low!r} and {high!r}")
+        bounded = copy.copy(self)
+        bounded.logged_bounds = (float(low), float(high))
+        return bounded
 
     @property
     def classifies(self) -> bool:
@@ -139,6 +172,8 @@ class Loss:
         )
 
     def __repr__(self):
+        if self.logged_bounds is not None:
+            return f"Loss({self.name!r}, logged_bounds={self.logged_bounds})"
         return f"Loss({self.name!r})"
 
 

@@ -209,9 +209,9 @@ class Run:
                 first = self.order[: self.start_plan.n]
                 self.rule.measure(X, first, self.target, self.start_plan, self.step_weight)
                 self.start_plan = None
-            total, loss_sum = self._steps(epoch)
+            total, loss_sum, logged_sum = self._steps(epoch)
             self._check_parameters(epoch, loss_sum)
-            logs = self._log(epoch, total, loss_sum, started)
+            logs = self._log(epoch, total, logged_sum, started)
             last_epoch = epoch
             if self._end_of_epoch(epoch, logs):
                 break
@@ -223,10 +223,13 @@ class Run:
         weighted by the batch sizes, or with sample weights by the batches' weights). With
         sample weights each batch's weights are gathered with its rows, and a batch whose
         weights are all zero takes no step (its rows count for nothing, as dropped rows
-        would)."""
+        would); and that sum for the logs, each row's loss clipped to the loss's
+        logged_bounds when it has them."""
         model, targets, kernels = self.model, self.targets, self.model._kernels
+        bounds = getattr(model.loss_, "logged_bounds", None)
         X, target, weights = self.X, self.target, self.step_weight
         total, loss_sum = targets.new_total(weighted=weights is not None), 0.0
+        logged_sum = 0.0
         self.norm_sum = 0.0
         plan = None
         for step, start in enumerate(range(0, self.n_train, self.batch)):
@@ -247,7 +250,11 @@ class Run:
                 if self.clipping:
                     self._clip(kernels, model.flat_grads)
                 self.optimizer.step()
-                loss_sum += value * _batch_total(plan.n, batch_weight)
+                batch_total = _batch_total(plan.n, batch_weight)
+                loss_sum += value * batch_total
+                if bounds is not None:
+                    value = _clipped_mean(plan.sample_loss, batch_weight, bounds, value)
+                logged_sum += value * batch_total
                 if hits is not None and batch_weight is None:
                     total[0] += hits
                 else:
@@ -258,7 +265,7 @@ class Run:
                 self.batch_callback(model, epoch, step, self.n_steps)
             if self.interrupt.requested:  # the step is complete: stop here (Ctrl-C)
                 raise KeyboardInterrupt
-        return total, loss_sum
+        return total, loss_sum, logged_sum
 
     def _clip(self, kernels, grads):
         """The step's gradient clipped in place: by its global norm, then by value."""
@@ -283,11 +290,11 @@ class Run:
                 self.epoch_start.restore()
                 raise error
 
-    def _log(self, epoch, total, loss_sum, started):
+    def _log(self, epoch, total, logged_sum, started):
         """The epoch's logs, appended to the model's history_ and printed when verbose."""
         model, targets, n_logged = self.model, self.targets, self.n_logged
         logs = {
-            "loss": loss_sum / n_logged,
+            "loss": logged_sum / n_logged,
             targets.metric_name: targets.metric(total, n_logged, self.denominator),
         }
         if self.val is not None:
@@ -321,6 +328,18 @@ def _batch_total(n, weights):
     if weights is None:
         return n
     return float(np.add.accumulate(weights, dtype=np.float64)[-1])
+
+
+def _clipped_mean(sample_loss, weights, bounds, mean):
+    """A batch's mean loss with each row's loss clipped to bounds (low, high), summed in
+    double in row order; `mean`, the unclipped one, when no row is out of bounds."""
+    low, high = bounds
+    if sample_loss.min() >= low and sample_loss.max() <= high:
+        return mean
+    clipped = np.clip(sample_loss.astype(np.float64), low, high)
+    if weights is None:
+        return float(np.add.accumulate(clipped)[-1]) / len(clipped)
+    return float(np.add.accumulate(weights * clipped)[-1] / np.add.accumulate(weights)[-1])
 
 
 def _advancing(step, stream):

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynn.core.checks import check_number
+from pynn.core.checks import check_choice, check_number
 from pynn.core.optim.base import Optimizer
+
+#: where Adam's eps goes: on sqrt(v_hat), the bias-corrected second moment (PyTorch's), or on
+#: sqrt(v) (Kingma & Ba's "epsilon hat", as Keras and scikit-learn's MLP have it)
+EPS_ON = ("v_hat", "v")
 
 
 class Adam(Optimizer):
@@ -25,13 +29,19 @@ class Adam(Optimizer):
     weight_decay_scope : {"all", "weights"}, default "all"
         The parameters weight_decay applies to: all (PyTorch's), or the weight matrices
         only, not the biases nor PReLU's slopes (scikit-learn's alpha).
+    eps_on : {"v_hat", "v"}, default "v_hat"
+        The step is lr·m_hat / (sqrt(v_hat) + eps) with "v_hat" (PyTorch's), or
+        lr·sqrt(1 - beta2^t)/(1 - beta1^t)·m / (sqrt(v) + eps) with "v" (Keras's and
+        scikit-learn's): the same step for eps = 0, and an eps / sqrt(1 - beta2^t) on
+        sqrt(v_hat) otherwise.
 
     Raises
     ------
     TypeError
         A hyperparameter that is not a number, or betas that are not a pair.
     ValueError
-        A hyperparameter out of range or not finite, or an unknown weight_decay_scope.
+        A hyperparameter out of range or not finite, or an unknown weight_decay_scope or
+        eps_on.
     """
 
     state_names: tuple[str, ...] = ("exp_avg", "exp_avg_sq")
@@ -44,8 +54,10 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         weight_decay_scope: str = "all",
+        eps_on: str = "v_hat",
     ) -> None:
         super().__init__(lr, weight_decay_scope)
+        self.eps_on = check_choice(eps_on, "eps_on", EPS_ON)
         try:
             beta1, beta2 = betas
         except (TypeError, ValueError):
@@ -58,6 +70,9 @@ class Adam(Optimizer):
         self.weight_decay = check_number(weight_decay, "weight_decay")
 
     def _update(self):
+        eps = self.eps
+        if self.eps_on == "v":  # eps on sqrt(v) is eps / sqrt(1 - beta2^t) on sqrt(v_hat)
+            eps = eps / (1.0 - self.betas[1] ** self.step_count) ** 0.5
         self.kernels.adam_update(
             self.params,
             self.grads,
@@ -67,7 +82,7 @@ class Adam(Optimizer):
             lr=self.lr,
             beta1=self.betas[0],
             beta2=self.betas[1],
-            eps=self.eps,
+            eps=eps,
             weight_decay=self.weight_decay,
             decoupled_weight_decay=self._decoupled,
             decay_ranges=self.decay_ranges,
@@ -81,6 +96,7 @@ class Adam(Optimizer):
             "eps": self.eps,
             "weight_decay": self.weight_decay,
             "weight_decay_scope": self.weight_decay_scope,
+            "eps_on": self.eps_on,
         }
 
 
@@ -100,13 +116,16 @@ class AdamW(Adam):
     weight_decay_scope : {"all", "weights"}, default "all"
         The parameters weight_decay applies to: all (PyTorch's), or the weight matrices
         only, not the biases nor PReLU's slopes.
+    eps_on : {"v_hat", "v"}, default "v_hat"
+        Where eps goes, as Adam's.
 
     Raises
     ------
     TypeError
         A hyperparameter that is not a number, or betas that are not a pair.
     ValueError
-        A hyperparameter out of range or not finite, or an unknown weight_decay_scope.
+        A hyperparameter out of range or not finite, or an unknown weight_decay_scope or
+        eps_on.
     """
 
     _decoupled = True
@@ -118,5 +137,6 @@ class AdamW(Adam):
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
         weight_decay_scope: str = "all",
+        eps_on: str = "v_hat",
     ) -> None:
-        super().__init__(lr, betas, eps, weight_decay, weight_decay_scope)
+        super().__init__(lr, betas, eps, weight_decay, weight_decay_scope, eps_on)
