@@ -8,11 +8,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from pynn import _kernels
 from pynn.core.layers import Dense
+from pynn.core.losses import get_loss
 from pynn.core.model import Sequential
 from pynn.core.optim import SGD, Adam
 from pynn.core.sample_weights import check_sample_weight
@@ -22,6 +22,7 @@ from pynn.sklearn.params import (
     AUTO_BATCH,
     check_params,
 )
+from pynn.sklearn.random_streams import RowOrder, draw_initial_parameters, fit_random_state
 from pynn.sklearn.weights import LayerArrays, set_layer_arrays
 
 
@@ -32,12 +33,10 @@ def _threads(n_threads):
     return contextlib.nullcontext() if n_threads is None else _kernels.threads(n_threads)
 
 
-def _seeds(random_state, count):
-    """`count` int seeds drawn from scikit-learn's random_state (None, an int or a
-    RandomState) or a numpy Generator: one int gives the same seeds every time."""
-    if isinstance(random_state, np.random.Generator):
-        return [int(s) for s in random_state.integers(0, 2**31 - 1, size=count)]
-    return [int(s) for s in check_random_state(random_state).randint(0, 2**31 - 1, size=count)]
+def _weight_squares(model):
+    """‖W‖² over model's weight matrices (not the biases), in double."""
+    params = model.flat_params
+    return sum(float(np.dot(params[a:b], params[a:b])) for a, b in model.weight_ranges())
 
 
 # ---- scikit-learn's stopping rule, as a pynn fit callback ------------------------------------
@@ -48,20 +47,32 @@ class _SklearnStopping:
     best_loss_ - tol (with early_stopping: the validation score not risen above
     best_validation_score_ + tol) for more than n_iter_no_change consecutive epochs."""
 
-    def __init__(self, estimator, n_train, weight_decay, validation_key):
+    def __init__(self, estimator, model, n_train, batch, loss_scale, validation_key):
         self.estimator = estimator
-        self.n_train = n_train
-        self.weight_decay = weight_decay
+        self.n_train, self.batch = n_train, batch
+        self.loss_scale = loss_scale  # scikit-learn's logged loss over pynn's
         self.validation_key = validation_key  # "val_accuracy" or "val_r2", or None
         self.converged = False
+        # scikit-learn's L2 term of the epoch: ½·alpha·‖W‖² per batch, with W before its step
+        self.penalty_sum = 0.0
+        self.squares = _weight_squares(model)
+
+    def after_step(self, model, epoch, step, n_steps):
+        """fit's batch_callback: the L2 term of the batch just taken (scikit-learn adds
+        ½·alpha·‖W‖² / n_batch to each batch's mean loss and weighs it by n_batch), and the
+        next step's weight decay, alpha over its batch's size (the last may be smaller)."""
+        alpha = self.estimator.alpha
+        self.penalty_sum += 0.5 * alpha * self.squares
+        self.squares = _weight_squares(model)
+        following = step + 1 if step + 1 < n_steps else 0
+        size = self.batch if following < n_steps - 1 else self.n_train - following * self.batch
+        model.optimizer_.weight_decay = alpha / size
 
     def __call__(self, model, epoch, logs):
         est = self.estimator
         params = model.flat_params
-        # The objective the optimizer minimises: the data loss plus the L2 term of its
-        # weight decay, ½·wd·‖W‖² over the weights (at the end of the epoch).
-        squares = sum(float(np.dot(params[a:b], params[a:b])) for a, b in model.weight_ranges())
-        loss = logs["loss"] + 0.5 * self.weight_decay * squares
+        loss = logs["loss"] * self.loss_scale + self.penalty_sum / self.n_train
+        self.penalty_sum = 0.0
         est.n_iter_ += 1
         est.t_ += self.n_train
         est.loss_ = loss
@@ -120,19 +131,24 @@ class BaseMLP(BaseEstimator):
         return [dtype, np.float64 if dtype == np.float32 else np.float32]
 
     # ---- the network -------------------------------------------------------------------------
-    def _new_model(self, sizes, activation, dtype, n_features, n_outputs, seed):
-        # init=None: scikit-learn's formula for every layer, its factor set by the hidden
-        # activation (docs/sklearn.md, "init").
+    def _new_model(self, sizes, activation, dtype, n_features, n_outputs, rng):
+        """A new network: init=None draws scikit-learn's initial parameters from rng (the
+        fit's RandomState) as scikit-learn does; a pynn init scheme draws from a seed taken
+        from rng (docs/sklearn.md, "init")."""
         init = self.init
-        if init is None:
+        if init is None:  # the scheme the layers report; the values come from rng below
             init = "sklearn_logistic" if activation == "sigmoid" else "sklearn_uniform"
+        seed = None if self.init is None else int(rng.randint(0, 2**31 - 1))
         layers, width = [], n_features
         for size in sizes:
             layers.append(Dense(width, size, activation=activation, init=init))
             width = size
         # logits (classifier) or values (regressor)
         layers.append(Dense(width, n_outputs, init=init))
-        return Sequential(*layers, dtype=dtype, random_state=seed)
+        model = Sequential(*layers, dtype=dtype, random_state=seed)
+        if self.init is None:
+            draw_initial_parameters(model, activation, rng)
+        return model
 
     def _layout(self, sizes, activation, dtype, n_features, n_outputs):
         """What must not change for warm_start / partial_fit to continue a model."""
@@ -153,6 +169,7 @@ class BaseMLP(BaseEstimator):
                 eps=self.epsilon,
                 weight_decay=weight_decay,
                 weight_decay_scope="weights",  # alpha spares the intercepts
+                eps_on="v",  # scikit-learn's step
             )
         return SGD(
             lr=self.learning_rate_init,
@@ -193,22 +210,22 @@ class BaseMLP(BaseEstimator):
         )
         weights = self._row_weights(X, y, sample_weight, incremental, dtype)
         y, n_outputs, loss = self._encode_y(y, first, incremental, classes)
+        loss = self._logged_loss(loss, X.dtype)
         if not first:
             self._check_continuation(self._layout(sizes, activation, dtype, X.shape[1], n_outputs))
         y, y_scaling = self._scale_y(y, first)
-        model_seed, split_seed = (
-            _seeds(self.random_state, 2) if first or self.early_stopping else (None, None)
-        )
+        # scikit-learn's streams: one RandomState per call, for the initial parameters,
+        # the validation split and the row order, in that order
+        rng = fit_random_state(self.random_state)
         with _threads(self.n_threads):
             if first:
-                model = self._new_model(
-                    sizes, activation, dtype, X.shape[1], n_outputs, model_seed
-                )
+                model = self._new_model(sizes, activation, dtype, X.shape[1], n_outputs, rng)
             else:
                 model = self.model_
-            X_train, y_train, w_train, validation = self._hold_out(X, y, weights, split_seed)
+            X_train, y_train, w_train, validation = self._hold_out(X, y, weights, n_outputs, rng)
             self._start_records(first, model)
             batch = self._batch(X_train.shape[0])
+            model._shuffle_rng = RowOrder(rng, X_train.shape[0])  # the order partial_fit uses
             stopping = self._train(
                 model, (X_train, y_train, w_train), validation, batch, loss, first, incremental
             )
@@ -255,6 +272,17 @@ class BaseMLP(BaseEstimator):
     def _class_weights(self, y, incremental):
         return None  # the regressor has no class_weight
 
+    def _logged_loss(self, loss, x_dtype):
+        """The loss to train with, logged as scikit-learn logs it (the regressor's as is)."""
+        return get_loss(loss)
+
+    def _loss_scale(self, y):
+        """scikit-learn's logged data loss over pynn's: 1, but for the squared error, which
+        scikit-learn averages over the outputs where pynn (and both gradients) sum them."""
+        if is_classifier(self) or self.loss == "poisson" or y.ndim == 1:
+            return 1.0
+        return 1.0 / y.shape[1]
+
     def _train(self, model, train, validation, batch, loss, first, incremental):
         """Train model on the training rows (X, y, weights or None), scikit-learn's
         stopping rule (and learning rate schedule) as its callback: one epoch per
@@ -265,8 +293,10 @@ class BaseMLP(BaseEstimator):
         metric = "accuracy" if is_classifier(self) else "r2"
         stopping = _SklearnStopping(
             self,
+            model,
             X_train.shape[0],
-            weight_decay,
+            batch,
+            self._loss_scale(y_train),
             None if validation is None else "val_" + metric,
         )
         options = dict(
@@ -274,6 +304,8 @@ class BaseMLP(BaseEstimator):
             shuffle=bool(self.shuffle),
             validation_data=validation,
             callback=stopping,
+            # the L2 term batch by batch; without alpha it is 0
+            batch_callback=stopping.after_step if self.alpha else None,
             divergence=self.divergence,
             sample_weight=w_train,
         )
@@ -288,9 +320,8 @@ class BaseMLP(BaseEstimator):
                 epochs=self.max_iter,
                 **options,
             )
-        else:  # fit or the first partial_fit: the loss and classes are set here
-            train = model.partial_fit if incremental else model.fit
-            train(
+        else:  # a new network: keep its initial parameters; the loss and classes set here
+            model.partial_fit(
                 X_train,
                 y_train,
                 loss=loss,
@@ -320,16 +351,16 @@ class BaseMLP(BaseEstimator):
             self.best_loss_ = None
             self._best_params = model.flat_params.copy()
 
-    def _hold_out(self, X, y, weights, seed):
+    def _hold_out(self, X, y, weights, n_outputs, rng):
         """(X_train, y_train, w_train, validation (X_val, y_val, w_val) or None): with
-        early_stopping, a seeded share of the rows (with their weights), stratified for
-        single-output classifiers (scikit-learn's split)."""
+        early_stopping, a share of the rows (with their weights) drawn from rng, stratified
+        for a classifier of one output (binary), as scikit-learn splits."""
         if not self.early_stopping:
             return X, y, weights, None
-        stratify = y if is_classifier(self) and y.ndim == 1 else None
+        stratify = y if is_classifier(self) and n_outputs == 1 else None
         arrays = (X, y) if weights is None else (X, y, weights)
         parts = train_test_split(
-            *arrays, test_size=self.validation_fraction, random_state=seed, stratify=stratify
+            *arrays, test_size=self.validation_fraction, random_state=rng, stratify=stratify
         )
         X_train, X_val, y_train, y_val = parts[:4]
         w_train, w_val = parts[4:] if weights is not None else (None, None)

@@ -8,6 +8,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
+from pynn.core.losses import get_loss
 from pynn.data import StandardScaler
 from pynn.sklearn.base import BaseMLP
 from pynn.sklearn.params import store_params
@@ -237,6 +238,17 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         self.out_activation_ = "logistic" if k == 2 else "softmax"
         loss = "binary_cross_entropy" if k == 2 else "softmax_cross_entropy"
         return index.astype(np.int64), 1 if k == 2 else k, loss
+
+    def _logged_loss(self, loss, x_dtype):
+        """The cross-entropy, its logged rows clipped as scikit-learn's log-loss clips the
+        probabilities to [eps, 1 - eps] (eps of X's dtype), so that loss_curve_ and the
+        stopping rule read scikit-learn's values; the gradient is unclipped, as there. A
+        multi-label row sums one loss per label, which scikit-learn clips one by one: it is
+        logged unclipped."""
+        if self._multilabel:
+            return get_loss(loss)
+        eps = float(np.finfo(x_dtype).eps)
+        return get_loss(loss).with_logged_bounds(-np.log1p(-eps), -np.log(eps))
 
     def _encode_multilabel(self, y, first, classes):
         if first:
