@@ -228,10 +228,12 @@ def verdicts(defaults, matched, names):
         parts = []
         if name in defaults:
             ours, theirs = (
-                np.mean([s[lib] for s in defaults[name]])
+                np.array([s[lib] for s in defaults[name]])
                 for lib in ("pynn.sklearn", "scikit-learn")
             )
-            parts.append(f"defaults {'ok' if ours >= theirs else 'MISS'} ({ours - theirs:+.3f})")
+            gap, same = ours.mean() - theirs.mean(), int(np.sum(ours == theirs))
+            verdict = "ok" if gap >= 0 else "MISS"
+            parts.append(f"defaults {verdict} ({gap:+.1e}; equal on {same}/{len(ours)} seeds)")
         if name in matched:
             peers = [lib for lib in ("scikit-learn", "PyTorch") if lib in matched[name][0]]
             values = {lib: np.array([s[lib] for s in matched[name]]) for lib in peers + ["pynn"]}

@@ -50,7 +50,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     shuffle : bool, default True
         Reshuffle the rows every epoch.
     random_state : None, int, numpy.random.RandomState or numpy.random.Generator
-        Seeds the initial parameters, the row order and the early-stopping split.
+        Seeds the initial parameters, the early-stopping split and the row order, drawn
+        as scikit-learn draws them (the same int gives scikit-learn's network; a
+        Generator seeds a RandomState).
     tol : float, default 1e-4
         The improvement the stopping rule asks for.
     verbose : bool or int, default False
@@ -85,8 +87,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         A fit whose epoch loss grows past this factor times the best stops with
         pynn.DivergenceError; None: no check (pynn's own).
     init : str, callable or None, default None
-        The initialisation of every layer (pynn's own): None is scikit-learn's, weights
-        and biases uniform in ±sqrt(factor / (fan_in + fan_out)), factor 2 for the
+        The initialisation of every layer (pynn's own): None is scikit-learn's (its draws
+        from random_state), weights and biases uniform in ±sqrt(factor / (fan_in + fan_out)), factor 2 for the
         logistic activation ("sklearn_logistic"), else 6 ("sklearn_uniform"); or a
         name of pynn.core.init.INITS, or a callable (shape, rng, dtype) -> weight, as
         pynn.Dense's.
@@ -240,11 +242,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return index.astype(np.int64), 1 if k == 2 else k, loss
 
     def _logged_loss(self, loss, x_dtype):
-        """The cross-entropy, its logged rows clipped as scikit-learn's log-loss clips the
-        probabilities to [eps, 1 - eps] (eps of X's dtype), so that loss_curve_ and the
-        stopping rule read scikit-learn's values; the gradient is unclipped, as there. A
-        multi-label row sums one loss per label, which scikit-learn clips one by one: it is
-        logged unclipped."""
+        """The cross-entropy logged as scikit-learn's log-loss (probabilities clipped to
+        [eps, 1 - eps], eps of X's dtype; the gradient unclipped); a multi-label row (a sum
+        of labels' losses, which scikit-learn clips one by one) is logged unclipped."""
         if self._multilabel:
             return get_loss(loss)
         eps = float(np.finfo(x_dtype).eps)
