@@ -63,6 +63,9 @@ class Loss:
     logged_bounds : tuple of two floats or None
         The range fit clips each row's loss to in the training logs (history_["loss"]),
         set by with_logged_bounds; None: not clipped. The gradient is never clipped.
+    unbounded : Loss
+        The loss itself, or for a with_logged_bounds copy the loss it copies (a copy of a
+        loss of LOSSES is fused into the network's step as that loss is).
     """
 
     def __init__(
@@ -90,6 +93,7 @@ class Loss:
         self.hard_replaces = {} if hard_replaces is None else hard_replaces
         self.hard_after = hard_after
         self.logged_bounds: tuple[float, float] | None = None
+        self.unbounded = self  # with_logged_bounds' copies keep the loss they copy
 
     def with_logged_bounds(self, low: float, high: float) -> Loss:
         """A copy of this loss whose training logs clip each row's loss to [low, high].

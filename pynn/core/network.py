@@ -65,7 +65,8 @@ def check_layers(layers: Sequence[Layer]) -> None:
 
 def fused_kernel(loss: Loss) -> str | None:
     """The kernel name the network's step fuses for `loss`, or None when the loss is not
-    one of LOSSES (a custom Loss: the slow path calls it from Python).
+    one of LOSSES or a with_logged_bounds copy of one (a custom Loss: the slow path calls
+    it from Python).
 
     Parameters
     ----------
@@ -76,7 +77,7 @@ def fused_kernel(loss: Loss) -> str | None:
     -------
     str or None
     """
-    if type(loss) is Loss and LOSSES.get(loss.name) is loss:
+    if type(loss) is Loss and LOSSES.get(loss.name) is loss.unbounded:
         return loss.kernel
     return None
 

@@ -33,10 +33,15 @@ def _threads(n_threads):
     return contextlib.nullcontext() if n_threads is None else _kernels.threads(n_threads)
 
 
-def _weight_squares(model):
-    """‖W‖² over model's weight matrices (not the biases), in double."""
+def _weight_views(model):
+    """Views of model's weight matrices (not the biases) in its flat parameters."""
     params = model.flat_params
-    return sum(float(np.dot(params[a:b], params[a:b])) for a, b in model.weight_ranges())
+    return [params[a:b] for a, b in model.weight_ranges()]
+
+
+def _squares(views):
+    """‖W‖² over the views, in double."""
+    return sum(float(np.dot(view, view)) for view in views)
 
 
 # ---- scikit-learn's stopping rule, as a pynn fit callback ------------------------------------
@@ -55,7 +60,8 @@ class _SklearnStopping:
         self.converged = False
         # scikit-learn's L2 term of the epoch: ½·alpha·‖W‖² per batch, with W before its step
         self.penalty_sum = 0.0
-        self.squares = _weight_squares(model)
+        self.weights = _weight_views(model)
+        self.squares = _squares(self.weights)
 
     def after_step(self, model, epoch, step, n_steps):
         """fit's batch_callback: the L2 term of the batch just taken (scikit-learn adds
@@ -63,10 +69,12 @@ class _SklearnStopping:
         next step's weight decay, alpha over its batch's size (the last may be smaller)."""
         alpha = self.estimator.alpha
         self.penalty_sum += 0.5 * alpha * self.squares
-        self.squares = _weight_squares(model)
-        following = step + 1 if step + 1 < n_steps else 0
-        size = self.batch if following < n_steps - 1 else self.n_train - following * self.batch
-        model.optimizer_.weight_decay = alpha / size
+        self.squares = _squares(self.weights)
+        if step >= n_steps - 2:  # the decay changes before the last step and after it
+            following = step + 1 if step + 1 < n_steps else 0
+            last = following == n_steps - 1
+            size = self.n_train - following * self.batch if last else self.batch
+            model.optimizer_.weight_decay = alpha / size
 
     def __call__(self, model, epoch, logs):
         est = self.estimator

@@ -88,10 +88,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         pynn.DivergenceError; None: no check (pynn's own).
     init : str, callable or None, default None
         The initialisation of every layer (pynn's own): None is scikit-learn's (its draws
-        from random_state), weights and biases uniform in ±sqrt(factor / (fan_in + fan_out)), factor 2 for the
-        logistic activation ("sklearn_logistic"), else 6 ("sklearn_uniform"); or a
-        name of pynn.core.init.INITS, or a callable (shape, rng, dtype) -> weight, as
-        pynn.Dense's.
+        from random_state), weights and biases uniform in ±sqrt(factor / (fan_in +
+        fan_out)), factor 2 for the logistic activation ("sklearn_logistic"), else 6
+        ("sklearn_uniform"); or a name of pynn.core.init.INITS, or a callable (shape,
+        rng, dtype) -> weight, as pynn.Dense's.
     class_weight : dict, list of dict, "balanced" or None, default None
         Weights of the classes, multiplied into sample_weight (pynn's own: scikit-learn's
         MLPClassifier has none): {label: weight} (labels missing from it weigh 1), or
