@@ -120,3 +120,15 @@ def test_with_logged_bounds_makes_a_copy_and_checks_its_bounds():
     assert bounded.kernel == loss.kernel and "logged_bounds" in repr(bounded)
     with pytest.raises(ValueError, match="low <= high"):
         loss.with_logged_bounds(2.0, 1.0)
+
+
+def test_a_bounded_copy_is_fused_into_the_step_as_its_loss():
+    from pynn.core.losses import LOSSES, Loss
+    from pynn.core.network import fused_kernel
+
+    for loss in LOSSES.values():
+        assert fused_kernel(loss.with_logged_bounds(0.0, 1.0)) == fused_kernel(loss) == loss.kernel
+    # a Loss built by hand with a catalogue name is not the catalogue's: the Python path
+    by_hand = Loss("mse", "mse", "dpred", None, ("values",))
+    assert fused_kernel(by_hand) is None
+    assert fused_kernel(by_hand.with_logged_bounds(0.0, 1.0)) is None
