@@ -377,6 +377,37 @@ def test_npz_data_no_hidden_layer_full_batch_no_test_set(tmp_path, capsys):
     assert [type(layer).__name__ for layer in model.layers] == ["Standardize", "Dense"]
 
 
+def test_clipping_and_the_decay_scope_reach_fit(tmp_path, capsys, monkeypatch):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 3))
+    np.savez(tmp_path / "d.npz", X=X, y=(X[:, 0] > 0).astype(int))
+    seen = {}
+    fit = pynn.Sequential.fit
+
+    def recording_fit(self, *args, **kwargs):
+        seen.update(kwargs)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(pynn.Sequential, "fit", recording_fit)
+    common = ["train", "--data", str(tmp_path / "d.npz"), "--epochs", "2", "--quiet"]
+    options = ["--optimizer", "sgd", "--weight-decay", "0.1", "--decay-scope", "weights"]
+    options += ["--clip-norm", "0.5", "--clip-value", "0.01"]
+    assert main(common + options) == 0
+    optimizer = seen["optimizer"]
+    assert (seen["clip_norm"], seen["clip_value"]) == (0.5, 0.01)
+    assert (type(optimizer).__name__, optimizer.weight_decay) == ("SGD", 0.1)
+    assert optimizer.weight_decay_scope == "weights"
+    assert "SGD (lr 0.01, momentum 0.9, weight decay 0.1, on the weights only)" in (
+        capsys.readouterr().out
+    )
+    assert main(common) == 0  # the defaults: no clipping, every parameter decayed
+    assert (seen["clip_norm"], seen["clip_value"]) == (None, None)
+    assert seen["optimizer"].weight_decay_scope == "all"
+    for bad in (["--clip-norm", "0"], ["--clip-value", "-1"], ["--decay-scope", "biases"]):
+        assert main(common + bad) == 2
+        assert bad[0] in capsys.readouterr().err
+
+
 def test_idx_images_with_labels(tmp_path, capsys):
     rng = np.random.default_rng(0)
     labels = np.repeat([3, 7], 20)

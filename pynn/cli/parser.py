@@ -10,6 +10,7 @@ from pynn._version import __version__
 from pynn.cli.data_sources import BUILTIN, DEFAULT_SAMPLES
 from pynn.core.activations import TRAINABLE
 from pynn.core.losses import LOSSES
+from pynn.core.optim.base import WEIGHT_DECAY_SCOPES
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 
@@ -268,6 +269,25 @@ def _add_optimizer_options(training):
         type=non_negative_float,
         metavar="DECAY",
         help="L2 weight decay (default 0; 0.01 for adamw)",
+    )
+    training.add_argument(
+        "--decay-scope",
+        choices=WEIGHT_DECAY_SCOPES,
+        default="all",
+        help="what --weight-decay decays: every parameter (default, PyTorch's) or the "
+        "weight matrices only, not the biases (scikit-learn's alpha)",
+    )
+    training.add_argument(
+        "--clip-norm",
+        type=positive_float,
+        metavar="MAX",
+        help="scale each step's gradient down to a global L2 norm of at most MAX",
+    )
+    training.add_argument(
+        "--clip-value",
+        type=positive_float,
+        metavar="MAX",
+        help="clip each gradient element to [-MAX, MAX] (after --clip-norm)",
     )
 
 

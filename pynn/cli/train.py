@@ -26,13 +26,13 @@ def _optimizer(args):
     lr = default_lr if args.lr is None else args.lr
     default_decay = 0.01 if args.optimizer == "adamw" else 0.0
     decay = default_decay if args.weight_decay is None else args.weight_decay
+    decay_options = dict(weight_decay=decay, weight_decay_scope=args.decay_scope)
     if args.optimizer == "sgd":
-        return pynn.SGD(
-            lr=lr, momentum=0.9 if args.momentum is None else args.momentum, weight_decay=decay
-        )
+        momentum = 0.9 if args.momentum is None else args.momentum
+        return pynn.SGD(lr=lr, momentum=momentum, **decay_options)
     if args.optimizer == "adamw":
-        return pynn.AdamW(lr=lr, weight_decay=decay)
-    return pynn.Adam(lr=lr, weight_decay=decay)
+        return pynn.AdamW(lr=lr, **decay_options)
+    return pynn.Adam(lr=lr, **decay_options)
 
 
 def _optimizer_label(optimizer):
@@ -41,6 +41,8 @@ def _optimizer_label(optimizer):
     for key in ("momentum", "weight_decay"):
         if config.get(key):
             parts.append(f"{key.replace('_', ' ')} {config[key]:g}")
+    if config.get("weight_decay") and config["weight_decay_scope"] != "all":
+        parts.append(f"on the {config['weight_decay_scope']} only")
     return f"{type(optimizer).__name__} ({', '.join(parts)})"
 
 
@@ -217,6 +219,8 @@ def _fit(args, model, X_train, y_train, y, loss, optimizer):
             batch_callback=reporter.batch,
             classes=classes,
             divergence=args.divergence,
+            clip_norm=args.clip_norm,
+            clip_value=args.clip_value,
         )
     finally:
         reporter.close()
