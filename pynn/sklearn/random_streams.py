@@ -44,6 +44,8 @@ class RowOrder:
         self.index = np.arange(n_rows)
 
     def shuffle(self, order):
+        if len(order) != len(self.index):  # model_ trained on other rows by hand: restart
+            self.index = np.arange(len(order))
         permutation = np.arange(len(self.index))
         self.rng.shuffle(permutation)
         self.index = self.index[permutation]
