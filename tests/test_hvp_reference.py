@@ -267,3 +267,42 @@ def test_bad_arguments_are_refused():
         RH.network_hvp(layers, x, loss, target, v[1:], weights)
     with pytest.raises(ValueError, match="loss must be one of"):
         RH.network_hvp(layers, x, "huber", target, v, weights)
+
+
+def random_net(rng):
+    """(n, input width, specs) of a random small network: 1 to 4 layers of any kind, at
+    least one with parameters."""
+    kinds = ("dense", "maxout", "activation", "prelu", "standardize", "dropout")
+    specs = []
+    for _ in range(int(rng.integers(1, 5))):
+        kind = kinds[int(rng.integers(len(kinds)))]
+        act = DIFF_ACT_CASES[int(rng.integers(len(DIFF_ACT_CASES)))]
+        width, bias = int(rng.integers(1, 6)), bool(rng.integers(2))
+        specs.append(
+            {
+                "dense": ("dense", width, act, bias),
+                "maxout": ("maxout", width, int(rng.integers(1, 4)), bias),
+                "activation": ("activation", act),
+                "prelu": ("prelu", bool(rng.integers(2))),
+                "standardize": ("standardize",),
+                "dropout": ("dropout", float(rng.uniform(0, 0.7))),
+            }[kind]
+        )
+    if not any(s[0] in ("dense", "maxout", "prelu") for s in specs):
+        specs.append(("dense", int(rng.integers(1, 5)), IDENTITY, True))
+    return int(rng.integers(1, 9)), int(rng.integers(1, 6)), specs
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_random_networks_against_torch(seed):
+    """H v against torch's hvp and G v against the explicit J^T H_out J over random
+    architectures, losses and weights (float64)."""
+    rng = np.random.default_rng(100 + seed)
+    net = random_net(rng)
+    case = list(LOSS_CASES)[seed % len(LOSS_CASES)]
+    layers, x, loss, target, weights, v = problem(seed, net, case, bool(rng.integers(2)))
+    _, _, product = RH.network_hvp(layers, x, loss, target, v, weights)
+    assert_close(product, torch_hvp(layers, x, case, target, weights, v)[1], RTOL)
+    g = explicit_gauss_newton(layers, x, case, target, weights)
+    _, _, product = RH.network_hvp(layers, x, loss, target, v, weights, gauss_newton=True)
+    assert_close(product, g @ v, RTOL)
