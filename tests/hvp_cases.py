@@ -5,7 +5,9 @@ vector (an independent twin: torch's autograd differentiates it twice)."""
 
 import numpy as np
 import torch
+from helpers import DIFF_ACT_CASES
 
+import pynn.reference as R
 import pynn.reference_hvp as RH
 import pynn.reference_network as RN
 
@@ -20,6 +22,77 @@ LOSS_CASES = {
     "poisson": "poisson",
 }
 CONVEX = ("softmax_labels", "softmax_probs", "bce", "mse", "poisson")
+
+IDENTITY = ("identity", None)
+# (batch n, input width, layer specs of hvp_cases.make_records)
+MIXES = [
+    (1, 1, [("dense", 1, ("tanh", None), True)]),
+    (5, 3, [("prelu", False), ("dense", 3, IDENTITY, True)]),
+    (
+        7,
+        5,
+        [
+            ("standardize",),
+            ("maxout", 4, 3, True),
+            ("prelu", False),
+            ("dense", 3, ("tanh", None), True),
+        ],
+    ),
+    (
+        6,
+        4,
+        [
+            ("dense", 6, IDENTITY, True),
+            ("dropout", 0.3),
+            ("activation", ("elu", 0.5)),
+            ("prelu", True),
+            ("maxout", 3, 2, False),
+        ],
+    ),
+    (
+        9,
+        3,
+        [
+            ("dropout", 0.5),
+            ("dense", 4, ("softplus", None), True),
+            ("dense", 2, ("sigmoid", None), True),
+        ],
+    ),
+]
+# every differentiable activation inside a Dense layer and as its own layer
+ACTIVATION_NETS = [
+    (4, 3, [("dense", 5, act, True), ("activation", act), ("dense", 3, IDENTITY, False)])
+    for act in DIFF_ACT_CASES
+]
+NETS = MIXES + ACTIVATION_NETS
+NET_IDS = [
+    f"n{n}-" + "-".join(str(s[0]) for s in specs) + (f"-{specs[0][2][0]}" if i >= 5 else "")
+    for i, (n, _, specs) in enumerate(NETS)
+]
+
+
+def random_net(rng):
+    """(n, input width, specs) of a random small network: 1 to 4 layers of any kind, at
+    least one with parameters."""
+    kinds = ("dense", "maxout", "activation", "prelu", "standardize", "dropout")
+    specs = []
+    for _ in range(int(rng.integers(1, 5))):
+        kind = kinds[int(rng.integers(len(kinds)))]
+        act = DIFF_ACT_CASES[int(rng.integers(len(DIFF_ACT_CASES)))]
+        width, bias = int(rng.integers(1, 6)), bool(rng.integers(2))
+        specs.append(
+            {
+                "dense": ("dense", width, act, bias),
+                "maxout": ("maxout", width, int(rng.integers(1, 4)), bias),
+                "activation": ("activation", act),
+                "prelu": ("prelu", bool(rng.integers(2))),
+                "standardize": ("standardize",),
+                "dropout": ("dropout", float(rng.uniform(0, 0.7))),
+            }[kind]
+        )
+    if not any(s[0] in ("dense", "maxout", "prelu") for s in specs):
+        specs.append(("dense", int(rng.integers(1, 5)), IDENTITY, True))
+    return int(rng.integers(1, 9)), int(rng.integers(1, 6)), specs
 
 
 def make_targets(rng, case, n, k, dtype):
@@ -41,7 +114,7 @@ def make_records(rng, dtype, n, in_f, specs):
     """Training records of specs: ("dense", out, (activation, param), bias), ("maxout",
     out, pieces, bias), ("activation", (activation, param)), ("prelu", shared),
     ("standardize",), ("dropout", p); returns (records, output width)."""
-    records, width = [], in_f
+    records, width, needs_dx = [], in_f, False
     empty = lambda *shape: np.full(shape, np.nan, dtype)
     for index, spec in enumerate(specs):
         kind, r = spec[0], {"kind": spec[0]}
@@ -56,6 +129,9 @@ def make_records(rng, dtype, n, in_f, specs):
             r["z"] = empty(n, rows)
         if kind == "dense":
             r["activation"], r["param"] = spec[2]
+            # z only where f' reads it, as the C network asks (step and sign: none)
+            if spec[2][0] in ("step", "sign") or R.activation_saves(*spec[2]) != "input":
+                r["z"] = None
         elif kind == "maxout":
             r["pieces"] = spec[2]
             r["dz"] = empty(n, out_f * spec[2])
@@ -69,13 +145,25 @@ def make_records(rng, dtype, n, in_f, specs):
             r["mean"] = rng.standard_normal(width).astype(dtype)
             r["scale"] = rng.uniform(0.5, 2, width).astype(dtype)
         elif kind == "dropout":
-            r["p"], r["stream"] = spec[1], (int(rng.integers(2**32)), 3 + index)
+            r["p"], r["stream"] = spec[1], np.array([rng.integers(2**32), 3 + index], np.uint64)
             r["mask"] = empty(n, width)
         r["out"] = empty(n, out_f)
-        r["dx"] = empty(n, width) if index > 0 else None
+        r["dx"] = empty(n, width) if needs_dx else None  # down to the first parameters
         records.append(r)
-        width = out_f
+        width, needs_dx = out_f, needs_dx or kind in ("dense", "maxout", "prelu")
     return records, width
+
+
+def problem(seed, net, case, weighted, dtype=np.float64):
+    """(layers, x, loss name, target, weights, v) of one random problem."""
+    rng = np.random.default_rng(seed)
+    n, in_f, specs = net
+    layers, k = make_records(rng, dtype, n, in_f, specs)
+    x = rng.standard_normal((n, in_f)).astype(dtype)
+    target = make_targets(rng, case, n, k, dtype)
+    weights = rng.uniform(0.2, 3.0, n).astype(dtype) if weighted else None
+    v = rng.standard_normal(RH.parameter_vector(layers).size)
+    return layers, x, LOSS_CASES[case], target, weights, v
 
 
 def set_parameters(layers, flat):

@@ -9,13 +9,16 @@ hinge; the refusals."""
 import numpy as np
 import pytest
 import torch
-from helpers import DIFF_ACT_CASES
 from hvp_cases import (
     CONVEX,
+    IDENTITY,
     LOSS_CASES,
+    MIXES,
+    NET_IDS,
+    NETS,
     gradient,
-    make_records,
-    make_targets,
+    problem,
+    random_net,
     set_parameters,
     torch_loss,
     torch_loss_of_output,
@@ -24,66 +27,8 @@ from hvp_cases import (
 
 import pynn.reference_hvp as RH
 
-IDENTITY = ("identity", None)
-# (batch n, input width, layer specs of hvp_cases.make_records)
-MIXES = [
-    (1, 1, [("dense", 1, ("tanh", None), True)]),
-    (5, 3, [("prelu", False), ("dense", 3, IDENTITY, True)]),
-    (
-        7,
-        5,
-        [
-            ("standardize",),
-            ("maxout", 4, 3, True),
-            ("prelu", False),
-            ("dense", 3, ("tanh", None), True),
-        ],
-    ),
-    (
-        6,
-        4,
-        [
-            ("dense", 6, IDENTITY, True),
-            ("dropout", 0.3),
-            ("activation", ("elu", 0.5)),
-            ("prelu", True),
-            ("maxout", 3, 2, False),
-        ],
-    ),
-    (
-        9,
-        3,
-        [
-            ("dropout", 0.5),
-            ("dense", 4, ("softplus", None), True),
-            ("dense", 2, ("sigmoid", None), True),
-        ],
-    ),
-]
-# every differentiable activation inside a Dense layer and as its own layer
-ACTIVATION_NETS = [
-    (4, 3, [("dense", 5, act, True), ("activation", act), ("dense", 3, IDENTITY, False)])
-    for act in DIFF_ACT_CASES
-]
-NETS = MIXES + ACTIVATION_NETS
-NET_IDS = [
-    f"n{n}-" + "-".join(str(s[0]) for s in specs) + (f"-{specs[0][2][0]}" if i >= 5 else "")
-    for i, (n, _, specs) in enumerate(NETS)
-]
 # the tolerance of float64 products against torch's and the explicit J^T H J
 RTOL = 1e-9
-
-
-def problem(seed, net, case, weighted, dtype=np.float64):
-    """(layers, x, loss name, target, weights, v) of one random problem."""
-    rng = np.random.default_rng(seed)
-    n, in_f, specs = net
-    layers, k = make_records(rng, dtype, n, in_f, specs)
-    x = rng.standard_normal((n, in_f)).astype(dtype)
-    target = make_targets(rng, case, n, k, dtype)
-    weights = rng.uniform(0.2, 3.0, n).astype(dtype) if weighted else None
-    v = rng.standard_normal(RH.parameter_vector(layers).size)
-    return layers, x, LOSS_CASES[case], target, weights, v
 
 
 def assert_close(actual, expected, rtol):
@@ -267,30 +212,6 @@ def test_bad_arguments_are_refused():
         RH.network_hvp(layers, x, loss, target, v[1:], weights)
     with pytest.raises(ValueError, match="loss must be one of"):
         RH.network_hvp(layers, x, "huber", target, v, weights)
-
-
-def random_net(rng):
-    """(n, input width, specs) of a random small network: 1 to 4 layers of any kind, at
-    least one with parameters."""
-    kinds = ("dense", "maxout", "activation", "prelu", "standardize", "dropout")
-    specs = []
-    for _ in range(int(rng.integers(1, 5))):
-        kind = kinds[int(rng.integers(len(kinds)))]
-        act = DIFF_ACT_CASES[int(rng.integers(len(DIFF_ACT_CASES)))]
-        width, bias = int(rng.integers(1, 6)), bool(rng.integers(2))
-        specs.append(
-            {
-                "dense": ("dense", width, act, bias),
-                "maxout": ("maxout", width, int(rng.integers(1, 4)), bias),
-                "activation": ("activation", act),
-                "prelu": ("prelu", bool(rng.integers(2))),
-                "standardize": ("standardize",),
-                "dropout": ("dropout", float(rng.uniform(0, 0.7))),
-            }[kind]
-        )
-    if not any(s[0] in ("dense", "maxout", "prelu") for s in specs):
-        specs.append(("dense", int(rng.integers(1, 5)), IDENTITY, True))
-    return int(rng.integers(1, 9)), int(rng.integers(1, 6)), specs
 
 
 @pytest.mark.parametrize("seed", range(60))
