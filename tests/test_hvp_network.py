@@ -146,3 +146,14 @@ def test_bad_arguments_are_refused():
     forward_only = K.Network(layers, None, x, None, np.empty((n, k)), None, None)
     with pytest.raises(ValueError, match="no loss"):
         forward_only.hvp(v, product)
+
+
+def test_a_loss_that_is_not_finite_writes_no_product():
+    """An overflowing Poisson rate: the loss is inf, the gradients and product untouched."""
+    layers, x, loss, target, _, v = problem(16, NETS[1], "poisson", False)
+    layers[-1]["bias"][...] = 1000.0  # exp(1000) overflows
+    net = network(layers, x, loss, target)
+    product = np.full(net.n_parameters, 7.0)
+    assert net.hvp(v, product) == np.inf
+    assert (product == 7.0).all()
+    assert np.isnan(layers[-1]["dweight"]).all()  # make_records' NaN fill, unwritten
