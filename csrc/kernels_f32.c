@@ -20,3 +20,4 @@
 #include "metrics_impl.h"
 #include "dropout_impl.h"
 #include "network_impl.h"
+#include "network_hvp_impl.h"

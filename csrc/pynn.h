@@ -353,4 +353,26 @@ double SFX(network_step)(const SFX(net_layer) *layers, int64_t n_layers, int64_t
                          real *restrict dout, real *restrict sample_loss, int64_t *restrict hits,
                          real *restrict work, int simd, int nthreads);
 
+/* Hessian- (gauss_newton = 0) or Gauss-Newton-vector (gauss_newton = 1) product of
+ * the training loss over the parameters of every record, flattened in record order
+ * (each record's w, then its b when it has one; PRELU: its slopes; see
+ * pynn/reference_hvp.py for the maths): product = H v (or J^T H_out J v, H_out the
+ * loss's Hessian with respect to the output; 0 for l1 and hinge), both vectors holding
+ * every parameter. x (n, in_f of layer 0) holds the batch, weights (n) its weights or
+ * NULL (the plain mean), labels or target as for network_step. Runs the forward pass,
+ * the loss (into dout and sample_loss), the backward pass (overwriting dw, db and dx as
+ * network_backward) and, beside them, the R-forward and R-backward passes; Dropout's
+ * mask and Maxout's argmax are those of this forward pass, held fixed. Returns the
+ * mean loss; when it is not finite, no gradient and no product are written. work holds
+ * network_hvp_workspace_size(...) reals (records of a training network). The result
+ * does not depend on nthreads. */
+int64_t SFX(network_hvp_workspace_size)(const SFX(net_layer) *layers, int64_t n_layers, int64_t n,
+                                        int simd, int nthreads);
+double SFX(network_hvp)(const SFX(net_layer) *layers, int64_t n_layers, int64_t n,
+                        real *restrict product, real *restrict dout, real *restrict sample_loss,
+                        const real *restrict x, const real *restrict weights, pynn_loss loss,
+                        const int64_t *restrict labels, const real *restrict target,
+                        const real *restrict v, int gauss_newton, real *restrict work, int simd,
+                        int nthreads);
+
 #endif /* PYNN_API_PASS */

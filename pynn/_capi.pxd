@@ -247,6 +247,20 @@ cdef extern from "pynn.h" nogil:
     void network_backward_f64(const net_layer_f64 *layers, int64_t n_layers, int64_t n,
                               const void *x, const void *dout, void *work, int simd,
                               int nthreads)
+    int64_t network_hvp_workspace_size_f32(const net_layer_f32 *layers, int64_t n_layers,
+                                           int64_t n, int simd, int nthreads)
+    int64_t network_hvp_workspace_size_f64(const net_layer_f64 *layers, int64_t n_layers,
+                                           int64_t n, int simd, int nthreads)
+    double network_hvp_f32(const net_layer_f32 *layers, int64_t n_layers, int64_t n,
+                           void *product, void *dout, void *sample_loss, const void *x,
+                           const void *weights, pynn_loss loss, const int64_t *labels,
+                           const void *target, const void *v, int gauss_newton, void *work,
+                           int simd, int nthreads)
+    double network_hvp_f64(const net_layer_f64 *layers, int64_t n_layers, int64_t n,
+                           void *product, void *dout, void *sample_loss, const void *x,
+                           const void *weights, pynn_loss loss, const int64_t *labels,
+                           const void *target, const void *v, int gauss_newton, void *work,
+                           int simd, int nthreads)
     double network_step_f32(const net_layer_f32 *layers, int64_t n_layers, int64_t n,
                             const void *X, const int64_t *rows, void *x, const void *W,
                             void *w, pynn_loss loss,

@@ -68,6 +68,7 @@ cdef class Network:
     cdef void *_work
     cdef void *_weights          # the batch weights' buffer, or NULL
     cdef readonly int64_t workspace_size
+    cdef readonly int64_t n_parameters  # the size of the flat vectors hvp() takes
 
     def __cinit__(self, layers, loss, x, target, dout, sample_loss, workspace,
                   sample_weight=None):
@@ -125,6 +126,9 @@ cdef class Network:
             else:
                 _store_record(&(<net_layer_f64 *>self._records)[i], &r)
             needs_dx = needs_dx or spec["kind"] in _HAS_PARAMETERS
+            if spec["kind"] in _HAS_PARAMETERS:
+                bias = spec.get("bias")
+                self.n_parameters += np.size(spec["weight"]) + (0 if bias is None else np.size(bias))
             width = r.out_f
             self._out = spec["out"]
         return width
@@ -415,6 +419,60 @@ cdef class Network:
                 network_backward_f64(<net_layer_f64 *>self._records, self._n_layers, self._n,
                                      self._x, self._dout, self._work, self._simd,
                                      self._nthreads)
+
+    @property
+    def hvp_workspace_size(self):
+        """The elements of the workspace hvp() needs (this network's dtype)."""
+        if self._kind == F32:
+            return network_hvp_workspace_size_f32(<net_layer_f32 *>self._records,
+                                                  self._n_layers, self._n, self._simd,
+                                                  self._nthreads)
+        return network_hvp_workspace_size_f64(<net_layer_f64 *>self._records, self._n_layers,
+                                              self._n, self._simd, self._nthreads)
+
+    def hvp(self, v, product, gauss_newton=False, sample_weight=None, workspace=None):
+        """The Hessian-vector product H v (or with gauss_newton the Gauss-Newton product
+        J^T H_out J v) of the loss over x and target as they are, into product; returns
+        the mean loss. Also writes what a step does (dout, sample_loss, the gradients).
+
+        v and product are flat (n_parameters,) arrays of the network's dtype, in record
+        order (weight then bias); sample_weight the batch's own weights (n,) or None;
+        workspace at least hvp_workspace_size elements (None: allocated for the call).
+        When the loss is not finite, neither the gradients nor product are written."""
+        if not self._has_loss:
+            raise ValueError("this network has no loss: make it with one to call hvp")
+        cdef cnp.ndarray V = _float_array(v, "v", self._kind)
+        _check_shape(V, "v", (self.n_parameters,), " (one value per parameter)")
+        cdef cnp.ndarray P = _output(product, "product", (self.n_parameters,), self._kind)
+        cdef cnp.ndarray Wk = _workspace(workspace, self.hvp_workspace_size, self._kind)
+        _check_all_disjoint([P, Wk, V] + self._keep,
+                            ["product", "workspace", "v"] + ["a buffer of the network"]
+                            * len(self._keep), 2)
+        cdef const void *pw = NULL
+        cdef void *unused = NULL
+        if sample_weight is not None:
+            pw = self._check_weights(sample_weight, None, NULL, &unused)
+        self._check_targets(None)
+        cdef double value
+        cdef bint by_label = self._loss == PYNN_LOSS_SOFTMAX_CE_LABELS
+        cdef const int64_t *labels = <const int64_t *>self._target if by_label else NULL
+        cdef const void *target = NULL if by_label else self._target
+        cdef void *pp = _ptr(P)
+        cdef void *pk = _ptr(Wk)
+        cdef const void *pv = _ptr(V)
+        cdef int gn = bool(gauss_newton)
+        with nogil:
+            if self._kind == F32:
+                value = network_hvp_f32(<net_layer_f32 *>self._records, self._n_layers,
+                                        self._n, pp, self._dout, self._sample_loss, self._x,
+                                        pw, self._loss, labels, target, pv, gn, pk,
+                                        self._simd, self._nthreads)
+            else:
+                value = network_hvp_f64(<net_layer_f64 *>self._records, self._n_layers,
+                                        self._n, pp, self._dout, self._sample_loss, self._x,
+                                        pw, self._loss, labels, target, pv, gn, pk,
+                                        self._simd, self._nthreads)
+        return value
 
     @property
     def out(self):

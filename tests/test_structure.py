@@ -270,6 +270,7 @@ ORACLES = (
     "pynn.reference_losses",
     "pynn.reference_optim",
     "pynn.reference_network",
+    "pynn.reference_hvp",
 )
 
 
