@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 
 from pynn.core.model_type import Model
 from pynn.core.sample_weights import check_sample_weight
+from pynn.core.training_loop import clipped_mean
 
 BLOCK_ROWS = 1024  # rows per block: the memory bound, independent of the thread count
 
@@ -78,6 +79,10 @@ class FullBatch:
         The rows to use (sorted, as fit's training rows); None: all of them.
     block_rows : int, default BLOCK_ROWS
         Rows per block (the last block takes the rest).
+    logged_value : bool, default False
+        Return the logged loss: each row's loss clipped to the loss's logged_bounds
+        (Loss.with_logged_bounds, as scikit-learn's clipped log-loss) when it has them; the
+        gradient is never clipped. fit's L-BFGS minimises that value, as scikit-learn does.
     """
 
     def __init__(
@@ -88,8 +93,10 @@ class FullBatch:
         sample_weight: NDArray[Any] | None = None,
         rows: NDArray[np.integer[Any]] | None = None,
         block_rows: int = BLOCK_ROWS,
+        logged_value: bool = False,
     ) -> None:
         check_deterministic(model)
+        self.bounds = getattr(model.loss_, "logged_bounds", None) if logged_value else None
         if block_rows < 1:
             raise ValueError(f"block_rows must be >= 1, got {block_rows}")
         self.model, self.X, self.target, self.sample_weight = model, X, target, sample_weight
@@ -150,6 +157,9 @@ class FullBatch:
             value, _ = step(X, block, target, *extra)
             if not math.isfinite(value):
                 return value
+            if self.bounds is not None:
+                block_w = None if weights is None else plan.sample_weight
+                value = clipped_mean(plan.sample_loss, block_w, self.bounds, value)
             if single:  # one block: its gradient unscaled (exactly one step's)
                 np.copyto(self.grad, grads)
                 return value
