@@ -133,7 +133,7 @@ class FullBatchRun:
                 f"model is back at its parameters of the last accepted iterate"
             )
         grad = self.full.grad.copy()  # scipy may keep it: the buffer is reused
-        objective = value + optimizer.penalty(x, grad)
+        objective = value * optimizer.value_scale + optimizer.penalty(x, grad)
         self.last = (x.copy(), value, objective)
         return objective, grad
 

@@ -64,6 +64,10 @@ class LBFGS(Optimizer):
         The loss-and-gradient evaluations of the last fit.
     fun : float or None
         The objective (the loss plus the penalty) where the last fit left the model.
+    value_scale : float
+        The factor of the loss's value, not of its gradient, in the objective: 1.0. For
+        scikit-learn's multi-output squared error (whose value averages over the outputs
+        and whose gradient sums them), pynn.sklearn sets 1 / n_outputs to follow its run.
 
     Raises
     ------
@@ -74,6 +78,7 @@ class LBFGS(Optimizer):
     """
 
     full_batch = True  # fit runs it over all rows (pynn.core.full_batch_training)
+    value_scale = 1.0
 
     def __init__(
         self,
