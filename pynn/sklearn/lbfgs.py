@@ -35,6 +35,8 @@ def train_lbfgs(estimator, model, train, loss, first):
     solver="lbfgs": sets n_iter_, loss_ and loss_curve_ (one objective per iteration, a
     pynn addition) and warns as scikit-learn does when it did not converge."""
     X, y, weights = train
+    # every evaluation reads all rows: cast X to the network's dtype once, not per block
+    X = np.ascontiguousarray(X, dtype=model.dtype)
     n_weight = X.shape[0] if weights is None else float(np.sum(weights))
     optimizer = lbfgs_optimizer(estimator, n_weight)
     # scikit-learn's multi-output squared error: the value averages over the outputs, the
