@@ -27,7 +27,7 @@ from pynn._kernels import get_num_threads, set_num_threads, threads, threads_ena
 from pynn._threadpoolctl import register_with_threadpoolctl
 from pynn._version import __version__
 from pynn.core.early_stopping import EarlyStopping
-from pynn.core.errors import DivergenceError, NonFiniteLossError
+from pynn.core.errors import ConvergenceWarning, DivergenceError, NonFiniteLossError
 from pynn.core.harden import HardenedModel
 from pynn.core.model import Sequential, load
 from pynn.gradcheck import gradcheck
@@ -49,7 +49,7 @@ from pynn.layers import (
     Tanh,
 )
 from pynn.losses import LOSSES
-from pynn.optim import SGD, Adam, AdamW, InverseScalingLR, ReduceLROnPlateau, StepLR
+from pynn.optim import LBFGS, SGD, Adam, AdamW, InverseScalingLR, ReduceLROnPlateau, StepLR
 
 register_with_threadpoolctl()
 
@@ -80,12 +80,14 @@ __all__ = [
     "SGD",
     "Adam",
     "AdamW",
+    "LBFGS",
     "StepLR",
     "InverseScalingLR",
     "ReduceLROnPlateau",
     "EarlyStopping",
     "NonFiniteLossError",
     "DivergenceError",
+    "ConvergenceWarning",
     "gradcheck",
     "data",
     "datasets",

@@ -210,7 +210,7 @@ BAD = [
     ("hidden_layer_sizes", None, TypeError, "hidden_layer_sizes must be an int"),
     ("activation", "softmax", ValueError, "activation must be one of"),
     ("activation", "step", ValueError, "activation must be one of"),
-    ("solver", "lbfgs", ValueError, "'lbfgs' is not available"),
+    ("solver", "LBFGS", ValueError, "solver must be one of"),
     ("solver", "newton", ValueError, "solver must be one of"),
     ("learning_rate", "optimal", ValueError, "learning_rate must be one of"),
     ("alpha", -1.0, ValueError, "alpha must be"),

@@ -17,3 +17,9 @@ class DivergenceError(NonFiniteLossError):
     earlier (left alone, the loss overflows a few epochs later), so the handlers written
     for that failure (`except NonFiniteLossError`, the command line's one-line error) catch
     this one too."""
+
+
+class ConvergenceWarning(UserWarning):
+    """A solver stopped before it converged: L-BFGS reached its iteration or evaluation
+    limit, or its line search failed (the message gives scipy's reason). A UserWarning, as
+    scikit-learn's ConvergenceWarning is."""

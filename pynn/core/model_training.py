@@ -153,8 +153,8 @@ class TrainingMixin:
             model's loss. The classification losses read the last layer as logits: do not
             end a binary_cross_entropy model in a sigmoid (ValueError).
         optimizer : Optimizer or None, default None
-            An instance of pynn.optim (SGD, Adam, AdamW), bound to this model's buffers for
-            the fit (give each concurrently running fit its own).
+            An instance of pynn.optim (SGD, Adam, AdamW; LBFGS: full batch, epochs being its
+            iterations, docs/model.md), bound to this model's buffers for the fit.
             None: Adam(). Every fit restarts the optimizer (zero state, its initial
             learning rate).
         epochs : int, default 10
@@ -342,8 +342,8 @@ class TrainingMixin:
             model's loss. The classification losses read the last layer as logits: do not
             end a binary_cross_entropy model in a sigmoid (ValueError).
         optimizer : Optimizer or None, default None
-            An instance of pynn.optim (SGD, Adam, AdamW), bound to this model's buffers for
-            the fit (give each concurrently running fit its own).
+            An instance of pynn.optim (SGD, Adam, AdamW; LBFGS: full batch, epochs being its
+            iterations, docs/model.md), bound to this model's buffers for the fit.
             None: the model's optimizer when it has one, continued (its state, step
             count and learning rate), else Adam().
         epochs : int, default 1

@@ -222,7 +222,8 @@ class ModelSummary:
             optimizer = model.optimizer_
         if optimizer is not None and not isinstance(optimizer, Optimizer):
             raise TypeError(
-                f"optimizer must be a pynn optimizer (SGD, Adam, AdamW) or None, got {optimizer!r}"
+                f"optimizer must be a pynn optimizer (SGD, Adam, AdamW, LBFGS) or None, "
+                f"got {optimizer!r}"
             )
         self.batch_size = int(batch_size)
         self.dtype = model.dtype

@@ -27,6 +27,7 @@ fit is an error rather than two models' updates mixed.
 import signal
 import threading
 
+from pynn.core.full_batch_training import FullBatchRun, check_full_batch_options
 from pynn.core.training_checks import FitOptions, check_fit_arguments, sort_callbacks
 from pynn.core.training_loop import Divergence, Run, all_finite
 
@@ -144,7 +145,7 @@ def fit(
         One of pynn.losses.LOSSES, by name or record. None keeps the model's loss, which
         only a trained model has (the first fit must name one).
     optimizer : pynn.optim.Optimizer or None
-        An instance (SGD, Adam, AdamW), bound to the model for the fit. None: a fresh
+        An instance (SGD, Adam, AdamW; LBFGS runs full-batch), bound for the fit. None: a fresh
         Adam(), or, with warm_start, the model's own optimizer when it has one.
     epochs : int
         The number of passes over the training rows, >= 0 (Sequential.fit: 10,
@@ -268,12 +269,43 @@ def fit(
         sample_weight=sample_weight,
     )
     checked = check_fit_arguments(model, X, y, options)
+    train = _full_batch_checked(model, checked, options, lr_scheduler)
     claim = _Claim(
         optimizer=checked.optimizer, lr_scheduler=lr_scheduler, early_stopping=checked.stopper
     )
     with claim, _DeferredInterrupt() as interrupt:
-        _train(model, checked, options, interrupt)
+        train(model, checked, options, interrupt)
     return model
+
+
+def _full_batch_checked(model, checked, options, lr_scheduler):
+    """The training function: _train_full_batch for a full-batch solver (LBFGS), whose
+    own refusals are checked here, else _train."""
+    if not getattr(checked.optimizer, "full_batch", False):
+        return _train
+    check_full_batch_options(
+        model, options, lr_scheduler, checked.clip_norm, checked.clip_value, checked.divergence
+    )
+    return _train_full_batch
+
+
+def _train_full_batch(model, checked, options, interrupt):
+    """fit with a full-batch solver (LBFGS), its arguments checked: allocate, set the
+    model up as _train does, then run the solver (pynn.core.full_batch_training)."""
+    warm_start, val = options.warm_start, checked.val
+    metric = checked.targets.metric_name
+    logged = ["loss", "objective"] + (["val_loss", "val_" + metric] if val is not None else [])
+    _last_checks(model, checked.stopper, None, warm_start, logged)
+    run = FullBatchRun(model, checked, options, interrupt)
+    run.allocate(checked.loss, warm_start)
+    model._shuffle_rng = checked.shuffle_rng
+    if not warm_start:
+        model.reset_parameters(checked.init_rng)
+    model.optimizer_ = checked.optimizer
+    model._loss_reference = None
+    if model.history_ is None or not warm_start:
+        model.history_ = {}
+    run.iterations()
 
 
 def _train(model, checked, options, interrupt):

@@ -219,7 +219,7 @@ def choose_optimizer(model, optimizer, warm_start):
         optimizer = model.optimizer_ if (warm_start and model.optimizer_ is not None) else Adam()
     if not isinstance(optimizer, Optimizer):
         raise TypeError(
-            f"optimizer must be a pynn optimizer (SGD, Adam, AdamW), got "
+            f"optimizer must be a pynn optimizer (SGD, Adam, AdamW, LBFGS), got "
             f"{optimizer!r}{_instance_hint(optimizer, Optimizer)}"
         )
     return optimizer

@@ -253,7 +253,7 @@ class Run:
                 batch_total = _batch_total(plan.n, batch_weight)
                 loss_sum += value * batch_total
                 if bounds is not None:
-                    value = _clipped_mean(plan.sample_loss, batch_weight, bounds, value)
+                    value = clipped_mean(plan.sample_loss, batch_weight, bounds, value)
                 logged_sum += value * batch_total
                 if hits is not None and batch_weight is None:
                     total[0] += hits
@@ -330,7 +330,7 @@ def _batch_total(n, weights):
     return float(np.add.accumulate(weights, dtype=np.float64)[-1])
 
 
-def _clipped_mean(sample_loss, weights, bounds, mean):
+def clipped_mean(sample_loss, weights, bounds, mean):
     """A batch's mean loss with each row's loss clipped to bounds (low, high), summed in
     double in row order; `mean`, the unclipped one, when no row is out of bounds."""
     low, high = bounds

@@ -16,6 +16,7 @@ from pynn.core.losses import get_loss
 from pynn.core.model import Sequential
 from pynn.core.optim import SGD, Adam
 from pynn.core.sample_weights import check_sample_weight
+from pynn.sklearn.lbfgs import train_lbfgs
 from pynn.sklearn.params import (
     ADAPTIVE_FACTOR,
     ADAPTIVE_MIN_LR,
@@ -204,8 +205,9 @@ class BaseMLP(BaseEstimator):
         (or any fit without warm_start), else continue model_; sample_weight (and a
         classifier's class_weight) weigh the rows."""
         sizes, activation, dtype = check_params(self)
-        if incremental and self.early_stopping:
-            raise ValueError("partial_fit does not support early_stopping=True")
+        lbfgs = self.solver == "lbfgs"
+        if incremental:
+            self._check_partial_fit()
         first = not hasattr(self, "model_") or not (self.warm_start or incremental)
         X, y = validate_data(
             self,
@@ -232,19 +234,24 @@ class BaseMLP(BaseEstimator):
                 model = self.model_
             X_train, y_train, w_train, validation = self._hold_out(X, y, weights, n_outputs, rng)
             self._start_records(first, model)
-            batch = self._batch(X_train.shape[0])
-            model._shuffle_rng = RowOrder(rng, X_train.shape[0])  # the order partial_fit uses
-            stopping = self._train(
-                model, (X_train, y_train, w_train), validation, batch, loss, first, incremental
-            )
-        if self.early_stopping:
+            if lbfgs:  # all rows each evaluation: no batches, row order nor validation
+                train_lbfgs(self, model, (X_train, y_train, w_train), loss, first)
+            else:
+                batch = self._batch(X_train.shape[0])
+                model._shuffle_rng = RowOrder(rng, X_train.shape[0])  # partial_fit's order
+                stopping = self._train(
+                    model, (X_train, y_train, w_train), validation, batch, loss, first, incremental
+                )
+        if self.early_stopping and not lbfgs:
             model.flat_params[...] = self._best_params
         self.model_ = model
         if y_scaling is not None:  # stored with the network it was trained with
             self.y_mean_, self.y_scale_ = y_scaling
         self.n_outputs_ = n_outputs
         self.n_layers_ = len(sizes) + 2
-        if not incremental and not stopping.converged and self.n_iter_ == self.max_iter:
+        if lbfgs or incremental or stopping.converged:  # L-BFGS warns as scikit-learn's
+            return self
+        if self.n_iter_ == self.max_iter:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
                 f"and the optimization hasn't converged yet.",
@@ -252,6 +259,17 @@ class BaseMLP(BaseEstimator):
                 stacklevel=3,
             )
         return self
+
+    def _check_partial_fit(self):
+        """partial_fit is refused for lbfgs (scikit-learn's words, and why) and with
+        early_stopping."""
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                f"This '{type(self).__name__}' has no attribute 'partial_fit': it is only "
+                f"available for stochastic optimizers, and lbfgs is not stochastic"
+            )
+        if self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
 
     def _check_continuation(self, layout):
         """warm_start and partial_fit continue model_ only when the parameters and the data
@@ -350,6 +368,9 @@ class BaseMLP(BaseEstimator):
         self.n_iter_ = 0
         if first:
             self.loss_curve_, self.t_, self._no_improvement_count = [], 0, 0
+        if self.solver == "lbfgs":  # scikit-learn's lbfgs keeps none of the stopping records
+            self.best_loss_ = self.validation_scores_ = self.best_validation_score_ = None
+            return
         if not self.early_stopping:
             if first or self.best_loss_ is None:
                 self.best_loss_ = np.inf
@@ -363,7 +384,7 @@ class BaseMLP(BaseEstimator):
         """(X_train, y_train, w_train, validation (X_val, y_val, w_val) or None): with
         early_stopping, a share of the rows (with their weights) drawn from rng, stratified
         for a classifier of one output (binary), as scikit-learn splits."""
-        if not self.early_stopping:
+        if not self.early_stopping or self.solver == "lbfgs":  # lbfgs ignores it
             return X, y, weights, None
         stratify = y if is_classifier(self) and n_outputs == 1 else None
         arrays = (X, y) if weights is None else (X, y, weights)

@@ -21,8 +21,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     Hidden layers, then a linear output layer whose logits go to softmax cross-entropy (3
     or more classes), sigmoid binary cross-entropy (2 classes, one output) or sigmoid per
     label (a multi-label 0/1 indicator y). The parameters are scikit-learn's
-    MLPClassifier's, with its defaults (solvers "adam" and "sgd"), stored unchanged and
-    checked by fit; docs/sklearn.md says where they differ from scikit-learn's.
+    MLPClassifier's, with its defaults (solvers "adam", "sgd", "lbfgs"), stored unchanged
+    and checked by fit; docs/sklearn.md says where they differ from scikit-learn's.
 
     Parameters
     ----------
@@ -31,10 +31,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     activation : str, default "relu"
         Of the hidden layers: "relu", "tanh", "sigmoid" (or "logistic"), "identity",
         "leaky_relu", "softplus" or "elu".
-    solver : {"adam", "sgd"}, default "adam"
-        pynn.Adam or pynn.SGD.
+    solver : {"adam", "sgd", "lbfgs"}, default "adam"
+        pynn.Adam, pynn.SGD, or pynn.LBFGS over all rows (max_iter: its iterations).
     alpha : float, default 0.0001
-        The L2 penalty: the optimizer's weight_decay is alpha / batch size.
+        The L2 penalty: weight_decay alpha / batch size (lbfgs: alpha / n_samples).
     batch_size : int or "auto", default "auto"
         Rows per step; "auto" is min(200, n_samples), a larger int is clipped with a
         warning.
@@ -76,8 +76,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Epochs without an improvement of tol after which training stops (numpy.inf:
         never before max_iter).
     max_fun : int, default 15000
-        scikit-learn's most loss evaluations for solver="lbfgs": checked (an int >= 1) and
-        stored, unused by "adam" and "sgd".
+        The most loss evaluations of solver="lbfgs" (an int >= 1); unused by "adam" and
+        "sgd".
     dtype : {"float32", "float64"}, default "float32"
         The network's dtype (pynn's own).
     n_threads : int or None
@@ -105,9 +105,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     classes_ : numpy.ndarray
         The class labels (the label columns' indices for multi-label y).
     loss_, best_loss_ : float
-        The last and the best epoch's training loss, with the L2 term.
+        The last and the best epoch's training loss, with the L2 term (lbfgs: no best).
     loss_curve_ : list of float
-        Every epoch's training loss.
+        Every epoch's training loss (lbfgs: each iteration's, which scikit-learn omits).
     validation_scores_, best_validation_score_ : list of float, float or None
         With early_stopping, every epoch's validation accuracy and the best (None
         without it; best_loss_ is None with it).

@@ -1,12 +1,10 @@
 """The parameters of pynn.sklearn's estimators: their choices and defaults beyond
 scikit-learn's, and their checks at fit time (scikit-learn's rule: __init__ only stores).
 
-Every value scikit-learn 1.9's MLPClassifier / MLPRegressor accepts for a stochastic solver
-is accepted here with its meaning (loss="poisson": pynn's "poisson" loss on the network's
-output, predict giving exp of it, as scikit-learn's out_activation_ "exp"); what pynn cannot
-do is refused by name (solver="lbfgs"), and max_fun, which only
-L-BFGS reads, is checked and stored. pynn refuses bools where a number is expected
-(scikit-learn takes True as 1)."""
+Every value scikit-learn 1.9's MLPClassifier / MLPRegressor accepts is accepted here with
+its meaning (loss="poisson": pynn's "poisson" loss on the network's output, predict giving
+exp of it, as scikit-learn's out_activation_ "exp"; solver="lbfgs": pynn.LBFGS, reading
+max_fun). pynn refuses bools where a number is expected (scikit-learn takes True as 1)."""
 
 import math
 import numbers
@@ -20,7 +18,7 @@ from pynn.core.training_checks import check_divergence
 
 # Hidden activations: pynn's trainable ones, and scikit-learn's name for the sigmoid.
 HIDDEN_ACTIVATIONS = TRAINABLE + ("logistic",)
-SOLVERS = ("adam", "sgd")
+SOLVERS = ("lbfgs", "sgd", "adam")
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
 REGRESSION_LOSSES = ("squared_error", "poisson")
 AUTO_BATCH = 200  # batch_size="auto" is min(200, n_samples), as in scikit-learn
@@ -74,8 +72,6 @@ def _check_random_state(value):
 def _check_solver(estimator):
     """solver, learning_rate_init and the optimizers' parameters (those of the solver not
     in use are checked too, as scikit-learn does)."""
-    if isinstance(estimator.solver, str) and estimator.solver == "lbfgs":
-        raise ValueError("solver='lbfgs' is not available in pynn: use 'adam' or 'sgd'")
     check_choice(estimator.solver, "solver", SOLVERS)
     check_number(estimator.learning_rate_init, "learning_rate_init")
     if estimator.learning_rate_init == 0:
@@ -89,7 +85,7 @@ def _check_solver(estimator):
     check_number(estimator.epsilon, "epsilon")
     if estimator.epsilon == 0:
         raise ValueError("epsilon must be > 0, got 0")
-    check_count(estimator.max_fun, "max_fun", 1)  # read by L-BFGS only
+    check_count(estimator.max_fun, "max_fun", 1)
 
 
 def _check_stopping(estimator):

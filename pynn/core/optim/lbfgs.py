@@ -1,0 +1,209 @@
+"""L-BFGS, a full-batch quasi-Newton solver: scipy.optimize.minimize(method="L-BFGS-B")
+over the model's flat parameters, as scikit-learn's MLP solver="lbfgs" runs it.
+
+It is no step rule: fit (pynn.core.full_batch_training) hands scipy the loss and gradient
+over all training rows (pynn.core.full_batch) and scipy's line search picks each step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pynn.core.checks import check_count, check_number
+from pynn.core.optim.base import Optimizer
+
+#: scipy's L-BFGS-B default for ftol (the relative reduction of the loss that stops it)
+SCIPY_FTOL = 2.220446049250313e-09
+
+
+class LBFGS(Optimizer):
+    """Full-batch L-BFGS through scipy.optimize.minimize(method="L-BFGS-B").
+
+    Pass it to fit: `model.fit(X, y, loss=..., optimizer=pynn.LBFGS(), epochs=200)`.
+    Each "epoch" of fit is then one L-BFGS iteration over all training rows (epochs is
+    scipy's maxiter); batch_size and shuffle are not read. The minimised function is the
+    mean loss over the training rows (weighted by sample_weight) plus
+    0.5 * weight_decay * ||theta||^2 over the parameters weight_decay_scope names, whose
+    gradient is weight_decay * theta: the L2 penalty whose gradient is SGD's weight decay.
+
+    Parameters
+    ----------
+    max_fun : int, default 15000
+        The most loss-and-gradient evaluations (scipy's maxfun; one evaluation is one pass
+        over all training rows).
+    tol : float, default 1e-5
+        Stop when the largest gradient element is at most tol (scipy's gtol).
+    ftol : float, default 2.22e-9
+        Stop when the loss falls by less than ftol * max(|loss|, 1) in an iteration
+        (scipy's ftol and default).
+    history_size : int, default 10
+        The pairs of past steps and gradient changes kept (scipy's maxcor).
+    max_line_search : int, default 20
+        The most evaluations of one line search (scipy's maxls).
+    weight_decay : float, default 0.0
+        The L2 penalty's factor (>= 0).
+    weight_decay_scope : {"all", "weights"}, default "all"
+        The parameters the penalty applies to: all (PyTorch's), or the weight matrices
+        only (scikit-learn's alpha).
+
+    Attributes
+    ----------
+    status : int or None
+        scipy's status after the last fit: 0 converged, 1 the iteration or evaluation limit
+        reached, 2 stopped otherwise (a failed line search); None before any fit, or after
+        a fit stopped by a callback, early stopping or an error.
+    message : str or None
+        scipy's message to go with it.
+    n_iter : int
+        The iterations of the last fit.
+    n_fun : int
+        The loss-and-gradient evaluations of the last fit.
+    fun : float or None
+        The objective (the loss plus the penalty) where the last fit left the model.
+    value_scale : float
+        The factor of the loss's value, not of its gradient, in the objective: 1.0. For
+        scikit-learn's multi-output squared error (whose value averages over the outputs
+        and whose gradient sums them), pynn.sklearn sets 1 / n_outputs to follow its run.
+
+    Raises
+    ------
+    TypeError
+        A hyperparameter of the wrong type.
+    ValueError
+        A hyperparameter out of range, or an unknown weight_decay_scope.
+    """
+
+    full_batch = True  # fit runs it over all rows (pynn.core.full_batch_training)
+    value_scale = 1.0
+
+    def __init__(
+        self,
+        max_fun: int = 15000,
+        tol: float = 1e-5,
+        ftol: float = SCIPY_FTOL,
+        history_size: int = 10,
+        max_line_search: int = 20,
+        weight_decay: float = 0.0,
+        weight_decay_scope: str = "all",
+    ) -> None:
+        super().__init__(1.0, weight_decay_scope)  # lr: unused (the line search steps)
+        self.max_fun = check_count(max_fun, "max_fun", 1)
+        self.tol = check_number(tol, "tol")
+        self.ftol = check_number(ftol, "ftol")
+        self.history_size = check_count(history_size, "history_size", 1)
+        self.max_line_search = check_count(max_line_search, "max_line_search", 1)
+        self.weight_decay = check_number(weight_decay, "weight_decay")
+        self.status: int | None = None
+        self.message: str | None = None
+        self.n_iter = self.n_fun = 0
+        self.fun: float | None = None
+
+    def step(self) -> None:
+        """Not a step rule: fit runs L-BFGS over all rows.
+
+        Raises
+        ------
+        TypeError
+            Always.
+        """
+        raise TypeError("LBFGS takes no steps of its own: pass it to fit(optimizer=LBFGS())")
+
+    def state_size(self, n_params: int) -> int:
+        """Elements scipy keeps: history_size pairs of parameter-sized vectors, and a few.
+
+        Parameters
+        ----------
+        n_params : int
+            The model's parameter count.
+
+        Returns
+        -------
+        int
+        """
+        return (2 * self.history_size + 5) * n_params
+
+    def penalty(self, x: NDArray[np.float64], grad: NDArray[np.float64]) -> float:
+        """0.5 * weight_decay * ||x||^2 over the decayed parameters, its gradient added
+        into grad (0.0 and grad unchanged without weight decay).
+
+        Parameters
+        ----------
+        x : numpy.ndarray of float64
+            The flat parameters.
+        grad : numpy.ndarray of float64
+            The loss's gradient, changed in place.
+
+        Returns
+        -------
+        float
+        """
+        if self.weight_decay == 0:
+            return 0.0
+        if self.decay_ranges is None:  # every parameter
+            spans = [(0, x.size)]
+        else:
+            spans = [(int(a), int(b)) for a, b in self.decay_ranges]
+        squares = 0.0
+        for a, b in spans:
+            part = x[a:b]
+            squares += float(np.dot(part, part))
+            grad[a:b] += self.weight_decay * part
+        return 0.5 * self.weight_decay * squares
+
+    def minimize(
+        self,
+        function: Callable[[NDArray[np.float64]], tuple[float, NDArray[np.float64]]],
+        x0: NDArray[np.float64],
+        max_iter: int,
+        callback: Callable[[Any], None],
+    ) -> Any:
+        """scipy's L-BFGS-B from x0 on function(x) -> (value, gradient).
+
+        Parameters
+        ----------
+        function : callable
+            The objective and its float64 gradient.
+        x0 : numpy.ndarray of float64
+            The start.
+        max_iter : int
+            The most iterations (scipy's maxiter).
+        callback : callable
+            callback(intermediate_result) after each iteration (raise StopIteration to stop).
+
+        Returns
+        -------
+        scipy.optimize.OptimizeResult
+        """
+        import scipy.optimize  # late: scipy loads only when L-BFGS runs
+
+        return scipy.optimize.minimize(
+            function,
+            x0,
+            method="L-BFGS-B",
+            jac=True,
+            callback=callback,
+            options={
+                "maxfun": self.max_fun,
+                "maxiter": max_iter,
+                "gtol": self.tol,
+                "ftol": self.ftol,
+                "maxcor": self.history_size,
+                "maxls": self.max_line_search,
+            },
+        )
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "type": "LBFGS",
+            "max_fun": self.max_fun,
+            "tol": self.tol,
+            "ftol": self.ftol,
+            "history_size": self.history_size,
+            "max_line_search": self.max_line_search,
+            "weight_decay": self.weight_decay,
+            "weight_decay_scope": self.weight_decay_scope,
+        }

@@ -1,0 +1,228 @@
+"""pynn.LBFGS through Sequential.fit: scipy's L-BFGS-B on the full-batch loss and gradient.
+Its iterates are scipy's own on the same function, one history_ entry per iteration, the
+same bits for 1 and 2 threads; limits warn; a callback, Ctrl-C and a NaN loss leave the
+model at the last accepted iterate; what does not apply is refused by name."""
+
+import signal
+import warnings
+
+import numpy as np
+import pytest
+import scipy.optimize
+from helpers import assert_bitwise_equal
+
+import pynn
+from pynn.core.full_batch import full_batch_loss_and_grad
+
+pytestmark = pytest.mark.usefixtures("restore_threads")
+
+
+def data(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 5))
+    y = (X[:, 0] * X[:, 1] + 0.3 * X[:, 2] > 0).astype(int) + (X[:, 3] > 1)
+    return X, y
+
+
+def model_of(dtype="float64", dropout=False, width=12):
+    layers = [pynn.Dense(5, width, activation="tanh")]
+    layers += [pynn.Dropout(0.2)] if dropout else []
+    return pynn.Sequential(*layers, pynn.Dense(width, 3), dtype=dtype, random_state=7)
+
+
+def fit_lbfgs(model, X, y, epochs=15, **kwargs):
+    options = {key: kwargs.pop(key) for key in list(kwargs) if key in ("max_fun", "tol")}
+    decay = {key: kwargs.pop(key) for key in list(kwargs) if key.startswith("weight_decay")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pynn.ConvergenceWarning)
+        return model.fit(
+            X,
+            y,
+            loss="softmax_cross_entropy",
+            optimizer=pynn.LBFGS(**options, **decay),
+            epochs=epochs,
+            **kwargs,
+        )
+
+
+def scipy_reference(X, y, epochs, weight_decay=0.0, sample_weight=None):
+    """scipy's L-BFGS-B on the model's full-batch loss (plus the weights' L2 penalty),
+    and its objective after each iteration."""
+    model = model_of()
+    model.fit(X, y, loss="softmax_cross_entropy", epochs=0)  # the loss and targets set
+    target = model.targets_.encode(y, model.dtype)
+    ranges = model.weight_ranges()
+    curve = []
+
+    def after_iteration(intermediate_result):  # scipy passes the result by this name
+        curve.append(intermediate_result.fun)
+
+    def function(x):
+        model.flat_params[...] = x
+        value, grad = full_batch_loss_and_grad(model, X, target, sample_weight)
+        squares = 0.0
+        for a, b in ranges:
+            squares += float(np.dot(x[a:b], x[a:b]))
+            grad[a:b] += weight_decay * x[a:b]
+        return value + 0.5 * weight_decay * squares, grad
+
+    result = scipy.optimize.minimize(
+        function,
+        model.flat_params.copy(),
+        method="L-BFGS-B",
+        jac=True,
+        callback=after_iteration,
+        options={"maxiter": epochs, "maxfun": 15000, "gtol": 1e-5},
+    )
+    return result, curve
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_iterates_are_scipys_on_the_full_batch_loss(weighted):
+    X, y = data()
+    w = np.random.default_rng(3).uniform(0.2, 2, len(X)) if weighted else None
+    model = fit_lbfgs(
+        model_of(), X, y, 12, sample_weight=w, weight_decay=0.01, weight_decay_scope="weights"
+    )
+    result, curve = scipy_reference(X, y, 12, 0.01, w)
+    assert_bitwise_equal(model.flat_params, result.x, "parameters")
+    assert model.history_["objective"] == curve
+    assert model.optimizer_.n_iter == result.nit == len(model.history_["loss"]) == 12
+    assert model.optimizer_.n_fun == result.nfev and model.optimizer_.fun == result.fun
+    evaluated = model.evaluate(X, y, sample_weight=w)["loss"]
+    assert model.history_["loss"][-1] == pytest.approx(evaluated, rel=1e-12)
+    assert model.history_["loss"][-1] < model.history_["loss"][0]
+
+
+@pytest.mark.skipif(not pynn.threads_enabled(), reason="built without threads: one thread")
+def test_one_and_two_threads_train_the_same_bits():
+    X, y = data(2500)  # three blocks
+    results = []
+    for threads in (1, 2):
+        pynn.set_num_threads(threads)
+        with pynn.threads(threads):
+            model = model_of("float32", width=64)  # work past the kernels' grain
+            results.append(fit_lbfgs(model, X, y, 10).flat_params.copy())
+    assert_bitwise_equal(results[1], results[0], "2 threads vs 1")
+
+
+def test_the_limits_warn_with_scipys_reason():
+    X, y = data()
+    with pytest.warns(pynn.ConvergenceWarning, match="ITERATIONS REACHED LIMIT"):
+        model_of().fit(X, y, loss="softmax_cross_entropy", optimizer=pynn.LBFGS(), epochs=3)
+    model = model_of()
+    with pytest.warns(pynn.ConvergenceWarning, match="EVALUATIONS EXCEEDS LIMIT"):
+        model.fit(X, y, loss="softmax_cross_entropy", optimizer=pynn.LBFGS(max_fun=6), epochs=50)
+    assert model.optimizer_.status == 1 and model.optimizer_.n_iter <= 6
+
+
+def test_convergence_gives_no_warning():
+    X, y = data(60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pynn.ConvergenceWarning)
+        model = model_of().fit(
+            X, y, loss="softmax_cross_entropy", optimizer=pynn.LBFGS(tol=1e-2), epochs=500
+        )
+    assert model.optimizer_.status == 0 and model.optimizer_.n_iter < 500
+
+
+def test_a_callback_stops_at_the_accepted_iterate():
+    X, y = data()
+    stopped = fit_lbfgs(model_of(), X, y, 50, callback=lambda m, it, logs: it == 5)
+    assert len(stopped.history_["loss"]) == 6
+    assert_bitwise_equal(stopped.flat_params, fit_lbfgs(model_of(), X, y, 6).flat_params, "x")
+
+
+def test_early_stopping_and_validation_are_logged_per_iteration():
+    X, y = data()
+    stopper = pynn.EarlyStopping(monitor="val_loss", patience=1, restore_best_weights=True)
+    model = fit_lbfgs(model_of(), X[:200], y[:200], 200, validation_data=(X[200:], y[200:]))
+    assert len(model.history_["val_loss"]) == len(model.history_["loss"])
+    stopped = fit_lbfgs(
+        model_of(), X[:200], y[:200], 200, validation_data=(X[200:], y[200:]),
+        early_stopping=stopper,
+    )  # fmt: skip
+    n = len(stopped.history_["val_loss"])
+    assert n < len(model.history_["val_loss"])  # it overfits 200 rows: val_loss rises
+    best = int(np.argmin(stopped.history_["val_loss"]))
+    assert stopped.evaluate(X[200:], y[200:])["loss"] == pytest.approx(
+        stopped.history_["val_loss"][best], rel=1e-12
+    )
+
+
+def test_ctrl_c_stops_at_the_end_of_the_iteration():
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        pytest.skip("SIGINT has a handler other than Python's default here")
+    X, y = data()
+
+    def interrupt(model, iteration, logs):
+        if iteration == 3:
+            signal.raise_signal(signal.SIGINT)
+
+    model = model_of()
+    with pytest.raises(KeyboardInterrupt):
+        fit_lbfgs(model, X, y, 50, callback=interrupt)
+    assert len(model.history_["loss"]) == 4
+    assert_bitwise_equal(model.flat_params, fit_lbfgs(model_of(), X, y, 4).flat_params, "x")
+
+
+class NaNAfter(pynn.losses.Loss):
+    """mse-free softmax cross-entropy that turns NaN after `calls` evaluations."""
+
+    def __init__(self, calls):
+        base = pynn.losses.LOSSES["softmax_cross_entropy"]
+        super().__init__(base.name, base.kernel, base.grad_name, base.proba, base.target_kinds)
+        self.calls = calls
+
+    def __call__(self, *args, **kwargs):
+        self.calls -= 1
+        value = super().__call__(*args, **kwargs)
+        return np.nan if self.calls < 0 else value
+
+
+def test_a_nan_loss_leaves_the_last_accepted_iterate():
+    X, y = data()
+    model = model_of()
+    with pytest.raises(pynn.NonFiniteLossError, match="last accepted iterate"):
+        model.fit(X, y, loss=NaNAfter(8), optimizer=pynn.LBFGS(), epochs=50)
+    accepted = len(model.history_["loss"])
+    assert 1 <= accepted < 8
+    expected = fit_lbfgs(model_of(), X, y, accepted).flat_params
+    np.testing.assert_allclose(model.flat_params, expected, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        {"lr_scheduler": pynn.StepLR(5)},
+        {"clip_norm": 1.0},
+        {"clip_value": 1.0},
+        {"divergence": 1e4},
+        {"batch_callback": lambda *args: None},
+    ],
+)
+def test_what_does_not_apply_is_refused_by_name(option):
+    X, y = data(30)
+    model = model_of()
+    before = model.flat_params.copy()
+    with pytest.raises(ValueError, match=f"{next(iter(option))} does not apply"):
+        model.fit(X, y, loss="softmax_cross_entropy", optimizer=pynn.LBFGS(), **option)
+    assert_bitwise_equal(model.flat_params, before, "untouched")
+
+
+def test_dropout_is_refused_by_name():
+    X, y = data(30)
+    with pytest.raises(ValueError, match="Dropout"):
+        model_of(dropout=True).fit(X, y, loss="softmax_cross_entropy", optimizer=pynn.LBFGS())
+
+
+def test_hyperparameters_are_checked_and_it_takes_no_step():
+    with pytest.raises(ValueError, match="max_fun"):
+        pynn.LBFGS(max_fun=0)
+    with pytest.raises(ValueError, match="tol"):
+        pynn.LBFGS(tol=-1.0)
+    with pytest.raises(TypeError, match="history_size"):
+        pynn.LBFGS(history_size=2.5)
+    with pytest.raises(TypeError, match="no steps"):
+        pynn.LBFGS().step()
+    assert repr(pynn.LBFGS(max_fun=9)).startswith("LBFGS(max_fun=9, tol=1e-05")
