@@ -6,6 +6,7 @@ vector (an independent twin: torch's autograd differentiates it twice)."""
 import numpy as np
 import torch
 from helpers import DIFF_ACT_CASES
+from network_cases import make_targets
 
 import pynn.reference as R
 import pynn.reference_hvp as RH
@@ -93,21 +94,6 @@ def random_net(rng):
     if not any(s[0] in ("dense", "maxout", "prelu") for s in specs):
         specs.append(("dense", int(rng.integers(1, 5)), IDENTITY, True))
     return int(rng.integers(1, 9)), int(rng.integers(1, 6)), specs
-
-
-def make_targets(rng, case, n, k, dtype):
-    if case == "softmax_labels":
-        return rng.integers(0, k, n).astype(np.int64)
-    if case == "softmax_probs":
-        p = rng.random((n, k))
-        return (p / p.sum(1, keepdims=True)).astype(dtype)
-    if case == "bce":
-        return rng.random((n, k)).astype(dtype)
-    if case == "hinge":
-        return rng.choice([-1.0, 1.0], (n, k)).astype(dtype)
-    if case == "poisson":
-        return rng.poisson(1.0, (n, k)).astype(dtype)
-    return rng.standard_normal((n, k)).astype(dtype)
 
 
 def make_records(rng, dtype, n, in_f, specs):

@@ -32,6 +32,8 @@ def make_targets(rng, case, rows, k, dtype):
         return rng.random((rows, k)).astype(dtype)
     if case == "hinge":
         return rng.choice([-1.0, 1.0], (rows, k)).astype(dtype)
+    if case == "poisson":  # counts
+        return rng.poisson(1.0, (rows, k)).astype(dtype)
     return rng.standard_normal((rows, k)).astype(dtype)
 
 
