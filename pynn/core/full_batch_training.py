@@ -79,6 +79,7 @@ class FullBatchRun:
                 logged_value=True,
             )
             if getattr(optimizer, "uses_curvature", False):
+                optimizer.check_loss(loss)  # a loss the solver cannot use, by name
                 self.curvature = FullBatchCurvature(self.full, type(optimizer).__name__)
             if self.val is not None:
                 val = self.val
@@ -100,7 +101,7 @@ class FullBatchRun:
             return
         params = model.flat_params
         np.copyto(self.accepted, params)
-        self.stopped, self.last = False, None
+        self.stopped, self.last, self.previous = False, None, None
         self.started = time.perf_counter()
         extra = {"curvature": self._curvature} if self.curvature is not None else {}
         try:
@@ -148,7 +149,8 @@ class FullBatchRun:
             )
         grad = self.full.grad.copy()  # scipy may keep it: the buffer is reused
         objective = value * optimizer.value_scale + optimizer.penalty(x, grad)
-        self.last = (x.copy(), value, objective)
+        # the last two evaluations: a rejected trial step leaves the solver at the one before
+        self.previous, self.last = self.last, (x.copy(), value, objective)
         return objective, grad
 
     def _curvature(self, x, v, gauss_newton=False):
@@ -180,9 +182,12 @@ class FullBatchRun:
         np.copyto(model.flat_params, x, casting="same_kind")
         iteration = optimizer.n_iter
         optimizer.n_iter += 1
-        if self.last is not None and np.array_equal(self.last[0], x):
-            value, objective = self.last[1], self.last[2]
-        else:  # not the last evaluation's point (scipy's rule is that it is): evaluate
+        known = [
+            e for e in (self.last, self.previous) if e is not None and np.array_equal(e[0], x)
+        ]
+        if known:
+            value, objective = known[0][1], known[0][2]
+        else:  # neither of the last two evaluations' points (the solvers' rule): evaluate
             objective, _ = self._objective(x.copy())
             value = self.last[1]
         logs = {"loss": value, "objective": objective}

@@ -113,5 +113,15 @@ class FullBatchSolver(Optimizer):
         for a, b in self._decayed_spans(v.size):
             product[a:b] += self.weight_decay * v[a:b]
 
+    def check_loss(self, loss: Any) -> None:
+        """Refuse a loss the solver cannot minimise (ValueError naming it); fit calls it
+        for a solver with uses_curvature. Every loss is accepted here.
+
+        Parameters
+        ----------
+        loss : Loss
+            fit's loss.
+        """
+
     def config(self) -> dict[str, Any]:
         raise NotImplementedError
