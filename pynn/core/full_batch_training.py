@@ -125,8 +125,8 @@ class FullBatchRun:
         if result.status != 0:
             warnings.warn(
                 f"{optimizer.solver_name} failed to converge after {optimizer.n_iter} "
-                f"iteration(s) (status={result.status}): {result.message}; raise epochs "
-                f"(the most iterations) or the solver's limits (max_fun), or scale the data",
+                f"iteration(s) (status={result.status}): {result.message}; "
+                f"{optimizer.limit_hint}, or scale the data",
                 ConvergenceWarning,
                 stacklevel=6,  # fit's caller
             )

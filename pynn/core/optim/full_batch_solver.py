@@ -46,6 +46,7 @@ class FullBatchSolver(Optimizer):
     full_batch = True  # fit runs it over all rows (pynn.core.full_batch_training)
     uses_curvature = False  # minimize() takes curvature= (Hessian or Gauss-Newton products)
     solver_name = "a full-batch solver"
+    limit_hint = "raise epochs (the most iterations)"  # the ConvergenceWarning's advice
     value_scale = 1.0
     n_products = 0  # a solver pickled before the counter existed
 

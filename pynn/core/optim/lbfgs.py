@@ -80,6 +80,7 @@ class LBFGS(FullBatchSolver):
     """
 
     solver_name = "L-BFGS"
+    limit_hint = "raise epochs (the most iterations) or max_fun"
 
     def __init__(
         self,
