@@ -27,8 +27,8 @@ from pynn.core.network import fused_kernel
 
 
 def check_curvature_model(model: Model, solver: str) -> None:
-    """Refuse what has no curvature product: the reference backend (its network has no
-    hvp) and a custom loss (not fused into the network, which computes the product).
+    """Refuse what has no curvature product: a custom loss (not fused into the network,
+    which computes the product).
 
     Parameters
     ----------
@@ -40,13 +40,8 @@ def check_curvature_model(model: Model, solver: str) -> None:
     Raises
     ------
     ValueError
-        The model's backend is not "c", or its loss is not one of pynn.losses.LOSSES.
+        The model's loss is not one of pynn.losses.LOSSES.
     """
-    if model.backend != "c":
-        raise ValueError(
-            f"{solver} needs the C backend's curvature products; this model has "
-            f"backend={model.backend!r}: use backend='c', or train with LBFGS"
-        )
     if fused_kernel(model.loss_) is None:
         raise ValueError(
             f"{solver} needs a loss of pynn.losses.LOSSES (the network computes its "
