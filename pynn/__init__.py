@@ -49,7 +49,17 @@ from pynn.layers import (
     Tanh,
 )
 from pynn.losses import LOSSES
-from pynn.optim import LBFGS, SGD, Adam, AdamW, InverseScalingLR, ReduceLROnPlateau, StepLR
+from pynn.optim import (
+    LBFGS,
+    SGD,
+    Adam,
+    AdamW,
+    InverseScalingLR,
+    NaturalGradient,
+    NewtonCG,
+    ReduceLROnPlateau,
+    StepLR,
+)
 
 register_with_threadpoolctl()
 
@@ -81,6 +91,8 @@ __all__ = [
     "Adam",
     "AdamW",
     "LBFGS",
+    "NewtonCG",
+    "NaturalGradient",
     "StepLR",
     "InverseScalingLR",
     "ReduceLROnPlateau",

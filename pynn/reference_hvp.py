@@ -37,6 +37,7 @@ pynn.reference it imports nothing else of pynn.
 import numpy as np
 
 from pynn import reference as R
+from pynn import reference_network as RN
 from pynn.reference_base import _sigmoid, _wide
 from pynn.reference_network import LOSSES, dropout_mask
 
@@ -280,3 +281,30 @@ def network_hvp(layers, x, loss, target, v, sample_weight=None, *, gauss_newton=
 def _flat(layers, found):
     """{(layer index, name): array} as one flat vector in parameters() order."""
     return np.concatenate([np.ravel(found[key]) for key in parameters(layers)] or [[]])
+
+
+class Network(RN.Network):
+    """pynn.reference_network.Network with pynn._kernels.Network's hvp: the network of the
+    "reference" backend (pynn.core.backend.REFERENCE_NETWORK_MODULE names this module)."""
+
+    hvp_workspace_size = 0  # the products are computed in arrays of their own
+
+    @property
+    def n_parameters(self):
+        return sum(self.layers[i][name].size for i, name in parameters(self.layers))
+
+    def hvp(self, v, product, gauss_newton=False, sample_weight=None, workspace=None):
+        """As the C network's: what a step writes (over x and target as they are), then
+        H v (or G v) into product; nothing but the loss when it is not finite."""
+        value, _ = RN.network_step(
+            self.layers, self.x, self.loss, self.target, self.dout, self.sample_loss,
+            sample_weight,
+        )  # fmt: skip
+        if not np.isfinite(value):
+            return value
+        _, _, result = network_hvp(
+            self.layers, self.x, self.loss, self.target, v, sample_weight,
+            gauss_newton=gauss_newton,
+        )  # fmt: skip
+        product[...] = result
+        return value

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 BACKENDS = ("c", "reference")
 REFERENCE_MODULE = "pynn.reference"
-REFERENCE_NETWORK_MODULE = "pynn.reference_network"  # the oracle's network, built on it
+# the oracle's network: pynn.reference_network's, with the products of pynn.reference_hvp
+REFERENCE_NETWORK_MODULE = "pynn.reference_hvp"
 
 
 def check_backend(name: str) -> str:

@@ -52,9 +52,9 @@ def check_deterministic(model: Model) -> None:
     for i, layer in enumerate(model.layers):
         if type(layer).__name__ == "Dropout":
             raise ValueError(
-                f"layer {i} is Dropout ({layer!r}): a full-batch solver (L-BFGS) needs a "
-                f"deterministic loss, and dropout draws new masks at each evaluation; "
-                f"remove the Dropout layers, or train with SGD or Adam"
+                f"layer {i} is Dropout ({layer!r}): a full-batch solver (LBFGS, NewtonCG, "
+                f"NaturalGradient) needs a deterministic loss, and dropout draws new masks "
+                f"at each evaluation; remove the Dropout layers, or train with SGD or Adam"
             )
 
 

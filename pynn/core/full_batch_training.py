@@ -1,16 +1,18 @@
-"""fit with a full-batch solver (pynn.LBFGS): its own checks, and the loop that hands
-scipy the loss and gradient over all training rows (pynn.core.full_batch).
+"""fit with a full-batch solver (pynn.LBFGS, pynn.NewtonCG, pynn.NaturalGradient): its
+own checks, and the loop that hands the solver the loss and gradient over all training
+rows (pynn.core.full_batch) and, to a solver with `uses_curvature`, the Hessian- or
+Gauss-Newton-vector products over them (pynn.core.full_batch_curvature).
 
 An "epoch" of fit is one solver iteration: `epochs` is the most iterations, history_ gets
 one entry per iteration (the data loss "loss", the "objective" the solver minimises, which
 adds the weight-decay penalty, the validation scores when there is validation data, and
 "time"), and the epoch callback, early stopping and verbose run after each iteration.
 
-The model is always left at the last accepted iterate: the parameters scipy's callback
-last reported (the start, before the first iteration). A function evaluation inside a
-line search moves the parameters to a trial point; an interrupt (Ctrl-C, acted on at the
-next evaluation or iteration), a NaN or infinite loss (pynn.NonFiniteLossError) or any
-other error puts them back there before it propagates.
+The model is always left at the last accepted iterate: the parameters the solver's
+callback last reported (the start, before the first iteration). A function evaluation or
+a curvature product at a trial point moves the parameters there; an interrupt (Ctrl-C,
+acted on at the next evaluation, product or iteration), a NaN or infinite loss
+(pynn.NonFiniteLossError) or any other error puts them back there before it propagates.
 """
 
 import math
@@ -22,12 +24,16 @@ import numpy as np
 
 from pynn.core.errors import ConvergenceWarning, NonFiniteLossError
 from pynn.core.full_batch import FullBatch, check_deterministic
+from pynn.core.full_batch_curvature import FullBatchCurvature
 
 
-def check_full_batch_options(model, options, lr_scheduler, clip_norm, clip_value, divergence):
+def check_full_batch_options(
+    model, options, lr_scheduler, clip_norm, clip_value, divergence, optimizer=None
+):
     """Refuse what a full-batch solver cannot do, naming the argument (ValueError): a
     learning-rate schedule, gradient clipping, the divergence check, a batch callback, and
-    Dropout layers (a random loss)."""
+    Dropout layers (a random loss). optimizer: the solver, for the messages."""
+    name = type(optimizer).__name__ if optimizer is not None else "LBFGS"
     refused = {
         "lr_scheduler": lr_scheduler is not None,
         "clip_norm": clip_norm is not None,
@@ -35,12 +41,12 @@ def check_full_batch_options(model, options, lr_scheduler, clip_norm, clip_value
         "divergence": divergence is not None,
         "batch_callback": options.batch_callback is not None,
     }
-    for name, given in refused.items():
+    for argument, given in refused.items():
         if given:
             raise ValueError(
-                f"{name} does not apply to the full-batch solver LBFGS (its line search "
-                f"chooses every step, over all rows): leave {name} at None, or train with "
-                f"SGD or Adam"
+                f"{argument} does not apply to the full-batch solver {name} (it chooses "
+                f"every step itself, over all rows): leave {argument} at None, or train "
+                f"with SGD or Adam"
             )
     check_deterministic(model)
 
@@ -54,7 +60,7 @@ class FullBatchRun:
         self.optimizer, self.val = checked.optimizer, checked.val
         self.max_iter, self.stopper = checked.epochs, checked.stopper
         self.callback, self.verbose = options.callback, options.verbose
-        self.full = None
+        self.full = self.curvature = None
 
     def allocate(self, loss, warm_start):
         """The blocks' plans, the optimizer bound and the validation plan, with the model's
@@ -72,6 +78,9 @@ class FullBatchRun:
                 checked.train_rows,
                 logged_value=True,
             )
+            if getattr(optimizer, "uses_curvature", False):
+                optimizer.check_loss(loss)  # a loss the solver cannot use, by name
+                self.curvature = FullBatchCurvature(self.full, type(optimizer).__name__)
             if self.val is not None:
                 val = self.val
                 model._inference_plan(len(val[0]) if val[1] is None else len(val[1]), "eval")
@@ -87,16 +96,21 @@ class FullBatchRun:
         """Run the solver from the model's parameters, at most max_iter iterations."""
         model, optimizer = self.model, self.optimizer
         optimizer.status = optimizer.message = optimizer.fun = None
-        optimizer.n_iter = optimizer.n_fun = 0
+        optimizer.n_iter = optimizer.n_fun = optimizer.n_products = 0
         if self.max_iter == 0:
             return
         params = model.flat_params
         np.copyto(self.accepted, params)
-        self.stopped, self.last = False, None
+        self.stopped, self.last, self.previous = False, None, None
         self.started = time.perf_counter()
+        extra = {"curvature": self._curvature} if self.curvature is not None else {}
         try:
             result = optimizer.minimize(
-                self._objective, self.accepted.copy(), self.max_iter, self._after_iteration
+                self._objective,
+                self.accepted.copy(),
+                self.max_iter,
+                self._after_iteration,
+                **extra,
             )
         except BaseException:
             np.copyto(params, self.accepted, casting="same_kind")
@@ -110,9 +124,9 @@ class FullBatchRun:
         optimizer.status, optimizer.message = int(result.status), str(result.message)
         if result.status != 0:
             warnings.warn(
-                f"L-BFGS failed to converge after {optimizer.n_iter} iteration(s) "
-                f"(status={result.status}): {result.message}; raise epochs (the most "
-                f"iterations) or max_fun, or scale the data",
+                f"{optimizer.solver_name} failed to converge after {optimizer.n_iter} "
+                f"iteration(s) (status={result.status}): {result.message}; "
+                f"{optimizer.limit_hint}, or scale the data",
                 ConvergenceWarning,
                 stacklevel=6,  # fit's caller
             )
@@ -128,14 +142,36 @@ class FullBatchRun:
         optimizer.n_fun += 1
         if not math.isfinite(value):
             raise NonFiniteLossError(
-                f"the loss became {value} at L-BFGS iteration {optimizer.n_iter + 1} "
-                f"(evaluation {optimizer.n_fun}): scale the inputs or add weight decay; the "
-                f"model is back at its parameters of the last accepted iterate"
+                f"the loss became {value} at {optimizer.solver_name} iteration "
+                f"{optimizer.n_iter + 1} (evaluation {optimizer.n_fun}): scale the inputs or "
+                f"add weight decay; the model is back at its parameters of the last accepted "
+                f"iterate"
             )
         grad = self.full.grad.copy()  # scipy may keep it: the buffer is reused
         objective = value * optimizer.value_scale + optimizer.penalty(x, grad)
-        self.last = (x.copy(), value, objective)
+        # the last two evaluations: a rejected trial step leaves the solver at the one before
+        self.previous, self.last = self.last, (x.copy(), value, objective)
         return objective, grad
+
+    def _curvature(self, x, v, gauss_newton=False):
+        """The objective's Hessian (or Gauss-Newton matrix) times v at x, the penalty's
+        term included, as a new float64 array; the parameters are left at x."""
+        if self.interrupt.requested:
+            raise KeyboardInterrupt
+        model, optimizer = self.model, self.optimizer
+        np.copyto(model.flat_params, x, casting="same_kind")
+        value = self.curvature.evaluate(np.asarray(v, np.float64), bool(gauss_newton))
+        optimizer.n_products += 1
+        if not math.isfinite(value):
+            raise NonFiniteLossError(
+                f"the loss became {value} in a curvature product at "
+                f"{optimizer.solver_name} iteration {optimizer.n_iter + 1}: scale the inputs "
+                f"or add weight decay; the model is back at its parameters of the last "
+                f"accepted iterate"
+            )
+        product = self.curvature.product.copy()  # the solver may keep it
+        optimizer.penalty_product(v, product)
+        return product
 
     def _after_iteration(self, intermediate_result):
         """scipy's callback: the accepted iterate kept, the iteration logged, and early
@@ -146,9 +182,12 @@ class FullBatchRun:
         np.copyto(model.flat_params, x, casting="same_kind")
         iteration = optimizer.n_iter
         optimizer.n_iter += 1
-        if self.last is not None and np.array_equal(self.last[0], x):
-            value, objective = self.last[1], self.last[2]
-        else:  # not the last evaluation's point (scipy's rule is that it is): evaluate
+        known = [
+            e for e in (self.last, self.previous) if e is not None and np.array_equal(e[0], x)
+        ]
+        if known:
+            value, objective = known[0][1], known[0][2]
+        else:  # neither of the last two evaluations' points (the solvers' rule): evaluate
             objective, _ = self._objective(x.copy())
             value = self.last[1]
         logs = {"loss": value, "objective": objective}

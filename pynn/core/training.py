@@ -279,18 +279,24 @@ def fit(
 
 
 def _full_batch_checked(model, checked, options, lr_scheduler):
-    """The training function: _train_full_batch for a full-batch solver (LBFGS), whose
-    own refusals are checked here, else _train."""
+    """The training function: _train_full_batch for a full-batch solver (LBFGS, NewtonCG,
+    NaturalGradient), whose own refusals are checked here, else _train."""
     if not getattr(checked.optimizer, "full_batch", False):
         return _train
     check_full_batch_options(
-        model, options, lr_scheduler, checked.clip_norm, checked.clip_value, checked.divergence
+        model,
+        options,
+        lr_scheduler,
+        checked.clip_norm,
+        checked.clip_value,
+        checked.divergence,
+        checked.optimizer,
     )
     return _train_full_batch
 
 
 def _train_full_batch(model, checked, options, interrupt):
-    """fit with a full-batch solver (LBFGS), its arguments checked: allocate, set the
+    """fit with a full-batch solver, its arguments checked: allocate, set the
     model up as _train does, then run the solver (pynn.core.full_batch_training)."""
     warm_start, val = options.warm_start, checked.val
     metric = checked.targets.metric_name

@@ -3,6 +3,8 @@
 from pynn.core.optim.adam import Adam, AdamW
 from pynn.core.optim.base import Optimizer
 from pynn.core.optim.lbfgs import LBFGS
+from pynn.core.optim.natural_gradient import NaturalGradient
+from pynn.core.optim.newton_cg import NewtonCG
 from pynn.core.optim.schedulers import InverseScalingLR, LRScheduler, ReduceLROnPlateau, StepLR
 from pynn.core.optim.sgd import SGD
 
@@ -11,6 +13,8 @@ __all__ = [
     "Adam",
     "AdamW",
     "LBFGS",
+    "NewtonCG",
+    "NaturalGradient",
     "Optimizer",
     "LRScheduler",
     "StepLR",
