@@ -14,13 +14,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pynn.core.checks import check_count, check_number
-from pynn.core.optim.base import Optimizer
+from pynn.core.optim.full_batch_solver import FullBatchSolver
 
 #: scipy's L-BFGS-B default for ftol (the relative reduction of the loss that stops it)
 SCIPY_FTOL = 2.220446049250313e-09
 
 
-class LBFGS(Optimizer):
+class LBFGS(FullBatchSolver):
     """Full-batch L-BFGS through scipy.optimize.minimize(method="L-BFGS-B").
 
     Pass it to fit: `model.fit(X, y, loss=..., optimizer=pynn.LBFGS(), epochs=200)`.
@@ -77,9 +77,6 @@ class LBFGS(Optimizer):
         A hyperparameter out of range, or an unknown weight_decay_scope.
     """
 
-    full_batch = True  # fit runs it over all rows (pynn.core.full_batch_training)
-    value_scale = 1.0
-
     def __init__(
         self,
         max_fun: int = 15000,
@@ -90,27 +87,11 @@ class LBFGS(Optimizer):
         weight_decay: float = 0.0,
         weight_decay_scope: str = "all",
     ) -> None:
-        super().__init__(1.0, weight_decay_scope)  # lr: unused (the line search steps)
+        super().__init__(tol, weight_decay, weight_decay_scope)
         self.max_fun = check_count(max_fun, "max_fun", 1)
-        self.tol = check_number(tol, "tol")
         self.ftol = check_number(ftol, "ftol")
         self.history_size = check_count(history_size, "history_size", 1)
         self.max_line_search = check_count(max_line_search, "max_line_search", 1)
-        self.weight_decay = check_number(weight_decay, "weight_decay")
-        self.status: int | None = None
-        self.message: str | None = None
-        self.n_iter = self.n_fun = 0
-        self.fun: float | None = None
-
-    def step(self) -> None:
-        """Not a step rule: fit runs L-BFGS over all rows.
-
-        Raises
-        ------
-        TypeError
-            Always.
-        """
-        raise TypeError("LBFGS takes no steps of its own: pass it to fit(optimizer=LBFGS())")
 
     def state_size(self, n_params: int) -> int:
         """Elements scipy keeps: history_size pairs of parameter-sized vectors, and a few.
@@ -125,34 +106,6 @@ class LBFGS(Optimizer):
         int
         """
         return (2 * self.history_size + 5) * n_params
-
-    def penalty(self, x: NDArray[np.float64], grad: NDArray[np.float64]) -> float:
-        """0.5 * weight_decay * ||x||^2 over the decayed parameters, its gradient added
-        into grad (0.0 and grad unchanged without weight decay).
-
-        Parameters
-        ----------
-        x : numpy.ndarray of float64
-            The flat parameters.
-        grad : numpy.ndarray of float64
-            The loss's gradient, changed in place.
-
-        Returns
-        -------
-        float
-        """
-        if self.weight_decay == 0:
-            return 0.0
-        if self.decay_ranges is None:  # every parameter
-            spans = [(0, x.size)]
-        else:
-            spans = [(int(a), int(b)) for a, b in self.decay_ranges]
-        squares = 0.0
-        for a, b in spans:
-            part = x[a:b]
-            squares += float(np.dot(part, part))
-            grad[a:b] += self.weight_decay * part
-        return 0.5 * self.weight_decay * squares
 
     def minimize(
         self,
