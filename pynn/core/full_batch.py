@@ -52,7 +52,7 @@ def check_deterministic(model: Model) -> None:
     for i, layer in enumerate(model.layers):
         if type(layer).__name__ == "Dropout":
             raise ValueError(
-                f"layer {i} is Dropout ({layer!r}): a full-batch solver (L-BFGS) needs a "
+                f"layer {i} is Dropout ({layer!r}): a full-batch solver (LBFGS, CG) needs a "
                 f"deterministic loss, and dropout draws new masks at each evaluation; "
                 f"remove the Dropout layers, or train with SGD or Adam"
             )

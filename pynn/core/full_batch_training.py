@@ -35,10 +35,11 @@ def check_full_batch_options(model, options, lr_scheduler, clip_norm, clip_value
         "divergence": divergence is not None,
         "batch_callback": options.batch_callback is not None,
     }
+    solver = type(options.optimizer).__name__
     for name, given in refused.items():
         if given:
             raise ValueError(
-                f"{name} does not apply to the full-batch solver LBFGS (its line search "
+                f"{name} does not apply to the full-batch solver {solver} (its line search "
                 f"chooses every step, over all rows): leave {name} at None, or train with "
                 f"SGD or Adam"
             )
@@ -109,10 +110,13 @@ class FullBatchRun:
             return
         optimizer.status, optimizer.message = int(result.status), str(result.message)
         if result.status != 0:
+            limits = "epochs (the most iterations)" + (
+                " or max_fun" if hasattr(optimizer, "max_fun") else ""
+            )
             warnings.warn(
-                f"L-BFGS failed to converge after {optimizer.n_iter} iteration(s) "
-                f"(status={result.status}): {result.message}; raise epochs (the most "
-                f"iterations) or max_fun, or scale the data",
+                f"{type(optimizer).__name__} failed to converge after {optimizer.n_iter} "
+                f"iteration(s) (status={result.status}): {result.message}; raise {limits}, "
+                f"or scale the data",
                 ConvergenceWarning,
                 stacklevel=6,  # fit's caller
             )
@@ -128,9 +132,10 @@ class FullBatchRun:
         optimizer.n_fun += 1
         if not math.isfinite(value):
             raise NonFiniteLossError(
-                f"the loss became {value} at L-BFGS iteration {optimizer.n_iter + 1} "
-                f"(evaluation {optimizer.n_fun}): scale the inputs or add weight decay; the "
-                f"model is back at its parameters of the last accepted iterate"
+                f"the loss became {value} at {type(optimizer).__name__} iteration "
+                f"{optimizer.n_iter + 1} (evaluation {optimizer.n_fun}): scale the inputs or "
+                f"add weight decay; the model is back at its parameters of the last accepted "
+                f"iterate"
             )
         grad = self.full.grad.copy()  # scipy may keep it: the buffer is reused
         objective = value * optimizer.value_scale + optimizer.penalty(x, grad)
