@@ -49,7 +49,7 @@ from pynn.layers import (
     Tanh,
 )
 from pynn.losses import LOSSES
-from pynn.optim import LBFGS, SGD, Adam, AdamW, InverseScalingLR, ReduceLROnPlateau, StepLR
+from pynn.optim import CG, LBFGS, SGD, Adam, AdamW, InverseScalingLR, ReduceLROnPlateau, StepLR
 
 register_with_threadpoolctl()
 
@@ -81,6 +81,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "LBFGS",
+    "CG",
     "StepLR",
     "InverseScalingLR",
     "ReduceLROnPlateau",

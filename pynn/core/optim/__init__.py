@@ -2,6 +2,7 @@
 
 from pynn.core.optim.adam import Adam, AdamW
 from pynn.core.optim.base import Optimizer
+from pynn.core.optim.cg import CG
 from pynn.core.optim.lbfgs import LBFGS
 from pynn.core.optim.schedulers import InverseScalingLR, LRScheduler, ReduceLROnPlateau, StepLR
 from pynn.core.optim.sgd import SGD
@@ -11,6 +12,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "LBFGS",
+    "CG",
     "Optimizer",
     "LRScheduler",
     "StepLR",
