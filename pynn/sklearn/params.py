@@ -4,7 +4,8 @@ scikit-learn's, and their checks at fit time (scikit-learn's rule: __init__ only
 Every value scikit-learn 1.9's MLPClassifier / MLPRegressor accepts is accepted here with
 its meaning (loss="poisson": pynn's "poisson" loss on the network's output, predict giving
 exp of it, as scikit-learn's out_activation_ "exp"; solver="lbfgs": pynn.LBFGS, reading
-max_fun). pynn refuses bools where a number is expected (scikit-learn takes True as 1)."""
+max_fun), and pynn's own solver="cg" (pynn.CG). pynn refuses bools where a number is
+expected (scikit-learn takes True as 1)."""
 
 import math
 import numbers
@@ -18,7 +19,7 @@ from pynn.core.training_checks import check_divergence
 
 # Hidden activations: pynn's trainable ones, and scikit-learn's name for the sigmoid.
 HIDDEN_ACTIVATIONS = TRAINABLE + ("logistic",)
-SOLVERS = ("lbfgs", "sgd", "adam")
+SOLVERS = ("lbfgs", "sgd", "adam", "cg")  # "cg": pynn.CG, pynn's own (not scikit-learn's)
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
 REGRESSION_LOSSES = ("squared_error", "poisson")
 AUTO_BATCH = 200  # batch_size="auto" is min(200, n_samples), as in scikit-learn
