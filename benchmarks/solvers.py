@@ -19,7 +19,7 @@ Methods: Adam (minibatch: batch 20 on semicircle, 32 on digits; its learning rat
 once, on a seed outside the measured ones, from LR_GRID: the lowest final objective
 after the epoch budget), and the full-batch solvers at their defaults with tol=1e-10 (they
 run to the pass budget unless they converge first): pynn.LBFGS, pynn.CG, and pynn.NewtonCG
-and pynn.NaturalGradient when the installed pynn has them.
+and pynn.NaturalGradient when the installed pynn has them (tol=1e-10 when they take one).
 
 Data passes: one forward and backward pass over all training rows. Adam: its epochs. A
 full-batch solver: its loss-and-gradient evaluations (optimizer n_fun), plus 2 per
@@ -36,6 +36,7 @@ printed. Figures: benchmarks/README.md, "Solvers".
 """
 
 import argparse
+import inspect
 import math
 import os
 import statistics
@@ -93,8 +94,20 @@ def solvers():
     for name in ("NewtonCG", "NaturalGradient"):
         solver_class = getattr(pynn, name, None)
         if solver_class is not None:
-            found[name] = lambda decay, solver_class=solver_class: solver_class(weight_decay=decay)
+            found[name] = curvature_solver(solver_class)
     return found
+
+
+def curvature_solver(solver_class):
+    """A factory of solver_class at its defaults, with the benchmark's weight decay (the
+    objective must be the others'), and tol=FULL_BATCH_TOL when it takes a tol."""
+    takes_tol = "tol" in inspect.signature(solver_class).parameters
+
+    def make(decay):
+        options = {"tol": FULL_BATCH_TOL} if takes_tol else {}
+        return solver_class(weight_decay=decay, **options)
+
+    return make
 
 
 def objective(model, data):
