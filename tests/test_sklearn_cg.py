@@ -108,6 +108,6 @@ def test_each_full_batch_solver_is_an_estimator_solver():
     X, y = regression(40)
     for name, solver_class in FULL_BATCH_SOLVERS.items():
         assert solver_class.full_batch and getattr(pynn, solver_class.__name__) is solver_class
-        assert name in SOLVERS
+        assert name in SOLVERS  # the table is the only list of their names
         est = quietly(MLPRegressor(solver=name, hidden_layer_sizes=(3,), max_iter=3), X, y)
         assert type(est.model_.optimizer_) is solver_class

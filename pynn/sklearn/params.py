@@ -16,10 +16,12 @@ from sklearn.base import is_classifier
 from pynn.core.activations import TRAINABLE
 from pynn.core.checks import check_bool, check_choice, check_count, check_dtype, check_number
 from pynn.core.training_checks import check_divergence
+from pynn.sklearn.full_batch import FULL_BATCH_SOLVERS
 
 # Hidden activations: pynn's trainable ones, and scikit-learn's name for the sigmoid.
 HIDDEN_ACTIVATIONS = TRAINABLE + ("logistic",)
-SOLVERS = ("lbfgs", "sgd", "adam", "cg")  # "cg": pynn.CG, pynn's own (not scikit-learn's)
+# the full-batch ones come from their table ("cg": pynn.CG, pynn's own, not scikit-learn's)
+SOLVERS = ("sgd", "adam", *FULL_BATCH_SOLVERS)
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
 REGRESSION_LOSSES = ("squared_error", "poisson")
 AUTO_BATCH = 200  # batch_size="auto" is min(200, n_samples), as in scikit-learn
