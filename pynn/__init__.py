@@ -50,6 +50,7 @@ from pynn.layers import (
 )
 from pynn.losses import LOSSES
 from pynn.optim import (
+    CG,
     LBFGS,
     SGD,
     Adam,
@@ -93,6 +94,7 @@ __all__ = [
     "LBFGS",
     "NewtonCG",
     "NaturalGradient",
+    "CG",
     "StepLR",
     "InverseScalingLR",
     "ReduceLROnPlateau",

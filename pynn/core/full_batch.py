@@ -52,7 +52,7 @@ def check_deterministic(model: Model) -> None:
     for i, layer in enumerate(model.layers):
         if type(layer).__name__ == "Dropout":
             raise ValueError(
-                f"layer {i} is Dropout ({layer!r}): a full-batch solver (LBFGS, NewtonCG, "
+                f"layer {i} is Dropout ({layer!r}): a full-batch solver (LBFGS, CG, NewtonCG, "
                 f"NaturalGradient) needs a deterministic loss, and dropout draws new masks "
                 f"at each evaluation; remove the Dropout layers, or train with SGD or Adam"
             )

@@ -145,7 +145,7 @@ def fit(
         One of pynn.losses.LOSSES, by name or record. None keeps the model's loss, which
         only a trained model has (the first fit must name one).
     optimizer : pynn.optim.Optimizer or None
-        An instance (SGD, Adam, AdamW; LBFGS runs full-batch), bound for the fit. None: a fresh
+        An instance (SGD, Adam, AdamW; LBFGS, CG run full-batch), bound for the fit. None: a fresh
         Adam(), or, with warm_start, the model's own optimizer when it has one.
     epochs : int
         The number of passes over the training rows, >= 0 (Sequential.fit: 10,

@@ -16,7 +16,7 @@ from pynn.core.losses import get_loss
 from pynn.core.model import Sequential
 from pynn.core.optim import SGD, Adam
 from pynn.core.sample_weights import check_sample_weight
-from pynn.sklearn.lbfgs import train_lbfgs
+from pynn.sklearn.full_batch import FULL_BATCH_SOLVERS, train_full_batch
 from pynn.sklearn.params import (
     ADAPTIVE_FACTOR,
     ADAPTIVE_MIN_LR,
@@ -205,7 +205,7 @@ class BaseMLP(BaseEstimator):
         (or any fit without warm_start), else continue model_; sample_weight (and a
         classifier's class_weight) weigh the rows."""
         sizes, activation, dtype = check_params(self)
-        lbfgs = self.solver == "lbfgs"
+        full_batch = self.solver in FULL_BATCH_SOLVERS
         if incremental:
             self._check_partial_fit()
         first = not hasattr(self, "model_") or not (self.warm_start or incremental)
@@ -234,22 +234,22 @@ class BaseMLP(BaseEstimator):
                 model = self.model_
             X_train, y_train, w_train, validation = self._hold_out(X, y, weights, n_outputs, rng)
             self._start_records(first, model)
-            if lbfgs:  # all rows each evaluation: no batches, row order nor validation
-                train_lbfgs(self, model, (X_train, y_train, w_train), loss, first)
+            if full_batch:  # all rows each evaluation: no batches, row order nor validation
+                train_full_batch(self, model, (X_train, y_train, w_train), loss, first)
             else:
                 batch = self._batch(X_train.shape[0])
                 model._shuffle_rng = RowOrder(rng, X_train.shape[0])  # partial_fit's order
                 stopping = self._train(
                     model, (X_train, y_train, w_train), validation, batch, loss, first, incremental
                 )
-        if self.early_stopping and not lbfgs:
+        if self.early_stopping and not full_batch:
             model.flat_params[...] = self._best_params
         self.model_ = model
         if y_scaling is not None:  # stored with the network it was trained with
             self.y_mean_, self.y_scale_ = y_scaling
         self.n_outputs_ = n_outputs
         self.n_layers_ = len(sizes) + 2
-        if lbfgs or incremental or stopping.converged:  # L-BFGS warns as scikit-learn's
+        if full_batch or incremental or stopping.converged:  # full batch: warned already
             return self
         if self.n_iter_ == self.max_iter:
             warnings.warn(
@@ -261,12 +261,12 @@ class BaseMLP(BaseEstimator):
         return self
 
     def _check_partial_fit(self):
-        """partial_fit is refused for lbfgs (scikit-learn's words, and why) and with
-        early_stopping."""
-        if self.solver == "lbfgs":
+        """partial_fit is refused for the full-batch solvers (scikit-learn's words for
+        lbfgs, and why) and with early_stopping."""
+        if self.solver in FULL_BATCH_SOLVERS:
             raise AttributeError(
                 f"This '{type(self).__name__}' has no attribute 'partial_fit': it is only "
-                f"available for stochastic optimizers, and lbfgs is not stochastic"
+                f"available for stochastic optimizers, and {self.solver} is not stochastic"
             )
         if self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
@@ -368,7 +368,7 @@ class BaseMLP(BaseEstimator):
         self.n_iter_ = 0
         if first:
             self.loss_curve_, self.t_, self._no_improvement_count = [], 0, 0
-        if self.solver == "lbfgs":  # scikit-learn's lbfgs keeps none of the stopping records
+        if self.solver in FULL_BATCH_SOLVERS:  # as scikit-learn's lbfgs: no stopping records
             self.best_loss_ = self.validation_scores_ = self.best_validation_score_ = None
             return
         if not self.early_stopping:
@@ -384,7 +384,7 @@ class BaseMLP(BaseEstimator):
         """(X_train, y_train, w_train, validation (X_val, y_val, w_val) or None): with
         early_stopping, a share of the rows (with their weights) drawn from rng, stratified
         for a classifier of one output (binary), as scikit-learn splits."""
-        if not self.early_stopping or self.solver == "lbfgs":  # lbfgs ignores it
+        if not self.early_stopping or self.solver in FULL_BATCH_SOLVERS:  # they ignore it
             return X, y, weights, None
         stratify = y if is_classifier(self) and n_outputs == 1 else None
         arrays = (X, y) if weights is None else (X, y, weights)

@@ -31,10 +31,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     activation : str, default "relu"
         Of the hidden layers: "relu", "tanh", "sigmoid" (or "logistic"), "identity",
         "leaky_relu", "softplus" or "elu".
-    solver : {"adam", "sgd", "lbfgs"}, default "adam"
-        pynn.Adam, pynn.SGD, or pynn.LBFGS over all rows (max_iter: its iterations).
+    solver : {"adam", "sgd", "lbfgs", "cg", "newton-cg", "natural"}, default "adam"
+        pynn.Adam, pynn.SGD, or over all rows (max_iter: iterations) pynn.LBFGS, CG,
+        NewtonCG or NaturalGradient.
     alpha : float, default 0.0001
-        The L2 penalty: weight_decay alpha / batch size (lbfgs: alpha / n_samples).
+        The L2 penalty: weight_decay alpha / batch size (full batch: alpha / n_samples).
     batch_size : int or "auto", default "auto"
         Rows per step; "auto" is min(200, n_samples), a larger int is clipped with a
         warning.
@@ -76,8 +77,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Epochs without an improvement of tol after which training stops (numpy.inf:
         never before max_iter).
     max_fun : int, default 15000
-        The most loss evaluations of solver="lbfgs" (an int >= 1); unused by "adam" and
-        "sgd".
+        The most loss evaluations of solver="lbfgs" (an int >= 1); unused by "adam",
+        "sgd" and "cg" (scipy's CG has no such limit).
     dtype : {"float32", "float64"}, default "float32"
         The network's dtype (pynn's own).
     n_threads : int or None
@@ -105,9 +106,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     classes_ : numpy.ndarray
         The class labels (the label columns' indices for multi-label y).
     loss_, best_loss_ : float
-        The last and the best epoch's training loss, with the L2 term (lbfgs: no best).
+        The last and the best epoch's training loss, with the L2 term (lbfgs, cg: no best).
     loss_curve_ : list of float
-        Every epoch's training loss (lbfgs: each iteration's, which scikit-learn omits).
+        Every epoch's training loss (lbfgs, cg: each iteration's).
     validation_scores_, best_validation_score_ : list of float, float or None
         With early_stopping, every epoch's validation accuracy and the best (None
         without it; best_loss_ is None with it).

@@ -4,7 +4,8 @@ scikit-learn's, and their checks at fit time (scikit-learn's rule: __init__ only
 Every value scikit-learn 1.9's MLPClassifier / MLPRegressor accepts is accepted here with
 its meaning (loss="poisson": pynn's "poisson" loss on the network's output, predict giving
 exp of it, as scikit-learn's out_activation_ "exp"; solver="lbfgs": pynn.LBFGS, reading
-max_fun). pynn refuses bools where a number is expected (scikit-learn takes True as 1)."""
+max_fun), and pynn's own full-batch solvers "cg", "newton-cg" and "natural". pynn refuses
+bools where a number is expected (scikit-learn takes True as 1)."""
 
 import math
 import numbers
@@ -15,10 +16,12 @@ from sklearn.base import is_classifier
 from pynn.core.activations import TRAINABLE
 from pynn.core.checks import check_bool, check_choice, check_count, check_dtype, check_number
 from pynn.core.training_checks import check_divergence
+from pynn.sklearn.full_batch import FULL_BATCH_SOLVERS
 
 # Hidden activations: pynn's trainable ones, and scikit-learn's name for the sigmoid.
 HIDDEN_ACTIVATIONS = TRAINABLE + ("logistic",)
-SOLVERS = ("lbfgs", "sgd", "adam")
+# the full-batch ones come from their table ("cg": pynn.CG, pynn's own, not scikit-learn's)
+SOLVERS = ("sgd", "adam", *FULL_BATCH_SOLVERS)
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
 REGRESSION_LOSSES = ("squared_error", "poisson")
 AUTO_BATCH = 200  # batch_size="auto" is min(200, n_samples), as in scikit-learn

@@ -2,6 +2,7 @@
 
 from pynn.core.optim.adam import Adam, AdamW
 from pynn.core.optim.base import Optimizer
+from pynn.core.optim.cg import CG
 from pynn.core.optim.lbfgs import LBFGS
 from pynn.core.optim.natural_gradient import NaturalGradient
 from pynn.core.optim.newton_cg import NewtonCG
@@ -15,6 +16,7 @@ __all__ = [
     "LBFGS",
     "NewtonCG",
     "NaturalGradient",
+    "CG",
     "Optimizer",
     "LRScheduler",
     "StepLR",

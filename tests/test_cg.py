@@ -1,0 +1,233 @@
+"""pynn.CG through Sequential.fit: scipy's nonlinear conjugate gradients on the full-batch
+loss and gradient. Its iterates are scipy's own on the same function, one history_ entry
+per iteration, the same bits for 1 and 2 threads; the iteration limit warns; a callback,
+early stopping, Ctrl-C and a NaN loss leave the model at the last accepted iterate; what
+does not apply is refused by name. It shares LBFGS's fit loop (tests/test_lbfgs.py)."""
+
+import signal
+import warnings
+
+import numpy as np
+import pytest
+import scipy.optimize
+from helpers import assert_bitwise_equal
+from test_lbfgs import NaNAfter, data, model_of
+
+import pynn
+from pynn.core.full_batch import full_batch_loss_and_grad
+
+pytestmark = pytest.mark.usefixtures("restore_threads")
+
+
+def fit_cg(model, X, y, epochs=15, **kwargs):
+    names = ("tol", "c1", "c2", "weight_decay", "weight_decay_scope")
+    options = {key: kwargs.pop(key) for key in list(kwargs) if key in names}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pynn.ConvergenceWarning)
+        return model.fit(
+            X, y, loss="softmax_cross_entropy", optimizer=pynn.CG(**options), epochs=epochs,
+            **kwargs,
+        )  # fmt: skip
+
+
+def scipy_reference(X, y, epochs, weight_decay=0.0, sample_weight=None, c2=0.4):
+    """scipy's CG on the model's full-batch loss (plus the weights' L2 penalty), its
+    objective after each iteration, and how often it evaluated the function."""
+    model = model_of()
+    model.fit(X, y, loss="softmax_cross_entropy", epochs=0)  # the loss and targets set
+    target = model.targets_.encode(y, model.dtype)
+    ranges = model.weight_ranges()
+    curve, calls = [], [0]
+
+    def after_iteration(intermediate_result):  # scipy passes the result by this name
+        curve.append(intermediate_result.fun)
+
+    def function(x):
+        calls[0] += 1
+        model.flat_params[...] = x
+        value, grad = full_batch_loss_and_grad(model, X, target, sample_weight)
+        squares = 0.0
+        for a, b in ranges:
+            squares += float(np.dot(x[a:b], x[a:b]))
+            grad[a:b] += weight_decay * x[a:b]
+        return value + 0.5 * weight_decay * squares, grad
+
+    result = scipy.optimize.minimize(
+        function,
+        model.flat_params.copy(),
+        method="CG",
+        jac=True,
+        callback=after_iteration,
+        options={"maxiter": epochs, "gtol": 1e-5, "c2": c2},
+    )
+    return result, curve, calls[0]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_iterates_are_scipys_on_the_full_batch_loss(weighted):
+    X, y = data()
+    w = np.random.default_rng(3).uniform(0.2, 2, len(X)) if weighted else None
+    model = fit_cg(
+        model_of(), X, y, 20, sample_weight=w, weight_decay=0.01, weight_decay_scope="weights"
+    )
+    result, curve, calls = scipy_reference(X, y, 20, 0.01, w)
+    assert_bitwise_equal(model.flat_params, result.x, "parameters")
+    assert model.history_["objective"] == curve
+    assert model.optimizer_.n_iter == result.nit == len(model.history_["loss"]) == 20
+    # scipy's nfev is every evaluation: each is one pass over all rows
+    assert model.optimizer_.n_fun == result.nfev == calls
+    assert model.optimizer_.fun == result.fun
+    evaluated = model.evaluate(X, y, sample_weight=w)["loss"]
+    assert model.history_["loss"][-1] == pytest.approx(evaluated, rel=1e-12)
+    assert model.history_["loss"][-1] < 0.8 * model.history_["loss"][0]
+
+
+def test_the_line_search_constant_reaches_scipy():
+    X, y = data()
+    model = fit_cg(model_of(), X, y, 8, c2=0.1)
+    result, curve, _ = scipy_reference(X, y, 8, c2=0.1)
+    assert_bitwise_equal(model.flat_params, result.x, "parameters")
+    assert model.history_["objective"] == curve
+    default, _, _ = scipy_reference(X, y, 8)
+    assert not np.array_equal(default.x, result.x)  # c2 changed the run
+
+
+@pytest.mark.skipif(not pynn.threads_enabled(), reason="built without threads: one thread")
+def test_one_and_two_threads_train_the_same_bits():
+    X, y = data(2500)  # three blocks
+    results = []
+    for threads in (1, 2):
+        pynn.set_num_threads(threads)
+        with pynn.threads(threads):
+            model = model_of("float32", width=64)  # work past the kernels' grain
+            results.append(fit_cg(model, X, y, 10).flat_params.copy())
+    assert_bitwise_equal(results[1], results[0], "2 threads vs 1")
+
+
+def test_the_iteration_limit_warns_with_scipys_reason_naming_cg():
+    X, y = data()
+    model = model_of()
+    with pytest.warns(pynn.ConvergenceWarning, match="CG failed to converge") as caught:
+        model.fit(X, y, loss="softmax_cross_entropy", optimizer=pynn.CG(), epochs=3)
+    message = str(caught[0].message)
+    assert "Maximum number of iterations has been exceeded" in message
+    assert "max_fun" not in message  # CG has no evaluation limit
+    assert model.optimizer_.status == 1 and model.optimizer_.n_iter == 3
+
+
+def test_convergence_gives_no_warning():
+    X, y = data(60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pynn.ConvergenceWarning)
+        model = model_of().fit(
+            X, y, loss="softmax_cross_entropy", optimizer=pynn.CG(tol=1e-2), epochs=2000
+        )
+    assert model.optimizer_.status == 0 and model.optimizer_.n_iter < 2000
+    X_all, y_all = data(60)
+    target = model.targets_.encode(y_all, model.dtype)
+    _, grad = full_batch_loss_and_grad(model, X_all, target)
+    assert np.max(np.abs(grad)) <= 1e-2
+
+
+def test_a_callback_stops_at_the_accepted_iterate():
+    X, y = data()
+    stopped = fit_cg(model_of(), X, y, 50, callback=lambda m, it, logs: it == 5)
+    assert len(stopped.history_["loss"]) == 6
+    assert stopped.optimizer_.status is None  # stopped by the callback, not by scipy
+    assert_bitwise_equal(stopped.flat_params, fit_cg(model_of(), X, y, 6).flat_params, "x")
+
+
+def test_early_stopping_restores_the_best_iterate():
+    X, y = data()
+    stopper = pynn.EarlyStopping(monitor="val_loss", patience=1, restore_best_weights=True)
+    model = fit_cg(model_of(), X[:200], y[:200], 300, validation_data=(X[200:], y[200:]))
+    assert len(model.history_["val_loss"]) == len(model.history_["loss"])
+    stopped = fit_cg(
+        model_of(), X[:200], y[:200], 300, validation_data=(X[200:], y[200:]),
+        early_stopping=stopper,
+    )  # fmt: skip
+    n = len(stopped.history_["val_loss"])
+    assert n < len(model.history_["val_loss"])  # it overfits 200 rows: val_loss rises
+    best = int(np.argmin(stopped.history_["val_loss"]))
+    assert stopped.evaluate(X[200:], y[200:])["loss"] == pytest.approx(
+        stopped.history_["val_loss"][best], rel=1e-12
+    )
+
+
+def test_ctrl_c_stops_at_the_end_of_the_iteration():
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        pytest.skip("SIGINT has a handler other than Python's default here")
+    X, y = data()
+
+    def interrupt(model, iteration, logs):
+        if iteration == 3:
+            signal.raise_signal(signal.SIGINT)
+
+    model = model_of()
+    with pytest.raises(KeyboardInterrupt):
+        fit_cg(model, X, y, 50, callback=interrupt)
+    assert len(model.history_["loss"]) == 4
+    assert_bitwise_equal(model.flat_params, fit_cg(model_of(), X, y, 4).flat_params, "x")
+
+
+def test_a_nan_loss_leaves_the_last_accepted_iterate():
+    X, y = data()
+    model = model_of()
+    with pytest.raises(pynn.NonFiniteLossError, match="CG iteration .*last accepted iterate"):
+        model.fit(X, y, loss=NaNAfter(8), optimizer=pynn.CG(), epochs=50)
+    accepted = len(model.history_["loss"])
+    assert 1 <= accepted < 8
+    expected = fit_cg(model_of(), X, y, accepted).flat_params
+    np.testing.assert_allclose(model.flat_params, expected, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        {"lr_scheduler": pynn.StepLR(5)},
+        {"clip_norm": 1.0},
+        {"clip_value": 1.0},
+        {"divergence": 1e4},
+        {"batch_callback": lambda *args: None},
+    ],
+)
+def test_what_does_not_apply_is_refused_by_name(option):
+    X, y = data(30)
+    model = model_of()
+    before = model.flat_params.copy()
+    name = next(iter(option))
+    with pytest.raises(ValueError, match=f"{name} does not apply to the full-batch solver CG"):
+        model.fit(X, y, loss="softmax_cross_entropy", optimizer=pynn.CG(), **option)
+    assert_bitwise_equal(model.flat_params, before, "untouched")
+
+
+def test_dropout_is_refused_by_name():
+    X, y = data(30)
+    with pytest.raises(ValueError, match="Dropout"):
+        model_of(dropout=True).fit(X, y, loss="softmax_cross_entropy", optimizer=pynn.CG())
+
+
+@pytest.mark.parametrize(
+    "arguments, error, match",
+    [
+        (dict(tol=-1.0), ValueError, "tol"),
+        (dict(tol="small"), TypeError, "tol"),
+        (dict(c1=0.0), ValueError, "0 < c1 < c2 < 1"),
+        (dict(c1=0.5, c2=0.4), ValueError, "0 < c1 < c2 < 1"),
+        (dict(c2=1.0), ValueError, "c2"),
+        (dict(weight_decay=-0.1), ValueError, "weight_decay"),
+        (dict(weight_decay_scope="biases"), ValueError, "weight_decay_scope"),
+    ],
+)
+def test_hyperparameters_are_checked(arguments, error, match):
+    with pytest.raises(error, match=match):
+        pynn.CG(**arguments)
+
+
+def test_it_takes_no_step_and_shows_its_settings():
+    with pytest.raises(TypeError, match="CG takes no steps"):
+        pynn.CG().step()
+    assert repr(pynn.CG(tol=1e-3)) == (
+        "CG(tol=0.001, c1=0.0001, c2=0.4, weight_decay=0.0, weight_decay_scope='all')"
+    )
+    assert pynn.CG.full_batch and pynn.optim.CG is pynn.CG
