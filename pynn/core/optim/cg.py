@@ -10,11 +10,7 @@ training rows (pynn.core.full_batch) and scipy's line search picks each step.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
-
-import numpy as np
-from numpy.typing import NDArray
 
 from pynn.core.checks import check_number
 from pynn.core.optim.full_batch_solver import FullBatchSolver
@@ -108,40 +104,10 @@ class CG(FullBatchSolver):
         """
         return 6 * n_params
 
-    def minimize(
-        self,
-        function: Callable[[NDArray[np.float64]], tuple[float, NDArray[np.float64]]],
-        x0: NDArray[np.float64],
-        max_iter: int,
-        callback: Callable[[Any], None],
-    ) -> Any:
-        """scipy's CG from x0 on function(x) -> (value, gradient).
+    scipy_method = "CG"
 
-        Parameters
-        ----------
-        function : callable
-            The objective and its float64 gradient.
-        x0 : numpy.ndarray of float64
-            The start.
-        max_iter : int
-            The most iterations (scipy's maxiter).
-        callback : callable
-            callback(intermediate_result) after each iteration (raise StopIteration to stop).
-
-        Returns
-        -------
-        scipy.optimize.OptimizeResult
-        """
-        import scipy.optimize  # late: scipy loads only when CG runs
-
-        return scipy.optimize.minimize(
-            function,
-            x0,
-            method="CG",
-            jac=True,
-            callback=callback,
-            options={"maxiter": max_iter, "gtol": self.tol, "c1": self.c1, "c2": self.c2},
-        )
+    def scipy_options(self, max_iter: int) -> dict[str, Any]:
+        return {"maxiter": max_iter, "gtol": self.tol, "c1": self.c1, "c2": self.c2}
 
     def config(self) -> dict[str, Any]:
         return {

@@ -10,6 +10,7 @@ included. It returns a scipy-like result with x, fun, nit, nfev, status and mess
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -123,6 +124,68 @@ class FullBatchSolver(Optimizer):
         loss : Loss
             fit's loss.
         """
+
+    #: scipy.optimize.minimize's method, for the solvers scipy runs (they define
+    #: scipy_options); a solver with a loop of its own overrides minimize instead
+    scipy_method: str | None = None
+
+    def scipy_options(self, max_iter: int) -> dict[str, Any]:
+        """scipy's options for a run of at most max_iter iterations."""
+        raise NotImplementedError
+
+    def minimize(
+        self,
+        function: Callable[[NDArray[np.float64]], tuple[float, NDArray[np.float64]]],
+        x0: NDArray[np.float64],
+        max_iter: int,
+        callback: Callable[[Any], None],
+        curvature: Callable[..., NDArray[np.float64]] | None = None,
+    ) -> Any:
+        """scipy.optimize.minimize(method=scipy_method) from x0 on function(x) -> (value,
+        gradient), with hessp curvature(x, v, False) for a solver that uses curvature.
+
+        Parameters
+        ----------
+        function : callable
+            The objective and its float64 gradient.
+        x0 : numpy.ndarray of float64
+            The start.
+        max_iter : int
+            The most iterations (scipy's maxiter).
+        callback : callable
+            callback(intermediate_result) after each iteration (raise StopIteration to stop).
+        curvature : callable or None, default None
+            curvature(x, v, gauss_newton) -> the objective's Hessian times v at x (fit gives
+            it to a solver with uses_curvature).
+
+        Returns
+        -------
+        scipy.optimize.OptimizeResult
+
+        Raises
+        ------
+        TypeError
+            A solver that uses curvature without curvature.
+        """
+        import scipy.optimize  # late: scipy loads only when a solver runs
+
+        extra = {}
+        if self.uses_curvature:
+            if curvature is None:
+                raise TypeError(
+                    f"{type(self).__name__} needs curvature=, the Hessian-vector product "
+                    f"(fit gives it)"
+                )
+            extra["hessp"] = lambda x, v: curvature(x, v, False)
+        return scipy.optimize.minimize(
+            function,
+            x0,
+            method=self.scipy_method,
+            jac=True,
+            callback=callback,
+            options=self.scipy_options(max_iter),
+            **extra,
+        )
 
     def config(self) -> dict[str, Any]:
         raise NotImplementedError

@@ -7,11 +7,7 @@ over all training rows (pynn.core.full_batch) and scipy's line search picks each
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
-
-import numpy as np
-from numpy.typing import NDArray
 
 from pynn.core.checks import check_count, check_number
 from pynn.core.optim.full_batch_solver import FullBatchSolver
@@ -113,47 +109,17 @@ class LBFGS(FullBatchSolver):
         """
         return (2 * self.history_size + 5) * n_params
 
-    def minimize(
-        self,
-        function: Callable[[NDArray[np.float64]], tuple[float, NDArray[np.float64]]],
-        x0: NDArray[np.float64],
-        max_iter: int,
-        callback: Callable[[Any], None],
-    ) -> Any:
-        """scipy's L-BFGS-B from x0 on function(x) -> (value, gradient).
+    scipy_method = "L-BFGS-B"
 
-        Parameters
-        ----------
-        function : callable
-            The objective and its float64 gradient.
-        x0 : numpy.ndarray of float64
-            The start.
-        max_iter : int
-            The most iterations (scipy's maxiter).
-        callback : callable
-            callback(intermediate_result) after each iteration (raise StopIteration to stop).
-
-        Returns
-        -------
-        scipy.optimize.OptimizeResult
-        """
-        import scipy.optimize  # late: scipy loads only when L-BFGS runs
-
-        return scipy.optimize.minimize(
-            function,
-            x0,
-            method="L-BFGS-B",
-            jac=True,
-            callback=callback,
-            options={
-                "maxfun": self.max_fun,
-                "maxiter": max_iter,
-                "gtol": self.tol,
-                "ftol": self.ftol,
-                "maxcor": self.history_size,
-                "maxls": self.max_line_search,
-            },
-        )
+    def scipy_options(self, max_iter: int) -> dict[str, Any]:
+        return {
+            "maxfun": self.max_fun,
+            "maxiter": max_iter,
+            "gtol": self.tol,
+            "ftol": self.ftol,
+            "maxcor": self.history_size,
+            "maxls": self.max_line_search,
+        }
 
     def config(self) -> dict[str, Any]:
         return {

@@ -5,11 +5,7 @@ Hessian-vector product (pynn.core.full_batch_curvature) that fit hands it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
-
-import numpy as np
-from numpy.typing import NDArray
 
 from pynn.core.checks import check_number
 from pynn.core.optim.full_batch_solver import FullBatchSolver
@@ -123,58 +119,16 @@ class NewtonCG(FullBatchSolver):
         """
         return 10 * n_params
 
-    def minimize(
-        self,
-        function: Callable[[NDArray[np.float64]], tuple[float, NDArray[np.float64]]],
-        x0: NDArray[np.float64],
-        max_iter: int,
-        callback: Callable[[Any], None],
-        curvature: Callable[..., NDArray[np.float64]] | None = None,
-    ) -> Any:
-        """scipy's trust-ncg from x0 on function(x) -> (value, gradient), its hessp
-        curvature(x, v, False).
+    scipy_method = "trust-ncg"
 
-        Parameters
-        ----------
-        function : callable
-            The objective and its float64 gradient.
-        x0 : numpy.ndarray of float64
-            The start.
-        max_iter : int
-            The most iterations (scipy's maxiter).
-        callback : callable
-            callback(intermediate_result) after each iteration (raise StopIteration to stop).
-        curvature : callable
-            curvature(x, v, gauss_newton) -> the objective's Hessian times v at x.
-
-        Returns
-        -------
-        scipy.optimize.OptimizeResult
-
-        Raises
-        ------
-        TypeError
-            curvature is not given.
-        """
-        import scipy.optimize  # late: scipy loads only when a solver runs
-
-        if curvature is None:
-            raise TypeError("NewtonCG needs curvature=, the Hessian-vector product (fit gives it)")
-        return scipy.optimize.minimize(
-            function,
-            x0,
-            method="trust-ncg",
-            jac=True,
-            hessp=lambda x, v: curvature(x, v, False),
-            callback=callback,
-            options={
-                "maxiter": max_iter,
-                "gtol": self.tol,
-                "initial_trust_radius": self.initial_trust_radius,
-                "max_trust_radius": self.max_trust_radius,
-                "eta": self.eta,
-            },
-        )
+    def scipy_options(self, max_iter: int) -> dict[str, Any]:
+        return {
+            "maxiter": max_iter,
+            "gtol": self.tol,
+            "initial_trust_radius": self.initial_trust_radius,
+            "max_trust_radius": self.max_trust_radius,
+            "eta": self.eta,
+        }
 
     def config(self) -> dict[str, Any]:
         return {
