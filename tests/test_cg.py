@@ -4,7 +4,6 @@ per iteration, the same bits for 1 and 2 threads; the iteration limit warns; a c
 early stopping, Ctrl-C and a NaN loss leave the model at the last accepted iterate; what
 does not apply is refused by name. It shares LBFGS's fit loop (tests/test_lbfgs.py)."""
 
-import signal
 import warnings
 
 import numpy as np
@@ -127,47 +126,6 @@ def test_convergence_gives_no_warning():
     target = model.targets_.encode(y_all, model.dtype)
     _, grad = full_batch_loss_and_grad(model, X_all, target)
     assert np.max(np.abs(grad)) <= 1e-2
-
-
-def test_a_callback_stops_at_the_accepted_iterate():
-    X, y = data()
-    stopped = fit_cg(model_of(), X, y, 50, callback=lambda m, it, logs: it == 5)
-    assert len(stopped.history_["loss"]) == 6
-    assert stopped.optimizer_.status is None  # stopped by the callback, not by scipy
-    assert_bitwise_equal(stopped.flat_params, fit_cg(model_of(), X, y, 6).flat_params, "x")
-
-
-def test_early_stopping_restores_the_best_iterate():
-    X, y = data()
-    stopper = pynn.EarlyStopping(monitor="val_loss", patience=1, restore_best_weights=True)
-    model = fit_cg(model_of(), X[:200], y[:200], 300, validation_data=(X[200:], y[200:]))
-    assert len(model.history_["val_loss"]) == len(model.history_["loss"])
-    stopped = fit_cg(
-        model_of(), X[:200], y[:200], 300, validation_data=(X[200:], y[200:]),
-        early_stopping=stopper,
-    )  # fmt: skip
-    n = len(stopped.history_["val_loss"])
-    assert n < len(model.history_["val_loss"])  # it overfits 200 rows: val_loss rises
-    best = int(np.argmin(stopped.history_["val_loss"]))
-    assert stopped.evaluate(X[200:], y[200:])["loss"] == pytest.approx(
-        stopped.history_["val_loss"][best], rel=1e-12
-    )
-
-
-def test_ctrl_c_stops_at_the_end_of_the_iteration():
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        pytest.skip("SIGINT has a handler other than Python's default here")
-    X, y = data()
-
-    def interrupt(model, iteration, logs):
-        if iteration == 3:
-            signal.raise_signal(signal.SIGINT)
-
-    model = model_of()
-    with pytest.raises(KeyboardInterrupt):
-        fit_cg(model, X, y, 50, callback=interrupt)
-    assert len(model.history_["loss"]) == 4
-    assert_bitwise_equal(model.flat_params, fit_cg(model_of(), X, y, 4).flat_params, "x")
 
 
 def test_a_nan_loss_leaves_the_last_accepted_iterate():

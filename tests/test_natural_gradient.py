@@ -5,7 +5,6 @@ numpy.linalg.solve's on the explicit G + lambda I; its iterates are a hand-built
 the same functions (the penalty's term included); it stops as the other full-batch
 solvers do, and refuses l1, hinge and bad hyperparameters by name."""
 
-import signal
 import warnings
 
 import numpy as np
@@ -184,43 +183,6 @@ def test_the_iteration_limit_warns():
     with pytest.warns(pynn.ConvergenceWarning, match="natural gradient failed to converge"):
         model.fit(X, y, loss=loss, optimizer=pynn.NaturalGradient(tol=1e-12), epochs=3)
     assert model.optimizer_.status == 1
-
-
-def test_a_callback_stops_at_the_accepted_iterate():
-    X, y = data()
-    stopped = fit_natural(model_of(), X, y, 50, callback=lambda m, it, logs: it == 4)
-    assert len(stopped.history_["loss"]) == 5
-    assert_bitwise_equal(stopped.flat_params, fit_natural(model_of(), X, y, 5).flat_params, "x")
-
-
-def test_early_stopping_restores_the_best_iterate():
-    X, y = data()
-    stopper = pynn.EarlyStopping(monitor="val_loss", patience=1, restore_best_weights=True)
-    stopped = fit_natural(
-        model_of(), X[:200], y[:200], 200, validation_data=(X[200:], y[200:]),
-        early_stopping=stopper,
-    )  # fmt: skip
-    assert len(stopped.history_["val_loss"]) < 200
-    best = int(np.argmin(stopped.history_["val_loss"]))
-    assert stopped.evaluate(X[200:], y[200:])["loss"] == pytest.approx(
-        stopped.history_["val_loss"][best], rel=1e-12
-    )
-
-
-def test_ctrl_c_stops_at_the_end_of_the_iteration():
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        pytest.skip("SIGINT has a handler other than Python's default here")
-    X, y = data()
-
-    def interrupt(model, iteration, logs):
-        if iteration == 2:
-            signal.raise_signal(signal.SIGINT)
-
-    model = model_of()
-    with pytest.raises(KeyboardInterrupt):
-        fit_natural(model, X, y, 50, callback=interrupt)
-    assert len(model.history_["loss"]) == 3
-    assert_bitwise_equal(model.flat_params, fit_natural(model_of(), X, y, 3).flat_params, "x")
 
 
 @pytest.mark.skipif(not pynn.threads_enabled(), reason="built without threads: one thread")

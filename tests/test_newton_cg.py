@@ -4,7 +4,6 @@ weight-decay penalty's Hessian term included), it converges on a small problem, 
 evaluations and products, a callback, early stopping and Ctrl-C leave the model at the
 last accepted iterate, and what does not apply is refused by name."""
 
-import signal
 import warnings
 
 import numpy as np
@@ -149,44 +148,6 @@ def test_mse_regression_fits_and_the_limit_warns():
         model.fit(X, y, loss="mse", optimizer=pynn.NewtonCG(tol=1e-12), epochs=40)
     assert model.optimizer_.status == 1
     assert model.history_["loss"][-1] < 1e-3 * model.history_["loss"][0]
-
-
-def test_a_callback_stops_at_the_accepted_iterate():
-    X, y = data()
-    stopped = fit_newton(model_of(), X, y, 50, callback=lambda m, it, logs: it == 4)
-    assert len(stopped.history_["loss"]) == 5
-    assert_bitwise_equal(stopped.flat_params, fit_newton(model_of(), X, y, 5).flat_params, "x")
-
-
-def test_early_stopping_restores_the_best_iterate():
-    X, y = data()
-    stopper = pynn.EarlyStopping(monitor="val_loss", patience=1, restore_best_weights=True)
-    stopped = fit_newton(
-        model_of(), X[:200], y[:200], 200, validation_data=(X[200:], y[200:]),
-        early_stopping=stopper,
-    )  # fmt: skip
-    n = len(stopped.history_["val_loss"])
-    assert n < 200
-    best = int(np.argmin(stopped.history_["val_loss"]))
-    assert stopped.evaluate(X[200:], y[200:])["loss"] == pytest.approx(
-        stopped.history_["val_loss"][best], rel=1e-12
-    )
-
-
-def test_ctrl_c_stops_at_the_end_of_the_iteration():
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        pytest.skip("SIGINT has a handler other than Python's default here")
-    X, y = data()
-
-    def interrupt(model, iteration, logs):
-        if iteration == 2:
-            signal.raise_signal(signal.SIGINT)
-
-    model = model_of()
-    with pytest.raises(KeyboardInterrupt):
-        fit_newton(model, X, y, 50, callback=interrupt)
-    assert len(model.history_["loss"]) == 3
-    assert_bitwise_equal(model.flat_params, fit_newton(model_of(), X, y, 3).flat_params, "x")
 
 
 def test_the_reference_backend_trains_alike():
