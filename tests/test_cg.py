@@ -91,18 +91,6 @@ def test_the_line_search_constant_reaches_scipy():
     assert not np.array_equal(default.x, result.x)  # c2 changed the run
 
 
-@pytest.mark.skipif(not pynn.threads_enabled(), reason="built without threads: one thread")
-def test_one_and_two_threads_train_the_same_bits():
-    X, y = data(2500)  # three blocks
-    results = []
-    for threads in (1, 2):
-        pynn.set_num_threads(threads)
-        with pynn.threads(threads):
-            model = model_of("float32", width=64)  # work past the kernels' grain
-            results.append(fit_cg(model, X, y, 10).flat_params.copy())
-    assert_bitwise_equal(results[1], results[0], "2 threads vs 1")
-
-
 def test_the_iteration_limit_warns_with_scipys_reason_naming_cg():
     X, y = data()
     model = model_of()
@@ -137,32 +125,6 @@ def test_a_nan_loss_leaves_the_last_accepted_iterate():
     assert 1 <= accepted < 8
     expected = fit_cg(model_of(), X, y, accepted).flat_params
     np.testing.assert_allclose(model.flat_params, expected, rtol=1e-12, atol=1e-14)
-
-
-@pytest.mark.parametrize(
-    "option",
-    [
-        {"lr_scheduler": pynn.StepLR(5)},
-        {"clip_norm": 1.0},
-        {"clip_value": 1.0},
-        {"divergence": 1e4},
-        {"batch_callback": lambda *args: None},
-    ],
-)
-def test_what_does_not_apply_is_refused_by_name(option):
-    X, y = data(30)
-    model = model_of()
-    before = model.flat_params.copy()
-    name = next(iter(option))
-    with pytest.raises(ValueError, match=f"{name} does not apply to the full-batch solver CG"):
-        model.fit(X, y, loss="softmax_cross_entropy", optimizer=pynn.CG(), **option)
-    assert_bitwise_equal(model.flat_params, before, "untouched")
-
-
-def test_dropout_is_refused_by_name():
-    X, y = data(30)
-    with pytest.raises(ValueError, match="Dropout"):
-        model_of(dropout=True).fit(X, y, loss="softmax_cross_entropy", optimizer=pynn.CG())
 
 
 @pytest.mark.parametrize(

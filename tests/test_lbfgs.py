@@ -93,18 +93,6 @@ def test_the_iterates_are_scipys_on_the_full_batch_loss(weighted):
     assert model.history_["loss"][-1] < model.history_["loss"][0]
 
 
-@pytest.mark.skipif(not pynn.threads_enabled(), reason="built without threads: one thread")
-def test_one_and_two_threads_train_the_same_bits():
-    X, y = data(2500)  # three blocks
-    results = []
-    for threads in (1, 2):
-        pynn.set_num_threads(threads)
-        with pynn.threads(threads):
-            model = model_of("float32", width=64)  # work past the kernels' grain
-            results.append(fit_lbfgs(model, X, y, 10).flat_params.copy())
-    assert_bitwise_equal(results[1], results[0], "2 threads vs 1")
-
-
 def test_the_limits_warn_with_scipys_reason():
     X, y = data()
     with pytest.warns(pynn.ConvergenceWarning, match="ITERATIONS REACHED LIMIT"):
@@ -148,31 +136,6 @@ def test_a_nan_loss_leaves_the_last_accepted_iterate():
     assert 1 <= accepted < 8
     expected = fit_lbfgs(model_of(), X, y, accepted).flat_params
     np.testing.assert_allclose(model.flat_params, expected, rtol=1e-12, atol=1e-14)
-
-
-@pytest.mark.parametrize(
-    "option",
-    [
-        {"lr_scheduler": pynn.StepLR(5)},
-        {"clip_norm": 1.0},
-        {"clip_value": 1.0},
-        {"divergence": 1e4},
-        {"batch_callback": lambda *args: None},
-    ],
-)
-def test_what_does_not_apply_is_refused_by_name(option):
-    X, y = data(30)
-    model = model_of()
-    before = model.flat_params.copy()
-    with pytest.raises(ValueError, match=f"{next(iter(option))} does not apply"):
-        model.fit(X, y, loss="softmax_cross_entropy", optimizer=pynn.LBFGS(), **option)
-    assert_bitwise_equal(model.flat_params, before, "untouched")
-
-
-def test_dropout_is_refused_by_name():
-    X, y = data(30)
-    with pytest.raises(ValueError, match="Dropout"):
-        model_of(dropout=True).fit(X, y, loss="softmax_cross_entropy", optimizer=pynn.LBFGS())
 
 
 def test_hyperparameters_are_checked_and_it_takes_no_step():

@@ -185,18 +185,6 @@ def test_the_iteration_limit_warns():
     assert model.optimizer_.status == 1
 
 
-@pytest.mark.skipif(not pynn.threads_enabled(), reason="built without threads: one thread")
-def test_one_and_two_threads_train_the_same_bits():
-    X, y = data(2500)  # three blocks
-    results = []
-    for threads in (1, 2):
-        pynn.set_num_threads(threads)
-        with pynn.threads(threads):
-            model = model_of("float32", width=64)  # work past the kernels' grain
-            results.append(fit_natural(model, X, y, 4).flat_params.copy())
-    assert_bitwise_equal(results[1], results[0], "2 threads vs 1")
-
-
 @pytest.mark.parametrize("loss", ["l1", "hinge"])
 def test_losses_without_curvature_are_refused_by_name(loss):
     X, y = data(30)
