@@ -122,6 +122,7 @@ class FullBatch:
             self.block_weights = [self.block_weights[i] for i in kept]
         self.total_weight = math.fsum(self.block_weights)
         self.grad = np.zeros(model.flat_grads.size, np.float64)
+        self.scaled = np.empty(model.flat_grads.size, np.float64)  # add_share's scratch
         # the network reads rows straight from X when it has the model's dtype (as fit)
         self.direct = (
             type(X) in (np.ndarray, np.memmap)
@@ -165,8 +166,17 @@ class FullBatch:
                 return value
             share = block_weight / total
             loss += value * share
-            self.grad += share * grads.astype(np.float64, copy=False)
+            add_share(self.grad, grads, share, self.scaled)
         return loss
+
+
+def add_share(
+    total: NDArray[np.float64], part: NDArray[Any], share: float, scratch: NDArray[np.float64]
+) -> None:
+    """total += share * part, part taken in float64, through scratch: no array is
+    allocated per block."""
+    np.multiply(part, share, out=scratch, dtype=np.float64)
+    total += scratch
 
 
 def full_batch_loss_and_grad(

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from pynn.core.full_batch import FullBatch
+from pynn.core.full_batch import FullBatch, add_share
 from pynn.core.model_type import Model
 from pynn.core.network import fused_kernel
 
@@ -127,5 +127,5 @@ class FullBatchCurvature:
                 return value
             share = block_weight / total
             loss += value * share
-            self.product += share * self.block_product.astype(np.float64, copy=False)
+            add_share(self.product, self.block_product, share, self.full.scaled)
         return loss
