@@ -62,8 +62,6 @@ def test_history_has_one_entry_per_epoch_without_validation():
     model = classifier().fit(X, y, loss=SCE, epochs=4)
     assert set(model.history_) == {"loss", "accuracy", "lr", "time"}
     assert all(len(values) == 4 for values in model.history_.values())
-    # an epoch's time is recorded (its size is the benchmarks' business, never a test's)
-    assert all(isinstance(t, float) for t in model.history_["time"])
 
     Xr, yr = linear_regression()
     reg = Sequential(Dense(3, 1), random_state=0).fit(Xr, yr, loss="mse", epochs=3)
