@@ -107,6 +107,17 @@ class CG(FullBatchSolver):
     scipy_method = "CG"
 
     def scipy_options(self, max_iter: int) -> dict[str, Any]:
+        """scipy's options for a run of at most max_iter iterations.
+
+        Parameters
+        ----------
+        max_iter : int
+            The most iterations (scipy's maxiter).
+
+        Returns
+        -------
+        dict
+        """
         return {"maxiter": max_iter, "gtol": self.tol, "c1": self.c1, "c2": self.c2}
 
     def config(self) -> dict[str, Any]:

@@ -130,7 +130,17 @@ class FullBatchSolver(Optimizer):
     scipy_method: str | None = None
 
     def scipy_options(self, max_iter: int) -> dict[str, Any]:
-        """scipy's options for a run of at most max_iter iterations."""
+        """scipy's options for a run of at most max_iter iterations.
+
+        Parameters
+        ----------
+        max_iter : int
+            The most iterations (scipy's maxiter).
+
+        Returns
+        -------
+        dict
+        """
         raise NotImplementedError
 
     def minimize(

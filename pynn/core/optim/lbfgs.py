@@ -112,6 +112,17 @@ class LBFGS(FullBatchSolver):
     scipy_method = "L-BFGS-B"
 
     def scipy_options(self, max_iter: int) -> dict[str, Any]:
+        """scipy's options for a run of at most max_iter iterations.
+
+        Parameters
+        ----------
+        max_iter : int
+            The most iterations (scipy's maxiter).
+
+        Returns
+        -------
+        dict
+        """
         return {
             "maxfun": self.max_fun,
             "maxiter": max_iter,

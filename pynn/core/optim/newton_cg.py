@@ -122,6 +122,17 @@ class NewtonCG(FullBatchSolver):
     scipy_method = "trust-ncg"
 
     def scipy_options(self, max_iter: int) -> dict[str, Any]:
+        """scipy's options for a run of at most max_iter iterations.
+
+        Parameters
+        ----------
+        max_iter : int
+            The most iterations (scipy's maxiter).
+
+        Returns
+        -------
+        dict
+        """
         return {
             "maxiter": max_iter,
             "gtol": self.tol,
