@@ -349,6 +349,18 @@ def sanitized():
         return False
 
 
+def without_leak_check(env):
+    """env for a child process whose exit LeakSanitizer does not check, under the sanitizer
+    run only. LeakSanitizer's exit check stops the process's threads with ptrace, and in the
+    children that fork with threads running (test_fork's scenarios) or are interrupted with
+    threads running (test_cli's Ctrl-C child) its tracer has crashed now and then ("Tracer
+    caught signal 11", exit status 1) after the child's work had passed; not understood yet.
+    Every other process of the suite, pytest's own included, keeps the leak check."""
+    if not sanitized():
+        return env
+    return dict(env, ASAN_OPTIONS=env.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
+
+
 # Prepended to a child's code (run_python): cap_address_space(extra) limits the process's
 # address space to what it maps now plus `extra` bytes (RLIMIT_AS binds root too, unlike
 # RLIMIT_NPROC) and returns a function that lifts the limit.

@@ -32,7 +32,7 @@ import traceback
 
 import numpy as np
 import pytest
-from helpers import HANG_SECONDS
+from helpers import HANG_SECONDS, without_leak_check
 
 import pynn
 
@@ -368,6 +368,7 @@ def _run(name, tmp_path):
         OPENBLAS_NUM_THREADS="1",  # so that the parent's extra OS threads are pynn's
         JOBLIB_START_METHOD="fork",
     )  # joblib's pool forks (the default may change)
+    env = without_leak_check(env)  # (helpers.without_leak_check says why)
     code = f"import test_fork as t; t.scenario_{name}(); print('scenario {name}: OK', flush=True)"
     out_path, err_path = tmp_path / "stdout", tmp_path / "stderr"
     with open(out_path, "w") as out, open(err_path, "w") as err:
